@@ -1,0 +1,152 @@
+"""Per-call state: variables, the event stream, counters, and the helpers node
+handlers use (evaluate, set a variable, say/play with an event).
+
+The context is also the expression language's `Env`: `calledid()`,
+`callerid()`, `now()` (in the current scenario's time zone), `digits()` and a
+per-call random generator seeded from the call id, so a replayed call makes
+the same random choices.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import random
+import zlib
+from typing import TYPE_CHECKING, Any
+
+from flowengine.events import CallEvent, PromptPlayed, VariableChanged
+from flowengine.expr import Expression, Template, Value
+from flowengine.telephony import Call, Prompt
+
+if TYPE_CHECKING:
+    from flowengine.engine import Engine
+    from flowengine.scenario.compiled import Scenario
+
+
+class CallContext:
+    __slots__ = (
+        "engine",
+        "call",
+        "scenario",
+        "library",
+        "variables",
+        "events",
+        "steps",
+        "visits",
+        "node_id",
+        "last_digits",
+        "caller_hung_up",
+        "after_hangup",
+        "in_error_handler",
+        "jump",
+        "end_cause",
+        "data",
+        "_t0",
+        "_rng",
+        "_loop",
+    )
+
+    def __init__(
+        self, engine: Engine, call: Call, scenario: Scenario, library: dict[str, Scenario]
+    ) -> None:
+        self.engine = engine
+        self.call = call
+        self.scenario = scenario
+        #: scenario id -> Scenario as published when the call started (version pinning)
+        self.library = library
+        self.variables: dict[str, Any] = dict(scenario.defaults)
+        self.events: list[CallEvent] = []
+        self.steps = 0
+        self.visits: dict[str, int] = {}
+        self.node_id: str | None = None
+        self.last_digits = ""
+        self.caller_hung_up = False
+        self.after_hangup = False
+        self.in_error_handler = False
+        #: set by a Subscenario "jump": (scenario, entry node id)
+        self.jump: tuple[Scenario, str] | None = None
+        #: hangup cause when the engine ends the call (a Hangup node may set it)
+        self.end_cause = "normal"
+        #: scratch space for node types that keep per-call state (e.g. queue position)
+        self.data: dict[str, Any] | None = None
+        self._loop = asyncio.get_running_loop()
+        self._t0 = self._loop.time()
+        self._rng: random.Random | None = None
+
+    # ---- events -------------------------------------------------------------------
+    def elapsed(self) -> float:
+        return self._loop.time() - self._t0
+
+    def emit(self, cls: type[CallEvent], **fields: Any) -> CallEvent:
+        event = cls(call_id=self.call.call_id, t=round(self._loop.time() - self._t0, 6), **fields)
+        self.events.append(event)
+        self.engine.publish_event(event)
+        return event
+
+    # ---- Env for the expression language --------------------------------------------
+    def get_variable(self, name: str) -> Value:
+        return self.variables[name]  # type: ignore[no-any-return]
+
+    def calledid(self) -> str:
+        return self.call.called
+
+    def callerid(self) -> str:
+        return self.call.caller
+
+    def now(self) -> dt.datetime:
+        return self.engine.clock.now().astimezone(self.scenario.tz)
+
+    def digits(self) -> str:
+        return self.last_digits
+
+    def rng(self) -> random.Random:
+        if self._rng is None:
+            self._rng = random.Random(zlib.crc32(self.call.call_id.encode()))
+        return self._rng
+
+    # ---- helpers for node handlers -------------------------------------------------------
+    def eval(self, expression: Expression) -> Value:
+        return expression.evaluate(self)
+
+    def render(self, template: Template) -> str:
+        return template.render(self)
+
+    def set_var(self, name: str, value: Any, node_id: str | None = None) -> None:
+        self.variables[name] = value
+        self.emit(VariableChanged, variable=name, value=value, node_id=node_id)
+
+    async def play(
+        self,
+        node_id: str,
+        prompt: Prompt,
+        *,
+        barge_in: bool = False,
+    ) -> bool:
+        """Play a prompt and log it; True if the caller's digit interrupted it."""
+        interrupted = True
+        try:
+            interrupted = await self.call.play(prompt, barge_in=barge_in)
+        finally:
+            self.emit(
+                PromptPlayed,
+                node_id=node_id,
+                kind=prompt.kind,
+                text=prompt.text,
+                language=prompt.language,
+                voice=prompt.voice,
+                interrupted=interrupted,
+            )
+        return interrupted
+
+    async def say(
+        self,
+        node_id: str,
+        text: str,
+        *,
+        language: str | None = None,
+        voice: str | None = None,
+        barge_in: bool = False,
+    ) -> bool:
+        prompt = Prompt("say", text, language or self.scenario.doc.language, voice)
+        return await self.play(node_id, prompt, barge_in=barge_in)

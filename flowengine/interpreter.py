@@ -1,0 +1,186 @@
+"""The run loop of one call.
+
+    node = entry
+    while node: exit = await node.run(ctx); node = scenario.next(node, exit)
+
+around which sit the guards a call centre needs: a step limit and a per-node
+repeat guard, the node's "error" exit or else the scenario's error handler,
+hangup as a priority event that interrupts the running node, and the
+"after hangup" entry for post-processing. Nothing a node does can escape its
+own call: every exception ends in an event and a decided exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from flowengine.errors import NodeError
+from flowengine.events import CallEnded, CallHungUp, NodeEntered, NodeFailed, NodeLeft, ScenarioEntered
+from flowengine.expr import ExpressionError
+from flowengine.node import ERROR_EXIT
+
+if TYPE_CHECKING:
+    from flowengine.context import CallContext
+    from flowengine.scenario.compiled import Scenario
+
+log = logging.getLogger("flowengine.interpreter")
+
+RETURN_EXIT = "return"
+
+
+class _CallerHungUp(Exception):
+    """Internal: the caller hung up while a node was running."""
+
+
+async def run_call(ctx: CallContext) -> None:
+    """Interpret the call from the main entry to the end of post-processing."""
+    call = ctx.call
+    task = asyncio.current_task()
+    assert task is not None
+
+    def interrupt(cause: str) -> None:
+        ctx.caller_hung_up = True
+        node = ctx.scenario.nodes.get(ctx.node_id or "")
+        # Nodes such as Record finish by themselves when the media ends and
+        # must keep what they captured; everything else is interrupted now.
+        if node is None or not getattr(node, "completes_on_hangup", False):
+            task.cancel("caller hung up")
+
+    call.on_hangup = interrupt
+    try:
+        try:
+            await walk(ctx, ctx.scenario.main_entry)
+        except _CallerHungUp:
+            pass
+        call.on_hangup = None
+        if call.active:
+            await call.hangup(ctx.end_cause)
+            ctx.emit(CallHungUp, cause=ctx.end_cause, by="engine", node_id=ctx.node_id)
+        else:
+            ctx.emit(CallHungUp, cause=call.hangup_cause or "normal", by=call.hangup_by or "caller", node_id=ctx.node_id)
+        entry = ctx.scenario.after_hangup_entry
+        if entry is not None:
+            ctx.after_hangup = True
+            await walk(ctx, entry)
+    except asyncio.CancelledError:
+        # Cancelled from outside (engine shutdown): leave the line cleanly.
+        if call.active:
+            call.on_hangup = None
+            await call.hangup("shutdown")
+        raise
+    finally:
+        call.on_hangup = None
+        ctx.emit(
+            CallEnded,
+            duration=round(ctx.elapsed(), 6),
+            steps=ctx.steps,
+            hangup_cause=call.hangup_cause or "normal",
+        )
+
+
+async def walk(ctx: CallContext, node_id: str | None) -> None:
+    """Walk the current scenario from `node_id` until a terminal node or an unwired exit."""
+    settings = ctx.scenario.settings
+    while node_id is not None:
+        scenario = ctx.scenario
+        node = scenario.nodes.get(node_id)
+        if node is None:
+            _fail(ctx, node_id, "missing_node", f"exit leads to missing node '{node_id}'")
+            return
+        ctx.steps += 1
+        visits = ctx.visits.get(node_id, 0) + 1
+        ctx.visits[node_id] = visits
+        ctx.node_id = node_id
+        ctx.emit(NodeEntered, node_id=node_id, node_type=node.type_name)
+        if ctx.steps > settings.max_steps:
+            exit_name = _node_failed(ctx, node_id, "step_limit", f"step limit of {settings.max_steps} reached")
+        elif visits > settings.max_node_visits:
+            exit_name = _node_failed(
+                ctx, node_id, "repeat_limit", f"node entered more than {settings.max_node_visits} times"
+            )
+        elif node.needs_media and not ctx.call.active:
+            exit_name = _node_failed(ctx, node_id, "no_media", "the caller has hung up")
+        else:
+            try:
+                exit_name = await node.run(ctx)
+            except asyncio.CancelledError:
+                if ctx.caller_hung_up and not ctx.after_hangup:
+                    task = asyncio.current_task()
+                    if task is not None:
+                        task.uncancel()
+                    ctx.emit(NodeLeft, node_id=node_id, exit="hangup")
+                    raise _CallerHungUp() from None
+                raise
+            except _CallerHungUp:
+                ctx.emit(NodeLeft, node_id=node_id, exit="hangup")
+                raise
+            except ExpressionError as exc:
+                exit_name = _node_failed(ctx, node_id, "expression", exc.message, exc.column)
+            except NodeError as exc:
+                exit_name = _node_failed(ctx, node_id, exc.code, str(exc))
+            except Exception as exc:  # a bug in a handler must not touch other calls
+                log.exception("node %s (%s) crashed in call %s", node_id, node.type_name, ctx.call.call_id)
+                exit_name = _node_failed(ctx, node_id, "internal", f"{type(exc).__name__}: {exc}")
+        if ctx.caller_hung_up and not ctx.after_hangup and not ctx.call.active:
+            ctx.emit(NodeLeft, node_id=node_id, exit=exit_name)
+            raise _CallerHungUp()
+        ctx.emit(NodeLeft, node_id=node_id, exit=exit_name)
+        if ctx.jump is not None:
+            target, entry = ctx.jump
+            ctx.jump = None
+            ctx.scenario = target
+            settings = target.settings
+            ctx.emit(ScenarioEntered, scenario_id=target.id, scenario_version=target.version, mode="jump", node_id=node_id)
+            node_id = entry
+            continue
+        if node.terminal:
+            return
+        next_id = scenario.next(node_id, exit_name)
+        if next_id is None and exit_name == ERROR_EXIT:
+            next_id = _error_route(ctx)
+            if next_id is None:
+                ctx.end_cause = "error"
+        node_id = next_id
+
+
+def _node_failed(ctx: CallContext, node_id: str, code: str, message: str, column: int | None = None) -> str:
+    """Record the failure; the walk then follows the "error" exit or the handler."""
+    wired = ctx.scenario.next(node_id, ERROR_EXIT)
+    handler = ctx.scenario.settings.error_handler
+    handled_by = wired or (handler if handler and not ctx.in_error_handler else None)
+    ctx.emit(NodeFailed, node_id=node_id, code=code, message=message, column=column, handled_by=handled_by)
+    return ERROR_EXIT
+
+
+def _error_route(ctx: CallContext) -> str | None:
+    """No "error" exit wired: go to the scenario's error handler once, else end."""
+    handler = ctx.scenario.settings.error_handler
+    if handler and not ctx.in_error_handler:
+        ctx.in_error_handler = True
+        return handler
+    return None
+
+
+def _fail(ctx: CallContext, node_id: str, code: str, message: str) -> None:
+    ctx.emit(NodeFailed, node_id=node_id, code=code, message=message)
+
+
+async def call_subscenario(ctx: CallContext, target: Scenario, node_id: str) -> None:
+    """Run `target` from its main entry and come back (Subscenario "call" mode).
+
+    Variables are shared; the caller's scenario is restored afterwards.
+    """
+    outer = ctx.scenario
+    outer_handler = ctx.in_error_handler
+    ctx.scenario = target
+    ctx.in_error_handler = False
+    ctx.emit(ScenarioEntered, scenario_id=target.id, scenario_version=target.version, mode="call", node_id=node_id)
+    try:
+        await walk(ctx, target.main_entry)
+    finally:
+        ctx.scenario = outer
+        ctx.in_error_handler = outer_handler
+        ctx.node_id = node_id
+    ctx.emit(ScenarioEntered, scenario_id=outer.id, scenario_version=outer.version, mode="return", node_id=node_id)

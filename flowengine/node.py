@@ -1,0 +1,108 @@
+"""Base class of node types.
+
+A node type is one class in its own module under `nodes/`: a pydantic
+`Params` model (whose JSON Schema drives the editor's property form), its exit
+names, and an async handler `run(ctx) -> exit_name`. An instance is one node of
+one scenario, built once when the scenario is loaded, with its expressions
+already compiled; per-call state lives in the `CallContext`, never on the node.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from flowengine.expr import Expression, Template, compile_expression, compile_template
+from flowengine.scenario.fields import iter_expressions
+
+if TYPE_CHECKING:
+    from flowengine.context import CallContext
+
+ERROR_EXIT = "error"
+
+
+class Params(BaseModel):
+    """Base for node params: unknown keys are errors, so typos are caught."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class NoParams(Params):
+    pass
+
+
+class NodeType:
+    """One node of a scenario; subclasses are the component catalogue."""
+
+    type_name: ClassVar[str]
+    title_en: ClassVar[str]
+    title_ru: ClassVar[str]
+    description: ClassVar[str] = ""
+    category: ClassVar[str] = "flow"
+    Params: ClassVar[type[Params]] = NoParams
+    #: exits every instance has; `exit_names` adds the ones params declare
+    exits: ClassVar[tuple[str, ...]] = ("next",)
+    #: exits that may stay unwired (the call then ends normally)
+    optional_exits: ClassVar[frozenset[str]] = frozenset()
+    #: the "default" branch of a menu-like node; unwired is a validator error
+    default_exits: ClassVar[tuple[str, ...]] = ()
+    #: the node waits for the caller (input or another person), so a cycle
+    #: through it is not an endless loop
+    waits_for_caller: ClassVar[bool] = False
+    #: the node ends the walk (hangup, return); it has no outgoing exits
+    terminal: ClassVar[bool] = False
+    #: the node needs live media (cannot run after the caller hung up)
+    needs_media: ClassVar[bool] = False
+
+    __slots__ = ("id", "params", "_exits")
+
+    def __init__(self, node_id: str, params: Params) -> None:
+        self.id = node_id
+        self.params = params
+        self._exits = tuple(self.exit_names(params))
+
+    @classmethod
+    def exit_names(cls, params: Params) -> list[str]:
+        return list(cls.exits)
+
+    @classmethod
+    def default_exit_names(cls, params: Params) -> tuple[str, ...]:
+        """The exits that make up the node's default branch (menu-like nodes)."""
+        return cls.default_exits
+
+    @property
+    def all_exits(self) -> tuple[str, ...]:
+        return self._exits
+
+    # ---- static facts for the validator ---------------------------------------
+    def reads(self) -> set[str]:
+        """Variables this node reads (from its expressions and templates)."""
+        names: set[str] = set()
+        for _path, kind, text in iter_expressions(self.params):
+            compiled = compile_expression(text) if kind == "expression" else compile_template(text)
+            names |= compiled.variables
+        return names
+
+    def writes(self) -> set[str]:
+        """Variables this node assigns; override in nodes that set variables."""
+        return set()
+
+    def references(self) -> dict[str, set[str]]:
+        """Named external things used, by kind (e.g. {"scenario": {"billing"}})."""
+        return {}
+
+    # ---- helpers ---------------------------------------------------------------------
+    @staticmethod
+    def expr(text: str) -> Expression:
+        return compile_expression(text)
+
+    @staticmethod
+    def template(text: str) -> Template:
+        return compile_template(text)
+
+    async def run(self, ctx: CallContext) -> str:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<{self.type_name} {self.id}>"

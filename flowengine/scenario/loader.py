@@ -1,0 +1,242 @@
+"""Loading scenario documents with errors that name the place.
+
+Order of checks, each collecting every problem it finds before giving up:
+1. text → data: malformed JSON gives line and column;
+2. `schema` version and migrations;
+3. the envelope (ScenarioDoc): JSON paths such as ``nodes[2].exits``;
+4. per node: unknown type (with node id), params against the type's model,
+   exit names the type does not declare, duplicate ids, entry points;
+5. every expression and template compiled: node id, JSON path and column.
+Only a document with no problems becomes a `Scenario`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import ValidationError
+
+from flowengine.errors import Problem, ScenarioError
+from flowengine.expr import ExpressionError, compile_expression, compile_template
+from flowengine.node import ERROR_EXIT, NodeType
+from flowengine.registry import NodeRegistry, builtin_registry
+from flowengine.scenario.compiled import Scenario
+from flowengine.scenario.fields import iter_expressions
+from flowengine.scenario.migrations import migrate
+from flowengine.scenario.model import ScenarioDoc
+
+
+def json_path(loc: tuple[int | str, ...], prefix: str = "") -> str:
+    out = prefix
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def problems_from_validation(
+    err: ValidationError, prefix: str = "", node_id: str | None = None
+) -> list[Problem]:
+    found = []
+    for item in err.errors(include_url=False):
+        loc = tuple(item["loc"])
+        msg = item["msg"]
+        if item["type"] == "extra_forbidden":
+            msg = "unknown field (not part of the format)"
+        elif item["type"] == "missing":
+            msg = "required field is missing"
+        found.append(Problem(msg, path=json_path(loc, prefix), node_id=node_id, code=item["type"]))
+    return found
+
+
+def parse_text(text: str, source: str | None = None) -> Any:
+    """JSON (or YAML, for .yaml/.yml sources) to data; syntax errors with line/column."""
+    if source and source.endswith((".yaml", ".yml")):
+        try:
+            return yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            raise ScenarioError(
+                [
+                    Problem(
+                        f"malformed YAML: {getattr(exc, 'problem', exc)}",
+                        line=mark.line + 1 if mark else None,
+                        column=mark.column + 1 if mark else None,
+                        code="syntax",
+                    )
+                ],
+                source,
+            ) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ScenarioError(
+            [Problem(f"malformed JSON: {exc.msg}", line=exc.lineno, column=exc.colno, code="syntax")],
+            source,
+        ) from None
+
+
+def load_scenario_file(path: str | Path, registry: NodeRegistry | None = None) -> Scenario:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError([Problem(f"cannot read file: {exc.strerror}", code="io")], str(p)) from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError([Problem(f"file is not UTF-8 text: {exc.reason}", code="syntax")], str(p)) from None
+    scenario = load_scenario_data(parse_text(text, str(p)), registry, source=str(p))
+    scenario.source = p
+    return scenario
+
+
+def load_scenario_text(text: str, registry: NodeRegistry | None = None, source: str | None = None) -> Scenario:
+    return load_scenario_data(parse_text(text, source), registry, source=source)
+
+
+def load_scenario_data(
+    data: Any, registry: NodeRegistry | None = None, source: str | None = None
+) -> Scenario:
+    reg = registry or builtin_registry()
+    if not isinstance(data, dict):
+        raise ScenarioError([Problem("a scenario must be a JSON object", code="type")], source)
+    data, problems = migrate(data)
+    if problems:
+        raise ScenarioError(problems, source)
+    try:
+        doc = ScenarioDoc.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(_envelope_problems(exc, data), source) from None
+    return build_scenario(doc, reg, source)
+
+
+def _envelope_problems(exc: ValidationError, data: dict[str, Any]) -> list[Problem]:
+    nodes = data.get("nodes") if isinstance(data.get("nodes"), list) else []
+    found = []
+    for p in problems_from_validation(exc):
+        node_id = None
+        if p.path.startswith("nodes["):
+            index = int(p.path[6 : p.path.index("]")])
+            raw = nodes[index] if index < len(nodes) else None
+            if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+                node_id = raw["id"]
+        found.append(Problem(p.message, path=p.path, node_id=node_id, code=p.code))
+    return found
+
+
+def build_scenario(doc: ScenarioDoc, reg: NodeRegistry, source: str | None = None) -> Scenario:
+    problems: list[Problem] = []
+    nodes: dict[str, NodeType] = {}
+    wiring: dict[str, dict[str, str]] = {}
+    entries: dict[str, str] = {}
+
+    try:
+        tz = ZoneInfo(doc.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(Problem(f"unknown time zone '{doc.timezone}'", path="timezone"))
+        tz = ZoneInfo("UTC")
+
+    for index, node in enumerate(doc.nodes):
+        base = f"nodes[{index}]"
+        if node.id in nodes or node.id in wiring:
+            problems.append(Problem(f"duplicate node id '{node.id}'", path=f"{base}.id", node_id=node.id, code="duplicate_id"))
+            continue
+        cls = reg.get(node.type)
+        if cls is None:
+            problems.append(
+                Problem(
+                    f"unknown node type '{node.type}' (known: {', '.join(reg.names())})",
+                    path=f"{base}.type",
+                    node_id=node.id,
+                    code="unknown_type",
+                )
+            )
+            wiring[node.id] = dict(node.exits)
+            continue
+        try:
+            params = cls.Params.model_validate(node.params)
+        except ValidationError as exc:
+            problems.extend(problems_from_validation(exc, f"{base}.params", node.id))
+            wiring[node.id] = dict(node.exits)
+            continue
+        expr_problems = _compile_expressions(params, base, node.id)
+        if expr_problems:
+            problems.extend(expr_problems)
+            wiring[node.id] = dict(node.exits)
+            continue
+        try:
+            instance = cls(node.id, params)
+        except ValueError as exc:
+            problems.append(Problem(str(exc), path=f"{base}.params", node_id=node.id))
+            continue
+        declared = set(instance.all_exits) | {ERROR_EXIT}
+        for exit_name in node.exits:
+            if exit_name not in declared:
+                problems.append(
+                    Problem(
+                        f"'{node.type}' has no exit '{exit_name}' (its exits: {', '.join(sorted(declared))})",
+                        path=f"{base}.exits.{exit_name}",
+                        node_id=node.id,
+                        code="unknown_exit",
+                    )
+                )
+        entry = getattr(params, "entry", None) if node.type == "start" else None
+        if entry is not None:
+            if entry in entries:
+                problems.append(
+                    Problem(
+                        f"a second '{entry}' start node (the first is '{entries[entry]}')",
+                        path=f"{base}.params.entry",
+                        node_id=node.id,
+                        code="duplicate_entry",
+                    )
+                )
+            else:
+                entries[entry] = node.id
+        nodes[node.id] = instance
+        wiring[node.id] = dict(node.exits)
+
+    if "main" not in entries and not any(p.code == "unknown_type" for p in problems):
+        problems.append(Problem("no start node with entry 'main'", path="nodes", code="no_entry"))
+    handler = doc.settings.error_handler
+    if handler is not None and handler not in wiring:
+        problems.append(
+            Problem(f"error handler '{handler}' is not a node of this scenario", path="settings.error_handler")
+        )
+    if problems:
+        raise ScenarioError(problems, source)
+    return Scenario(
+        doc=doc,
+        nodes=nodes,
+        wiring=wiring,
+        main_entry=entries["main"],
+        after_hangup_entry=entries.get("after_hangup"),
+        tz=tz,
+        defaults={v.name: v.default for v in doc.variables},
+    )
+
+
+def _compile_expressions(params: Any, base: str, node_id: str) -> list[Problem]:
+    found = []
+    for path, kind, text in iter_expressions(params):
+        try:
+            if kind == "expression":
+                compile_expression(text)
+            else:
+                compile_template(text)
+        except ExpressionError as exc:
+            found.append(
+                Problem(
+                    f"{kind} {text!r}: {exc.message}",
+                    path=f"{base}.params.{path}",
+                    node_id=node_id,
+                    column=exc.column,
+                    code="expression",
+                )
+            )
+    return found

@@ -1,0 +1,17 @@
+"""The built-in component catalogue: one module per node type.
+
+Importing this package registers every built-in type in
+`flowengine.registry.registry` (explicitly, one import per module).
+"""
+
+from nodes import (  # noqa: F401
+    assign,
+    gather,
+    hangup,
+    if_node,
+    menu,
+    play,
+    say,
+    start,
+    subscenario,
+)

@@ -1,0 +1,65 @@
+"""Assign / Присвоение: set variables from expressions, in order.
+
+    {"assignments": [{"variable": "CALLEDID", "value": "calledid()"},
+                     {"variable": "GREETING", "value": "if(hour() < 12, 'morning', 'day')"}]}
+
+Later assignments see earlier ones.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pydantic import Field
+
+from flowengine.expr import Expression
+from flowengine.node import NodeType, Params
+from flowengine.registry import registry
+from flowengine.scenario.fields import Expr, VarName
+
+if TYPE_CHECKING:
+    from flowengine.context import CallContext
+
+
+class Assignment(Params):
+    variable: VarName
+    value: Expr
+
+
+class AssignParams(Params):
+    assignments: list[Assignment] = Field(min_length=1)
+
+
+@registry.register
+class AssignNode(NodeType):
+    type_name = "assign"
+    title_en = "Assign"
+    title_ru = "Присвоение"
+    description = "Set one or more variables from expressions"
+    category = "data"
+    Params = AssignParams
+    exits = ("next",)
+    __slots__ = ("_steps",)
+
+    def __init__(self, node_id: str, params: AssignParams) -> None:  # type: ignore[override]
+        super().__init__(node_id, params)
+        self._steps: list[tuple[str, Expression]] = [
+            (a.variable, self.expr(a.value)) for a in params.assignments
+        ]
+
+    def reads(self) -> set[str]:
+        # A variable assigned earlier in the same node is not a read before assignment.
+        read: set[str] = set()
+        assigned: set[str] = set()
+        for name, expression in self._steps:
+            read |= expression.variables - assigned
+            assigned.add(name)
+        return read
+
+    def writes(self) -> set[str]:
+        return {name for name, _ in self._steps}
+
+    async def run(self, ctx: CallContext) -> str:
+        for name, expression in self._steps:
+            ctx.set_var(name, expression.evaluate(ctx), self.id)
+        return "next"

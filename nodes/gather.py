@@ -1,0 +1,125 @@
+"""Gather / Сбор цифр: a DTMF menu with prompt, retries, timeout and invalid prompts.
+
+    {"prompt": "Press 1 for sales, 2 for support",
+     "options": [{"digits": "1", "exit": "sales"}, {"digits": "2", "exit": "support"}],
+     "max_digits": 1, "first_timeout": 5, "retries": 2,
+     "timeout_prompt": "We did not hear your choice.",
+     "invalid_prompt": "There is no such option.",
+     "variable": "CHOICE"}
+
+With options: one exit per option, plus "timeout" and "invalid" once retries
+are spent. Without options (e.g. "enter your contract number, then #"): any
+input goes to "done", nothing to "timeout". Digits pressed over the prompt
+interrupt it (barge-in) and count. The digits are stored in `variable` and
+are available to expressions as digits().
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pydantic import Field, model_validator
+
+from flowengine.events import DigitsReceived
+from flowengine.node import NodeType, Params
+from flowengine.registry import registry
+from flowengine.scenario.fields import VarName
+from nodes.menu import EXIT_PATTERN
+from nodes.prompt import PromptSpec, play_prompt
+
+if TYPE_CHECKING:
+    from flowengine.context import CallContext
+
+RESERVED = {"timeout", "invalid", "done", "error"}
+
+
+class GatherOption(Params):
+    digits: str = Field(pattern=r"^[0-9*#A-D]{1,32}$")
+    exit: str = Field(pattern=EXIT_PATTERN)
+
+
+class GatherParams(Params):
+    prompt: PromptSpec | None = None
+    options: list[GatherOption] = Field(default_factory=list)
+    max_digits: int = Field(default=1, ge=1, le=64)
+    terminator: str = Field(default="#", pattern=r"^[0-9*#]{0,4}$")
+    first_timeout: float = Field(default=5.0, gt=0, le=600)
+    inter_timeout: float = Field(default=3.0, gt=0, le=600)
+    retries: int = Field(default=2, ge=0, le=20, description="extra attempts after a timeout or invalid input")
+    timeout_prompt: PromptSpec | None = None
+    invalid_prompt: PromptSpec | None = None
+    variable: VarName | None = None
+    barge_in: bool = True
+
+    @model_validator(mode="after")
+    def _check(self) -> GatherParams:
+        seen: set[str] = set()
+        for option in self.options:
+            if option.exit in RESERVED:
+                raise ValueError(f"option exit '{option.exit}' is reserved")
+            if option.digits in seen:
+                raise ValueError(f"digits '{option.digits}' appear in two options")
+            if len(option.digits) > self.max_digits:
+                raise ValueError(f"option '{option.digits}' is longer than max_digits ({self.max_digits})")
+            seen.add(option.digits)
+        return self
+
+
+@registry.register
+class GatherNode(NodeType):
+    type_name = "gather"
+    title_en = "Gather"
+    title_ru = "Сбор цифр"
+    description = "Play a prompt and collect DTMF digits; one exit per option"
+    category = "input"
+    Params = GatherParams
+    default_exits = ("timeout", "invalid")
+    waits_for_caller = True
+    needs_media = True
+    __slots__ = ("_options",)
+
+    def __init__(self, node_id: str, params: GatherParams) -> None:  # type: ignore[override]
+        super().__init__(node_id, params)
+        self._options = {o.digits: o.exit for o in params.options}
+
+    @classmethod
+    def exit_names(cls, params: GatherParams) -> list[str]:  # type: ignore[override]
+        if not params.options:
+            return ["done", "timeout"]
+        return list(dict.fromkeys(o.exit for o in params.options)) + ["timeout", "invalid"]
+
+    @classmethod
+    def default_exit_names(cls, params: GatherParams) -> tuple[str, ...]:
+        return ("timeout", "invalid") if params.options else ("timeout",)
+
+    def writes(self) -> set[str]:
+        params: GatherParams = self.params  # type: ignore[assignment]
+        return {params.variable} if params.variable else set()
+
+    async def run(self, ctx: CallContext) -> str:
+        p: GatherParams = self.params  # type: ignore[assignment]
+        outcome = "timeout"
+        for attempt in range(p.retries + 1):
+            await play_prompt(ctx, self.id, p.prompt, barge_in=p.barge_in)
+            result = await ctx.call.collect_digits(
+                max_digits=p.max_digits,
+                first_timeout=p.first_timeout,
+                inter_timeout=p.inter_timeout,
+                terminator=p.terminator,
+            )
+            ctx.last_digits = result.digits
+            ctx.emit(DigitsReceived, node_id=self.id, digits=result.digits, reason=result.reason)
+            if p.variable:
+                ctx.set_var(p.variable, result.digits, self.id)
+            if not result.digits:
+                outcome = "timeout"
+            elif not self._options:
+                return "done"
+            elif result.digits in self._options:
+                return self._options[result.digits]
+            else:
+                outcome = "invalid"
+            if attempt < p.retries:
+                ctx.call.flush_digits()
+                await play_prompt(ctx, self.id, p.timeout_prompt if outcome == "timeout" else p.invalid_prompt)
+        return outcome

@@ -1,0 +1,35 @@
+"""Hangup / Завершение: end the call, with a cause for CDRs and reports."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pydantic import Field
+
+from flowengine.node import NodeType, Params
+from flowengine.registry import registry
+
+if TYPE_CHECKING:
+    from flowengine.context import CallContext
+
+
+class HangupParams(Params):
+    cause: str = Field(default="normal", pattern=r"^[a-z_]{1,32}$")
+
+
+@registry.register
+class HangupNode(NodeType):
+    type_name = "hangup"
+    title_en = "Hangup"
+    title_ru = "Завершение"
+    description = "Hang up the call"
+    Params = HangupParams
+    exits = ()
+    terminal = True
+
+    async def run(self, ctx: CallContext) -> str:
+        params: HangupParams = self.params  # type: ignore[assignment]
+        ctx.end_cause = params.cause
+        if ctx.call.active:
+            await ctx.call.hangup(params.cause)
+        return "hangup"

@@ -1,0 +1,143 @@
+"""Menu / Меню: branch on any expression — CalledID, CallerID, a variable, digits.
+
+    {"value": "CALLEDID",
+     "cases": [{"equals": "+74951230001", "exit": "moscow"},
+               {"in": ["+78125550002", "+78125550003"], "exit": "spb"},
+               {"prefix": "+7800", "exit": "toll_free"},
+               {"range": [100, 199], "exit": "internal"},
+               {"regex": "^\\+7(9\\d{9})$", "exit": "mobile"}]}
+
+Cases are tried in order; the first that matches picks its exit (several cases
+may share one exit); nothing matched → "other". `equals`/`in` compare like the
+expression language's `=` (text "74951230001" equals number 74951230001);
+`range` is inclusive and numeric; `regex` is RE2 (linear time) with search
+semantics, so anchor it with ^ and $ to match the whole value.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import re2
+from pydantic import Field, model_validator
+
+from flowengine.expr.values import equals, parse_number, to_text
+from flowengine.node import NodeType, Params
+from flowengine.registry import registry
+from flowengine.scenario.fields import Expr
+
+if TYPE_CHECKING:
+    from flowengine.context import CallContext
+
+EXIT_PATTERN = r"^[^\W\d]\w{0,63}$|^\d{1,16}$"
+RESERVED_EXITS = {"other", "error"}
+Scalar = str | int | float | bool | None
+MATCH_KINDS = ("equals", "in", "prefix", "range", "regex")
+
+
+class MenuCase(Params):
+    exit: str = Field(pattern=EXIT_PATTERN, description="exit taken when this case matches")
+    title: str | None = None
+    equals: Scalar = None
+    in_: list[Scalar] | None = Field(default=None, alias="in")
+    prefix: str | None = None
+    range: tuple[float, float] | None = None
+    regex: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _count_kinds(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            given = [k for k in MATCH_KINDS if k in data]
+            if len(given) != 1:
+                raise ValueError(
+                    "a case has exactly one of equals, in, prefix, range, regex"
+                    + (f" (got {', '.join(given)})" if given else "")
+                )
+            if data.get("exit") in RESERVED_EXITS:
+                raise ValueError(f"exit '{data['exit']}' is reserved; name the case's exit otherwise")
+        return data
+
+    @model_validator(mode="after")
+    def _check(self) -> MenuCase:
+        if self.range is not None and self.range[0] > self.range[1]:
+            raise ValueError(f"range [{self.range[0]}, {self.range[1]}] is empty (min > max)")
+        if self.regex is not None:
+            try:
+                re2.compile(self.regex)
+            except re2.error as exc:
+                raise ValueError(f"bad regex {self.regex!r}: {exc}") from None
+        return self
+
+    @property
+    def kind(self) -> str:
+        if self.in_ is not None:
+            return "in"
+        for k in ("prefix", "range", "regex"):
+            if getattr(self, k) is not None:
+                return k
+        return "equals"
+
+
+class MenuParams(Params):
+    value: Expr = Field(description="expression whose value picks the branch, e.g. CALLEDID")
+    cases: list[MenuCase] = Field(default_factory=list)
+
+
+class _Matcher:
+    __slots__ = ("exit", "test")
+
+    def __init__(self, case: MenuCase) -> None:
+        self.exit = case.exit
+        kind = case.kind
+        if kind == "equals":
+            expected = case.equals
+            self.test = lambda v: equals(v, expected)
+        elif kind == "in":
+            options = list(case.in_ or [])
+            self.test = lambda v: any(equals(v, o) for o in options)
+        elif kind == "prefix":
+            prefix = case.prefix or ""
+            self.test = lambda v: to_text(v).startswith(prefix)
+        elif kind == "range":
+            low, high = case.range or (0.0, 0.0)
+            self.test = lambda v: _in_range(v, low, high)
+        else:
+            pattern = re2.compile(case.regex or "")
+            self.test = lambda v: pattern.search(to_text(v)) is not None
+
+
+def _in_range(value: Any, low: float, high: float) -> bool:
+    if isinstance(value, bool):
+        return False
+    number = value if isinstance(value, int | float) else parse_number(to_text(value))
+    return number is not None and low <= number <= high
+
+
+@registry.register
+class MenuNode(NodeType):
+    type_name = "menu"
+    title_en = "Menu"
+    title_ru = "Меню"
+    description = "Branch on a value: exact, list, prefix, range or regex cases, else 'other'"
+    Params = MenuParams
+    exits = ("other",)
+    default_exits = ("other",)
+    __slots__ = ("_value", "_matchers")
+
+    def __init__(self, node_id: str, params: MenuParams) -> None:  # type: ignore[override]
+        super().__init__(node_id, params)
+        self._value = self.expr(params.value)
+        self._matchers = [_Matcher(c) for c in params.cases]
+
+    @classmethod
+    def exit_names(cls, params: MenuParams) -> list[str]:  # type: ignore[override]
+        names = list(dict.fromkeys(c.exit for c in params.cases))
+        return names + ["other"]
+
+    async def run(self, ctx: CallContext) -> str:
+        value = self._value.evaluate(ctx)
+        for matcher in self._matchers:
+            if matcher.test(value):
+                return matcher.exit
+        return "other"

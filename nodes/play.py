@@ -1,0 +1,37 @@
+"""Play / Проиграть: play an audio file (WAV), optionally several times."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pydantic import Field
+
+from flowengine.node import NodeType, Params
+from flowengine.registry import registry
+from flowengine.telephony import Prompt
+
+if TYPE_CHECKING:
+    from flowengine.context import CallContext
+
+
+class PlayParams(Params):
+    file: str = Field(min_length=1, description="audio file, relative to the media folder")
+    repeat: int = Field(default=1, ge=1, le=100)
+
+
+@registry.register
+class PlayNode(NodeType):
+    type_name = "play"
+    title_en = "Play"
+    title_ru = "Проиграть"
+    description = "Play an audio file to the caller"
+    category = "media"
+    Params = PlayParams
+    exits = ("next",)
+    needs_media = True
+
+    async def run(self, ctx: CallContext) -> str:
+        params: PlayParams = self.params  # type: ignore[assignment]
+        for _ in range(params.repeat):
+            await ctx.play(self.id, Prompt("play", params.file))
+        return "next"

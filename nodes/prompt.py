@@ -1,0 +1,52 @@
+"""The prompt spec shared by every node that speaks to the caller.
+
+A prompt is TTS text with `{expression}` holes or an audio file:
+    "Добро пожаловать, {NAME}!"                     (shorthand for say)
+    {"say": "Hello {NAME}", "language": "en", "voice": "en-us"}
+    {"play": "media/welcome.wav"}
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pydantic import Field, model_validator
+
+from flowengine.expr import compile_template
+from flowengine.node import Params
+from flowengine.scenario.fields import TemplateText
+from flowengine.telephony import Prompt
+
+if TYPE_CHECKING:
+    from flowengine.context import CallContext
+
+
+class PromptSpec(Params):
+    say: TemplateText | None = Field(default=None, description="text to speak (TTS), with {expression} holes")
+    play: str | None = Field(default=None, description="audio file to play (WAV)")
+    language: str | None = Field(default=None, description="e.g. ru, en; default: the scenario's")
+    voice: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        return {"say": data} if isinstance(data, str) else data
+
+    @model_validator(mode="after")
+    def _one_source(self) -> PromptSpec:
+        if (self.say is None) == (self.play is None):
+            raise ValueError("a prompt has exactly one of 'say' (text) or 'play' (audio file)")
+        return self
+
+
+async def play_prompt(
+    ctx: CallContext, node_id: str, spec: PromptSpec | None, *, barge_in: bool = False
+) -> bool:
+    """Render and play `spec`; True if a digit interrupted it (barge-in)."""
+    if spec is None:
+        return False
+    if spec.say is not None:
+        text = ctx.render(compile_template(spec.say))
+        return await ctx.say(node_id, text, language=spec.language, voice=spec.voice, barge_in=barge_in)
+    prompt = Prompt("play", spec.play or "", spec.language, spec.voice)
+    return await ctx.play(node_id, prompt, barge_in=barge_in)

@@ -1,0 +1,40 @@
+"""Start / Старт: where a call enters the scenario.
+
+`entry: main` is where every call begins; `entry: after_hangup` is entered once
+the call is over (caller or engine hung up), for post-processing such as a
+CRM note or a survey request. The main start answers the call unless
+`answer: false` (e.g. to play early media or reject before answering).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import Field
+
+from flowengine.node import NodeType, Params
+from flowengine.registry import registry
+
+if TYPE_CHECKING:
+    from flowengine.context import CallContext
+
+
+class StartParams(Params):
+    entry: Literal["main", "after_hangup"] = "main"
+    answer: bool = Field(default=True, description="answer the call on entry (main entry only)")
+
+
+@registry.register
+class StartNode(NodeType):
+    type_name = "start"
+    title_en = "Start"
+    title_ru = "Старт"
+    description = "Entry point of the scenario (main, or after hangup)"
+    Params = StartParams
+    exits = ("next",)
+
+    async def run(self, ctx: CallContext) -> str:
+        params: StartParams = self.params  # type: ignore[assignment]
+        if params.entry == "main" and params.answer and not ctx.call.answered and ctx.call.active:
+            await ctx.call.answer()
+        return "next"

@@ -1,0 +1,75 @@
+"""The simulator backend: a virtual PBX that places scripted calls into an engine.
+
+Outgoing legs (Transfer, Queue) ring virtual phones from `directory`: each
+answers after a delay, is busy, or never answers, and talks for a while.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from flowengine.telephony import DialOutcome, Leg
+from telephony_adapters.sim.call import SimCall, SimLeg
+from telephony_adapters.sim.script import CallerScript
+
+if TYPE_CHECKING:
+    from flowengine.context import CallContext
+    from flowengine.engine import Engine
+    from flowengine.scenario.compiled import Scenario
+
+
+@dataclass
+class VirtualPhone:
+    """A phone the simulator can ring: answer_after=None never answers."""
+
+    answer_after: float | None = 2.0
+    talk_time: float = 60.0
+    busy: bool = False
+
+
+class SimBackend:
+    name = "sim"
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        media_root: Path | None = None,
+        directory: dict[str, VirtualPhone] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.media_root = media_root
+        self.directory = directory if directory is not None else {}
+        self._ids = itertools.count(1)
+
+    def place_call(
+        self, script: CallerScript, scenario: Scenario | None = None, call_id: str | None = None
+    ) -> tuple[SimCall, asyncio.Task[CallContext]]:
+        call = SimCall(self, call_id or f"sim-{next(self._ids)}", script)
+        task = self.engine.start_call(call, scenario)
+        call.start_script()
+        return call, task
+
+    def ring(self, call: SimCall, target: str, *, ring_timeout: float) -> Leg:
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[DialOutcome] = loop.create_future()
+        phone = self.directory.get(target)
+        leg = SimLeg(target, fut, phone.talk_time if phone else 0.0)
+        if phone is None:
+            leg.handles.append(loop.call_soon(_settle, fut, DialOutcome.FAILED))
+        elif phone.busy:
+            leg.handles.append(loop.call_later(0.5, _settle, fut, DialOutcome.BUSY))
+        elif phone.answer_after is None or phone.answer_after >= ring_timeout:
+            leg.handles.append(loop.call_later(ring_timeout, _settle, fut, DialOutcome.NO_ANSWER))
+        else:
+            leg.handles.append(loop.call_later(phone.answer_after, _settle, fut, DialOutcome.ANSWERED))
+        return leg
+
+
+def _settle(fut: asyncio.Future[DialOutcome], outcome: DialOutcome) -> None:
+    if not fut.done():
+        fut.set_result(outcome)

@@ -1,0 +1,298 @@
+"""A simulated call: the call interface on asyncio timers, driven by a script.
+
+Media takes simulated time: a TTS prompt lasts about as long as it takes to
+speak (`SAY_SECONDS_PER_CHAR`), an audio file its WAV length. The scripted
+caller is a small state machine on loop callbacks (no task of its own), so a
+paused call costs little memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import wave
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from flowengine.telephony import (
+    BridgeResult,
+    Call,
+    DialOutcome,
+    Leg,
+    Prompt,
+    RecognitionResult,
+    Recording,
+)
+from telephony_adapters.sim.script import CallerScript
+
+if TYPE_CHECKING:
+    from telephony_adapters.sim.backend import SimBackend
+
+SAY_SECONDS_PER_CHAR = 0.06
+MIN_PROMPT_SECONDS = 0.5
+UNKNOWN_AUDIO_SECONDS = 1.0
+
+
+def prompt_seconds(prompt: Prompt, media_root: Path | None = None) -> float:
+    if prompt.kind == "say":
+        return max(MIN_PROMPT_SECONDS, len(prompt.text) * SAY_SECONDS_PER_CHAR)
+    path = Path(prompt.text)
+    if media_root is not None and not path.is_absolute():
+        path = media_root / path
+    try:
+        with wave.open(str(path), "rb") as wav:
+            return wav.getnframes() / float(wav.getframerate())
+    except (OSError, wave.Error, EOFError, ZeroDivisionError):
+        return UNKNOWN_AUDIO_SECONDS
+
+
+class SimLeg(Leg):
+    """A virtual phone being rung; the backend's directory decides its fate."""
+
+    def __init__(self, target: str, fut: asyncio.Future[DialOutcome], talk_time: float) -> None:
+        self.target = target
+        self._fut = fut
+        self.talk_time = talk_time
+        self.handles: list[asyncio.TimerHandle] = []
+
+    def outcome(self) -> asyncio.Future[DialOutcome]:
+        return self._fut
+
+    def cancel(self) -> None:
+        for h in self.handles:
+            h.cancel()
+        if not self._fut.done():
+            self._fut.cancel()
+
+
+class SimCall(Call):
+    backend_name = "sim"
+
+    def __init__(self, backend: SimBackend, call_id: str, script: CallerScript) -> None:
+        super().__init__(call_id, script.caller, script.called)
+        self.backend = backend
+        self.script = script
+        self._step = 0
+        self._listen: str | None = None
+        self._pending: str | None = None  # "digits" or "speech": the step waiting for it
+        self._timer: asyncio.TimerHandle | None = None
+        self._hangup_timer: asyncio.TimerHandle | None = None
+        self._speech: asyncio.Future[str | None] | None = None
+        self._last_speech: float = 0.0
+        self._on_speech: asyncio.Future[None] | None = None
+        self._bridged: asyncio.Future[None] | None = None
+        self.recordings = 0
+
+    # ---- the scripted caller -------------------------------------------------------
+    def start_script(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self.script.hangup_after is not None:
+            self._hangup_timer = loop.call_later(self.script.hangup_after, self.remote_hangup, "normal")
+        self._advance()
+
+    def _advance(self) -> None:
+        self._timer = None
+        steps = self.script.steps
+        loop = asyncio.get_running_loop()
+        while self._step < len(steps) and self.active:
+            step = steps[self._step]
+            kind = step.kind
+            if kind in ("wait", "silence"):
+                self._step += 1
+                self._timer = loop.call_later(step.wait if kind == "wait" else step.silence, self._advance)  # type: ignore[arg-type]
+                return
+            if kind == "press":
+                self._step += 1
+                for digit in step.press or "":
+                    self.dtmf_received(digit)
+                continue
+            if kind == "hangup":
+                self._step += 1
+                self.remote_hangup("normal")
+                return
+            # input / say wait until the scenario listens for that kind of input
+            self._pending = "digits" if kind == "input" else "speech"
+            self._maybe_answer()
+            return
+
+    def _maybe_answer(self) -> None:
+        if self._pending is None or self._timer is not None:
+            return
+        wanted = self._listen
+        if wanted is None:
+            return
+        if self._pending == "digits" and wanted != "digits":
+            return
+        if self._pending == "speech" and wanted not in ("speech", "record"):
+            return
+        self._timer = asyncio.get_running_loop().call_later(self.script.think, self._answer)
+
+    def _answer(self) -> None:
+        self._timer = None
+        if not self.active or self._step >= len(self.script.steps):
+            return
+        step = self.script.steps[self._step]
+        self._step += 1
+        self._pending = None
+        if step.input is not None:
+            for digit in step.input:
+                self.dtmf_received(digit)
+        elif step.say is not None:
+            self._speak(step.say)
+        self._advance()
+
+    def _speak(self, text: str) -> None:
+        self._last_speech = asyncio.get_running_loop().time()
+        fut = self._speech
+        if fut is not None and not fut.done():
+            fut.set_result(text)
+        if self._on_speech is not None and not self._on_speech.done():
+            self._on_speech.set_result(None)
+
+    def _listening(self, what: str | None) -> None:
+        self._listen = what
+        if what is not None:
+            self._maybe_answer()
+
+    def _stop_script(self) -> None:
+        for handle in (self._timer, self._hangup_timer):
+            if handle is not None:
+                handle.cancel()
+        self._timer = self._hangup_timer = None
+
+    def remote_hangup(self, cause: str = "normal") -> None:
+        if not self.active:
+            return
+        self._stop_script()
+        for fut in (self._speech, self._on_speech, self._bridged):
+            if fut is not None and not fut.done():
+                fut.set_result(None)
+        super().remote_hangup(cause)
+
+    # ---- the call interface ----------------------------------------------------------
+    async def answer(self) -> None:
+        self.answered = True
+
+    async def hangup(self, cause: str = "normal") -> None:
+        if not self.active:
+            return
+        self.hangup_cause = cause
+        self.hangup_by = "engine"
+        self._stop_script()
+
+    async def play(self, prompt: Prompt, *, barge_in: bool = False) -> bool:
+        seconds = prompt_seconds(prompt, self.backend.media_root)
+        if barge_in:
+            return await self.wait_for_digit(seconds)
+        await asyncio.sleep(seconds)
+        return False
+
+    async def collect_digits(
+        self, *, max_digits: int, first_timeout: float, inter_timeout: float, terminator: str = ""
+    ):  # type: ignore[no-untyped-def]
+        try:
+            return await super().collect_digits(
+                max_digits=max_digits,
+                first_timeout=first_timeout,
+                inter_timeout=inter_timeout,
+                terminator=terminator,
+            )
+        finally:
+            self._listening(None)
+
+    async def recognize(
+        self, *, phrases: list[str], timeout: float, language: str | None
+    ) -> RecognitionResult:
+        loop = asyncio.get_running_loop()
+        self._speech = loop.create_future()
+        handle = loop.call_later(timeout, _set_none, self._speech)
+        self._listening("speech")
+        try:
+            text = await self._speech
+        finally:
+            handle.cancel()
+            self._speech = None
+            self._listening(None)
+        if text is None:
+            return RecognitionResult(None, None, "timeout")
+        return RecognitionResult(text, 1.0, "speech")
+
+    async def record(
+        self, *, max_length: float, silence_end: float, terminators: str, beep: bool
+    ) -> Recording:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        self._last_speech = started
+        self.recordings += 1
+        uri = f"sim://recordings/{self.call_id}/{self.recordings}.wav"
+        self._listening("record")
+        reason = "max_length"
+        try:
+            while self.active:
+                now = loop.time()
+                left = started + max_length - now
+                if left <= 0:
+                    reason = "max_length"
+                    break
+                quiet_left = self._last_speech + silence_end - now if silence_end > 0 else left
+                if quiet_left <= 0:
+                    reason = "silence"
+                    break
+                if self._digits and terminators:
+                    digit = self._digits.popleft()
+                    if digit in terminators:
+                        reason = "terminator"
+                        break
+                    continue
+                self._on_speech = loop.create_future()
+                wait = min(left, quiet_left)
+                handle = loop.call_later(wait, _set_none, self._on_speech)
+                waiter = self._on_speech
+                self._digit_waiter = waiter  # type: ignore[assignment]
+                try:
+                    await waiter
+                finally:
+                    handle.cancel()
+                    self._on_speech = None
+                    self._digit_waiter = None
+            else:
+                reason = "hangup"
+        finally:
+            self._listening(None)
+        return Recording(uri, round(loop.time() - started, 3), reason)
+
+    def start_leg(self, target: str, *, ring_timeout: float, caller_id: str) -> Leg:
+        return self.backend.ring(self, target, ring_timeout=ring_timeout)
+
+    async def bridge(self, leg: Leg) -> BridgeResult:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        talk = leg.talk_time if isinstance(leg, SimLeg) else 0.0
+        done: asyncio.Future[None] = loop.create_future()
+        self._bridged = done
+        handle = loop.call_later(talk, _set_none, done)
+        try:
+            await done
+        finally:
+            handle.cancel()
+            self._bridged = None
+        ended_by = "agent" if self.active else "caller"
+        return BridgeResult(round(loop.time() - started, 3), ended_by)
+
+    async def blind_transfer(self, target: str) -> bool:
+        if not self.active:
+            return False
+        self.hangup_cause = "transferred"
+        self.hangup_by = "engine"
+        self._stop_script()
+        return True
+
+    async def hold(self, music: str | None = None) -> None:
+        return None
+
+    async def unhold(self) -> None:
+        return None
+
+
+def _set_none(fut: asyncio.Future) -> None:  # type: ignore[type-arg]
+    if not fut.done():
+        fut.set_result(None)

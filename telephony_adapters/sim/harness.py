@@ -1,0 +1,128 @@
+"""Run a scenario with a scripted caller and get the trace back.
+
+This is the harness tests, `flowengine run` and `flowengine test` share:
+`run_scenario(scenario, script)` on simulated time (instant) or the real
+clock, returning a `CallTrace` built from the call's event stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flowengine.context import CallContext
+from flowengine.engine import Engine
+from flowengine.events import CallEnded, CallEvent, DigitsReceived, NodeEntered, NodeLeft, PromptPlayed
+from flowengine.runtime import WallClock
+from flowengine.scenario.compiled import Scenario
+from telephony_adapters.sim.backend import SimBackend, VirtualPhone
+from telephony_adapters.sim.loop import run_virtual
+from telephony_adapters.sim.script import CallerScript
+
+
+@dataclass
+class CallTrace:
+    call_id: str
+    path: list[str]
+    exits: list[dict[str, str]]
+    prompts: list[str]
+    digits: list[str]
+    variables: dict[str, Any]
+    hangup_cause: str
+    duration: float
+    events: list[CallEvent] = field(default_factory=list)
+
+    def to_json(self, *, with_events: bool = False) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "call_id": self.call_id,
+            "path": self.path,
+            "exits": self.exits,
+            "prompts": self.prompts,
+            "digits": self.digits,
+            "variables": self.variables,
+            "hangup_cause": self.hangup_cause,
+            "duration": self.duration,
+        }
+        if with_events:
+            data["events"] = [e.to_dict() for e in self.events]
+        return data
+
+
+def trace_of(ctx: CallContext) -> CallTrace:
+    path: list[str] = []
+    exits: list[dict[str, str]] = []
+    prompts: list[str] = []
+    digits: list[str] = []
+    duration = 0.0
+    cause = ctx.call.hangup_cause or "normal"
+    for e in ctx.events:
+        if isinstance(e, NodeEntered):
+            path.append(e.node_id)
+        elif isinstance(e, NodeLeft):
+            exits.append({"node": e.node_id, "exit": e.exit})
+        elif isinstance(e, PromptPlayed):
+            prompts.append(e.text)
+        elif isinstance(e, DigitsReceived):
+            digits.append(e.digits)
+        elif isinstance(e, CallEnded):
+            duration = e.duration
+            cause = e.hangup_cause
+    return CallTrace(
+        call_id=ctx.call.call_id,
+        path=path,
+        exits=exits,
+        prompts=prompts,
+        digits=digits,
+        variables=dict(ctx.variables),
+        hangup_cause=cause,
+        duration=duration,
+        events=list(ctx.events),
+    )
+
+
+async def run_call_async(
+    engine: Engine,
+    script: CallerScript,
+    scenario: Scenario | None = None,
+    *,
+    directory: dict[str, VirtualPhone] | None = None,
+    call_id: str | None = None,
+) -> CallTrace:
+    backend = SimBackend(engine, directory=directory)
+    _call, task = backend.place_call(script, scenario, call_id)
+    ctx = await task
+    return trace_of(ctx)
+
+
+def run_scenario(
+    scenario: Scenario,
+    script: CallerScript,
+    *,
+    at: dt.datetime | None = None,
+    realtime: bool = False,
+    library: Iterable[Scenario] = (),
+    directory: dict[str, VirtualPhone] | None = None,
+) -> CallTrace:
+    """Run one call of `scenario` and return its trace.
+
+    `at` sets the wall-clock start (time zone aware) on simulated time; the
+    default is now. `library` holds the scenarios Subscenario nodes refer to.
+    """
+
+    async def main() -> CallTrace:
+        clock = WallClock(None if realtime and at is None else at or dt.datetime.now(dt.UTC))
+        engine = Engine(clock=clock)
+        for other in library:
+            engine.publish(other)
+        engine.publish(scenario, default=True)
+        try:
+            return await run_call_async(engine, script, scenario, directory=directory)
+        finally:
+            await engine.shutdown()
+
+    if realtime:
+        return asyncio.run(main())
+    return run_virtual(main())
