@@ -1,0 +1,192 @@
+"""Scenario test cases: a scripted caller plus what must happen, in YAML or JSON.
+
+A file `NAME.tests.yaml` beside a scenario:
+
+    scenario: per_number_ivr.json
+    defaults: {at: "2026-11-23T10:00:00+03:00", caller: "+79161234567"}
+    cases:
+      - name: Moscow number reaches the Moscow menu
+        called: "+74951230001"
+        steps: [{input: "1"}]
+        expect:
+          path_includes: [menu_by_number, moscow_menu]
+          prompts_include: ["Moscow office"]
+          variables: {CALLEDID: "+74951230001"}
+          hangup_cause: normal
+
+Expectations: `path` (exact list of node ids), `path_includes` (in order, gaps
+allowed), `path_excludes`, `exits` ({node: exit} taken at the node's last
+visit), `prompts` (exact), `prompts_include` (substrings, in order),
+`variables` (subset), `hangup_cause`, `events_include` (each a subset of some
+event's fields, e.g. {event: notified, channel: log}). Cases run on the
+simulator's virtual clock, so a day of waiting takes no time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from flowengine.errors import ScenarioError
+from flowengine.scenario.loader import load_scenario_file, parse_text, problems_from_validation
+
+TEST_SUFFIXES = (".tests.yaml", ".tests.yml", ".tests.json")
+
+
+class Expect(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    path: list[str] | None = None
+    path_includes: list[str] | None = None
+    path_excludes: list[str] | None = None
+    exits: dict[str, str] | None = None
+    prompts: list[str] | None = None
+    prompts_include: list[str] | None = None
+    variables: dict[str, Any] | None = None
+    hangup_cause: str | None = None
+    events_include: list[dict[str, Any]] | None = None
+
+
+class CaseDefaults(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    caller: str | None = None
+    called: str | None = None
+    at: dt.datetime | None = None
+    think: float | None = None
+
+
+class Case(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    caller: str | None = None
+    called: str | None = None
+    at: dt.datetime | None = None
+    steps: list[dict[str, Any]] = Field(default_factory=list)
+    hangup_after: float | None = None
+    think: float | None = None
+    expect: Expect = Field(default_factory=Expect)
+
+
+class CaseFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    scenario: str
+    library: list[str] = Field(default_factory=list, description="other scenario files (subscenarios)")
+    defaults: CaseDefaults = Field(default_factory=CaseDefaults)
+    cases: list[Case] = Field(min_length=1)
+
+
+@dataclass
+class CaseResult:
+    file: Path
+    name: str
+    failures: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures and self.error is None
+
+
+def find_case_files(paths: list[Path]) -> list[Path]:
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if p.name.endswith(TEST_SUFFIXES)))
+        elif path.name.endswith(TEST_SUFFIXES):
+            found.append(path)
+        else:
+            stem = path.name.rsplit(".", 1)[0]
+            siblings = [path.with_name(stem + s) for s in TEST_SUFFIXES]
+            found.extend(p for p in siblings if p.exists())
+    return list(dict.fromkeys(found))
+
+
+def load_case_file(path: Path) -> CaseFile:
+    data = parse_text(path.read_text(encoding="utf-8"), str(path))
+    try:
+        return CaseFile.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(problems_from_validation(exc), str(path)) from None
+
+
+def run_case_file(path: Path) -> list[CaseResult]:
+    from telephony_adapters.sim.harness import run_scenario
+    from telephony_adapters.sim.script import CallerScript
+
+    try:
+        spec = load_case_file(path)
+        scenario = load_scenario_file(path.parent / spec.scenario)
+        library = [load_scenario_file(path.parent / lib) for lib in spec.library]
+    except ScenarioError as exc:
+        return [CaseResult(path, "(loading)", error=str(exc))]
+    results = []
+    d = spec.defaults
+    for case in spec.cases:
+        result = CaseResult(path, case.name)
+        try:
+            script = CallerScript.model_validate(
+                {
+                    "caller": case.caller or d.caller or "+70000000000",
+                    "called": case.called or d.called or (scenario.numbers[0] if scenario.numbers else "100"),
+                    "steps": case.steps,
+                    "hangup_after": case.hangup_after,
+                    "think": case.think if case.think is not None else d.think if d.think is not None else 1.0,
+                }
+            )
+        except ValidationError as exc:
+            result.error = "; ".join(str(p) for p in problems_from_validation(exc, "steps"))
+            results.append(result)
+            continue
+        at = case.at or d.at
+        trace = run_scenario(scenario, script, at=at, library=library)
+        result.failures = check(case.expect, trace.to_json(with_events=True))
+        results.append(result)
+    return results
+
+
+def check(expect: Expect, trace: dict[str, Any]) -> list[str]:
+    """Compare a trace with expectations; one readable line per mismatch."""
+    out: list[str] = []
+    path: list[str] = trace["path"]
+    prompts: list[str] = trace["prompts"]
+    if expect.path is not None and expect.path != path:
+        out.append(f"path: expected {expect.path}, got {path}")
+    if expect.path_includes is not None and not _subsequence(expect.path_includes, path, lambda a, b: a == b):
+        out.append(f"path: expected to pass through {expect.path_includes} in order, got {path}")
+    for node in expect.path_excludes or []:
+        if node in path:
+            out.append(f"path: expected not to pass through '{node}', got {path}")
+    if expect.exits:
+        taken = {e["node"]: e["exit"] for e in trace["exits"]}
+        for node, exit_name in expect.exits.items():
+            if taken.get(node) != exit_name:
+                out.append(f"exit of '{node}': expected '{exit_name}', got {taken.get(node)!r}")
+    if expect.prompts is not None and expect.prompts != prompts:
+        out.append(f"prompts: expected {expect.prompts}, got {prompts}")
+    if expect.prompts_include is not None and not _subsequence(
+        expect.prompts_include, prompts, lambda want, got: want in got
+    ):
+        out.append(f"prompts: expected to include {expect.prompts_include} in order, got {prompts}")
+    for name, value in (expect.variables or {}).items():
+        got = trace["variables"].get(name, _MISSING)
+        if got is _MISSING:
+            out.append(f"variable {name}: expected {value!r}, but it is not set")
+        elif got != value:
+            out.append(f"variable {name}: expected {value!r}, got {got!r}")
+    if expect.hangup_cause is not None and expect.hangup_cause != trace["hangup_cause"]:
+        out.append(f"hangup cause: expected '{expect.hangup_cause}', got '{trace['hangup_cause']}'")
+    for wanted in expect.events_include or []:
+        if not any(all(e.get(k) == v for k, v in wanted.items()) for e in trace["events"]):
+            out.append(f"events: none matches {wanted}")
+    return out
+
+
+_MISSING = object()
+
+
+def _subsequence(wanted: list[str], got: list[str], same: Any) -> bool:
+    it = iter(got)
+    return all(any(same(w, g) for g in it) for w in wanted)

@@ -1,0 +1,72 @@
+"""A call trace for people: one line per step, prompts and digits inline."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from flowengine.events import (
+    CallHungUp,
+    CallStarted,
+    DigitsReceived,
+    HttpRequested,
+    NodeEntered,
+    NodeFailed,
+    NodeLeft,
+    Notified,
+    PromptPlayed,
+    QueueEvent,
+    RecordingMade,
+    ScenarioEntered,
+    SpeechRecognized,
+    VariableChanged,
+)
+
+if TYPE_CHECKING:
+    from telephony_adapters.sim.harness import CallTrace
+
+
+def _v(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def format_trace(trace: CallTrace) -> str:
+    lines: list[str] = []
+    for e in trace.events:
+        stamp = f"{e.t:8.2f}s  "
+        if isinstance(e, CallStarted):
+            lines.append(
+                f"call {e.call_id}: {e.caller} -> {e.called}, scenario {e.scenario_id} v{e.scenario_version}, at {e.wall}"
+            )
+        elif isinstance(e, NodeEntered):
+            lines.append(f"{stamp}{e.node_id} ({e.node_type})")
+        elif isinstance(e, NodeLeft):
+            lines.append(f"{'':10}  └ exit {e.exit}")
+        elif isinstance(e, VariableChanged):
+            lines.append(f"{'':10}  {e.variable} = {_v(e.value)}")
+        elif isinstance(e, PromptPlayed):
+            tail = " (interrupted)" if e.interrupted else ""
+            lines.append(f"{'':10}  {e.kind}: {_v(e.text)}{tail}")
+        elif isinstance(e, DigitsReceived):
+            lines.append(f"{'':10}  digits: {_v(e.digits)} ({e.reason})")
+        elif isinstance(e, SpeechRecognized):
+            lines.append(f"{'':10}  heard: {_v(e.text)} -> {e.matched}")
+        elif isinstance(e, RecordingMade):
+            lines.append(f"{'':10}  recorded {e.uri} ({e.duration:.1f}s, {e.reason})")
+        elif isinstance(e, Notified):
+            lines.append(f"{'':10}  notify[{e.channel}] {e.message}{'' if e.ok else ' (FAILED)'}")
+        elif isinstance(e, HttpRequested):
+            lines.append(f"{'':10}  {e.method} {e.url} -> {e.status} ({e.outcome})")
+        elif isinstance(e, NodeFailed):
+            col = f", column {e.column}" if e.column else ""
+            lines.append(f"{'':10}  ERROR [{e.code}{col}] {e.message}")
+        elif isinstance(e, ScenarioEntered):
+            lines.append(f"{stamp}=> scenario {e.scenario_id} v{e.scenario_version} ({e.mode})")
+        elif isinstance(e, QueueEvent):
+            who = f" {e.operator_id}" if e.operator_id else ""
+            lines.append(f"{stamp}queue {e.queue_id}: {e.kind}{who} {_v(e.data) if e.data else ''}".rstrip())
+        elif isinstance(e, CallHungUp):
+            lines.append(f"{stamp}hangup by {e.by}: {e.cause}")
+    lines.append(f"ended: {trace.hangup_cause} after {trace.duration:.2f}s")
+    lines.append(f"variables: {_v(trace.variables)}")
+    return "\n".join(lines)

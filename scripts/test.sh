@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs everything the tests need, then runs the linters and the test suite.
+# The README's test command and .ci/run both call this script.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=${PYTHON:-python3}
+
+# System packages the tests need (none yet for the core; the SIP and TTS work
+# will add sip-tester, baresip, espeak-ng here).
+DEBIAN_PACKAGES=()
+if [ ${#DEBIAN_PACKAGES[@]} -gt 0 ]; then
+  missing=()
+  for pkg in "${DEBIAN_PACKAGES[@]}"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing Debian packages: ${missing[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+  fi
+fi
+
+echo "installing flowengine with its test dependencies"
+"$PY" -m pip install --quiet --disable-pip-version-check -e '.[test]'
+
+echo "ruff"
+"$PY" -m ruff check flowengine nodes telephony_adapters bench
+
+echo "pytest"
+"$PY" -m pytest "$@"
