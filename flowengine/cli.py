@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from flowengine.validator import format_problem, validate_files
+    from flowengine.validation import format_problem, validate_files
 
     results = validate_files(args.files)
     errors = sum(1 for problems in results.values() for p in problems if p.severity == "error")

@@ -1,0 +1,22 @@
+"""Static checks of scenarios: what can go wrong in a call, found before any call.
+
+    from flowengine.validation import validate, validate_files, format_problem
+
+`validate(scenario)` takes a loaded `Scenario` (load-time problems such as
+malformed JSON, schema violations, unknown node types and bad expressions are
+the loader's `ScenarioError`) and returns findings about the graph and its
+data flow, each a `Problem` with severity, node id, code and message, sorted
+by the node's position in the document. `validate_files(paths)` loads and
+validates files, resolving subscenario references against the scenarios
+beside them; `format_problem` renders one finding for people.
+
+Codes (see `CODES`): dangling_exit, unwired_exit, no_default, unreachable,
+no_end, endless_loop, unassigned_variable, unknown_reference,
+media_after_hangup; load-time codes come from the loader (syntax,
+unknown_type, expression, ...).
+"""
+
+from flowengine.validation.checks import CODES, validate
+from flowengine.validation.files import format_problem, validate_files
+
+__all__ = ["CODES", "format_problem", "validate", "validate_files"]

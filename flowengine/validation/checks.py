@@ -1,0 +1,63 @@
+"""Running every check on one scenario and ordering the findings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flowengine.errors import Problem
+from flowengine.scenario.compiled import Scenario
+from flowengine.validation.dataflow import check_variables
+from flowengine.validation.graph import (
+    ScenarioGraph,
+    check_after_hangup_media,
+    check_ends,
+    check_exits,
+    check_loops,
+    check_reachable,
+    check_references,
+)
+
+#: finding code -> default severity, in the order findings of one node are listed
+CODES: dict[str, str] = {
+    "dangling_exit": "error",
+    "unwired_exit": "error",
+    "no_default": "error",
+    "unreachable": "warning",
+    "no_end": "error",
+    "endless_loop": "error",
+    "unknown_reference": "error",
+    "media_after_hangup": "warning",
+    "unassigned_variable": "error or warning",
+}
+_RANK = {code: i for i, code in enumerate(CODES)}
+
+
+def validate(
+    scenario: Scenario,
+    *,
+    known: dict[str, set[str]] | None = None,
+    library: Mapping[str, Scenario] | None = None,
+) -> list[Problem]:
+    """Every graph and data-flow finding about a loaded scenario.
+
+    `known` maps a reference kind to the names that exist (e.g.
+    ``{"scenario": {"main", "billing"}}``); kinds not given are not checked.
+    `library` holds scenarios by id that call-mode Subscenario nodes may run,
+    so variables they assign count as assigned after the call.
+    """
+    g = ScenarioGraph(scenario)
+    found: list[Problem] = [
+        *check_exits(g),
+        *check_reachable(g),
+        *check_ends(g),
+        *check_loops(g),
+        *check_references(g, known),
+        *check_after_hangup_media(g),
+        *check_variables(g, library),
+    ]
+    return sorted(found, key=lambda p: _sort_key(g, p))
+
+
+def _sort_key(g: ScenarioGraph, p: Problem) -> tuple[int, int, str, str]:
+    position = g.pos(p.node_id) if p.node_id is not None else -1
+    return (position, _RANK.get(p.code, len(_RANK)), p.path, p.message)
