@@ -3,8 +3,9 @@
 Every call appends to its own stream; CDRs, reports, the live monitor and the
 editor's call trace are all built from it. Events carry the call id and `t`,
 seconds since the call started on the call's clock (simulated or real), so a
-trace reads the same on both clocks. `wall` is the wall-clock time as ISO text,
-set by the interpreter when the event is emitted.
+trace reads the same on both clocks. `wall` (ISO text) is set on `call_started`
+only: an event's wall-clock time is that start plus `t`, which keeps formatting
+dates off the per-step hot path.
 
 `to_dict()` gives a JSON-ready dict whose "event" key is the snake_case event
 name; `event_from_dict` reverses it (storage reloads streams after a restart).
