@@ -1,0 +1,70 @@
+"""What evaluation needs from a call.
+
+The interpreter's CallContext implements `Env`. `MappingEnv` is a small
+stand-alone implementation over a dict, for tests, the CLI and the editor's
+"try this expression" box.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+from collections.abc import MutableMapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from flowengine.expr.values import Value
+
+
+class Env(Protocol):
+    def get_variable(self, name: str) -> Value:
+        """The variable's value; raises KeyError when it is not set."""
+        ...
+
+    def calledid(self) -> str: ...
+
+    def callerid(self) -> str: ...
+
+    def now(self) -> datetime.datetime:
+        """Timezone-aware, already in the scenario's time zone."""
+        ...
+
+    def digits(self) -> str:
+        """Digits of the last Gather ("" if none)."""
+        ...
+
+    def rng(self) -> random.Random: ...
+
+
+def _utc_now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+@dataclass
+class MappingEnv:
+    """An `Env` over a dict of variables and fixed call facts."""
+
+    variables: MutableMapping[str, Value] = field(default_factory=dict)
+    called: str = ""
+    caller: str = ""
+    clock: datetime.datetime | None = None
+    last_digits: str = ""
+    generator: random.Random = field(default_factory=random.Random)
+
+    def get_variable(self, name: str) -> Value:
+        return self.variables[name]
+
+    def calledid(self) -> str:
+        return self.called
+
+    def callerid(self) -> str:
+        return self.caller
+
+    def now(self) -> datetime.datetime:
+        return self.clock if self.clock is not None else _utc_now()
+
+    def digits(self) -> str:
+        return self.last_digits
+
+    def rng(self) -> random.Random:
+        return self.generator
