@@ -146,6 +146,7 @@ class Notified(CallEvent):
     target: str | None = None
     status: int | None = None
     ok: bool = True
+    detail: str | None = None
 
 
 @_event
@@ -157,6 +158,7 @@ class HttpRequested(CallEvent):
     status: int | None
     elapsed: float
     outcome: str
+    detail: str | None = None
 
 
 @_event

@@ -22,13 +22,17 @@ if TYPE_CHECKING:
 ERROR_EXIT = "error"
 
 
-class Params(BaseModel):
+class ParamsModel(BaseModel):
     """Base for node params: unknown keys are errors, so typos are caught."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
-class NoParams(Params):
+#: the name node modules import
+Params = ParamsModel
+
+
+class NoParams(ParamsModel):
     pass
 
 
@@ -40,7 +44,7 @@ class NodeType:
     title_ru: ClassVar[str]
     description: ClassVar[str] = ""
     category: ClassVar[str] = "flow"
-    Params: ClassVar[type[Params]] = NoParams
+    Params: ClassVar[type[ParamsModel]] = NoParams
     #: exits every instance has; `exit_names` adds the ones params declare
     exits: ClassVar[tuple[str, ...]] = ("next",)
     #: exits that may stay unwired (the call then ends normally)
@@ -57,17 +61,17 @@ class NodeType:
 
     __slots__ = ("id", "params", "_exits")
 
-    def __init__(self, node_id: str, params: Params) -> None:
+    def __init__(self, node_id: str, params: ParamsModel) -> None:
         self.id = node_id
         self.params = params
         self._exits = tuple(self.exit_names(params))
 
     @classmethod
-    def exit_names(cls, params: Params) -> list[str]:
+    def exit_names(cls, params: ParamsModel) -> list[str]:
         return list(cls.exits)
 
     @classmethod
-    def default_exit_names(cls, params: Params) -> tuple[str, ...]:
+    def default_exit_names(cls, params: ParamsModel) -> tuple[str, ...]:
         """The exits that make up the node's default branch (menu-like nodes)."""
         return cls.default_exits
 

@@ -33,6 +33,9 @@ EXIT_PATTERN = r"^[^\W\d]\w{0,63}$|^\d{1,16}$"
 RESERVED_EXITS = {"other", "error"}
 Scalar = str | int | float | bool | None
 MATCH_KINDS = ("equals", "in", "prefix", "range", "regex")
+# RE2 logs bad patterns to stderr by default; the loader reports them instead.
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False
 
 
 class MenuCase(Params):
@@ -64,9 +67,12 @@ class MenuCase(Params):
             raise ValueError(f"range [{self.range[0]}, {self.range[1]}] is empty (min > max)")
         if self.regex is not None:
             try:
-                re2.compile(self.regex)
+                re2.compile(self.regex, _RE2_OPTIONS)
             except re2.error as exc:
-                raise ValueError(f"bad regex {self.regex!r}: {exc}") from None
+                detail = exc.args[0] if exc.args else exc
+                if isinstance(detail, bytes):
+                    detail = detail.decode("utf-8", "replace")
+                raise ValueError(f"bad regex {self.regex!r}: {detail}") from None
         return self
 
     @property
@@ -103,7 +109,7 @@ class _Matcher:
             low, high = case.range or (0.0, 0.0)
             self.test = lambda v: _in_range(v, low, high)
         else:
-            pattern = re2.compile(case.regex or "")
+            pattern = re2.compile(case.regex or "", _RE2_OPTIONS)
             self.test = lambda v: pattern.search(to_text(v)) is not None
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, GetJsonSchemaHandler, model_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from flowengine.expr import compile_template
 from flowengine.node import Params
@@ -31,6 +33,23 @@ class PromptSpec(Params):
     @classmethod
     def _shorthand(cls, data: Any) -> Any:
         return {"say": data} if isinstance(data, str) else data
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        # The text shorthand is part of the format, so the published JSON
+        # Schema must admit it too, or integrators' validators reject
+        # documents the loader accepts (examples/per_number_ivr.json).
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        title = schema.pop("title", "PromptSpec")
+        return {
+            "title": title,
+            "anyOf": [
+                {"type": "string", "format": "template", "description": "shorthand for {\"say\": text}"},
+                schema,
+            ],
+        }
 
     @model_validator(mode="after")
     def _one_source(self) -> PromptSpec:

@@ -48,7 +48,7 @@ def _marker_of(annotation: Any) -> _Marker | None:
             if isinstance(meta, _Marker):
                 return meta
         return _marker_of(annotation.__origin__)
-    if origin in (Union, types.UnionType, list, tuple):
+    if origin in (Union, types.UnionType, list, tuple, dict):
         for arg in typing.get_args(annotation):
             found = _marker_of(arg)
             if found is not None:
@@ -88,5 +88,4 @@ def _walk(value: Any, marker: _Marker | None, path: str) -> Iterator[tuple[str, 
             yield from _walk(item, marker, f"{path}[{i}]")
     elif isinstance(value, dict):
         for key, item in value.items():
-            if isinstance(item, BaseModel):
-                yield from iter_expressions(item, f"{path}.{key}")
+            yield from _walk(item, marker, f"{path}.{key}")

@@ -30,7 +30,7 @@ class _NodeBase(BaseModel):
 def _variant(type_name: str, cls: Any) -> type[BaseModel]:
     params_model = cls.Params
     required = any(f.is_required() for f in params_model.model_fields.values())
-    exits = list(cls.exits) + ["error"]
+    exits = list(dict.fromkeys([*cls.exits, "error"]))
     namespace: dict[str, Any] = {
         "__annotations__": {"type": Literal[type_name], "params": params_model},
         "__doc__": cls.description or None,

@@ -138,7 +138,9 @@ class SimCall(Call):
                 self.dtmf_received(digit)
         elif step.say is not None:
             self._speak(step.say)
-        self._advance()
+        # Let the engine take this answer first (a collection may end and the
+        # scenario move on); only then may the next step look at what it listens for.
+        asyncio.get_running_loop().call_soon(self._advance)
 
     def _speak(self, text: str) -> None:
         self._last_speech = asyncio.get_running_loop().time()

@@ -1,0 +1,412 @@
+"""HTTP request / HTTP-запрос: ask a CRM or any HTTP API, map its JSON answer to variables.
+
+    {"method": "POST",
+     "url": "https://crm.example.com/api/clients/{callerid()}/calls?line={CALLEDID}",
+     "headers": {"Authorization": "Bearer {CRM_TOKEN}"},
+     "json": {"phone": "{callerid()}", "attempt": "{ATTEMPT}", "source": "ivr"},
+     "timeout": 5,
+     "response": {"CLIENT_NAME": "client.name", "MANAGER_EXT": "client.managers[0].ext"},
+     "status_variable": "CRM_STATUS"}
+
+Exits: "ok" (a 2xx answer), "timeout" (no complete answer within `timeout`
+seconds, connecting included), "error" (any other status — redirects are not
+followed —, connection failure, an answer over 1 MiB, or a body that is not
+JSON while `response` needs it). Every request leaves an `HttpRequested` event
+(`outcome`: ok, timeout, bad_status, connection, too_large, bad_json); a
+failure also leaves a `NodeFailed` event with the reason (code "http_" +
+outcome, or "bad_url" when the rendered URL is not http(s)).
+
+- `url`: the value of each `{expression}` hole is percent-encoded (as a path
+  segment or query value: "/", "?", "&", "=", "#", "+", spaces and non-ASCII
+  are escaped), except a hole at the very start of the URL, which is the base
+  address and is inserted as it is ("{CRM_URL}/clients/{callerid()}").
+- `headers`: name → template. `body`: a text template (default Content-Type
+  text/plain); or `json`: any JSON whose strings are templates — a string that
+  is one `{expression}` and nothing else keeps the value's type ("{ATTEMPT}"
+  sends 2, not "2"); other strings are rendered as text. Not both; neither for
+  GET and HEAD.
+- `response`: variable → path into the JSON answer: keys separated by dots,
+  list indexes in brackets, negative from the end ("items[-1].id",
+  "[0].name" when the answer is a list). A path that leads nowhere sets the
+  variable to null; objects and lists are stored as JSON text. After an error
+  or timeout every mapped variable is null.
+- `status_variable`: the HTTP status (null when no answer came).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import re
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+from urllib.parse import quote
+
+import httpx
+from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from flowengine.errors import NodeError
+from flowengine.events import HttpRequested
+from flowengine.expr import Expression, ExpressionError, Template, compile_template, to_text
+from flowengine.expr import limits as expr_limits
+from flowengine.node import NodeType, Params
+from flowengine.registry import registry
+from flowengine.runtime import external_io
+from flowengine.scenario.fields import TemplateText, VarName
+
+if TYPE_CHECKING:
+    from flowengine.context import CallContext
+    from flowengine.expr import Env, Value
+
+MAX_RESPONSE_BYTES = 1024 * 1024
+_HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$")
+_PATH = re.compile(r"^(?:[^.\[\]]+|\[-?\d+\])(?:\.[^.\[\]]+|\[-?\d+\])*$")
+_PATH_PART = re.compile(r"\[(-?\d+)\]|([^.\[\]]+)")
+
+PathPart = str | int
+
+
+# ---- templates: URL holes, JSON bodies ----------------------------------------------
+
+
+def _check_header_name(name: str) -> str:
+    if not _HEADER_NAME.match(name):
+        raise PydanticCustomError(
+            "header_name", "'{name}' is not a valid header name", {"name": name}
+        )
+    return name
+
+
+HeaderName = Annotated[str, AfterValidator(_check_header_name)]
+
+
+def _check_template(text: str) -> str:
+    """Compile a template the loader cannot see (inside dicts); errors name the field."""
+    try:
+        compile_template(text)
+    except ExpressionError as exc:
+        raise PydanticCustomError(
+            "expression", "template '{text}': {error}", {"text": text, "error": str(exc)}
+        ) from None
+    return text
+
+
+#: a template inside a dict (header value, JSON body string), compiled by the node itself
+DictTemplate = Annotated[
+    str, Field(json_schema_extra={"format": "template"}), AfterValidator(_check_template)
+]
+
+
+def _template_parts(template: Template) -> tuple[str | tuple[int, Expression], ...]:
+    # Template has no public view of its holes yet; this is the one place that looks.
+    return template._parts  # type: ignore[no-any-return]
+
+
+def _evaluate_hole(env: Env, template: Template, offset: int, expression: Expression) -> Value:
+    try:
+        return expression.evaluate(env)
+    except ExpressionError as exc:
+        if exc.column is None:
+            exc.column = 1
+        raise exc.moved(offset, template.source) from exc
+
+
+def render_url(env: Env, template: Template) -> str:
+    """Render a URL template: hole values percent-encoded, except a leading base-address hole."""
+    out: list[str] = []
+    for index, part in enumerate(_template_parts(template)):
+        if isinstance(part, str):
+            out.append(part)
+            continue
+        text = to_text(_evaluate_hole(env, template, *part))
+        out.append(text if index == 0 else quote(text, safe=""))
+    return "".join(out)
+
+
+def check_url(url: str) -> httpx.URL:
+    """The rendered URL as httpx.URL, or NodeError(code="bad_url")."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise NodeError(f"bad URL {url!r}: {exc}", code="bad_url") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise NodeError(f"bad URL {url!r}: need http:// or https:// and a host", code="bad_url")
+    return parsed
+
+
+def public_url(url: httpx.URL) -> str:
+    """The URL for events and logs, without user:password."""
+    return str(url.copy_with(username=None, password=None)) if url.userinfo else str(url)
+
+
+def check_url_template(text: str) -> str:
+    lowered = text.lower()
+    if lowered.startswith(("http://", "https://")) or (
+        text.startswith("{") and not text.startswith("{{")
+    ):
+        return text
+    raise PydanticCustomError(
+        "url",
+        "'{text}' must start with http:// or https://, or with a base-address hole",
+        {"text": text},
+    )
+
+
+def compile_json(value: Any) -> Any:
+    """A JSON body template: the same structure with every string compiled."""
+    if isinstance(value, str):
+        return compile_template(value)
+    if isinstance(value, dict):
+        return {key: compile_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [compile_json(item) for item in value]
+    return value
+
+
+def check_json_templates(value: Any, path: str) -> None:
+    """Raise ValueError naming the place of the first bad template in a JSON body."""
+    if isinstance(value, str):
+        try:
+            compile_template(value)
+        except ExpressionError as exc:
+            raise ValueError(f"{path}: template {value!r}: {exc}") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            check_json_templates(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            check_json_templates(item, f"{path}[{index}]")
+
+
+def json_variables(value: Any) -> set[str]:
+    if isinstance(value, Template):
+        return set(value.variables)
+    if isinstance(value, dict):
+        return set().union(*(json_variables(v) for v in value.values()))
+    if isinstance(value, list):
+        return set().union(*(json_variables(v) for v in value))
+    return set()
+
+
+def render_json(env: Env, value: Any) -> Any:
+    """Render a compiled JSON body; a string that is exactly one hole keeps its value's type."""
+    if isinstance(value, Template):
+        parts = _template_parts(value)
+        if len(parts) == 1 and not isinstance(parts[0], str):
+            return _evaluate_hole(env, value, *parts[0])
+        return value.render(env)
+    if isinstance(value, dict):
+        return {key: render_json(env, item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [render_json(env, item) for item in value]
+    return value
+
+
+def check_header_values(headers: dict[str, str]) -> dict[str, str]:
+    for name, value in headers.items():
+        if "\r" in value or "\n" in value:
+            raise NodeError(f"header {name} contains a line break", code="bad_header")
+    return headers
+
+
+# ---- response paths -------------------------------------------------------------------
+
+
+def parse_path(text: str) -> tuple[PathPart, ...]:
+    """ "client.managers[0].ext" -> ("client", "managers", 0, "ext")."""
+    if not _PATH.match(text):
+        raise PydanticCustomError(
+            "json_path", "'{text}' is not a path like data.items[0].name", {"text": text}
+        )
+    return tuple(int(i) if i else key for i, key in _PATH_PART.findall(text))
+
+
+def _check_path(text: str) -> str:
+    parse_path(text)
+    return text
+
+
+JsonPath = Annotated[str, AfterValidator(_check_path)]
+
+
+def lookup(document: Any, path: tuple[PathPart, ...]) -> Any:
+    """The value at `path`, or None where the path leads nowhere."""
+    current = document
+    for part in path:
+        if isinstance(part, int):
+            if not isinstance(current, list) or not -len(current) <= part < len(current):
+                return None
+            current = current[part]
+        elif isinstance(current, dict):
+            current = current.get(part)
+        else:
+            return None
+    return current
+
+
+def to_variable(value: Any) -> Value:
+    """A JSON value as a variable: scalars as they are, objects and lists as JSON text."""
+    if value is None or isinstance(value, bool | str):
+        return value  # type: ignore[no-any-return]
+    if isinstance(value, int):
+        return value if abs(value) <= expr_limits.MAX_INT else str(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+# ---- the node -----------------------------------------------------------------------------
+
+
+class ResponseTooLarge(Exception):
+    pass
+
+
+async def read_limited(response: httpx.Response, limit: int = MAX_RESPONSE_BYTES) -> bytes:
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise ResponseTooLarge()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > limit:
+            raise ResponseTooLarge()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class HttpParams(Params):
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] = "GET"
+    url: Annotated[TemplateText, AfterValidator(check_url_template)] = Field(
+        min_length=1, description="URL template; hole values are URL-encoded"
+    )
+    headers: dict[HeaderName, DictTemplate] = Field(default_factory=dict)
+    body: TemplateText | None = Field(default=None, description="request body text (template)")
+    json_body: dict[str, Any] | list[Any] | None = Field(
+        default=None, alias="json", description="JSON body; its strings are templates"
+    )
+    timeout: float = Field(default=5.0, gt=0, le=120, description="seconds for the whole request")
+    response: dict[VarName, JsonPath] = Field(
+        default_factory=dict,
+        description="variable -> path in the JSON answer, e.g. data.items[0].id",
+    )
+    status_variable: VarName | None = None
+
+    @field_validator("json_body")
+    @classmethod
+    def _json_templates(cls, value: Any) -> Any:
+        if value is not None:
+            check_json_templates(value, "json")
+        return value
+
+    @model_validator(mode="after")
+    def _one_body(self) -> HttpParams:
+        if self.body is not None and self.json_body is not None:
+            raise ValueError("give either 'body' or 'json', not both")
+        if self.method in ("GET", "HEAD") and (self.body is not None or self.json_body is not None):
+            raise ValueError(f"a {self.method} request has no body; use POST or PUT")
+        if self.method == "HEAD" and self.response:
+            raise ValueError("a HEAD answer has no body to map; use GET")
+        return self
+
+
+@registry.register
+class HttpRequestNode(NodeType):
+    type_name = "http"
+    title_en = "HTTP request"
+    title_ru = "HTTP-запрос"
+    description = "Call an HTTP API (e.g. a CRM lookup) and map its JSON answer to variables"
+    category = "integration"
+    Params = HttpParams
+    exits = ("ok", "timeout")  # and the universal "error"
+    __slots__ = ("_url", "_headers", "_body", "_json", "_paths")
+
+    def __init__(self, node_id: str, params: HttpParams) -> None:  # type: ignore[override]
+        super().__init__(node_id, params)
+        self._url = self.template(params.url)
+        self._headers = [(name, self.template(value)) for name, value in params.headers.items()]
+        self._body = self.template(params.body) if params.body is not None else None
+        self._json = compile_json(params.json_body) if params.json_body is not None else None
+        self._paths = [(name, parse_path(path)) for name, path in params.response.items()]
+
+    def reads(self) -> set[str]:
+        names = super().reads()
+        for _name, template in self._headers:
+            names |= template.variables
+        return names | json_variables(self._json)
+
+    def writes(self) -> set[str]:
+        params: HttpParams = self.params  # type: ignore[assignment]
+        names = set(params.response)
+        if params.status_variable:
+            names.add(params.status_variable)
+        return names
+
+    async def run(self, ctx: CallContext) -> str:
+        p: HttpParams = self.params  # type: ignore[assignment]
+        url = check_url(render_url(ctx, self._url))
+        headers = httpx.Headers(check_header_values({n: ctx.render(t) for n, t in self._headers}))
+        content: bytes | None = None
+        if self._json is not None:
+            content = json.dumps(render_json(ctx, self._json), ensure_ascii=False).encode()
+            headers.setdefault("Content-Type", "application/json")
+        elif self._body is not None:
+            content = ctx.render(self._body).encode()
+            headers.setdefault("Content-Type", "text/plain; charset=utf-8")
+
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        status: int | None = None
+        data = b""
+        outcome = "ok"
+        detail = ""
+        try:
+            with external_io():
+                async with asyncio.timeout(p.timeout):
+                    async with ctx.engine.http().stream(
+                        p.method, url, headers=headers, content=content, timeout=p.timeout
+                    ) as answer:
+                        status = answer.status_code
+                        if answer.is_success and self._paths:
+                            data = await read_limited(answer)
+        except (TimeoutError, httpx.TimeoutException):
+            outcome, detail = "timeout", f"no answer within {p.timeout:g} s"
+        except ResponseTooLarge:
+            outcome, detail = "too_large", f"answer larger than {MAX_RESPONSE_BYTES} bytes"
+        except httpx.HTTPError as exc:
+            outcome, detail = (
+                "connection",
+                f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__,
+            )
+
+        document: Any = None
+        if outcome == "ok" and status is not None and not 200 <= status < 300:
+            outcome, detail = "bad_status", f"HTTP {status}"
+        if outcome == "ok" and self._paths:
+            try:
+                document = json.loads(data)
+            except ValueError as exc:
+                outcome, detail = "bad_json", f"the answer is not JSON: {exc}"
+
+        ctx.emit(
+            HttpRequested,
+            node_id=self.id,
+            method=p.method,
+            url=public_url(url),
+            status=status,
+            elapsed=round(loop.time() - started, 3),
+            outcome=outcome,
+        )
+        if p.status_variable:
+            ctx.set_var(p.status_variable, status, self.id)
+        for name, path in self._paths:
+            ctx.set_var(
+                name, to_variable(lookup(document, path)) if outcome == "ok" else None, self.id
+            )
+        if outcome == "timeout":
+            return "timeout"
+        if outcome != "ok":
+            raise NodeError(f"{p.method} {public_url(url)}: {detail}", code=f"http_{outcome}")
+        return "ok"

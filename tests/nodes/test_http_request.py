@@ -1,0 +1,391 @@
+"""HTTP request: real requests to a local HTTP server, through whole simulated calls."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from flowengine.errors import ScenarioError
+from flowengine.events import HttpRequested, NodeFailed
+from flowengine.scenario.loader import load_scenario_data
+from nodes.http_request import HttpParams, lookup, parse_path, to_variable
+from telephony_adapters.sim import CallerScript, CallTrace, run_scenario
+
+CLIENT = {
+    "client": {
+        "name": "Иван Петров",
+        "vip": True,
+        "balance": -12.5,
+        "managers": [{"ext": 901}, {"ext": 902}],
+        "tags": ["gold", "ru"],
+    }
+}
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: CrmServer
+
+    def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
+        pass
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    def do_POST(self) -> None:
+        self._handle()
+
+    def do_PUT(self) -> None:
+        self._handle()
+
+    def _send(self, status: int, body: bytes, content_type: str = "application/json") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _handle(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length)
+        self.server.requests.append(
+            {"method": self.command, "path": self.path, "headers": dict(self.headers), "body": body}
+        )
+        route = self.path.split("?")[0]
+        if route.startswith("/client/"):
+            self._send(200, json.dumps(CLIENT).encode())
+        elif route.startswith("/status/"):
+            self._send(int(route.rsplit("/", 1)[1]), b'{"error": "nope"}')
+        elif route == "/slow":
+            time.sleep(1.5)
+            self._send(200, b"{}")
+        elif route == "/text":
+            self._send(200, b"hello, not json", "text/plain")
+        elif route == "/big":
+            self._send(200, b"[" + b"0," * (600 * 1024) + b"0]")
+        elif route == "/list":
+            self._send(200, b'[{"name": "first"}, {"name": "last"}]')
+        else:
+            self._send(404, b"{}")
+
+
+class CrmServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.requests: list[dict[str, Any]] = []
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that gave up (timeout, too large) is expected here
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+@pytest.fixture(scope="module")
+def crm() -> Iterator[CrmServer]:
+    server = CrmServer()
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture()
+def server(crm: CrmServer) -> CrmServer:
+    crm.requests.clear()
+    return crm
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def scenario(params: dict[str, Any], variables: dict[str, Any] | None = None, **exits: str) -> Any:
+    wiring = exits or {"ok": "found", "error": "failed", "timeout": "slow"}
+    return load_scenario_data(
+        {
+            "schema": 1,
+            "id": "crm",
+            "variables": [{"name": k, "default": v} for k, v in (variables or {}).items()],
+            "nodes": [
+                {"id": "start", "type": "start", "exits": {"next": "lookup"}},
+                {"id": "lookup", "type": "http", "params": params, "exits": wiring},
+                {"id": "found", "type": "say", "params": {"text": "found"}},
+                {"id": "failed", "type": "say", "params": {"text": "failed"}},
+                {"id": "slow", "type": "say", "params": {"text": "slow"}},
+            ],
+        }
+    )
+
+
+def run(params: dict[str, Any], variables: dict[str, Any] | None = None) -> CallTrace:
+    return run_scenario(scenario(params, variables), CallerScript(caller="+79161234567"))
+
+
+def requested(trace: CallTrace) -> HttpRequested:
+    [event] = [e for e in trace.events if isinstance(e, HttpRequested)]
+    return event
+
+
+def failures(trace: CallTrace) -> list[NodeFailed]:
+    return [e for e in trace.events if isinstance(e, NodeFailed)]
+
+
+def test_get_maps_json_fields_to_variables(server: CrmServer) -> None:
+    trace = run(
+        {
+            "url": "{BASE}/client/{callerid()}?name={QUERY}",
+            "response": {
+                "NAME": "client.name",
+                "VIP": "client.vip",
+                "BALANCE": "client.balance",
+                "LAST_MANAGER": "client.managers[-1].ext",
+                "TAGS": "client.tags",
+                "NOTHING": "client.managers[5].ext",
+            },
+            "status_variable": "STATUS",
+        },
+        {"BASE": server.base, "QUERY": "a&b=c d/é"},
+    )
+    assert trace.path == ["start", "lookup", "found"]
+    assert trace.variables["NAME"] == "Иван Петров"
+    assert trace.variables["VIP"] is True
+    assert trace.variables["BALANCE"] == -12.5
+    assert trace.variables["LAST_MANAGER"] == 902
+    assert trace.variables["TAGS"] == '["gold","ru"]'
+    assert trace.variables["NOTHING"] is None
+    assert trace.variables["STATUS"] == 200
+    # Hole values are percent-encoded; the leading base-address hole is not.
+    [request] = server.requests
+    assert request["method"] == "GET"
+    assert request["path"] == "/client/%2B79161234567?name=a%26b%3Dc%20d%2F%C3%A9"
+    event = requested(trace)
+    assert (event.method, event.status, event.outcome) == ("GET", 200, "ok")
+    assert event.url == server.base + request["path"]
+
+
+def test_post_json_body_keeps_types_and_renders_headers(server: CrmServer) -> None:
+    trace = run(
+        {
+            "method": "POST",
+            "url": server.base + "/client/new",
+            "headers": {"Authorization": "Bearer {TOKEN}", "X-Line": "{calledid()}"},
+            "json": {
+                "phone": "{callerid()}",
+                "attempt": "{ATTEMPT}",
+                "note": "try {ATTEMPT}",
+                "list": ["{VIP}", 1, None],
+            },
+        },
+        {"TOKEN": "s3cret", "ATTEMPT": 2, "VIP": True},
+    )
+    assert trace.path[-1] == "found"
+    [request] = server.requests
+    assert request["method"] == "POST"
+    assert request["headers"]["Authorization"] == "Bearer s3cret"
+    assert request["headers"]["X-Line"] == "100"
+    assert request["headers"]["Content-Type"] == "application/json"
+    assert json.loads(request["body"]) == {
+        "phone": "+79161234567",
+        "attempt": 2,
+        "note": "try 2",
+        "list": [True, 1, None],
+    }
+
+
+def test_put_text_body(server: CrmServer) -> None:
+    trace = run({"method": "PUT", "url": server.base + "/client/1", "body": "caller={callerid()}"})
+    assert trace.path[-1] == "found"
+    [request] = server.requests
+    assert (request["method"], request["body"]) == ("PUT", b"caller=+79161234567")
+    assert request["headers"]["Content-Type"].startswith("text/plain")
+
+
+def test_list_answer_and_paths_from_the_top() -> None:
+    assert parse_path("[0].name") == (0, "name")
+    assert parse_path("data.items[-1].id") == ("data", "items", -1, "id")
+    assert lookup([{"name": "a"}], parse_path("[0].name")) == "a"
+    assert lookup({"a": "text"}, parse_path("a.b")) is None
+    assert lookup({"a": [1]}, parse_path("a[1]")) is None
+    assert to_variable({"k": [1, 2]}) == '{"k":[1,2]}'
+    assert to_variable(10**30) == str(10**30)
+
+
+def test_non_2xx_takes_error_exit_with_status(server: CrmServer) -> None:
+    trace = run(
+        {
+            "url": server.base + "/status/503",
+            "response": {"NAME": "client.name"},
+            "status_variable": "STATUS",
+        },
+        {"NAME": "old"},
+    )
+    assert trace.path == ["start", "lookup", "failed"]
+    assert trace.variables["STATUS"] == 503
+    assert trace.variables["NAME"] is None  # mapped variables are cleared on failure
+    assert (requested(trace).status, requested(trace).outcome) == (503, "bad_status")
+    [failed] = failures(trace)
+    assert failed.code == "http_bad_status"
+    assert "HTTP 503" in failed.message
+
+
+def test_redirect_is_not_followed(server: CrmServer) -> None:
+    trace = run({"url": server.base + "/status/302"})
+    assert trace.path[-1] == "failed"
+    assert requested(trace).status == 302
+
+
+def test_timeout_exit_on_a_slow_server_in_real_time(server: CrmServer) -> None:
+    began = time.monotonic()
+    trace = run({"url": server.base + "/slow", "timeout": 0.3, "status_variable": "STATUS"})
+    took = time.monotonic() - began
+    assert trace.path == ["start", "lookup", "slow"]
+    assert trace.variables["STATUS"] is None
+    event = requested(trace)
+    assert event.outcome == "timeout"
+    # The virtual clock waited for the real socket: the timeout kept its meaning.
+    assert 0.25 <= event.elapsed < 1.0
+    assert took < 1.4
+    assert failures(trace) == []
+
+
+def test_connection_refused_takes_error_exit() -> None:
+    trace = run({"url": f"http://127.0.0.1:{closed_port()}/x", "status_variable": "STATUS"})
+    assert trace.path[-1] == "failed"
+    assert trace.variables["STATUS"] is None
+    assert requested(trace).outcome == "connection"
+    assert failures(trace)[0].code == "http_connection"
+
+
+def test_bad_json_is_an_error_only_when_a_mapping_needs_it(server: CrmServer) -> None:
+    trace = run({"url": server.base + "/text", "response": {"X": "a"}})
+    assert trace.path[-1] == "failed"
+    assert requested(trace).outcome == "bad_json"
+    assert "not JSON" in failures(trace)[0].message
+    trace = run({"url": server.base + "/text"})
+    assert trace.path[-1] == "found"
+
+
+def test_answer_over_one_mebibyte_is_refused(server: CrmServer) -> None:
+    trace = run({"url": server.base + "/big", "response": {"X": "[0]"}})
+    assert trace.path[-1] == "failed"
+    assert requested(trace).outcome == "too_large"
+
+
+def test_answer_list_mapped_from_the_top(server: CrmServer) -> None:
+    trace = run(
+        {"url": server.base + "/list", "response": {"FIRST": "[0].name", "LAST": "[-1].name"}}
+    )
+    assert (trace.variables["FIRST"], trace.variables["LAST"]) == ("first", "last")
+
+
+def test_rendered_url_that_is_not_http_fails_cleanly() -> None:
+    trace = run({"url": "{BASE}/x"}, {"BASE": "ftp://files.example"})
+    assert trace.path[-1] == "failed"
+    assert failures(trace)[0].code == "bad_url"
+    assert not [e for e in trace.events if isinstance(e, HttpRequested)]
+
+
+def test_expression_error_in_url_points_into_the_template(server: CrmServer) -> None:
+    url = server.base + "/client/{number('abc')}"
+    trace = run({"url": url})
+    assert trace.path[-1] == "failed"
+    [failed] = failures(trace)
+    assert failed.code == "expression"
+    assert failed.column is not None and failed.column > url.index("{")
+    assert server.requests == []
+
+
+def test_credentials_are_kept_out_of_the_event(server: CrmServer) -> None:
+    trace = run({"url": server.base.replace("http://", "http://user:pw@") + "/client/1"})
+    assert trace.path[-1] == "found"
+    assert "pw" not in requested(trace).url
+    assert server.requests[0]["headers"]["Authorization"].startswith("Basic ")
+
+
+def test_reads_and_writes_for_the_validator() -> None:
+    node = scenario(
+        {
+            "method": "POST",
+            "url": "{BASE}/c/{ID}",
+            "headers": {"Authorization": "Bearer {TOKEN}"},
+            "json": {"a": ["{PHONE}"], "b": "x"},
+            "response": {"NAME": "a.b"},
+            "status_variable": "STATUS",
+        }
+    ).nodes["lookup"]
+    assert node.reads() == {"BASE", "ID", "TOKEN", "PHONE"}
+    assert node.writes() == {"NAME", "STATUS"}
+    assert node.all_exits == ("ok", "timeout")  # "error" is every node's
+
+
+@pytest.mark.parametrize(
+    ("params", "where", "message"),
+    [
+        ({"url": "crm.example.com/x"}, ("url",), "must start with http:// or https://"),
+        ({"url": "http://x", "body": "a"}, (), "GET request has no body"),
+        (
+            {"url": "http://x", "method": "POST", "body": "a", "json": {}},
+            (),
+            "either 'body' or 'json'",
+        ),
+        (
+            {"url": "http://x", "method": "HEAD", "response": {"A": "a"}},
+            (),
+            "HEAD answer has no body",
+        ),
+        ({"url": "http://x", "response": {"A": "a..b"}}, ("response", "A"), "'a..b' is not a path"),
+        ({"url": "http://x", "response": {"1A": "a"}}, ("response", "1A", "[key]"), "pattern"),
+        (
+            {"url": "http://x", "headers": {"Bad Name": "x"}},
+            ("headers", "Bad Name", "[key]"),
+            "not a valid header name",
+        ),
+        ({"url": "http://x", "headers": {"A": "{oops("}}, ("headers", "A"), "template '{oops('"),
+        (
+            {"url": "http://x", "method": "POST", "json": {"a": ["{1+}"]}},
+            ("json",),
+            "json.a[0]: template",
+        ),
+        ({"url": "http://x", "timeout": 0}, ("timeout",), "greater than 0"),
+        ({"url": "http://x", "method": "FETCH"}, ("method",), "Input should be"),
+        ({"url": "http://x", "retries": 1}, ("retries",), "Extra inputs"),
+    ],
+)
+def test_bad_params_name_the_field(
+    params: dict[str, Any], where: tuple[Any, ...], message: str
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        HttpParams.model_validate(params)
+    [error] = info.value.errors()
+    assert tuple(error["loc"]) == where
+    assert message in error["msg"]
+
+
+def test_syntax_error_in_url_is_reported_at_load_with_node_and_column() -> None:
+    with pytest.raises(ScenarioError) as info:
+        scenario({"url": "http://x/{1 +}"})
+    [problem] = info.value.problems
+    assert (problem.node_id, problem.path, problem.code) == (
+        "lookup",
+        "nodes[1].params.url",
+        "expression",
+    )
+    assert problem.column is not None

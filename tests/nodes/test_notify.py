@@ -1,0 +1,271 @@
+"""Notify: call log, operator screen-pop, and webhooks to a real local HTTP server."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from flowengine.events import NodeFailed, Notified
+from flowengine.scenario.loader import load_scenario_data
+from nodes.notify import NotifyParams
+from telephony_adapters.sim import CallerScript, CallTrace, run_scenario
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: HookServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.server.hooks.append(
+            {"path": self.path, "headers": dict(self.headers), "json": json.loads(body)}
+        )
+        route = self.path.split("?")[0]
+        if route == "/slow":
+            time.sleep(1.5)
+        status = int(route.rsplit("/", 1)[1]) if route.startswith("/status/") else 204
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+class HookServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.hooks: list[dict[str, Any]] = []
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # the node gave up on /slow: a broken pipe is expected
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+@pytest.fixture(scope="module")
+def hooks_server() -> Iterator[HookServer]:
+    server = HookServer()
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture()
+def hooks(hooks_server: HookServer) -> HookServer:
+    hooks_server.hooks.clear()
+    return hooks_server
+
+
+AT = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
+
+
+def run(
+    params: dict[str, Any], *, error_exit: bool = True, variables: dict[str, Any] | None = None
+) -> CallTrace:
+    exits = {"next": "after", **({"error": "failed"} if error_exit else {})}
+    scenario = load_scenario_data(
+        {
+            "schema": 1,
+            "id": "hooks",
+            "timezone": "Europe/Moscow",
+            "variables": [
+                {"name": k, "default": v} for k, v in (variables or {"CLIENT": "Anna"}).items()
+            ],
+            "nodes": [
+                {"id": "start", "type": "start", "exits": {"next": "tell"}},
+                {"id": "tell", "type": "notify", "params": params, "exits": exits},
+                {"id": "after", "type": "say", "params": {"text": "next"}},
+                {"id": "failed", "type": "say", "params": {"text": "failed"}},
+            ],
+        }
+    )
+    return run_scenario(scenario, CallerScript(caller="+79161234567", called="+74951230001"), at=AT)
+
+
+def notified(trace: CallTrace) -> Notified:
+    [event] = [e for e in trace.events if isinstance(e, Notified)]
+    return event
+
+
+def test_log_channel_writes_the_event_stream_and_the_logger(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.INFO, logger="flowengine.notify"):
+        trace = run({"message": "VIP {CLIENT} calls {calledid()}", "level": "warning"})
+    assert trace.path == ["start", "tell", "after"]
+    event = notified(trace)
+    assert (event.channel, event.message, event.level, event.ok) == (
+        "log",
+        "VIP Anna calls +74951230001",
+        "warning",
+        True,
+    )
+    assert any(
+        r.levelno == logging.WARNING and "VIP Anna" in r.getMessage() for r in caplog.records
+    )
+
+
+def test_screen_pop_names_its_target() -> None:
+    trace = run({"channel": "screen", "message": "{CLIENT}, {callerid()}", "target": "sales"})
+    event = notified(trace)
+    assert (event.channel, event.message, event.target) == ("screen", "Anna, +79161234567", "sales")
+
+
+def test_webhook_posts_the_default_payload(hooks: HookServer) -> None:
+    trace = run(
+        {"channel": "webhook", "url": hooks.base + "/calls", "message": "missed {callerid()}"}
+    )
+    assert trace.path[-1] == "after"
+    [hook] = hooks.hooks
+    assert hook["path"] == "/calls"
+    assert hook["headers"]["Content-Type"] == "application/json"
+    payload = hook["json"]
+    assert payload == {
+        "call_id": trace.call_id,
+        "caller": "+79161234567",
+        "called": "+74951230001",
+        "scenario": "hooks",
+        "node": "tell",
+        "message": "missed +79161234567",
+        "variables": {"CLIENT": "Anna"},
+        "time": "2026-11-23T13:00:00+03:00",
+    }
+    event = notified(trace)
+    assert (event.channel, event.target, event.status, event.ok) == (
+        "webhook",
+        hooks.base + "/calls",
+        204,
+        True,
+    )
+
+
+def test_webhook_custom_payload_headers_and_encoded_url(hooks: HookServer) -> None:
+    trace = run(
+        {
+            "channel": "webhook",
+            "url": hooks.base + "/calls?client={CLIENT}",
+            "headers": {"X-Token": "t-{N}"},
+            "payload": {"who": "{CLIENT}", "n": "{N}", "fixed": [1, "x"]},
+        },
+        variables={"CLIENT": "Анна & Co", "N": 7},
+    )
+    assert trace.path[-1] == "after"
+    [hook] = hooks.hooks
+    assert hook["path"] == "/calls?client=%D0%90%D0%BD%D0%BD%D0%B0%20%26%20Co"
+    assert hook["headers"]["X-Token"] == "t-7"
+    assert hook["json"] == {"who": "Анна & Co", "n": 7, "fixed": [1, "x"]}
+
+
+def test_failed_webhook_does_not_change_the_callers_path(hooks: HookServer) -> None:
+    trace = run({"channel": "webhook", "url": hooks.base + "/status/500", "message": "m"})
+    assert trace.path == ["start", "tell", "after"]
+    event = notified(trace)
+    assert (event.ok, event.status, event.level) == (False, 500, "warning")
+    assert not [e for e in trace.events if isinstance(e, NodeFailed)]
+
+
+def test_webhook_timeout_continue_and_error(hooks: HookServer) -> None:
+    began = time.monotonic()
+    trace = run({"channel": "webhook", "url": hooks.base + "/slow", "timeout": 0.3})
+    assert time.monotonic() - began < 1.4
+    assert trace.path[-1] == "after"
+    assert (notified(trace).ok, notified(trace).status) == (False, None)
+
+    trace = run(
+        {"channel": "webhook", "url": hooks.base + "/slow", "timeout": 0.3, "on_failure": "error"}
+    )
+    assert trace.path == ["start", "tell", "failed"]
+    [failed] = [e for e in trace.events if isinstance(e, NodeFailed)]
+    assert failed.code == "webhook_failed"
+    assert "no answer within 0.3 s" in failed.message
+
+
+def test_on_failure_error_without_error_exit_ends_the_call() -> None:
+    trace = run(
+        {"channel": "webhook", "url": "{BAD}/x", "on_failure": "error"},
+        error_exit=False,
+        variables={"BAD": "ftp://nowhere"},
+    )
+    assert trace.path == ["start", "tell"]
+    assert trace.hangup_cause == "error"
+    assert notified(trace).ok is False
+
+
+def test_webhook_runs_after_the_caller_hung_up(hooks: HookServer) -> None:
+    scenario = load_scenario_data(
+        {
+            "schema": 1,
+            "id": "post",
+            "nodes": [
+                {"id": "start", "type": "start", "exits": {"next": "menu"}},
+                {
+                    "id": "menu",
+                    "type": "gather",
+                    "params": {"prompt": "Press 1", "retries": 0},
+                    "exits": {"done": "bye", "timeout": "bye"},
+                },
+                {"id": "bye", "type": "say", "params": {"text": "bye"}},
+                {
+                    "id": "after",
+                    "type": "start",
+                    "params": {"entry": "after_hangup"},
+                    "exits": {"next": "hook"},
+                },
+                {
+                    "id": "hook",
+                    "type": "notify",
+                    "params": {
+                        "channel": "webhook",
+                        "url": hooks.base + "/abandoned",
+                        "message": "hung up in {LAST}",
+                    },
+                },
+            ],
+            "variables": [{"name": "LAST", "default": "menu"}],
+        }
+    )
+    trace = run_scenario(scenario, CallerScript(steps=[{"wait": 0.2}, {"hangup": True}]))
+    assert trace.path == ["start", "menu", "after", "hook"]
+    [hook] = hooks.hooks
+    assert hook["json"]["message"] == "hung up in menu"
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"channel": "webhook"}, "a webhook needs 'url'"),
+        ({"channel": "log", "message": "m", "url": "http://x"}, "url: only for channel 'webhook'"),
+        ({"channel": "log"}, "channel 'log' needs a 'message'"),
+        (
+            {"channel": "log", "message": "m", "target": "sales"},
+            "'target' is only for channel 'screen'",
+        ),
+        ({"channel": "sms", "message": "m"}, "Input should be 'log', 'webhook' or 'screen'"),
+        ({"channel": "webhook", "url": "hooks.example"}, "must start with http:// or https://"),
+        ({"channel": "webhook", "url": "http://x", "payload": {"a": "{"}}, "payload.a: template"),
+        ({"message": "m", "level": "debug"}, "Input should be 'info', 'warning' or 'error'"),
+    ],
+)
+def test_bad_params_are_refused(params: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        NotifyParams.model_validate(params)
+    assert message in str(info.value)
