@@ -68,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("components", help="list the node types (components)")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--markdown", action="store_true", help="the full reference (docs/components.md)")
     return parser
 
 
@@ -166,6 +167,11 @@ def cmd_test(args: argparse.Namespace) -> int:
 def cmd_components(args: argparse.Namespace) -> int:
     from flowengine.registry import builtin_registry
 
+    if args.markdown:
+        from flowengine.catalogue import catalogue_markdown
+
+        print(catalogue_markdown(), end="")
+        return 0
     rows = [
         {
             "type": name,
