@@ -21,6 +21,7 @@ from flowengine.telephony import Call, Prompt
 
 if TYPE_CHECKING:
     from flowengine.engine import Engine
+    from flowengine.node import NodeType
     from flowengine.scenario.compiled import Scenario
 
 
@@ -58,7 +59,8 @@ class CallContext:
         self.variables: dict[str, Any] = dict(scenario.defaults)
         self.events: list[CallEvent] = []
         self.steps = 0
-        self.visits: dict[str, int] = {}
+        #: node -> times entered, for the repeat guard (node ids repeat across scenarios)
+        self.visits: dict[NodeType, int] = {}
         self.node_id: str | None = None
         self.last_digits = ""
         self.caller_hung_up = False

@@ -17,7 +17,14 @@ import logging
 from typing import TYPE_CHECKING
 
 from flowengine.errors import NodeError
-from flowengine.events import CallEnded, CallHungUp, NodeEntered, NodeFailed, NodeLeft, ScenarioEntered
+from flowengine.events import (
+    CallEnded,
+    CallHungUp,
+    NodeEntered,
+    NodeFailed,
+    NodeLeft,
+    ScenarioEntered,
+)
 from flowengine.expr import ExpressionError
 from flowengine.node import ERROR_EXIT
 
@@ -29,9 +36,15 @@ log = logging.getLogger("flowengine.interpreter")
 
 RETURN_EXIT = "return"
 
+#: A walk yields to the event loop every this many steps, so that a call busy
+#: in a loop of instant nodes (Assign, If, Menu) cannot starve the other calls
+#: until its step limit (which settings allow up to a million) is reached.
+YIELD_EVERY = 50
+
 
 class _CallerHungUp(Exception):
-    """Internal: the caller hung up while a node was running."""
+    """Internal: the call is over while a node was running (the caller hung up,
+    or a Hangup node inside a called subscenario ended it); stop walking."""
 
 
 async def run_call(ctx: CallContext) -> None:
@@ -65,10 +78,12 @@ async def run_call(ctx: CallContext) -> None:
             ctx.after_hangup = True
             await walk(ctx, entry)
     except asyncio.CancelledError:
-        # Cancelled from outside (engine shutdown): leave the line cleanly.
+        # Cancelled from outside (engine shutdown): leave the line cleanly,
+        # and say so in the stream like any other hangup.
         if call.active:
             call.on_hangup = None
             await call.hangup("shutdown")
+            ctx.emit(CallHungUp, cause="shutdown", by="engine", node_id=ctx.node_id)
         raise
     finally:
         call.on_hangup = None
@@ -84,19 +99,33 @@ async def walk(ctx: CallContext, node_id: str | None) -> None:
     """Walk the current scenario from `node_id` until a terminal node or an unwired exit."""
     settings = ctx.scenario.settings
     while node_id is not None:
+        if ctx.steps % YIELD_EVERY == YIELD_EVERY - 1:
+            await _pause(ctx)
         scenario = ctx.scenario
         node = scenario.nodes.get(node_id)
         if node is None:
             _fail(ctx, node_id, "missing_node", f"exit leads to missing node '{node_id}'")
+            ctx.end_cause = "error"
             return
         ctx.steps += 1
-        visits = ctx.visits.get(node_id, 0) + 1
-        ctx.visits[node_id] = visits
+        # keyed by the node itself: ids are unique only within one scenario
+        visits = ctx.visits.get(node, 0) + 1
+        ctx.visits[node] = visits
         ctx.node_id = node_id
-        ctx.emit(NodeEntered, node_id=node_id, node_type=node.type_name)
+        ctx.emit(NodeEntered, node_id=node_id, node_type=node.type_name, scenario_id=scenario.id)
         if ctx.steps > settings.max_steps:
-            exit_name = _node_failed(ctx, node_id, "step_limit", f"step limit of {settings.max_steps} reached")
-        elif visits > settings.max_node_visits:
+            # A hard stop: following "error" exits from here could cycle for
+            # ever (every further node fails the same way), so the call ends.
+            ctx.emit(
+                NodeFailed,
+                node_id=node_id,
+                code="step_limit",
+                message=f"step limit of {settings.max_steps} reached",
+            )
+            ctx.emit(NodeLeft, node_id=node_id, exit=ERROR_EXIT)
+            ctx.end_cause = "error"
+            return
+        if visits > settings.max_node_visits:
             exit_name = _node_failed(
                 ctx, node_id, "repeat_limit", f"node entered more than {settings.max_node_visits} times"
             )
@@ -112,6 +141,7 @@ async def walk(ctx: CallContext, node_id: str | None) -> None:
                         task.uncancel()
                     ctx.emit(NodeLeft, node_id=node_id, exit="hangup")
                     raise _CallerHungUp() from None
+                ctx.emit(NodeLeft, node_id=node_id, exit="cancelled")
                 raise
             except _CallerHungUp:
                 ctx.emit(NodeLeft, node_id=node_id, exit="hangup")
@@ -123,6 +153,17 @@ async def walk(ctx: CallContext, node_id: str | None) -> None:
             except Exception as exc:  # a bug in a handler must not touch other calls
                 log.exception("node %s (%s) crashed in call %s", node_id, node.type_name, ctx.call.call_id)
                 exit_name = _node_failed(ctx, node_id, "internal", f"{type(exc).__name__}: {exc}")
+        if (
+            exit_name not in node.all_exits
+            and exit_name != ERROR_EXIT
+            and not node.terminal
+            and ctx.jump is None
+        ):
+            # A node type returned an exit it never declared: a bug in that
+            # type, reported like any failure rather than silently ending.
+            exit_name = _node_failed(
+                ctx, node_id, "internal", f"'{node.type_name}' returned undeclared exit '{exit_name}'"
+            )
         if ctx.caller_hung_up and not ctx.after_hangup and not ctx.call.active:
             ctx.emit(NodeLeft, node_id=node_id, exit=exit_name)
             raise _CallerHungUp()
@@ -143,6 +184,19 @@ async def walk(ctx: CallContext, node_id: str | None) -> None:
             if next_id is None:
                 ctx.end_cause = "error"
         node_id = next_id
+
+
+async def _pause(ctx: CallContext) -> None:
+    """Let other calls run; a caller hangup arriving meanwhile ends the walk."""
+    try:
+        await asyncio.sleep(0)
+    except asyncio.CancelledError:
+        if ctx.caller_hung_up and not ctx.after_hangup:
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()
+            raise _CallerHungUp() from None
+        raise
 
 
 def _node_failed(ctx: CallContext, node_id: str, code: str, message: str, column: int | None = None) -> str:
@@ -183,4 +237,8 @@ async def call_subscenario(ctx: CallContext, target: Scenario, node_id: str) -> 
         ctx.scenario = outer
         ctx.in_error_handler = outer_handler
         ctx.node_id = node_id
+    if not ctx.after_hangup and not ctx.call.active:
+        # A Hangup node (or a transfer) inside the subscenario ended the call:
+        # the calling scenario must not go on talking to nobody.
+        raise _CallerHungUp()
     ctx.emit(ScenarioEntered, scenario_id=outer.id, scenario_version=outer.version, mode="return", node_id=node_id)

@@ -162,19 +162,22 @@ class Call(ABC):
         count. A timeout returns what was collected so far with reason "timeout".
         """
         self._listening("digits")
-        got: list[str] = []
-        timeout = first_timeout
-        while len(got) < max_digits:
-            if not await self.wait_for_digit(timeout):
-                return DigitResult("".join(got), "timeout")
-            digit = self._digits.popleft()
-            if terminator and digit in terminator:
-                return DigitResult("".join(got), "terminator")
-            got.append(digit)
-            timeout = inter_timeout
-        return DigitResult("".join(got), "max_digits")
+        try:
+            got: list[str] = []
+            timeout = first_timeout
+            while len(got) < max_digits:
+                if not await self.wait_for_digit(timeout):
+                    return DigitResult("".join(got), "timeout")
+                digit = self._digits.popleft()
+                if terminator and digit in terminator:
+                    return DigitResult("".join(got), "terminator")
+                got.append(digit)
+                timeout = inter_timeout
+            return DigitResult("".join(got), "max_digits")
+        finally:
+            self._listening(None)
 
-    def _listening(self, what: str) -> None:
+    def _listening(self, what: str | None) -> None:  # noqa: B027 (optional hook)
         """Hook: the engine now waits for caller input ("digits", "speech", "record")."""
 
     # ---- media and control: each backend implements these --------------------------

@@ -61,6 +61,14 @@ class GatherParams(Params):
                 raise ValueError(f"digits '{option.digits}' appear in two options")
             if len(option.digits) > self.max_digits:
                 raise ValueError(f"option '{option.digits}' is longer than max_digits ({self.max_digits})")
+            # the terminator ends input and is not part of the digits, so an
+            # option containing it ("# for the main menu") could never be chosen
+            clash = sorted(set(option.digits) & set(self.terminator))
+            if clash:
+                raise ValueError(
+                    f"option '{option.digits}' contains the terminator '{''.join(clash)}' and could "
+                    f"never be chosen; set \"terminator\" to \"\" or to another key"
+                )
             seen.add(option.digits)
         return self
 
@@ -73,6 +81,9 @@ class GatherNode(NodeType):
     description = "Play a prompt and collect DTMF digits; one exit per option"
     category = "input"
     Params = GatherParams
+    #: the exit every Gather has; the others come from params (see exit_names).
+    #: Not "next": the schema and the editor read this, and a Gather has none.
+    exits = ("timeout",)
     default_exits = ("timeout", "invalid")
     waits_for_caller = True
     needs_media = True

@@ -97,7 +97,7 @@ class RecognizeNode(NodeType):
     description = "Play a prompt and branch on the caller's speech; one exit per choice"
     category = "input"
     Params = RecognizeParams
-    exits = ("other", "timeout")
+    exits = ("timeout",)
     default_exits = ("other", "timeout")
     waits_for_caller = True
     needs_media = True

@@ -29,6 +29,8 @@ from flowengine.scenario.fields import iter_expressions
 from flowengine.scenario.migrations import migrate
 from flowengine.scenario.model import ScenarioDoc
 
+_NO_DATA: Any = object()
+
 
 def json_path(loc: tuple[int | str, ...], prefix: str = "") -> str:
     out = prefix
@@ -41,18 +43,50 @@ def json_path(loc: tuple[int | str, ...], prefix: str = "") -> str:
 
 
 def problems_from_validation(
-    err: ValidationError, prefix: str = "", node_id: str | None = None
+    err: ValidationError, prefix: str = "", node_id: str | None = None, data: Any = _NO_DATA
 ) -> list[Problem]:
-    found = []
+    """One problem per place; with `data` (the validated input), paths name
+    places in the document only: the member tags pydantic adds inside unions
+    (``equals.str``, ``equals.int``...) are dropped and their messages merged
+    into one ("Input should be a valid string or a valid integer ...")."""
+    found: list[Problem] = []
+    merged_at: dict[str, int] = {}
     for item in err.errors(include_url=False):
         loc = tuple(item["loc"])
-        msg = item["msg"]
+        msg = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             msg = "unknown field (not part of the format)"
         elif item["type"] == "missing":
             msg = "required field is missing"
-        found.append(Problem(msg, path=json_path(loc, prefix), node_id=node_id, code=item["type"]))
+        real = loc if data is _NO_DATA else _document_loc(loc, data, item["type"] == "missing")
+        path = json_path(real, prefix)
+        if real != loc and path in merged_at:
+            index = merged_at[path]
+            before = found[index]
+            extra = msg.removeprefix("Input should be ")
+            found[index] = Problem(f"{before.message} or {extra}", path=path, node_id=node_id, code=before.code)
+            continue
+        if real != loc:
+            merged_at[path] = len(found)
+        found.append(Problem(msg, path=path, node_id=node_id, code=item["type"]))
     return found
+
+
+def _document_loc(loc: tuple[int | str, ...], data: Any, missing: bool) -> tuple[int | str, ...]:
+    """`loc` without the parts that are not places in `data` (union member tags)."""
+    out: list[int | str] = []
+    current = data
+    for i, part in enumerate(loc):
+        if isinstance(current, dict) and part in current:
+            current = current[part]
+            out.append(part)
+        elif missing and isinstance(current, dict) and i == len(loc) - 1:
+            out.append(part)  # the required field that is missing
+        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+            current = current[part]
+            out.append(part)
+        # else: a tag naming a union member, not a place in the document
+    return tuple(out)
 
 
 def parse_text(text: str, source: str | None = None) -> Any:
@@ -118,7 +152,7 @@ def load_scenario_data(
 def _envelope_problems(exc: ValidationError, data: dict[str, Any]) -> list[Problem]:
     nodes = data.get("nodes") if isinstance(data.get("nodes"), list) else []
     found = []
-    for p in problems_from_validation(exc):
+    for p in problems_from_validation(exc, data=data):
         node_id = None
         if p.path.startswith("nodes["):
             index = int(p.path[6 : p.path.index("]")])
@@ -161,7 +195,7 @@ def build_scenario(doc: ScenarioDoc, reg: NodeRegistry, source: str | None = Non
         try:
             params = cls.Params.model_validate(node.params)
         except ValidationError as exc:
-            problems.extend(problems_from_validation(exc, f"{base}.params", node.id))
+            problems.extend(problems_from_validation(exc, f"{base}.params", node.id, node.params))
             wiring[node.id] = dict(node.exits)
             continue
         expr_problems = _compile_expressions(params, base, node.id)

@@ -188,19 +188,6 @@ class SimCall(Call):
         await asyncio.sleep(seconds)
         return False
 
-    async def collect_digits(
-        self, *, max_digits: int, first_timeout: float, inter_timeout: float, terminator: str = ""
-    ):  # type: ignore[no-untyped-def]
-        try:
-            return await super().collect_digits(
-                max_digits=max_digits,
-                first_timeout=first_timeout,
-                inter_timeout=inter_timeout,
-                terminator=terminator,
-            )
-        finally:
-            self._listening(None)
-
     async def recognize(
         self, *, phrases: list[str], timeout: float, language: str | None
     ) -> RecognitionResult:

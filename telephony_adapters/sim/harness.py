@@ -15,7 +15,14 @@ from typing import Any
 
 from flowengine.context import CallContext
 from flowengine.engine import Engine
-from flowengine.events import CallEnded, CallEvent, DigitsReceived, NodeEntered, NodeLeft, PromptPlayed
+from flowengine.events import (
+    CallEnded,
+    CallEvent,
+    DigitsReceived,
+    NodeEntered,
+    NodeLeft,
+    PromptPlayed,
+)
 from flowengine.runtime import WallClock
 from flowengine.scenario.compiled import Scenario
 from telephony_adapters.sim.backend import SimBackend, VirtualPhone

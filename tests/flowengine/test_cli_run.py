@@ -1,0 +1,102 @@
+"""`flowengine run`: one simulated call, its trace as text or JSON."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+from scenario_builders import PER_NUMBER_IVR, REPO
+
+from flowengine.cli import main
+
+NUMBERS = {
+    "+74951230001": ("moscow_menu", "moscow_sales", "Московский офис"),
+    "+78125550002": ("spb_menu", "spb_sales", "Офис в Санкт-Петербурге"),
+    "+78005553535": ("hotline_menu", "hotline_orders", "Federal hotline"),
+}
+HEAD = ["start", "remember_number", "log_number", "menu_by_number"]
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, Any]:
+    assert main(["run", str(PER_NUMBER_IVR), *args, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_example_declares_the_three_numbers() -> None:
+    data = json.loads(PER_NUMBER_IVR.read_text(encoding="utf-8"))
+    assert sorted(data["numbers"]) == sorted(NUMBERS)
+
+
+@pytest.mark.parametrize("number", sorted(NUMBERS))
+def test_each_number_reaches_its_own_menu(capsys: pytest.CaptureFixture[str], number: str) -> None:
+    menu, chosen, greeting = NUMBERS[number]
+    out = run_json(capsys, "--called", number, "--input", "1")
+    assert {"path", "exits", "prompts", "variables", "hangup_cause"} <= set(out)
+    assert out["path"] == [*HEAD, menu, chosen, "goodbye"]
+    assert {"node": "menu_by_number", "exit": menu.split("_")[0]} in out["exits"]
+    assert out["prompts"][0].startswith(greeting)
+    assert out["variables"] == {"CALLEDID": number, "CHOICE": "1"}
+    assert out["hangup_cause"] == "normal"
+
+
+def test_unknown_number_takes_the_other_branch(capsys: pytest.CaptureFixture[str]) -> None:
+    out = run_json(capsys, "--called", "+70000000000", "--input", "1")
+    assert out["path"] == [*HEAD, "not_in_service", "goodbye"]
+    assert {"node": "menu_by_number", "exit": "other"} in out["exits"]
+    assert out["prompts"] == ["Номер +70000000000 не обслуживается. The number you dialled is not in service."]
+    assert out["variables"]["CALLEDID"] == "+70000000000"
+
+
+def test_called_defaults_to_the_first_number(capsys: pytest.CaptureFixture[str]) -> None:
+    out = run_json(capsys, "--input", "2")
+    assert out["variables"]["CALLEDID"] == "+74951230001"
+    assert out["path"][-2] == "moscow_service"
+
+
+def test_second_option_and_silence(capsys: pytest.CaptureFixture[str]) -> None:
+    out = run_json(capsys, "--called", "+78125550002", "--input", "2")
+    assert out["path"][-2] == "spb_delivery"
+    silent = run_json(capsys, "--called", "+78125550002")
+    assert silent["path"] == [*HEAD, "spb_menu", "goodbye"]
+    assert silent["prompts"][1] == "Мы не услышали ваш выбор."
+    assert {"node": "spb_menu", "exit": "timeout"} in silent["exits"]
+
+
+def test_json_with_events_carries_the_full_stream(capsys: pytest.CaptureFixture[str]) -> None:
+    out = run_json(capsys, "--called", "+78005553535", "--input", "2", "--events", "--at", "2026-11-23T10:00+03:00")
+    kinds = [e["event"] for e in out["events"]]
+    assert kinds[0] == "call_started" and kinds[-1] == "call_ended"
+    assert out["events"][0]["wall"] == "2026-11-23T10:00:00+03:00"
+    assert any(e["event"] == "notified" and "+78005553535" in e["message"] for e in out["events"])
+
+
+def test_text_trace(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", str(PER_NUMBER_IVR), "--called", "+74951230001", "--input", "2"]) == 0
+    text = capsys.readouterr().out
+    assert "moscow_service (say)" in text and "digits: \"2\"" in text
+    assert "ended: normal" in text
+
+
+def test_broken_file_exits_1_with_the_place(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"schema": 1, "id": "b", "nodes": [{"id": "s", "type": "start", "exits": {"next": "x"}},'
+                      ' {"id": "x", "type": "say", "params": {"text": "{1 +}"}}]}', encoding="utf-8")
+    assert main(["run", str(broken), "--json"]) == 1
+    err = capsys.readouterr().err
+    assert "nodes[1].params.text" in err and "node 'x'" in err and "column" in err
+
+
+def test_module_entry_point_runs_as_a_program() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "flowengine.cli", "run", str(PER_NUMBER_IVR), "--called", "+78005553535", "--input", "2", "--json"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["path"][-2:] == ["hotline_complaints", "goodbye"]

@@ -1,0 +1,118 @@
+"""The engine: publication, number routing, one tracked task per call, event sinks."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Any
+
+import pytest
+from scenario_builders import check_stream, doc, hangup, load, say, script, start
+
+from flowengine.engine import Engine
+from flowengine.errors import UsageError
+from flowengine.runtime import WallClock
+from telephony_adapters.sim import SimBackend, run_virtual, trace_of
+
+
+def greeting(scenario_id: str, text: str, numbers: list[str], version: int = 1) -> Any:
+    return load(
+        doc([start("hello"), say("hello", text, "bye"), hangup()], scenario_id=scenario_id, numbers=numbers, version=version)
+    )
+
+
+def test_called_number_picks_the_scenario_and_unknown_numbers_get_the_default() -> None:
+    sales = greeting("sales", "Sales", ["100", "101"])
+    support = greeting("support", "Support", ["200"])
+    engine = Engine()
+    with pytest.raises(UsageError):
+        engine.scenario_for("100")
+    engine.publish(sales)
+    engine.publish(support)
+    assert engine.scenario_for("100") is sales and engine.scenario_for("101") is sales
+    assert engine.scenario_for("200") is support
+    assert engine.scenario_for("999") is sales  # the first published is the default
+    engine.publish(support, default=True)
+    assert engine.scenario_for("999") is support
+    sales2 = greeting("sales", "Sales v2", ["100", "101"], version=2)
+    engine.publish(sales2)
+    assert engine.scenario("sales") is sales2 and engine.scenario_for("101") is sales2
+
+
+def test_calls_run_the_scenario_of_their_number() -> None:
+    async def main() -> list[list[str]]:
+        engine = Engine()
+        engine.publish(greeting("sales", "Sales", ["100"]))
+        engine.publish(greeting("support", "Support", ["200"]))
+        backend = SimBackend(engine)
+        tasks = [backend.place_call(script(called=n))[1] for n in ("200", "100", "555")]
+        return [trace_of(ctx).prompts for ctx in await asyncio.gather(*tasks)]
+
+    assert run_virtual(main()) == [["Support"], ["Sales"], ["Sales"]]
+
+
+def test_call_tasks_are_named_and_tracked() -> None:
+    async def main() -> None:
+        engine = Engine()
+        engine.publish(greeting("sales", "Sales", ["100"]))
+        backend = SimBackend(engine)
+        _call, task = backend.place_call(script(), call_id="abc-1")
+        assert task.get_name() == "call:abc-1"
+        assert engine.active_calls == 1
+        await task
+        await asyncio.sleep(0)
+        assert engine.active_calls == 0
+
+    run_virtual(main())
+
+
+def test_sinks_see_every_event_and_a_broken_sink_breaks_nothing(caplog: pytest.LogCaptureFixture) -> None:
+    seen: list[Any] = []
+
+    def broken(_event: Any) -> None:
+        raise RuntimeError("sink down")
+
+    async def main() -> Any:
+        engine = Engine()
+        engine.publish(greeting("sales", "Sales", ["100"]))
+        engine.add_sink(broken)
+        engine.add_sink(seen.append)
+        _call, task = SimBackend(engine).place_call(script())
+        return trace_of(await task)
+
+    trace = run_virtual(main())
+    assert trace.prompts == ["Sales"] and trace.hangup_cause == "normal"
+    assert seen == trace.events
+    check_stream(seen)
+    assert "sink down" in caplog.text
+
+
+def test_keep_events_false_keeps_nothing_but_sinks_still_hear() -> None:
+    seen: list[Any] = []
+
+    async def main() -> Any:
+        engine = Engine(keep_events=False)
+        engine.publish(greeting("sales", "Sales", ["100"]))
+        engine.add_sink(seen.append)
+        _call, task = SimBackend(engine).place_call(script())
+        return await task
+
+    ctx = run_virtual(main())
+    assert list(ctx.events) == []
+    assert [e.name for e in seen][0] == "call_started" and seen[-1].name == "call_ended"
+
+
+def test_wall_clock_follows_simulated_time_from_the_chosen_start() -> None:
+    start_at = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=3)))
+
+    async def main() -> tuple[dt.datetime, dt.datetime]:
+        clock = WallClock(start_at)
+        first = clock.now()
+        await asyncio.sleep(90 * 60)
+        return first, clock.now()
+
+    first, later = run_virtual(main())
+    assert first == start_at
+    assert later - first == dt.timedelta(minutes=90)
+    with pytest.raises(ValueError, match="UTC offset"):
+        WallClock(dt.datetime(2026, 1, 1))
