@@ -100,7 +100,7 @@ class GatherNode(NodeType):
         return list(dict.fromkeys(o.exit for o in params.options)) + ["timeout", "invalid"]
 
     @classmethod
-    def default_exit_names(cls, params: GatherParams) -> tuple[str, ...]:
+    def default_exit_names(cls, params: GatherParams) -> tuple[str, ...]:  # type: ignore[override]
         return ("timeout", "invalid") if params.options else ("timeout",)
 
     def writes(self) -> set[str]:

@@ -150,7 +150,8 @@ def load_scenario_data(
 
 
 def _envelope_problems(exc: ValidationError, data: dict[str, Any]) -> list[Problem]:
-    nodes = data.get("nodes") if isinstance(data.get("nodes"), list) else []
+    raw_nodes = data.get("nodes")
+    nodes: list[Any] = raw_nodes if isinstance(raw_nodes, list) else []
     found = []
     for p in problems_from_validation(exc, data=data):
         node_id = None

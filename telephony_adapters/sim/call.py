@@ -52,7 +52,7 @@ class SimLeg(Leg):
         self.target = target
         self._fut = fut
         self.talk_time = talk_time
-        self.handles: list[asyncio.TimerHandle] = []
+        self.handles: list[asyncio.Handle] = []
 
     def outcome(self) -> asyncio.Future[DialOutcome]:
         return self._fut
