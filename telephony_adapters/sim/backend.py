@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import random
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,11 +25,19 @@ if TYPE_CHECKING:
 
 @dataclass
 class VirtualPhone:
-    """A phone the simulator can ring: answer_after=None never answers."""
+    """A phone the simulator can ring (a virtual operator's desk phone or mobile).
+
+    `answer_after` None never answers; `busy` answers every ring with busy,
+    `reject` declines it. Talk time is `talk_time` seconds, or drawn from an
+    exponential distribution with that mean when `exponential_talk` is set
+    (the backend's seeded generator, so runs repeat).
+    """
 
     answer_after: float | None = 2.0
     talk_time: float = 60.0
     busy: bool = False
+    reject: bool = False
+    exponential_talk: bool = False
 
 
 class SimBackend:
@@ -40,10 +49,12 @@ class SimBackend:
         *,
         media_root: Path | None = None,
         directory: dict[str, VirtualPhone] | None = None,
+        seed: int = 1,
     ) -> None:
         self.engine = engine
         self.media_root = media_root
         self.directory = directory if directory is not None else {}
+        self.rng = random.Random(seed)
         self._ids = itertools.count(1)
 
     def place_call(
@@ -58,11 +69,15 @@ class SimBackend:
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[DialOutcome] = loop.create_future()
         phone = self.directory.get(target)
-        leg = SimLeg(target, fut, phone.talk_time if phone else 0.0)
+        talk = 0.0
+        if phone is not None:
+            talk = self.rng.expovariate(1.0 / phone.talk_time) if phone.exponential_talk else phone.talk_time
+        leg = SimLeg(target, fut, talk)
         if phone is None:
             leg.handles.append(loop.call_soon(_settle, fut, DialOutcome.FAILED))
-        elif phone.busy:
-            leg.handles.append(loop.call_later(0.5, _settle, fut, DialOutcome.BUSY))
+        elif phone.busy or phone.reject:
+            outcome = DialOutcome.BUSY if phone.busy else DialOutcome.FAILED
+            leg.handles.append(loop.call_later(0.5, _settle, fut, outcome))
         elif phone.answer_after is None or phone.answer_after >= ring_timeout:
             leg.handles.append(loop.call_later(ring_timeout, _settle, fut, DialOutcome.NO_ANSWER))
         else:

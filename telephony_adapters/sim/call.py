@@ -76,6 +76,7 @@ class SimCall(Call):
         self._pending: str | None = None  # "digits" or "speech": the step waiting for it
         self._timer: asyncio.TimerHandle | None = None
         self._hangup_timer: asyncio.TimerHandle | None = None
+        self._patience_timer: asyncio.TimerHandle | None = None
         self._speech: asyncio.Future[str | None] | None = None
         self._last_speech: float = 0.0
         self._on_speech: asyncio.Future[None] | None = None
@@ -156,10 +157,10 @@ class SimCall(Call):
             self._maybe_answer()
 
     def _stop_script(self) -> None:
-        for handle in (self._timer, self._hangup_timer):
+        for handle in (self._timer, self._hangup_timer, self._patience_timer):
             if handle is not None:
                 handle.cancel()
-        self._timer = self._hangup_timer = None
+        self._timer = self._hangup_timer = self._patience_timer = None
 
     def remote_hangup(self, cause: str = "normal") -> None:
         if not self.active:
@@ -276,10 +277,16 @@ class SimCall(Call):
         return True
 
     async def hold(self, music: str | None = None) -> None:
-        return None
+        """On hold (waiting in a queue): a caller with `patience` gives up after it."""
+        patience = self.script.patience
+        if patience is not None and self._patience_timer is None and self.active:
+            loop = asyncio.get_running_loop()
+            self._patience_timer = loop.call_later(patience, self.remote_hangup, "normal")
 
     async def unhold(self) -> None:
-        return None
+        if self._patience_timer is not None:
+            self._patience_timer.cancel()
+            self._patience_timer = None
 
 
 def _set_none(fut: asyncio.Future) -> None:  # type: ignore[type-arg]

@@ -12,7 +12,9 @@ Steps run in order:
 - `wait` / `silence`: do nothing for N seconds;
 - `hangup`: hang up now.
 After the last step the caller stays on the line, silent. `hangup_after` hangs
-up N seconds after the call starts, whatever the script is doing.
+up N seconds after the call starts, whatever the script is doing; `patience`
+hangs up after N seconds on hold in a queue (abandon), unless an operator
+answers first.
 """
 
 from __future__ import annotations
@@ -57,6 +59,9 @@ class CallerScript(BaseModel):
     called: str = "100"
     steps: list[Step] = Field(default_factory=list)
     hangup_after: float | None = Field(default=None, gt=0)
+    patience: float | None = Field(
+        default=None, gt=0, description="hang up after waiting this long on hold in a queue"
+    )
     think: float = Field(default=1.0, ge=0, description="seconds before answering a prompt")
 
     @classmethod
