@@ -1,0 +1,369 @@
+"""The asyncio driver of the sans-IO ACD: one per engine, on whatever loop runs.
+
+It is thin on purpose: it feeds the core with `now = loop.time()` (the real
+clock, or the simulator's virtual one), re-arms a single `loop.call_at` for
+`core.next_timer()`, and carries out the core's commands:
+
+* `Ring` → `call.start_leg(target)` on the caller's call; the leg's outcome is
+  reported back as `offer_answered` / `offer_failed`;
+* `StopRinging` → cancel those legs;
+* `Connected`, `Announce`, `QueueFull`, `NoOperators`, `MaxWaitReached`,
+  `NoAnswer` → the waiting Queue/Transfer node's session (its mailbox);
+* `CallbackDue` → the callback dialer the backend installed;
+* records (`Queued`, `OfferMissed`, `Abandoned`, `Completed`, `Overflow`, ...)
+  → `QueueEvent`s in the call's event stream, and the driver's history (the
+  monitor, reports and `queue_log` export read it).
+
+A node never talks to the core directly, so one call's queue handling cannot
+corrupt another's: every input goes through `_feed`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from flowengine.acd import decisions as d
+from flowengine.acd.core import ACD
+from flowengine.acd.model import Centre, QueueSpec
+from flowengine.events import QueueEvent
+from flowengine.telephony import DialOutcome, Leg
+
+if TYPE_CHECKING:
+    from flowengine.context import CallContext
+    from flowengine.engine import Engine
+
+log = logging.getLogger("flowengine.acd")
+
+#: the command decisions a waiting node receives in its mailbox
+NODE_DECISIONS = (d.Connected, d.Announce, d.QueueFull, d.NoOperators, d.MaxWaitReached, d.NoAnswer)
+
+_OUTCOME_REASON = {
+    DialOutcome.BUSY: "busy",
+    DialOutcome.NO_ANSWER: "no_answer",
+    DialOutcome.FAILED: "failed",
+}
+
+#: decision class -> QueueEvent kind
+_KINDS: dict[type, str] = {
+    d.Queued: "entered",
+    d.Ring: "offered",
+    d.OfferMissed: "ring_no_answer",
+    d.Connected: "connected",
+    d.Abandoned: "abandoned",
+    d.MaxWaitReached: "timeout",
+    d.QueueFull: "full",
+    d.NoOperators: "no_operators",
+    d.NoAnswer: "no_answer",
+    d.CallbackRegistered: "callback",
+    d.CallbackDue: "callback_due",
+    d.Overflow: "overflow",
+    d.Completed: "completed",
+    d.Announce: "announce",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryItem:
+    """A decision and when it happened (loop time); the driver keeps them all."""
+
+    at: float
+    decision: d.Decision
+
+
+class QueueSession:
+    """One call's stay in the ACD as its Queue or Transfer node sees it."""
+
+    __slots__ = (
+        "ctx",
+        "node_id",
+        "queue_id",
+        "mailbox",
+        "legs",
+        "answered",
+        "_waiter",
+        "watch_digits",
+    )
+
+    def __init__(self, ctx: CallContext, node_id: str, queue_id: str) -> None:
+        self.ctx = ctx
+        self.node_id = node_id
+        self.queue_id = queue_id
+        self.mailbox: deque[d.Decision] = deque()
+        #: operator id -> legs ringing (an operator may have several targets)
+        self.legs: dict[str, list[Leg]] = {}
+        #: operator id -> the leg that answered
+        self.answered: dict[str, Leg] = {}
+        self._waiter: asyncio.Future[None] | None = None
+        #: wake the node on a DTMF digit too (callback offer)
+        self.watch_digits = False
+
+    def push(self, decision: d.Decision) -> None:
+        self.mailbox.append(decision)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def wait(self) -> None:
+        """Until a decision is in the mailbox (or a digit, when watching digits)."""
+        if self.mailbox:
+            return
+        call = self.ctx.call
+        if self.watch_digits and call.pending_digits():
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiter = waiter
+        if self.watch_digits:
+            call.wake_on_digit(waiter)
+        try:
+            await waiter
+        finally:
+            self._waiter = None
+            if self.watch_digits:
+                call.wake_on_digit(None)
+
+
+CallbackDialer = Callable[["AcdDriver", d.CallbackDue], Coroutine[Any, Any, None]]
+
+
+class AcdDriver:
+    def __init__(self, centre: Centre, *, seed: int = 1, keep_history: bool = True) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.centre = centre
+        self.core = ACD(centre, now=self.loop.time(), seed=seed)
+        self.keep_history = keep_history
+        self.history: list[HistoryItem] = []
+        self.callback_dialer: CallbackDialer | None = None
+        self._sessions: dict[str, QueueSession] = {}
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at: float | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._listeners: list[Callable[[float, d.Decision], None]] = []
+
+    def attach(self, engine: Engine) -> AcdDriver:
+        engine.services["acd"] = self
+        return self
+
+    def add_listener(self, listener: Callable[[float, d.Decision], None]) -> None:
+        """Called with every decision (the monitor, reports, simulation stats)."""
+        self._listeners.append(listener)
+
+    def queue_spec(self, queue_id: str) -> QueueSpec:
+        """The queue's description; an unknown id is the node's error."""
+        for spec in self.centre.queues:
+            if spec.id == queue_id:
+                return spec
+        from flowengine.errors import NodeError
+
+        known = ", ".join(q.id for q in self.centre.queues) or "none"
+        raise NodeError(f"unknown queue '{queue_id}' (known: {known})", code="unknown_queue")
+
+    def home_queue(self, operator_id: str) -> str:
+        """A queue the operator serves, to ring them through the ACD."""
+        from flowengine.errors import NodeError
+
+        if operator_id not in self.core.operator_ids():
+            raise NodeError(f"unknown operator '{operator_id}'", code="unknown_operator")
+        for spec in self.centre.queues:
+            if operator_id in spec.member_ids:
+                return spec.id
+        raise NodeError(
+            f"operator '{operator_id}' is a member of no queue", code="unknown_operator"
+        )
+
+    # ---- inputs from nodes ------------------------------------------------------------
+    def enter(self, ctx: CallContext, node_id: str, queue_id: str, **options: Any) -> QueueSession:
+        """Put the call in `queue_id` (options as `ACD.call_arrived`)."""
+        session = QueueSession(ctx, node_id, queue_id)
+        self._sessions[ctx.call.call_id] = session
+        self._feed(
+            lambda now: self.core.call_arrived(
+                now, ctx.call.call_id, queue_id, caller=ctx.call.caller, **options
+            )
+        )
+        return session
+
+    def leave(self, session: QueueSession, *, abandoned: bool) -> None:
+        """The node is done with the ACD; a caller still queued has abandoned."""
+        call_id = session.ctx.call.call_id
+        for legs in session.legs.values():
+            for leg in legs:
+                leg.cancel()
+        session.legs.clear()
+        if abandoned:
+            self._feed(lambda now: self.core.call_abandoned(now, call_id))
+        self._sessions.pop(call_id, None)
+
+    def completed(self, session: QueueSession, by: str) -> None:
+        call_id = session.ctx.call.call_id
+        self._feed(lambda now: self.core.call_completed(now, call_id, by=by))
+
+    def request_callback(self, session: QueueSession) -> None:
+        call_id = session.ctx.call.call_id
+        self._feed(lambda now: self.core.request_callback(now, call_id))
+
+    def set_status(self, operator_id: str, status: str, reason: str | None = None) -> None:
+        self._feed(lambda now: self.core.set_status(now, operator_id, status, reason))
+
+    def remove_operator(self, operator_id: str) -> None:
+        self._feed(lambda now: self.core.remove_operator(now, operator_id))
+
+    # ---- the loop -------------------------------------------------------------------------
+    def _feed(self, step: Callable[[float], list[d.Decision]]) -> None:
+        now = self.loop.time()
+        for decision in step(now):
+            self._apply(now, decision)
+        self._rearm()
+
+    def _rearm(self) -> None:
+        at = self.core.next_timer()
+        if at == self._timer_at:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_at = at
+        self._timer = None if at is None else self.loop.call_at(at, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._timer_at = None
+        self._feed(self.core.handle_timer)
+
+    def _apply(self, now: float, decision: d.Decision) -> None:
+        if self.keep_history:
+            self.history.append(HistoryItem(now, decision))
+        for listener in self._listeners:
+            listener(now, decision)
+        call_id = getattr(decision, "call_id", None)
+        session = self._sessions.get(call_id) if call_id is not None else None
+        if session is not None:
+            self._record(session, decision)
+        if isinstance(decision, d.Ring):
+            self._ring(session, decision)
+        elif isinstance(decision, d.StopRinging):
+            if session is not None:
+                for leg in session.legs.pop(decision.operator_id, []):
+                    leg.cancel()
+        elif isinstance(decision, d.CallbackDue):
+            self._callback(decision)
+        elif isinstance(decision, NODE_DECISIONS) and session is not None:
+            session.push(decision)
+
+    def _record(self, session: QueueSession, decision: d.Decision) -> None:
+        kind = _KINDS.get(type(decision))
+        if kind is None:
+            return
+        data = {
+            k: _rounded(getattr(decision, k))
+            for k in (
+                "position",
+                "wait",
+                "ring_time",
+                "talk_time",
+                "reason",
+                "target",
+                "estimated_wait",
+                "by",
+            )
+            if hasattr(decision, k)
+        }
+        if isinstance(decision, d.Overflow):
+            data = {"from": decision.from_queue, "to": decision.to_queue, "wait": decision.wait}
+            session.queue_id = decision.to_queue
+        session.ctx.emit(
+            QueueEvent,
+            node_id=session.node_id,
+            queue_id=getattr(decision, "queue_id", session.queue_id),
+            kind=kind,
+            operator_id=getattr(decision, "operator_id", None),
+            data=data,
+        )
+
+    def _ring(self, session: QueueSession | None, ring: d.Ring) -> None:
+        if session is None or not session.ctx.call.active:
+            self.loop.call_soon(self._report, ring, DialOutcome.FAILED, None)
+            return
+        call = session.ctx.call
+        try:
+            # the core times the offer out itself; the leg only needs to outlive it
+            leg = call.start_leg(
+                ring.target, ring_timeout=ring.timeout + 1.0, caller_id=call.caller
+            )
+        except Exception:  # a broken target must not break the queue
+            log.exception("cannot ring %s for call %s", ring.target, ring.call_id)
+            self.loop.call_soon(self._report, ring, DialOutcome.FAILED, None)
+            return
+        session.legs.setdefault(ring.operator_id, []).append(leg)
+        leg.outcome().add_done_callback(lambda fut: self._leg_done(ring, leg, fut))
+
+    def _leg_done(self, ring: d.Ring, leg: Leg, fut: asyncio.Future[DialOutcome]) -> None:
+        if fut.cancelled():
+            return
+        self._report(ring, fut.result(), leg)
+
+    def _report(self, ring: d.Ring | d.CallbackDue, outcome: DialOutcome, leg: Leg | None) -> None:
+        session = self._sessions.get(ring.call_id)
+        if outcome is DialOutcome.ANSWERED:
+            if session is not None and leg is not None:
+                session.answered[ring.operator_id] = leg
+            self._feed(
+                lambda now: self.core.offer_answered(
+                    now, ring.call_id, ring.operator_id, leg=ring.leg
+                )
+            )
+        else:
+            reason = _OUTCOME_REASON[outcome]
+            self._feed(
+                lambda now: self.core.offer_failed(
+                    now, ring.call_id, ring.operator_id, reason, leg=ring.leg
+                )
+            )
+
+    def _callback(self, due: d.CallbackDue) -> None:
+        dialer = self.callback_dialer
+        if dialer is None:
+            log.warning("callback due for %s but no dialer is installed", due.call_id)
+            self.loop.call_soon(self._report, due, DialOutcome.FAILED, None)
+            return
+        task = self.loop.create_task(dialer(self, due), name=f"callback:{due.call_id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # ---- the callback dialer's inputs ----------------------------------------------------
+    def callback_answered(self, due: d.CallbackDue) -> None:
+        self._report(due, DialOutcome.ANSWERED, None)
+
+    def callback_failed(self, due: d.CallbackDue, outcome: DialOutcome) -> None:
+        self._report(due, outcome, None)
+
+    def callback_completed(self, due: d.CallbackDue) -> None:
+        self._feed(lambda now: self.core.call_completed(now, due.call_id, by="caller"))
+
+    async def shutdown(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=5)
+
+
+def _rounded(value: Any) -> Any:
+    return round(value, 3) if isinstance(value, float) else value
+
+
+def driver_of(ctx: CallContext) -> AcdDriver:
+    """The engine's ACD, or a clear error for scenarios run without a centre."""
+    from flowengine.errors import NodeError
+
+    driver = ctx.engine.services.get("acd")
+    if driver is None:
+        raise NodeError(
+            "no call centre is configured (pass --centre FILE, or attach an ACD to the engine)",
+            code="no_centre",
+        )
+    return driver  # type: ignore[no-any-return]

@@ -1,0 +1,528 @@
+"""The call-centre description ("centre file"): operators, statuses, queues.
+
+A centre file is JSON or YAML. It is a *definition*: the ACD core
+(`flowengine.acd.core.ACD`) builds its run-time state from it and never writes
+back. Until the service stores these in a database, `run`, `test` and
+`simulate` take one with ``--centre FILE``.
+
+Validation happens in two layers, both inside ``Centre.model_validate``:
+
+* field by field (types, ranges, unknown keys are errors: a misspelt key in a
+  hand-written YAML file must not be silently ignored);
+* cross-references, collected together so the user sees every problem at once:
+  unknown operators in member lists, unknown overflow targets, unknown
+  strategies and their parameters, duplicate ids, personal managers who are
+  not members of the queue.
+
+`load_centre(path)` turns every problem into a `CentreError` whose message
+names the file and the place, e.g.
+``centre.yaml: queues[1].members[0].operator: unknown operator 'ivanov'``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from flowengine.errors import FlowEngineError, Problem
+
+__all__ = [
+    "BUILTIN_STATUSES",
+    "Announcements",
+    "Centre",
+    "CentreError",
+    "CustomStatus",
+    "LocalizedName",
+    "Member",
+    "OperatorSpec",
+    "OverflowRule",
+    "PhoneTarget",
+    "QueueSpec",
+    "RetryDelays",
+    "SkillStep",
+    "load_centre",
+]
+
+#: Statuses every centre has. The value says whether an operator in that
+#: status may be offered calls. ``break`` carries a free-text reason.
+BUILTIN_STATUSES: dict[str, bool] = {
+    "available": True,
+    "not_available": False,
+    "break": False,
+}
+
+#: Names reserved for the system-set state; a custom status may not reuse them,
+#: because `OperatorRuntime.time_in` looks both up by name.
+RESERVED_NAMES = frozenset({"idle", "ringing", "talking", "wrap_up"})
+
+Seconds = Annotated[float, Field(ge=0)]
+SkillLevel = Annotated[int, Field(ge=1, le=10)]
+RequiredLevel = Annotated[int, Field(ge=0, le=10)]
+
+
+class CentreError(FlowEngineError):
+    """A centre file could not be loaded; carries every problem found."""
+
+    def __init__(self, problems: list[Problem], source: str | None = None) -> None:
+        self.problems = problems
+        self.source = source
+        head = f"{source}: " if source else ""
+        if len(problems) == 1:
+            msg = f"{head}{problems[0]}"
+        else:
+            lines = "\n".join(f"  - {p}" for p in problems)
+            msg = f"{head}{len(problems)} problems in centre file\n{lines}"
+        super().__init__(msg)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LocalizedName(_Model):
+    """A display name in English and Russian; a plain string sets both."""
+
+    en: str = ""
+    ru: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            return {"en": data, "ru": data}
+        return data
+
+    def get(self, lang: str = "en") -> str:
+        """The name in `lang`, falling back to the other language."""
+        first, second = (self.ru, self.en) if lang == "ru" else (self.en, self.ru)
+        return first or second
+
+
+class PhoneTarget(_Model):
+    """One phone of an operator, rung `after` seconds into each offer.
+
+    A desk phone at 0 s and a mobile at 15 s means: ring the desk phone, and if
+    nobody has answered after 15 s ring the mobile too (the desk phone keeps
+    ringing). The offer as a whole ends after the ring timeout, so a target
+    whose `after` is not below the ring timeout is never used.
+    """
+
+    number: str = Field(min_length=1)
+    after: Seconds = 0.0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_scalar(cls, data: Any) -> Any:
+        if isinstance(data, str | int):
+            return {"number": str(data)}
+        return data
+
+    @field_validator("number", mode="before")
+    @classmethod
+    def _number_text(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, int) else v
+
+
+class OperatorSpec(_Model):
+    """A person who takes calls."""
+
+    id: str = Field(min_length=1)
+    name: str = ""
+    extension: str | None = None
+    targets: tuple[PhoneTarget, ...] = ()
+    skills: dict[str, SkillLevel] = Field(default_factory=dict)
+    status: str = "available"
+    break_reason: str | None = None
+
+    @field_validator("id", "extension", mode="before")
+    @classmethod
+    def _text(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, int) else v
+
+    @model_validator(mode="after")
+    def _default_target(self) -> OperatorSpec:
+        if not self.targets:
+            if self.extension is None:
+                raise ValueError("an operator needs an extension or at least one target")
+            object.__setattr__(self, "targets", (PhoneTarget(number=self.extension),))
+        else:
+            ordered = tuple(sorted(self.targets, key=lambda t: t.after))
+            object.__setattr__(self, "targets", ordered)
+        return self
+
+
+class CustomStatus(_Model):
+    """A status declared by the centre, e.g. ``training`` or ``backoffice``."""
+
+    id: str = Field(min_length=1)
+    name: LocalizedName = LocalizedName()
+    available: bool = False
+
+
+class Member(_Model):
+    """An operator's membership of a queue.
+
+    Order in the member list is the queue's linear order (linear, round robin,
+    cumulative and sequential-by-default use it). `rank` is the competence
+    rating used by the ``priority`` strategy: higher ranks are offered first.
+    A plain string or number is shorthand for ``{operator: ...}``.
+    """
+
+    operator: str
+    rank: int = 0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_scalar(cls, data: Any) -> Any:
+        if isinstance(data, str | int):
+            return {"operator": str(data)}
+        if isinstance(data, dict) and "priority" in data and "rank" not in data:
+            data = {**data, "rank": data["priority"]}
+            del data["priority"]
+        return data
+
+    @field_validator("operator", mode="before")
+    @classmethod
+    def _text(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, int) else v
+
+
+class SkillStep(_Model):
+    """Skill levels required once the caller has waited `after` seconds.
+
+    Steps widen the requirement as the caller waits: ``[{after: 0, required:
+    {english: 8}}, {after: 30, required: {english: 5}}, {after: 60,
+    required: {}}]`` needs level 8 first, 5 after 30 s and anybody after 60 s.
+    """
+
+    after: Seconds = 0.0
+    required: dict[str, RequiredLevel] = Field(default_factory=dict)
+
+
+class OverflowRule(_Model):
+    """Move a waiting call to another queue after `after` seconds in this one."""
+
+    after: Annotated[float, Field(gt=0)]
+    to: str
+
+
+class RetryDelays(_Model):
+    """How long an operator is not offered calls after missing one, by reason."""
+
+    no_answer: Seconds = 0.0
+    busy: Seconds = 0.0
+    rejected: Seconds = 0.0
+    failed: Seconds = 0.0
+
+
+class Announcements(_Model):
+    """When to tell waiting callers their position and estimated wait.
+
+    Every `period` seconds of waiting (and on entry with `on_entry`) the core
+    emits `Announce` with both figures; what is actually said (prompts,
+    language, whether to mention the wait) is the Queue component's business.
+    """
+
+    period: Annotated[float, Field(gt=0)] | None = None
+    on_entry: bool = False
+
+
+class QueueSpec(_Model):
+    """A queue (department): who answers, in what order, and its limits.
+
+    Times are seconds. ``None`` for `max_wait` / `max_length` means unlimited.
+    `no_operators` says what happens when nobody can take calls: ``wait``
+    (queue anyway), ``unavailable`` (refuse, and empty the queue, when no
+    member is logged in with an available status) or ``busy`` (refuse when no
+    member is free to be rung right now — the Transfer component's mode).
+    """
+
+    id: str = Field(min_length=1)
+    name: LocalizedName = LocalizedName()
+    strategy: str = "ring_all"
+    strategy_params: dict[str, Any] = Field(default_factory=dict)
+    members: tuple[Member, ...] = ()
+    skills: tuple[SkillStep, ...] = ()
+    ring_timeout: Annotated[float, Field(gt=0)] = 20.0
+    retry: Seconds = 5.0
+    wrap_up: Seconds = 0.0
+    max_wait: Annotated[float, Field(gt=0)] | None = None
+    max_length: Annotated[int, Field(ge=0)] | None = None
+    max_rounds: Annotated[int, Field(ge=1)] | None = None
+    service_level: Annotated[float, Field(gt=0)] = 20.0
+    service_level_target: Annotated[float, Field(gt=0, le=1)] = 0.8
+    overflow: OverflowRule | None = None
+    announce: Announcements = Announcements()
+    callback: bool = False
+    auto_break_after: Annotated[int, Field(ge=1)] | None = None
+    retry_delays: RetryDelays = RetryDelays()
+    personal_managers: dict[str, str] = Field(default_factory=dict)
+    no_operators: Literal["wait", "unavailable", "busy"] = "wait"
+    expected_handle_time: Annotated[float, Field(gt=0)] = 180.0
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _text(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, int) else v
+
+    @field_validator("personal_managers", mode="before")
+    @classmethod
+    def _table_text(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            return {str(k): str(val) if isinstance(val, int) else val for k, val in v.items()}
+        return v
+
+    @field_validator("skills")
+    @classmethod
+    def _steps_increase(cls, v: tuple[SkillStep, ...]) -> tuple[SkillStep, ...]:
+        afters = [s.after for s in v]
+        if any(b <= a for a, b in zip(afters, afters[1:], strict=False)):
+            raise ValueError("skill steps must have strictly increasing 'after'")
+        return v
+
+    @property
+    def member_ids(self) -> list[str]:
+        return [m.operator for m in self.members]
+
+
+class Centre(_Model):
+    """The whole call-centre description."""
+
+    version: Literal[1] = 1
+    operators: tuple[OperatorSpec, ...] = ()
+    statuses: tuple[CustomStatus, ...] = ()
+    queues: tuple[QueueSpec, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _departments_alias(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "departments" in data:
+            if "queues" in data:
+                raise ValueError("give either 'queues' or 'departments', not both")
+            data = dict(data)
+            data["queues"] = data.pop("departments")
+        return data
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Centre:
+        found = list(_check_references(self))
+        if found:
+            errors = [
+                InitErrorDetails(
+                    type=PydanticCustomError("centre_reference", message),
+                    loc=loc,
+                    input=value,
+                )
+                for loc, message, value in found
+            ]
+            raise ValidationError.from_exception_data("Centre", errors)
+        return self
+
+    # -- lookups used by the core ------------------------------------------
+    def operator(self, op_id: str) -> OperatorSpec:
+        for op in self.operators:
+            if op.id == op_id:
+                return op
+        raise KeyError(op_id)
+
+    def queue(self, queue_id: str) -> QueueSpec:
+        for q in self.queues:
+            if q.id == queue_id:
+                return q
+        raise KeyError(queue_id)
+
+    def status_table(self) -> dict[str, bool]:
+        """Every known status id mapped to "may be offered calls"."""
+        table = dict(BUILTIN_STATUSES)
+        table.update({s.id: s.available for s in self.statuses})
+        return table
+
+
+Loc = tuple[str | int, ...]
+
+
+def _check_references(c: Centre) -> Iterable[tuple[Loc, str, Any]]:
+    """Yield (location, message, offending value) for every cross-reference problem."""
+    from flowengine.acd.strategies import STRATEGIES  # late: strategies import this module
+
+    statuses = c.status_table()
+    for i, s in enumerate(c.statuses):
+        if s.id in BUILTIN_STATUSES:
+            yield (
+                ("statuses", i, "id"),
+                f"status '{s.id}' is built in and cannot be redeclared",
+                s.id,
+            )
+        elif s.id in RESERVED_NAMES:
+            yield (
+                ("statuses", i, "id"),
+                f"status '{s.id}' clashes with an operator state name",
+                s.id,
+            )
+    yield from _duplicates("statuses", [s.id for s in c.statuses], "status")
+
+    op_ids = {o.id for o in c.operators}
+    by_ext = {o.extension: o.id for o in c.operators if o.extension}
+    yield from _duplicates("operators", [o.id for o in c.operators], "operator")
+    yield from _duplicates(
+        "operators", [o.extension for o in c.operators], "extension", field="extension"
+    )
+    for i, o in enumerate(c.operators):
+        if o.status not in statuses:
+            yield ("operators", i, "status"), f"unknown status '{o.status}'", o.status
+
+    q_ids = {q.id for q in c.queues}
+    yield from _duplicates("queues", [q.id for q in c.queues], "queue")
+    for qi, q in enumerate(c.queues):
+        members = q.member_ids
+        for mi, m in enumerate(q.members):
+            if m.operator not in op_ids:
+                yield (
+                    ("queues", qi, "members", mi, "operator"),
+                    f"unknown operator '{m.operator}'",
+                    m.operator,
+                )
+        seen: set[str] = set()
+        for mi, m in enumerate(q.members):
+            if m.operator in seen:
+                yield (
+                    ("queues", qi, "members", mi, "operator"),
+                    f"operator '{m.operator}' is listed twice",
+                    m.operator,
+                )
+            seen.add(m.operator)
+        if q.overflow is not None:
+            if q.overflow.to not in q_ids:
+                yield (
+                    ("queues", qi, "overflow", "to"),
+                    f"unknown queue '{q.overflow.to}'",
+                    q.overflow.to,
+                )
+            elif q.overflow.to == q.id:
+                yield (
+                    ("queues", qi, "overflow", "to"),
+                    "a queue cannot overflow to itself",
+                    q.overflow.to,
+                )
+        for key, op in q.personal_managers.items():
+            loc: Loc = ("queues", qi, "personal_managers", key)
+            if op not in op_ids:
+                yield loc, f"unknown operator '{op}'", op
+            elif op not in members:
+                yield loc, f"operator '{op}' is not a member of queue '{q.id}'", op
+        cls = STRATEGIES.get(q.strategy)
+        if cls is None:
+            known = ", ".join(sorted(STRATEGIES))
+            yield (
+                ("queues", qi, "strategy"),
+                f"unknown strategy '{q.strategy}' (known: {known})",
+                q.strategy,
+            )
+            continue
+        try:
+            params = cls.Params.model_validate(q.strategy_params)
+        except ValidationError as e:
+            for err in e.errors():
+                where = ("queues", qi, "strategy_params", *err["loc"])
+                yield where, err["msg"], err.get("input")
+            continue
+
+        def resolve(ref: str, _members: list[str] = members) -> str | None:
+            if ref in _members:
+                return ref
+            op_id = by_ext.get(ref)
+            return op_id if op_id in _members else None
+
+        for sub, message, value in cls.check(params, q, resolve):
+            yield ("queues", qi, "strategy_params", *sub), message, value
+
+
+def _duplicates(
+    section: str, ids: list[str | None], what: str, field: str = "id"
+) -> Iterable[tuple[Loc, str, Any]]:
+    seen: set[str] = set()
+    for i, x in enumerate(ids):
+        if x is None:
+            continue
+        if x in seen:
+            yield (section, i, field), f"duplicate {what} '{x}'", x
+        seen.add(x)
+
+
+def _loc_text(loc: Iterable[str | int]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif out:
+            out += f".{part}"
+        else:
+            out = str(part)
+    return out
+
+
+def problems_from_validation(err: ValidationError) -> list[Problem]:
+    """Pydantic errors as `Problem`s with JSON-path-like locations."""
+    out = []
+    for e in err.errors(include_url=False):
+        msg = e["msg"]
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, ") :]
+        out.append(Problem(message=msg, path=_loc_text(e["loc"]), code=e["type"]))
+    return out
+
+
+def parse_centre(data: Any, source: str | None = None) -> Centre:
+    """Validate already-parsed data; raise `CentreError` naming `source`."""
+    if not isinstance(data, dict):
+        raise CentreError([Problem("the centre file must be a mapping at the top level")], source)
+    try:
+        return Centre.model_validate(data)
+    except ValidationError as e:
+        raise CentreError(problems_from_validation(e), source) from None
+
+
+def load_centre(path: str | Path) -> Centre:
+    """Read a centre file (``.json``, ``.yaml`` or ``.yml``) and validate it.
+
+    Malformed JSON/YAML is reported with its line and column; every semantic
+    problem is reported at once, each with its place in the document.
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as e:
+        raise CentreError([Problem(f"cannot read file: {e.strerror or e}")], str(p)) from None
+    data: Any
+    if p.suffix.lower() == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise CentreError(
+                [Problem(f"malformed JSON: {e.msg}", line=e.lineno, column=e.colno)], str(p)
+            ) from None
+    else:
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            line = mark.line + 1 if mark is not None else None
+            col = mark.column + 1 if mark is not None else None
+            reason = getattr(e, "problem", None) or str(e)
+            raise CentreError(
+                [Problem(f"malformed YAML: {reason}", line=line, column=col)], str(p)
+            ) from None
+    return parse_centre(data, str(p))

@@ -1,0 +1,298 @@
+"""Run-time records the ACD core keeps per call and per queue.
+
+Internal to `flowengine.acd.core`; exposed read-only through the core's
+queries (`ACD.snapshot`, `ACD.queue_stats`). Kept apart so the core module is
+about decisions, not bookkeeping.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
+from enum import StrEnum
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from flowengine.acd.estimate import HandleTime
+from flowengine.acd.pool import FreePool
+
+if TYPE_CHECKING:
+    from flowengine.acd.model import QueueSpec, SkillStep
+    from flowengine.acd.operators import OperatorRuntime
+    from flowengine.acd.strategies import Round, Strategy
+
+__all__ = ["CallState", "QueueStats"]
+
+_EMPTY: Mapping[str, int] = MappingProxyType({})
+
+#: (-priority, first arrival, sequence number, call id): queue order
+Entry = tuple[int, float, int, str]
+
+#: tolerance for "has the caller waited `after` seconds yet" on float clocks
+EPS = 1e-9
+
+
+class CallState(StrEnum):
+    WAITING = "waiting"  # in the queue, nobody ringing
+    OFFERING = "offering"  # in the queue, ringing one or more operators
+    CALLBACK = "callback"  # caller left the line, keeps their place
+    CALLBACK_OFFERING = "callback_offering"  # an operator is reserved for the callback
+    CONNECTED = "connected"  # talking to an operator (no longer in the queue)
+    LEFT = "left"  # left the ACD unanswered (abandoned, timeout, no operators...)
+
+
+@dataclass
+class QueueStats:
+    """Counters since the core started. Waits are from first arrival at the ACD."""
+
+    offered: int = 0
+    answered: int = 0
+    answered_within_sl: int = 0
+    abandoned: int = 0
+    abandoned_within_sl: int = 0
+    timeouts: int = 0
+    no_answer: int = 0
+    overflowed: int = 0
+    full: int = 0
+    no_operators: int = 0
+    callbacks: int = 0
+    wait_answered: float = 0.0
+    wait_abandoned: float = 0.0
+    talk_time: float = 0.0
+
+    @property
+    def service_level(self) -> float | None:
+        """Answered within the threshold / answered (None before the first answer)."""
+        return self.answered_within_sl / self.answered if self.answered else None
+
+    @property
+    def asa(self) -> float | None:
+        """Average speed of answer over answered calls."""
+        return self.wait_answered / self.answered if self.answered else None
+
+    def as_dict(self) -> dict[str, float | int | None]:
+        d: dict[str, float | int | None] = dict(self.__dict__)
+        d["service_level"] = self.service_level
+        d["asa"] = self.asa
+        return d
+
+
+class Leg:
+    """One operator being rung for one call."""
+
+    __slots__ = ("op_id", "started", "ends", "id")
+
+    def __init__(self, op_id: str, started: float, ends: float, leg_id: int) -> None:
+        self.op_id = op_id
+        self.started = started
+        self.ends = ends
+        self.id = leg_id
+
+
+class QueueRt:
+    """A queue at run time: its waiting list, free pool and strategy."""
+
+    __slots__ = (
+        "spec",
+        "id",
+        "members",
+        "ranks",
+        "pool",
+        "strategy",
+        "waiting",
+        "ready",
+        "staffed",
+        "aht",
+        "stats",
+    )
+
+    def __init__(self, spec: QueueSpec, strategy: Strategy) -> None:
+        self.spec = spec
+        self.id = spec.id
+        self.members: list[str] = spec.member_ids
+        self.ranks: list[int] = [m.rank for m in spec.members]
+        self.pool = FreePool(self.members)
+        self.strategy = strategy
+        #: sorted entries ``(-priority, arrived, seq, call_id)`` of every call
+        #: in the queue: waiting, being offered, or holding a callback place
+        self.waiting: list[Entry] = []
+        #: the subset that may be offered now (waiting or holding a callback
+        #: place, not in a retry pause), same order: what a free operator scans
+        self.ready: list[Entry] = []
+        #: members present with a status that takes calls
+        self.staffed = 0
+        self.aht = HandleTime(spec.expected_handle_time)
+        self.stats = QueueStats()
+
+
+class CallRt:
+    """A call known to the ACD, from arrival until it leaves or completes."""
+
+    __slots__ = (
+        "call_id",
+        "caller",
+        "priority",
+        "manager",
+        "explicit_manager",
+        "exclusive",
+        "exclusive_until",
+        "arrived",
+        "entered",
+        "seq",
+        "entry",
+        "queue",
+        "strategy",
+        "own_strategy",
+        "skill_steps",
+        "own_skills",
+        "widen_next",
+        "ring_timeout_override",
+        "max_wait_override",
+        "max_rounds",
+        "operators",
+        "state",
+        "round",
+        "legs",
+        "eligible_at",
+        "rounds",
+        "orig_position",
+        "operator",
+        "answered_at",
+        "connected_queue",
+        "timers",
+        "ready",
+    )
+
+    def __init__(self, call_id: str, caller: str, priority: int, arrived: float, seq: int) -> None:
+        self.call_id = call_id
+        self.caller = caller
+        self.priority = priority
+        self.manager: str | None = None
+        self.explicit_manager: str | None = None
+        self.exclusive: str | None = None
+        self.exclusive_until = 0.0
+        self.arrived = arrived
+        self.entered = arrived
+        self.seq = seq
+        #: sort key in waiting lists; holds the id, not the call, so that a
+        #: finished call is freed by reference counting (no cycle for the GC)
+        self.entry: Entry = (-priority, arrived, seq, call_id)
+        self.queue: QueueRt
+        self.strategy: Strategy
+        self.own_strategy = False
+        self.skill_steps: Sequence[SkillStep] = ()
+        self.own_skills = False
+        self.widen_next = 1
+        self.ring_timeout_override: float | None = None
+        self.max_wait_override: float | None = None
+        self.max_rounds: int | None = None
+        self.operators: frozenset[str] | None = None
+        self.state = CallState.WAITING
+        self.round: Round | None = None
+        self.legs: dict[str, Leg] = {}
+        self.eligible_at = arrived
+        self.rounds = 0
+        self.orig_position = 0
+        self.operator: str | None = None
+        self.answered_at = 0.0
+        self.connected_queue: QueueRt | None = None
+        #: bit mask of call timer kinds scheduled (so leaving cancels only those)
+        self.timers = 0
+        #: in `QueueRt.ready`
+        self.ready = False
+
+    @property
+    def ring_timeout(self) -> float:
+        o = self.ring_timeout_override
+        return o if o is not None else self.queue.spec.ring_timeout
+
+    def requirement(self, now: float) -> tuple[tuple[str, int], ...]:
+        """Skill levels required at this instant (steps widen with waiting)."""
+        steps = self.skill_steps
+        if not steps:
+            return ()
+        wait = now - self.entered + EPS
+        cur = steps[0]
+        for s in steps[1:]:
+            if s.after <= wait:
+                cur = s
+            else:
+                break
+        return tuple(cur.required.items())
+
+    def eligible(self, op: OperatorRuntime, now: float) -> bool:
+        """May `op` take this call now (restrictions, manager phase, skills)?"""
+        if self.operators is not None and op.id not in self.operators:
+            return False
+        if self.exclusive is not None and now < self.exclusive_until and op.id != self.exclusive:
+            return False
+        if self.skill_steps:
+            skills = op.spec.skills
+            for s, lvl in self.requirement(now):
+                if skills.get(s, 0) < lvl:
+                    return False
+        return True
+
+
+class Ctx:
+    """`OfferContext` for one call at one instant (see strategies.base)."""
+
+    __slots__ = (
+        "now",
+        "call",
+        "pool",
+        "members",
+        "ranks",
+        "operators",
+        "rng",
+        "ring_timeout",
+        "requirement",
+        "_tried",
+        "_restrict",
+        "_exclusive",
+        "_req",
+    )
+
+    def __init__(
+        self,
+        now: float,
+        call: CallRt,
+        operators: Mapping[str, OperatorRuntime],
+        rng: random.Random,
+        tried: AbstractSet[str],
+    ) -> None:
+        q = call.queue
+        self.now = now
+        self.call = call
+        self.pool = q.pool
+        self.members = q.members
+        self.ranks = q.ranks
+        self.operators = operators
+        self.rng = rng
+        self.ring_timeout = call.ring_timeout
+        req = call.requirement(now) if call.skill_steps else ()
+        self._req = req
+        self.requirement = dict(req) if req else _EMPTY
+        self._tried = tried
+        self._restrict = call.operators
+        ex = call.exclusive
+        self._exclusive = ex if ex is not None and now < call.exclusive_until else None
+
+    def accept(self, op_id: str) -> bool:
+        if op_id in self._tried:
+            return False
+        if self._restrict is not None and op_id not in self._restrict:
+            return False
+        if self._exclusive is not None and op_id != self._exclusive:
+            return False
+        if self._req:
+            skills = self.operators[op_id].spec.skills
+            for s, lvl in self._req:
+                if skills.get(s, 0) < lvl:
+                    return False
+        return True
+
+    def ok(self, op_id: str) -> bool:
+        return op_id in self.pool.free and self.accept(op_id)

@@ -1,0 +1,210 @@
+"""What a distribution strategy is, and the shapes of ringing it can produce.
+
+A strategy answers two questions for a waiting call, given the queue's free
+members at this instant:
+
+* **order** — `Strategy.pick`: the one operator to offer the call to next
+  (used by hunt-style strategies, and by every strategy for callbacks, where
+  exactly one operator is reserved);
+* **shape over time** — `Strategy.new_round` returns a `Round`, the per-call
+  state of one pass through the members. The core calls `Round.advance` when
+  the round starts, when the round's own timer (`Step.next_at`) fires, and
+  whenever the call has no ringing leg left. Each call returns a `Step`:
+  operators to start ringing now (with the leg timeout), and optionally when
+  to be asked again. A round is over when it rings nobody, asks for no timer
+  and no leg is ringing; the call then waits ``queue.retry`` seconds before a
+  new round (if anybody was rung at all).
+
+Strategies never see busy operators: every candidate passes through
+``ctx.ok`` / ``ctx.accept``, which the core implements as "free right now
+(status available, state idle, past any retry delay, not ringing for another
+call), eligible for this call (skills, personal-manager phase, restriction
+list) and not yet tried in this round".
+
+Strategies hold no clock and no I/O; randomness comes from ``ctx.rng`` (a
+seeded `random.Random` owned by the core), so runs are reproducible.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from flowengine.acd.model import QueueSpec
+    from flowengine.acd.operators import OperatorRuntime
+    from flowengine.acd.pool import FreePool
+
+__all__ = [
+    "CallView",
+    "HuntRound",
+    "NoParams",
+    "OfferContext",
+    "Resolver",
+    "Round",
+    "Step",
+    "Strategy",
+    "StrategyParams",
+]
+
+#: Maps a reference from the centre file (operator id or extension) to the id
+#: of a member of the queue, or None.
+Resolver = Callable[[str], "str | None"]
+#: (location under strategy_params, message, offending value)
+CheckProblem = tuple[tuple[str | int, ...], str, Any]
+
+
+class StrategyParams(BaseModel):
+    """Base of every strategy's parameter model (unknown keys are errors)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NoParams(StrategyParams):
+    pass
+
+
+class CallView(Protocol):
+    """What a strategy may know about the call it is placing."""
+
+    @property
+    def call_id(self) -> str: ...
+    @property
+    def caller(self) -> str: ...
+    @property
+    def priority(self) -> int: ...
+    @property
+    def manager(self) -> str | None: ...
+    @property
+    def rounds(self) -> int: ...
+
+
+class OfferContext(Protocol):
+    """The view of the ACD a strategy gets while placing one call (read-only)."""
+
+    @property
+    def now(self) -> float: ...
+    @property
+    def call(self) -> CallView: ...
+    @property
+    def pool(self) -> FreePool: ...
+    @property
+    def members(self) -> Sequence[str]: ...
+    @property
+    def ranks(self) -> Sequence[int]: ...
+    @property
+    def operators(self) -> Mapping[str, OperatorRuntime]: ...
+    @property
+    def rng(self) -> random.Random: ...
+    @property
+    def ring_timeout(self) -> float: ...
+    @property
+    def requirement(self) -> Mapping[str, int]: ...
+
+    def accept(self, op_id: str) -> bool:
+        """`op_id` (known to be free) is eligible and untried in this round."""
+        ...
+
+    def ok(self, op_id: str) -> bool:
+        """`op_id` is free now *and* `accept`s."""
+        ...
+
+
+class Step(NamedTuple):
+    """What a round wants now: ring these, each leg lasting `timeout`, ask me at `next_at`."""
+
+    ring: tuple[str, ...] = ()
+    timeout: float | None = None
+    next_at: float | None = None
+
+
+EMPTY = Step()
+
+
+class Round:
+    """Per-call state of one pass of a strategy over the members."""
+
+    __slots__ = ("tried", "attempts")
+
+    def __init__(self) -> None:
+        #: operators rung in this round (the core adds them); never rung twice
+        self.tried: set[str] = set()
+        self.attempts = 0
+
+    def advance(self, ctx: OfferContext, live: int) -> Step:
+        """Called at start, at `Step.next_at`, and when no leg is ringing (`live` = 0)."""
+        raise NotImplementedError
+
+
+class HuntRound(Round):
+    """One operator at a time, in the strategy's order, each for `timeout` s."""
+
+    __slots__ = ("strategy", "timeout", "max_attempts", "cursor")
+
+    def __init__(
+        self, strategy: Strategy, timeout: float | None = None, max_attempts: int | None = None
+    ) -> None:
+        self.tried = set()
+        self.attempts = 0
+        self.strategy = strategy
+        self.timeout = timeout
+        self.max_attempts = max_attempts
+        #: strategy-private position (round robin continues from here)
+        self.cursor: int | None = None
+
+    def advance(self, ctx: OfferContext, live: int) -> Step:
+        if live:
+            return EMPTY
+        if self.max_attempts is not None and self.attempts >= self.max_attempts:
+            return EMPTY
+        op = self.strategy.pick(ctx, self)
+        if op is None:
+            return EMPTY
+        return Step((op,), self.timeout)
+
+
+class Strategy:
+    """Base of every distribution strategy (one subclass per module).
+
+    Subclasses set `name` (the id used in centre files), `title_ru` (the
+    Russian name shown in the editor), `Params`, and implement `pick`;
+    group-shaped strategies also override `new_round`.
+    """
+
+    name: ClassVar[str] = ""
+    title_en: ClassVar[str] = ""
+    title_ru: ClassVar[str] = ""
+    Params: ClassVar[type[StrategyParams]] = NoParams
+
+    def __init__(self, queue: QueueSpec, params: StrategyParams, resolve: Resolver) -> None:
+        self.queue = queue
+        self.params = params
+
+    @classmethod
+    def check(
+        cls, params: StrategyParams, queue: QueueSpec, resolve: Resolver
+    ) -> Iterable[CheckProblem]:
+        """Cross-reference problems of `params` against the queue (centre load time)."""
+        return ()
+
+    def new_round(self, ctx: OfferContext) -> Round:
+        """A fresh pass over the members for the call in `ctx`."""
+        return HuntRound(self)
+
+    def pick(self, ctx: OfferContext, rnd: HuntRound | None) -> str | None:
+        """The next operator to offer the call to, or None if nobody fits now."""
+        raise NotImplementedError
+
+    def personal_operator(self, caller: str) -> str | None:
+        """The operator this caller is tied to (personal manager), if any."""
+        return None
+
+    def exclusive_window(self) -> float | None:
+        """Seconds during which only the personal operator may take the call."""
+        return None
+
+    def on_connected(self, op_id: str, position: int) -> None:
+        """A call of this queue was answered by the member at `position`."""

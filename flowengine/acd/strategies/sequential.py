@@ -1,0 +1,120 @@
+"""sequential — «последовательно группами»: ring one group of lines, then the next.
+
+The classic hunt group in steps: ``steps: [[901, 902, 903], [904, 905, 906,
+907]]`` rings 901–903 together for `step_timeout` seconds (default: the queue's
+ring timeout); if nobody answers, those stop and 904–907 ring. A group whose
+members are all busy is skipped at once, and a group whose legs all fail early
+(rejected, busy) hands over to the next group without waiting out the step.
+Steps name operators by id or extension; without `steps` every member is its
+own step, in list order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Annotated, Any
+
+from pydantic import Field, field_validator
+
+from flowengine.acd.strategies.base import (
+    EMPTY,
+    CheckProblem,
+    HuntRound,
+    OfferContext,
+    Resolver,
+    Round,
+    Step,
+    Strategy,
+    StrategyParams,
+)
+
+if TYPE_CHECKING:
+    from flowengine.acd.model import QueueSpec
+
+__all__ = ["Sequential", "SequentialParams"]
+
+
+class SequentialParams(StrategyParams):
+    steps: list[list[str]] | None = None
+    step_timeout: Annotated[float, Field(gt=0)] | None = None
+
+    @field_validator("steps", mode="before")
+    @classmethod
+    def _text(cls, v: Any) -> Any:
+        if isinstance(v, list):
+            return [
+                [str(x) if isinstance(x, int) else x for x in g] if isinstance(g, list) else g
+                for g in v
+            ]
+        return v
+
+
+class _SequentialRound(Round):
+    __slots__ = ("groups", "timeout", "next_group")
+
+    def __init__(self, groups: list[list[str]], timeout: float | None) -> None:
+        super().__init__()
+        self.groups = groups
+        self.timeout = timeout
+        self.next_group = 0
+
+    def advance(self, ctx: OfferContext, live: int) -> Step:
+        if live:
+            return EMPTY
+        ok = ctx.ok
+        while self.next_group < len(self.groups):
+            group = self.groups[self.next_group]
+            self.next_group += 1
+            ring = tuple(op for op in group if ok(op))
+            if ring:
+                return Step(ring, self.timeout)
+        return EMPTY
+
+
+class Sequential(Strategy):
+    """Groups of members rung one group after another."""
+
+    name = "sequential"
+    title_en = "sequential in steps"
+    title_ru = "последовательно группами"
+    Params = SequentialParams
+
+    def __init__(self, queue: QueueSpec, params: StrategyParams, resolve: Resolver) -> None:
+        super().__init__(queue, params, resolve)
+        assert isinstance(params, SequentialParams)
+        if params.steps is None:
+            self.groups = [[m] for m in queue.member_ids]
+        else:
+            self.groups = [
+                [r for r in (resolve(x) for x in g) if r is not None] for g in params.steps
+            ]
+        self.step_timeout = params.step_timeout
+        self.flat = [op for g in self.groups for op in g]
+
+    @classmethod
+    def check(
+        cls, params: StrategyParams, queue: QueueSpec, resolve: Resolver
+    ) -> Iterable[CheckProblem]:
+        assert isinstance(params, SequentialParams)
+        seen: set[str] = set()
+        for i, group in enumerate(params.steps or ()):
+            if not group:
+                yield ("steps", i), "a step must name at least one operator", group
+            for j, ref in enumerate(group):
+                op = resolve(ref)
+                if op is None:
+                    yield ("steps", i, j), f"'{ref}' is not a member of queue '{queue.id}'", ref
+                elif op in seen:
+                    yield ("steps", i, j), f"operator '{op}' appears in two steps", ref
+                else:
+                    seen.add(op)
+
+    def new_round(self, ctx: OfferContext) -> Round:
+        return _SequentialRound(self.groups, self.step_timeout)
+
+    def pick(self, ctx: OfferContext, rnd: HuntRound | None) -> str | None:
+        ok = ctx.ok
+        for op in self.flat:
+            if ok(op):
+                return op
+        return None

@@ -1,0 +1,232 @@
+"""Property test: whatever happens, nobody busy is ever offered a call.
+
+Random interleavings of arrivals, answers, failures, hang-ups, status changes,
+operators vanishing and coming back, callbacks and timer ticks are fed to the
+core; a shadow model rebuilt *only from the decisions* checks after every step
+that each `Ring` goes to an operator who is present, in an available status,
+idle (not ringing elsewhere, talking or in wrap-up), and that legs, calls and
+queue counts stay consistent.
+"""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from flowengine.acd import decisions as d
+from flowengine.acd.core import ACD
+from flowengine.errors import UsageError
+
+STRATS = [
+    "ring_all",
+    "sequential",
+    "cumulative",
+    "random",
+    "fewest_calls",
+    "longest_idle",
+    "priority",
+    "round_robin",
+    "linear",
+    "skills",
+    "personal_manager",
+]
+OPS = ["901", "902", "903", "904"]
+STATUSES = ["available", "available", "not_available", "break", "training", "backoffice"]
+AVAILABLE = {
+    "available": True,
+    "not_available": False,
+    "break": False,
+    "training": False,
+    "backoffice": True,
+}
+
+
+def make_centre(s1: str, s2: str, wrap: float) -> dict:
+    ops = [{"id": o, "extension": o, "skills": {"en": i * 2}} for i, o in enumerate(OPS, 1)]
+    return {
+        "statuses": [
+            {"id": "training", "available": False},
+            {"id": "backoffice", "available": True},
+        ],
+        "operators": ops,
+        "queues": [
+            {
+                "id": "a",
+                "strategy": s1,
+                "members": ["901", "902", "903"],
+                "wrap_up": wrap,
+                "ring_timeout": 7,
+                "retry": 2,
+                "callback": True,
+                "max_wait": 200,
+                "auto_break_after": 3,
+                "overflow": {"after": 50, "to": "b"},
+                "announce": {"period": 40},
+                "retry_delays": {"rejected": 10},
+                "personal_managers": {"7*": "902"},
+                "skills": [{"after": 0, "required": {"en": 6}}, {"after": 20, "required": {}}],
+            },
+            {
+                "id": "b",
+                "strategy": s2,
+                "members": ["902", "903", "904"],
+                "wrap_up": 0,
+                "ring_timeout": 5,
+                "retry": 0,
+                "max_length": 6,
+                "no_operators": "unavailable",
+            },
+        ],
+    }
+
+
+class Shadow:
+    """What the decisions say about operators and calls."""
+
+    def __init__(self, acd: ACD) -> None:
+        self.acd = acd
+        self.status = {o: "available" for o in OPS}
+        self.present = dict.fromkeys(OPS, True)
+        self.ringing: dict[str, str] = {}  # op -> call
+        self.leg: dict[str, int] = {}  # op -> leg id of the current offer
+        self.talking: dict[str, str] = {}  # op -> call
+        self.wrap: set[str] = set()
+        self.calls: dict[str, str] = {}  # queued call -> queue
+        self.connected: dict[str, str] = {}  # call -> op
+
+    def feed(self, out: list[d.Decision]) -> None:
+        for x in out:
+            if isinstance(x, d.Ring | d.CallbackDue):
+                op = x.operator_id
+                if self.ringing.get(op) == x.call_id and isinstance(x, d.Ring):
+                    continue  # a further target of the same offer
+                assert self.present[op], f"{x}: operator removed"
+                assert AVAILABLE[self.status[op]], f"{x}: status {self.status[op]}"
+                assert op not in self.ringing, f"{x}: already ringing for {self.ringing[op]}"
+                assert op not in self.talking, f"{x}: talking"
+                assert op not in self.wrap, f"{x}: in wrap-up"
+                assert x.call_id in self.calls, f"{x}: call not queued"
+                self.ringing[op] = x.call_id
+                self.leg[op] = x.leg
+            elif isinstance(x, d.StopRinging):
+                if x.reason != "not_offered":
+                    assert self.ringing.pop(x.operator_id) == x.call_id
+            elif isinstance(x, d.OfferMissed):
+                # a timeout comes with StopRinging first; a reported failure without
+                self.ringing.pop(x.operator_id, None)
+            elif isinstance(x, d.Connected):
+                assert self.ringing.pop(x.operator_id) == x.call_id
+                self.talking[x.operator_id] = x.call_id
+                self.connected[x.call_id] = x.operator_id
+                self.calls.pop(x.call_id)
+            elif isinstance(x, d.Completed):
+                self.talking.pop(x.operator_id)
+                self.connected.pop(x.call_id)
+                if self.acd.centre.queue(x.queue_id).wrap_up > 0:
+                    self.wrap.add(x.operator_id)
+            elif isinstance(x, d.WrapUpEnded):
+                self.wrap.remove(x.operator_id)
+            elif isinstance(x, d.Queued):
+                self.calls[x.call_id] = x.queue_id
+            elif isinstance(x, d.Overflow):
+                assert self.calls[x.call_id] == x.from_queue
+                self.calls[x.call_id] = x.to_queue
+            elif isinstance(x, d.Abandoned | d.MaxWaitReached | d.NoOperators | d.NoAnswer):
+                self.calls.pop(x.call_id, None)
+            elif isinstance(x, d.OperatorStatusChanged):
+                self.status[x.operator_id] = x.status
+                if x.by == "admin":  # remove_operator / add_operator
+                    self.present[x.operator_id] = x.reason != "removed"
+        for call in self.calls:
+            assert call not in self.connected
+        # no leg may outlive its call
+        for op, call in self.ringing.items():
+            assert call in self.calls, (op, call)
+
+    def check_counts(self) -> None:
+        for q in ("a", "b"):
+            assert self.acd.waiting_count(q) == sum(1 for v in self.calls.values() if v == q)
+
+
+@settings(
+    max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(
+    st.sampled_from(STRATS),
+    st.sampled_from(STRATS),
+    st.sampled_from([0.0, 5.0]),
+    st.lists(
+        st.tuples(st.integers(0, 10), st.integers(0, 1000), st.floats(0, 9)),
+        min_size=5,
+        max_size=80,
+    ),
+)
+def test_random_interleavings_keep_every_invariant(s1, s2, wrap, actions):
+    acd = ACD(make_centre(s1, s2, wrap), seed=3)
+    sh = Shadow(acd)
+    now = 0.0
+    n = 0
+    for kind, k, dt in actions:
+        now += dt
+        try:
+            if kind <= 2:
+                n += 1
+                out = acd.call_arrived(
+                    now,
+                    f"c{n}",
+                    "ab"[k % 2],
+                    priority=k % 3,
+                    caller=f"7{k}" if k % 4 == 0 else f"8{k}",
+                )
+            elif kind == 3 and sh.ringing:
+                op = sorted(sh.ringing)[k % len(sh.ringing)]
+                out = acd.offer_answered(now, sh.ringing[op], op, sh.leg[op])
+            elif kind == 4 and sh.ringing:
+                op = sorted(sh.ringing)[k % len(sh.ringing)]
+                reason = ["no_answer", "busy", "rejected", "failed", "operator_gone"][k % 5]
+                call = sh.ringing[op]
+                out = acd.offer_failed(now, call, op, reason, sh.leg[op])
+                timed_out = any(
+                    isinstance(x, d.StopRinging) and (x.call_id, x.operator_id) == (call, op)
+                    for x in out
+                )
+                if reason == "operator_gone" and not timed_out:
+                    # reported by the driver: the core echoes no StopRinging / OfferMissed
+                    sh.ringing.pop(op)
+            elif kind == 5 and sh.connected:
+                call = sorted(sh.connected)[k % len(sh.connected)]
+                out = acd.call_completed(now, call, by="agent" if k % 2 else "caller")
+            elif kind == 6 and sh.calls:
+                out = acd.call_abandoned(now, sorted(sh.calls)[k % len(sh.calls)])
+            elif kind == 7:
+                op = OPS[k % 4]
+                out = acd.set_status(now, op, STATUSES[k % len(STATUSES)], "r")
+            elif kind == 8:
+                op = OPS[k % 4]
+                if sh.present[op]:
+                    out = acd.remove_operator(now, op)
+                else:
+                    out = acd.add_operator(now, op)
+            elif kind == 9 and sh.calls:
+                call = sorted(sh.calls)[k % len(sh.calls)]
+                if sh.calls[call] == "a" and acd.call_state(call) in ("waiting", "offering"):
+                    out = acd.request_callback(now, call)
+                else:
+                    out = acd.handle_timer(now)
+            else:
+                t = acd.next_timer()
+                if t is not None and t >= now:
+                    now = t
+                out = acd.handle_timer(now)
+        except UsageError as e:  # only legitimate misuse may raise
+            raise AssertionError(f"unexpected UsageError: {e}") from e
+        sh.feed(out)
+        sh.check_counts()
+    # drain: let every timer run; the shadow stays consistent to the end
+    for _ in range(500):
+        t = acd.next_timer()
+        if t is None or t > now + 5000:
+            break
+        now = max(now, t)
+        sh.feed(acd.handle_timer(now))
+    sh.check_counts()
