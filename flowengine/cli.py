@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check scenario files and report every problem")
     p.add_argument("files", nargs="+", type=Path)
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--centre", type=Path, help="centre file: queues and operators the scenarios may name")
 
     p = sub.add_parser("schema", help="print the JSON Schema of scenario documents")
     p.add_argument("--output", type=Path)
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--at", type=_iso_time, default=None, help="wall-clock start, e.g. 2026-11-23T10:00+03:00")
     p.add_argument("--lib", action="append", type=Path, default=[], help="another scenario file for Subscenario nodes")
     p.add_argument("--realtime", action="store_true", help="run on the real clock instead of simulated time")
+    _centre_options(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--events", action="store_true", help="with --json: include the full event stream")
 
@@ -70,6 +72,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--markdown", action="store_true", help="the full reference (docs/components.md)")
     return parser
+
+
+def _centre_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--centre", type=Path, help="centre file (operators, queues) for Queue and Transfer nodes")
+    p.add_argument("--answer-after", type=float, default=3.0, metavar="S", help="virtual operators answer after S s")
+    p.add_argument("--talk", type=float, default=60.0, metavar="S", help="virtual operators talk for S s")
+    p.add_argument(
+        "--status",
+        action="append",
+        default=[],
+        metavar="OP=STATUS",
+        help="set an operator's status first, e.g. 902=break:lunch (repeatable)",
+    )
+
+
+def _centre_setup(args: argparse.Namespace) -> Any:
+    if args.centre is None:
+        return None
+    from flowengine.acd import load_centre
+    from telephony_adapters.sim.harness import CentreSetup
+
+    statuses = {}
+    for item in args.status:
+        operator, sep, status = item.partition("=")
+        if not sep or not operator or not status:
+            raise FlowEngineError(f"--status takes OPERATOR=STATUS, got '{item}'")
+        statuses[operator] = status
+    return CentreSetup(load_centre(args.centre), answer_after=args.answer_after, talk_time=args.talk, statuses=statuses)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,7 +124,13 @@ def main(argv: list[str] | None = None) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     from flowengine.validation import format_problem, validate_files
 
-    results = validate_files(args.files)
+    known = None
+    if args.centre is not None:
+        from flowengine.acd import load_centre
+
+        centre = load_centre(args.centre)
+        known = {"queue": {q.id for q in centre.queues}, "operator": {o.id for o in centre.operators}}
+    results = validate_files(args.files, known=known)
     errors = sum(1 for problems in results.values() for p in problems if p.severity == "error")
     warnings = sum(1 for problems in results.values() for p in problems if p.severity != "error")
     if args.json:
@@ -131,7 +167,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     called = args.called or (scenario.numbers[0] if scenario.numbers else "100")
     steps = [Step(input=v) if kind == "input" else Step(say=v) for kind, v in getattr(args, "answers", None) or []]
     script = CallerScript(caller=args.caller, called=called, steps=steps, hangup_after=args.hangup_after)
-    trace = run_scenario(scenario, script, at=args.at, realtime=args.realtime, library=library)
+    trace = run_scenario(
+        scenario, script, at=args.at, realtime=args.realtime, library=library, centre=_centre_setup(args)
+    )
     if args.json:
         print(json.dumps(trace.to_json(with_events=args.events), ensure_ascii=False, default=str))
     else:

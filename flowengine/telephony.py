@@ -97,6 +97,7 @@ class Call(ABC):
         self.on_hangup: Callable[[str], None] | None = None
         self._digits: deque[str] = deque()
         self._digit_waiter: asyncio.Future[None] | None = None
+        self._digit_watch: asyncio.Future[None] | None = None
 
     # ---- events from the backend -------------------------------------------------
     def dtmf_received(self, digit: str) -> None:
@@ -104,9 +105,9 @@ class Call(ABC):
         if self.hangup_cause is not None:
             return
         self._digits.append(digit)
-        waiter = self._digit_waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        for waiter in (self._digit_waiter, self._digit_watch):
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
 
     def remote_hangup(self, cause: str = "normal") -> None:
         """The far end hung up (BYE, ARI StasisEnd, ESL CHANNEL_HANGUP)."""
@@ -125,8 +126,19 @@ class Call(ABC):
         return self.hangup_cause is None
 
     # ---- digits ---------------------------------------------------------------------
+    def wake_on_digit(self, fut: asyncio.Future[None] | None) -> None:
+        """Also resolve `fut` when a digit arrives: for a node that waits on
+        something else too (a queue's decisions) and must notice a key press."""
+        self._digit_watch = fut
+
     def flush_digits(self) -> None:
         self._digits.clear()
+
+    def take_digits(self) -> str:
+        """The buffered digits, removed from the buffer."""
+        digits = "".join(self._digits)
+        self._digits.clear()
+        return digits
 
     def pending_digits(self) -> int:
         return len(self._digits)

@@ -14,6 +14,11 @@ A file `NAME.tests.yaml` beside a scenario:
           variables: {CALLEDID: "+74951230001"}
           hangup_cause: normal
 
+With `centre: centre.yaml` the scenario's Queue and Transfer nodes work on
+virtual operators (answering after `answer_after` s, talking `talk_time` s);
+`statuses: {"902": "break:lunch"}` and `phones: {"901": {answer_after: null}}`
+(file-wide or per case) shape who can take the call.
+
 Expectations: `path` (exact list of node ids), `path_includes` (in order, gaps
 allowed), `path_excludes`, `exits` ({node: exit} taken at the node's last
 visit), `prompts` (exact), `prompts_include` (substrings, in order),
@@ -31,7 +36,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from flowengine.errors import ScenarioError
+from flowengine.errors import FlowEngineError, ScenarioError
 from flowengine.scenario.loader import load_scenario_file, parse_text, problems_from_validation
 
 TEST_SUFFIXES = (".tests.yaml", ".tests.yml", ".tests.json")
@@ -58,9 +63,22 @@ class CaseDefaults(BaseModel):
     think: float | None = None
 
 
+class Phone(BaseModel):
+    """A virtual phone's behaviour: answer_after null never answers."""
+
+    model_config = ConfigDict(extra="forbid")
+    answer_after: float | None = 3.0
+    talk_time: float = 60.0
+    busy: bool = False
+    reject: bool = False
+
+
 class Case(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str
+    statuses: dict[str, str] = Field(default_factory=dict, description="operator -> status (status:reason)")
+    phones: dict[str, Phone] = Field(default_factory=dict, description="target number -> behaviour")
+    patience: float | None = None
     caller: str | None = None
     called: str | None = None
     at: dt.datetime | None = None
@@ -74,6 +92,11 @@ class CaseFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
     scenario: str
     library: list[str] = Field(default_factory=list, description="other scenario files (subscenarios)")
+    centre: str | None = Field(default=None, description="centre file for Queue and Transfer nodes")
+    answer_after: float | None = Field(default=3.0, description="virtual operators answer after N s")
+    talk_time: float = Field(default=60.0, description="virtual operators talk for N s")
+    statuses: dict[str, str] = Field(default_factory=dict)
+    phones: dict[str, Phone] = Field(default_factory=dict)
     defaults: CaseDefaults = Field(default_factory=CaseDefaults)
     cases: list[Case] = Field(min_length=1)
 
@@ -113,14 +136,17 @@ def load_case_file(path: Path) -> CaseFile:
 
 
 def run_case_file(path: Path) -> list[CaseResult]:
-    from telephony_adapters.sim.harness import run_scenario
+    from flowengine.acd import load_centre
+    from telephony_adapters.sim.backend import VirtualPhone
+    from telephony_adapters.sim.harness import CentreSetup, run_scenario
     from telephony_adapters.sim.script import CallerScript
 
     try:
         spec = load_case_file(path)
         scenario = load_scenario_file(path.parent / spec.scenario)
         library = [load_scenario_file(path.parent / lib) for lib in spec.library]
-    except ScenarioError as exc:
+        centre = load_centre(path.parent / spec.centre) if spec.centre else None
+    except FlowEngineError as exc:
         return [CaseResult(path, "(loading)", error=str(exc))]
     results = []
     d = spec.defaults
@@ -133,6 +159,7 @@ def run_case_file(path: Path) -> list[CaseResult]:
                     "called": case.called or d.called or (scenario.numbers[0] if scenario.numbers else "100"),
                     "steps": case.steps,
                     "hangup_after": case.hangup_after,
+                    "patience": case.patience,
                     "think": case.think if case.think is not None else d.think if d.think is not None else 1.0,
                 }
             )
@@ -141,7 +168,17 @@ def run_case_file(path: Path) -> list[CaseResult]:
             results.append(result)
             continue
         at = case.at or d.at
-        trace = run_scenario(scenario, script, at=at, library=library)
+        setup = None
+        if centre is not None:
+            phones = {k: VirtualPhone(**v.model_dump()) for k, v in {**spec.phones, **case.phones}.items()}
+            setup = CentreSetup(
+                centre,
+                answer_after=spec.answer_after,
+                talk_time=spec.talk_time,
+                statuses={**spec.statuses, **case.statuses},
+                phones=phones,
+            )
+        trace = run_scenario(scenario, script, at=at, library=library, centre=setup)
         result.failures = check(case.expect, trace.to_json(with_events=True))
         results.append(result)
     return results

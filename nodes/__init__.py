@@ -13,10 +13,12 @@ from nodes import (  # noqa: F401
     menu,
     notify,
     play,
+    queue,
     recognize,
     record,
     say,
     schedule,
     start,
     subscenario,
+    transfer,
 )

@@ -8,7 +8,7 @@ those that load are also used to see which variables a called scenario sets.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from flowengine.errors import Problem, ScenarioError
@@ -46,13 +46,18 @@ def _raw_id(path: Path) -> str | None:
 
 
 def validate_files(
-    paths: Iterable[str | Path], *, library_dirs: Iterable[Path] = ()
+    paths: Iterable[str | Path],
+    *,
+    library_dirs: Iterable[Path] = (),
+    known: Mapping[str, set[str]] | None = None,
 ) -> dict[str, list[Problem]]:
     """Findings per file, keyed by the path as given, in the order given.
 
     A file that fails to load gets its load problems only (every one the
     loader found). Known scenarios are the ids of the given files and of every
     *.json scenario that loads in their directories and in `library_dirs`.
+    `known` adds other kinds of names, e.g. the queues and operators of a
+    centre file ({"queue": {...}, "operator": {...}}).
     """
     given = [(str(p), Path(p)) for p in paths]
     loaded: dict[Path, Scenario | ScenarioError] = {}
@@ -93,5 +98,5 @@ def validate_files(
         if isinstance(result, ScenarioError):
             report[name] = list(result.problems)
         else:
-            report[name] = validate(result, known={"scenario": known_ids}, library=library)
+            report[name] = validate(result, known={**(known or {}), "scenario": known_ids}, library=library)
     return report

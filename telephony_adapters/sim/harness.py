@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from flowengine.acd.driver import AcdDriver
+from flowengine.acd.model import Centre
 from flowengine.context import CallContext
 from flowengine.engine import Engine
 from flowengine.events import (
@@ -27,6 +29,7 @@ from flowengine.runtime import WallClock
 from flowengine.scenario.compiled import Scenario
 from telephony_adapters.sim.backend import SimBackend, VirtualPhone
 from telephony_adapters.sim.loop import run_virtual
+from telephony_adapters.sim.operators import sim_callback_dialer, virtual_operators
 from telephony_adapters.sim.script import CallerScript
 
 
@@ -90,6 +93,42 @@ def trace_of(ctx: CallContext) -> CallTrace:
     )
 
 
+@dataclass
+class CentreSetup:
+    """A call centre for simulated calls: the centre file's operators become
+    virtual phones; `statuses` sets operators' statuses before the call
+    ({"902": "break"}); `phones` overrides single targets."""
+
+    centre: Centre
+    answer_after: float | None = 3.0
+    talk_time: float = 60.0
+    exponential: bool = False
+    statuses: dict[str, str] = field(default_factory=dict)
+    phones: dict[str, VirtualPhone] = field(default_factory=dict)
+    seed: int = 1
+
+
+def attach_centre(engine: Engine, backend: SimBackend, setup: CentreSetup) -> AcdDriver:
+    """Run an ACD for `setup.centre` in this engine, with virtual operators."""
+    driver = AcdDriver(setup.centre, seed=setup.seed).attach(engine)
+    backend.directory.update(
+        virtual_operators(
+            setup.centre,
+            answer_after=setup.answer_after,
+            talk_time=setup.talk_time,
+            exponential=setup.exponential,
+            phones=setup.phones,
+        )
+    )
+    driver.callback_dialer = sim_callback_dialer(backend, talk_time=setup.talk_time)
+    for operator, status in setup.statuses.items():
+        reason = None
+        if ":" in status:
+            status, reason = status.split(":", 1)
+        driver.set_status(operator, status, reason)
+    return driver
+
+
 async def run_call_async(
     engine: Engine,
     script: CallerScript,
@@ -97,10 +136,14 @@ async def run_call_async(
     *,
     directory: dict[str, VirtualPhone] | None = None,
     call_id: str | None = None,
+    centre: CentreSetup | None = None,
 ) -> CallTrace:
     backend = SimBackend(engine, directory=directory)
+    driver = attach_centre(engine, backend, centre) if centre is not None else None
     _call, task = backend.place_call(script, scenario, call_id)
     ctx = await task
+    if driver is not None:
+        await driver.shutdown()
     return trace_of(ctx)
 
 
@@ -112,6 +155,7 @@ def run_scenario(
     realtime: bool = False,
     library: Iterable[Scenario] = (),
     directory: dict[str, VirtualPhone] | None = None,
+    centre: CentreSetup | None = None,
 ) -> CallTrace:
     """Run one call of `scenario` and return its trace.
 
@@ -126,7 +170,7 @@ def run_scenario(
             engine.publish(other)
         engine.publish(scenario, default=True)
         try:
-            return await run_call_async(engine, script, scenario, directory=directory)
+            return await run_call_async(engine, script, scenario, directory=directory, centre=centre)
         finally:
             await engine.shutdown()
 

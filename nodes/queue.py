@@ -1,0 +1,195 @@
+"""Queue / Очередь: put the caller in an ACD queue until an operator answers.
+
+    {"queue": "sales", "priority": "if(VIP, 10, 0)",
+     "greeting": "Все операторы заняты, пожалуйста, оставайтесь на линии.",
+     "music": "moh/default.wav",
+     "callback_digit": "1",
+     "operator_variable": "OPERATOR"}
+
+The queue itself (strategy, members, ring timeout, wrap-up, max wait, max
+length, overflow, announcement period, whether callback is allowed) is
+described in the centre file (docs/acd.md); the node may override `max_wait`
+and `skills` per call. While waiting the caller hears music on hold and, every
+announcement period, their position and estimated wait (from position,
+staffing and recent handle times). With `callback_digit` and a queue that
+allows callback, the announcement offers a call back that keeps the caller's
+place; pressing the digit leaves the line through the "callback" exit.
+
+Exits: "answered" (the conversation with the operator is over; the scenario
+may go on, e.g. to a survey), "timeout" (max wait), "full" (max length),
+"no_operators" (nobody can take calls, by the queue's policy), "callback".
+A caller who hangs up is counted as abandoned and the call goes to the
+after-hangup entry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from typing import TYPE_CHECKING
+
+from pydantic import Field
+
+from flowengine.acd import decisions as d
+from flowengine.acd.driver import AcdDriver, QueueSession, driver_of
+from flowengine.events import QueueEvent
+from flowengine.expr.values import to_number, to_text
+from flowengine.node import NodeType, Params
+from flowengine.registry import registry
+from flowengine.scenario.fields import Expr, VarName
+from nodes.prompt import PromptSpec, play_prompt
+
+if TYPE_CHECKING:
+    from flowengine.context import CallContext
+
+ANNOUNCEMENTS = {
+    "ru": (
+        "Ваш номер в очереди: {position}.",
+        " Примерное время ожидания: {minutes} мин.",
+        " Примерное время ожидания: меньше минуты.",
+        " Чтобы мы перезвонили вам, сохранив вашу очередь, нажмите {digit}.",
+    ),
+    "en": (
+        "You are number {position} in the queue.",
+        " Your estimated waiting time is {minutes} minutes.",
+        " Your estimated waiting time is less than a minute.",
+        " To be called back without losing your place, press {digit}.",
+    ),
+}
+
+
+class QueueParams(Params):
+    queue: str = Field(min_length=1, description="queue (department) id from the centre file")
+    priority: Expr | None = Field(default=None, description="caller priority, higher first; e.g. if(VIP, 10, 0)")
+    greeting: PromptSpec | None = None
+    music: str | None = Field(default=None, description="music on hold (audio file)")
+    announce: bool = Field(default=True, description="announce position and estimated wait")
+    callback_digit: str | None = Field(default=None, pattern=r"^[0-9*#]$")
+    max_wait: float | None = Field(default=None, gt=0, description="seconds; default: the queue's")
+    skills: dict[str, int] | None = Field(default=None, description="required skill levels for this call")
+    manager: Expr | None = Field(default=None, description="personal manager's operator id (expression)")
+    operator_variable: VarName | None = Field(default=None, description="gets the answering operator's id")
+
+
+@registry.register
+class QueueNode(NodeType):
+    type_name = "queue"
+    title_en = "Queue"
+    title_ru = "Очередь"
+    description = "Wait in an ACD queue for an operator (music, announcements, callback, overflow)"
+    category = "acd"
+    Params = QueueParams
+    exits = ("answered", "timeout", "full", "no_operators", "callback")
+    waits_for_caller = True
+    needs_media = True
+    __slots__ = ("_priority", "_manager")
+
+    def __init__(self, node_id: str, params: QueueParams) -> None:  # type: ignore[override]
+        super().__init__(node_id, params)
+        self._priority = self.expr(params.priority) if params.priority else None
+        self._manager = self.expr(params.manager) if params.manager else None
+
+    def writes(self) -> set[str]:
+        p: QueueParams = self.params  # type: ignore[assignment]
+        return {p.operator_variable} if p.operator_variable else set()
+
+    def references(self) -> dict[str, set[str]]:
+        return {"queue": {self.params.queue}}  # type: ignore[attr-defined]
+
+    async def run(self, ctx: CallContext) -> str:
+        p: QueueParams = self.params  # type: ignore[assignment]
+        driver = driver_of(ctx)
+        spec = driver.queue_spec(p.queue)
+        options: dict[str, object] = {}
+        if self._priority is not None:
+            options["priority"] = int(to_number(self._priority.evaluate(ctx)))
+        if self._manager is not None:
+            manager = to_text(self._manager.evaluate(ctx))
+            if manager:
+                options["manager"] = manager
+        if p.max_wait is not None:
+            options["max_wait"] = p.max_wait
+        if p.skills is not None:
+            options["skills"] = p.skills
+        await play_prompt(ctx, self.id, p.greeting)
+        session = driver.enter(ctx, self.id, p.queue, **options)
+        session.watch_digits = bool(p.callback_digit and spec.callback)
+        connected = False
+        done = False
+        try:
+            await ctx.call.hold(p.music)
+            while True:
+                await session.wait()
+                if session.watch_digits and ctx.call.pending_digits():
+                    if await self._callback_pressed(ctx, driver, session):
+                        done = True
+                        return "callback"
+                    continue
+                decision = session.mailbox.popleft()
+                if isinstance(decision, d.Connected):
+                    connected = True
+                    await self._talk(ctx, driver, session, decision)
+                    done = True
+                    return "answered"
+                if isinstance(decision, d.Announce):
+                    if p.announce:
+                        await self._announce(ctx, session, decision)
+                    continue
+                done = True
+                if isinstance(decision, d.QueueFull):
+                    return "full"
+                if isinstance(decision, d.NoOperators):
+                    return "no_operators"
+                return "timeout"  # MaxWaitReached, NoAnswer
+        finally:
+            if connected and not done:
+                driver.completed(session, "caller")  # hung up mid-conversation
+            driver.leave(session, abandoned=not done and not connected)
+            if ctx.call.active:
+                await ctx.call.unhold()
+
+    async def _talk(self, ctx: CallContext, driver: AcdDriver, session: QueueSession, decision: d.Connected) -> None:
+        p: QueueParams = self.params  # type: ignore[assignment]
+        if p.operator_variable:
+            ctx.set_var(p.operator_variable, decision.operator_id, self.id)
+        await ctx.call.unhold()
+        leg = session.answered.get(decision.operator_id)
+        if leg is None:
+            driver.completed(session, "agent")
+            return
+        result = await ctx.call.bridge(leg)
+        driver.completed(session, "agent" if result.ended_by == "agent" else "caller")
+
+    async def _announce(self, ctx: CallContext, session: QueueSession, a: d.Announce) -> None:
+        p: QueueParams = self.params  # type: ignore[assignment]
+        lang = "ru" if (ctx.scenario.doc.language or "").startswith("ru") else "en"
+        position_text, wait_text, short_wait_text, callback_text = ANNOUNCEMENTS[lang]
+        text = position_text.format(position=a.position)
+        if a.estimated_wait is not None:
+            minutes = math.ceil(a.estimated_wait / 60)
+            text += wait_text.format(minutes=minutes) if minutes > 1 else short_wait_text
+        if session.watch_digits:
+            text += callback_text.format(digit=p.callback_digit)
+        # The announcement yields to an operator who answers meanwhile.
+        play = asyncio.get_running_loop().create_task(
+            ctx.say(self.id, text, language=lang, barge_in=session.watch_digits),
+            name=f"announce:{ctx.call.call_id}",
+        )
+        waiter = asyncio.ensure_future(session.wait())
+        try:
+            await asyncio.wait({play, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (play, waiter):
+                if not task.done():
+                    task.cancel()
+            await asyncio.gather(play, waiter, return_exceptions=True)
+
+    async def _callback_pressed(self, ctx: CallContext, driver: AcdDriver, session: QueueSession) -> bool:
+        p: QueueParams = self.params  # type: ignore[assignment]
+        digits = ctx.call.take_digits()
+        if p.callback_digit and p.callback_digit in digits:
+            ctx.emit(QueueEvent, node_id=self.id, queue_id=session.queue_id, kind="callback_requested")
+            driver.request_callback(session)
+            return True
+        return False
+

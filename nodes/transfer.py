@@ -1,0 +1,222 @@
+"""Transfer / Переключение: connect the caller to a number, an operator or a department.
+
+    {"to": "number", "numbers": ["+74951112233", "{MANAGER_MOBILE}"],
+     "strategy": "sequential", "ring_timeout": 20, "total_timeout": 60}
+    {"to": "operator", "operator": "904", "ring_timeout": 25}
+    {"to": "department", "department": "support", "strategy": "cumulative", "interval": 5}
+
+Ring strategies: `all` (every target at once), `sequential` (one after
+another, `ring_timeout` each), `cumulative` (add the next target every
+`interval` s, keeping the earlier ones ringing), `random` (a random target
+per attempt, then another). `total_timeout` bounds the whole transfer.
+
+Numbers are rung directly. Operators and departments go through the ACD, so
+an operator who is talking, in wrap-up or on a break is never rung, and the
+answering operator is busy for the ACD until the conversation and wrap-up
+end. `blind: true` hands a single number the call for good (SIP REFER).
+
+Exits: "answered" (the conversation is over), "busy" (every target busy or
+nobody free), "no_answer" (rang out), "failed" (no target could be rung).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import Field, model_validator
+
+from flowengine.acd import decisions as d
+from flowengine.acd.driver import driver_of
+from flowengine.events import DialAttempted
+from flowengine.node import NodeType, Params
+from flowengine.registry import registry
+from flowengine.scenario.fields import TemplateText, VarName
+from flowengine.telephony import DialOutcome, Leg
+
+if TYPE_CHECKING:
+    from flowengine.context import CallContext
+
+#: Transfer's ring strategies and the ACD strategies that implement them
+ACD_STRATEGY = {"all": "ring_all", "sequential": "sequential", "cumulative": "cumulative", "random": "random"}
+
+
+class TransferParams(Params):
+    to: Literal["number", "operator", "department"] = "number"
+    numbers: list[TemplateText] = Field(default_factory=list, description="for to=number; {expression} holes allowed")
+    operator: str | None = Field(default=None, description="operator id, for to=operator")
+    department: str | None = Field(default=None, description="queue/department id, for to=department")
+    strategy: Literal["all", "sequential", "cumulative", "random"] = "all"
+    ring_timeout: float = Field(default=20.0, gt=0, le=600, description="seconds per attempt")
+    total_timeout: float = Field(default=60.0, gt=0, le=3600, description="seconds for the whole transfer")
+    interval: float = Field(default=5.0, gt=0, le=600, description="cumulative: add the next target every N s")
+    blind: bool = Field(default=False, description="hand the call over for good (one number only)")
+    operator_variable: VarName | None = Field(default=None, description="gets who answered")
+
+    @model_validator(mode="after")
+    def _target(self) -> TransferParams:
+        if self.to == "number" and not self.numbers:
+            raise ValueError("to=number needs 'numbers'")
+        if self.to == "operator" and not self.operator:
+            raise ValueError("to=operator needs 'operator'")
+        if self.to == "department" and not self.department:
+            raise ValueError("to=department needs 'department'")
+        if self.blind and (self.to != "number" or len(self.numbers) != 1):
+            raise ValueError("blind transfer takes exactly one number")
+        return self
+
+
+@registry.register
+class TransferNode(NodeType):
+    type_name = "transfer"
+    title_en = "Transfer"
+    title_ru = "Переключение"
+    description = "Ring a number, an operator or a department and connect the caller"
+    category = "acd"
+    Params = TransferParams
+    exits = ("answered", "busy", "no_answer", "failed")
+    waits_for_caller = True
+    needs_media = True
+
+    def writes(self) -> set[str]:
+        p: TransferParams = self.params  # type: ignore[assignment]
+        return {p.operator_variable} if p.operator_variable else set()
+
+    def references(self) -> dict[str, set[str]]:
+        p: TransferParams = self.params  # type: ignore[assignment]
+        if p.to == "operator" and p.operator:
+            return {"operator": {p.operator}}
+        if p.to == "department" and p.department:
+            return {"queue": {p.department}}
+        return {}
+
+    async def run(self, ctx: CallContext) -> str:
+        p: TransferParams = self.params  # type: ignore[assignment]
+        if p.to == "number":
+            numbers = [n for n in (ctx.render(self.template(t)).strip() for t in p.numbers) if n]
+            if not numbers:
+                return "failed"
+            if p.blind:
+                ok = await ctx.call.blind_transfer(numbers[0])
+                ctx.emit(DialAttempted, node_id=self.id, target=numbers[0], outcome="answered" if ok else "failed")
+                return "answered" if ok else "failed"
+            return await self._ring_numbers(ctx, numbers)
+        return await self._via_acd(ctx)
+
+    # ---- numbers, rung directly ------------------------------------------------------
+    async def _ring_numbers(self, ctx: CallContext, numbers: list[str]) -> str:
+        p: TransferParams = self.params  # type: ignore[assignment]
+        loop = asyncio.get_running_loop()
+        pending = list(numbers)
+        if p.strategy == "random":
+            ctx.rng().shuffle(pending)
+        deadline = loop.time() + p.total_timeout
+        live: dict[asyncio.Future[DialOutcome], Leg] = {}
+        outcomes: list[DialOutcome] = []
+        next_add = loop.time()
+        try:
+            while True:
+                now = loop.time()
+                if now >= deadline:
+                    outcomes.append(DialOutcome.NO_ANSWER)
+                    break
+                if p.strategy == "all":
+                    starting, pending = pending, []
+                elif p.strategy == "cumulative":
+                    starting = [pending.pop(0)] if pending and (now >= next_add or not live) else []
+                    if starting:
+                        next_add = now + p.interval
+                else:
+                    starting = [pending.pop(0)] if pending and not live else []
+                for number in starting:
+                    leg = ctx.call.start_leg(
+                        number, ring_timeout=min(p.ring_timeout, deadline - now), caller_id=ctx.call.caller
+                    )
+                    live[leg.outcome()] = leg
+                if not live:
+                    break
+                wake = deadline if p.strategy != "cumulative" or not pending else min(deadline, next_add)
+                done, _ = await asyncio.wait(
+                    set(live), timeout=max(0.0, wake - now), return_when=asyncio.FIRST_COMPLETED
+                )
+                for fut in done:
+                    leg = live.pop(fut)
+                    outcome = DialOutcome.FAILED if fut.cancelled() else fut.result()
+                    ctx.emit(DialAttempted, node_id=self.id, target=leg.target, outcome=str(outcome))
+                    if outcome is DialOutcome.ANSWERED:
+                        for other in live.values():
+                            other.cancel()
+                        live.clear()
+                        return await self._talk(ctx, leg, leg.target)
+                    outcomes.append(outcome)
+        finally:
+            for leg in live.values():
+                leg.cancel()
+        return _verdict(outcomes)
+
+    async def _talk(self, ctx: CallContext, leg: Leg, who: str) -> str:
+        p: TransferParams = self.params  # type: ignore[assignment]
+        if p.operator_variable:
+            ctx.set_var(p.operator_variable, who, self.id)
+        await ctx.call.bridge(leg)
+        return "answered"
+
+    # ---- operators and departments, through the ACD ------------------------------------
+    async def _via_acd(self, ctx: CallContext) -> str:
+        p: TransferParams = self.params  # type: ignore[assignment]
+        driver = driver_of(ctx)
+        options: dict[str, object] = {
+            "ring_timeout": p.ring_timeout,
+            "max_wait": p.total_timeout,
+            "max_rounds": 1,
+            "no_operators": "busy",
+        }
+        if p.to == "department":
+            queue_id = p.department or ""
+            driver.queue_spec(queue_id)
+            options["strategy"] = ACD_STRATEGY[p.strategy]
+            if p.strategy == "cumulative":
+                options["strategy_params"] = {"interval": p.interval}
+            elif p.strategy == "random":
+                options["strategy_params"] = {"attempt_timeout": p.ring_timeout}
+        else:
+            operator = p.operator or ""
+            queue_id = driver.home_queue(operator)
+            options["operators"] = [operator]
+            options["strategy"] = "ring_all"
+        session = driver.enter(ctx, self.id, queue_id, **options)
+        connected = finished = False
+        try:
+            while True:
+                await session.wait()
+                decision = session.mailbox.popleft()
+                if isinstance(decision, d.Connected):
+                    connected = True
+                    if p.operator_variable:
+                        ctx.set_var(p.operator_variable, decision.operator_id, self.id)
+                    leg = session.answered.get(decision.operator_id)
+                    result = await ctx.call.bridge(leg) if leg is not None else None
+                    ended_by = result.ended_by if result is not None else "agent"
+                    driver.completed(session, "agent" if ended_by == "agent" else "caller")
+                    finished = True
+                    return "answered"
+                if isinstance(decision, d.Announce):
+                    continue
+                finished = True
+                if isinstance(decision, d.NoOperators | d.QueueFull):
+                    return "busy"
+                return "no_answer"  # MaxWaitReached, NoAnswer
+        finally:
+            if connected and not finished:
+                driver.completed(session, "caller")  # hung up mid-conversation
+            driver.leave(session, abandoned=not connected and not finished)
+
+
+def _verdict(outcomes: list[DialOutcome]) -> str:
+    if outcomes and all(o is DialOutcome.BUSY for o in outcomes):
+        return "busy"
+    if DialOutcome.NO_ANSWER in outcomes:
+        return "no_answer"
+    if DialOutcome.BUSY in outcomes:
+        return "busy"
+    return "failed"
