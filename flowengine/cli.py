@@ -14,6 +14,7 @@ import argparse
 import datetime as dt
 import json
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -64,9 +65,19 @@ def build_parser() -> argparse.ArgumentParser:
     _centre_options(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--events", action="store_true", help="with --json: include the full event stream")
+    p.add_argument("--events-out", type=Path, metavar="FILE", help="append the call's events to FILE (JSON lines)")
 
     p = sub.add_parser("test", help="run scenario test cases (*.tests.yaml / *.tests.json)")
     p.add_argument("paths", nargs="+", type=Path)
+
+    p = sub.add_parser("export", help="export recorded events in other formats")
+    p.add_argument("format", choices=["queue-log"], help="queue-log: Asterisk queue_log lines")
+    p.add_argument("files", nargs="+", type=Path, help="event files (JSON lines, from --events-out)")
+    p.add_argument("--output", "-o", type=Path, help="write here instead of standard output")
+
+    from flowengine.cli_traffic import add_parsers
+
+    add_parsers(sub)
 
     p = sub.add_parser("components", help="list the node types (components)")
     p.add_argument("--json", action="store_true")
@@ -104,12 +115,17 @@ def _centre_setup(args: argparse.Namespace) -> Any:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from flowengine.cli_traffic import cmd_erlang, cmd_simulate
+
     handler = {
+        "simulate": cmd_simulate,
+        "erlang": cmd_erlang,
         "validate": cmd_validate,
         "schema": cmd_schema,
         "run": cmd_run,
         "test": cmd_test,
         "components": cmd_components,
+        "export": cmd_export,
     }[args.command]
     try:
         return handler(args)
@@ -119,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     except FlowEngineError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # output piped into head/less that closed early
+        sys.stderr.close()
+        return 0
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -168,8 +187,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     steps = [Step(input=v) if kind == "input" else Step(say=v) for kind, v in getattr(args, "answers", None) or []]
     script = CallerScript(caller=args.caller, called=called, steps=steps, hangup_after=args.hangup_after)
     trace = run_scenario(
-        scenario, script, at=args.at, realtime=args.realtime, library=library, centre=_centre_setup(args)
+        scenario,
+        script,
+        at=args.at,
+        realtime=args.realtime,
+        library=library,
+        centre=_centre_setup(args),
+        call_id=f"run-{uuid.uuid4().hex[:12]}",
     )
+    if args.events_out is not None:
+        write_events(args.events_out, trace.events)
     if args.json:
         print(json.dumps(trace.to_json(with_events=args.events), ensure_ascii=False, default=str))
     else:
@@ -200,6 +227,30 @@ def cmd_test(args: argparse.Namespace) -> int:
                     print(f"          {line}")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
+
+
+def write_events(path: Path, events: Any) -> None:
+    """Append events as JSON lines (the input of `flowengine export`)."""
+    with path.open("a", encoding="utf-8") as fh:
+        for event in events:
+            fh.write(json.dumps(event.to_dict(), ensure_ascii=False, default=str) + "\n")
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from flowengine.acd.export import queue_log_lines, read_events
+
+    lines = queue_log_lines(read_events(args.files))
+    if args.output is not None:
+        with args.output.open("w", encoding="utf-8") as fh:
+            count = 0
+            for line in lines:
+                fh.write(line + "\n")
+                count += 1
+        print(f"{count} queue_log lines written to {args.output}", file=sys.stderr)
+    else:
+        for line in lines:
+            print(line)
+    return 0
 
 
 def cmd_components(args: argparse.Namespace) -> int:

@@ -117,6 +117,11 @@ class Engine:
             self._http = httpx.AsyncClient(follow_redirects=False)
         return self._http
 
+    async def drain(self) -> None:
+        """Wait until every running call has ended (new calls may still start)."""
+        while self._tasks:
+            await asyncio.wait(list(self._tasks))
+
     async def shutdown(self, timeout: float = 5.0) -> None:
         """Cancel running calls (they hang up cleanly) and close shared clients."""
         tasks = list(self._tasks)

@@ -21,6 +21,7 @@ corrupt another's: every input goes through `_feed`.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections import deque
 from collections.abc import Callable, Coroutine
@@ -47,6 +48,8 @@ _OUTCOME_REASON = {
     DialOutcome.NO_ANSWER: "no_answer",
     DialOutcome.FAILED: "failed",
 }
+
+_EVENT_FIELDS = frozenset({"call_id", "queue_id", "operator_id", "leg"})
 
 #: decision class -> QueueEvent kind
 _KINDS: dict[type, str] = {
@@ -87,6 +90,7 @@ class QueueSession:
         "answered",
         "_waiter",
         "watch_digits",
+        "misses",
     )
 
     def __init__(self, ctx: CallContext, node_id: str, queue_id: str) -> None:
@@ -101,6 +105,8 @@ class QueueSession:
         self._waiter: asyncio.Future[None] | None = None
         #: wake the node on a DTMF digit too (callback offer)
         self.watch_digits = False
+        #: reasons of the offers this call missed (Transfer tells "busy" from "no_answer")
+        self.misses: list[str] = []
 
     def push(self, decision: d.Decision) -> None:
         self.mailbox.append(decision)
@@ -242,10 +248,15 @@ class AcdDriver:
         session = self._sessions.get(call_id) if call_id is not None else None
         if session is not None:
             self._record(session, decision)
+            if isinstance(decision, d.OfferMissed):
+                session.misses.append(decision.reason)
         if isinstance(decision, d.Ring):
             self._ring(session, decision)
         elif isinstance(decision, d.StopRinging):
-            if session is not None:
+            # "not_offered" answers a late report about an offer that is already
+            # over; `_report` drops that one leg. The operator's other legs may
+            # belong to a newer offer of the same call and must go on ringing.
+            if session is not None and decision.reason != "not_offered":
                 for leg in session.legs.pop(decision.operator_id, []):
                     leg.cancel()
         elif isinstance(decision, d.CallbackDue):
@@ -254,25 +265,18 @@ class AcdDriver:
             session.push(decision)
 
     def _record(self, session: QueueSession, decision: d.Decision) -> None:
+        """The decision as a QueueEvent: `data` holds every field of the decision
+        but the ones the event names itself, so `decision_from_event` (and the
+        queue_log export) can rebuild it exactly."""
         kind = _KINDS.get(type(decision))
         if kind is None:
             return
         data = {
-            k: _rounded(getattr(decision, k))
-            for k in (
-                "position",
-                "wait",
-                "ring_time",
-                "talk_time",
-                "reason",
-                "target",
-                "estimated_wait",
-                "by",
-            )
-            if hasattr(decision, k)
+            f.name: _rounded(getattr(decision, f.name))
+            for f in dataclasses.fields(decision)
+            if f.name not in _EVENT_FIELDS
         }
         if isinstance(decision, d.Overflow):
-            data = {"from": decision.from_queue, "to": decision.to_queue, "wait": decision.wait}
             session.queue_id = decision.to_queue
         session.ctx.emit(
             QueueEvent,
@@ -308,13 +312,27 @@ class AcdDriver:
     def _report(self, ring: d.Ring | d.CallbackDue, outcome: DialOutcome, leg: Leg | None) -> None:
         session = self._sessions.get(ring.call_id)
         if outcome is DialOutcome.ANSWERED:
-            if session is not None and leg is not None:
-                session.answered[ring.operator_id] = leg
-            self._feed(
-                lambda now: self.core.offer_answered(
-                    now, ring.call_id, ring.operator_id, leg=ring.leg
+            late = False
+
+            def answered(now: float) -> list[d.Decision]:
+                nonlocal late
+                out = self.core.offer_answered(now, ring.call_id, ring.operator_id, leg=ring.leg)
+                late = any(
+                    isinstance(x, d.StopRinging)
+                    and x.reason == "not_offered"
+                    and x.call_id == ring.call_id
+                    and x.operator_id == ring.operator_id
+                    for x in out
                 )
-            )
+                return out
+
+            self._feed(answered)
+            # The node reads `answered` only once it runs again, after this returns.
+            if late:
+                if leg is not None:
+                    leg.cancel()  # picked up after the offer ended: drop just this leg
+            elif session is not None and leg is not None:
+                session.answered[ring.operator_id] = leg
         else:
             reason = _OUTCOME_REASON[outcome]
             self._feed(
@@ -350,6 +368,22 @@ class AcdDriver:
             task.cancel()
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=5)
+
+
+def decision_from_event(event: dict[str, Any]) -> d.Decision | None:
+    """Rebuild the ACD decision a `queue_event` (as a dict) was recorded from."""
+    cls = _CLASSES.get(str(event.get("kind")))
+    if cls is None:
+        return None
+    data = dict(event.get("data") or {})
+    names = {f.name for f in dataclasses.fields(cls)}
+    for key in ("call_id", "queue_id", "operator_id"):
+        if key in names:
+            data[key] = event.get(key)
+    return cls(**{k: v for k, v in data.items() if k in names})
+
+
+_CLASSES = {kind: cls for cls, kind in _KINDS.items()}
 
 
 def _rounded(value: Any) -> Any:

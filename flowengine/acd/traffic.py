@@ -108,6 +108,8 @@ class ReplicationResult:
     #: drawn for the measured arrivals
     ctl_service: float = 0.0
     ctl_patience: float = 0.0
+    #: arrivals in the measured window (scenario simulation's arrival control)
+    calls_in_window: int = 0
 
     @property
     def sl_answered(self) -> float:
@@ -139,6 +141,64 @@ class ReplicationResult:
     @property
     def p_abandon(self) -> float:
         return self.abandoned / self.offered if self.offered else 0.0
+
+
+class Tally:
+    """Counts one replication's calls from the ACD's decisions.
+
+    Only calls that arrive in the measured window (after the warm-up, before
+    the end) count; `arrived` says whether one does. Shared by the core-only
+    harness here and the whole-scenario simulation (`flowengine.simulation`),
+    so both report the same service-level variants the same way.
+    """
+
+    __slots__ = ("res", "counted", "threshold", "short", "start", "end")
+
+    def __init__(self, threshold: float, short: float, start: float, end: float) -> None:
+        self.res = ReplicationResult()
+        self.counted: set[str] = set()
+        self.threshold = threshold + 1e-9
+        self.short = short
+        self.start = start
+        self.end = end
+
+    def arrived(self, now: float, call_id: str) -> bool:
+        if self.start <= now < self.end:
+            self.counted.add(call_id)
+            self.res.offered += 1
+            return True
+        return False
+
+    def decided(self, x: d.Decision) -> None:
+        """Account a Connected, Abandoned or leaving decision (others are ignored)."""
+        res = self.res
+        if isinstance(x, d.Connected):
+            if x.call_id in self.counted:
+                self.counted.discard(x.call_id)
+                res.answered += 1
+                res.wait_answered += x.wait
+                res.wait_all += x.wait
+                if x.wait <= self.threshold:
+                    res.answered_within += 1
+        elif isinstance(x, d.Abandoned):
+            if x.call_id in self.counted:
+                self.counted.discard(x.call_id)
+                res.abandoned += 1
+                res.wait_all += x.wait
+                if x.wait <= self.threshold:
+                    res.abandoned_within += 1
+                if x.wait < self.short:
+                    res.abandoned_short += 1
+        elif isinstance(x, d.MaxWaitReached | d.NoOperators | d.QueueFull | d.NoAnswer):
+            if x.call_id in self.counted:
+                self.counted.discard(x.call_id)
+                res.other += 1
+                res.wait_all += getattr(x, "wait", 0.0)
+
+    @property
+    def pending(self) -> int:
+        """Counted calls whose outcome is not known yet."""
+        return len(self.counted)
 
 
 METRICS = (
@@ -229,12 +289,10 @@ def run_replication(
     mean_service = cfg.aht
     patience = cfg.patience
     delay = cfg.answer_delay
-    threshold = cfg.threshold + 1e-9
-    short = cfg.short_abandon
     start = cfg.warmup
     end = cfg.warmup + cfg.horizon
-
-    res = ReplicationResult()
+    tally = Tally(cfg.threshold, cfg.short_abandon, start, end)
+    res = tally.res
     heap: list[tuple[float, int, int, Any]] = []
     seq = 0
     push = heapq.heappush
@@ -244,7 +302,6 @@ def run_replication(
     push(heap, (start, 1, _MARK, 0))
     push(heap, (end, 2, _MARK, 1))
     seq = 3
-    counted: set[str] = set()
     service: dict[str, float] = {}
     sum_service = 0.0
     sum_patience = 0.0
@@ -284,9 +341,7 @@ def run_replication(
                 service[cid] = r_srv.expovariate(1.0 / mean_service)
                 if record is not None:
                     record[cid] = [now, service[cid], math.inf, None, None]
-                if now >= start:
-                    counted.add(cid)
-                    res.offered += 1
+                if tally.arrived(now, cid):
                     sum_service += service[cid]
                 waiting.add(cid)
                 if patience is not None:
@@ -347,13 +402,7 @@ def run_replication(
                 waiting.discard(cid)
                 push(heap, (now + service.pop(cid), seq, _COMPLETE, cid))
                 seq += 1
-                if cid in counted:
-                    counted.discard(cid)
-                    res.answered += 1
-                    res.wait_answered += x.wait
-                    res.wait_all += x.wait
-                    if x.wait <= threshold:
-                        res.answered_within += 1
+                tally.decided(x)
             elif isinstance(x, d.OfferMissed):
                 legs.pop((x.call_id, x.operator_id), None)
             elif isinstance(x, d.Abandoned):
@@ -362,25 +411,15 @@ def run_replication(
                     record[cid][3:] = ["abandoned", x.wait]
                 waiting.discard(cid)
                 service.pop(cid, None)
-                if cid in counted:
-                    counted.discard(cid)
-                    res.abandoned += 1
-                    res.wait_all += x.wait
-                    if x.wait <= threshold:
-                        res.abandoned_within += 1
-                    if x.wait < short:
-                        res.abandoned_short += 1
+                tally.decided(x)
             elif isinstance(x, d.MaxWaitReached | d.NoOperators | d.QueueFull | d.NoAnswer):
                 cid = x.call_id
                 if record is not None:
                     record[cid][3:] = ["other", getattr(x, "wait", 0.0)]
                 waiting.discard(cid)
                 service.pop(cid, None)
-                if cid in counted:
-                    counted.discard(cid)
-                    res.other += 1
-                    res.wait_all += getattr(x, "wait", 0.0)
-        if ended and not counted:
+                tally.decided(x)
+        if ended and not tally.pending:
             break
     res.events = events
     if res.offered:
@@ -390,7 +429,7 @@ def run_replication(
     return res
 
 
-def _aggregate(values: list[float]) -> tuple[float, float]:
+def aggregate(values: list[float]) -> tuple[float, float]:
     k = len(values)
     mean = sum(values) / k
     if k < 2:
@@ -493,7 +532,7 @@ def simulate(
     zs = [_controls(cfg, r) for r in reps]
     for name in METRICS:
         ys = [float(getattr(r, name)) for r in reps]
-        mean[name], stderr[name] = _aggregate(ys)
+        mean[name], stderr[name] = aggregate(ys)
         cv = control_variates(ys, zs) if name not in ("offered",) else None
         adjusted[name], adjusted_stderr[name] = cv if cv is not None else (mean[name], stderr[name])
     loads: dict[str, float] = {}

@@ -156,6 +156,7 @@ def run_scenario(
     library: Iterable[Scenario] = (),
     directory: dict[str, VirtualPhone] | None = None,
     centre: CentreSetup | None = None,
+    call_id: str | None = None,
 ) -> CallTrace:
     """Run one call of `scenario` and return its trace.
 
@@ -170,7 +171,9 @@ def run_scenario(
             engine.publish(other)
         engine.publish(scenario, default=True)
         try:
-            return await run_call_async(engine, script, scenario, directory=directory, centre=centre)
+            return await run_call_async(
+                engine, script, scenario, directory=directory, centre=centre, call_id=call_id
+            )
         finally:
             await engine.shutdown()
 

@@ -1,0 +1,176 @@
+"""`flowengine simulate` and `flowengine erlang`: traffic on scenarios, and the formulas.
+
+Kept apart from `cli.py` because both print tables of call-centre figures
+side by side (simulation next to Erlang), with a progress bar for long runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+from flowengine.acd.erlang import QueueMetrics, agents_for_target, erlang_a, erlang_c
+
+ROWS = (
+    ("offered", "offered calls", "{:,.0f}"),
+    ("answered", "answered", "{:,.0f}"),
+    ("abandoned", "abandoned", "{:,.0f}"),
+    ("other", "left otherwise (timeout, full)", "{:,.0f}"),
+    ("p_abandon", "abandon rate", "{:.1%}"),
+    ("sl_answered", "service level: answered in T / answered", "{:.1%}"),
+    ("sl_offered", "service level: answered in T / offered", "{:.1%}"),
+    ("sl_abandon_good", "service level: abandons in T count as good", "{:.1%}"),
+    ("sl_short_excluded", "service level: short abandons excluded", "{:.1%}"),
+    ("asa", "ASA over answered calls, s", "{:.1f}"),
+    ("asa_all", "ASA over all calls, s", "{:.1f}"),
+    ("occupancy", "occupancy", "{:.1%}"),
+)
+
+
+def add_parsers(sub: Any) -> None:
+    p = sub.add_parser("simulate", help="traffic simulation of a scenario with its queues (Poisson arrivals)")
+    p.add_argument("scenario", type=Path)
+    p.add_argument("--arrivals", required=True, metavar="RATE", help="e.g. 400/h, 7/min")
+    p.add_argument("--aht", type=float, required=True, metavar="S", help="average handle time, seconds")
+    p.add_argument("--operators", type=int, metavar="N", help="N operators serving every queue (default: the centre's)")
+    p.add_argument("--centre", type=Path, help="centre file (queues, strategies, operators)")
+    p.add_argument("--patience", type=float, metavar="S", help="mean caller patience, seconds (default: infinite)")
+    p.add_argument("--hours", type=float, default=8.0)
+    p.add_argument("--warmup", type=float, default=1800.0, metavar="S", help="not counted, seconds (default 1800)")
+    p.add_argument("--replications", type=int, default=10)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--threshold", type=float, metavar="S", help="service-level threshold (default: the queue's)")
+    p.add_argument("--called", help="number the simulated callers dial")
+    p.add_argument("--input", action="append", default=[], metavar="DIGITS", help="digits callers press at each digit prompt")
+    p.add_argument("--answer-after", type=float, default=0.0, metavar="S", help="operators answer after S s")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("erlang", help="Erlang C / Erlang A figures and staffing for a target")
+    p.add_argument("--arrivals", required=True, metavar="RATE", help="e.g. 400/h")
+    p.add_argument("--aht", type=float, required=True, metavar="S")
+    p.add_argument("--operators", type=int, metavar="N", help="figures for N operators")
+    p.add_argument("--patience", type=float, metavar="S", help="mean patience: Erlang A (default: Erlang C)")
+    p.add_argument("--threshold", type=float, default=20.0, metavar="S")
+    p.add_argument("--target-sl", type=float, metavar="P", help="operators needed for this service level (0..1)")
+    p.add_argument("--target-asa", type=float, metavar="S", help="operators needed for this ASA")
+    p.add_argument("--json", action="store_true")
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from flowengine.acd import load_centre
+    from flowengine.scenario.loader import load_scenario_file
+    from flowengine.simulation import SimulationConfig, parse_rate, simulate_scenario
+
+    scenario = load_scenario_file(args.scenario)
+    centre = load_centre(args.centre) if args.centre else None
+    cfg = SimulationConfig(
+        arrivals_per_hour=parse_rate(args.arrivals),
+        aht=args.aht,
+        hours=args.hours,
+        warmup=args.warmup,
+        replications=args.replications,
+        seed=args.seed,
+        operators=args.operators,
+        patience=args.patience,
+        called=args.called,
+        inputs=args.input,
+        answer_after=args.answer_after,
+        threshold=args.threshold,
+    )
+    if centre is None and args.operators is None:
+        print("error: give --operators N or --centre FILE", file=sys.stderr)
+        return 2
+    with Progress(
+        TextColumn("simulating"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
+        console=_stderr_console(), transient=True,
+    ) as bar:
+        task = bar.add_task("sim", total=1.0)
+        report = simulate_scenario(scenario, cfg, centre, progress=lambda f: bar.update(task, completed=f))
+    if args.json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False, default=_json_default))
+        return 0
+    print(
+        f"{scenario.id}: {cfg.arrivals_per_hour:g} calls/h, AHT {cfg.aht:g} s, {report.operators} operators, "
+        f"queues {', '.join(report.queues)}, T = {report.threshold:g} s"
+    )
+    print(
+        f"{cfg.replications} replications x {cfg.hours:g} h after {cfg.warmup:g} s warm-up, "
+        f"{report.calls:,} simulated calls"
+    )
+    erlang = report.erlang
+    head = f"{'':46}{'simulated':>12}{'± s.e.':>10}"
+    if erlang is not None:
+        head += f"{erlang.model:>12}"
+    print(head)
+    for key, label, fmt in ROWS:
+        counts = key in ("offered", "answered", "abandoned", "other")
+        value = report.mean[key] if counts else report.adjusted[key]
+        spread = "" if counts else fmt.format(report.adjusted_stderr[key])
+        line = f"{label:46}{fmt.format(value):>12}{spread:>10}"
+        if erlang is not None and hasattr(erlang, key):
+            line += f"{fmt.format(getattr(erlang, key)):>12}"
+        print(line)
+    print("(rates are means over replications, adjusted with control variates for the arrivals and")
+    print(" handle times drawn; counts are plain means per replication)")
+    print("per-operator load (busy share of the measured time):")
+    for op, load in sorted(report.loads.items()):
+        print(f"  {op:<12} {load:6.1%}  {'#' * round(load * 40)}")
+    return 0
+
+
+def cmd_erlang(args: argparse.Namespace) -> int:
+    from flowengine.simulation import parse_rate
+
+    rate = parse_rate(args.arrivals) / 3600.0
+    rows: list[QueueMetrics] = []
+    if args.operators is not None:
+        rows.append(_figures(args.operators, rate, args))
+    if args.target_sl is not None or args.target_asa is not None:
+        rows.append(
+            agents_for_target(
+                rate,
+                args.aht,
+                service_level=args.target_sl,
+                threshold=args.threshold,
+                asa=args.target_asa,
+                patience=args.patience,
+            )
+        )
+    if not rows:
+        base = max(1, math.ceil(rate * args.aht))
+        rows = [_figures(n, rate, args) for n in range(base, base + 6)]
+    if args.json:
+        print(json.dumps([r.as_dict() for r in rows], default=_json_default))
+        return 0
+    print(f"load {rate * args.aht:.2f} Erlang ({rate * 3600:g} calls/h x {args.aht:g} s), T = {args.threshold:g} s")
+    print(f"{'model':>9}{'agents':>8}{'P(wait)':>9}{'SL ans':>9}{'SL off':>9}{'ASA s':>9}{'abandon':>9}{'occup.':>9}")
+    for r in rows:
+        print(
+            f"{r.model:>9}{r.agents:>8}{r.p_wait:>9.1%}{r.sl_answered:>9.1%}{r.sl_offered:>9.1%}"
+            f"{r.asa:>9.1f}{r.p_abandon:>9.1%}{r.occupancy:>9.1%}"
+        )
+    return 0
+
+
+def _figures(agents: int, rate: float, args: argparse.Namespace) -> QueueMetrics:
+    if args.patience:
+        return erlang_a(agents, rate, args.aht, args.patience, args.threshold)
+    return erlang_c(agents, rate, args.aht, args.threshold)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, float) and math.isinf(value):
+        return None
+    return str(value)
+
+
+def _stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True)

@@ -1,0 +1,73 @@
+"""Queue events in call streams, exported as Asterisk queue_log lines."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from flowengine.acd import load_centre
+from flowengine.cli import main
+from flowengine.scenario.loader import load_scenario_file
+from telephony_adapters.sim import CallerScript, run_scenario
+from telephony_adapters.sim.backend import VirtualPhone
+from telephony_adapters.sim.harness import CentreSetup
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
+START = dt.datetime(2026, 11, 23, 11, 0, tzinfo=dt.timezone(dt.timedelta(hours=3)))
+
+
+def _events(tmp_path: Path, script: CallerScript, call_id: str, phones: dict[str, VirtualPhone] | None = None) -> Path:
+    scenario = load_scenario_file(EXAMPLES / "call_centre.json")
+    setup = CentreSetup(load_centre(EXAMPLES / "centre.yaml"), answer_after=4, talk_time=90, phones=phones or {})
+    trace = run_scenario(scenario, script, at=START, centre=setup, call_id=call_id)
+    path = tmp_path / "events.jsonl"
+    with path.open("a", encoding="utf-8") as fh:
+        for event in trace.events:
+            fh.write(json.dumps(event.to_dict(), ensure_ascii=False) + "\n")
+    return path
+
+
+def test_answered_and_abandoned_calls_become_queue_log_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _events(tmp_path, CallerScript(caller="+79031112233", called="+74957654321", steps=[{"input": "1"}]), "c1")
+    silent = {n: VirtualPhone(answer_after=None) for n in ("901", "902", "903")}
+    path = _events(
+        tmp_path,
+        CallerScript(caller="+79035550000", called="+74957654321", steps=[{"input": "2"}, {"wait": 3}, {"hangup": True}]),
+        "c2",
+        phones=silent,
+    )
+    assert main(["export", "queue-log", str(path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    rows = [line.split("|") for line in lines]
+    by_event = {(r[1], r[4]): r for r in rows}
+    enter = by_event[("c1", "ENTERQUEUE")]
+    assert enter[2] == "sales" and enter[3] == "NONE" and enter[6] == "+79031112233"
+    connect = by_event[("c1", "CONNECT")]
+    assert connect[3].startswith("Agent/90") and connect[5] == "4"  # held 4 s (the ring)
+    done = by_event[("c1", "COMPLETEAGENT")]
+    assert done[5:8] == ["4", "90", "1"]  # hold time, talk time, original position
+    assert int(done[0]) - int(connect[0]) == 90
+    # the call started at 11:00 Moscow time; its queue entry is a few seconds later
+    assert 0 < int(enter[0]) - int(START.timestamp()) < 30
+    abandon = by_event[("c2", "ABANDON")]
+    assert abandon[2] == "support" and abandon[5:7] == ["1", "1"]
+
+
+def test_export_to_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _events(tmp_path, CallerScript(caller="+79031112233", called="+74957654321", steps=[{"input": "1"}]), "c1")
+    out = tmp_path / "queue_log"
+    assert main(["export", "queue-log", str(path), "-o", str(out)]) == 0
+    assert "3 queue_log lines" in capsys.readouterr().err
+    assert len(out.read_text().splitlines()) == 3
+
+
+def test_a_broken_event_file_names_the_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"event": "call_started", "call_id": "x", "t": 0}\n{not json\n', encoding="utf-8")
+    assert main(["export", "queue-log", str(path)]) == 1
+    assert f"{path}:2: not a JSON event" in capsys.readouterr().err
