@@ -240,6 +240,42 @@ def sim_speed(hours: float = 40.0) -> float:
     return rate
 
 
+def scenario_speed(hours: float = 10.0) -> float:
+    """The same workload through a whole scenario: interpreter, Queue node,
+    asyncio driver and virtual phones on the virtual clock (`flowengine simulate`)."""
+    from flowengine.scenario.loader import load_scenario_data
+    from flowengine.simulation import SimulationConfig, simulate_scenario
+
+    scenario = load_scenario_data(
+        {
+            "schema": 1,
+            "id": "bench_queue",
+            "nodes": [
+                {"id": "start", "type": "start", "exits": {"next": "q"}},
+                {
+                    "id": "q",
+                    "type": "queue",
+                    "params": {"queue": "q", "announce": False},
+                    "exits": {n: "bye" for n in ("answered", "timeout", "full", "no_operators", "callback")},
+                },
+                {"id": "bye", "type": "hangup"},
+            ],
+        }
+    )
+    cfg = SimulationConfig(
+        RATE * 3600, AHT, hours=hours, warmup=0, replications=1, operators=AGENTS, patience=PATIENCE
+    )
+    t0 = time.perf_counter()
+    rep = simulate_scenario(scenario, cfg)
+    dt = time.perf_counter() - t0
+    rate = rep.calls / dt
+    print(
+        f"flowengine simulate (whole scenario): {rep.calls} calls in {dt:.2f} s = {rate:,.0f} calls/s "
+        f"(SL {rep.mean['sl_answered']:.3f} vs Erlang A {rep.erlang.sl_answered:.3f})"  # type: ignore[union-attr]
+    )
+    return rate
+
+
 def ciw_speed(hours: float = 40.0) -> float | None:
     try:
         import ciw
@@ -267,6 +303,7 @@ def ciw_speed(hours: float = 40.0) -> float | None:
 def main() -> None:
     lat = decision_latency()
     sim = sim_speed()
+    whole = scenario_speed()
     ciw_rate = ciw_speed()
     print(
         json.dumps(
@@ -274,6 +311,7 @@ def main() -> None:
                 "decision_p99_us": round(lat["p99"], 1),
                 "sim_calls_per_s": round(sim),
                 "ciw_calls_per_s": round(ciw_rate) if ciw_rate is not None else None,
+                "scenario_sim_calls_per_s": round(whole),
             }
         )
     )
