@@ -205,11 +205,23 @@ class TransferNode(NodeType):
                 finished = True
                 if isinstance(decision, d.NoOperators | d.QueueFull):
                     return "busy"
-                return "no_answer"  # MaxWaitReached, NoAnswer
+                if isinstance(decision, d.NoAnswer) and session.misses:
+                    # every member was tried: say why, as for numbers
+                    return _verdict([_MISS_OUTCOME.get(r, DialOutcome.NO_ANSWER) for r in session.misses])
+                return "no_answer"  # MaxWaitReached: somebody may still have been ringing
         finally:
             if connected and not finished:
                 driver.completed(session, "caller")  # hung up mid-conversation
             driver.leave(session, abandoned=not connected and not finished)
+
+
+#: an ACD miss reason as the dial outcome it stands for
+_MISS_OUTCOME = {
+    "busy": DialOutcome.BUSY,
+    "rejected": DialOutcome.BUSY,
+    "no_answer": DialOutcome.NO_ANSWER,
+    "failed": DialOutcome.FAILED,
+}
 
 
 def _verdict(outcomes: list[DialOutcome]) -> str:

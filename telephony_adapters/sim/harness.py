@@ -138,7 +138,8 @@ async def run_call_async(
     call_id: str | None = None,
     centre: CentreSetup | None = None,
 ) -> CallTrace:
-    backend = SimBackend(engine, directory=directory)
+    # the centre's seed drives the virtual operators' talk times as well as the ACD
+    backend = SimBackend(engine, directory=directory, seed=centre.seed if centre is not None else 1)
     driver = attach_centre(engine, backend, centre) if centre is not None else None
     _call, task = backend.place_call(script, scenario, call_id)
     ctx = await task

@@ -1,0 +1,251 @@
+"""The asyncio ACD driver: the sans-IO core run on the (simulated) loop clock.
+
+Real Queue scenarios on virtual operators, with the driver steered at fixed
+simulated times the way a supervisor or a phone would: an operator logging
+out mid-ring, a status change with a typo, an answer that arrives after the
+core has already given up on that offer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from scenario_builders import AT, deadline, doc, events, hangup, load, node, script, start
+
+from flowengine.acd import Centre, parse_centre
+from flowengine.acd import decisions as d
+from flowengine.acd.driver import AcdDriver
+from flowengine.engine import Engine
+from flowengine.errors import UsageError
+from flowengine.runtime import WallClock
+from flowengine.scenario.compiled import Scenario
+from telephony_adapters.sim import (
+    CallerScript,
+    CallTrace,
+    SimBackend,
+    VirtualPhone,
+    run_virtual,
+    trace_of,
+)
+from telephony_adapters.sim.harness import CentreSetup, attach_centre
+
+OPS = ("901", "902", "903")
+NEVER = VirtualPhone(answer_after=None)
+
+
+@pytest.fixture(autouse=True)
+def _no_hang() -> Iterator[None]:
+    """A broken timer would leave the virtual clock with nothing to jump to: fail, do not hang."""
+    with deadline(20):
+        yield
+
+
+def centre(**queue: Any) -> Centre:
+    return parse_centre({
+        "operators": [{"id": o, "extension": o} for o in OPS],
+        "queues": [{"id": "q", "members": list(OPS), "ring_timeout": 10, "retry": 0, **queue}],
+    })
+
+
+def queue_scenario(**params: Any) -> Scenario:
+    exits = dict.fromkeys(("answered", "timeout", "full", "no_operators", "callback"), "bye")
+    return load(doc(
+        [start("q"), node("q", "queue", {"queue": "q", "operator_variable": "OP", **params}, **exits), hangup("bye")],
+        variables={"OP": ""},
+    ))
+
+
+def run(
+    c: Centre,
+    plan: list[tuple[float, Any]],
+    *,
+    until: float = 0.0,
+    answer_after: float | None = 3.0,
+    talk_time: float = 10.0,
+    statuses: dict[str, str] | None = None,
+    phones: dict[str, VirtualPhone] | None = None,
+) -> tuple[list[CallTrace], AcdDriver]:
+    """(t, (Scenario, CallerScript)) places a call at t, (t, action(driver)) acts
+    on the driver at t; the loop runs until every call is over and `until`
+    has passed. Event times come back on the centre's clock."""
+
+    async def main() -> tuple[list[CallTrace], AcdDriver]:
+        loop = asyncio.get_running_loop()
+        engine = Engine(clock=WallClock(AT))
+        backend = SimBackend(engine)
+        setup = CentreSetup(c, answer_after=answer_after, talk_time=talk_time, statuses=statuses or {}, phones=phones or {})
+        driver = attach_centre(engine, backend, setup)
+        tasks, starts = [], []
+        try:
+            for at, what in sorted(plan, key=lambda p: p[0]):
+                if at > loop.time():
+                    await asyncio.sleep(at - loop.time())
+                if callable(what):
+                    what(driver)
+                else:
+                    _call, task = backend.place_call(what[1], what[0])
+                    tasks.append(task)
+                    starts.append(loop.time())
+            ctxs = await asyncio.gather(*tasks)
+            await asyncio.sleep(max(0.0, until - loop.time()))
+        finally:
+            await driver.shutdown()
+            await engine.shutdown()
+        traces = [trace_of(ctx) for ctx in ctxs]
+        for trace, started in zip(traces, starts, strict=True):
+            trace.events = [dataclasses.replace(e, t=round(e.t + started, 6)) for e in trace.events]
+        return traces, driver
+
+    return run_virtual(main())
+
+
+def a_call(**fields: Any) -> tuple[Scenario, CallerScript]:
+    return queue_scenario(), script(**fields)
+
+
+def qev(trace: CallTrace, kind: str | None = None) -> list[dict[str, Any]]:
+    return [e for e in events(trace, "queue_event") if kind is None or e["kind"] == kind]
+
+
+def offers(trace: CallTrace) -> list[tuple[float, str]]:
+    return [(e["t"], e["operator_id"]) for e in qev(trace, "offered")]
+
+
+def history(driver: AcdDriver, kind: type[d.Decision]) -> list[tuple[float, Any]]:
+    return [(h.at, h.decision) for h in driver.history if isinstance(h.decision, kind)]
+
+
+# ---- an operator disappears -------------------------------------------------------------------
+def test_an_operator_removed_mid_ring_is_stopped_and_the_next_one_gets_the_call() -> None:
+    # 901 would answer at 8, but logs out at 4 while their phone rings
+    c = centre(strategy="linear")
+    [trace], driver = run(c, [(0, a_call()), (4, lambda drv: drv.remove_operator("901"))],
+                          phones={"901": VirtualPhone(answer_after=8)})
+    assert offers(trace) == [(0.0, "901"), (4.0, "902")]
+    assert [(e["t"], e["operator_id"]) for e in qev(trace, "connected")] == [(7.0, "902")]
+    assert trace.variables["OP"] == "902"
+    stops = [(t, x.operator_id, x.reason) for t, x in history(driver, d.StopRinging)]
+    assert (4.0, "901", "operator_gone") in stops
+    assert driver.core.operator_status("901") == ("not_available", "removed", "idle")
+    assert qev(trace, "ring_no_answer") == []  # leaving is not a missed call
+
+
+def test_a_call_whose_only_free_operator_is_removed_stays_queued_until_another_comes() -> None:
+    c = centre(strategy="ring_all", members=["901", "902"])
+    states: list[str | None] = []
+    plan: list[tuple[float, Any]] = [
+        (0, a_call()),
+        (4, lambda drv: drv.remove_operator("901")),
+        (4, lambda drv: drv.remove_operator("901")),  # twice: harmless
+        (10, lambda drv: states.append(drv.core.call_state("sim-1"))),  # the first call of a fresh backend
+        (20, lambda drv: drv.set_status("902", "available")),
+    ]
+    [trace], _ = run(c, plan, statuses={"902": "break"}, phones={"901": VirtualPhone(answer_after=8)})
+    assert states == ["waiting"]
+    assert offers(trace) == [(0.0, "901"), (20.0, "902")]
+    assert [(e["t"], e["operator_id"]) for e in qev(trace, "connected")] == [(23.0, "902")]
+
+
+def test_an_operator_removed_while_talking_finishes_the_conversation() -> None:
+    [trace], driver = run(centre(strategy="linear"), [(0, a_call()), (5, lambda drv: drv.remove_operator("901"))])
+    assert [(e["t"], e["operator_id"], e["data"]["talk_time"]) for e in qev(trace, "completed")] == [(13.0, "901", 10.0)]
+    assert driver.core.operator_status("901")[0] == "not_available"
+
+
+# ---- bad input ------------------------------------------------------------------------------
+def test_status_changes_for_unknown_operators_or_statuses_are_clear_errors() -> None:
+    async def main() -> list[tuple[str, str | None, str]]:
+        driver = AcdDriver(centre())
+        with pytest.raises(UsageError, match="unknown operator '999'"):
+            driver.set_status("999", "available")
+        with pytest.raises(UsageError, match=r"unknown status 'lunch' \(known: available, break, not_available\)"):
+            driver.set_status("901", "lunch")
+        with pytest.raises(UsageError, match="unknown operator '999'"):
+            driver.remove_operator("999")
+        # nothing was half-applied, and the driver goes on working
+        unchanged = driver.core.operator_status("901")
+        driver.set_status("901", "break", "lunch")
+        await driver.shutdown()
+        return [unchanged, driver.core.operator_status("901")]
+
+    assert run_virtual(main()) == [("available", None, "idle"), ("break", "lunch", "idle")]
+
+
+# ---- late answers ------------------------------------------------------------------------------
+def test_a_late_answer_after_the_core_gave_up_does_not_cancel_the_next_offer() -> None:
+    # The personal manager 901 is rung for 8 s and answers after exactly 8 s:
+    # the core times the offer out first and, with nobody else in the queue,
+    # rings 901 again at once (20 s this time). The old leg's answer reaches
+    # the core just after: it must be dropped without touching the new ring,
+    # which 901 answers 8 s later.
+    c = parse_centre({
+        "operators": [{"id": "901", "extension": "901"}],
+        "queues": [{
+            "id": "q", "members": ["901"], "ring_timeout": 20, "retry": 0, "max_wait": 100,
+            "strategy": "personal_manager",
+            "strategy_params": {"fallback": "linear", "fallback_after": 8},
+            "personal_managers": {"79160000000": "901"},
+        }],
+    })
+    [trace], driver = run(c, [(0, a_call())], answer_after=8)
+    assert [(t, x.reason) for t, x in history(driver, d.StopRinging)] == [(8.0, "no_answer"), (8.0, "not_offered")]
+    assert offers(trace) == [(0.0, "901"), (8.0, "901")]
+    assert [e["t"] for e in qev(trace, "ring_no_answer")] == [8.0]
+    assert [(e["t"], e["operator_id"]) for e in qev(trace, "connected")] == [(16.0, "901")]
+
+
+def test_a_callback_answer_reported_twice_is_harmless() -> None:
+    c = centre(members=["901"], callback=True)
+    dues: list[d.CallbackDue] = []
+    seen: list[tuple[str, str | None, str]] = []
+
+    def answer_again(drv: AcdDriver) -> None:
+        [(_t, due)] = history(drv, d.CallbackDue)
+        dues.append(due)
+        drv.callback_answered(due)  # the dialer reports the same answer again, long after
+        seen.append(drv.core.operator_status("901"))
+
+    plan: list[tuple[float, Any]] = [
+        (0, (queue_scenario(callback_digit="1"), script(steps=[{"wait": 2}, {"press": "1"}]))),
+        (5, lambda drv: drv.set_status("901", "available")),
+        (60, answer_again),
+    ]
+    [trace], driver = run(c, plan, statuses={"901": "break"}, until=70)
+    assert [q["kind"] for q in qev(trace)][-1] == "callback"
+    # due at 5, the caller picks up at 10, talks 10 s
+    assert [(t, x.call_id) for t, x in history(driver, d.Completed)] == [(20.0, trace.call_id)]
+    assert [(t, x.reason) for t, x in history(driver, d.StopRinging)] == [(60.0, "not_offered")]
+    assert len(history(driver, d.Connected)) == 1
+    assert seen == [("available", None, "idle")]  # not "talking" to a call that is over
+
+
+# ---- the event stream ----------------------------------------------------------------------------
+def test_queue_events_reach_the_call_stream_in_order() -> None:
+    c = centre(strategy="linear", members=["901", "902"])
+    got: list[tuple[float, str]] = []
+    [trace], driver = run(c, [(0, a_call()), (0, lambda drv: drv.add_listener(lambda t, x: got.append((t, type(x).__name__))))],
+                          phones={"901": NEVER})
+    stream = [(e["t"], e["kind"], e["operator_id"]) for e in qev(trace)]
+    assert stream == [
+        (0.0, "entered", None),
+        (0.0, "offered", "901"),
+        (10.0, "ring_no_answer", "901"),
+        (10.0, "offered", "902"),
+        (13.0, "connected", "902"),
+        (23.0, "completed", "902"),
+    ]
+    assert {e["node_id"] for e in qev(trace)} == {"q"}
+    assert {e["queue_id"] for e in qev(trace)} == {"q"}
+    # queue events sit between entering and leaving the Queue node
+    names = [e.name for e in trace.events]
+    first_q, last_q = names.index("queue_event"), len(names) - 1 - names[::-1].index("queue_event")
+    assert names[first_q - 1] == "node_entered" and names[last_q + 1] == "node_left"
+    # the driver's history and its listeners saw the same decisions, at the same times
+    assert [(h.at, type(h.decision).__name__) for h in driver.history
+            if isinstance(h.decision, d.Queued | d.Ring | d.Connected | d.Completed)] == [
+        (0.0, "Queued"), (0.0, "Ring"), (10.0, "Ring"), (13.0, "Connected"), (23.0, "Completed")]
+    assert got == [(h.at, type(h.decision).__name__) for h in driver.history]

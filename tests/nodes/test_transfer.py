@@ -1,0 +1,284 @@
+"""The Transfer component: numbers rung directly, operators and departments through the ACD.
+
+Numbers ring virtual phones from the simulator's directory; each leg's outcome
+is a `dial_attempted` event. Operators and departments go through the ACD
+driver on virtual operators, so their attempts are `queue_event`s. Everything
+runs on the simulated clock: the times asserted are the times a caller would
+wait.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from scenario_builders import AT, assign, deadline, doc, events, hangup, load, node, script, start
+
+from flowengine.acd import Centre, parse_centre
+from flowengine.engine import Engine
+from flowengine.runtime import WallClock
+from flowengine.scenario.compiled import Scenario
+from telephony_adapters.sim import CallTrace, VirtualPhone, run_virtual
+from telephony_adapters.sim.harness import CentreSetup, run_call_async, run_scenario
+
+TRANSFER_EXITS = ("answered", "busy", "no_answer", "failed")
+NEVER = VirtualPhone(answer_after=None)
+BUSY = VirtualPhone(busy=True)
+OPS = ("901", "902", "903")
+
+
+@pytest.fixture(autouse=True)
+def _no_hang() -> Iterator[None]:
+    """A broken timer would leave the virtual clock with nothing to jump to: fail, do not hang."""
+    with deadline(20):
+        yield
+
+
+def answers(after: float, talk: float = 20.0) -> VirtualPhone:
+    return VirtualPhone(answer_after=after, talk_time=talk)
+
+
+def transfer_scenario(*, before: list[dict[str, Any]] | None = None, **params: Any) -> Scenario:
+    """start -> [before...] -> transfer node 't' (every exit -> hangup 'bye', "error" -> 'failed')."""
+    first = before[0]["id"] if before else "t"
+    nodes = [
+        start(first),
+        *(before or []),
+        node("t", "transfer", {"operator_variable": "WHO", **params}, **dict.fromkeys(TRANSFER_EXITS, "bye"), error="failed"),
+        hangup("bye"),
+        hangup("failed"),
+    ]
+    return load(doc(nodes, variables={"WHO": "", "MANAGER": ""}))
+
+
+def dial(sc: Scenario, phones: dict[str, VirtualPhone], **script_fields: Any) -> CallTrace:
+    return run_scenario(sc, script(**script_fields), at=AT, directory=dict(phones))
+
+
+def attempts(trace: CallTrace) -> list[tuple[float, str, str]]:
+    return [(e["t"], e["target"], e["outcome"]) for e in events(trace, "dial_attempted")]
+
+
+def exit_of(trace: CallTrace, node_id: str = "t") -> str:
+    return [x["exit"] for x in trace.exits if x["node"] == node_id][-1]
+
+
+# ---- to a number ---------------------------------------------------------------------------
+def test_ring_all_numbers_connects_the_first_to_answer() -> None:
+    sc = transfer_scenario(numbers=["200", "201", "202"], strategy="all")
+    trace = dial(sc, {"200": NEVER, "201": answers(4), "202": answers(2)})
+    assert exit_of(trace) == "answered"
+    assert attempts(trace) == [(2.0, "202", "answered")]  # the others were cancelled
+    assert trace.variables["WHO"] == "202"
+    assert trace.duration == 22.0  # answered at 2, talked 20 s
+
+
+@pytest.mark.parametrize(("strategy", "phones", "exit", "expected"), [
+    ("all", {"200": BUSY, "201": BUSY}, "busy", [(0.5, "200", "busy"), (0.5, "201", "busy")]),
+    ("all", {"200": NEVER, "201": NEVER}, "no_answer", [(10.0, "200", "no_answer"), (10.0, "201", "no_answer")]),
+    ("all", {"200": BUSY, "201": NEVER}, "no_answer", [(0.5, "200", "busy"), (10.0, "201", "no_answer")]),
+    ("all", {}, "failed", [(0.0, "200", "failed"), (0.0, "201", "failed")]),  # nobody has these numbers
+    ("sequential", {"200": BUSY, "201": BUSY}, "busy", [(0.5, "200", "busy"), (1.0, "201", "busy")]),
+    ("sequential", {"200": NEVER}, "no_answer", [(10.0, "200", "no_answer"), (10.0, "201", "failed")]),
+])
+def test_when_nobody_takes_the_call_the_exit_says_why(
+    strategy: str, phones: dict[str, VirtualPhone], exit: str, expected: list[tuple[float, str, str]]
+) -> None:
+    trace = dial(transfer_scenario(numbers=["200", "201"], strategy=strategy, ring_timeout=10), phones)
+    assert exit_of(trace) == exit
+    assert sorted(attempts(trace)) == expected
+    assert "WHO" not in {e["variable"] for e in events(trace, "variable_changed")}
+
+
+def test_sequential_rings_one_number_after_another() -> None:
+    sc = transfer_scenario(numbers=["200", "201", "202"], strategy="sequential", ring_timeout=5)
+    trace = dial(sc, {"200": NEVER, "201": BUSY, "202": answers(2)})
+    assert attempts(trace) == [(5.0, "200", "no_answer"), (5.5, "201", "busy"), (7.5, "202", "answered")]
+    assert trace.variables["WHO"] == "202"
+
+
+def test_total_timeout_bounds_sequential_ringing() -> None:
+    sc = transfer_scenario(numbers=["200", "201", "202", "203"], strategy="sequential", ring_timeout=10, total_timeout=25)
+    trace = dial(sc, dict.fromkeys(("200", "201", "202", "203"), NEVER))
+    # the third number gets only the 5 s left; the fourth is never rung
+    assert attempts(trace) == [(10.0, "200", "no_answer"), (20.0, "201", "no_answer"), (25.0, "202", "no_answer")]
+    assert exit_of(trace) == "no_answer"
+    assert trace.duration == 25.0
+
+
+@pytest.mark.parametrize(("strategy", "expected"), [
+    ("all", [(3.0, "202", "answered")]),  # all three ring from 0
+    ("cumulative", [(13.0, "202", "answered")]),  # 202 joins at 10; 201 (joined at 5) would answer at 14
+    ("sequential", [(20.0, "200", "no_answer"), (29.0, "201", "answered")]),
+])
+def test_ring_strategies_differ_in_when_each_number_starts_ringing(strategy: str, expected: list[tuple[float, str, str]]) -> None:
+    sc = transfer_scenario(numbers=["200", "201", "202"], strategy=strategy, ring_timeout=20, interval=5)
+    trace = dial(sc, {"200": NEVER, "201": answers(9), "202": answers(3)})
+    assert attempts(trace) == expected
+
+
+def test_cumulative_keeps_the_earlier_numbers_ringing() -> None:
+    sc = transfer_scenario(numbers=["200", "201", "202"], strategy="cumulative", ring_timeout=20, interval=5)
+    # 200 answers 12 s after it started: it must still be ringing after 202 joined at 10
+    trace = dial(sc, {"200": answers(12), "201": NEVER, "202": answers(3)})
+    assert attempts(trace) == [(12.0, "200", "answered")]
+
+
+def random_transfer(call_id: str) -> CallTrace:
+    numbers = ["200", "201", "202", "203", "204"]
+    sc = transfer_scenario(numbers=numbers, strategy="random", ring_timeout=4)
+
+    async def main() -> CallTrace:
+        engine = Engine(clock=WallClock(AT))
+        try:
+            return await run_call_async(engine, script(), sc, directory=dict.fromkeys(numbers, NEVER), call_id=call_id)
+        finally:
+            await engine.shutdown()
+
+    return run_virtual(main())
+
+
+def test_random_rings_one_random_number_per_attempt_reproducibly() -> None:
+    first = random_transfer("call-a")
+    assert [t for t, _n, _o in attempts(first)] == [4.0, 8.0, 12.0, 16.0, 20.0]
+    order = [n for _t, n, _o in attempts(first)]
+    assert sorted(order) == ["200", "201", "202", "203", "204"]
+    assert attempts(random_transfer("call-a")) == attempts(first)
+    others = {tuple(n for _t, n, _o in attempts(random_transfer(f"call-{i}"))) for i in range(6)}
+    assert len(others | {tuple(order)}) > 1, "every call drew the same order"
+
+
+def test_a_number_can_come_from_a_variable() -> None:
+    before = [assign("set", "t", MANAGER="'300'")]
+    trace = dial(transfer_scenario(before=before, numbers=["{MANAGER}"]), {"300": answers(1)})
+    assert attempts(trace) == [(1.0, "300", "answered")]
+    assert trace.variables["WHO"] == "300"
+    # an empty number is not dialled at all
+    empty = dial(transfer_scenario(numbers=["{MANAGER}"]), {"300": answers(1)})
+    assert exit_of(empty) == "failed"
+    assert attempts(empty) == []
+
+
+def test_a_blind_transfer_hands_the_call_over() -> None:
+    trace = dial(transfer_scenario(numbers=["300"], blind=True), {})
+    assert exit_of(trace) == "answered"
+    assert attempts(trace) == [(0.0, "300", "answered")]
+    assert trace.hangup_cause == "transferred"
+
+
+# ---- to an operator or a department (through the ACD) -------------------------------------------
+def centre(**queue: Any) -> Centre:
+    ops = [{"id": o, "extension": o} for o in (*OPS, "909")]
+    return parse_centre({
+        "operators": ops,
+        "queues": [{"id": "q", "strategy": "linear", "members": list(OPS), "ring_timeout": 30, "retry": 0, **queue}],
+    })
+
+
+def via_acd(sc: Scenario, *, statuses: dict[str, str] | None = None, phones: dict[str, VirtualPhone] | None = None,
+            answer_after: float | None = 3.0, c: Centre | None = None) -> CallTrace:
+    setup = CentreSetup(c or centre(), answer_after=answer_after, talk_time=20, statuses=statuses or {}, phones=phones or {})
+    return run_scenario(sc, script(), at=AT, centre=setup)
+
+
+def qev(trace: CallTrace, kind: str) -> list[dict[str, Any]]:
+    return [e for e in events(trace, "queue_event") if e["kind"] == kind]
+
+
+def offers(trace: CallTrace) -> list[tuple[float, str]]:
+    return [(e["t"], e["operator_id"]) for e in qev(trace, "offered")]
+
+
+def test_to_operator_rings_only_that_operator() -> None:
+    trace = via_acd(transfer_scenario(to="operator", operator="902"))
+    assert offers(trace) == [(0.0, "902")]
+    assert exit_of(trace) == "answered"
+    assert trace.variables["WHO"] == "902"
+    assert [(e["t"], e["operator_id"]) for e in qev(trace, "completed")] == [(23.0, "902")]
+
+
+@pytest.mark.parametrize("status", ["break:lunch", "not_available"])
+def test_to_operator_who_does_not_take_calls_is_busy(status: str) -> None:
+    trace = via_acd(transfer_scenario(to="operator", operator="902"), statuses={"902": status})
+    assert exit_of(trace) == "busy"
+    assert offers(trace) == []
+    assert trace.duration == 0.0
+
+
+def test_to_operator_who_does_not_answer_is_no_answer_after_the_ring_timeout() -> None:
+    trace = via_acd(transfer_scenario(to="operator", operator="902", ring_timeout=7), phones={"902": NEVER})
+    assert exit_of(trace) == "no_answer"
+    assert offers(trace) == [(0.0, "902")]
+    assert [e["t"] for e in qev(trace, "ring_no_answer")] == [7.0]
+
+
+def test_to_an_unknown_operator_or_one_in_no_queue_follows_the_error_exit() -> None:
+    for operator, message in (("999", "unknown operator '999'"), ("909", "'909' is a member of no queue")):
+        trace = via_acd(transfer_scenario(to="operator", operator=operator))
+        [failed] = events(trace, "node_failed")
+        assert (failed["code"], exit_of(trace)) == ("unknown_operator", "error")
+        assert message in failed["message"]
+
+
+def test_to_an_unknown_department_follows_the_error_exit() -> None:
+    trace = via_acd(transfer_scenario(to="department", department="nope"))
+    [failed] = events(trace, "node_failed")
+    assert (failed["code"], exit_of(trace)) == ("unknown_queue", "error")
+
+
+@pytest.mark.parametrize(("strategy", "expected"), [
+    ("all", [(0.0, "901"), (0.0, "902"), (0.0, "903")]),
+    ("sequential", [(0.0, "901"), (5.0, "902"), (10.0, "903")]),
+    ("cumulative", [(0.0, "901"), (4.0, "902"), (8.0, "903")]),
+])
+def test_to_department_with_each_ring_strategy(strategy: str, expected: list[tuple[float, str]]) -> None:
+    sc = transfer_scenario(to="department", department="q", strategy=strategy, ring_timeout=5, interval=4)
+    trace = via_acd(sc, answer_after=None)
+    assert offers(trace) == expected
+    assert exit_of(trace) == "no_answer"  # one pass over the members, then give up
+
+
+def test_to_department_random_rings_one_member_per_attempt() -> None:
+    sc = transfer_scenario(to="department", department="q", strategy="random", ring_timeout=5)
+    trace = via_acd(sc, answer_after=None)
+    assert [t for t, _op in offers(trace)] == [0.0, 5.0, 10.0]
+    assert sorted(op for _t, op in offers(trace)) == list(OPS)
+    assert exit_of(trace) == "no_answer"
+
+
+def test_to_department_connects_the_member_who_answers() -> None:
+    sc = transfer_scenario(to="department", department="q", strategy="sequential", ring_timeout=5)
+    trace = via_acd(sc, phones={"901": NEVER})
+    assert offers(trace) == [(0.0, "901"), (5.0, "902")]
+    assert trace.variables["WHO"] == "902"
+    assert exit_of(trace) == "answered"
+
+
+def test_to_department_total_timeout_bounds_the_ringing() -> None:
+    sc = transfer_scenario(to="department", department="q", strategy="sequential", ring_timeout=5, total_timeout=12)
+    trace = via_acd(sc, answer_after=None)
+    assert offers(trace) == [(0.0, "901"), (5.0, "902"), (10.0, "903")]
+    assert exit_of(trace) == "no_answer"
+    assert trace.duration == 12.0
+
+
+def test_to_department_where_nobody_is_free_is_busy() -> None:
+    sc = transfer_scenario(to="department", department="q")
+    trace = via_acd(sc, statuses={"901": "break", "902": "not_available", "903": "break"})
+    assert exit_of(trace) == "busy"
+    assert offers(trace) == []
+
+
+@pytest.mark.parametrize(("phones", "reasons", "exit"), [
+    (dict.fromkeys(OPS, BUSY), ["busy", "busy", "busy"], "busy"),
+    ({"901": BUSY, "902": NEVER, "903": BUSY}, ["busy", "busy", "no_answer"], "no_answer"),
+    (dict.fromkeys(OPS, VirtualPhone(reject=True)), ["failed", "failed", "failed"], "failed"),
+])
+def test_to_department_where_every_member_misses_the_exit_says_why(
+    phones: dict[str, VirtualPhone], reasons: list[str], exit: str
+) -> None:
+    sc = transfer_scenario(to="department", department="q", strategy="all", ring_timeout=5)
+    trace = via_acd(sc, phones=phones)
+    assert [e["data"]["reason"] for e in qev(trace, "ring_no_answer")] == reasons
+    assert exit_of(trace) == exit
