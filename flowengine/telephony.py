@@ -27,6 +27,8 @@ class DialOutcome(enum.StrEnum):
     ANSWERED = "answered"
     BUSY = "busy"
     NO_ANSWER = "no_answer"
+    #: the person declined the call (SIP 603 Decline, Q.850 cause 21)
+    REJECTED = "rejected"
     FAILED = "failed"
 
 

@@ -218,17 +218,19 @@ class TransferNode(NodeType):
 #: an ACD miss reason as the dial outcome it stands for
 _MISS_OUTCOME = {
     "busy": DialOutcome.BUSY,
-    "rejected": DialOutcome.BUSY,
+    "rejected": DialOutcome.REJECTED,
     "no_answer": DialOutcome.NO_ANSWER,
     "failed": DialOutcome.FAILED,
 }
 
 
 def _verdict(outcomes: list[DialOutcome]) -> str:
-    if outcomes and all(o is DialOutcome.BUSY for o in outcomes):
+    """Declined (busy or rejected) everywhere is "busy"; any ring-out is "no_answer"."""
+    declined = (DialOutcome.BUSY, DialOutcome.REJECTED)
+    if outcomes and all(o in declined for o in outcomes):
         return "busy"
     if DialOutcome.NO_ANSWER in outcomes:
         return "no_answer"
-    if DialOutcome.BUSY in outcomes:
+    if any(o in declined for o in outcomes):
         return "busy"
     return "failed"

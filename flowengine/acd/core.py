@@ -67,6 +67,9 @@ __all__ = ["ACD", "FAIL_REASONS"]
 #: reasons `offer_failed` accepts
 FAIL_REASONS = MISS_REASONS | {"operator_gone"}
 
+#: failed callback attempts (the caller did not pick up) before the ACD gives up
+CALLBACK_ATTEMPTS = 3
+
 # timer kinds (first element of a timer key)
 _LEG, _TARGET, _STEP, _MAXWAIT, _OVERFLOW, _ANNOUNCE, _PAUSE, _WIDEN, _EXCL, _WRAPUP, _NOTBEFORE = (
     range(11)
@@ -297,12 +300,31 @@ class ACD:
         if call is None or not self._is_leg(call, operator_id, leg):
             self._dispatch(now, out)
             return out
+        # A callback that fails is the caller not picking up, not the operator
+        # missing a call: no miss, and after CALLBACK_ATTEMPTS the ACD gives up.
+        was_callback = call.state is CallState.CALLBACK_OFFERING
         if reason == "operator_gone":
             self._end_leg(now, call, operator_id, reason, out, stop=False, miss=False)
             if op.status_available:
                 self._change_status(now, op, "not_available", "operator_gone", "acd", out)
         else:
-            self._end_leg(now, call, operator_id, reason, out, stop=False, miss=True)
+            self._end_leg(now, call, operator_id, reason, out, stop=False, miss=not was_callback)
+        if was_callback and reason != "operator_gone":
+            call.callback_failures += 1
+            if call.callback_failures >= CALLBACK_ATTEMPTS:
+                q = call.queue
+                position = self._position(call)
+                self._stop_all(now, call, "callback_failed", out)
+                self._leave(now, call)
+                q.stats.no_answer += 1
+                out.append(
+                    d.NoAnswer(
+                        call.call_id, q.id, call.callback_failures, now - call.arrived,
+                        position, call.orig_position,
+                    )
+                )
+                self._dispatch(now, out)
+                return out
         self._after_leg_end(now, call, out)
         self._dispatch(now, out)
         return out

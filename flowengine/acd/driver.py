@@ -46,6 +46,7 @@ NODE_DECISIONS = (d.Connected, d.Announce, d.QueueFull, d.NoOperators, d.MaxWait
 _OUTCOME_REASON = {
     DialOutcome.BUSY: "busy",
     DialOutcome.NO_ANSWER: "no_answer",
+    DialOutcome.REJECTED: "rejected",
     DialOutcome.FAILED: "failed",
 }
 

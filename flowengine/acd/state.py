@@ -163,12 +163,15 @@ class CallRt:
         "connected_queue",
         "timers",
         "ready",
+        "callback_failures",
     )
 
     def __init__(self, call_id: str, caller: str, priority: int, arrived: float, seq: int) -> None:
         self.call_id = call_id
         self.caller = caller
         self.priority = priority
+        #: callbacks the caller did not pick up (not the operator's misses)
+        self.callback_failures = 0
         self.manager: str | None = None
         self.explicit_manager: str | None = None
         self.exclusive: str | None = None

@@ -76,7 +76,7 @@ class SimBackend:
         if phone is None:
             leg.handles.append(loop.call_soon(_settle, fut, DialOutcome.FAILED))
         elif phone.busy or phone.reject:
-            outcome = DialOutcome.BUSY if phone.busy else DialOutcome.FAILED
+            outcome = DialOutcome.BUSY if phone.busy else DialOutcome.REJECTED
             leg.handles.append(loop.call_later(0.5, _settle, fut, outcome))
         elif phone.answer_after is None or phone.answer_after >= ring_timeout:
             leg.handles.append(loop.call_later(ring_timeout, _settle, fut, DialOutcome.NO_ANSWER))

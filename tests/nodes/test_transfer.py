@@ -273,7 +273,8 @@ def test_to_department_where_nobody_is_free_is_busy() -> None:
 @pytest.mark.parametrize(("phones", "reasons", "exit"), [
     (dict.fromkeys(OPS, BUSY), ["busy", "busy", "busy"], "busy"),
     ({"901": BUSY, "902": NEVER, "903": BUSY}, ["busy", "busy", "no_answer"], "no_answer"),
-    (dict.fromkeys(OPS, VirtualPhone(reject=True)), ["failed", "failed", "failed"], "failed"),
+    # declining is the person's choice, reported as such (and its own retry delay applies)
+    (dict.fromkeys(OPS, VirtualPhone(reject=True)), ["rejected", "rejected", "rejected"], "busy"),
 ])
 def test_to_department_where_every_member_misses_the_exit_says_why(
     phones: dict[str, VirtualPhone], reasons: list[str], exit: str

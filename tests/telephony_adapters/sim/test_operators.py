@@ -140,8 +140,10 @@ def test_the_callback_dialer_rings_the_caller_and_connects_the_reserved_operator
     assert (connected.operator_id, connected.callback) == ("901", True)
 
 
-@pytest.mark.xfail(strict=True, reason="core: a callback the caller does not pick up is counted as the operator's miss")
 def test_a_caller_who_does_not_pick_up_the_callback_is_not_the_operators_miss() -> None:
     driver = callback_run(VirtualPhone(busy=True), until=30, auto_break_after=3, retry=5)
     assert [h.decision for h in driver.history if isinstance(h.decision, d.OperatorAutoBreak)] == []
     assert driver.core.operator_status("901")[0] == "available"
+    # the ACD gave up on the caller after a few attempts instead of redialling for ever
+    gave_up = [h.decision for h in driver.history if isinstance(h.decision, d.NoAnswer)]
+    assert len(gave_up) == 1 and gave_up[0].rounds == 3
