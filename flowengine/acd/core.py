@@ -308,7 +308,9 @@ class ACD:
             if op.status_available:
                 self._change_status(now, op, "not_available", "operator_gone", "acd", out)
         else:
-            self._end_leg(now, call, operator_id, reason, out, stop=False, miss=not was_callback)
+            self._end_leg(
+                now, call, operator_id, reason, out, stop=False, miss=True, count=not was_callback
+            )
         if was_callback and reason != "operator_gone":
             call.callback_failures += 1
             if call.callback_failures >= CALLBACK_ATTEMPTS:
@@ -951,8 +953,13 @@ class ACD:
         *,
         stop: bool,
         miss: bool,
+        count: bool = True,
     ) -> None:
-        """End one ringing leg. The caller decides whether the round goes on."""
+        """End one ringing leg. The caller decides whether the round goes on.
+
+        `miss` records an OfferMissed; `count` also holds it against the
+        operator (miss streak, retry delay, auto-break) — not for a callback
+        the caller did not pick up."""
         leg = call.legs.pop(op_id)
         op = self._ops[op_id]
         self._cancel_leg_timers(call, op)
@@ -963,6 +970,8 @@ class ACD:
         if miss:
             q = call.queue
             out.append(d.OfferMissed(call.call_id, q.id, op_id, reason, now - leg.started))
+        if miss and count:
+            q = call.queue
             n = op.record_miss(reason)
             delay = getattr(q.spec.retry_delays, reason, 0.0)
             if delay > 0:
