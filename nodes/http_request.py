@@ -98,11 +98,6 @@ DictTemplate = Annotated[
 ]
 
 
-def _template_parts(template: Template) -> tuple[str | tuple[int, Expression], ...]:
-    # Template has no public view of its holes yet; this is the one place that looks.
-    return template._parts  # type: ignore[no-any-return]
-
-
 def _evaluate_hole(env: Env, template: Template, offset: int, expression: Expression) -> Value:
     try:
         return expression.evaluate(env)
@@ -115,7 +110,7 @@ def _evaluate_hole(env: Env, template: Template, offset: int, expression: Expres
 def render_url(env: Env, template: Template) -> str:
     """Render a URL template: hole values percent-encoded, except a leading base-address hole."""
     out: list[str] = []
-    for index, part in enumerate(_template_parts(template)):
+    for index, part in enumerate(template.parts):
         if isinstance(part, str):
             out.append(part)
             continue
@@ -192,7 +187,7 @@ def json_variables(value: Any) -> set[str]:
 def render_json(env: Env, value: Any) -> Any:
     """Render a compiled JSON body; a string that is exactly one hole keeps its value's type."""
     if isinstance(value, Template):
-        parts = _template_parts(value)
+        parts = value.parts
         if len(parts) == 1 and not isinstance(parts[0], str):
             return _evaluate_hole(env, value, *parts[0])
         return value.render(env)
@@ -398,6 +393,7 @@ class HttpRequestNode(NodeType):
             status=status,
             elapsed=round(loop.time() - started, 3),
             outcome=outcome,
+            detail=detail or None,
         )
         if p.status_variable:
             ctx.set_var(p.status_variable, status, self.id)

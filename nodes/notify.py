@@ -203,6 +203,7 @@ class NotifyNode(NodeType):
             target=target,
             status=status,
             ok=ok,
+            detail=detail or None,
         )
         if not ok:
             log.warning(

@@ -32,6 +32,12 @@ class Template:
         self.variables: frozenset[str] = frozenset().union(*(e.variables for e in expressions))
         self.functions: frozenset[str] = frozenset().union(*(e.functions for e in expressions))
 
+    @property
+    def parts(self) -> tuple[_Part, ...]:
+        """Literal text and `(offset, Expression)` holes, in order: for callers
+        that render holes their own way (the HTTP node percent-encodes them)."""
+        return self._parts
+
     def render(self, env: Env) -> str:
         """The text for this call; raises only `ExpressionRuntimeError`.
 
