@@ -25,6 +25,7 @@ def _load_helpers(name: str) -> None:
 
 
 _load_helpers("scenario_builders")
+_load_helpers("local_http")
 
 
 def _hypothesis_profiles() -> None:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from local_http import LocalServer, Reply, serving
 from pydantic import ValidationError
 
 from flowengine.errors import ScenarioError
@@ -30,83 +29,31 @@ CLIENT = {
 }
 
 
-class Handler(BaseHTTPRequestHandler):
-    server: CrmServer
-
-    def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
-        pass
-
-    def do_GET(self) -> None:
-        self._handle()
-
-    def do_POST(self) -> None:
-        self._handle()
-
-    def do_PUT(self) -> None:
-        self._handle()
-
-    def _send(self, status: int, body: bytes, content_type: str = "application/json") -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _handle(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length)
-        self.server.requests.append(
-            {"method": self.command, "path": self.path, "headers": dict(self.headers), "body": body}
-        )
-        route = self.path.split("?")[0]
-        if route.startswith("/client/"):
-            self._send(200, json.dumps(CLIENT).encode())
-        elif route.startswith("/status/"):
-            self._send(int(route.rsplit("/", 1)[1]), b'{"error": "nope"}')
-        elif route == "/slow":
-            time.sleep(1.5)
-            self._send(200, b"{}")
-        elif route == "/text":
-            self._send(200, b"hello, not json", "text/plain")
-        elif route == "/big":
-            self._send(200, b"[" + b"0," * (600 * 1024) + b"0]")
-        elif route == "/list":
-            self._send(200, b'[{"name": "first"}, {"name": "last"}]')
-        else:
-            self._send(404, b"{}")
-
-
-class CrmServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), Handler)
-        self.requests: list[dict[str, Any]] = []
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # a client that gave up (timeout, too large) is expected here
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
+def crm_reply(request: dict[str, Any]) -> Reply:
+    route = request["path"].split("?")[0]
+    if route.startswith("/client/"):
+        return Reply(200, json.dumps(CLIENT).encode())
+    if route.startswith("/status/"):
+        return Reply(int(route.rsplit("/", 1)[1]), b'{"error": "nope"}')
+    if route == "/slow":
+        return Reply(200, b"{}", delay=1.5)
+    if route == "/text":
+        return Reply(200, b"hello, not json", "text/plain")
+    if route == "/big":
+        return Reply(200, b"[" + b"0," * (600 * 1024) + b"0]")
+    if route == "/list":
+        return Reply(200, b'[{"name": "first"}, {"name": "last"}]')
+    return Reply(404, b"{}")
 
 
 @pytest.fixture(scope="module")
-def crm() -> Iterator[CrmServer]:
-    server = CrmServer()
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    try:
+def crm() -> Iterator[LocalServer]:
+    with serving(crm_reply) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture()
-def server(crm: CrmServer) -> CrmServer:
+def server(crm: LocalServer) -> LocalServer:
     crm.requests.clear()
     return crm
 
@@ -148,7 +95,7 @@ def failures(trace: CallTrace) -> list[NodeFailed]:
     return [e for e in trace.events if isinstance(e, NodeFailed)]
 
 
-def test_get_maps_json_fields_to_variables(server: CrmServer) -> None:
+def test_get_maps_json_fields_to_variables(server: LocalServer) -> None:
     trace = run(
         {
             "url": "{BASE}/client/{callerid()}?name={QUERY}",
@@ -181,7 +128,7 @@ def test_get_maps_json_fields_to_variables(server: CrmServer) -> None:
     assert event.url == server.base + request["path"]
 
 
-def test_post_json_body_keeps_types_and_renders_headers(server: CrmServer) -> None:
+def test_post_json_body_keeps_types_and_renders_headers(server: LocalServer) -> None:
     trace = run(
         {
             "method": "POST",
@@ -210,7 +157,7 @@ def test_post_json_body_keeps_types_and_renders_headers(server: CrmServer) -> No
     }
 
 
-def test_put_text_body(server: CrmServer) -> None:
+def test_put_text_body(server: LocalServer) -> None:
     trace = run({"method": "PUT", "url": server.base + "/client/1", "body": "caller={callerid()}"})
     assert trace.path[-1] == "found"
     [request] = server.requests
@@ -228,7 +175,7 @@ def test_list_answer_and_paths_from_the_top() -> None:
     assert to_variable(10**30) == str(10**30)
 
 
-def test_non_2xx_takes_error_exit_with_status(server: CrmServer) -> None:
+def test_non_2xx_takes_error_exit_with_status(server: LocalServer) -> None:
     trace = run(
         {
             "url": server.base + "/status/503",
@@ -246,13 +193,13 @@ def test_non_2xx_takes_error_exit_with_status(server: CrmServer) -> None:
     assert "HTTP 503" in failed.message
 
 
-def test_redirect_is_not_followed(server: CrmServer) -> None:
+def test_redirect_is_not_followed(server: LocalServer) -> None:
     trace = run({"url": server.base + "/status/302"})
     assert trace.path[-1] == "failed"
     assert requested(trace).status == 302
 
 
-def test_timeout_exit_on_a_slow_server_in_real_time(server: CrmServer) -> None:
+def test_timeout_exit_on_a_slow_server_in_real_time(server: LocalServer) -> None:
     began = time.monotonic()
     trace = run({"url": server.base + "/slow", "timeout": 0.3, "status_variable": "STATUS"})
     took = time.monotonic() - began
@@ -274,7 +221,7 @@ def test_connection_refused_takes_error_exit() -> None:
     assert failures(trace)[0].code == "http_connection"
 
 
-def test_bad_json_is_an_error_only_when_a_mapping_needs_it(server: CrmServer) -> None:
+def test_bad_json_is_an_error_only_when_a_mapping_needs_it(server: LocalServer) -> None:
     trace = run({"url": server.base + "/text", "response": {"X": "a"}})
     assert trace.path[-1] == "failed"
     assert requested(trace).outcome == "bad_json"
@@ -283,13 +230,13 @@ def test_bad_json_is_an_error_only_when_a_mapping_needs_it(server: CrmServer) ->
     assert trace.path[-1] == "found"
 
 
-def test_answer_over_one_mebibyte_is_refused(server: CrmServer) -> None:
+def test_answer_over_one_mebibyte_is_refused(server: LocalServer) -> None:
     trace = run({"url": server.base + "/big", "response": {"X": "[0]"}})
     assert trace.path[-1] == "failed"
     assert requested(trace).outcome == "too_large"
 
 
-def test_answer_list_mapped_from_the_top(server: CrmServer) -> None:
+def test_answer_list_mapped_from_the_top(server: LocalServer) -> None:
     trace = run(
         {"url": server.base + "/list", "response": {"FIRST": "[0].name", "LAST": "[-1].name"}}
     )
@@ -303,7 +250,7 @@ def test_rendered_url_that_is_not_http_fails_cleanly() -> None:
     assert not [e for e in trace.events if isinstance(e, HttpRequested)]
 
 
-def test_expression_error_in_url_points_into_the_template(server: CrmServer) -> None:
+def test_expression_error_in_url_points_into_the_template(server: LocalServer) -> None:
     url = server.base + "/client/{number('abc')}"
     trace = run({"url": url})
     assert trace.path[-1] == "failed"
@@ -313,7 +260,7 @@ def test_expression_error_in_url_points_into_the_template(server: CrmServer) -> 
     assert server.requests == []
 
 
-def test_credentials_are_kept_out_of_the_event(server: CrmServer) -> None:
+def test_credentials_are_kept_out_of_the_event(server: LocalServer) -> None:
     trace = run({"url": server.base.replace("http://", "http://user:pw@") + "/client/1"})
     assert trace.path[-1] == "found"
     assert "pw" not in requested(trace).url

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from local_http import LocalServer, Reply, serving
 from pydantic import ValidationError
 
 from flowengine.events import NodeFailed, Notified
@@ -20,58 +18,21 @@ from nodes.notify import NotifyParams
 from telephony_adapters.sim import CallerScript, CallTrace, run_scenario
 
 
-class Handler(BaseHTTPRequestHandler):
-    server: HookServer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self.server.hooks.append(
-            {"path": self.path, "headers": dict(self.headers), "json": json.loads(body)}
-        )
-        route = self.path.split("?")[0]
-        if route == "/slow":
-            time.sleep(1.5)
-        status = int(route.rsplit("/", 1)[1]) if route.startswith("/status/") else 204
-        self.send_response(status)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-
-class HookServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), Handler)
-        self.hooks: list[dict[str, Any]] = []
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # the node gave up on /slow: a broken pipe is expected
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
+def hook_reply(request: dict[str, Any]) -> Reply:
+    route = request["path"].split("?")[0]
+    status = int(route.rsplit("/", 1)[1]) if route.startswith("/status/") else 204
+    return Reply(status, delay=1.5 if route == "/slow" else 0.0)
 
 
 @pytest.fixture(scope="module")
-def hooks_server() -> Iterator[HookServer]:
-    server = HookServer()
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    try:
+def hooks_server() -> Iterator[LocalServer]:
+    with serving(hook_reply) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture()
-def hooks(hooks_server: HookServer) -> HookServer:
-    hooks_server.hooks.clear()
+def hooks(hooks_server: LocalServer) -> LocalServer:
+    hooks_server.requests.clear()
     return hooks_server
 
 
@@ -130,12 +91,12 @@ def test_screen_pop_names_its_target() -> None:
     assert (event.channel, event.message, event.target) == ("screen", "Anna, +79161234567", "sales")
 
 
-def test_webhook_posts_the_default_payload(hooks: HookServer) -> None:
+def test_webhook_posts_the_default_payload(hooks: LocalServer) -> None:
     trace = run(
         {"channel": "webhook", "url": hooks.base + "/calls", "message": "missed {callerid()}"}
     )
     assert trace.path[-1] == "after"
-    [hook] = hooks.hooks
+    [hook] = hooks.requests
     assert hook["path"] == "/calls"
     assert hook["headers"]["Content-Type"] == "application/json"
     payload = hook["json"]
@@ -158,7 +119,7 @@ def test_webhook_posts_the_default_payload(hooks: HookServer) -> None:
     )
 
 
-def test_webhook_custom_payload_headers_and_encoded_url(hooks: HookServer) -> None:
+def test_webhook_custom_payload_headers_and_encoded_url(hooks: LocalServer) -> None:
     trace = run(
         {
             "channel": "webhook",
@@ -169,13 +130,13 @@ def test_webhook_custom_payload_headers_and_encoded_url(hooks: HookServer) -> No
         variables={"CLIENT": "Анна & Co", "N": 7},
     )
     assert trace.path[-1] == "after"
-    [hook] = hooks.hooks
+    [hook] = hooks.requests
     assert hook["path"] == "/calls?client=%D0%90%D0%BD%D0%BD%D0%B0%20%26%20Co"
     assert hook["headers"]["X-Token"] == "t-7"
     assert hook["json"] == {"who": "Анна & Co", "n": 7, "fixed": [1, "x"]}
 
 
-def test_failed_webhook_does_not_change_the_callers_path(hooks: HookServer) -> None:
+def test_failed_webhook_does_not_change_the_callers_path(hooks: LocalServer) -> None:
     trace = run({"channel": "webhook", "url": hooks.base + "/status/500", "message": "m"})
     assert trace.path == ["start", "tell", "after"]
     event = notified(trace)
@@ -183,7 +144,7 @@ def test_failed_webhook_does_not_change_the_callers_path(hooks: HookServer) -> N
     assert not [e for e in trace.events if isinstance(e, NodeFailed)]
 
 
-def test_webhook_timeout_continue_and_error(hooks: HookServer) -> None:
+def test_webhook_timeout_continue_and_error(hooks: LocalServer) -> None:
     began = time.monotonic()
     trace = run({"channel": "webhook", "url": hooks.base + "/slow", "timeout": 0.3})
     assert time.monotonic() - began < 1.4
@@ -210,7 +171,7 @@ def test_on_failure_error_without_error_exit_ends_the_call() -> None:
     assert notified(trace).ok is False
 
 
-def test_webhook_runs_after_the_caller_hung_up(hooks: HookServer) -> None:
+def test_webhook_runs_after_the_caller_hung_up(hooks: LocalServer) -> None:
     scenario = load_scenario_data(
         {
             "schema": 1,
@@ -245,7 +206,7 @@ def test_webhook_runs_after_the_caller_hung_up(hooks: HookServer) -> None:
     )
     trace = run_scenario(scenario, CallerScript(steps=[{"wait": 0.2}, {"hangup": True}]))
     assert trace.path == ["start", "menu", "after", "hook"]
-    [hook] = hooks.hooks
+    [hook] = hooks.requests
     assert hook["json"]["message"] == "hung up in menu"
 
 
