@@ -164,7 +164,10 @@ async def walk(ctx: CallContext, node_id: str | None) -> None:
             exit_name = _node_failed(
                 ctx, node_id, "internal", f"'{node.type_name}' returned undeclared exit '{exit_name}'"
             )
-        if ctx.caller_hung_up and not ctx.after_hangup and not ctx.call.active:
+        if not ctx.after_hangup and not ctx.call.active and not node.terminal:
+            # The call is over while the node ran: the caller hung up during a
+            # node that completes on hangup (Record), or the node handed the
+            # call away (blind transfer). The main walk stops here.
             ctx.emit(NodeLeft, node_id=node_id, exit=exit_name)
             raise _CallerHungUp()
         ctx.emit(NodeLeft, node_id=node_id, exit=exit_name)

@@ -165,6 +165,9 @@ def test_a_blind_transfer_hands_the_call_over() -> None:
     assert exit_of(trace) == "answered"
     assert attempts(trace) == [(0.0, "300", "answered")]
     assert trace.hangup_cause == "transferred"
+    # the call is gone: the scenario does not walk on to 'bye' talking to nobody
+    assert trace.path == ["start", "t"]
+    assert [e["by"] for e in events(trace, "call_hung_up")] == ["engine"]
 
 
 # ---- to an operator or a department (through the ACD) -------------------------------------------
