@@ -26,5 +26,8 @@ echo "installing flowengine with its test dependencies"
 echo "ruff"
 "$PY" -m ruff check flowengine nodes telephony_adapters bench
 
+echo "mypy"
+"$PY" -m mypy flowengine nodes telephony_adapters
+
 echo "pytest"
 "$PY" -m pytest "$@"
