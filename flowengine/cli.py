@@ -162,7 +162,21 @@ def cmd_validate(args: argparse.Namespace) -> int:
             if not problems:
                 print(f"{path}: ok")
         print(f"{len(results)} file(s): {errors} error(s), {warnings} warning(s)")
+        if args.centre is None and any(_uses_acd(path) for path in args.files):
+            print("note: queue and operator names were not checked; pass --centre FILE to check them")
     return 1 if errors else 0
+
+
+def _uses_acd(path: Path) -> bool:
+    """Whether a scenario file has Queue or Transfer nodes (for the validate note)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    nodes = data.get("nodes") if isinstance(data, dict) else None
+    return isinstance(nodes, list) and any(
+        isinstance(n, dict) and n.get("type") in ("queue", "transfer") for n in nodes
+    )
 
 
 def cmd_schema(args: argparse.Namespace) -> int:

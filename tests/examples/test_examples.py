@@ -56,3 +56,11 @@ def test_a_wrong_expectation_fails_the_run(tmp_path: Path, capsys: pytest.Captur
     assert "0 passed, 1 failed" in out
     assert "exit of 'menu_by_number': expected 'spb', got 'moscow'" in out
     assert "variable CHOICE: expected '2', got '1'" in out
+
+
+def test_validate_says_when_queue_names_went_unchecked(capsys: pytest.CaptureFixture[str]) -> None:
+    call_centre = str(EXAMPLES / "call_centre.json")
+    assert main(["validate", call_centre]) == 0
+    assert "pass --centre FILE" in capsys.readouterr().out
+    assert main(["validate", "--centre", str(EXAMPLES / "centre.yaml"), call_centre]) == 0
+    assert "pass --centre" not in capsys.readouterr().out
