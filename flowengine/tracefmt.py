@@ -69,4 +69,10 @@ def format_trace(trace: CallTrace) -> str:
             lines.append(f"{stamp}hangup by {e.by}: {e.cause}")
     lines.append(f"ended: {trace.hangup_cause} after {trace.duration:.2f}s")
     lines.append(f"variables: {_v(trace.variables)}")
+    if trace.operators is not None:
+        lines.append("operators at the end (status / state, answered, time in each):")
+        for op in trace.operators:
+            status = op["status"] + (f" ({op['reason']})" if op["reason"] else "")
+            spent = ", ".join(f"{name} {seconds:g}s" for name, seconds in op["time"].items())
+            lines.append(f"  {op['id']:<6} {status:<22} {op['state']:<8} {op['answered']:>2}  {spent}")
     return "\n".join(lines)

@@ -362,6 +362,28 @@ class AcdDriver:
     def callback_completed(self, due: d.CallbackDue) -> None:
         self._feed(lambda now: self.core.call_completed(now, due.call_id, by="caller"))
 
+    def operator_report(self) -> list[dict[str, Any]]:
+        """Each operator now: status and state, calls answered and missed, and
+        seconds spent in every status and state so far (zero ones left out)."""
+        now = self.loop.time()
+        names = [*self.centre.status_table(), "idle", "ringing", "talking", "wrap_up"]
+        report = []
+        for op in self.core.snapshot(now)["operators"]:
+            times = {n: round(self.core.operator_time_in(op["id"], n, now), 3) for n in names}
+            report.append(
+                {
+                    "id": op["id"],
+                    "name": op["name"],
+                    "status": op["status"],
+                    "reason": op["reason"],
+                    "state": op["state"],
+                    "answered": op["answered"],
+                    "missed": op["missed"],
+                    "time": {n: t for n, t in times.items() if t > 0},
+                }
+            )
+        return report
+
     async def shutdown(self) -> None:
         if self._timer is not None:
             self._timer.cancel()

@@ -44,6 +44,8 @@ class CallTrace:
     hangup_cause: str
     duration: float
     events: list[CallEvent] = field(default_factory=list)
+    #: with a centre: every operator's status, state and time in each at the end
+    operators: list[dict[str, Any]] | None = None
 
     def to_json(self, *, with_events: bool = False) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -56,6 +58,8 @@ class CallTrace:
             "hangup_cause": self.hangup_cause,
             "duration": self.duration,
         }
+        if self.operators is not None:
+            data["operators"] = self.operators
         if with_events:
             data["events"] = [e.to_dict() for e in self.events]
         return data
@@ -143,9 +147,11 @@ async def run_call_async(
     driver = attach_centre(engine, backend, centre) if centre is not None else None
     _call, task = backend.place_call(script, scenario, call_id)
     ctx = await task
+    trace = trace_of(ctx)
     if driver is not None:
+        trace.operators = driver.operator_report()
         await driver.shutdown()
-    return trace_of(ctx)
+    return trace
 
 
 def run_scenario(

@@ -64,3 +64,21 @@ def test_validate_says_when_queue_names_went_unchecked(capsys: pytest.CaptureFix
     assert "pass --centre FILE" in capsys.readouterr().out
     assert main(["validate", "--centre", str(EXAMPLES / "centre.yaml"), call_centre]) == 0
     assert "pass --centre" not in capsys.readouterr().out
+
+
+def test_run_with_a_centre_reports_each_operators_time_in_status_and_state(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = main(
+        ["run", str(EXAMPLES / "call_centre.json"), "--centre", str(EXAMPLES / "centre.yaml"),
+         "--input", "1", "--status", "902=break:lunch", "--talk", "45", "--json"]
+    )
+    assert code == 0
+    data = json.loads(capsys.readouterr().out)
+    ops = {op["id"]: op for op in data["operators"]}
+    took = data["variables"]["OPERATOR"]
+    assert ops[took]["answered"] == 1 and ops[took]["time"]["talking"] == 45
+    assert ops[took]["state"] == "wrap_up"  # sales has 10 s of wrap-up after each call
+    assert (ops["902"]["status"], ops["902"]["reason"]) == ("break", "lunch")
+    assert ops["902"]["time"]["break"] == pytest.approx(data["duration"])
+    assert "talking" not in ops["902"]["time"]
