@@ -16,7 +16,7 @@ import zlib
 from typing import TYPE_CHECKING, Any
 
 from flowengine.events import CallEvent, PromptPlayed, VariableChanged
-from flowengine.expr import Expression, Template, Value
+from flowengine.expr import Template, Value
 from flowengine.telephony import Call, Prompt
 
 if TYPE_CHECKING:
@@ -42,7 +42,6 @@ class CallContext:
         "in_error_handler",
         "jump",
         "end_cause",
-        "data",
         "_t0",
         "_rng",
         "_loop",
@@ -70,8 +69,6 @@ class CallContext:
         self.jump: tuple[Scenario, str] | None = None
         #: hangup cause when the engine ends the call (a Hangup node may set it)
         self.end_cause = "normal"
-        #: scratch space for node types that keep per-call state (e.g. queue position)
-        self.data: dict[str, Any] | None = None
         self._loop = asyncio.get_running_loop()
         self._t0 = self._loop.time()
         self._rng: random.Random | None = None
@@ -108,9 +105,6 @@ class CallContext:
         return self._rng
 
     # ---- helpers for node handlers -------------------------------------------------------
-    def eval(self, expression: Expression) -> Value:
-        return expression.evaluate(self)
-
     def render(self, template: Template) -> str:
         return template.render(self)
 

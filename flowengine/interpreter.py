@@ -34,8 +34,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("flowengine.interpreter")
 
-RETURN_EXIT = "return"
-
 #: A walk yields to the event loop every this many steps, so that a call busy
 #: in a loop of instant nodes (Assign, If, Menu) cannot starve the other calls
 #: until its step limit (which settings allow up to a million) is reached.
@@ -104,7 +102,7 @@ async def walk(ctx: CallContext, node_id: str | None) -> None:
         scenario = ctx.scenario
         node = scenario.nodes.get(node_id)
         if node is None:
-            _fail(ctx, node_id, "missing_node", f"exit leads to missing node '{node_id}'")
+            ctx.emit(NodeFailed, node_id=node_id, code="missing_node", message=f"exit leads to missing node '{node_id}'")
             ctx.end_cause = "error"
             return
         ctx.steps += 1
@@ -135,13 +133,10 @@ async def walk(ctx: CallContext, node_id: str | None) -> None:
             try:
                 exit_name = await node.run(ctx)
             except asyncio.CancelledError:
-                if ctx.caller_hung_up and not ctx.after_hangup:
-                    task = asyncio.current_task()
-                    if task is not None:
-                        task.uncancel()
-                    ctx.emit(NodeLeft, node_id=node_id, exit="hangup")
+                hung_up = _absorb_hangup(ctx)
+                ctx.emit(NodeLeft, node_id=node_id, exit="hangup" if hung_up else "cancelled")
+                if hung_up:
                     raise _CallerHungUp() from None
-                ctx.emit(NodeLeft, node_id=node_id, exit="cancelled")
                 raise
             except _CallerHungUp:
                 ctx.emit(NodeLeft, node_id=node_id, exit="hangup")
@@ -189,15 +184,23 @@ async def walk(ctx: CallContext, node_id: str | None) -> None:
         node_id = next_id
 
 
+def _absorb_hangup(ctx: CallContext) -> bool:
+    """Was this cancellation the caller hanging up? Then it is absorbed (the
+    task may await again: the after-hangup entry still runs) and the walk ends."""
+    if ctx.caller_hung_up and not ctx.after_hangup:
+        task = asyncio.current_task()
+        if task is not None:
+            task.uncancel()
+        return True
+    return False
+
+
 async def _pause(ctx: CallContext) -> None:
     """Let other calls run; a caller hangup arriving meanwhile ends the walk."""
     try:
         await asyncio.sleep(0)
     except asyncio.CancelledError:
-        if ctx.caller_hung_up and not ctx.after_hangup:
-            task = asyncio.current_task()
-            if task is not None:
-                task.uncancel()
+        if _absorb_hangup(ctx):
             raise _CallerHungUp() from None
         raise
 
@@ -218,10 +221,6 @@ def _error_route(ctx: CallContext) -> str | None:
         ctx.in_error_handler = True
         return handler
     return None
-
-
-def _fail(ctx: CallContext, node_id: str, code: str, message: str) -> None:
-    ctx.emit(NodeFailed, node_id=node_id, code=code, message=message)
 
 
 async def call_subscenario(ctx: CallContext, target: Scenario, node_id: str) -> None:

@@ -58,6 +58,10 @@ ANNOUNCEMENTS = {
 }
 
 
+#: the exit for a decision that takes the call out of the queue unanswered
+_LEFT_EXIT: dict[type, str] = {d.QueueFull: "full", d.NoOperators: "no_operators"}
+
+
 class QueueParams(Params):
     queue: str = Field(min_length=1, description="queue (department) id from the centre file")
     priority: Expr | None = Field(default=None, description="caller priority, higher first; e.g. if(VIP, 10, 0)")
@@ -114,51 +118,29 @@ class QueueNode(NodeType):
         await play_prompt(ctx, self.id, p.greeting)
         session = driver.enter(ctx, self.id, p.queue, **options)
         session.watch_digits = bool(p.callback_digit and spec.callback)
-        connected = False
-        done = False
         try:
             await ctx.call.hold(p.music)
             while True:
                 await session.wait()
                 if session.watch_digits and ctx.call.pending_digits():
-                    if await self._callback_pressed(ctx, driver, session):
-                        done = True
+                    if self._callback_pressed(ctx, driver, session):
                         return "callback"
                     continue
                 decision = session.mailbox.popleft()
                 if isinstance(decision, d.Connected):
-                    connected = True
-                    await self._talk(ctx, driver, session, decision)
-                    done = True
+                    if p.operator_variable:
+                        ctx.set_var(p.operator_variable, decision.operator_id, self.id)
+                    await driver.converse(session, decision)
                     return "answered"
                 if isinstance(decision, d.Announce):
                     if p.announce:
                         await self._announce(ctx, session, decision)
                     continue
-                done = True
-                if isinstance(decision, d.QueueFull):
-                    return "full"
-                if isinstance(decision, d.NoOperators):
-                    return "no_operators"
-                return "timeout"  # MaxWaitReached, NoAnswer
+                return _LEFT_EXIT.get(type(decision), "timeout")  # MaxWaitReached, NoAnswer
         finally:
-            if connected and not done:
-                driver.completed(session, "caller")  # hung up mid-conversation
-            driver.leave(session, abandoned=not done and not connected)
+            driver.leave(session)
             if ctx.call.active:
                 await ctx.call.unhold()
-
-    async def _talk(self, ctx: CallContext, driver: AcdDriver, session: QueueSession, decision: d.Connected) -> None:
-        p: QueueParams = self.params  # type: ignore[assignment]
-        if p.operator_variable:
-            ctx.set_var(p.operator_variable, decision.operator_id, self.id)
-        await ctx.call.unhold()
-        leg = session.answered.get(decision.operator_id)
-        if leg is None:
-            driver.completed(session, "agent")
-            return
-        result = await ctx.call.bridge(leg)
-        driver.completed(session, "agent" if result.ended_by == "agent" else "caller")
 
     async def _announce(self, ctx: CallContext, session: QueueSession, a: d.Announce) -> None:
         p: QueueParams = self.params  # type: ignore[assignment]
@@ -175,7 +157,9 @@ class QueueNode(NodeType):
             ctx.say(self.id, text, language=lang, barge_in=session.watch_digits),
             name=f"announce:{ctx.call.call_id}",
         )
-        waiter = asyncio.ensure_future(session.wait())
+        waiter = asyncio.get_running_loop().create_task(
+            session.wait(), name=f"announce-wait:{ctx.call.call_id}"
+        )
         try:
             await asyncio.wait({play, waiter}, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -184,7 +168,7 @@ class QueueNode(NodeType):
                     task.cancel()
             await asyncio.gather(play, waiter, return_exceptions=True)
 
-    async def _callback_pressed(self, ctx: CallContext, driver: AcdDriver, session: QueueSession) -> bool:
+    def _callback_pressed(self, ctx: CallContext, driver: AcdDriver, session: QueueSession) -> bool:
         p: QueueParams = self.params  # type: ignore[assignment]
         digits = ctx.call.take_digits()
         if p.callback_digit and p.callback_digit in digits:

@@ -77,6 +77,11 @@ class TransferNode(NodeType):
     exits = ("answered", "busy", "no_answer", "failed")
     waits_for_caller = True
     needs_media = True
+    __slots__ = ("_numbers",)
+
+    def __init__(self, node_id: str, params: TransferParams) -> None:  # type: ignore[override]
+        super().__init__(node_id, params)
+        self._numbers = [self.template(t) for t in params.numbers]
 
     def writes(self) -> set[str]:
         p: TransferParams = self.params  # type: ignore[assignment]
@@ -93,7 +98,7 @@ class TransferNode(NodeType):
     async def run(self, ctx: CallContext) -> str:
         p: TransferParams = self.params  # type: ignore[assignment]
         if p.to == "number":
-            numbers = [n for n in (ctx.render(self.template(t)).strip() for t in p.numbers) if n]
+            numbers = [n for n in (ctx.render(t).strip() for t in self._numbers) if n]
             if not numbers:
                 return "failed"
             if p.blind:
@@ -185,24 +190,17 @@ class TransferNode(NodeType):
             options["operators"] = [operator]
             options["strategy"] = "ring_all"
         session = driver.enter(ctx, self.id, queue_id, **options)
-        connected = finished = False
         try:
             while True:
                 await session.wait()
                 decision = session.mailbox.popleft()
                 if isinstance(decision, d.Connected):
-                    connected = True
                     if p.operator_variable:
                         ctx.set_var(p.operator_variable, decision.operator_id, self.id)
-                    leg = session.answered.get(decision.operator_id)
-                    result = await ctx.call.bridge(leg) if leg is not None else None
-                    ended_by = result.ended_by if result is not None else "agent"
-                    driver.completed(session, "agent" if ended_by == "agent" else "caller")
-                    finished = True
+                    await driver.converse(session, decision)
                     return "answered"
                 if isinstance(decision, d.Announce):
                     continue
-                finished = True
                 if isinstance(decision, d.NoOperators | d.QueueFull):
                     return "busy"
                 if isinstance(decision, d.NoAnswer) and session.misses:
@@ -210,9 +208,7 @@ class TransferNode(NodeType):
                     return _verdict([_MISS_OUTCOME.get(r, DialOutcome.NO_ANSWER) for r in session.misses])
                 return "no_answer"  # MaxWaitReached: somebody may still have been ringing
         finally:
-            if connected and not finished:
-                driver.completed(session, "caller")  # hung up mid-conversation
-            driver.leave(session, abandoned=not connected and not finished)
+            driver.leave(session)
 
 
 #: an ACD miss reason as the dial outcome it stands for

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from flowengine.acd import decisions as d
 from flowengine.acd.core import ACD
 from flowengine.acd.model import Centre, QueueSpec
+from flowengine.errors import NodeError
 from flowengine.events import QueueEvent
 from flowengine.telephony import DialOutcome, Leg
 
@@ -92,6 +93,7 @@ class QueueSession:
         "_waiter",
         "watch_digits",
         "misses",
+        "state",
     )
 
     def __init__(self, ctx: CallContext, node_id: str, queue_id: str) -> None:
@@ -108,8 +110,15 @@ class QueueSession:
         self.watch_digits = False
         #: reasons of the offers this call missed (Transfer tells "busy" from "no_answer")
         self.misses: list[str] = []
+        #: where the call stands for the ACD: queued, connected, completed,
+        #: callback (left the line, keeps its place) or left (refused, timed out)
+        self.state = "queued"
 
     def push(self, decision: d.Decision) -> None:
+        if isinstance(decision, d.Connected):
+            self.state = "connected"
+        elif not isinstance(decision, d.Announce):
+            self.state = "left"
         self.mailbox.append(decision)
         waiter = self._waiter
         if waiter is not None and not waiter.done():
@@ -164,15 +173,11 @@ class AcdDriver:
         for spec in self.centre.queues:
             if spec.id == queue_id:
                 return spec
-        from flowengine.errors import NodeError
-
         known = ", ".join(q.id for q in self.centre.queues) or "none"
         raise NodeError(f"unknown queue '{queue_id}' (known: {known})", code="unknown_queue")
 
     def home_queue(self, operator_id: str) -> str:
         """A queue the operator serves, to ring them through the ACD."""
-        from flowengine.errors import NodeError
-
         if operator_id not in self.core.operator_ids():
             raise NodeError(f"unknown operator '{operator_id}'", code="unknown_operator")
         for spec in self.centre.queues:
@@ -194,23 +199,39 @@ class AcdDriver:
         )
         return session
 
-    def leave(self, session: QueueSession, *, abandoned: bool) -> None:
-        """The node is done with the ACD; a caller still queued has abandoned."""
+    def leave(self, session: QueueSession) -> None:
+        """The node is done with the ACD, however it ended: a caller still
+        queued has abandoned; a conversation cut short ended by the caller."""
         call_id = session.ctx.call.call_id
         for legs in session.legs.values():
             for leg in legs:
                 leg.cancel()
         session.legs.clear()
-        if abandoned:
+        if session.state == "queued":
             self._feed(lambda now: self.core.call_abandoned(now, call_id))
+        elif session.state == "connected":
+            self.completed(session, "caller")
         self._sessions.pop(call_id, None)
+
+    async def converse(self, session: QueueSession, connected: d.Connected) -> None:
+        """Bridge the caller with the operator who answered; when either hangs
+        up, the conversation is over for the ACD (wrap-up starts)."""
+        call = session.ctx.call
+        await call.unhold()
+        leg = session.answered.get(connected.operator_id)
+        ended_by = "agent"
+        if leg is not None:
+            ended_by = (await call.bridge(leg)).ended_by
+        self.completed(session, "agent" if ended_by == "agent" else "caller")
 
     def completed(self, session: QueueSession, by: str) -> None:
         call_id = session.ctx.call.call_id
+        session.state = "completed"
         self._feed(lambda now: self.core.call_completed(now, call_id, by=by))
 
     def request_callback(self, session: QueueSession) -> None:
         call_id = session.ctx.call.call_id
+        session.state = "callback"
         self._feed(lambda now: self.core.request_callback(now, call_id))
 
     def set_status(self, operator_id: str, status: str, reason: str | None = None) -> None:
@@ -415,8 +436,6 @@ def _rounded(value: Any) -> Any:
 
 def driver_of(ctx: CallContext) -> AcdDriver:
     """The engine's ACD, or a clear error for scenarios run without a centre."""
-    from flowengine.errors import NodeError
-
     driver = ctx.engine.services.get("acd")
     if driver is None:
         raise NodeError(
