@@ -32,6 +32,10 @@ def _v(value: object) -> str:
 
 def format_trace(trace: CallTrace) -> str:
     lines: list[str] = []
+
+    def detail(text: str) -> None:
+        lines.append(f"{'':12}{text}")
+
     for e in trace.events:
         stamp = f"{e.t:8.2f}s  "
         if isinstance(e, CallStarted):
@@ -41,25 +45,25 @@ def format_trace(trace: CallTrace) -> str:
         elif isinstance(e, NodeEntered):
             lines.append(f"{stamp}{e.node_id} ({e.node_type})")
         elif isinstance(e, NodeLeft):
-            lines.append(f"{'':10}  └ exit {e.exit}")
+            detail(f"└ exit {e.exit}")
         elif isinstance(e, VariableChanged):
-            lines.append(f"{'':10}  {e.variable} = {_v(e.value)}")
+            detail(f"{e.variable} = {_v(e.value)}")
         elif isinstance(e, PromptPlayed):
             tail = " (interrupted)" if e.interrupted else ""
-            lines.append(f"{'':10}  {e.kind}: {_v(e.text)}{tail}")
+            detail(f"{e.kind}: {_v(e.text)}{tail}")
         elif isinstance(e, DigitsReceived):
-            lines.append(f"{'':10}  digits: {_v(e.digits)} ({e.reason})")
+            detail(f"digits: {_v(e.digits)} ({e.reason})")
         elif isinstance(e, SpeechRecognized):
-            lines.append(f"{'':10}  heard: {_v(e.text)} -> {e.matched}")
+            detail(f"heard: {_v(e.text)} -> {e.matched}")
         elif isinstance(e, RecordingMade):
-            lines.append(f"{'':10}  recorded {e.uri} ({e.duration:.1f}s, {e.reason})")
+            detail(f"recorded {e.uri} ({e.duration:.1f}s, {e.reason})")
         elif isinstance(e, Notified):
-            lines.append(f"{'':10}  notify[{e.channel}] {e.message}{'' if e.ok else ' (FAILED)'}")
+            detail(f"notify[{e.channel}] {e.message}{'' if e.ok else ' (FAILED)'}")
         elif isinstance(e, HttpRequested):
-            lines.append(f"{'':10}  {e.method} {e.url} -> {e.status} ({e.outcome})")
+            detail(f"{e.method} {e.url} -> {e.status} ({e.outcome})")
         elif isinstance(e, NodeFailed):
             col = f", column {e.column}" if e.column else ""
-            lines.append(f"{'':10}  ERROR [{e.code}{col}] {e.message}")
+            detail(f"ERROR [{e.code}{col}] {e.message}")
         elif isinstance(e, ScenarioEntered):
             lines.append(f"{stamp}=> scenario {e.scenario_id} v{e.scenario_version} ({e.mode})")
         elif isinstance(e, QueueEvent):
