@@ -53,23 +53,30 @@ class GatherParams(Params):
 
     @model_validator(mode="after")
     def _check(self) -> GatherParams:
-        seen: set[str] = set()
-        for option in self.options:
+        seen: dict[str, int] = {}
+        for i, option in enumerate(self.options):
             if option.exit in RESERVED:
-                raise ValueError(f"option exit '{option.exit}' is reserved")
+                raise ValueError(f"options[{i}]: exit '{option.exit}' is reserved")
             if option.digits in seen:
-                raise ValueError(f"digits '{option.digits}' appear in two options")
+                raise ValueError(
+                    f"options[{i}]: digits '{option.digits}' appear in two options "
+                    f"(also options[{seen[option.digits]}])"
+                )
             if len(option.digits) > self.max_digits:
-                raise ValueError(f"option '{option.digits}' is longer than max_digits ({self.max_digits})")
+                raise ValueError(
+                    f"options[{i}]: option '{option.digits}' is longer than "
+                    f"max_digits ({self.max_digits})"
+                )
             # the terminator ends input and is not part of the digits, so an
             # option containing it ("# for the main menu") could never be chosen
             clash = sorted(set(option.digits) & set(self.terminator))
             if clash:
                 raise ValueError(
-                    f"option '{option.digits}' contains the terminator '{''.join(clash)}' and could "
-                    f"never be chosen; set \"terminator\" to \"\" or to another key"
+                    f"options[{i}]: option '{option.digits}' contains the terminator "
+                    f"'{''.join(clash)}' and could never be chosen; "
+                    f"set \"terminator\" to \"\" or to another key"
                 )
-            seen.add(option.digits)
+            seen[option.digits] = i
         return self
 
 

@@ -40,7 +40,6 @@ import json
 import math
 import re
 from typing import TYPE_CHECKING, Annotated, Any, Literal
-from urllib.parse import quote
 
 import httpx
 from pydantic import AfterValidator, Field, field_validator, model_validator
@@ -48,161 +47,37 @@ from pydantic_core import PydanticCustomError
 
 from flowengine.errors import NodeError
 from flowengine.events import HttpRequested
-from flowengine.expr import Expression, ExpressionError, Template, compile_template, to_text
 from flowengine.expr import limits as expr_limits
 from flowengine.node import NodeType, Params
 from flowengine.registry import registry
 from flowengine.runtime import external_io
 from flowengine.scenario.fields import TemplateText, VarName
+from nodes.http_common import (
+    DictTemplate,
+    HeaderName,
+    check_json_templates,
+    check_url,
+    check_url_template,
+    compile_headers,
+    compile_json,
+    connection_detail,
+    dict_template_variables,
+    public_url,
+    render_headers,
+    render_json,
+    render_url,
+    timeout_detail,
+)
 
 if TYPE_CHECKING:
     from flowengine.context import CallContext
-    from flowengine.expr import Env, Value
+    from flowengine.expr import Value
 
 MAX_RESPONSE_BYTES = 1024 * 1024
-_HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$")
 _PATH = re.compile(r"^(?:[^.\[\]]+|\[-?\d+\])(?:\.[^.\[\]]+|\[-?\d+\])*$")
 _PATH_PART = re.compile(r"\[(-?\d+)\]|([^.\[\]]+)")
 
 PathPart = str | int
-
-
-# ---- templates: URL holes, JSON bodies ----------------------------------------------
-
-
-def _check_header_name(name: str) -> str:
-    if not _HEADER_NAME.match(name):
-        raise PydanticCustomError(
-            "header_name", "'{name}' is not a valid header name", {"name": name}
-        )
-    return name
-
-
-HeaderName = Annotated[str, AfterValidator(_check_header_name)]
-
-
-def _check_template(text: str) -> str:
-    """Compile a template the loader cannot see (inside dicts); errors name the field."""
-    try:
-        compile_template(text)
-    except ExpressionError as exc:
-        raise PydanticCustomError(
-            "expression", "template '{text}': {error}", {"text": text, "error": str(exc)}
-        ) from None
-    return text
-
-
-#: a template inside a dict (header value, JSON body string), compiled by the node itself
-DictTemplate = Annotated[
-    str, Field(json_schema_extra={"format": "template"}), AfterValidator(_check_template)
-]
-
-
-def _evaluate_hole(env: Env, template: Template, offset: int, expression: Expression) -> Value:
-    try:
-        return expression.evaluate(env)
-    except ExpressionError as exc:
-        if exc.column is None:
-            exc.column = 1
-        raise exc.moved(offset, template.source) from exc
-
-
-def render_url(env: Env, template: Template) -> str:
-    """Render a URL template: hole values percent-encoded, except a leading base-address hole."""
-    out: list[str] = []
-    for index, part in enumerate(template.parts):
-        if isinstance(part, str):
-            out.append(part)
-            continue
-        text = to_text(_evaluate_hole(env, template, *part))
-        out.append(text if index == 0 else quote(text, safe=""))
-    return "".join(out)
-
-
-def check_url(url: str) -> httpx.URL:
-    """The rendered URL as httpx.URL, or NodeError(code="bad_url")."""
-    try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, ValueError) as exc:
-        raise NodeError(f"bad URL {url!r}: {exc}", code="bad_url") from None
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise NodeError(f"bad URL {url!r}: need http:// or https:// and a host", code="bad_url")
-    return parsed
-
-
-def public_url(url: httpx.URL) -> str:
-    """The URL for events and logs, without user:password."""
-    return str(url.copy_with(username=None, password=None)) if url.userinfo else str(url)
-
-
-def check_url_template(text: str) -> str:
-    lowered = text.lower()
-    if lowered.startswith(("http://", "https://")) or (
-        text.startswith("{") and not text.startswith("{{")
-    ):
-        return text
-    raise PydanticCustomError(
-        "url",
-        "'{text}' must start with http:// or https://, or with a base-address hole",
-        {"text": text},
-    )
-
-
-def compile_json(value: Any) -> Any:
-    """A JSON body template: the same structure with every string compiled."""
-    if isinstance(value, str):
-        return compile_template(value)
-    if isinstance(value, dict):
-        return {key: compile_json(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [compile_json(item) for item in value]
-    return value
-
-
-def check_json_templates(value: Any, path: str) -> None:
-    """Raise ValueError naming the place of the first bad template in a JSON body."""
-    if isinstance(value, str):
-        try:
-            compile_template(value)
-        except ExpressionError as exc:
-            raise ValueError(f"{path}: template {value!r}: {exc}") from None
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            check_json_templates(item, f"{path}.{key}")
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            check_json_templates(item, f"{path}[{index}]")
-
-
-def json_variables(value: Any) -> set[str]:
-    if isinstance(value, Template):
-        return set(value.variables)
-    if isinstance(value, dict):
-        return set().union(*(json_variables(v) for v in value.values()))
-    if isinstance(value, list):
-        return set().union(*(json_variables(v) for v in value))
-    return set()
-
-
-def render_json(env: Env, value: Any) -> Any:
-    """Render a compiled JSON body; a string that is exactly one hole keeps its value's type."""
-    if isinstance(value, Template):
-        parts = value.parts
-        if len(parts) == 1 and not isinstance(parts[0], str):
-            return _evaluate_hole(env, value, *parts[0])
-        return value.render(env)
-    if isinstance(value, dict):
-        return {key: render_json(env, item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [render_json(env, item) for item in value]
-    return value
-
-
-def check_header_values(headers: dict[str, str]) -> dict[str, str]:
-    for name, value in headers.items():
-        if "\r" in value or "\n" in value:
-            raise NodeError(f"header {name} contains a line break", code="bad_header")
-    return headers
 
 
 # ---- response paths -------------------------------------------------------------------
@@ -321,16 +196,13 @@ class HttpRequestNode(NodeType):
     def __init__(self, node_id: str, params: HttpParams) -> None:  # type: ignore[override]
         super().__init__(node_id, params)
         self._url = self.template(params.url)
-        self._headers = [(name, self.template(value)) for name, value in params.headers.items()]
+        self._headers = compile_headers(params.headers)
         self._body = self.template(params.body) if params.body is not None else None
         self._json = compile_json(params.json_body) if params.json_body is not None else None
         self._paths = [(name, parse_path(path)) for name, path in params.response.items()]
 
     def reads(self) -> set[str]:
-        names = super().reads()
-        for _name, template in self._headers:
-            names |= template.variables
-        return names | json_variables(self._json)
+        return super().reads() | dict_template_variables(self._headers, self._json)
 
     def writes(self) -> set[str]:
         params: HttpParams = self.params  # type: ignore[assignment]
@@ -342,7 +214,7 @@ class HttpRequestNode(NodeType):
     async def run(self, ctx: CallContext) -> str:
         p: HttpParams = self.params  # type: ignore[assignment]
         url = check_url(render_url(ctx, self._url))
-        headers = httpx.Headers(check_header_values({n: ctx.render(t) for n, t in self._headers}))
+        headers = render_headers(ctx, self._headers)
         content: bytes | None = None
         if self._json is not None:
             content = json.dumps(render_json(ctx, self._json), ensure_ascii=False).encode()
@@ -367,14 +239,11 @@ class HttpRequestNode(NodeType):
                         if answer.is_success and self._paths:
                             data = await read_limited(answer)
         except (TimeoutError, httpx.TimeoutException):
-            outcome, detail = "timeout", f"no answer within {p.timeout:g} s"
+            outcome, detail = "timeout", timeout_detail(p.timeout)
         except ResponseTooLarge:
             outcome, detail = "too_large", f"answer larger than {MAX_RESPONSE_BYTES} bytes"
         except httpx.HTTPError as exc:
-            outcome, detail = (
-                "connection",
-                f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__,
-            )
+            outcome, detail = "connection", connection_detail(exc)
 
         document: Any = None
         if outcome == "ok" and status is not None and not 200 <= status < 300:

@@ -40,18 +40,21 @@ from flowengine.node import NodeType, Params
 from flowengine.registry import registry
 from flowengine.runtime import external_io
 from flowengine.scenario.fields import TemplateText
-from nodes.http_request import (
+from nodes.http_common import (
     DictTemplate,
     HeaderName,
-    check_header_values,
     check_json_templates,
     check_url,
     check_url_template,
+    compile_headers,
     compile_json,
-    json_variables,
+    connection_detail,
+    dict_template_variables,
     public_url,
+    render_headers,
     render_json,
     render_url,
+    timeout_detail,
 )
 
 if TYPE_CHECKING:
@@ -121,15 +124,12 @@ class NotifyNode(NodeType):
         super().__init__(node_id, params)
         self._message = self.template(params.message)
         self._url = self.template(params.url) if params.url is not None else None
-        self._headers = [(name, self.template(value)) for name, value in params.headers.items()]
+        self._headers = compile_headers(params.headers)
         self._payload = compile_json(params.payload) if params.payload is not None else None
         self._target = self.template(params.target) if params.target is not None else None
 
     def reads(self) -> set[str]:
-        names = super().reads()
-        for _name, template in self._headers:
-            names |= template.variables
-        return names | json_variables(self._payload)
+        return super().reads() | dict_template_variables(self._headers, self._payload)
 
     async def run(self, ctx: CallContext) -> str:
         p: NotifyParams = self.params  # type: ignore[assignment]
@@ -171,7 +171,7 @@ class NotifyNode(NodeType):
             if self._payload is not None
             else self._default_payload(ctx, message)
         )
-        headers = httpx.Headers(check_header_values({n: ctx.render(t) for n, t in self._headers}))
+        headers = render_headers(ctx, self._headers)
         headers.setdefault("Content-Type", "application/json")
         content = json.dumps(payload, ensure_ascii=False, default=str).encode()
         status: int | None = None
@@ -189,9 +189,9 @@ class NotifyNode(NodeType):
         except NodeError as exc:
             detail = str(exc)
         except (TimeoutError, httpx.TimeoutException):
-            detail = f"no answer within {p.timeout:g} s"
+            detail = timeout_detail(p.timeout)
         except httpx.HTTPError as exc:
-            detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            detail = connection_detail(exc)
         ok = not detail
         level = p.level if ok or p.level == "error" else "warning"
         ctx.emit(

@@ -29,9 +29,14 @@ class PlayNode(NodeType):
     Params = PlayParams
     exits = ("next",)
     needs_media = True
+    __slots__ = ("_prompt",)
+
+    def __init__(self, node_id: str, params: PlayParams) -> None:  # type: ignore[override]
+        super().__init__(node_id, params)
+        self._prompt = Prompt("play", params.file)
 
     async def run(self, ctx: CallContext) -> str:
         params: PlayParams = self.params  # type: ignore[assignment]
         for _ in range(params.repeat):
-            await ctx.play(self.id, Prompt("play", params.file))
+            await ctx.play(self.id, self._prompt)
         return "next"

@@ -8,13 +8,14 @@ A prompt is TTS text with `{expression}` holes or an audio file:
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, GetJsonSchemaHandler, model_validator
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
-from flowengine.expr import compile_template
+from flowengine.expr import Template, compile_template
 from flowengine.node import Params
 from flowengine.scenario.fields import TemplateText
 from flowengine.telephony import Prompt
@@ -57,6 +58,14 @@ class PromptSpec(Params):
             raise ValueError("a prompt has exactly one of 'say' (text) or 'play' (audio file)")
         return self
 
+    @functools.cached_property
+    def compiled(self) -> Template | Prompt:
+        """The `say` template, or the audio `Prompt`: built on first use and kept
+        (params do not change after load), so playing compiles nothing per call."""
+        if self.say is not None:
+            return compile_template(self.say)
+        return Prompt("play", self.play or "", self.language, self.voice)
+
 
 async def play_prompt(
     ctx: CallContext, node_id: str, spec: PromptSpec | None, *, barge_in: bool = False
@@ -64,8 +73,8 @@ async def play_prompt(
     """Render and play `spec`; True if a digit interrupted it (barge-in)."""
     if spec is None:
         return False
-    if spec.say is not None:
-        text = ctx.render(compile_template(spec.say))
+    compiled = spec.compiled
+    if isinstance(compiled, Template):
+        text = ctx.render(compiled)
         return await ctx.say(node_id, text, language=spec.language, voice=spec.voice, barge_in=barge_in)
-    prompt = Prompt("play", spec.play or "", spec.language, spec.voice)
-    return await ctx.play(node_id, prompt, barge_in=barge_in)
+    return await ctx.play(node_id, compiled, barge_in=barge_in)

@@ -32,7 +32,9 @@ Exits: "open", "closed", "holiday".
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -40,7 +42,6 @@ from pydantic import (
     AfterValidator,
     Field,
     GetJsonSchemaHandler,
-    PrivateAttr,
     field_validator,
     model_validator,
 )
@@ -63,6 +64,8 @@ _YEARLY_DATE = re.compile(r"^--(\d{2})-(\d{2})$")
 
 #: a range as minutes from the start of its day; `end` > 1440 crosses midnight
 Span = tuple[int, int]
+#: a date as (year, month, day); year None for "--MM-DD", every year
+DateKey = tuple[int | None, int, int]
 
 
 def _check_range(text: str) -> str:
@@ -99,7 +102,7 @@ def _check_date(text: str) -> str:
     return text
 
 
-def parse_date(text: str) -> tuple[int | None, int, int]:
+def parse_date(text: str) -> DateKey:
     """ "2026-01-07" -> (2026, 1, 7); "--01-07" (every year) -> (None, 1, 7)."""
     fixed = _FIXED_DATE.match(text)
     yearly = _YEARLY_DATE.match(text)
@@ -161,18 +164,21 @@ class ExceptionDay(Params):
     name: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """A schedule parsed for `schedule_state` (`ScheduleParams.rules`)."""
+
+    tz: ZoneInfo | None
+    weekly: tuple[tuple[Span, ...], ...]  # by weekday, Monday first
+    holidays: frozenset[DateKey]
+    exceptions: dict[DateKey, tuple[Span, ...]]
+
+
 class ScheduleParams(Params):
     timezone: str | None = Field(default=None, description="IANA zone; default: the scenario's")
     weekly: WeeklyHours = Field(default_factory=WeeklyHours)
     holidays: list[Holiday] = Field(default_factory=list)
     exceptions: list[ExceptionDay] = Field(default_factory=list)
-
-    _tz: ZoneInfo | None = PrivateAttr(default=None)
-    _weekly: tuple[tuple[Span, ...], ...] = PrivateAttr(default=())
-    _holidays: frozenset[tuple[int | None, int, int]] = PrivateAttr(default=frozenset())
-    _exceptions: dict[tuple[int | None, int, int], tuple[Span, ...]] = PrivateAttr(
-        default_factory=dict
-    )
 
     @field_validator("timezone")
     @classmethod
@@ -187,9 +193,8 @@ class ScheduleParams(Params):
         return value
 
     @model_validator(mode="after")
-    def _compile(self) -> ScheduleParams:
-        seen: dict[tuple[int | None, int, int], int] = {}
-        exceptions: dict[tuple[int | None, int, int], tuple[Span, ...]] = {}
+    def _one_exception_per_date(self) -> ScheduleParams:
+        seen: dict[DateKey, int] = {}
         for index, item in enumerate(self.exceptions):
             key = parse_date(item.date)
             if key in seen:
@@ -197,35 +202,48 @@ class ScheduleParams(Params):
                     f"exceptions[{index}]: date '{item.date}' is already in exceptions[{seen[key]}]"
                 )
             seen[key] = index
-            exceptions[key] = tuple(parse_range(r) for r in item.hours)
-        self._tz = ZoneInfo(self.timezone) if self.timezone else None
-        self._weekly = tuple(
-            tuple(parse_range(r) for r in getattr(self.weekly, day)) for day in DAY_NAMES
-        )
-        self._holidays = frozenset(parse_date(h.date) for h in self.holidays)
-        self._exceptions = exceptions
         return self
 
+    @functools.cached_property
+    def rules(self) -> Rules:
+        """The parsed schedule: built on first use and kept (params do not change
+        after load), so a call parses nothing. A cached property rather than
+        pydantic private attributes, which cost microseconds per read."""
+        return Rules(
+            tz=ZoneInfo(self.timezone) if self.timezone else None,
+            weekly=tuple(
+                tuple(parse_range(r) for r in getattr(self.weekly, day)) for day in DAY_NAMES
+            ),
+            holidays=frozenset(parse_date(h.date) for h in self.holidays),
+            exceptions={
+                parse_date(e.date): tuple(parse_range(r) for r in e.hours) for e in self.exceptions
+            },
+        )
 
-def _is_holiday(params: ScheduleParams, day: dt.date) -> bool:
-    holidays = params._holidays
-    return (day.year, day.month, day.day) in holidays or (None, day.month, day.day) in holidays
+
+def _keys(day: dt.date) -> tuple[DateKey, DateKey]:
+    """The two ways a date can be listed: that day only, and every year."""
+    return (day.year, day.month, day.day), (None, day.month, day.day)
 
 
-def _hours(params: ScheduleParams, day: dt.date) -> tuple[Span, ...]:
+def _is_holiday(rules: Rules, day: dt.date) -> bool:
+    fixed, yearly = _keys(day)
+    return fixed in rules.holidays or yearly in rules.holidays
+
+
+def _has_exception(rules: Rules, day: dt.date) -> bool:
+    fixed, yearly = _keys(day)
+    return fixed in rules.exceptions or yearly in rules.exceptions
+
+
+def _hours(rules: Rules, day: dt.date) -> tuple[Span, ...]:
     """The opening ranges that start on `day`: exception, else holiday (none), else weekly."""
-    exceptions = params._exceptions
-    for key in ((day.year, day.month, day.day), (None, day.month, day.day)):
-        if key in exceptions:
-            return exceptions[key]
-    if _is_holiday(params, day):
+    for key in _keys(day):
+        if key in rules.exceptions:
+            return rules.exceptions[key]
+    if _is_holiday(rules, day):
         return ()
-    return params._weekly[day.weekday()]
-
-
-def _has_exception(params: ScheduleParams, day: dt.date) -> bool:
-    exceptions = params._exceptions
-    return (day.year, day.month, day.day) in exceptions or (None, day.month, day.day) in exceptions
+    return rules.weekly[day.weekday()]
 
 
 def schedule_state(params: ScheduleParams, when: dt.datetime) -> State:
@@ -235,16 +253,17 @@ def schedule_state(params: ScheduleParams, when: dt.datetime) -> State:
     """
     if when.tzinfo is None:
         raise ValueError("schedule_state needs an aware datetime")
-    local = when.astimezone(params._tz) if params._tz is not None else when
+    rules = params.rules
+    local = when.astimezone(rules.tz) if rules.tz is not None else when
     today = local.date()
     minute = local.hour * 60 + local.minute
-    for start, end in _hours(params, today):
+    for start, end in _hours(rules, today):
         if start <= minute < end:
             return "open"
-    for _start, end in _hours(params, today - dt.timedelta(days=1)):
+    for _start, end in _hours(rules, today - dt.timedelta(days=1)):
         if minute < end - MINUTES_PER_DAY:
             return "open"
-    if _is_holiday(params, today) and not _has_exception(params, today):
+    if _is_holiday(rules, today) and not _has_exception(rules, today):
         return "holiday"
     return "closed"
 
