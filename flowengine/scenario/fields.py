@@ -10,12 +10,13 @@ can offer the right input widget without node-specific code.
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from collections.abc import Iterator
 from typing import Annotated, Any, Union
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 
 class _Marker:
@@ -35,9 +36,22 @@ IDENT_PATTERN = r"^[^\W\d]\w*$"
 
 Expr = Annotated[str, Field(min_length=1, json_schema_extra={"format": "expression"}), EXPR]
 TemplateText = Annotated[str, Field(json_schema_extra={"format": "template"}), TEMPLATE]
+_IDENT = re.compile(IDENT_PATTERN)
+
+
+def _variable_name(value: str) -> str:
+    if not _IDENT.match(value):
+        raise ValueError(
+            f"'{value}' is not a variable name: the pattern is letters (any alphabet), "
+            "digits and _, not starting with a digit"
+        )
+    return value
+
+
 VarName = Annotated[
     str,
-    Field(pattern=IDENT_PATTERN, max_length=64, json_schema_extra={"format": "variable"}),
+    Field(max_length=64, json_schema_extra={"format": "variable", "pattern": IDENT_PATTERN}),
+    AfterValidator(_variable_name),
 ]
 
 
