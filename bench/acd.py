@@ -256,7 +256,10 @@ def scenario_speed(hours: float = 10.0) -> float:
                     "id": "q",
                     "type": "queue",
                     "params": {"queue": "q", "announce": False},
-                    "exits": {n: "bye" for n in ("answered", "timeout", "full", "no_operators", "callback")},
+                    "exits": {
+                        n: "bye"
+                        for n in ("answered", "timeout", "full", "no_operators", "callback")
+                    },
                 },
                 {"id": "bye", "type": "hangup"},
             ],

@@ -15,8 +15,10 @@ Inputs (all return ``list[Decision]``):
   Transfer component: a department rung with its own strategy and limits);
 * ``offer_answered(now, call_id, operator_id)`` — an operator picked up;
 * ``offer_failed(now, call_id, operator_id, reason)`` — ``no_answer``,
-  ``busy``, ``rejected``, ``failed`` (count as misses) or ``operator_gone``
-  (the device vanished: the operator is set not available);
+  ``busy``, ``rejected``, ``failed`` (count as misses; for a callback it is
+  the caller who did not pick up: no miss, and after `CALLBACK_ATTEMPTS` the
+  call leaves with `NoAnswer`) or ``operator_gone`` (the device vanished: the
+  operator is set not available);
 * ``call_completed(now, call_id, by="caller"|"agent")`` — the conversation is
   over: the operator goes to wrap-up (the answering queue's ``wrap_up``), then idle;
 * ``call_abandoned(now, call_id)`` — the caller hung up (while waiting, being
@@ -58,7 +60,7 @@ from flowengine.acd.estimate import estimated_wait
 from flowengine.acd.model import Centre, OperatorSpec, SkillStep, parse_centre
 from flowengine.acd.operators import MISS_REASONS, OperatorRuntime, OperatorState, StatusTable
 from flowengine.acd.state import EPS, CallRt, CallState, Ctx, Leg, QueueRt, QueueStats
-from flowengine.acd.strategies import HuntRound, Round, build_strategy
+from flowengine.acd.strategies import HuntRound, Resolver, Round, build_strategy, member_resolver
 from flowengine.acd.timers import TimerHeap
 from flowengine.errors import UsageError
 
@@ -133,16 +135,8 @@ class ACD:
             self._refresh(now, op)
         self._dirty_ops.clear()
 
-    def _resolver(self, members: list[str]) -> Any:
-        by_ext = self._by_ext
-
-        def resolve(ref: str) -> str | None:
-            if ref in members:
-                return ref
-            op = by_ext.get(ref)
-            return op if op in members else None
-
-        return resolve
+    def _resolver(self, members: list[str]) -> Resolver:
+        return member_resolver(members, self._by_ext)
 
     # ================================================================ inputs
     def call_arrived(
@@ -311,23 +305,12 @@ class ACD:
             self._end_leg(
                 now, call, operator_id, reason, out, stop=False, miss=True, count=not was_callback
             )
-        if was_callback and reason != "operator_gone":
-            call.callback_failures += 1
-            if call.callback_failures >= CALLBACK_ATTEMPTS:
-                q = call.queue
-                position = self._position(call)
-                self._stop_all(now, call, "callback_failed", out)
-                self._leave(now, call)
-                q.stats.no_answer += 1
-                out.append(
-                    d.NoAnswer(
-                        call.call_id, q.id, call.callback_failures, now - call.arrived,
-                        position, call.orig_position,
-                    )
-                )
-                self._dispatch(now, out)
-                return out
-        self._after_leg_end(now, call, out)
+            if was_callback:
+                call.callback_failures += 1
+        if was_callback and call.callback_failures >= CALLBACK_ATTEMPTS:
+            self._no_answer(now, call, call.callback_failures, "callback_failed", out)
+        else:
+            self._after_leg_end(now, call, out)
         self._dispatch(now, out)
         return out
 
@@ -352,10 +335,7 @@ class ACD:
             self._complete(now, call, "caller", out)
         else:
             q = call.queue
-            position = self._position(call)
-            for op_id in list(call.legs):
-                self._end_leg(now, call, op_id, "abandoned", out, stop=True, miss=False)
-            self._leave(now, call)
+            position = self._remove(now, call, "abandoned", out)
             wait = now - call.arrived
             q.stats.abandoned += 1
             q.stats.wait_abandoned += wait
@@ -387,8 +367,9 @@ class ACD:
         for op_id in list(call.legs):
             self._end_leg(now, call, op_id, "callback", out, stop=True, miss=False)
         call.round = None
+        cancel = self._timers.cancel
         for kind in (_STEP, _MAXWAIT, _OVERFLOW, _ANNOUNCE, _PAUSE):
-            self._cancel((kind, call_id))
+            cancel((kind, call_id))
         call.state = CallState.CALLBACK
         call.eligible_at = now
         call.rounds = 0
@@ -648,9 +629,6 @@ class ACD:
         call.timers |= 1 << kind
         self._schedule(when, (kind, call.call_id))
 
-    def _cancel(self, key: tuple[Any, ...]) -> None:
-        self._timers.cancel(key)
-
     def _fire(self, t: float, key: Any, out: list[d.Decision]) -> None:
         kind = key[0]
         if kind == _WRAPUP:
@@ -873,27 +851,14 @@ class ACD:
             self._set_ready(call, True)
             return
         call.rounds += 1
-        q = call.queue
         if (
             call.max_rounds is not None
             and call.rounds >= call.max_rounds
             and call.state is CallState.WAITING
         ):
-            position = self._position(call)
-            self._leave(now, call)
-            q.stats.no_answer += 1
-            out.append(
-                d.NoAnswer(
-                    call.call_id,
-                    q.id,
-                    call.rounds,
-                    now - call.arrived,
-                    position,
-                    call.orig_position,
-                )
-            )
+            self._no_answer(now, call, call.rounds, "no_answer", out)
             return
-        retry = q.spec.retry
+        retry = call.queue.spec.retry
         if retry > 0:
             call.eligible_at = now + retry
             self._call_timer(call, call.eligible_at, _PAUSE)
@@ -915,7 +880,7 @@ class ACD:
         ends = now + timeout
         self._seq += 1
         leg_id = self._seq
-        call.legs[op_id] = Leg(op_id, now, ends, leg_id)
+        call.legs[op_id] = Leg(now, ends, leg_id)
         rnd = call.round
         assert rnd is not None
         rnd.tried.add(op_id)
@@ -970,18 +935,17 @@ class ACD:
         if miss:
             q = call.queue
             out.append(d.OfferMissed(call.call_id, q.id, op_id, reason, now - leg.started))
-        if miss and count:
-            q = call.queue
-            n = op.record_miss(reason)
-            delay = getattr(q.spec.retry_delays, reason, 0.0)
-            if delay > 0:
-                op.not_before = max(op.not_before, now + delay)
-            limit = q.spec.auto_break_after
-            if limit is not None and n >= limit and op.status_available:
-                text = f"auto_break: missed {n} calls"
-                out.append(d.OperatorAutoBreak(op_id, n, text))
-                op.consecutive_misses = 0
-                self._change_status(now, op, "break", text, "acd", out)
+            if count:
+                n = op.record_miss(reason)
+                delay = getattr(q.spec.retry_delays, reason, 0.0)
+                if delay > 0:
+                    op.not_before = max(op.not_before, now + delay)
+                limit = q.spec.auto_break_after
+                if limit is not None and n >= limit and op.status_available:
+                    text = f"auto_break: missed {n} calls"
+                    out.append(d.OperatorAutoBreak(op_id, n, text))
+                    op.consecutive_misses = 0
+                    self._change_status(now, op, "break", text, "acd", out)
         self._refresh(now, op)
 
     def _after_leg_end(self, now: float, call: CallRt, out: list[d.Decision]) -> None:
@@ -995,6 +959,26 @@ class ACD:
         self._timers.cancel((_STEP, call.call_id))
 
     # -- call endings -------------------------------------------------------------
+    def _remove(self, now: float, call: CallRt, reason: str, out: list[d.Decision]) -> int:
+        """Take a queued call out of the ACD unanswered: stop its legs with
+        `reason`, drop it; return the position it had (for the exit decision)."""
+        position = self._position(call)
+        self._stop_all(now, call, reason, out)
+        self._leave(now, call)
+        return position
+
+    def _no_answer(
+        self, now: float, call: CallRt, rounds: int, reason: str, out: list[d.Decision]
+    ) -> None:
+        """Give up on a call nobody answered (``max_rounds``, or callbacks the
+        caller did not pick up)."""
+        q = call.queue
+        position = self._remove(now, call, reason, out)
+        q.stats.no_answer += 1
+        out.append(
+            d.NoAnswer(call.call_id, q.id, rounds, now - call.arrived, position, call.orig_position)
+        )
+
     def _complete(self, now: float, call: CallRt, by: str, out: list[d.Decision]) -> None:
         q = call.connected_queue or call.queue
         op = self._ops[call.operator or ""]
@@ -1027,9 +1011,7 @@ class ACD:
         if call.state not in (CallState.WAITING, CallState.OFFERING):
             return
         q = call.queue
-        position = self._position(call)
-        self._stop_all(now, call, "max_wait", out)
-        self._leave(now, call)
+        position = self._remove(now, call, "max_wait", out)
         q.stats.timeouts += 1
         out.append(
             d.MaxWaitReached(call.call_id, q.id, position, call.orig_position, now - call.arrived)
@@ -1109,9 +1091,7 @@ class ACD:
             call = self._calls[entry[3]]
             if call.state not in (CallState.WAITING, CallState.OFFERING):
                 continue
-            position = self._position(call)
-            self._stop_all(now, call, "no_operators", out)
-            self._leave(now, call)
+            position = self._remove(now, call, "no_operators", out)
             q.stats.no_operators += 1
             out.append(
                 d.NoOperators(
@@ -1140,7 +1120,6 @@ class ACD:
         queues = self._queues
         if free:
             self._epoch += 1
-            op.free_epoch = self._epoch
             for qid in op.queues:
                 queues[qid].pool.add(op.id, self._epoch)
         else:

@@ -20,8 +20,10 @@ class, in the style of h11's events. Two kinds:
 `NoOperators`          refused at entry, or removed, because nobody can take
                        calls (queue ``no_operators`` policy) — exit "no_operators"
 `MaxWaitReached`       the call waited ``max_wait`` and left the queue — exit "timeout"
-`NoAnswer`             ``max_rounds`` passes over the members went unanswered
-                       and the call left the queue (Transfer's "no_answer")
+`NoAnswer`             ``max_rounds`` passes over the members went unanswered,
+                       or the caller did not pick up ``CALLBACK_ATTEMPTS`` (3)
+                       callbacks, and the call left the queue (Transfer's
+                       "no_answer")
 =====================  ==========================================================
 
 **Records** — for the event stream, the monitor and `queue_log` export; no
@@ -119,7 +121,8 @@ class MaxWaitReached(Decision):
 
 @dataclass(frozen=True, slots=True)
 class NoAnswer(Decision):
-    """`rounds` passes over the members ended without an answer (``max_rounds``)."""
+    """`rounds` passes over the members ended without an answer (``max_rounds``),
+    or `rounds` callbacks in a row were not picked up by the caller."""
 
     call_id: str
     queue_id: str
@@ -162,8 +165,8 @@ class Ring(Decision):
 class StopRinging(Decision):
     """Cancel the offer. `reason`: ``no_answer`` (timed out), ``answered_elsewhere``,
     ``abandoned``, ``max_wait``, ``overflow``, ``callback``, ``status_changed``,
-    ``operator_gone``, ``not_offered`` (a late answer to an offer that no longer
-    exists: drop that leg)."""
+    ``operator_gone``, ``no_operators``, ``not_offered`` (a late answer to an
+    offer that no longer exists: drop that leg)."""
 
     call_id: str
     operator_id: str
@@ -172,7 +175,8 @@ class StopRinging(Decision):
 
 @dataclass(frozen=True, slots=True)
 class OfferMissed(Decision):
-    """An operator missed an offer; `reason` is no_answer, busy, rejected or failed."""
+    """An offer failed; `reason` is no_answer, busy, rejected or failed. For a
+    callback it is the caller who did not pick up: not held against the operator."""
 
     call_id: str
     queue_id: str

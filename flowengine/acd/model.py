@@ -29,6 +29,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -69,6 +70,14 @@ BUILTIN_STATUSES: dict[str, bool] = {
 RESERVED_NAMES = frozenset({"idle", "ringing", "talking", "wrap_up"})
 
 Seconds = Annotated[float, Field(ge=0)]
+
+
+def _int_as_text(v: Any) -> Any:
+    return str(v) if isinstance(v, int) else v
+
+
+#: An id or phone number: YAML reads ``901`` unquoted as a number; take it as text.
+Text = Annotated[str, BeforeValidator(_int_as_text)]
 SkillLevel = Annotated[int, Field(ge=1, le=10)]
 RequiredLevel = Annotated[int, Field(ge=0, le=10)]
 
@@ -120,7 +129,7 @@ class PhoneTarget(_Model):
     whose `after` is not below the ring timeout is never used.
     """
 
-    number: str = Field(min_length=1)
+    number: Text = Field(min_length=1)
     after: Seconds = 0.0
 
     @model_validator(mode="before")
@@ -130,27 +139,17 @@ class PhoneTarget(_Model):
             return {"number": str(data)}
         return data
 
-    @field_validator("number", mode="before")
-    @classmethod
-    def _number_text(cls, v: Any) -> Any:
-        return str(v) if isinstance(v, int) else v
-
 
 class OperatorSpec(_Model):
     """A person who takes calls."""
 
-    id: str = Field(min_length=1)
+    id: Text = Field(min_length=1)
     name: str = ""
-    extension: str | None = None
+    extension: Text | None = None
     targets: tuple[PhoneTarget, ...] = ()
     skills: dict[str, SkillLevel] = Field(default_factory=dict)
     status: str = "available"
     break_reason: str | None = None
-
-    @field_validator("id", "extension", mode="before")
-    @classmethod
-    def _text(cls, v: Any) -> Any:
-        return str(v) if isinstance(v, int) else v
 
     @model_validator(mode="after")
     def _default_target(self) -> OperatorSpec:
@@ -181,7 +180,7 @@ class Member(_Model):
     A plain string or number is shorthand for ``{operator: ...}``.
     """
 
-    operator: str
+    operator: Text
     rank: int = 0
 
     @model_validator(mode="before")
@@ -193,11 +192,6 @@ class Member(_Model):
             data = {**data, "rank": data["priority"]}
             del data["priority"]
         return data
-
-    @field_validator("operator", mode="before")
-    @classmethod
-    def _text(cls, v: Any) -> Any:
-        return str(v) if isinstance(v, int) else v
 
 
 class SkillStep(_Model):
@@ -250,7 +244,7 @@ class QueueSpec(_Model):
     member is free to be rung right now — the Transfer component's mode).
     """
 
-    id: str = Field(min_length=1)
+    id: Text = Field(min_length=1)
     name: LocalizedName = LocalizedName()
     strategy: str = "ring_all"
     strategy_params: dict[str, Any] = Field(default_factory=dict)
@@ -272,11 +266,6 @@ class QueueSpec(_Model):
     personal_managers: dict[str, str] = Field(default_factory=dict)
     no_operators: Literal["wait", "unavailable", "busy"] = "wait"
     expected_handle_time: Annotated[float, Field(gt=0)] = 180.0
-
-    @field_validator("id", mode="before")
-    @classmethod
-    def _text(cls, v: Any) -> Any:
-        return str(v) if isinstance(v, int) else v
 
     @field_validator("personal_managers", mode="before")
     @classmethod
@@ -356,7 +345,8 @@ Loc = tuple[str | int, ...]
 
 def _check_references(c: Centre) -> Iterable[tuple[Loc, str, Any]]:
     """Yield (location, message, offending value) for every cross-reference problem."""
-    from flowengine.acd.strategies import STRATEGIES  # late: strategies import this module
+    # late: strategies import this module
+    from flowengine.acd.strategies import STRATEGIES, member_resolver
 
     statuses = c.status_table()
     for i, s in enumerate(c.statuses):
@@ -432,21 +422,8 @@ def _check_references(c: Centre) -> Iterable[tuple[Loc, str, Any]]:
                 q.strategy,
             )
             continue
-        try:
-            params = cls.Params.model_validate(q.strategy_params)
-        except ValidationError as e:
-            for err in e.errors():
-                where = ("queues", qi, "strategy_params", *err["loc"])
-                yield where, err["msg"], err.get("input")
-            continue
-
-        def resolve(ref: str, _members: list[str] = members) -> str | None:
-            if ref in _members:
-                return ref
-            op_id = by_ext.get(ref)
-            return op_id if op_id in _members else None
-
-        for sub, message, value in cls.check(params, q, resolve):
+        resolve = member_resolver(members, by_ext)
+        for sub, message, value in cls.problems(q.strategy_params, q, resolve):
             yield ("queues", qi, "strategy_params", *sub), message, value
 
 

@@ -58,8 +58,9 @@ class OperatorState(StrEnum):
 
 _S = OperatorState
 _STATE_NAMES = frozenset(s.value for s in OperatorState)
-#: state -> states it may move to. ``idle -> talking`` covers a callback or a
-#: direct call connected without a ring through the ACD.
+#: state -> states it may move to. ``idle -> talking`` is for a call connected
+#: without being offered through the ACD; the core itself always rings first
+#: (a callback too: `CallbackDue` puts the operator in ``ringing``).
 TRANSITIONS: dict[OperatorState, frozenset[OperatorState]] = {
     _S.IDLE: frozenset({_S.RINGING, _S.TALKING}),
     _S.RINGING: frozenset({_S.IDLE, _S.TALKING}),
@@ -86,16 +87,13 @@ class StatusTable:
     def __contains__(self, status: object) -> bool:
         return status in self._table
 
-    def names(self) -> list[str]:
-        return list(self._table)
-
 
 class OperatorRuntime:
     """Mutable state of one operator inside the ACD.
 
     Attributes read by strategies: `last_call_end`, `spec.skills`,
     `calls_between`. Attributes written only by the core: `free`,
-    `free_epoch`, `call_id`, `not_before`, `queues`.
+    `call_id`, `not_before`, `queues`.
     """
 
     __slots__ = (
@@ -115,7 +113,6 @@ class OperatorRuntime:
         "consecutive_misses",
         "not_before",
         "free",
-        "free_epoch",
         "call_id",
         "queues",
         "offered",
@@ -149,7 +146,6 @@ class OperatorRuntime:
         self.consecutive_misses = 0
         self.not_before = float("-inf")
         self.free = False
-        self.free_epoch = 0
         self.call_id: str | None = None
         self.queues: list[str] = []
         self.offered = 0
@@ -221,7 +217,3 @@ class OperatorRuntime:
         self.missed[reason] = self.missed.get(reason, 0) + 1
         self.consecutive_misses += 1
         return self.consecutive_misses
-
-    def idle_for(self, now: float) -> float:
-        """Seconds since the last call ended (inf when never had a call)."""
-        return now - self.last_call_end

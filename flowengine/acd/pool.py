@@ -24,7 +24,7 @@ from __future__ import annotations
 import heapq
 import random
 from bisect import bisect_left, insort
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable
 
 __all__ = ["FreePool", "Accept", "KeyFn"]
 
@@ -172,6 +172,17 @@ class FreePool:
             heapq.heapify(h.entries)
         return found
 
-    def scan(self) -> Iterator[str]:
-        """Every free member, in no particular order (for call-dependent orders)."""
-        return iter(list(self.free))
+    def least(self, key: KeyFn, accept: Accept) -> str | None:
+        """Like `best`, by scanning every free member: for orders that depend on
+        the call or the instant, which no heap can keep."""
+        index = self.index
+        best: tuple[float | int, ...] | None = None
+        best_pos = 0
+        chosen = None
+        for o in self.free:
+            if not accept(o):
+                continue
+            k = key(o)
+            if best is None or k < best or (k == best and index[o] < best_pos):
+                best, best_pos, chosen = k, index[o], o
+        return chosen

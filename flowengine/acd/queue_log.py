@@ -65,6 +65,16 @@ def _secs(x: float) -> int:
     return int(round(x))
 
 
+def _exit_line(
+    t: float,
+    x: d.Abandoned | d.MaxWaitReached | d.NoAnswer | d.NoOperators | d.Overflow,
+    queue: str,
+    event: str,
+) -> str:
+    """A caller leaving `queue`: ``event|position|origposition|waittime``."""
+    return format_line(t, x.call_id, queue, NONE, event, x.position, x.orig_position, _secs(x.wait))
+
+
 class QueueLogWriter:
     """Stateful formatter: ``lines(now, decisions) -> list[str]``.
 
@@ -97,10 +107,7 @@ class QueueLogWriter:
             self._caller[x.call_id] = x.caller
             self._queue[x.call_id] = x.queue_id
             return [format_line(t, x.call_id, x.queue_id, NONE, "ENTERQUEUE", "", x.caller)]
-        if isinstance(x, d.Ring):
-            self._ring_start.setdefault((x.call_id, x.operator_id), now)
-            return []
-        if isinstance(x, d.CallbackDue):
+        if isinstance(x, d.Ring | d.CallbackDue):
             self._ring_start.setdefault((x.call_id, x.operator_id), now)
             return []
         if isinstance(x, d.OfferMissed):
@@ -145,47 +152,14 @@ class QueueLogWriter:
             ]
         if isinstance(x, d.Abandoned):
             self._forget(x.call_id)
-            return [
-                format_line(
-                    t,
-                    x.call_id,
-                    x.queue_id,
-                    NONE,
-                    "ABANDON",
-                    x.position,
-                    x.orig_position,
-                    _secs(x.wait),
-                )
-            ]
+            return [_exit_line(t, x, x.queue_id, "ABANDON")]
         if isinstance(x, d.MaxWaitReached | d.NoAnswer):
             self._forget(x.call_id)
-            return [
-                format_line(
-                    t,
-                    x.call_id,
-                    x.queue_id,
-                    NONE,
-                    "EXITWITHTIMEOUT",
-                    x.position,
-                    x.orig_position,
-                    _secs(x.wait),
-                )
-            ]
+            return [_exit_line(t, x, x.queue_id, "EXITWITHTIMEOUT")]
         if isinstance(x, d.NoOperators):
             self._forget(x.call_id)
             if x.position:
-                return [
-                    format_line(
-                        t,
-                        x.call_id,
-                        x.queue_id,
-                        NONE,
-                        "EXITEMPTY",
-                        x.position,
-                        x.orig_position,
-                        _secs(x.wait),
-                    )
-                ]
+                return [_exit_line(t, x, x.queue_id, "EXITEMPTY")]
             return [format_line(t, x.call_id, x.queue_id, NONE, "JOINEMPTY")]
         if isinstance(x, d.QueueFull):
             return [format_line(t, x.call_id, x.queue_id, NONE, "FULL")]
@@ -193,16 +167,7 @@ class QueueLogWriter:
             caller = self._caller.get(x.call_id, "")
             self._queue[x.call_id] = x.to_queue
             return [
-                format_line(
-                    t,
-                    x.call_id,
-                    x.from_queue,
-                    NONE,
-                    "EXITWITHTIMEOUT",
-                    x.position,
-                    x.orig_position,
-                    _secs(x.wait),
-                ),
+                _exit_line(t, x, x.from_queue, "EXITWITHTIMEOUT"),
                 format_line(t, x.call_id, x.to_queue, NONE, "ENTERQUEUE", "", caller),
             ]
         if isinstance(x, d.CallbackRegistered):

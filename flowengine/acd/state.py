@@ -82,10 +82,9 @@ class QueueStats:
 class Leg:
     """One operator being rung for one call."""
 
-    __slots__ = ("op_id", "started", "ends", "id")
+    __slots__ = ("started", "ends", "id")
 
-    def __init__(self, op_id: str, started: float, ends: float, leg_id: int) -> None:
-        self.op_id = op_id
+    def __init__(self, started: float, ends: float, leg_id: int) -> None:
         self.started = started
         self.ends = ends
         self.id = leg_id

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+
 from flowengine.acd.strategies.base import (
     CallView,
     HuntRound,
@@ -34,6 +36,7 @@ from flowengine.acd.strategies.base import (
     Step,
     Strategy,
     StrategyParams,
+    member_resolver,
 )
 from flowengine.acd.strategies.cumulative import Cumulative
 from flowengine.acd.strategies.fewest_calls import FewestCalls
@@ -57,11 +60,13 @@ __all__ = [
     "HuntRound",
     "NoParams",
     "OfferContext",
+    "Resolver",
     "Round",
     "Step",
     "Strategy",
     "StrategyParams",
     "build_strategy",
+    "member_resolver",
     "register",
 ]
 
@@ -102,16 +107,10 @@ def build_strategy(
     if cls is None:
         known = ", ".join(sorted(STRATEGIES))
         raise UsageError(f"unknown strategy '{name}' (known: {known})")
-    from pydantic import ValidationError
-
     try:
         p = cls.Params.model_validate(params or {})
     except ValidationError as e:
         raise UsageError(f"strategy '{name}': {e}") from None
-    members = queue.member_ids
     if resolve is None:
-
-        def resolve(ref: str) -> str | None:
-            return ref if ref in members else None
-
+        resolve = member_resolver(queue.member_ids, {})
     return cls(queue, p, resolve)

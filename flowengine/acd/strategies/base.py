@@ -28,10 +28,10 @@ seeded `random.Random` owned by the core), so runs are reproducible.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 if TYPE_CHECKING:
     from flowengine.acd.model import QueueSpec
@@ -48,6 +48,7 @@ __all__ = [
     "Step",
     "Strategy",
     "StrategyParams",
+    "member_resolver",
 ]
 
 #: Maps a reference from the centre file (operator id or extension) to the id
@@ -55,6 +56,20 @@ __all__ = [
 Resolver = Callable[[str], "str | None"]
 #: (location under strategy_params, message, offending value)
 CheckProblem = tuple[tuple[str | int, ...], str, Any]
+
+
+def member_resolver(members: Collection[str], by_extension: Mapping[str, str]) -> Resolver:
+    """The `Resolver` for a queue with `members`, given extension -> operator id.
+
+    Both are read at each lookup, not copied, so later additions count."""
+
+    def resolve(ref: str) -> str | None:
+        if ref in members:
+            return ref
+        op = by_extension.get(ref)
+        return op if op in members else None
+
+    return resolve
 
 
 class StrategyParams(BaseModel):
@@ -189,6 +204,20 @@ class Strategy:
     ) -> Iterable[CheckProblem]:
         """Cross-reference problems of `params` against the queue (centre load time)."""
         return ()
+
+    @classmethod
+    def problems(
+        cls, raw: Mapping[str, Any], queue: QueueSpec, resolve: Resolver
+    ) -> Iterable[CheckProblem]:
+        """Every problem of `raw` as this strategy's parameters for `queue`:
+        field errors, or (when the fields are valid) `check`'s cross-references."""
+        try:
+            params = cls.Params.model_validate(raw)
+        except ValidationError as e:
+            for err in e.errors():
+                yield tuple(err["loc"]), err["msg"], err.get("input")
+            return
+        yield from cls.check(params, queue, resolve)
 
     def new_round(self, ctx: OfferContext) -> Round:
         """A fresh pass over the members for the call in `ctx`."""

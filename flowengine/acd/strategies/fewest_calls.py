@@ -66,15 +66,9 @@ class FewestCalls(Strategy):
 
             return ctx.pool.best(self._heap_name, key, ctx.accept, generation=at)
         now = ctx.now
-        index = ctx.pool.index
-        accept = ctx.accept
-        best: tuple[int, float, int] | None = None
-        chosen = None
-        for o in ctx.pool.scan():
-            if not accept(o):
-                continue
+
+        def live_key(o: str) -> tuple[float, ...]:
             op = ops[o]
-            k = (op.calls_between(now - window, now), op.last_call_end, index[o])
-            if best is None or k < best:
-                best, chosen = k, o
-        return chosen
+            return (op.calls_between(now - window, now), op.last_call_end)
+
+        return ctx.pool.least(live_key, ctx.accept)

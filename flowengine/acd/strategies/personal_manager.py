@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from flowengine.acd.strategies.base import (
     EMPTY,
@@ -116,13 +116,7 @@ class PersonalManager(Strategy):
                 params.fallback,
             )
             return
-        try:
-            sub_params = sub.Params.model_validate(params.fallback_params)
-        except ValidationError as e:
-            for err in e.errors():
-                yield ("fallback_params", *err["loc"]), err["msg"], err.get("input")
-            return
-        for loc, message, value in sub.check(sub_params, queue, resolve):
+        for loc, message, value in sub.problems(params.fallback_params, queue, resolve):
             yield ("fallback_params", *loc), message, value
 
     def personal_operator(self, caller: str) -> str | None:

@@ -12,10 +12,11 @@ own step, in list order.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
+from flowengine.acd.model import Text
 from flowengine.acd.strategies.base import (
     EMPTY,
     CheckProblem,
@@ -35,18 +36,8 @@ __all__ = ["Sequential", "SequentialParams"]
 
 
 class SequentialParams(StrategyParams):
-    steps: list[list[str]] | None = None
+    steps: list[list[Text]] | None = None
     step_timeout: Annotated[float, Field(gt=0)] | None = None
-
-    @field_validator("steps", mode="before")
-    @classmethod
-    def _text(cls, v: Any) -> Any:
-        if isinstance(v, list):
-            return [
-                [str(x) if isinstance(x, int) else x for x in g] if isinstance(g, list) else g
-                for g in v
-            ]
-        return v
 
 
 class _SequentialRound(Round):

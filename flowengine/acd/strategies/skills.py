@@ -26,17 +26,11 @@ class Skills(Strategy):
     def pick(self, ctx: OfferContext, rnd: HuntRound | None) -> str | None:
         ops = ctx.operators
         req = ctx.requirement
-        index = ctx.pool.index
-        accept = ctx.accept
-        best: tuple[float, float, int] | None = None
-        chosen = None
-        for o in ctx.pool.scan():
-            if not accept(o):
-                continue
+
+        def key(o: str) -> tuple[float, ...]:
             op = ops[o]
             skills = op.spec.skills
             score = sum(skills.get(s, 0) for s in req) if req else sum(skills.values())
-            k = (-score, op.last_call_end, index[o])
-            if best is None or k < best:
-                best, chosen = k, o
-        return chosen
+            return (-score, op.last_call_end)
+
+        return ctx.pool.least(key, ctx.accept)
