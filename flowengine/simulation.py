@@ -25,7 +25,7 @@ from typing import Any
 from flowengine.acd import decisions as d
 from flowengine.acd.erlang import QueueMetrics, erlang_a, erlang_c
 from flowengine.acd.model import Centre
-from flowengine.acd.traffic import METRICS, ReplicationResult, Tally, aggregate, control_variates
+from flowengine.acd.traffic import ReplicationResult, Tally, summarize
 from flowengine.engine import Engine
 from flowengine.errors import UsageError
 from flowengine.runtime import WallClock
@@ -159,21 +159,12 @@ def simulate_scenario(
                 progress((rep + fraction) / cfg.replications)
 
         reps.append(_replicate(scenario, staffed, cfg, rep, threshold, tick))
-    mean: dict[str, float] = {}
-    stderr: dict[str, float] = {}
-    adjusted: dict[str, float] = {}
-    adjusted_stderr: dict[str, float] = {}
     expected_calls = cfg.arrivals_per_hour * cfg.hours
-    zs = [[(r.calls_in_window - expected_calls) / expected_calls, (r.ctl_service - cfg.aht) / cfg.aht] for r in reps]
-    for name in METRICS:
-        ys = [float(getattr(r, name)) for r in reps]
-        mean[name], stderr[name] = aggregate(ys)
-        cv = control_variates(ys, zs) if name != "offered" else None
-        adjusted[name], adjusted_stderr[name] = cv if cv is not None else (mean[name], stderr[name])
-    loads: dict[str, float] = {}
-    for r in reps:
-        for op, v in r.loads.items():
-            loads[op] = loads.get(op, 0.0) + v / len(reps)
+    controls = [
+        [(r.calls_in_window - expected_calls) / expected_calls, (r.ctl_service - cfg.aht) / cfg.aht]
+        for r in reps
+    ]
+    summary = summarize(reps, controls)
     erlang = None
     if len(queues) == 1 and not first.wrap_up and not cfg.answer_after:
         agents = len(first.members)
@@ -188,11 +179,11 @@ def simulate_scenario(
         threshold=threshold,
         operators=len(staffed.operators),
         replications=reps,
-        mean=mean,
-        stderr=stderr,
-        adjusted=adjusted,
-        adjusted_stderr=adjusted_stderr,
-        loads=loads,
+        mean=summary.mean,
+        stderr=summary.stderr,
+        adjusted=summary.adjusted,
+        adjusted_stderr=summary.adjusted_stderr,
+        loads=summary.loads,
         erlang=erlang,
         calls=sum(r.calls for r in reps),
     )

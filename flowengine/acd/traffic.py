@@ -429,6 +429,33 @@ def run_replication(
     return res
 
 
+@dataclass
+class Summary:
+    """Replications averaged: plain means and standard errors, the same adjusted
+    with control variates, and per-operator load."""
+
+    mean: dict[str, float]
+    stderr: dict[str, float]
+    adjusted: dict[str, float]
+    adjusted_stderr: dict[str, float]
+    loads: dict[str, float]
+
+
+def summarize(reps: list[ReplicationResult], controls: list[list[float]]) -> Summary:
+    """Average every metric over `reps`; `controls` are each replication's
+    control variates (known mean 0), used for every metric but the offered count."""
+    s = Summary({}, {}, {}, {}, {})
+    for name in METRICS:
+        ys = [float(getattr(r, name)) for r in reps]
+        s.mean[name], s.stderr[name] = aggregate(ys)
+        cv = control_variates(ys, controls) if name != "offered" else None
+        s.adjusted[name], s.adjusted_stderr[name] = cv if cv is not None else (s.mean[name], s.stderr[name])
+    for r in reps:
+        for op, v in r.loads.items():
+            s.loads[op] = s.loads.get(op, 0.0) + v / len(reps)
+    return s
+
+
 def aggregate(values: list[float]) -> tuple[float, float]:
     k = len(values)
     mean = sum(values) / k
@@ -525,28 +552,15 @@ def simulate(
             reps.append(run_replication(cfg, centre, i))
             if progress is not None:
                 progress(i + 1, cfg.replications)
-    mean: dict[str, float] = {}
-    stderr: dict[str, float] = {}
-    adjusted: dict[str, float] = {}
-    adjusted_stderr: dict[str, float] = {}
-    zs = [_controls(cfg, r) for r in reps]
-    for name in METRICS:
-        ys = [float(getattr(r, name)) for r in reps]
-        mean[name], stderr[name] = aggregate(ys)
-        cv = control_variates(ys, zs) if name not in ("offered",) else None
-        adjusted[name], adjusted_stderr[name] = cv if cv is not None else (mean[name], stderr[name])
-    loads: dict[str, float] = {}
-    for r in reps:
-        for o, v in r.loads.items():
-            loads[o] = loads.get(o, 0.0) + v / len(reps)
+    s = summarize(reps, [_controls(cfg, r) for r in reps])
     return TrafficReport(
         config=cfg,
         replications=reps,
-        mean=mean,
-        stderr=stderr,
-        adjusted=adjusted,
-        adjusted_stderr=adjusted_stderr,
-        loads=loads,
+        mean=s.mean,
+        stderr=s.stderr,
+        adjusted=s.adjusted,
+        adjusted_stderr=s.adjusted_stderr,
+        loads=s.loads,
         erlang=erlang_for(cfg),
         calls=sum(r.calls for r in reps),
     )
