@@ -8,7 +8,7 @@
    their queues), abandons and timer ticks, keeping the backlog near 5,000.
    Target: p99 <= 200 µs.
 2. Simulation speed on one M/M/c+M workload: simulated calls per wall-clock
-   second of `flowengine.acd.traffic` (which runs the real core) and of the
+   second of `flowengine.acd.analysis.traffic` (which runs the real core) and of the
    ``ciw`` package (``reneging_time_distributions`` for patience).
 
 Run: ``python bench/acd.py`` (about a minute). The last line is JSON.
@@ -26,9 +26,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from flowengine.acd import decisions as d  # noqa: E402
+from flowengine.acd.analysis.traffic import TrafficConfig, simulate  # noqa: E402
 from flowengine.acd.core import ACD  # noqa: E402
 from flowengine.acd.model import Centre  # noqa: E402
-from flowengine.acd.traffic import TrafficConfig, simulate  # noqa: E402
 
 OPERATORS = 2000
 QUEUES = 20
@@ -244,7 +244,7 @@ def scenario_speed(hours: float = 10.0) -> float:
     """The same workload through a whole scenario: interpreter, Queue node,
     asyncio driver and virtual phones on the virtual clock (`flowengine simulate`)."""
     from flowengine.scenario.loader import load_scenario_data
-    from flowengine.simulation import SimulationConfig, simulate_scenario
+    from flowengine.testing.simulation import SimulationConfig, simulate_scenario
 
     scenario = load_scenario_data(
         {

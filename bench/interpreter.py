@@ -28,11 +28,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from flowengine.engine import Engine  # noqa: E402
-from flowengine.runtime import WallClock  # noqa: E402
+from flowengine.runtime.clock import WallClock  # noqa: E402
+from flowengine.runtime.engine import Engine  # noqa: E402
+from flowengine.runtime.virtual_loop import run_virtual  # noqa: E402
 from flowengine.scenario.loader import load_scenario_file  # noqa: E402
-from telephony_adapters.sim import CallerScript, SimBackend, run_virtual  # noqa: E402
-from telephony_adapters.sim.script import Step  # noqa: E402
+from flowengine.testing.script import CallerScript, Step  # noqa: E402
+from telephony_adapters.sim import SimBackend  # noqa: E402
 
 NUMBERS = ["+74951230001", "+78125550002", "+78005553535"]
 START = __import__("datetime").datetime.fromisoformat("2026-11-23T10:00:00+03:00")

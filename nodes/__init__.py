@@ -1,7 +1,7 @@
 """The built-in component catalogue: one module per node type.
 
 Importing this package registers every built-in type in
-`flowengine.registry.registry` (explicitly, one import per module).
+`flowengine.components.registry.registry` (explicitly, one import per module).
 """
 
 from nodes import (  # noqa: F401

@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
+from flowengine.components.node import NodeType, Params
+from flowengine.components.registry import registry
 from flowengine.expr import Expression
-from flowengine.node import NodeType, Params
-from flowengine.registry import registry
 from flowengine.scenario.fields import Expr, VarName
 
 if TYPE_CHECKING:
-    from flowengine.context import CallContext
+    from flowengine.runtime.context import CallContext
 
 
 class Assignment(Params):

@@ -20,15 +20,15 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field, model_validator
 
+from flowengine.components.node import NodeType, Params
+from flowengine.components.registry import registry
 from flowengine.events import DigitsReceived
-from flowengine.node import NodeType, Params
-from flowengine.registry import registry
 from flowengine.scenario.fields import VarName
 from nodes.menu import EXIT_PATTERN
 from nodes.prompt import PromptSpec, play_prompt
 
 if TYPE_CHECKING:
-    from flowengine.context import CallContext
+    from flowengine.runtime.context import CallContext
 
 RESERVED = {"timeout", "invalid", "done", "error"}
 

@@ -45,12 +45,12 @@ import httpx
 from pydantic import AfterValidator, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from flowengine.components.node import NodeType, Params
+from flowengine.components.registry import registry
 from flowengine.errors import NodeError
 from flowengine.events import HttpRequested
 from flowengine.expr import limits as expr_limits
-from flowengine.node import NodeType, Params
-from flowengine.registry import registry
-from flowengine.runtime import external_io
+from flowengine.runtime.clock import external_io
 from flowengine.scenario.fields import TemplateText, VarName
 from nodes.http_common import (
     DictTemplate,
@@ -70,8 +70,8 @@ from nodes.http_common import (
 )
 
 if TYPE_CHECKING:
-    from flowengine.context import CallContext
     from flowengine.expr import Value
+    from flowengine.runtime.context import CallContext
 
 MAX_RESPONSE_BYTES = 1024 * 1024
 _PATH = re.compile(r"^(?:[^.\[\]]+|\[-?\d+\])(?:\.[^.\[\]]+|\[-?\d+\])*$")

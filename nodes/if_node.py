@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from flowengine.components.node import NodeType, Params
+from flowengine.components.registry import registry
 from flowengine.expr.values import truthy
-from flowengine.node import NodeType, Params
-from flowengine.registry import registry
 from flowengine.scenario.fields import Expr
 
 if TYPE_CHECKING:
-    from flowengine.context import CallContext
+    from flowengine.runtime.context import CallContext
 
 
 class IfParams(Params):

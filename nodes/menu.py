@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING, Any
 import re2
 from pydantic import Field, model_validator
 
+from flowengine.components.node import NodeType, Params
+from flowengine.components.registry import registry
 from flowengine.expr.values import equals, parse_number, to_text
-from flowengine.node import NodeType, Params
-from flowengine.registry import registry
 from flowengine.scenario.fields import Expr
 
 if TYPE_CHECKING:
-    from flowengine.context import CallContext
+    from flowengine.runtime.context import CallContext
 
 EXIT_PATTERN = r"^[^\W\d]\w{0,63}$|^\d{1,16}$"
 RESERVED_EXITS = {"other", "error"}

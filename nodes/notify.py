@@ -34,11 +34,11 @@ from typing import TYPE_CHECKING, Any, Literal
 import httpx
 from pydantic import Field, field_validator, model_validator
 
+from flowengine.components.node import NodeType, Params
+from flowengine.components.registry import registry
 from flowengine.errors import NodeError
 from flowengine.events import Notified
-from flowengine.node import NodeType, Params
-from flowengine.registry import registry
-from flowengine.runtime import external_io
+from flowengine.runtime.clock import external_io
 from flowengine.scenario.fields import TemplateText
 from nodes.http_common import (
     DictTemplate,
@@ -58,7 +58,7 @@ from nodes.http_common import (
 )
 
 if TYPE_CHECKING:
-    from flowengine.context import CallContext
+    from flowengine.runtime.context import CallContext
 
 log = logging.getLogger("flowengine.notify")
 

@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-from flowengine.node import NodeType, Params
-from flowengine.registry import registry
+from flowengine.components.node import NodeType, Params
+from flowengine.components.registry import registry
 from flowengine.telephony import Prompt
 
 if TYPE_CHECKING:
-    from flowengine.context import CallContext
+    from flowengine.runtime.context import CallContext
 
 
 class PlayParams(Params):

@@ -15,13 +15,13 @@ from pydantic import Field, GetJsonSchemaHandler, model_validator
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
+from flowengine.components.node import Params
 from flowengine.expr import Template, compile_template
-from flowengine.node import Params
 from flowengine.scenario.fields import TemplateText
 from flowengine.telephony import Prompt
 
 if TYPE_CHECKING:
-    from flowengine.context import CallContext
+    from flowengine.runtime.context import CallContext
 
 
 class PromptSpec(Params):

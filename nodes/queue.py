@@ -32,15 +32,15 @@ from pydantic import Field
 
 from flowengine.acd import decisions as d
 from flowengine.acd.driver import AcdDriver, QueueSession, driver_of
+from flowengine.components.node import NodeType, Params
+from flowengine.components.registry import registry
 from flowengine.events import QueueEvent
 from flowengine.expr.values import to_number, to_text
-from flowengine.node import NodeType, Params
-from flowengine.registry import registry
 from flowengine.scenario.fields import Expr, VarName
 from nodes.prompt import PromptSpec, play_prompt
 
 if TYPE_CHECKING:
-    from flowengine.context import CallContext
+    from flowengine.runtime.context import CallContext
 
 ANNOUNCEMENTS = {
     "ru": (

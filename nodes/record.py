@@ -28,14 +28,14 @@ from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import Field
 
+from flowengine.components.node import NodeType, Params
+from flowengine.components.registry import registry
 from flowengine.events import RecordingMade
-from flowengine.node import NodeType, Params
-from flowengine.registry import registry
 from flowengine.scenario.fields import VarName
 from nodes.prompt import PromptSpec, play_prompt
 
 if TYPE_CHECKING:
-    from flowengine.context import CallContext
+    from flowengine.runtime.context import CallContext
 
 
 class RecordParams(Params):

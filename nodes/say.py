@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-from flowengine.node import NodeType, Params
-from flowengine.registry import registry
+from flowengine.components.node import NodeType, Params
+from flowengine.components.registry import registry
 from flowengine.scenario.fields import TemplateText
 
 if TYPE_CHECKING:
-    from flowengine.context import CallContext
+    from flowengine.runtime.context import CallContext
 
 
 class SayParams(Params):

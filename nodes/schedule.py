@@ -48,11 +48,11 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError
 
-from flowengine.node import NodeType, Params
-from flowengine.registry import registry
+from flowengine.components.node import NodeType, Params
+from flowengine.components.registry import registry
 
 if TYPE_CHECKING:
-    from flowengine.context import CallContext
+    from flowengine.runtime.context import CallContext
 
 State = Literal["open", "closed", "holiday"]
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

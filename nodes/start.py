@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from flowengine.node import NodeType, Params
-from flowengine.registry import registry
+from flowengine.components.node import NodeType, Params
+from flowengine.components.registry import registry
 
 if TYPE_CHECKING:
-    from flowengine.context import CallContext
+    from flowengine.runtime.context import CallContext
 
 
 class StartParams(Params):

@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
+from flowengine.components.node import NodeType, Params
+from flowengine.components.registry import registry
 from flowengine.errors import NodeError
-from flowengine.interpreter import call_subscenario
-from flowengine.node import NodeType, Params
-from flowengine.registry import registry
+from flowengine.runtime.interpreter import call_subscenario
 from flowengine.scenario.model import NODE_ID_PATTERN
 
 if TYPE_CHECKING:
-    from flowengine.context import CallContext
+    from flowengine.runtime.context import CallContext
 
 
 class SubscenarioParams(Params):

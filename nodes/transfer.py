@@ -28,14 +28,14 @@ from pydantic import Field, model_validator
 
 from flowengine.acd import decisions as d
 from flowengine.acd.driver import driver_of
+from flowengine.components.node import NodeType, Params
+from flowengine.components.registry import registry
 from flowengine.events import DialAttempted
-from flowengine.node import NodeType, Params
-from flowengine.registry import registry
 from flowengine.scenario.fields import TemplateText, VarName
 from flowengine.telephony import DialOutcome, Leg
 
 if TYPE_CHECKING:
-    from flowengine.context import CallContext
+    from flowengine.runtime.context import CallContext
 
 #: Transfer's ring strategies and the ACD strategies that implement them
 ACD_STRATEGY = {"all": "ring_all", "sequential": "sequential", "cumulative": "cumulative", "random": "random"}

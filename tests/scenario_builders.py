@@ -16,11 +16,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from flowengine.registry import NodeRegistry
+from flowengine.components.registry import NodeRegistry
 from flowengine.scenario.compiled import Scenario
 from flowengine.scenario.loader import load_scenario_data
-from telephony_adapters.sim.harness import CallTrace, run_scenario
-from telephony_adapters.sim.script import CallerScript
+from flowengine.testing.harness import CallTrace, run_scenario
+from flowengine.testing.script import CallerScript
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
@@ -127,7 +127,7 @@ def events(trace: CallTrace, name: str) -> list[dict[str, Any]]:
 def registry_with(*extra: type) -> NodeRegistry:
     """A fresh registry holding every built-in node type plus `extra` ones,
     so throwaway test node types never leak into the global registry."""
-    from flowengine.registry import builtin_registry
+    from flowengine.components.registry import builtin_registry
 
     fresh = NodeRegistry()
     for _name, cls in builtin_registry().items():

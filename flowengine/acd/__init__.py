@@ -18,8 +18,14 @@ See ``docs/acd.md``.
 """
 
 from flowengine.acd import decisions
+from flowengine.acd.analysis.erlang import (
+    QueueMetrics,
+    agents_for_target,
+    erlang_a,
+    erlang_b,
+    erlang_c,
+)
 from flowengine.acd.core import ACD, FAIL_REASONS
-from flowengine.acd.erlang import QueueMetrics, agents_for_target, erlang_a, erlang_b, erlang_c
 from flowengine.acd.model import (
     Centre,
     CentreError,

@@ -36,8 +36,8 @@ from flowengine.events import QueueEvent
 from flowengine.telephony import DialOutcome, Leg
 
 if TYPE_CHECKING:
-    from flowengine.context import CallContext
-    from flowengine.engine import Engine
+    from flowengine.runtime.context import CallContext
+    from flowengine.runtime.engine import Engine
 
 log = logging.getLogger("flowengine.acd")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flowengine.node import NodeType
+from flowengine.components.node import NodeType
 from flowengine.scenario.model import ScenarioDoc, SettingsDoc
 
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from flowengine.registry import NodeRegistry, builtin_registry
+from flowengine.components.registry import NodeRegistry, builtin_registry
 from flowengine.scenario.model import NODE_ID_PATTERN, UI, ScenarioDoc
 
 SCHEMA_ID = "https://flowengine.dev/schema/scenario-1.json"

@@ -22,9 +22,9 @@ from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from flowengine.components.node import ERROR_EXIT, NodeType
 from flowengine.errors import Problem
 from flowengine.expr import ExpressionError, compile_expression, compile_template
-from flowengine.node import ERROR_EXIT, NodeType
 from flowengine.scenario.compiled import Scenario
 from flowengine.scenario.fields import iter_expressions
 from flowengine.validation.graph import ScenarioGraph, chain, suggestion

@@ -20,8 +20,8 @@ from collections.abc import Iterable, Iterator
 
 import networkx as nx
 
+from flowengine.components.node import ERROR_EXIT, NodeType
 from flowengine.errors import Problem
-from flowengine.node import ERROR_EXIT, NodeType
 from flowengine.scenario.compiled import Scenario
 
 

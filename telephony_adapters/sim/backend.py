@@ -9,38 +9,23 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flowengine.telephony import DialOutcome, Leg
+from flowengine.telephony.backend import Backend
+from flowengine.testing.phones import VirtualPhone
+from flowengine.testing.script import CallerScript
 from telephony_adapters.sim.call import SimCall, SimLeg
-from telephony_adapters.sim.script import CallerScript
 
 if TYPE_CHECKING:
-    from flowengine.context import CallContext
-    from flowengine.engine import Engine
+    from flowengine.acd.driver import CallbackDialer
+    from flowengine.runtime.context import CallContext
+    from flowengine.runtime.engine import Engine
     from flowengine.scenario.compiled import Scenario
 
 
-@dataclass
-class VirtualPhone:
-    """A phone the simulator can ring (a virtual operator's desk phone or mobile).
-
-    `answer_after` None never answers; `busy` answers every ring with busy,
-    `reject` declines it. Talk time is `talk_time` seconds, or drawn from an
-    exponential distribution with that mean when `exponential_talk` is set
-    (the backend's seeded generator, so runs repeat).
-    """
-
-    answer_after: float | None = 2.0
-    talk_time: float = 60.0
-    busy: bool = False
-    reject: bool = False
-    exponential_talk: bool = False
-
-
-class SimBackend:
+class SimBackend(Backend):
     name = "sim"
 
     def __init__(
@@ -51,7 +36,7 @@ class SimBackend:
         directory: dict[str, VirtualPhone] | None = None,
         seed: int = 1,
     ) -> None:
-        self.engine = engine
+        super().__init__(engine)
         self.media_root = media_root
         self.directory = directory if directory is not None else {}
         self.rng = random.Random(seed)
@@ -64,6 +49,12 @@ class SimBackend:
         task = self.engine.start_call(call, scenario)
         call.start_script()
         return call, task
+
+    def callback_dialer(self, *, talk_time: float = 60.0) -> CallbackDialer:
+        """Rings callers back when their callback is due (virtual phones)."""
+        from telephony_adapters.sim.operators import sim_callback_dialer
+
+        return sim_callback_dialer(self, talk_time=talk_time)
 
     def ring(self, call: SimCall, target: str, *, ring_timeout: float) -> Leg:
         loop = asyncio.get_running_loop()

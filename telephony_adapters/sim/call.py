@@ -22,7 +22,7 @@ from flowengine.telephony import (
     RecognitionResult,
     Recording,
 )
-from telephony_adapters.sim.script import CallerScript
+from flowengine.testing.script import CallerScript
 
 if TYPE_CHECKING:
     from telephony_adapters.sim.backend import SimBackend

@@ -10,34 +10,15 @@ answer or 904's desk phone busy.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from flowengine.acd import decisions as d
-from flowengine.acd.model import Centre
 from flowengine.telephony import DialOutcome
-from telephony_adapters.sim.backend import SimBackend, VirtualPhone
+from flowengine.testing.phones import VirtualPhone
+from telephony_adapters.sim.backend import SimBackend
 
 if TYPE_CHECKING:
     from flowengine.acd.driver import AcdDriver
-
-
-def virtual_operators(
-    centre: Centre,
-    *,
-    answer_after: float | None = 3.0,
-    talk_time: float = 60.0,
-    exponential: bool = False,
-    phones: Mapping[str, VirtualPhone] | None = None,
-) -> dict[str, VirtualPhone]:
-    directory: dict[str, VirtualPhone] = {}
-    for op in centre.operators:
-        for target in op.targets:
-            directory[target.number] = VirtualPhone(
-                answer_after=answer_after, talk_time=talk_time, exponential_talk=exponential
-            )
-    directory.update(phones or {})
-    return directory
 
 
 def sim_callback_dialer(backend: SimBackend, *, answer_after: float = 5.0, talk_time: float = 60.0):  # type: ignore[no-untyped-def]

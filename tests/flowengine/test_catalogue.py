@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flowengine.catalogue import catalogue_markdown
-from flowengine.registry import builtin_registry
+from flowengine.components.catalogue import catalogue_markdown
+from flowengine.components.registry import builtin_registry
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "components.md"
 

@@ -9,10 +9,12 @@ from typing import Any
 import pytest
 from scenario_builders import check_stream, doc, hangup, load, say, script, start
 
-from flowengine.engine import Engine
 from flowengine.errors import UsageError
-from flowengine.runtime import WallClock
-from telephony_adapters.sim import SimBackend, run_virtual, trace_of
+from flowengine.runtime.clock import WallClock
+from flowengine.runtime.engine import Engine
+from flowengine.runtime.virtual_loop import run_virtual
+from flowengine.testing.harness import trace_of
+from telephony_adapters.sim import SimBackend
 
 
 def greeting(scenario_id: str, text: str, numbers: list[str], version: int = 1) -> Any:

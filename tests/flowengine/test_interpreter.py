@@ -25,11 +25,13 @@ from scenario_builders import (
     start,
 )
 
-from flowengine.engine import Engine
+from flowengine.components.node import NodeType
 from flowengine.events import QueueEvent, event_from_dict, event_types
-from flowengine.node import NodeType
+from flowengine.runtime.engine import Engine
+from flowengine.runtime.virtual_loop import run_virtual
 from flowengine.telephony import Prompt
-from telephony_adapters.sim import SimBackend, run_virtual, trace_of
+from flowengine.testing.harness import trace_of
+from telephony_adapters.sim import SimBackend
 from telephony_adapters.sim.call import prompt_seconds
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from scenario_builders import doc, hangup, load, node, registry_with, run, start
 
+from flowengine.components.node import NodeType, Params
+from flowengine.components.registry import NodeRegistry, builtin_registry
 from flowengine.errors import RegistryError, ScenarioError
-from flowengine.node import NodeType, Params
-from flowengine.registry import NodeRegistry, builtin_registry
 
 
 class EchoParams(Params):

@@ -1,6 +1,6 @@
 """`flowengine simulate`: the real scenario, its queues and the interpreter on the
 simulated clock, measured against Erlang C / Erlang A computed independently
-(flowengine.acd.erlang), averaged over seeded replications after a warm-up."""
+(flowengine.acd.analysis.erlang), averaged over seeded replications after a warm-up."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from flowengine.acd.traffic import TrafficConfig
-from flowengine.acd.traffic import simulate as simulate_core
+from flowengine.acd.analysis.traffic import TrafficConfig
+from flowengine.acd.analysis.traffic import simulate as simulate_core
 from flowengine.cli import main
 from flowengine.errors import UsageError
 from flowengine.scenario.loader import load_scenario_data
-from flowengine.simulation import SimulationConfig, parse_rate, simulate_scenario
+from flowengine.testing.simulation import SimulationConfig, parse_rate, simulate_scenario
 
 SL_VARIANTS = ("sl_answered", "sl_offered", "sl_abandon_good", "sl_short_excluded")
 

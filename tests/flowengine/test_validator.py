@@ -9,9 +9,9 @@ from typing import Any, ClassVar
 
 import pytest
 
+from flowengine.components.node import NodeType, Params
+from flowengine.components.registry import NodeRegistry, builtin_registry
 from flowengine.errors import Problem
-from flowengine.node import NodeType, Params
-from flowengine.registry import NodeRegistry, builtin_registry
 from flowengine.scenario.compiled import Scenario
 from flowengine.scenario.loader import load_scenario_data, load_scenario_file
 from flowengine.validation import CODES, format_problem, validate, validate_files

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from scenario_builders import assign, doc, events, hangup, load, node, run, say, script, start
 
-from flowengine.engine import Engine
-from telephony_adapters.sim import SimBackend, run_virtual
+from flowengine.runtime.engine import Engine
+from flowengine.runtime.virtual_loop import run_virtual
+from telephony_adapters.sim import SimBackend
 
 
 def test_assign_runs_in_order_and_later_values_see_earlier_ones() -> None:

@@ -15,8 +15,9 @@ from pydantic import ValidationError
 from flowengine.errors import ScenarioError
 from flowengine.events import HttpRequested, NodeFailed
 from flowengine.scenario.loader import load_scenario_data
+from flowengine.testing.harness import CallTrace, run_scenario
+from flowengine.testing.script import CallerScript
 from nodes.http_request import HttpParams, lookup, parse_path, to_variable
-from telephony_adapters.sim import CallerScript, CallTrace, run_scenario
 
 CLIENT = {
     "client": {

@@ -14,8 +14,9 @@ from pydantic import ValidationError
 
 from flowengine.events import NodeFailed, Notified
 from flowengine.scenario.loader import load_scenario_data
+from flowengine.testing.harness import CallTrace, run_scenario
+from flowengine.testing.script import CallerScript
 from nodes.notify import NotifyParams
-from telephony_adapters.sim import CallerScript, CallTrace, run_scenario
 
 
 def hook_reply(request: dict[str, Any]) -> Reply:

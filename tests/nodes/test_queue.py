@@ -21,18 +21,14 @@ from scenario_builders import AT, assign, deadline, doc, events, hangup, load, n
 from flowengine.acd import Centre, parse_centre
 from flowengine.acd import decisions as d
 from flowengine.acd.driver import AcdDriver
-from flowengine.engine import Engine
-from flowengine.runtime import WallClock
+from flowengine.runtime.clock import WallClock
+from flowengine.runtime.engine import Engine
+from flowengine.runtime.virtual_loop import run_virtual
 from flowengine.scenario.compiled import Scenario
-from telephony_adapters.sim import (
-    CallerScript,
-    CallTrace,
-    SimBackend,
-    VirtualPhone,
-    run_virtual,
-    trace_of,
-)
-from telephony_adapters.sim.harness import CentreSetup, attach_centre, run_scenario
+from flowengine.testing.harness import CallTrace, CentreSetup, attach_centre, run_scenario, trace_of
+from flowengine.testing.phones import VirtualPhone
+from flowengine.testing.script import CallerScript
+from telephony_adapters.sim import SimBackend
 
 OPS = ("901", "902", "903")
 QUEUE_EXITS = ("answered", "timeout", "full", "no_operators", "callback")

@@ -9,9 +9,10 @@ from pydantic import ValidationError
 
 from flowengine.events import SpeechRecognized
 from flowengine.scenario.loader import load_scenario_data
+from flowengine.testing.harness import CallTrace, run_scenario
+from flowengine.testing.script import CallerScript
 from flowengine.validation import validate
 from nodes.recognize import RecognizeParams, contains_words, words
-from telephony_adapters.sim import CallerScript, CallTrace, run_scenario
 
 CHOICES = [
     {"exit": "billing", "phrases": ["billing", "pay", "my bill", "оплата", "счёт"]},

@@ -9,9 +9,10 @@ from pydantic import ValidationError
 
 from flowengine.events import NodeFailed, Notified, PromptPlayed, RecordingMade
 from flowengine.scenario.loader import load_scenario_data
+from flowengine.testing.harness import CallTrace, run_scenario
+from flowengine.testing.script import CallerScript
 from flowengine.validation import validate
 from nodes.record import RecordParams
-from telephony_adapters.sim import CallerScript, CallTrace, run_scenario
 
 
 def voicemail(params: dict[str, Any] | None = None) -> Any:

@@ -11,8 +11,9 @@ from pydantic import ValidationError
 
 from flowengine.errors import ScenarioError
 from flowengine.scenario.loader import load_scenario_data
+from flowengine.testing.harness import run_scenario
+from flowengine.testing.script import CallerScript
 from nodes.schedule import ScheduleParams, schedule_state
-from telephony_adapters.sim import CallerScript, run_scenario
 
 UTC = dt.UTC
 MSK = ZoneInfo("Europe/Moscow")

@@ -16,11 +16,12 @@ import pytest
 from scenario_builders import AT, assign, deadline, doc, events, hangup, load, node, script, start
 
 from flowengine.acd import Centre, parse_centre
-from flowengine.engine import Engine
-from flowengine.runtime import WallClock
+from flowengine.runtime.clock import WallClock
+from flowengine.runtime.engine import Engine
+from flowengine.runtime.virtual_loop import run_virtual
 from flowengine.scenario.compiled import Scenario
-from telephony_adapters.sim import CallTrace, VirtualPhone, run_virtual
-from telephony_adapters.sim.harness import CentreSetup, run_call_async, run_scenario
+from flowengine.testing.harness import CallTrace, CentreSetup, run_call_async, run_scenario
+from flowengine.testing.phones import VirtualPhone
 
 TRANSFER_EXITS = ("answered", "busy", "no_answer", "failed")
 NEVER = VirtualPhone(answer_after=None)

@@ -8,7 +8,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from flowengine.acd.erlang import agents_for_target, erlang_a, erlang_b, erlang_c
+from flowengine.acd.analysis.erlang import agents_for_target, erlang_a, erlang_b, erlang_c
 
 
 # ------------------------------------------------------------------ Erlang B

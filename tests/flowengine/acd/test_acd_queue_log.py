@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flowengine.acd import decisions as d
+from flowengine.acd.analysis.queue_log import QueueLogWriter, format_line
 from flowengine.acd.core import ACD
-from flowengine.acd.queue_log import QueueLogWriter, format_line
 
 EPOCH = 1_700_000_000
 

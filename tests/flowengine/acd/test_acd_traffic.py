@@ -7,7 +7,7 @@ Two kinds of evidence:
    each caller's patience). Erlang C / A describe that ideal queue, so the core
    inherits their figures — this check is exact and fast.
 2. Statistically: replications with a warm-up, averaged (regression-adjusted
-   with control variates, see `flowengine.acd.traffic`), land within 1
+   with control variates, see `flowengine.acd.analysis.traffic`), land within 1
    percentage point (service level, all four variants) and 5 % (ASA) of the
    formulas. Queue statistics are noisy — at 80–90 % load a few busy hours
    decide the waits — so each assertion also requires the run to be precise
@@ -27,7 +27,12 @@ import os
 
 import pytest
 
-from flowengine.acd.traffic import TrafficConfig, run_replication, simulate, synthetic_centre
+from flowengine.acd.analysis.traffic import (
+    TrafficConfig,
+    run_replication,
+    simulate,
+    synthetic_centre,
+)
 
 WORKERS = min(2, os.cpu_count() or 1)
 LONG = os.environ.get("FLOWENGINE_LONG_TESTS") == "1"

@@ -11,9 +11,9 @@ import pytest
 from flowengine.acd import load_centre
 from flowengine.cli import main
 from flowengine.scenario.loader import load_scenario_file
-from telephony_adapters.sim import CallerScript, run_scenario
-from telephony_adapters.sim.backend import VirtualPhone
-from telephony_adapters.sim.harness import CentreSetup
+from flowengine.testing.harness import CentreSetup, run_scenario
+from flowengine.testing.phones import VirtualPhone
+from flowengine.testing.script import CallerScript
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 START = dt.datetime(2026, 11, 23, 11, 0, tzinfo=dt.timezone(dt.timedelta(hours=3)))

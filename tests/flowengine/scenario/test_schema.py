@@ -11,7 +11,7 @@ import pytest
 from scenario_builders import PER_NUMBER_IVR, doc, hangup, load, node, say, start
 
 from flowengine.cli import main
-from flowengine.registry import builtin_registry
+from flowengine.components.registry import builtin_registry
 
 
 @pytest.fixture(scope="module")

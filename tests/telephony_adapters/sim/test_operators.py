@@ -14,12 +14,14 @@ from scenario_builders import AT, deadline, doc, events, hangup, load, node, scr
 from flowengine.acd import Centre, parse_centre
 from flowengine.acd import decisions as d
 from flowengine.acd.driver import AcdDriver
-from flowengine.engine import Engine
-from flowengine.runtime import WallClock
+from flowengine.runtime.clock import WallClock
+from flowengine.runtime.engine import Engine
+from flowengine.runtime.virtual_loop import run_virtual
 from flowengine.scenario.compiled import Scenario
-from telephony_adapters.sim import CallerScript, SimBackend, SimCall, VirtualPhone, run_virtual
-from telephony_adapters.sim.harness import CentreSetup, attach_centre, run_scenario
-from telephony_adapters.sim.operators import virtual_operators
+from flowengine.testing.harness import CentreSetup, attach_centre, run_scenario
+from flowengine.testing.phones import VirtualPhone, virtual_operators
+from flowengine.testing.script import CallerScript
+from telephony_adapters.sim import SimBackend, SimCall
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from scenario_builders import check_stream, doc, events, hangup, node, run, say, start
 
 from flowengine.telephony import Prompt
-from telephony_adapters.sim import CallerScript, Step
+from flowengine.testing.script import CallerScript, Step
 from telephony_adapters.sim.call import prompt_seconds
 
 PROMPT = "Enter your number"  # 17 characters

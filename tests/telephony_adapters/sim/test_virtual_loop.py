@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from flowengine.runtime import external_io
-from telephony_adapters.sim import run_virtual
+from flowengine.runtime.clock import external_io
+from flowengine.runtime.virtual_loop import run_virtual
 
 
 def test_an_hour_of_sleep_takes_no_wall_time() -> None:

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from flowengine.acd.analysis.queue_log import QueueLogWriter
 from flowengine.acd.driver import decision_from_event
-from flowengine.acd.queue_log import QueueLogWriter
 from flowengine.errors import FlowEngineError
 
 

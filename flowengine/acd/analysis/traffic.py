@@ -17,7 +17,7 @@ independent, seeded random streams (arrivals, handle times, patience), so a
 run is reproducible.
 
 Reported per replication and averaged: offered, answered, abandoned, other
-exits, service level in the four usual variants (see `flowengine.acd.erlang`),
+exits, service level in the four usual variants (see `flowengine.acd.analysis.erlang`),
 ASA over answered calls and over all calls, occupancy and per-operator load
 (ringing + talking + wrap-up time in the measured window).
 
@@ -46,8 +46,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flowengine.acd import decisions as d
+from flowengine.acd.analysis.erlang import QueueMetrics, erlang_a
 from flowengine.acd.core import ACD
-from flowengine.acd.erlang import QueueMetrics, erlang_a
 from flowengine.acd.model import Centre
 
 __all__ = [
@@ -148,7 +148,7 @@ class Tally:
 
     Only calls that arrive in the measured window (after the warm-up, before
     the end) count; `arrived` says whether one does. Shared by the core-only
-    harness here and the whole-scenario simulation (`flowengine.simulation`),
+    harness here and the whole-scenario simulation (`flowengine.testing.simulation`),
     so both report the same service-level variants the same way.
     """
 

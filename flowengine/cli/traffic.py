@@ -1,6 +1,6 @@
 """`flowengine simulate` and `flowengine erlang`: traffic on scenarios, and the formulas.
 
-Kept apart from `cli.py` because both print tables of call-centre figures
+Kept apart from the other commands because both print tables of call-centre figures
 side by side (simulation next to Erlang), with a progress bar for long runs.
 """
 
@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from flowengine.acd.erlang import QueueMetrics, agents_for_target, erlang_a, erlang_c
+from flowengine.acd.analysis.erlang import QueueMetrics, agents_for_target, erlang_a, erlang_c
 
 ROWS = (
     ("offered", "offered calls", "{:,.0f}"),
@@ -48,6 +48,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--input", action="append", default=[], metavar="DIGITS", help="digits callers press at each digit prompt")
     p.add_argument("--answer-after", type=float, default=0.0, metavar="S", help="operators answer after S s")
     p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_simulate)
 
     p = sub.add_parser("erlang", help="Erlang C / Erlang A figures and staffing for a target")
     p.add_argument("--arrivals", required=True, metavar="RATE", help="e.g. 400/h")
@@ -58,6 +59,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--target-sl", type=float, metavar="P", help="operators needed for this service level (0..1)")
     p.add_argument("--target-asa", type=float, metavar="S", help="operators needed for this ASA")
     p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_erlang)
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -65,7 +67,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     from flowengine.acd import load_centre
     from flowengine.scenario.loader import load_scenario_file
-    from flowengine.simulation import SimulationConfig, parse_rate, simulate_scenario
+    from flowengine.testing.simulation import SimulationConfig, parse_rate, simulate_scenario
 
     scenario = load_scenario_file(args.scenario)
     centre = load_centre(args.centre) if args.centre else None
@@ -125,7 +127,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_erlang(args: argparse.Namespace) -> int:
-    from flowengine.simulation import parse_rate
+    from flowengine.testing.simulation import parse_rate
 
     rate = parse_rate(args.arrivals) / 3600.0
     rows: list[QueueMetrics] = []

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+from flowengine.components.node import NodeType
 from flowengine.errors import RegistryError
-from flowengine.node import NodeType
 
 N = TypeVar("N", bound=type[NodeType])
 

@@ -23,7 +23,7 @@ from flowengine.events import (
 )
 
 if TYPE_CHECKING:
-    from telephony_adapters.sim.harness import CallTrace
+    from flowengine.testing.harness import CallTrace
 
 
 def _v(value: object) -> str:

@@ -13,11 +13,11 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from flowengine.context import CallContext
 from flowengine.errors import UsageError
 from flowengine.events import CallEvent, CallStarted
-from flowengine.interpreter import run_call
-from flowengine.runtime import WallClock
+from flowengine.runtime.clock import WallClock
+from flowengine.runtime.context import CallContext
+from flowengine.runtime.interpreter import run_call
 
 if TYPE_CHECKING:
     import httpx
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from flowengine.scenario.compiled import Scenario
     from flowengine.telephony import Call
 
-log = logging.getLogger("flowengine.engine")
+log = logging.getLogger("flowengine.runtime.engine")
 
 EventSink = Callable[[CallEvent], None]
 

@@ -11,12 +11,11 @@ import asyncio
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from flowengine.acd.driver import AcdDriver
 from flowengine.acd.model import Centre
-from flowengine.context import CallContext
-from flowengine.engine import Engine
+from flowengine.errors import UsageError
 from flowengine.events import (
     CallEnded,
     CallEvent,
@@ -25,12 +24,39 @@ from flowengine.events import (
     NodeLeft,
     PromptPlayed,
 )
-from flowengine.runtime import WallClock
+from flowengine.runtime.clock import WallClock
+from flowengine.runtime.context import CallContext
+from flowengine.runtime.engine import Engine
+from flowengine.runtime.virtual_loop import run_virtual
 from flowengine.scenario.compiled import Scenario
-from telephony_adapters.sim.backend import SimBackend, VirtualPhone
-from telephony_adapters.sim.loop import run_virtual
-from telephony_adapters.sim.operators import sim_callback_dialer, virtual_operators
-from telephony_adapters.sim.script import CallerScript
+from flowengine.telephony.backend import create_backend
+from flowengine.testing.phones import VirtualPhone, virtual_operators
+from flowengine.testing.script import CallerScript
+
+if TYPE_CHECKING:
+    from flowengine.acd.driver import CallbackDialer
+    from flowengine.telephony import Call
+
+
+class ScriptedBackend(Protocol):
+    """What the harness needs of a backend: scripted callers and virtual phones
+    (the simulator has both; a SIP test rig could offer them too)."""
+
+    directory: dict[str, VirtualPhone]
+
+    def place_call(
+        self, script: CallerScript, scenario: Scenario | None = None, call_id: str | None = None
+    ) -> tuple[Call, asyncio.Task[CallContext]]: ...
+
+    def callback_dialer(self, *, talk_time: float) -> CallbackDialer: ...
+
+
+def scripted_backend(engine: Engine, name: str = "sim", **options: Any) -> ScriptedBackend:
+    """A backend that takes scripted callers (by default the simulator)."""
+    backend = create_backend(name, engine, **options)
+    if not hasattr(backend, "place_call"):
+        raise UsageError(f"backend '{name}' cannot place scripted calls")
+    return backend  # type: ignore[return-value]
 
 
 @dataclass
@@ -112,7 +138,7 @@ class CentreSetup:
     seed: int = 1
 
 
-def attach_centre(engine: Engine, backend: SimBackend, setup: CentreSetup) -> AcdDriver:
+def attach_centre(engine: Engine, backend: ScriptedBackend, setup: CentreSetup) -> AcdDriver:
     """Run an ACD for `setup.centre` in this engine, with virtual operators."""
     driver = AcdDriver(setup.centre, seed=setup.seed).attach(engine)
     backend.directory.update(
@@ -124,7 +150,7 @@ def attach_centre(engine: Engine, backend: SimBackend, setup: CentreSetup) -> Ac
             phones=setup.phones,
         )
     )
-    driver.callback_dialer = sim_callback_dialer(backend, talk_time=setup.talk_time)
+    driver.callback_dialer = backend.callback_dialer(talk_time=setup.talk_time)
     for operator, status in setup.statuses.items():
         reason = None
         if ":" in status:
@@ -143,7 +169,7 @@ async def run_call_async(
     centre: CentreSetup | None = None,
 ) -> CallTrace:
     # the centre's seed drives the virtual operators' talk times as well as the ACD
-    backend = SimBackend(engine, directory=directory, seed=centre.seed if centre is not None else 1)
+    backend = scripted_backend(engine, directory=directory, seed=centre.seed if centre is not None else 1)
     driver = attach_centre(engine, backend, centre) if centre is not None else None
     _call, task = backend.place_call(script, scenario, call_id)
     ctx = await task

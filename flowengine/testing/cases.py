@@ -137,9 +137,9 @@ def load_case_file(path: Path) -> CaseFile:
 
 def run_case_file(path: Path) -> list[CaseResult]:
     from flowengine.acd import load_centre
-    from telephony_adapters.sim.backend import VirtualPhone
-    from telephony_adapters.sim.harness import CentreSetup, run_scenario
-    from telephony_adapters.sim.script import CallerScript
+    from flowengine.testing.harness import CentreSetup, run_scenario
+    from flowengine.testing.phones import VirtualPhone
+    from flowengine.testing.script import CallerScript
 
     try:
         spec = load_case_file(path)

@@ -17,7 +17,7 @@ from flowengine.expr import Expression, Template, compile_expression, compile_te
 from flowengine.scenario.fields import iter_expressions
 
 if TYPE_CHECKING:
-    from flowengine.context import CallContext
+    from flowengine.runtime.context import CallContext
 
 ERROR_EXIT = "error"
 

@@ -1,6 +1,6 @@
 """Traffic simulation of a whole scenario: `flowengine simulate`.
 
-Unlike the core-only harness (`flowengine.acd.traffic`), this runs the real
+Unlike the core-only harness (`flowengine.acd.analysis.traffic`), this runs the real
 scenario — greeting, menus, Queue nodes, overflow — through the interpreter on
 the simulator's virtual clock: callers arrive as a Poisson stream, press the
 given digits, wait with exponential patience; virtual operators talk for an
@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flowengine.acd import decisions as d
-from flowengine.acd.erlang import QueueMetrics, erlang_a, erlang_c
+from flowengine.acd.analysis.erlang import QueueMetrics, erlang_a, erlang_c
+from flowengine.acd.analysis.traffic import ReplicationResult, Tally, summarize
 from flowengine.acd.model import Centre
-from flowengine.acd.traffic import ReplicationResult, Tally, summarize
-from flowengine.engine import Engine
 from flowengine.errors import UsageError
-from flowengine.runtime import WallClock
+from flowengine.runtime.clock import WallClock
+from flowengine.runtime.engine import Engine
 from flowengine.scenario.compiled import Scenario
 
 SHORT_ABANDON = 5.0
@@ -197,10 +197,9 @@ def _replicate(
     threshold: float,
     tick: Callable[[float], None],
 ) -> ReplicationResult:
-    from telephony_adapters.sim.backend import SimBackend
-    from telephony_adapters.sim.harness import CentreSetup, attach_centre
-    from telephony_adapters.sim.loop import run_virtual
-    from telephony_adapters.sim.script import CallerScript, Step
+    from flowengine.runtime.virtual_loop import run_virtual
+    from flowengine.testing.harness import CentreSetup, attach_centre, scripted_backend
+    from flowengine.testing.script import CallerScript, Step
 
     seed = cfg.seed * 1_000_003 + rep * 7919
     start, end = cfg.warmup, cfg.warmup + cfg.hours * 3600.0
@@ -213,7 +212,7 @@ def _replicate(
         t0 = loop.time()
         engine = Engine(clock=WallClock(dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)), keep_events=False)
         engine.publish(scenario)
-        backend = SimBackend(engine, seed=seed + 2)
+        backend = scripted_backend(engine, seed=seed + 2)
         driver = attach_centre(
             engine,
             backend,

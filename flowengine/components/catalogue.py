@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from flowengine.registry import NodeRegistry, builtin_registry
+from flowengine.components.registry import NodeRegistry, builtin_registry
 
 
 def _type_of(prop: Any, defs: dict[str, Any]) -> str:

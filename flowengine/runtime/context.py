@@ -20,8 +20,8 @@ from flowengine.expr import Template, Value
 from flowengine.telephony import Call, Prompt
 
 if TYPE_CHECKING:
-    from flowengine.engine import Engine
-    from flowengine.node import NodeType
+    from flowengine.components.node import NodeType
+    from flowengine.runtime.engine import Engine
     from flowengine.scenario.compiled import Scenario
 
 

@@ -16,6 +16,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
+from flowengine.components.node import ERROR_EXIT
 from flowengine.errors import NodeError
 from flowengine.events import (
     CallEnded,
@@ -26,13 +27,12 @@ from flowengine.events import (
     ScenarioEntered,
 )
 from flowengine.expr import ExpressionError
-from flowengine.node import ERROR_EXIT
 
 if TYPE_CHECKING:
-    from flowengine.context import CallContext
+    from flowengine.runtime.context import CallContext
     from flowengine.scenario.compiled import Scenario
 
-log = logging.getLogger("flowengine.interpreter")
+log = logging.getLogger("flowengine.runtime.interpreter")
 
 #: A walk yields to the event loop every this many steps, so that a call busy
 #: in a loop of instant nodes (Assign, If, Menu) cannot starve the other calls

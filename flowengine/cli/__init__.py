@@ -1,0 +1,44 @@
+"""The `flowengine` command line: one module per command group.
+
+    flowengine validate FILE... [--json] [--centre FILE]      (scenarios)
+    flowengine schema [--output FILE]                         (scenarios)
+    flowengine components [--json | --markdown]               (scenarios)
+    flowengine run FILE --called N [--input 1] [--say TEXT]   (calls)
+    flowengine test PATH...                                   (calls)
+    flowengine simulate / erlang                              (traffic)
+    flowengine export queue-log FILE...                       (export)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from flowengine.cli import calls, export, scenarios, traffic
+from flowengine.errors import FlowEngineError, ScenarioError
+
+#: command groups, in the order `--help` lists them
+GROUPS = (scenarios, calls, traffic, export)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="flowengine", description="Call-scenario engine for call centres")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for group in GROUPS:
+        group.add_parsers(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except ScenarioError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    except FlowEngineError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # output piped into head/less that closed early
+        sys.stderr.close()
+        return 0

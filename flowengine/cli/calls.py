@@ -1,0 +1,139 @@
+"""`flowengine run` and `flowengine test`: calls on the simulator, one at a time."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+from flowengine.errors import FlowEngineError
+
+
+class _OrderedInput(argparse.Action):
+    """--input and --say keep their command-line order in one list."""
+
+    def __call__(self, parser: Any, namespace: Any, values: Any, option_string: str | None = None) -> None:
+        items = getattr(namespace, "answers", None) or []
+        items.append(("input" if option_string == "--input" else "say", values))
+        namespace.answers = items
+
+
+def _iso_time(text: str) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not an ISO time like 2026-11-23T10:00+03:00") from None
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"'{text}' needs a UTC offset, e.g. 2026-11-23T10:00+03:00")
+    return value
+
+
+def add_parsers(sub: Any) -> None:
+    p = sub.add_parser("run", help="run one call of a scenario on the simulator and print its trace")
+    p.add_argument("file", type=Path)
+    p.add_argument("--called", default=None, help="dialled number (default: the scenario's first number)")
+    p.add_argument("--caller", default="+70000000000", help="caller's number")
+    p.add_argument("--input", action=_OrderedInput, metavar="DIGITS", help="digits to press at the next digit prompt (repeatable)")
+    p.add_argument("--say", action=_OrderedInput, metavar="TEXT", help="phrase to say at the next speech prompt (repeatable)")
+    p.add_argument("--hangup-after", type=float, default=None, metavar="S")
+    p.add_argument("--at", type=_iso_time, default=None, help="wall-clock start, e.g. 2026-11-23T10:00+03:00")
+    p.add_argument("--lib", action="append", type=Path, default=[], help="another scenario file for Subscenario nodes")
+    p.add_argument("--realtime", action="store_true", help="run on the real clock instead of simulated time")
+    _centre_options(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--events", action="store_true", help="with --json: include the full event stream")
+    p.add_argument("--events-out", type=Path, metavar="FILE", help="append the call's events to FILE (JSON lines)")
+    p.set_defaults(handler=cmd_run)
+
+    p = sub.add_parser("test", help="run scenario test cases (*.tests.yaml / *.tests.json)")
+    p.add_argument("paths", nargs="+", type=Path)
+    p.set_defaults(handler=cmd_test)
+
+
+def _centre_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--centre", type=Path, help="centre file (operators, queues) for Queue and Transfer nodes")
+    p.add_argument("--answer-after", type=float, default=3.0, metavar="S", help="virtual operators answer after S s")
+    p.add_argument("--talk", type=float, default=60.0, metavar="S", help="virtual operators talk for S s")
+    p.add_argument(
+        "--status",
+        action="append",
+        default=[],
+        metavar="OP=STATUS",
+        help="set an operator's status first, e.g. 902=break:lunch (repeatable)",
+    )
+
+
+def _centre_setup(args: argparse.Namespace) -> Any:
+    if args.centre is None:
+        return None
+    from flowengine.acd import load_centre
+    from flowengine.testing.harness import CentreSetup
+
+    statuses = {}
+    for item in args.status:
+        operator, sep, status = item.partition("=")
+        if not sep or not operator or not status:
+            raise FlowEngineError(f"--status takes OPERATOR=STATUS, got '{item}'")
+        statuses[operator] = status
+    return CentreSetup(load_centre(args.centre), answer_after=args.answer_after, talk_time=args.talk, statuses=statuses)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from flowengine.scenario.loader import load_scenario_file
+    from flowengine.testing.harness import run_scenario
+    from flowengine.testing.script import CallerScript, Step
+
+    scenario = load_scenario_file(args.file)
+    library = [load_scenario_file(p) for p in args.lib]
+    called = args.called or (scenario.numbers[0] if scenario.numbers else "100")
+    steps = [Step(input=v) if kind == "input" else Step(say=v) for kind, v in getattr(args, "answers", None) or []]
+    script = CallerScript(caller=args.caller, called=called, steps=steps, hangup_after=args.hangup_after)
+    trace = run_scenario(
+        scenario,
+        script,
+        at=args.at,
+        realtime=args.realtime,
+        library=library,
+        centre=_centre_setup(args),
+        call_id=f"run-{uuid.uuid4().hex[:12]}",
+    )
+    if args.events_out is not None:
+        from flowengine.cli.export import write_events
+
+        write_events(args.events_out, trace.events)
+    if args.json:
+        print(json.dumps(trace.to_json(with_events=args.events), ensure_ascii=False, default=str))
+    else:
+        from flowengine.testing.tracefmt import format_trace
+
+        print(format_trace(trace))
+    return 0
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    from flowengine.testing.cases import find_case_files, run_case_file
+
+    files = find_case_files(args.paths)
+    if not files:
+        print("no test files found (looked for *.tests.yaml, *.tests.yml, *.tests.json)", file=sys.stderr)
+        return 1
+    passed = failed = 0
+    for path in files:
+        print(path)
+        for result in run_case_file(path):
+            if result.passed:
+                passed += 1
+                print(f"  PASSED  {result.name}")
+            else:
+                failed += 1
+                print(f"  FAILED  {result.name}")
+                for line in ([result.error] if result.error else result.failures):
+                    print(f"          {line}")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+

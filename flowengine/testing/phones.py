@@ -1,0 +1,53 @@
+"""Virtual phones: how a rung number behaves on a scriptable backend.
+
+A test or a simulation says "901 answers after 3 s and talks for a minute,
+902 is busy, 903 never picks up"; the simulator backend rings such phones.
+The description is backend-independent data, so test cases and the traffic
+simulation can carry it without importing a backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from flowengine.acd.model import Centre
+
+
+@dataclass
+class VirtualPhone:
+    """A phone the simulator can ring (a virtual operator's desk phone or mobile).
+
+    `answer_after` None never answers; `busy` answers every ring with busy,
+    `reject` declines it. Talk time is `talk_time` seconds, or drawn from an
+    exponential distribution with that mean when `exponential_talk` is set
+    (the backend's seeded generator, so runs repeat).
+    """
+
+    answer_after: float | None = 2.0
+    talk_time: float = 60.0
+    busy: bool = False
+    reject: bool = False
+    exponential_talk: bool = False
+
+
+def virtual_operators(
+    centre: Centre,
+    *,
+    answer_after: float | None = 3.0,
+    talk_time: float = 60.0,
+    exponential: bool = False,
+    phones: Mapping[str, VirtualPhone] | None = None,
+) -> dict[str, VirtualPhone]:
+    """A phone for every target of every operator of `centre` (desk phone and
+    mobile alike), all answering after `answer_after` s and talking `talk_time`
+    s (drawn from an exponential distribution with that mean when
+    `exponential`); `phones` overrides single targets."""
+    directory: dict[str, VirtualPhone] = {}
+    for op in centre.operators:
+        for target in op.targets:
+            directory[target.number] = VirtualPhone(
+                answer_after=answer_after, talk_time=talk_time, exponential_talk=exponential
+            )
+    directory.update(phones or {})
+    return directory
