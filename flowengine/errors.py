@@ -86,7 +86,3 @@ class NodeError(FlowEngineError):
     def __init__(self, message: str, *, code: str = "node_error") -> None:
         super().__init__(message)
         self.code = code
-
-
-class CallEnded(FlowEngineError):
-    """Raised into a call's task when the call is already over (caller hung up)."""

@@ -12,26 +12,26 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-from flowengine.components.node import NodeType, Params
+from flowengine.components.fields import Expr, VarName
+from flowengine.components.node import NodeType, ParamsModel
 from flowengine.components.registry import registry
 from flowengine.expr import Expression
-from flowengine.scenario.fields import Expr, VarName
 
 if TYPE_CHECKING:
     from flowengine.runtime.context import CallContext
 
 
-class Assignment(Params):
+class Assignment(ParamsModel):
     variable: VarName
     value: Expr
 
 
-class AssignParams(Params):
+class AssignParams(ParamsModel):
     assignments: list[Assignment] = Field(min_length=1)
 
 
 @registry.register
-class AssignNode(NodeType):
+class AssignNode(NodeType[AssignParams]):
     type_name = "assign"
     title_en = "Assign"
     title_ru = "Присвоение"
@@ -41,7 +41,7 @@ class AssignNode(NodeType):
     exits = ("next",)
     __slots__ = ("_steps",)
 
-    def __init__(self, node_id: str, params: AssignParams) -> None:  # type: ignore[override]
+    def __init__(self, node_id: str, params: AssignParams) -> None:
         super().__init__(node_id, params)
         self._steps: list[tuple[str, Expression]] = [
             (a.variable, self.expr(a.value)) for a in params.assignments

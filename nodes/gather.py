@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field, model_validator
 
-from flowengine.components.node import NodeType, Params
+from flowengine.components.fields import VarName
+from flowengine.components.node import NodeType, ParamsModel
 from flowengine.components.registry import registry
 from flowengine.events import DigitsReceived
-from flowengine.scenario.fields import VarName
 from nodes.menu import EXIT_PATTERN
 from nodes.prompt import PromptSpec, play_prompt
 
@@ -33,12 +33,12 @@ if TYPE_CHECKING:
 RESERVED = {"timeout", "invalid", "done", "error"}
 
 
-class GatherOption(Params):
+class GatherOption(ParamsModel):
     digits: str = Field(pattern=r"^[0-9*#A-D]{1,32}$")
     exit: str = Field(pattern=EXIT_PATTERN)
 
 
-class GatherParams(Params):
+class GatherParams(ParamsModel):
     prompt: PromptSpec | None = None
     options: list[GatherOption] = Field(default_factory=list)
     max_digits: int = Field(default=1, ge=1, le=64)
@@ -81,7 +81,7 @@ class GatherParams(Params):
 
 
 @registry.register
-class GatherNode(NodeType):
+class GatherNode(NodeType[GatherParams]):
     type_name = "gather"
     title_en = "Gather"
     title_ru = "Сбор цифр"
@@ -96,26 +96,26 @@ class GatherNode(NodeType):
     needs_media = True
     __slots__ = ("_options",)
 
-    def __init__(self, node_id: str, params: GatherParams) -> None:  # type: ignore[override]
+    def __init__(self, node_id: str, params: GatherParams) -> None:
         super().__init__(node_id, params)
         self._options = {o.digits: o.exit for o in params.options}
 
     @classmethod
-    def exit_names(cls, params: GatherParams) -> list[str]:  # type: ignore[override]
+    def exit_names(cls, params: GatherParams) -> list[str]:
         if not params.options:
             return ["done", "timeout"]
         return list(dict.fromkeys(o.exit for o in params.options)) + ["timeout", "invalid"]
 
     @classmethod
-    def default_exit_names(cls, params: GatherParams) -> tuple[str, ...]:  # type: ignore[override]
+    def default_exit_names(cls, params: GatherParams) -> tuple[str, ...]:
         return ("timeout", "invalid") if params.options else ("timeout",)
 
     def writes(self) -> set[str]:
-        params: GatherParams = self.params  # type: ignore[assignment]
+        params = self.params
         return {params.variable} if params.variable else set()
 
     async def run(self, ctx: CallContext) -> str:
-        p: GatherParams = self.params  # type: ignore[assignment]
+        p = self.params
         outcome = "timeout"
         for attempt in range(p.retries + 1):
             await play_prompt(ctx, self.id, p.prompt, barge_in=p.barge_in)

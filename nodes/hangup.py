@@ -6,19 +6,19 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-from flowengine.components.node import NodeType, Params
+from flowengine.components.node import NodeType, ParamsModel
 from flowengine.components.registry import registry
 
 if TYPE_CHECKING:
     from flowengine.runtime.context import CallContext
 
 
-class HangupParams(Params):
+class HangupParams(ParamsModel):
     cause: str = Field(default="normal", pattern=r"^[a-z_]{1,32}$")
 
 
 @registry.register
-class HangupNode(NodeType):
+class HangupNode(NodeType[HangupParams]):
     type_name = "hangup"
     title_en = "Hangup"
     title_ru = "Завершение"
@@ -28,7 +28,7 @@ class HangupNode(NodeType):
     terminal = True
 
     async def run(self, ctx: CallContext) -> str:
-        params: HangupParams = self.params  # type: ignore[assignment]
+        params = self.params
         ctx.end_cause = params.cause
         if ctx.call.active:
             await ctx.call.hangup(params.cause)

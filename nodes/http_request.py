@@ -45,13 +45,13 @@ import httpx
 from pydantic import AfterValidator, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from flowengine.components.node import NodeType, Params
+from flowengine.components.fields import TemplateText, VarName
+from flowengine.components.node import NodeType, ParamsModel
 from flowengine.components.registry import registry
 from flowengine.errors import NodeError
 from flowengine.events import HttpRequested
 from flowengine.expr import limits as expr_limits
 from flowengine.runtime.clock import external_io
-from flowengine.scenario.fields import TemplateText, VarName
 from nodes.http_common import (
     DictTemplate,
     HeaderName,
@@ -118,7 +118,7 @@ def lookup(document: Any, path: tuple[PathPart, ...]) -> Any:
 def to_variable(value: Any) -> Value:
     """A JSON value as a variable: scalars as they are, objects and lists as JSON text."""
     if value is None or isinstance(value, bool | str):
-        return value  # type: ignore[no-any-return]
+        return value
     if isinstance(value, int):
         return value if abs(value) <= expr_limits.MAX_INT else str(value)
     if isinstance(value, float):
@@ -147,7 +147,7 @@ async def read_limited(response: httpx.Response, limit: int = MAX_RESPONSE_BYTES
     return b"".join(chunks)
 
 
-class HttpParams(Params):
+class HttpParams(ParamsModel):
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] = "GET"
     url: Annotated[TemplateText, AfterValidator(check_url_template)] = Field(
         min_length=1, description="URL template; hole values are URL-encoded"
@@ -183,7 +183,7 @@ class HttpParams(Params):
 
 
 @registry.register
-class HttpRequestNode(NodeType):
+class HttpRequestNode(NodeType[HttpParams]):
     type_name = "http"
     title_en = "HTTP request"
     title_ru = "HTTP-запрос"
@@ -193,7 +193,7 @@ class HttpRequestNode(NodeType):
     exits = ("ok", "timeout")  # and the universal "error"
     __slots__ = ("_url", "_headers", "_body", "_json", "_paths")
 
-    def __init__(self, node_id: str, params: HttpParams) -> None:  # type: ignore[override]
+    def __init__(self, node_id: str, params: HttpParams) -> None:
         super().__init__(node_id, params)
         self._url = self.template(params.url)
         self._headers = compile_headers(params.headers)
@@ -205,14 +205,14 @@ class HttpRequestNode(NodeType):
         return super().reads() | dict_template_variables(self._headers, self._json)
 
     def writes(self) -> set[str]:
-        params: HttpParams = self.params  # type: ignore[assignment]
+        params = self.params
         names = set(params.response)
         if params.status_variable:
             names.add(params.status_variable)
         return names
 
     async def run(self, ctx: CallContext) -> str:
-        p: HttpParams = self.params  # type: ignore[assignment]
+        p = self.params
         url = check_url(render_url(ctx, self._url))
         headers = render_headers(ctx, self._headers)
         content: bytes | None = None

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flowengine.components.node import NodeType, Params
+from flowengine.components.fields import Expr
+from flowengine.components.node import NodeType, ParamsModel
 from flowengine.components.registry import registry
 from flowengine.expr.values import truthy
-from flowengine.scenario.fields import Expr
 
 if TYPE_CHECKING:
     from flowengine.runtime.context import CallContext
 
 
-class IfParams(Params):
+class IfParams(ParamsModel):
     condition: Expr
 
 
 @registry.register
-class IfNode(NodeType):
+class IfNode(NodeType[IfParams]):
     type_name = "if"
     title_en = "If"
     title_ru = "Условие"
@@ -27,7 +27,7 @@ class IfNode(NodeType):
     exits = ("true", "false")
     __slots__ = ("_condition",)
 
-    def __init__(self, node_id: str, params: IfParams) -> None:  # type: ignore[override]
+    def __init__(self, node_id: str, params: IfParams) -> None:
         super().__init__(node_id, params)
         self._condition = self.expr(params.condition)
 

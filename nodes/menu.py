@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any
 import re2
 from pydantic import Field, model_validator
 
-from flowengine.components.node import NodeType, Params
+from flowengine.components.fields import Expr
+from flowengine.components.node import NodeType, ParamsModel
 from flowengine.components.registry import registry
 from flowengine.expr.values import equals, parse_number, to_text
-from flowengine.scenario.fields import Expr
 
 if TYPE_CHECKING:
     from flowengine.runtime.context import CallContext
@@ -38,7 +38,7 @@ _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False
 
 
-class MenuCase(Params):
+class MenuCase(ParamsModel):
     exit: str = Field(pattern=EXIT_PATTERN, description="exit taken when this case matches")
     title: str | None = None
     equals: Scalar = None
@@ -85,7 +85,7 @@ class MenuCase(Params):
         return "equals"
 
 
-class MenuParams(Params):
+class MenuParams(ParamsModel):
     value: Expr = Field(description="expression whose value picks the branch, e.g. CALLEDID")
     cases: list[MenuCase] = Field(default_factory=list)
 
@@ -121,7 +121,7 @@ def _in_range(value: Any, low: float, high: float) -> bool:
 
 
 @registry.register
-class MenuNode(NodeType):
+class MenuNode(NodeType[MenuParams]):
     type_name = "menu"
     title_en = "Menu"
     title_ru = "Меню"
@@ -131,13 +131,13 @@ class MenuNode(NodeType):
     default_exits = ("other",)
     __slots__ = ("_value", "_matchers")
 
-    def __init__(self, node_id: str, params: MenuParams) -> None:  # type: ignore[override]
+    def __init__(self, node_id: str, params: MenuParams) -> None:
         super().__init__(node_id, params)
         self._value = self.expr(params.value)
         self._matchers = [_Matcher(c) for c in params.cases]
 
     @classmethod
-    def exit_names(cls, params: MenuParams) -> list[str]:  # type: ignore[override]
+    def exit_names(cls, params: MenuParams) -> list[str]:
         names = list(dict.fromkeys(c.exit for c in params.cases))
         return names + ["other"]
 

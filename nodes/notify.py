@@ -34,12 +34,12 @@ from typing import TYPE_CHECKING, Any, Literal
 import httpx
 from pydantic import Field, field_validator, model_validator
 
-from flowengine.components.node import NodeType, Params
+from flowengine.components.fields import TemplateText
+from flowengine.components.node import NodeType, ParamsModel
 from flowengine.components.registry import registry
 from flowengine.errors import NodeError
 from flowengine.events import Notified
 from flowengine.runtime.clock import external_io
-from flowengine.scenario.fields import TemplateText
 from nodes.http_common import (
     DictTemplate,
     HeaderName,
@@ -65,7 +65,7 @@ log = logging.getLogger("flowengine.notify")
 LEVELS = {"info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
 
 
-class NotifyParams(Params):
+class NotifyParams(ParamsModel):
     channel: Literal["log", "webhook", "screen"] = "log"
     message: TemplateText = Field(default="", description="the message (template)")
     level: Literal["info", "warning", "error"] = "info"
@@ -110,7 +110,7 @@ class NotifyParams(Params):
 
 
 @registry.register
-class NotifyNode(NodeType):
+class NotifyNode(NodeType[NotifyParams]):
     type_name = "notify"
     title_en = "Notify"
     title_ru = "Уведомление"
@@ -120,7 +120,7 @@ class NotifyNode(NodeType):
     exits = ("next",)
     __slots__ = ("_message", "_url", "_headers", "_payload", "_target")
 
-    def __init__(self, node_id: str, params: NotifyParams) -> None:  # type: ignore[override]
+    def __init__(self, node_id: str, params: NotifyParams) -> None:
         super().__init__(node_id, params)
         self._message = self.template(params.message)
         self._url = self.template(params.url) if params.url is not None else None
@@ -132,7 +132,7 @@ class NotifyNode(NodeType):
         return super().reads() | dict_template_variables(self._headers, self._payload)
 
     async def run(self, ctx: CallContext) -> str:
-        p: NotifyParams = self.params  # type: ignore[assignment]
+        p = self.params
         message = ctx.render(self._message)
         if p.channel == "webhook":
             await self._webhook(ctx, p, message)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-from flowengine.components.node import NodeType, Params
+from flowengine.components.node import NodeType, ParamsModel
 from flowengine.components.registry import registry
 from flowengine.telephony import Prompt
 
@@ -14,13 +14,13 @@ if TYPE_CHECKING:
     from flowengine.runtime.context import CallContext
 
 
-class PlayParams(Params):
+class PlayParams(ParamsModel):
     file: str = Field(min_length=1, description="audio file, relative to the media folder")
     repeat: int = Field(default=1, ge=1, le=100)
 
 
 @registry.register
-class PlayNode(NodeType):
+class PlayNode(NodeType[PlayParams]):
     type_name = "play"
     title_en = "Play"
     title_ru = "Проиграть"
@@ -31,12 +31,12 @@ class PlayNode(NodeType):
     needs_media = True
     __slots__ = ("_prompt",)
 
-    def __init__(self, node_id: str, params: PlayParams) -> None:  # type: ignore[override]
+    def __init__(self, node_id: str, params: PlayParams) -> None:
         super().__init__(node_id, params)
         self._prompt = Prompt("play", params.file)
 
     async def run(self, ctx: CallContext) -> str:
-        params: PlayParams = self.params  # type: ignore[assignment]
+        params = self.params
         for _ in range(params.repeat):
             await ctx.play(self.id, self._prompt)
         return "next"

@@ -15,16 +15,16 @@ from pydantic import Field, GetJsonSchemaHandler, model_validator
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
-from flowengine.components.node import Params
+from flowengine.components.fields import TemplateText
+from flowengine.components.node import ParamsModel
 from flowengine.expr import Template, compile_template
-from flowengine.scenario.fields import TemplateText
 from flowengine.telephony import Prompt
 
 if TYPE_CHECKING:
     from flowengine.runtime.context import CallContext
 
 
-class PromptSpec(Params):
+class PromptSpec(ParamsModel):
     say: TemplateText | None = Field(default=None, description="text to speak (TTS), with {expression} holes")
     play: str | None = Field(default=None, description="audio file to play (WAV)")
     language: str | None = Field(default=None, description="e.g. ru, en; default: the scenario's")

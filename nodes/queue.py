@@ -32,11 +32,11 @@ from pydantic import Field
 
 from flowengine.acd import decisions as d
 from flowengine.acd.driver import AcdDriver, QueueSession, driver_of
-from flowengine.components.node import NodeType, Params
+from flowengine.components.fields import Expr, VarName
+from flowengine.components.node import NodeType, ParamsModel
 from flowengine.components.registry import registry
 from flowengine.events import QueueEvent
 from flowengine.expr.values import to_number, to_text
-from flowengine.scenario.fields import Expr, VarName
 from nodes.prompt import PromptSpec, play_prompt
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ ANNOUNCEMENTS = {
 _LEFT_EXIT: dict[type, str] = {d.QueueFull: "full", d.NoOperators: "no_operators"}
 
 
-class QueueParams(Params):
+class QueueParams(ParamsModel):
     queue: str = Field(min_length=1, description="queue (department) id from the centre file")
     priority: Expr | None = Field(default=None, description="caller priority, higher first; e.g. if(VIP, 10, 0)")
     greeting: PromptSpec | None = None
@@ -76,7 +76,7 @@ class QueueParams(Params):
 
 
 @registry.register
-class QueueNode(NodeType):
+class QueueNode(NodeType[QueueParams]):
     type_name = "queue"
     title_en = "Queue"
     title_ru = "Очередь"
@@ -88,20 +88,20 @@ class QueueNode(NodeType):
     needs_media = True
     __slots__ = ("_priority", "_manager")
 
-    def __init__(self, node_id: str, params: QueueParams) -> None:  # type: ignore[override]
+    def __init__(self, node_id: str, params: QueueParams) -> None:
         super().__init__(node_id, params)
         self._priority = self.expr(params.priority) if params.priority else None
         self._manager = self.expr(params.manager) if params.manager else None
 
     def writes(self) -> set[str]:
-        p: QueueParams = self.params  # type: ignore[assignment]
+        p = self.params
         return {p.operator_variable} if p.operator_variable else set()
 
     def references(self) -> dict[str, set[str]]:
-        return {"queue": {self.params.queue}}  # type: ignore[attr-defined]
+        return {"queue": {self.params.queue}}
 
     async def run(self, ctx: CallContext) -> str:
-        p: QueueParams = self.params  # type: ignore[assignment]
+        p = self.params
         driver = driver_of(ctx)
         spec = driver.queue_spec(p.queue)
         options: dict[str, object] = {}
@@ -143,7 +143,7 @@ class QueueNode(NodeType):
                 await ctx.call.unhold()
 
     async def _announce(self, ctx: CallContext, session: QueueSession, a: d.Announce) -> None:
-        p: QueueParams = self.params  # type: ignore[assignment]
+        p = self.params
         lang = "ru" if (ctx.scenario.doc.language or "").startswith("ru") else "en"
         position_text, wait_text, short_wait_text, callback_text = ANNOUNCEMENTS[lang]
         text = position_text.format(position=a.position)
@@ -169,7 +169,7 @@ class QueueNode(NodeType):
             await asyncio.gather(play, waiter, return_exceptions=True)
 
     def _callback_pressed(self, ctx: CallContext, driver: AcdDriver, session: QueueSession) -> bool:
-        p: QueueParams = self.params  # type: ignore[assignment]
+        p = self.params
         digits = ctx.call.take_digits()
         if p.callback_digit and p.callback_digit in digits:
             ctx.emit(QueueEvent, node_id=self.id, queue_id=session.queue_id, kind="callback_requested")

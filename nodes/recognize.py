@@ -29,10 +29,10 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field, model_validator
 
-from flowengine.components.node import NodeType, Params
+from flowengine.components.fields import VarName
+from flowengine.components.node import NodeType, ParamsModel
 from flowengine.components.registry import registry
 from flowengine.events import SpeechRecognized
-from flowengine.scenario.fields import VarName
 from nodes.menu import EXIT_PATTERN
 from nodes.prompt import PromptSpec, play_prompt
 
@@ -53,12 +53,12 @@ def contains_words(utterance: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
     return any(utterance[i : i + n] == phrase for i in range(len(utterance) - n + 1))
 
 
-class Choice(Params):
+class Choice(ParamsModel):
     exit: str = Field(pattern=EXIT_PATTERN, description="exit taken when a phrase is heard")
     phrases: list[str] = Field(min_length=1, description="words or word sequences to listen for")
 
 
-class RecognizeParams(Params):
+class RecognizeParams(ParamsModel):
     prompt: PromptSpec | None = None
     choices: list[Choice] = Field(default_factory=list)
     timeout: float = Field(default=5.0, gt=0, le=120, description="seconds to wait for speech")
@@ -90,7 +90,7 @@ class RecognizeParams(Params):
 
 
 @registry.register
-class RecognizeNode(NodeType):
+class RecognizeNode(NodeType[RecognizeParams]):
     type_name = "recognize"
     title_en = "Recognize"
     title_ru = "Распознавание"
@@ -103,23 +103,23 @@ class RecognizeNode(NodeType):
     needs_media = True
     __slots__ = ("_choices", "_phrases")
 
-    def __init__(self, node_id: str, params: RecognizeParams) -> None:  # type: ignore[override]
+    def __init__(self, node_id: str, params: RecognizeParams) -> None:
         super().__init__(node_id, params)
         self._choices = [(c.exit, [words(p) for p in c.phrases]) for c in params.choices]
         self._phrases = [p for c in params.choices for p in c.phrases]
 
     @classmethod
-    def exit_names(cls, params: RecognizeParams) -> list[str]:  # type: ignore[override]
+    def exit_names(cls, params: RecognizeParams) -> list[str]:
         if not params.choices:
             return ["done", "timeout"]
         return list(dict.fromkeys(c.exit for c in params.choices)) + ["other", "timeout"]
 
     @classmethod
-    def default_exit_names(cls, params: RecognizeParams) -> tuple[str, ...]:  # type: ignore[override]
+    def default_exit_names(cls, params: RecognizeParams) -> tuple[str, ...]:
         return ("other", "timeout") if params.choices else ("timeout",)
 
     def writes(self) -> set[str]:
-        p: RecognizeParams = self.params  # type: ignore[assignment]
+        p = self.params
         return {p.variable} if p.variable else set()
 
     def match(self, text: str) -> str | None:
@@ -131,7 +131,7 @@ class RecognizeNode(NodeType):
         return None
 
     async def run(self, ctx: CallContext) -> str:
-        p: RecognizeParams = self.params  # type: ignore[assignment]
+        p = self.params
         language = p.language or ctx.scenario.doc.language
         outcome = "timeout"
         for attempt in range(p.retries + 1):

@@ -28,17 +28,17 @@ from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import Field
 
-from flowengine.components.node import NodeType, Params
+from flowengine.components.fields import VarName
+from flowengine.components.node import NodeType, ParamsModel
 from flowengine.components.registry import registry
 from flowengine.events import RecordingMade
-from flowengine.scenario.fields import VarName
 from nodes.prompt import PromptSpec, play_prompt
 
 if TYPE_CHECKING:
     from flowengine.runtime.context import CallContext
 
 
-class RecordParams(Params):
+class RecordParams(ParamsModel):
     prompt: PromptSpec | None = None
     barge_in: bool = Field(default=True, description="a key pressed over the prompt skips it")
     beep: bool = True
@@ -55,7 +55,7 @@ class RecordParams(Params):
 
 
 @registry.register
-class RecordNode(NodeType):
+class RecordNode(NodeType[RecordParams]):
     type_name = "record"
     title_en = "Record"
     title_ru = "Запись"
@@ -70,11 +70,11 @@ class RecordNode(NodeType):
     __slots__ = ()
 
     def writes(self) -> set[str]:
-        p: RecordParams = self.params  # type: ignore[assignment]
+        p = self.params
         return {name for name in (p.variable, p.duration_variable) if name}
 
     async def run(self, ctx: CallContext) -> str:
-        p: RecordParams = self.params  # type: ignore[assignment]
+        p = self.params
         call = ctx.call
         await play_prompt(ctx, self.id, p.prompt, barge_in=p.barge_in)
         call.flush_digits()

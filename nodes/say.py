@@ -6,22 +6,22 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-from flowengine.components.node import NodeType, Params
+from flowengine.components.fields import TemplateText
+from flowengine.components.node import NodeType, ParamsModel
 from flowengine.components.registry import registry
-from flowengine.scenario.fields import TemplateText
 
 if TYPE_CHECKING:
     from flowengine.runtime.context import CallContext
 
 
-class SayParams(Params):
+class SayParams(ParamsModel):
     text: TemplateText = Field(min_length=1)
     language: str | None = Field(default=None, description="ru, en, ...; default: the scenario's")
     voice: str | None = None
 
 
 @registry.register
-class SayNode(NodeType):
+class SayNode(NodeType[SayParams]):
     type_name = "say"
     title_en = "Say"
     title_ru = "Произнести"
@@ -32,11 +32,11 @@ class SayNode(NodeType):
     needs_media = True
     __slots__ = ("_text",)
 
-    def __init__(self, node_id: str, params: SayParams) -> None:  # type: ignore[override]
+    def __init__(self, node_id: str, params: SayParams) -> None:
         super().__init__(node_id, params)
         self._text = self.template(params.text)
 
     async def run(self, ctx: CallContext) -> str:
-        params: SayParams = self.params  # type: ignore[assignment]
+        params = self.params
         await ctx.say(self.id, self._text.render(ctx), language=params.language, voice=params.voice)
         return "next"

@@ -48,7 +48,7 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError
 
-from flowengine.components.node import NodeType, Params
+from flowengine.components.node import NodeType, ParamsModel
 from flowengine.components.registry import registry
 
 if TYPE_CHECKING:
@@ -128,7 +128,7 @@ TimeRange = Annotated[str, AfterValidator(_check_range)]
 DateText = Annotated[str, AfterValidator(_check_date)]
 
 
-class WeeklyHours(Params):
+class WeeklyHours(ParamsModel):
     mon: list[TimeRange] = Field(default_factory=list)
     tue: list[TimeRange] = Field(default_factory=list)
     wed: list[TimeRange] = Field(default_factory=list)
@@ -138,7 +138,7 @@ class WeeklyHours(Params):
     sun: list[TimeRange] = Field(default_factory=list)
 
 
-class Holiday(Params):
+class Holiday(ParamsModel):
     date: DateText = Field(description="YYYY-MM-DD, or --MM-DD for every year")
     name: str | None = None
 
@@ -158,7 +158,7 @@ class Holiday(Params):
         return {"title": title, "anyOf": [text, schema]}
 
 
-class ExceptionDay(Params):
+class ExceptionDay(ParamsModel):
     date: DateText = Field(description="YYYY-MM-DD, or --MM-DD for every year")
     hours: list[TimeRange] = Field(description="working hours on that date; [] = closed")
     name: str | None = None
@@ -174,7 +174,7 @@ class Rules:
     exceptions: dict[DateKey, tuple[Span, ...]]
 
 
-class ScheduleParams(Params):
+class ScheduleParams(ParamsModel):
     timezone: str | None = Field(default=None, description="IANA zone; default: the scenario's")
     weekly: WeeklyHours = Field(default_factory=WeeklyHours)
     holidays: list[Holiday] = Field(default_factory=list)
@@ -269,7 +269,7 @@ def schedule_state(params: ScheduleParams, when: dt.datetime) -> State:
 
 
 @registry.register
-class ScheduleNode(NodeType):
+class ScheduleNode(NodeType[ScheduleParams]):
     type_name = "schedule"
     title_en = "Schedule"
     title_ru = "Расписание"
@@ -280,4 +280,4 @@ class ScheduleNode(NodeType):
     __slots__ = ()
 
     async def run(self, ctx: CallContext) -> str:
-        return schedule_state(self.params, ctx.now())  # type: ignore[arg-type]
+        return schedule_state(self.params, ctx.now())

@@ -12,20 +12,20 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from flowengine.components.node import NodeType, Params
+from flowengine.components.node import NodeType, ParamsModel
 from flowengine.components.registry import registry
 
 if TYPE_CHECKING:
     from flowengine.runtime.context import CallContext
 
 
-class StartParams(Params):
+class StartParams(ParamsModel):
     entry: Literal["main", "after_hangup"] = "main"
     answer: bool = Field(default=True, description="answer the call on entry (main entry only)")
 
 
 @registry.register
-class StartNode(NodeType):
+class StartNode(NodeType[StartParams]):
     type_name = "start"
     title_en = "Start"
     title_ru = "Старт"
@@ -34,7 +34,7 @@ class StartNode(NodeType):
     exits = ("next",)
 
     async def run(self, ctx: CallContext) -> str:
-        params: StartParams = self.params  # type: ignore[assignment]
+        params = self.params
         if params.entry == "main" and params.answer and not ctx.call.answered and ctx.call.active:
             await ctx.call.answer()
         return "next"

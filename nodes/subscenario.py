@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from flowengine.components.node import NodeType, Params
+from flowengine.components.node import NodeType, ParamsModel
 from flowengine.components.registry import registry
 from flowengine.errors import NodeError
 from flowengine.runtime.interpreter import call_subscenario
@@ -23,13 +23,13 @@ if TYPE_CHECKING:
     from flowengine.runtime.context import CallContext
 
 
-class SubscenarioParams(Params):
+class SubscenarioParams(ParamsModel):
     scenario: str = Field(pattern=NODE_ID_PATTERN, description="id of the other scenario")
     mode: Literal["call", "jump"] = "call"
 
 
 @registry.register
-class SubscenarioNode(NodeType):
+class SubscenarioNode(NodeType[SubscenarioParams]):
     type_name = "subscenario"
     title_en = "Subscenario"
     title_ru = "Подсценарий"
@@ -37,14 +37,14 @@ class SubscenarioNode(NodeType):
     Params = SubscenarioParams
 
     @classmethod
-    def exit_names(cls, params: SubscenarioParams) -> list[str]:  # type: ignore[override]
+    def exit_names(cls, params: SubscenarioParams) -> list[str]:
         return ["next"] if params.mode == "call" else []
 
     def references(self) -> dict[str, set[str]]:
-        return {"scenario": {self.params.scenario}}  # type: ignore[attr-defined]
+        return {"scenario": {self.params.scenario}}
 
     async def run(self, ctx: CallContext) -> str:
-        params: SubscenarioParams = self.params  # type: ignore[assignment]
+        params = self.params
         target = ctx.library.get(params.scenario)
         if target is None:
             raise NodeError(f"unknown subscenario '{params.scenario}'", code="unknown_scenario")
@@ -57,12 +57,12 @@ class SubscenarioNode(NodeType):
         return "next"
 
 
-class ReturnParams(Params):
+class ReturnParams(ParamsModel):
     pass
 
 
 @registry.register
-class ReturnNode(NodeType):
+class ReturnNode(NodeType[ReturnParams]):
     type_name = "return"
     title_en = "Return"
     title_ru = "Возврат"

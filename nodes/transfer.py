@@ -28,10 +28,10 @@ from pydantic import Field, model_validator
 
 from flowengine.acd import decisions as d
 from flowengine.acd.driver import driver_of
-from flowengine.components.node import NodeType, Params
+from flowengine.components.fields import TemplateText, VarName
+from flowengine.components.node import NodeType, ParamsModel
 from flowengine.components.registry import registry
 from flowengine.events import DialAttempted
-from flowengine.scenario.fields import TemplateText, VarName
 from flowengine.telephony import DialOutcome, Leg
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 ACD_STRATEGY = {"all": "ring_all", "sequential": "sequential", "cumulative": "cumulative", "random": "random"}
 
 
-class TransferParams(Params):
+class TransferParams(ParamsModel):
     to: Literal["number", "operator", "department"] = "number"
     numbers: list[TemplateText] = Field(default_factory=list, description="for to=number; {expression} holes allowed")
     operator: str | None = Field(default=None, description="operator id, for to=operator")
@@ -67,7 +67,7 @@ class TransferParams(Params):
 
 
 @registry.register
-class TransferNode(NodeType):
+class TransferNode(NodeType[TransferParams]):
     type_name = "transfer"
     title_en = "Transfer"
     title_ru = "Переключение"
@@ -79,16 +79,16 @@ class TransferNode(NodeType):
     needs_media = True
     __slots__ = ("_numbers",)
 
-    def __init__(self, node_id: str, params: TransferParams) -> None:  # type: ignore[override]
+    def __init__(self, node_id: str, params: TransferParams) -> None:
         super().__init__(node_id, params)
         self._numbers = [self.template(t) for t in params.numbers]
 
     def writes(self) -> set[str]:
-        p: TransferParams = self.params  # type: ignore[assignment]
+        p = self.params
         return {p.operator_variable} if p.operator_variable else set()
 
     def references(self) -> dict[str, set[str]]:
-        p: TransferParams = self.params  # type: ignore[assignment]
+        p = self.params
         if p.to == "operator" and p.operator:
             return {"operator": {p.operator}}
         if p.to == "department" and p.department:
@@ -96,7 +96,7 @@ class TransferNode(NodeType):
         return {}
 
     async def run(self, ctx: CallContext) -> str:
-        p: TransferParams = self.params  # type: ignore[assignment]
+        p = self.params
         if p.to == "number":
             numbers = [n for n in (ctx.render(t).strip() for t in self._numbers) if n]
             if not numbers:
@@ -110,7 +110,7 @@ class TransferNode(NodeType):
 
     # ---- numbers, rung directly ------------------------------------------------------
     async def _ring_numbers(self, ctx: CallContext, numbers: list[str]) -> str:
-        p: TransferParams = self.params  # type: ignore[assignment]
+        p = self.params
         loop = asyncio.get_running_loop()
         pending = list(numbers)
         if p.strategy == "random":
@@ -160,7 +160,7 @@ class TransferNode(NodeType):
         return _verdict(outcomes)
 
     async def _talk(self, ctx: CallContext, leg: Leg, who: str) -> str:
-        p: TransferParams = self.params  # type: ignore[assignment]
+        p = self.params
         if p.operator_variable:
             ctx.set_var(p.operator_variable, who, self.id)
         await ctx.call.bridge(leg)
@@ -168,7 +168,7 @@ class TransferNode(NodeType):
 
     # ---- operators and departments, through the ACD ------------------------------------
     async def _via_acd(self, ctx: CallContext) -> str:
-        p: TransferParams = self.params  # type: ignore[assignment]
+        p = self.params
         driver = driver_of(ctx)
         options: dict[str, object] = {
             "ring_timeout": p.ring_timeout,

@@ -9,12 +9,12 @@ already compiled; per-call state lives in the `CallContext`, never on the node.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from flowengine.components.fields import iter_expressions
 from flowengine.expr import Expression, Template, compile_expression, compile_template
-from flowengine.scenario.fields import iter_expressions
 
 if TYPE_CHECKING:
     from flowengine.runtime.context import CallContext
@@ -28,16 +28,19 @@ class ParamsModel(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
-#: the name node modules import
-Params = ParamsModel
-
-
 class NoParams(ParamsModel):
     pass
 
 
-class NodeType:
-    """One node of a scenario; subclasses are the component catalogue."""
+P = TypeVar("P", bound=ParamsModel)
+
+
+class NodeType(Generic[P]):
+    """One node of a scenario; subclasses are the component catalogue.
+
+    Generic over its params model, so a handler reads `self.params.queue`
+    typed as the node's own `Params` (``class QueueNode(NodeType[QueueParams])``).
+    """
 
     type_name: ClassVar[str]
     title_en: ClassVar[str]
@@ -61,17 +64,17 @@ class NodeType:
 
     __slots__ = ("id", "params", "_exits")
 
-    def __init__(self, node_id: str, params: ParamsModel) -> None:
+    def __init__(self, node_id: str, params: P) -> None:
         self.id = node_id
-        self.params = params
+        self.params: P = params
         self._exits = tuple(self.exit_names(params))
 
     @classmethod
-    def exit_names(cls, params: ParamsModel) -> list[str]:
+    def exit_names(cls, params: P) -> list[str]:
         return list(cls.exits)
 
     @classmethod
-    def default_exit_names(cls, params: ParamsModel) -> tuple[str, ...]:
+    def default_exit_names(cls, params: P) -> tuple[str, ...]:
         """The exits that make up the node's default branch (menu-like nodes)."""
         return cls.default_exits
 

@@ -1,12 +1,14 @@
 """The explicit registry of node types.
 
 Registration is explicit (`@registry.register` in each module of `nodes/`,
-imported by `nodes/__init__.py`); registering a type name twice is an error,
+imported by `nodes/__init__.py`, which `builtin_registry` loads by name); registering a type name twice is an error,
 so two modules cannot silently shadow each other.
 """
 
 from __future__ import annotations
 
+import importlib
+from importlib.metadata import entry_points
 from typing import TypeVar
 
 from flowengine.components.node import NodeType
@@ -55,8 +57,26 @@ class NodeRegistry:
 registry = NodeRegistry()
 
 
-def builtin_registry() -> NodeRegistry:
-    """The registry with every built-in node type (imports `nodes`)."""
-    import nodes  # noqa: F401  (registers the built-in types)
+#: component packages loaded when no ``flowengine.components`` entry point says otherwise
+BUILTIN_COMPONENT_PACKAGES = ("nodes",)
 
+ENTRY_POINT_GROUP = "flowengine.components"
+
+
+def builtin_registry() -> NodeRegistry:
+    """The registry with every installed component package loaded.
+
+    Packages register their types when imported; they are found by name (the
+    ``flowengine.components`` entry points, else the built-in `nodes`), so the
+    core does not import the catalogue it hosts.
+    """
+    global _loaded
+    if not _loaded:
+        names = [ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)]
+        for name in names or BUILTIN_COMPONENT_PACKAGES:
+            importlib.import_module(name)
+        _loaded = True
     return registry
+
+
+_loaded = False

@@ -35,20 +35,31 @@ def external_io() -> Iterator[None]:
 
 
 class WallClock:
-    """Wall time for a loop: fixed start + elapsed loop seconds, or the real clock."""
+    """Wall time for a loop: the real clock, or a fixed start plus the loop
+    seconds elapsed since the clock was made.
 
-    __slots__ = ("start", "_anchor")
+    A clock with a `start` is anchored when it is constructed (the running
+    loop's time then, or `anchor`), so `start` is the wall time of that moment
+    whether or not anybody asked the time before the first call began.
+    """
 
-    def __init__(self, start: dt.datetime | None = None) -> None:
+    __slots__ = ("start", "anchor")
+
+    def __init__(self, start: dt.datetime | None = None, *, anchor: float | None = None) -> None:
         if start is not None and start.tzinfo is None:
             raise ValueError("start time must carry a UTC offset, e.g. 2026-11-23T10:00+03:00")
         self.start = start
-        self._anchor: float | None = None
+        if start is not None and anchor is None:
+            try:
+                anchor = asyncio.get_running_loop().time()
+            except RuntimeError:
+                raise ValueError(
+                    "a WallClock with a start time is made inside the running loop, or given anchor="
+                ) from None
+        self.anchor = anchor if anchor is not None else 0.0
 
     def now(self) -> dt.datetime:
         if self.start is None:
             return dt.datetime.now(UTC)
-        loop_now = asyncio.get_running_loop().time()
-        if self._anchor is None:
-            self._anchor = loop_now
-        return self.start + dt.timedelta(seconds=loop_now - self._anchor)
+        elapsed = asyncio.get_running_loop().time() - self.anchor
+        return self.start + dt.timedelta(seconds=elapsed)

@@ -20,12 +20,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import ValidationError
 
+from flowengine.components.fields import iter_expressions
 from flowengine.components.node import ERROR_EXIT, NodeType
 from flowengine.components.registry import NodeRegistry, builtin_registry
 from flowengine.errors import Problem, ScenarioError
 from flowengine.expr import ExpressionError, compile_expression, compile_template
 from flowengine.scenario.compiled import Scenario
-from flowengine.scenario.fields import iter_expressions
 from flowengine.scenario.migrations import migrate
 from flowengine.scenario.model import ScenarioDoc
 

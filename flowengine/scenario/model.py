@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from flowengine.scenario.fields import IDENT_PATTERN
+from flowengine.components.fields import IDENT_PATTERN
 
 CURRENT_SCHEMA = 1
 NODE_ID_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63}$"

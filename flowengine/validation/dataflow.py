@@ -22,11 +22,11 @@ from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from flowengine.components.fields import iter_expressions
 from flowengine.components.node import ERROR_EXIT, NodeType
 from flowengine.errors import Problem
 from flowengine.expr import ExpressionError, compile_expression, compile_template
 from flowengine.scenario.compiled import Scenario
-from flowengine.scenario.fields import iter_expressions
 from flowengine.validation.graph import ScenarioGraph, chain, suggestion
 
 

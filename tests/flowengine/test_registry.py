@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from scenario_builders import doc, hangup, load, node, registry_with, run, start
 
-from flowengine.components.node import NodeType, Params
+from flowengine.components.node import NodeType, ParamsModel
 from flowengine.components.registry import NodeRegistry, builtin_registry
 from flowengine.errors import RegistryError, ScenarioError
 
 
-class EchoParams(Params):
+class EchoParams(ParamsModel):
     word: str = "echo"
 
 
@@ -88,4 +88,4 @@ def test_every_builtin_type_is_complete() -> None:
         assert cls.type_name == name
         assert cls.title_en and cls.title_ru, name
         assert any("а" <= ch.lower() <= "я" for ch in cls.title_ru), f"{name}: Russian title is not Russian"
-        assert issubclass(cls.Params, Params), name
+        assert issubclass(cls.Params, ParamsModel), name

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from flowengine.components.node import NodeType, Params
+from flowengine.components.node import NodeType, ParamsModel
 from flowengine.components.registry import NodeRegistry, builtin_registry
 from flowengine.errors import Problem
 from flowengine.scenario.compiled import Scenario
@@ -442,7 +442,7 @@ def test_unknown_reference_is_generic_over_kinds() -> None:
     for _name, cls in builtin_registry().items():
         reg.register(cls)
 
-    class QueueProbeParams(Params):
+    class QueueProbeParams(ParamsModel):
         queue: str
 
     class QueueProbe(NodeType):
