@@ -14,9 +14,9 @@ name; `event_from_dict` reverses it (storage reloads streams after a restart).
 from __future__ import annotations
 
 import dataclasses
-import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -37,14 +37,25 @@ class CallEvent:
 
 _REGISTRY: dict[str, type[CallEvent]] = {}
 
+E = TypeVar("E", bound=type[CallEvent])
 
-def _event(cls: type[CallEvent]) -> type[CallEvent]:
-    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
-    cls.name = snake
-    if snake in _REGISTRY:
-        raise RuntimeError(f"event {snake} defined twice")
-    _REGISTRY[snake] = cls
-    return cls
+
+def event(name: str) -> Callable[[E], E]:
+    """Register an event class under its stable stream name.
+
+    The name is what storage, reports and integrators see; it is written
+    here explicitly, never derived from the class name, so renaming a class
+    cannot change a stored stream's meaning.
+    """
+
+    def register(cls: E) -> E:
+        if name in _REGISTRY:
+            raise RuntimeError(f"event '{name}' defined twice")
+        cls.name = name
+        _REGISTRY[name] = cls
+        return cls
+
+    return register
 
 
 def event_types() -> dict[str, type[CallEvent]]:
@@ -60,7 +71,7 @@ def event_from_dict(data: dict[str, Any]) -> CallEvent:
     return cls(**{k: v for k, v in data.items() if k in names})
 
 
-@_event
+@event("call_started")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CallStarted(CallEvent):
     caller: str
@@ -70,7 +81,7 @@ class CallStarted(CallEvent):
     backend: str = ""
 
 
-@_event
+@event("node_entered")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class NodeEntered(CallEvent):
     node_id: str
@@ -78,14 +89,14 @@ class NodeEntered(CallEvent):
     scenario_id: str = ""
 
 
-@_event
+@event("node_left")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class NodeLeft(CallEvent):
     node_id: str
     exit: str
 
 
-@_event
+@event("variable_changed")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class VariableChanged(CallEvent):
     variable: str
@@ -93,7 +104,7 @@ class VariableChanged(CallEvent):
     node_id: str | None = None
 
 
-@_event
+@event("prompt_played")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PromptPlayed(CallEvent):
     """A prompt went to the caller: `kind` is "say" (TTS text) or "play" (audio file)."""
@@ -106,7 +117,7 @@ class PromptPlayed(CallEvent):
     interrupted: bool = False
 
 
-@_event
+@event("digits_received")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DigitsReceived(CallEvent):
     """Digits a collection returned; `reason` is max_digits, terminator or timeout."""
@@ -116,7 +127,7 @@ class DigitsReceived(CallEvent):
     reason: str
 
 
-@_event
+@event("speech_recognized")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SpeechRecognized(CallEvent):
     node_id: str
@@ -125,7 +136,7 @@ class SpeechRecognized(CallEvent):
     confidence: float | None = None
 
 
-@_event
+@event("recording_made")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RecordingMade(CallEvent):
     node_id: str
@@ -134,7 +145,7 @@ class RecordingMade(CallEvent):
     reason: str
 
 
-@_event
+@event("notified")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Notified(CallEvent):
     """A Notify node's message: channel is log, webhook or screen."""
@@ -149,7 +160,7 @@ class Notified(CallEvent):
     detail: str | None = None
 
 
-@_event
+@event("http_requested")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HttpRequested(CallEvent):
     node_id: str
@@ -161,7 +172,7 @@ class HttpRequested(CallEvent):
     detail: str | None = None
 
 
-@_event
+@event("node_failed")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class NodeFailed(CallEvent):
     """A node raised: `code` classifies it, `column` points into an expression."""
@@ -173,7 +184,7 @@ class NodeFailed(CallEvent):
     handled_by: str | None = None
 
 
-@_event
+@event("scenario_entered")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ScenarioEntered(CallEvent):
     """The call moved into another scenario (Subscenario jump or call/return)."""
@@ -184,7 +195,7 @@ class ScenarioEntered(CallEvent):
     node_id: str | None = None
 
 
-@_event
+@event("dial_attempted")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DialAttempted(CallEvent):
     """A Transfer/Queue rang a target; `outcome` is answered, busy, no_answer or failed."""
@@ -195,7 +206,7 @@ class DialAttempted(CallEvent):
     operator_id: str | None = None
 
 
-@_event
+@event("queue_event")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class QueueEvent(CallEvent):
     """Queue life cycle: entered, offered, ring_no_answer, connected, abandoned,
@@ -209,7 +220,7 @@ class QueueEvent(CallEvent):
     data: dict[str, Any] = field(default_factory=dict)
 
 
-@_event
+@event("call_hung_up")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CallHungUp(CallEvent):
     """The call's media ended: `by` is caller or engine."""
@@ -219,7 +230,7 @@ class CallHungUp(CallEvent):
     node_id: str | None = None
 
 
-@_event
+@event("call_ended")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CallEnded(CallEvent):
     """Last event of a stream, after any after-hangup processing."""

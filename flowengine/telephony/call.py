@@ -19,7 +19,7 @@ import asyncio
 import enum
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 
@@ -89,10 +89,25 @@ class Call(ABC):
 
     backend_name = "abstract"
 
-    def __init__(self, call_id: str, caller: str, called: str) -> None:
+    def __init__(
+        self,
+        call_id: str,
+        caller: str,
+        called: str,
+        *,
+        line: str | None = None,
+        caller_name: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         self.call_id = call_id
         self.caller = caller
         self.called = called
+        #: the line (trunk) the call arrived on, as configured; None if unknown
+        self.line = line
+        #: the caller's display name (SIP From display-name, CNAM)
+        self.caller_name = caller_name
+        #: what the trunk sent beside the numbers (X- headers, Diversion), by header name
+        self.headers: Mapping[str, str] = headers or {}
         self.answered = False
         self.hangup_cause: str | None = None
         self.hangup_by: str | None = None
