@@ -105,10 +105,7 @@ class Engine:
             return None, resolution
         found = self.store.find(resolution.scenario_id, resolution.version)
         if found is None:
-            missing = f"v{resolution.version}" if resolution.version else "any version"
-            resolution = dataclasses.replace(
-                resolution, reason=f"{resolution.reason}, but {missing} of it is not published"
-            )
+            resolution = resolution._replace(unpublished=True)
             log.error("cannot route: %s", resolution.reason)
         return found, resolution
 

@@ -23,9 +23,8 @@ the CLI takes (``--routing FILE``), reporting every problem with its place.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import re2
 import yaml
@@ -244,7 +243,7 @@ class ScenarioRef(BaseModel):
     version: int | None = Field(default=None, ge=1, description="pinned version; null = latest published")
 
     def describe(self) -> str:
-        return f"'{self.scenario_id}' " + (f"v{self.version}" if self.version else "(latest)")
+        return _describe(self.scenario_id, self.version)
 
 
 class NumberBinding(ScenarioRef):
@@ -281,14 +280,44 @@ class LineConfig(BaseModel):
         return ScenarioRef(scenario_id=self.scenario_id, version=self.version)
 
 
-@dataclass(frozen=True, slots=True)
-class Resolution:
-    """Where a call goes and why: `via` is number, line, default or none."""
+class Resolution(NamedTuple):
+    """Where a call goes (`scenario_id` None: nowhere) and why.
+
+    `via` is number, line, default or none; `called` and `line` are what was
+    resolved; `unpublished` is set by the engine when the bound version is
+    not in the store. The `reason` text is built when asked for, so a call
+    in flight holds no text for it (a tuple: cheap to make on every call).
+    """
 
     scenario_id: str | None
     version: int | None
     via: Literal["number", "line", "default", "none"]
-    reason: str
+    called: str
+    line: str | None = None
+    unpublished: bool = False
+
+    @property
+    def reason(self) -> str:
+        target = _describe(self.scenario_id or "", self.version)
+        if self.via == "number":
+            text = f"number {self.called} bound to {target}"
+        else:
+            text = f"number {self.called} not bound" if self.called else "no dialled number"
+            if self.via == "line":
+                text += f"; line {self.line} bound to {target}"
+            elif self.line is not None:
+                text += f", line {self.line} not bound"
+            if self.via == "default":
+                text += f"; default scenario {target}"
+            elif self.via == "none":
+                text += ", and no default scenario"
+        if self.unpublished:
+            text += f", but {f'v{self.version}' if self.version else 'any version'} of it is not published"
+        return text
+
+
+def _describe(scenario_id: str, version: int | None) -> str:
+    return f"'{scenario_id}' " + (f"v{version}" if version else "(latest)")
 
 
 # ---- the table -----------------------------------------------------------------------------
@@ -453,10 +482,10 @@ class RoutingTable(BaseModel):
 
     # ---- lookups ------------------------------------------------------------------------------
     def number_binding(self, number: str) -> NumberBinding | None:
-        return self._by_number.get(number)
+        return _private(self, "_by_number").get(number)  # type: ignore[no-any-return]
 
     def line_config(self, line: str | None) -> LineConfig | None:
-        return None if line is None else self._by_line.get(line)
+        return None if line is None else _private(self, "_by_line").get(line)
 
     def normalise(self, line: str | None, called: str, caller: str) -> tuple[str, str]:
         """(called, caller) as routing and the scenario see them.
@@ -482,26 +511,15 @@ class RoutingTable(BaseModel):
         Order: the number's binding; else the line's; else the default; else
         nowhere (the engine refuses the call with cause ``no_route``).
         """
-        shown = called or "(none)"
-        held = self._by_number.get(called) if called else None
+        held = self.number_binding(called) if called else None
         if held is not None:
-            return Resolution(held.scenario_id, held.version, "number", f"number {shown} bound to {held.describe()}")
-        unbound = f"number {shown} not bound" if called else "no dialled number"
+            return Resolution(held.scenario_id, held.version, "number", called, line)
         config = self.line_config(line)
-        bound_line = config.binding() if config is not None else None
-        if bound_line is not None:
-            return Resolution(
-                bound_line.scenario_id,
-                bound_line.version,
-                "line",
-                f"{unbound}; line {line} bound to {bound_line.describe()}",
-            )
-        if line is not None:
-            unbound += f", line {line} not bound"
+        if config is not None and config.scenario_id is not None:
+            return Resolution(config.scenario_id, config.version, "line", called, line)
         if self.default is not None:
-            d = self.default
-            return Resolution(d.scenario_id, d.version, "default", f"{unbound}; default scenario {d.describe()}")
-        return Resolution(None, None, "none", f"{unbound}, and no default scenario")
+            return Resolution(self.default.scenario_id, self.default.version, "default", called, line)
+        return Resolution(None, None, "none", called, line)
 
     def scenario_refs(self) -> list[tuple[str, ScenarioRef]]:
         """Every (JSON path, reference) the table holds, for checks against a store."""
@@ -514,6 +532,12 @@ class RoutingTable(BaseModel):
             if bound is not None:
                 refs.append((f"lines[{i}]", bound))
         return refs
+
+
+def _private(table: RoutingTable, name: str) -> Any:
+    """A private attribute, read directly: pydantic resolves them through a
+    Python-level ``__getattr__`` (about 2 µs), and routing runs on every call."""
+    return table.__pydantic_private__[name]  # type: ignore[index]
 
 
 def _validated(model: type[Any], **fields: Any) -> Any:
