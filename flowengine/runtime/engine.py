@@ -79,16 +79,19 @@ class Engine:
         latest version; numbers the previous version listed and this one does
         not are released (their calls go to the line or the default); a number
         another scenario holds stays there and is reported in `warnings`.
+        An unchanged document changes nothing, bindings included.
         `default=True` makes this scenario the default for unbound calls; the
         default is never chosen implicitly. Calls already running keep the
         version they started on.
         """
         previous = self.store.find(scenario.doc.id if isinstance(scenario, Scenario) else scenario.id)
         result = self.store.publish(scenario, comment=comment, author=author)
-        before = previous.numbers if previous is not None else []
-        notes = self.routing.release_document_numbers(result.scenario_id, before, result.scenario.numbers)
-        for note in notes:
-            log.warning("%s", note)
+        notes: list[str] = []
+        if result.changed:
+            before = previous.numbers if previous is not None else []
+            notes = self.routing.follow_document_numbers(result.scenario_id, before, result.scenario.numbers)
+            for note in notes:
+                log.warning("%s", note)
         if default:
             self.routing.set_default(result.scenario_id)
         return dataclasses.replace(result, warnings=result.warnings + tuple(notes))

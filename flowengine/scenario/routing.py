@@ -454,7 +454,7 @@ class RoutingTable(BaseModel):
             None if scenario_id is None else _validated(ScenarioRef, scenario_id=scenario_id, version=version)
         )
 
-    def release_document_numbers(self, scenario_id: str, before: list[str], after: list[str]) -> list[str]:
+    def follow_document_numbers(self, scenario_id: str, before: list[str], after: list[str]) -> list[str]:
         """Keep the bindings in step with a scenario document's `numbers`.
 
         The import convenience: a new version of `scenario_id` that lists

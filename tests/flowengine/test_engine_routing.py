@@ -114,6 +114,9 @@ def test_publishing_an_unchanged_document_changes_nothing_and_says_so() -> None:
     assert (again.version, again.changed) == (1, False)
     assert again.message == "scenario 'sales' unchanged: same as version 1, nothing published"
     assert [v.version for v in engine.store.versions("sales")] == [1]
+    engine.routing.unbind_number("100")  # an admin took the number away from the document
+    engine.publish(greeting("sales", "Sales", ["100"]))  # unchanged: the binding stays away
+    assert engine.routing.number_binding("100") is None
 
 
 def test_republishing_version_1_is_version_3_and_new_calls_get_it() -> None:

@@ -178,16 +178,16 @@ def test_normalise_by_line_with_table_rules_for_other_lines() -> None:
 
 def test_document_numbers_follow_the_document_but_never_take_over() -> None:
     table = RoutingTable()
-    assert table.release_document_numbers("sales", [], ["100", "101"]) == []
+    assert table.follow_document_numbers("sales", [], ["100", "101"]) == []
     table.bind_number("200", "support")
-    notes = table.release_document_numbers("sales", ["100", "101"], ["100", "200"])
+    notes = table.follow_document_numbers("sales", ["100", "101"], ["100", "200"])
     assert notes == [
         "number 200 stays with 'support': 'sales' lists it, but a number is moved only by binding it with replace=True"
     ]
     assert table.resolve("101").via == "none"  # dropped by the document: released
     assert table.resolve("200").scenario_id == "support"
     table.bind_number("100", "sales", version=1)  # an explicit pin is not the document's to release
-    table.release_document_numbers("sales", ["100"], [])
+    table.follow_document_numbers("sales", ["100"], [])
     assert table.resolve("100").version == 1
 
 
