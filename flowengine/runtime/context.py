@@ -1,11 +1,11 @@
 """Per-call state: variables, the event stream, counters, and the helpers node
 handlers use (evaluate, set a variable, say/play with an event).
 
-The context is also the expression language's `Env`: `calledid()`,
-`callerid()` (normalised by the line's rules), `calledid_raw()`,
-`callerid_raw()` (as the line sent them), `line()`, `now()` (in the current scenario's time zone), `digits()` and a
-per-call random generator seeded from the call id, so a replayed call makes
-the same random choices.
+The context is also the expression language's `Env`: `calledid()` and
+`callerid()` (normalised by the line's rules), `calledid_raw()` and
+`callerid_raw()` (as the line sent them), `line()`, `now()` (in the current
+scenario's time zone), `digits()` and a per-call random generator seeded from
+the call id, so a replayed call makes the same random choices.
 """
 
 from __future__ import annotations

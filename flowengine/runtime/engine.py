@@ -212,6 +212,8 @@ async def _refuse(ctx: CallContext) -> None:
         if call.active:
             await call.hangup(NO_ROUTE)
             ctx.emit(CallHungUp, cause=NO_ROUTE, by="engine", node_id=None)
+        else:  # the caller gave up first
+            ctx.emit(CallHungUp, cause=call.hangup_cause or "normal", by=call.hangup_by or "caller", node_id=None)
     finally:
         ctx.emit(CallEnded, duration=round(ctx.elapsed(), 6), steps=0, hangup_cause=call.hangup_cause or NO_ROUTE)
 
