@@ -35,8 +35,16 @@ def _iso_time(text: str) -> dt.datetime:
 def add_parsers(sub: Any) -> None:
     p = sub.add_parser("run", help="run one call of a scenario on the simulator and print its trace")
     p.add_argument("file", type=Path)
-    p.add_argument("--called", default=None, help="dialled number (default: the scenario's first number)")
+    p.add_argument("--called", default=None, help="dialled number (default: the scenario's first number; '' for none)")
     p.add_argument("--caller", default="+70000000000", help="caller's number")
+    p.add_argument("--line", default=None, metavar="NAME", help="the line (trunk) the call arrives on; line() returns it")
+    p.add_argument(
+        "--routing",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="routing table (YAML/JSON): route the call by it among FILE and --lib (docs/routing.md)",
+    )
     p.add_argument("--input", action=_OrderedInput, metavar="DIGITS", help="digits to press at the next digit prompt (repeatable)")
     p.add_argument("--say", action=_OrderedInput, metavar="TEXT", help="phrase to say at the next speech prompt (repeatable)")
     p.add_argument("--hangup-after", type=float, default=None, metavar="S")
@@ -89,9 +97,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     scenario = load_scenario_file(args.file)
     library = [load_scenario_file(p) for p in args.lib]
-    called = args.called or (scenario.numbers[0] if scenario.numbers else "100")
+    routing = _routing(args.routing, [scenario, *library]) if args.routing is not None else None
+    called = args.called if args.called is not None else (scenario.numbers[0] if scenario.numbers else "100")
     steps = [Step(input=v) if kind == "input" else Step(say=v) for kind, v in getattr(args, "answers", None) or []]
-    script = CallerScript(caller=args.caller, called=called, steps=steps, hangup_after=args.hangup_after)
+    script = CallerScript(
+        caller=args.caller, called=called, line=args.line, steps=steps, hangup_after=args.hangup_after
+    )
     trace = run_scenario(
         scenario,
         script,
@@ -100,6 +111,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         library=library,
         centre=_centre_setup(args),
         call_id=f"run-{uuid.uuid4().hex[:12]}",
+        routing=routing,
     )
     if args.events_out is not None:
         from flowengine.cli.export import write_events
@@ -112,6 +124,36 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         print(format_trace(trace))
     return 0
+
+
+def _routing(path: Path, scenarios: list[Any]) -> Any:
+    """The routing file, checked against the scenarios given on the command line."""
+    from flowengine.errors import Problem
+    from flowengine.scenario.routing import RoutingError, load_routing_file
+
+    table = load_routing_file(path)
+    known = {s.id for s in scenarios}
+    problems = []
+    for where, ref in table.scenario_refs():
+        if ref.scenario_id not in known:
+            problems.append(
+                Problem(
+                    f"scenario '{ref.scenario_id}' is not among the scenario files given "
+                    f"({', '.join(sorted(known))}); add it with --lib",
+                    path=f"{where}.scenario_id",
+                )
+            )
+        elif ref.version not in (None, 1):
+            problems.append(
+                Problem(
+                    f"version {ref.version} of '{ref.scenario_id}' does not exist here: "
+                    "each scenario file is published once, as version 1",
+                    path=f"{where}.version",
+                )
+            )
+    if problems:
+        raise RoutingError(problems, str(path))
+    return table
 
 
 def cmd_test(args: argparse.Namespace) -> int:

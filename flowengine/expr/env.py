@@ -21,9 +21,25 @@ class Env(Protocol):
         """The variable's value; raises KeyError when it is not set."""
         ...
 
-    def calledid(self) -> str: ...
+    def calledid(self) -> str:
+        """The dialled number, normalised by the line's rules."""
+        ...
 
-    def callerid(self) -> str: ...
+    def callerid(self) -> str:
+        """The caller's number, normalised by the line's rules."""
+        ...
+
+    def calledid_raw(self) -> str:
+        """The dialled number as the line sent it."""
+        ...
+
+    def callerid_raw(self) -> str:
+        """The caller's number as the line sent it."""
+        ...
+
+    def line(self) -> str:
+        """The name of the line the call arrived on ("" if unknown)."""
+        ...
 
     def now(self) -> datetime.datetime:
         """Timezone-aware, already in the scenario's time zone."""
@@ -47,6 +63,10 @@ class MappingEnv:
     variables: MutableMapping[str, Value] = field(default_factory=dict)
     called: str = ""
     caller: str = ""
+    #: the raw numbers; None: the same as `called` / `caller`
+    called_raw: str | None = None
+    caller_raw: str | None = None
+    line_name: str = ""
     clock: datetime.datetime | None = None
     last_digits: str = ""
     generator: random.Random = field(default_factory=random.Random)
@@ -59,6 +79,15 @@ class MappingEnv:
 
     def callerid(self) -> str:
         return self.caller
+
+    def calledid_raw(self) -> str:
+        return self.called if self.called_raw is None else self.called_raw
+
+    def callerid_raw(self) -> str:
+        return self.caller if self.caller_raw is None else self.caller_raw
+
+    def line(self) -> str:
+        return self.line_name
 
     def now(self) -> datetime.datetime:
         return self.clock if self.clock is not None else _utc_now()

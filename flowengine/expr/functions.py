@@ -141,6 +141,18 @@ def _callerid(env: Env) -> Value:
     return env.callerid()
 
 
+def _calledid_raw(env: Env) -> Value:
+    return env.calledid_raw()
+
+
+def _callerid_raw(env: Env) -> Value:
+    return env.callerid_raw()
+
+
+def _line(env: Env) -> Value:
+    return env.line()
+
+
 def _digits(env: Env) -> Value:
     return env.digits()
 
@@ -363,8 +375,11 @@ def _register_builtins() -> None:
         )
 
     # fmt: off
-    add("calledid", _calledid, 0, 0, "The dialled number (DNIS).", "Набранный номер (CalledID).", env=True)
-    add("callerid", _callerid, 0, 0, "The caller's number (ANI).", "Номер звонящего (CallerID).", env=True)
+    add("calledid", _calledid, 0, 0, "The dialled number (DNIS), normalised by the line's rules.", "Набранный номер (CalledID), после нормализации.", env=True)
+    add("callerid", _callerid, 0, 0, "The caller's number (ANI), normalised by the line's rules.", "Номер звонящего (CallerID), после нормализации.", env=True)
+    add("calledid_raw", _calledid_raw, 0, 0, "The dialled number as the line sent it.", "Набранный номер, как его передала линия.", env=True)
+    add("callerid_raw", _callerid_raw, 0, 0, "The caller's number as the line sent it.", "Номер звонящего, как его передала линия.", env=True)
+    add("line", _line, 0, 0, 'Name of the line (trunk) the call came in on ("" if unknown).', "Имя линии (транка), по которой пришёл звонок.", env=True)
     add("digits", _digits, 0, 0, 'Digits of the last Gather ("" if none).', "Цифры последнего сбора DTMF.", env=True)
     add("now", _now, 0, 0, "Current time as ISO text with offset.", "Текущее время в формате ISO.", env=True)
     add("hour", _hour, 0, 0, "Current hour, 0-23.", "Текущий час, 0-23.", env=True)

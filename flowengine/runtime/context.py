@@ -1,10 +1,11 @@
 """Per-call state: variables, the event stream, counters, and the helpers node
 handlers use (evaluate, set a variable, say/play with an event).
 
-The context is also the expression language's `Env`: `calledid()`,
-`callerid()`, `now()` (in the current scenario's time zone), `digits()` and a
-per-call random generator seeded from the call id, so a replayed call makes
-the same random choices.
+The context is also the expression language's `Env`: `calledid()` and
+`callerid()` (normalised by the line's rules), `calledid_raw()` and
+`callerid_raw()` (as the line sent them), `line()`, `now()` (in the current
+scenario's time zone), `digits()` and a per-call random generator seeded from
+the call id, so a replayed call makes the same random choices.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import asyncio
 import datetime as dt
 import random
 import zlib
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from flowengine.events import CallEvent, PromptPlayed, VariableChanged
@@ -23,12 +25,16 @@ if TYPE_CHECKING:
     from flowengine.components.node import NodeType
     from flowengine.runtime.engine import Engine
     from flowengine.scenario.compiled import Scenario
+    from flowengine.scenario.routing import Resolution
 
 
 class CallContext:
     __slots__ = (
         "engine",
         "call",
+        "called_raw",
+        "caller_raw",
+        "resolution",
         "scenario",
         "library",
         "variables",
@@ -48,10 +54,15 @@ class CallContext:
     )
 
     def __init__(
-        self, engine: Engine, call: Call, scenario: Scenario, library: dict[str, Scenario]
+        self, engine: Engine, call: Call, scenario: Scenario, library: Mapping[str, Scenario]
     ) -> None:
         self.engine = engine
         self.call = call
+        #: the numbers as the line sent them (`call` holds them normalised)
+        self.called_raw = call.called
+        self.caller_raw = call.caller
+        #: how the engine chose the scenario (None: the caller of `run` chose it)
+        self.resolution: Resolution | None = None
         self.scenario = scenario
         #: scenario id -> Scenario as published when the call started (version pinning)
         self.library = library
@@ -92,6 +103,15 @@ class CallContext:
 
     def callerid(self) -> str:
         return self.call.caller
+
+    def calledid_raw(self) -> str:
+        return self.called_raw
+
+    def callerid_raw(self) -> str:
+        return self.caller_raw
+
+    def line(self) -> str:
+        return self.call.line or ""
 
     def now(self) -> dt.datetime:
         return self.engine.clock.now().astimezone(self.scenario.tz)

@@ -1,28 +1,36 @@
 """The engine: published scenarios, number routing, and one task per call.
 
-Backends hand incoming calls to `Engine.start_call`; the engine picks the
-scenario bound to the called number (or the default), pins the call to the
-version published at that moment, and runs it in a named, tracked task.
-Events of every call go to the registered sinks (storage, monitor, traces).
+Backends hand incoming calls to `Engine.start_call`. The engine normalises the
+call's numbers by its line's rules, asks the routing table where the call goes
+(number binding, line binding, default), takes that scenario version from the
+store, pins the call to it (and its Subscenario targets to the versions
+published at that moment), and runs it in a named, tracked task. A call
+nothing routes is refused with hangup cause ``no_route``. Events of every
+call go to the registered sinks (storage, monitor, traces).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from flowengine.errors import UsageError
-from flowengine.events import CallEvent, CallStarted
+from flowengine.events import CallEnded, CallEvent, CallHungUp, CallStarted
 from flowengine.runtime.clock import WallClock
 from flowengine.runtime.context import CallContext
 from flowengine.runtime.interpreter import run_call
+from flowengine.scenario.compiled import Scenario
+from flowengine.scenario.model import ScenarioDoc
+from flowengine.scenario.routing import Resolution, RoutingTable
+from flowengine.scenario.store import InMemoryScenarioStore, PublishResult, ScenarioStore
 
 if TYPE_CHECKING:
     import httpx
 
-    from flowengine.scenario.compiled import Scenario
     from flowengine.telephony import Call
 
 log = logging.getLogger("flowengine.runtime.engine")
@@ -30,13 +38,25 @@ log = logging.getLogger("flowengine.runtime.engine")
 EventSink = Callable[[CallEvent], None]
 
 
+#: hangup cause of a call nothing routes (SIP 404 Not Found, Q.850 cause 1/3)
+NO_ROUTE = "no_route"
+
+
 class Engine:
-    def __init__(self, *, clock: WallClock | None = None, keep_events: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        clock: WallClock | None = None,
+        keep_events: bool = True,
+        store: ScenarioStore | None = None,
+        routing: RoutingTable | None = None,
+    ) -> None:
         self.clock = clock or WallClock()
         self.keep_events = keep_events
-        self._by_id: dict[str, Scenario] = {}
-        self._by_number: dict[str, Scenario] = {}
-        self._default: Scenario | None = None
+        #: published versions, numbered by the store
+        self.store: ScenarioStore = store if store is not None else InMemoryScenarioStore(now=self.clock.now)
+        #: number and line bindings, default scenario, normalisation rules
+        self.routing = routing if routing is not None else RoutingTable()
         self._sinks: list[EventSink] = []
         self._tasks: set[asyncio.Task[CallContext]] = set()
         self._http: httpx.AsyncClient | None = None
@@ -44,28 +64,60 @@ class Engine:
         self.services: dict[str, Any] = {}
 
     # ---- publication -------------------------------------------------------------
-    def publish(self, scenario: Scenario, *, default: bool = False) -> None:
-        """Make `scenario` the current version of its id and bind its numbers.
+    def publish(
+        self,
+        scenario: Scenario | ScenarioDoc,
+        *,
+        default: bool = False,
+        comment: str = "",
+        author: str = "",
+    ) -> PublishResult:
+        """Publish into the store (version N+1, or nothing if unchanged) and
+        bind the document's `numbers` — the import convenience.
 
-        Calls already running keep the version they started on: the maps are
-        replaced, never mutated, so a call's snapshot stays as it was.
+        Numbers the document lists that are free are bound to the scenario's
+        latest version; numbers the previous version listed and this one does
+        not are released (their calls go to the line or the default); a number
+        another scenario holds stays there and is reported in `warnings`.
+        An unchanged document changes nothing, bindings included.
+        `default=True` makes this scenario the default for unbound calls; the
+        default is never chosen implicitly. Calls already running keep the
+        version they started on.
         """
-        by_id = dict(self._by_id)
-        by_id[scenario.id] = scenario
-        by_number = dict(self._by_number)
-        for number in scenario.numbers:
-            by_number[number] = scenario
-        self._by_id, self._by_number = by_id, by_number
-        if default or self._default is None or self._default.id == scenario.id:
-            self._default = scenario
+        previous = self.store.find(scenario.doc.id if isinstance(scenario, Scenario) else scenario.id)
+        result = self.store.publish(scenario, comment=comment, author=author)
+        notes: list[str] = []
+        if result.changed:
+            before = previous.numbers if previous is not None else []
+            notes = self.routing.follow_document_numbers(result.scenario_id, before, result.scenario.numbers)
+            for note in notes:
+                log.warning("%s", note)
+        if default:
+            self.routing.set_default(result.scenario_id)
+        return dataclasses.replace(result, warnings=result.warnings + tuple(notes))
 
-    def scenario(self, scenario_id: str) -> Scenario | None:
-        return self._by_id.get(scenario_id)
+    def scenario(self, scenario_id: str, version: int | None = None) -> Scenario | None:
+        """That published version (None: the latest), or None."""
+        return self.store.find(scenario_id, version)
 
-    def scenario_for(self, called: str) -> Scenario:
-        found = self._by_number.get(called) or self._default
+    def resolve(self, called: str, line: str | None = None) -> tuple[Scenario | None, Resolution]:
+        """The scenario version a call to `called` (normalised) on `line`
+        would run now, and why; None when the call would be refused."""
+        resolution = self.routing.resolve(called, line)
+        if resolution.scenario_id is None:
+            return None, resolution
+        found = self.store.find(resolution.scenario_id, resolution.version)
         if found is None:
-            raise UsageError("no scenario published")
+            resolution = resolution._replace(unpublished=True)
+            log.error("cannot route: %s", resolution.reason)
+        return found, resolution
+
+    def scenario_for(self, called: str, line: str | None = None) -> Scenario:
+        """The scenario a call to `called` on `line` runs now; `UsageError`
+        saying why when nothing routes it."""
+        found, resolution = self.resolve(called, line)
+        if found is None:
+            raise UsageError(f"no scenario for the call: {resolution.reason}")
         return found
 
     # ---- events --------------------------------------------------------------------
@@ -89,8 +141,20 @@ class Engine:
         return task
 
     async def run(self, call: Call, scenario: Scenario | None = None) -> CallContext:
-        chosen = scenario or self.scenario_for(call.called)
-        ctx = CallContext(self, call, chosen, self._by_id)
+        """Run one call to its end. Without `scenario` the call is routed;
+        either way its numbers are normalised by its line's rules first."""
+        called_raw, caller_raw = call.called, call.caller
+        call.called, call.caller = self.routing.normalise(call.line, called_raw, caller_raw)
+        library: Mapping[str, Scenario] = self.store.latest()
+        resolution = None
+        if scenario is None:
+            scenario, resolution = self.resolve(call.called, call.line)
+            if scenario is not None and library.get(scenario.id) is not scenario:
+                # pinned to an older version: a Subscenario naming its own id gets it too
+                library = {**library, scenario.id: scenario}
+        chosen = scenario or _UNROUTED
+        ctx = CallContext(self, call, chosen, library)
+        ctx.called_raw, ctx.caller_raw, ctx.resolution = called_raw, caller_raw, resolution
         if not self.keep_events:
             ctx.events = _Discard()
         ctx.emit(
@@ -102,7 +166,10 @@ class Engine:
             scenario_version=chosen.version,
             backend=call.backend_name,
         )
-        await run_call(ctx)
+        if scenario is None:
+            await _refuse(ctx)
+        else:
+            await run_call(ctx)
         return ctx
 
     @property
@@ -132,6 +199,34 @@ class Engine:
         if self._http is not None:
             await self._http.aclose()
             self._http = None
+
+
+async def _refuse(ctx: CallContext) -> None:
+    """End a call nothing routes, unanswered, with cause `NO_ROUTE`; its stream
+    is call_started (no scenario: id "", version 0), call_hung_up, call_ended."""
+    call = ctx.call
+    reason = ctx.resolution.reason if ctx.resolution is not None else "no route"
+    log.warning("call %s refused: %s", call.call_id, reason)
+    ctx.end_cause = NO_ROUTE
+    try:
+        if call.active:
+            await call.hangup(NO_ROUTE)
+            ctx.emit(CallHungUp, cause=NO_ROUTE, by="engine", node_id=None)
+        else:  # the caller gave up first
+            ctx.emit(CallHungUp, cause=call.hangup_cause or "normal", by=call.hangup_by or "caller", node_id=None)
+    finally:
+        ctx.emit(CallEnded, duration=round(ctx.elapsed(), 6), steps=0, hangup_cause=call.hangup_cause or NO_ROUTE)
+
+
+#: stands in for the scenario of a refused call, which runs no node
+_UNROUTED = Scenario(
+    doc=ScenarioDoc.model_construct(schema_version=1, id="", version=0, nodes=[]),
+    nodes={},
+    wiring={},
+    main_entry="",
+    after_hangup_entry=None,
+    tz=ZoneInfo("UTC"),
+)
 
 
 class _Discard(list):  # type: ignore[type-arg]

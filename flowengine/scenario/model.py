@@ -1,9 +1,11 @@
 """The scenario document (schema 1), as integrators write it.
 
 A flat list of nodes `{id, type, params, exits, ui}`; declared variables with
-defaults; numbers the scenario serves; settings (step limit, repeat guard,
-scenario-level error handler). Entry points are the Start nodes: one with
-`entry: "main"`, optionally one with `entry: "after_hangup"`.
+defaults; numbers the scenario serves (an import convenience: routing lives
+in `routing.py`, and the store numbers versions, not `version`); settings
+(step limit, repeat guard, scenario-level error handler). Entry points are
+the Start nodes: one with `entry: "main"`, optionally one with
+`entry: "after_hangup"`.
 
 `params` stays a plain dict here: each node type validates its own params
 (see `loader.py`), which keeps this envelope independent of the registry and
@@ -68,11 +70,18 @@ class ScenarioDoc(BaseModel):
     schema_version: int = Field(alias="schema", ge=1, description="document format version")
     id: str = Field(pattern=NODE_ID_PATTERN, description="scenario id, used by Subscenario")
     name: str = ""
-    version: int = Field(default=1, ge=1, description="published version of this scenario")
+    version: int = Field(
+        default=1,
+        ge=1,
+        description="the version the scenario store gave it; ignored on publish (the store numbers versions)",
+    )
     description: str = ""
     timezone: str = "UTC"
     language: str = "en"
-    numbers: list[str] = Field(default_factory=list, description="called numbers it serves")
+    numbers: list[str] = Field(
+        default_factory=list,
+        description="called numbers it serves (normalised); bound on publish where free, see docs/routing.md",
+    )
     variables: list[VariableDoc] = Field(default_factory=list)
     settings: SettingsDoc = Field(default_factory=SettingsDoc)
     nodes: list[NodeDoc]

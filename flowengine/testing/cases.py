@@ -14,6 +14,12 @@ A file `NAME.tests.yaml` beside a scenario:
           variables: {CALLEDID: "+74951230001"}
           hangup_cause: normal
 
+`line: analog-2` (per case or in defaults) says which line the call arrives
+on, and `called: ""` makes a call with no dialled number. With
+`routing: routing.yaml` calls are routed by that table (its line rules
+normalise the numbers, its bindings choose among the scenario and the
+library) instead of always running the scenario.
+
 With `centre: centre.yaml` the scenario's Queue and Transfer nodes work on
 virtual operators (answering after `answer_after` s, talking `talk_time` s);
 `statuses: {"902": "break:lunch"}` and `phones: {"901": {answer_after: null}}`
@@ -59,6 +65,7 @@ class CaseDefaults(BaseModel):
     model_config = ConfigDict(extra="forbid")
     caller: str | None = None
     called: str | None = None
+    line: str | None = None
     at: dt.datetime | None = None
     think: float | None = None
 
@@ -81,6 +88,7 @@ class Case(BaseModel):
     patience: float | None = None
     caller: str | None = None
     called: str | None = None
+    line: str | None = None
     at: dt.datetime | None = None
     steps: list[dict[str, Any]] = Field(default_factory=list)
     hangup_after: float | None = None
@@ -93,6 +101,7 @@ class CaseFile(BaseModel):
     scenario: str
     library: list[str] = Field(default_factory=list, description="other scenario files (subscenarios)")
     centre: str | None = Field(default=None, description="centre file for Queue and Transfer nodes")
+    routing: str | None = Field(default=None, description="routing table file: calls are routed by it")
     answer_after: float | None = Field(default=3.0, description="virtual operators answer after N s")
     talk_time: float = Field(default=60.0, description="virtual operators talk for N s")
     statuses: dict[str, str] = Field(default_factory=dict)
@@ -137,6 +146,7 @@ def load_case_file(path: Path) -> CaseFile:
 
 def run_case_file(path: Path) -> list[CaseResult]:
     from flowengine.acd import load_centre
+    from flowengine.scenario.routing import load_routing_file
     from flowengine.testing.harness import CentreSetup, run_scenario
     from flowengine.testing.phones import VirtualPhone
     from flowengine.testing.script import CallerScript
@@ -146,6 +156,7 @@ def run_case_file(path: Path) -> list[CaseResult]:
         scenario = load_scenario_file(path.parent / spec.scenario)
         library = [load_scenario_file(path.parent / lib) for lib in spec.library]
         centre = load_centre(path.parent / spec.centre) if spec.centre else None
+        routing = load_routing_file(path.parent / spec.routing) if spec.routing else None
     except FlowEngineError as exc:
         return [CaseResult(path, "(loading)", error=str(exc))]
     results = []
@@ -155,8 +166,9 @@ def run_case_file(path: Path) -> list[CaseResult]:
         try:
             script = CallerScript.model_validate(
                 {
-                    "caller": case.caller or d.caller or "+70000000000",
-                    "called": case.called or d.called or (scenario.numbers[0] if scenario.numbers else "100"),
+                    "caller": _first(case.caller, d.caller, "+70000000000"),
+                    "called": _first(case.called, d.called, scenario.numbers[0] if scenario.numbers else "100"),
+                    "line": _first(case.line, d.line, None),
                     "steps": case.steps,
                     "hangup_after": case.hangup_after,
                     "patience": case.patience,
@@ -178,10 +190,15 @@ def run_case_file(path: Path) -> list[CaseResult]:
                 statuses={**spec.statuses, **case.statuses},
                 phones=phones,
             )
-        trace = run_scenario(scenario, script, at=at, library=library, centre=setup)
+        trace = run_scenario(scenario, script, at=at, library=library, centre=setup, routing=routing)
         result.failures = check(case.expect, trace.to_json(with_events=True))
         results.append(result)
     return results
+
+
+def _first(*values: Any) -> Any:
+    """The first value that is set ("" counts: a call with no dialled number)."""
+    return next((v for v in values if v is not None), None)
 
 
 def check(expect: Expect, trace: dict[str, Any]) -> list[str]:

@@ -29,6 +29,7 @@ from flowengine.runtime.context import CallContext
 from flowengine.runtime.engine import Engine
 from flowengine.runtime.virtual_loop import run_virtual
 from flowengine.scenario.compiled import Scenario
+from flowengine.scenario.routing import RoutingTable
 from flowengine.telephony.backend import create_backend
 from flowengine.testing.phones import VirtualPhone, virtual_operators
 from flowengine.testing.script import CallerScript
@@ -72,6 +73,8 @@ class CallTrace:
     events: list[CallEvent] = field(default_factory=list)
     #: with a centre: every operator's status, state and time in each at the end
     operators: list[dict[str, Any]] | None = None
+    #: why the engine chose the scenario (None when the caller of the run chose it)
+    route: str | None = None
 
     def to_json(self, *, with_events: bool = False) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -86,6 +89,8 @@ class CallTrace:
         }
         if self.operators is not None:
             data["operators"] = self.operators
+        if self.route is not None:
+            data["route"] = self.route
         if with_events:
             data["events"] = [e.to_dict() for e in self.events]
         return data
@@ -120,6 +125,7 @@ def trace_of(ctx: CallContext) -> CallTrace:
         hangup_cause=cause,
         duration=duration,
         events=list(ctx.events),
+        route=ctx.resolution.reason if ctx.resolution is not None else None,
     )
 
 
@@ -190,22 +196,30 @@ def run_scenario(
     directory: dict[str, VirtualPhone] | None = None,
     centre: CentreSetup | None = None,
     call_id: str | None = None,
+    routing: RoutingTable | None = None,
 ) -> CallTrace:
     """Run one call of `scenario` and return its trace.
 
     `at` sets the wall-clock start (time zone aware) on simulated time; the
     default is now. `library` holds the scenarios Subscenario nodes refer to.
+    Without `routing` the call runs `scenario` whatever its number (its line
+    still names the call's line). With `routing` (a copy is used) the call is
+    routed as in production: its line's rules normalise the numbers, and the
+    bindings decide among `scenario` and `library`, with `scenario` as the
+    default when the table names none.
     """
 
     async def main() -> CallTrace:
         clock = WallClock(None if realtime and at is None else at or dt.datetime.now(dt.UTC))
-        engine = Engine(clock=clock)
+        table = routing.model_copy(deep=True) if routing is not None else None
+        engine = Engine(clock=clock, routing=table)
         for other in library:
             engine.publish(other)
-        engine.publish(scenario, default=True)
+        published = engine.publish(scenario, default=table is None or table.default is None)
+        forced = published.scenario if table is None else None
         try:
             return await run_call_async(
-                engine, script, scenario, directory=directory, centre=centre, call_id=call_id
+                engine, script, forced, directory=directory, centre=centre, call_id=call_id
             )
         finally:
             await engine.shutdown()

@@ -1,6 +1,6 @@
 """Scripted callers: who calls whom, and what they do, step by step.
 
-    {"caller": "+79161234567", "called": "+74951230001",
+    {"caller": "+79161234567", "called": "+74951230001", "line": "trunk-1",
      "steps": [{"input": "1"}, {"wait": 3}, {"press": "0"}, {"say": "billing"},
                {"hangup": true}],
      "hangup_after": 120, "think": 1.0}
@@ -14,7 +14,9 @@ Steps run in order:
 After the last step the caller stays on the line, silent. `hangup_after` hangs
 up N seconds after the call starts, whatever the script is doing; `patience`
 hangs up after N seconds on hold in a queue (abandon), unless an operator
-answers first.
+answers first. `line` names the line the call arrives on: its normalisation
+rules and line binding apply, and `line()` returns it; `called` may be ""
+for a line that sends no dialled number.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ class CallerScript(BaseModel):
     model_config = ConfigDict(extra="forbid")
     caller: str = "+70000000000"
     called: str = "100"
+    line: str | None = Field(default=None, description="the line (trunk) the call arrives on")
     steps: list[Step] = Field(default_factory=list)
     hangup_after: float | None = Field(default=None, gt=0)
     patience: float | None = Field(

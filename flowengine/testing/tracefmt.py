@@ -39,9 +39,10 @@ def format_trace(trace: CallTrace) -> str:
     for e in trace.events:
         stamp = f"{e.t:8.2f}s  "
         if isinstance(e, CallStarted):
-            lines.append(
-                f"call {e.call_id}: {e.caller} -> {e.called}, scenario {e.scenario_id} v{e.scenario_version}, at {e.wall}"
-            )
+            scenario = f"scenario {e.scenario_id} v{e.scenario_version}" if e.scenario_id else "no scenario"
+            lines.append(f"call {e.call_id}: {e.caller} -> {e.called}, {scenario}, at {e.wall}")
+            if trace.route is not None:
+                detail(f"routed: {trace.route}")
         elif isinstance(e, NodeEntered):
             lines.append(f"{stamp}{e.node_id} ({e.node_type})")
         elif isinstance(e, NodeLeft):

@@ -68,7 +68,7 @@ class SimCall(Call):
     backend_name = "sim"
 
     def __init__(self, backend: SimBackend, call_id: str, script: CallerScript) -> None:
-        super().__init__(call_id, script.caller, script.called)
+        super().__init__(call_id, script.caller, script.called, line=script.line)
         self.backend = backend
         self.script = script
         self._step = 0

@@ -23,28 +23,29 @@ def greeting(scenario_id: str, text: str, numbers: list[str], version: int = 1) 
     )
 
 
-def test_called_number_picks_the_scenario_and_unknown_numbers_get_the_default() -> None:
+def test_called_number_picks_the_scenario_and_unknown_numbers_get_the_explicit_default() -> None:
     sales = greeting("sales", "Sales", ["100", "101"])
     support = greeting("support", "Support", ["200"])
     engine = Engine()
-    with pytest.raises(UsageError):
+    with pytest.raises(UsageError, match="no default scenario"):
         engine.scenario_for("100")
     engine.publish(sales)
     engine.publish(support)
-    assert engine.scenario_for("100") is sales and engine.scenario_for("101") is sales
-    assert engine.scenario_for("200") is support
-    assert engine.scenario_for("999") is sales  # the first published is the default
+    assert engine.scenario_for("100").id == "sales" and engine.scenario_for("101").id == "sales"
+    assert engine.scenario_for("200").id == "support"
+    with pytest.raises(UsageError, match="number 999 not bound, and no default scenario"):
+        engine.scenario_for("999")  # the first published is no catch-all
     engine.publish(support, default=True)
-    assert engine.scenario_for("999") is support
-    sales2 = greeting("sales", "Sales v2", ["100", "101"], version=2)
-    engine.publish(sales2)
-    assert engine.scenario("sales") is sales2 and engine.scenario_for("101") is sales2
+    assert engine.scenario_for("999").id == "support"
+    engine.publish(greeting("sales", "Sales v2", ["100", "101"]))
+    assert engine.scenario("sales").version == 2  # type: ignore[union-attr]
+    assert engine.scenario_for("101").version == 2
 
 
 def test_calls_run_the_scenario_of_their_number() -> None:
     async def main() -> list[list[str]]:
         engine = Engine()
-        engine.publish(greeting("sales", "Sales", ["100"]))
+        engine.publish(greeting("sales", "Sales", ["100"]), default=True)
         engine.publish(greeting("support", "Support", ["200"]))
         backend = SimBackend(engine)
         tasks = [backend.place_call(script(called=n))[1] for n in ("200", "100", "555")]

@@ -141,7 +141,7 @@ def test_a_busy_call_lets_other_calls_run() -> None:
                 await asyncio.sleep(0)
 
         engine = Engine()
-        engine.publish(busy)
+        engine.publish(busy, default=True)
         other = asyncio.ensure_future(other_work())
         _call, task = SimBackend(engine).place_call(script())
         ctx = await task
@@ -301,7 +301,7 @@ def test_engine_shutdown_ends_streams_cleanly() -> None:
 
     async def main() -> None:
         engine = Engine()
-        engine.publish(scenario)
+        engine.publish(scenario, default=True)
         engine.add_sink(seen.append)
         call, task = SimBackend(engine).place_call(script())
         await asyncio.sleep(10)
@@ -345,7 +345,7 @@ def test_a_call_keeps_the_version_it_started_on() -> None:
         _old, old_task = backend.place_call(script([{"wait": 20}, {"press": "1"}]))
         await asyncio.sleep(5)
         engine.publish(v2)
-        assert engine.scenario_for("100") is v2
+        assert engine.scenario_for("100").version == 2
         _new, new_task = backend.place_call(script([{"input": "1"}]))
         return trace_of(await old_task), trace_of(await new_task)
 
@@ -414,7 +414,7 @@ def test_one_calls_crash_never_touches_the_others() -> None:
 
     async def main() -> tuple[Any, list[Any]]:
         engine = Engine()
-        engine.publish(scenario)
+        engine.publish(scenario, default=True)
         backend = SimBackend(engine)
         good = [backend.place_call(script([{"input": "1"}], called=f"2{i:02d}", think=3))[1] for i in range(25)]
         _bad_call, bad = backend.place_call(script(called="666"))

@@ -152,7 +152,7 @@ def test_start_answers_unless_told_not_to(answer: bool) -> None:
 
     async def main() -> bool:
         engine = Engine()
-        engine.publish(scenario)
+        engine.publish(scenario, default=True)
         call, task = SimBackend(engine).place_call(script())
         await asyncio.sleep(0.1)
         answered = call.answered

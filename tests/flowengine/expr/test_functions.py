@@ -29,6 +29,15 @@ def test_call_facts(env: MappingEnv) -> None:
     assert evaluate_text("callerid()", env) == "+79161234567"
     assert evaluate_text("digits()", env) == "42"
     assert evaluate_text("CALLERID()", env) == "+79161234567"  # names are case-insensitive
+    assert evaluate_text("calledid_raw()", env) == "74951234567"  # no rules: the raw number is the number
+    assert evaluate_text("line()", env) == ""
+
+
+def test_raw_numbers_and_line() -> None:
+    env = MappingEnv(called="+74951230001", called_raw="84951230001", caller="+7916", caller_raw="8916", line_name="trunk-1")
+    assert evaluate_text("calledid() & ' ' & calledid_raw()", env) == "+74951230001 84951230001"
+    assert evaluate_text("callerid_raw()", env) == "8916"
+    assert evaluate_text("line() = 'trunk-1'", env) is True
 
 
 def test_time_functions(env: MappingEnv) -> None:
@@ -229,7 +238,7 @@ def test_random_uses_the_call_rng(env: MappingEnv) -> None:
 def test_builtin_names_are_listed() -> None:
     names = function_names()
     assert names == sorted(names)
-    for name in ["calledid", "callerid", "now", "hour", "minute", "weekday", "date", "len",
+    for name in ["calledid", "callerid", "calledid_raw", "callerid_raw", "line", "now", "hour", "minute", "weekday", "date", "len",
                  "substr", "lower", "upper", "trim", "contains", "startswith", "endswith",
                  "matches", "replace", "number", "text", "if", "random", "digits", "round",
                  "abs", "min", "max", "coalesce"]:  # fmt: skip
