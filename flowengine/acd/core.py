@@ -59,7 +59,7 @@ from flowengine.acd import decisions as d
 from flowengine.acd.estimate import estimated_wait
 from flowengine.acd.model import Centre, OperatorSpec, SkillStep, parse_centre
 from flowengine.acd.operators import MISS_REASONS, OperatorRuntime, OperatorState, StatusTable
-from flowengine.acd.state import EPS, CallRt, CallState, Ctx, Leg, QueueRt, QueueStats
+from flowengine.acd.state import EPS, CallRt, CallState, Ctx, Offer, QueueRt, QueueStats
 from flowengine.acd.strategies import HuntRound, Resolver, Round, build_strategy, member_resolver
 from flowengine.acd.timers import TimerHeap
 from flowengine.errors import UsageError
@@ -73,9 +73,19 @@ FAIL_REASONS = MISS_REASONS | {"operator_gone"}
 CALLBACK_ATTEMPTS = 3
 
 # timer kinds (first element of a timer key)
-_LEG, _TARGET, _STEP, _MAXWAIT, _OVERFLOW, _ANNOUNCE, _PAUSE, _WIDEN, _EXCL, _WRAPUP, _NOTBEFORE = (
-    range(11)
-)
+(
+    _OFFER,
+    _TARGET,
+    _STEP,
+    _MAXWAIT,
+    _OVERFLOW,
+    _ANNOUNCE,
+    _PAUSE,
+    _WIDEN,
+    _EXCL,
+    _WRAPUP,
+    _NOTBEFORE,
+) = range(11)
 _NO_TRIED: frozenset[str] = frozenset()
 _STEP_BIT = 1 << _STEP
 _CALL_TIMERS = (_STEP, _MAXWAIT, _OVERFLOW, _ANNOUNCE, _PAUSE, _WIDEN, _EXCL)
@@ -236,13 +246,13 @@ class ACD:
         op = self._op(operator_id)
         out = self._begin(now)
         call = self._calls.get(call_id)
-        if call is None or not self._is_leg(call, operator_id, leg):
+        if call is None or not self._is_current_offer(call, operator_id, leg):
             out.append(d.StopRinging(call_id, operator_id, "not_offered"))
             self._dispatch(now, out)
             return out
         q = call.queue
-        answered = call.legs.pop(operator_id)
-        self._cancel_leg_timers(call, op)
+        answered = call.offers.pop(operator_id)
+        self._cancel_offer_timers(call, op)
         was_callback = call.state is CallState.CALLBACK_OFFERING
         op.set_state(now, _TALKING)
         op.record_answer(now)
@@ -270,8 +280,8 @@ class ACD:
                 was_callback,
             )
         )
-        for other in list(call.legs):
-            self._end_leg(now, call, other, "answered_elsewhere", out, stop=True, miss=False)
+        for other in list(call.offers):
+            self._end_offer(now, call, other, "answered_elsewhere", out, stop=True, miss=False)
         self._dispatch(now, out)
         return out
 
@@ -291,18 +301,18 @@ class ACD:
         op = self._op(operator_id)
         out = self._begin(now)
         call = self._calls.get(call_id)
-        if call is None or not self._is_leg(call, operator_id, leg):
+        if call is None or not self._is_current_offer(call, operator_id, leg):
             self._dispatch(now, out)
             return out
         # A callback that fails is the caller not picking up, not the operator
         # missing a call: no miss, and after CALLBACK_ATTEMPTS the ACD gives up.
         was_callback = call.state is CallState.CALLBACK_OFFERING
         if reason == "operator_gone":
-            self._end_leg(now, call, operator_id, reason, out, stop=False, miss=False)
+            self._end_offer(now, call, operator_id, reason, out, stop=False, miss=False)
             if op.status_available:
                 self._change_status(now, op, "not_available", "operator_gone", "acd", out)
         else:
-            self._end_leg(
+            self._end_offer(
                 now, call, operator_id, reason, out, stop=False, miss=True, count=not was_callback
             )
             if was_callback:
@@ -310,7 +320,7 @@ class ACD:
         if was_callback and call.callback_failures >= CALLBACK_ATTEMPTS:
             self._no_answer(now, call, call.callback_failures, "callback_failed", out)
         else:
-            self._after_leg_end(now, call, out)
+            self._after_offer_end(now, call, out)
         self._dispatch(now, out)
         return out
 
@@ -364,8 +374,8 @@ class ACD:
         if not q.spec.callback:  # overflowed into a queue without callbacks
             self._dispatch(now, out)
             return out
-        for op_id in list(call.legs):
-            self._end_leg(now, call, op_id, "callback", out, stop=True, miss=False)
+        for op_id in list(call.offers):
+            self._end_offer(now, call, op_id, "callback", out, stop=True, miss=False)
         call.round = None
         cancel = self._timers.cancel
         for kind in (_STEP, _MAXWAIT, _OVERFLOW, _ANNOUNCE, _PAUSE):
@@ -452,8 +462,8 @@ class ACD:
         op.present = False
         if op.state is _RINGING and op.call_id is not None:
             call = self._calls[op.call_id]
-            self._end_leg(now, call, op.id, "operator_gone", out, stop=True, miss=False)
-            self._after_leg_end(now, call, out)
+            self._end_offer(now, call, op.id, "operator_gone", out, stop=True, miss=False)
+            self._after_offer_end(now, call, out)
         self._change_status(now, op, "not_available", "removed", "admin", out)
         self._dispatch(now, out)
         return out
@@ -548,7 +558,7 @@ class ACD:
                         "priority": c.priority,
                         "state": c.state.value,
                         "caller": c.caller,
-                        "ringing": sorted(c.legs),
+                        "ringing": sorted(c.offers),
                     }
                 )
             queues.append(
@@ -643,16 +653,18 @@ class ACD:
         call = self._calls.get(key[1])
         if call is None:
             return
-        if kind == _LEG:
-            if key[2] in call.legs:
-                self._end_leg(t, call, key[2], "no_answer", out, stop=True, miss=True)
-                self._after_leg_end(t, call, out)
+        if kind == _OFFER:
+            if key[2] in call.offers:
+                self._end_offer(t, call, key[2], "no_answer", out, stop=True, miss=True)
+                self._after_offer_end(t, call, out)
         elif kind == _TARGET:
-            leg = call.legs.get(key[2])
-            if leg is not None:
+            offer = call.offers.get(key[2])
+            if offer is not None:
                 target = self._ops[key[2]].spec.targets[key[3]]
                 out.append(
-                    d.Ring(call.call_id, call.queue.id, key[2], target.number, leg.ends - t, leg.id)
+                    d.Ring(
+                        call.call_id, call.queue.id, key[2], target.number, offer.ends - t, offer.id
+                    )
                 )
         elif kind == _STEP:
             if call.round is not None:
@@ -827,18 +839,18 @@ class ACD:
         assert rnd is not None
         if ctx is None:
             ctx = Ctx(now, call, self._ops, self.rng, rnd.tried)
-        step = rnd.advance(ctx, len(call.legs))
+        step = rnd.advance(ctx, len(call.offers))
         if step.ring:
             timeout = step.timeout if step.timeout is not None else call.ring_timeout
             for op_id in step.ring:
-                self._start_leg(now, call, op_id, timeout, out)
+                self._start_offer(now, call, op_id, timeout, out)
         if step.next_at is not None:
             self._call_timer(call, step.next_at, _STEP)
         else:
             if call.timers & _STEP_BIT:
                 self._timers.cancel((_STEP, call.call_id))
                 call.timers &= ~_STEP_BIT
-            if not call.legs:
+            if not call.offers:
                 self._round_over(now, call, out)
 
     def _round_over(self, now: float, call: CallRt, out: list[d.Decision]) -> None:
@@ -866,8 +878,8 @@ class ACD:
             self._set_ready(call, True)
             self._dirty_calls.append(call)
 
-    # -- legs ----------------------------------------------------------------------
-    def _start_leg(
+    # -- offers ---------------------------------------------------------------------
+    def _start_offer(
         self, now: float, call: CallRt, op_id: str, timeout: float, out: list[d.Decision]
     ) -> None:
         op = self._ops[op_id]
@@ -879,36 +891,36 @@ class ACD:
         op.offered += 1
         ends = now + timeout
         self._seq += 1
-        leg_id = self._seq
-        call.legs[op_id] = Leg(now, ends, leg_id)
+        offer_id = self._seq
+        call.offers[op_id] = Offer(now, ends, offer_id)
         rnd = call.round
         assert rnd is not None
         rnd.tried.add(op_id)
         rnd.attempts += 1
-        self._schedule(ends, (_LEG, call.call_id, op_id))
+        self._schedule(ends, (_OFFER, call.call_id, op_id))
         q = call.queue
         if call.state is CallState.CALLBACK_OFFERING:
-            out.append(d.CallbackDue(call.call_id, q.id, op_id, call.caller, timeout, leg_id))
+            out.append(d.CallbackDue(call.call_id, q.id, op_id, call.caller, timeout, offer_id))
             return
         targets = op.spec.targets
-        out.append(d.Ring(call.call_id, q.id, op_id, targets[0].number, timeout, leg_id))
+        out.append(d.Ring(call.call_id, q.id, op_id, targets[0].number, timeout, offer_id))
         for i in range(1, len(targets)):
             if targets[i].after < timeout:
                 self._schedule(now + targets[i].after, (_TARGET, call.call_id, op_id, i))
 
     @staticmethod
-    def _is_leg(call: CallRt, op_id: str, leg: int | None) -> bool:
-        current = call.legs.get(op_id)
+    def _is_current_offer(call: CallRt, op_id: str, leg: int | None) -> bool:
+        current = call.offers.get(op_id)
         return current is not None and (leg is None or current.id == leg)
 
-    def _cancel_leg_timers(self, call: CallRt, op: OperatorRuntime) -> None:
+    def _cancel_offer_timers(self, call: CallRt, op: OperatorRuntime) -> None:
         cancel = self._timers.cancel
         cid = call.call_id
-        cancel((_LEG, cid, op.id))
+        cancel((_OFFER, cid, op.id))
         for i in range(1, len(op.spec.targets)):
             cancel((_TARGET, cid, op.id, i))
 
-    def _end_leg(
+    def _end_offer(
         self,
         now: float,
         call: CallRt,
@@ -920,21 +932,22 @@ class ACD:
         miss: bool,
         count: bool = True,
     ) -> None:
-        """End one ringing leg. The caller decides whether the round goes on.
+        """End one offer (stop ringing that operator for this call). The caller
+        decides whether the round goes on.
 
         `miss` records an OfferMissed; `count` also holds it against the
         operator (miss streak, retry delay, auto-break) — not for a callback
         the caller did not pick up."""
-        leg = call.legs.pop(op_id)
+        offer = call.offers.pop(op_id)
         op = self._ops[op_id]
-        self._cancel_leg_timers(call, op)
+        self._cancel_offer_timers(call, op)
         op.call_id = None
         op.set_state(now, _IDLE)
         if stop:
             out.append(d.StopRinging(call.call_id, op_id, reason))
         if miss:
             q = call.queue
-            out.append(d.OfferMissed(call.call_id, q.id, op_id, reason, now - leg.started))
+            out.append(d.OfferMissed(call.call_id, q.id, op_id, reason, now - offer.started))
             if count:
                 n = op.record_miss(reason)
                 delay = getattr(q.spec.retry_delays, reason, 0.0)
@@ -948,19 +961,19 @@ class ACD:
                     self._change_status(now, op, "break", text, "acd", out)
         self._refresh(now, op)
 
-    def _after_leg_end(self, now: float, call: CallRt, out: list[d.Decision]) -> None:
-        if call.state in _OFFERING and not call.legs and call.round is not None:
+    def _after_offer_end(self, now: float, call: CallRt, out: list[d.Decision]) -> None:
+        if call.state in _OFFERING and not call.offers and call.round is not None:
             self._advance(now, call, out)
 
     def _stop_all(self, now: float, call: CallRt, reason: str, out: list[d.Decision]) -> None:
-        for op_id in list(call.legs):
-            self._end_leg(now, call, op_id, reason, out, stop=True, miss=False)
+        for op_id in list(call.offers):
+            self._end_offer(now, call, op_id, reason, out, stop=True, miss=False)
         call.round = None
         self._timers.cancel((_STEP, call.call_id))
 
     # -- call endings -------------------------------------------------------------
     def _remove(self, now: float, call: CallRt, reason: str, out: list[d.Decision]) -> int:
-        """Take a queued call out of the ACD unanswered: stop its legs with
+        """Take a queued call out of the ACD unanswered: stop its offers with
         `reason`, drop it; return the position it had (for the exit decision)."""
         position = self._position(call)
         self._stop_all(now, call, reason, out)
@@ -1065,8 +1078,8 @@ class ACD:
         out.append(d.OperatorStatusChanged(op.id, status, reason, by, prev, op.status_available))
         if not op.status_available and op.state is _RINGING and op.call_id is not None:
             call = self._calls[op.call_id]
-            self._end_leg(now, call, op.id, "status_changed", out, stop=True, miss=False)
-            self._after_leg_end(now, call, out)
+            self._end_offer(now, call, op.id, "status_changed", out, stop=True, miss=False)
+            self._after_offer_end(now, call, out)
         self._update_staffed(now, op, out)
         self._refresh(now, op)
 

@@ -79,15 +79,20 @@ class QueueStats:
         return d
 
 
-class Leg:
-    """One operator being rung for one call."""
+class Offer:
+    """The ACD's record of one call being offered to one operator (ringing them).
+
+    Not a telephony `Leg`: the driver may ring several targets (legs) of the
+    operator for one offer. `id` is the number decisions carry as ``leg``
+    (`Ring.leg`, `CallbackDue.leg`) and `ACD.offer_answered` / `offer_failed`
+    take back, so a late report about an earlier offer is recognised."""
 
     __slots__ = ("started", "ends", "id")
 
-    def __init__(self, started: float, ends: float, leg_id: int) -> None:
+    def __init__(self, started: float, ends: float, offer_id: int) -> None:
         self.started = started
         self.ends = ends
-        self.id = leg_id
+        self.id = offer_id
 
 
 class QueueRt:
@@ -153,7 +158,7 @@ class CallRt:
         "operators",
         "state",
         "round",
-        "legs",
+        "offers",
         "eligible_at",
         "rounds",
         "orig_position",
@@ -193,7 +198,8 @@ class CallRt:
         self.operators: frozenset[str] | None = None
         self.state = CallState.WAITING
         self.round: Round | None = None
-        self.legs: dict[str, Leg] = {}
+        #: operator id -> the offer ringing them for this call
+        self.offers: dict[str, Offer] = {}
         self.eligible_at = arrived
         self.rounds = 0
         self.orig_position = 0
