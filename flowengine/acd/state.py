@@ -1,8 +1,8 @@
-"""Run-time records the ACD core keeps per call and per queue.
+"""Run-time records the ACD core keeps per call, per queue and per offer.
 
-Internal to `flowengine.acd.core`; exposed read-only through the core's
-queries (`ACD.snapshot`, `ACD.queue_stats`). Kept apart so the core module is
-about decisions, not bookkeeping.
+Internal to `flowengine.acd.core` and its parts; exposed read-only through
+the core's queries (`ACD.snapshot`, `ACD.queue_stats`). Plain records with
+slots: the parts that act on them are about decisions, not data layout.
 """
 
 from __future__ import annotations
@@ -41,6 +41,14 @@ class CallState(StrEnum):
     CALLBACK_OFFERING = "callback_offering"  # an operator is reserved for the callback
     CONNECTED = "connected"  # talking to an operator (no longer in the queue)
     LEFT = "left"  # left the ACD unanswered (abandoned, timeout, no operators...)
+
+
+#: in a queue (has a position): waiting, being offered, or holding a callback place
+QUEUED = (CallState.WAITING, CallState.OFFERING, CallState.CALLBACK, CallState.CALLBACK_OFFERING)
+#: may start a round of offers (when not in a retry pause)
+DISPATCHABLE = (CallState.WAITING, CallState.CALLBACK)
+#: a round of offers is under way
+OFFERING = (CallState.OFFERING, CallState.CALLBACK_OFFERING)
 
 
 @dataclass
