@@ -126,11 +126,11 @@ class Calls(Bookkeeping):
         call.orig_position = pos
         out.append(d.Queued(call_id, q.id, pos, caller, priority))
         if spec.announce.on_entry:
-            out.append(self._announcement(call, now))
+            out.append(self._announcement(call))
         self._dirty_calls.append(call)
         self._dispatch(now, out)
         if policy == "busy" and call.state is CallState.WAITING and call_id in self._calls:
-            self._leave(now, call)
+            self._leave(call)
             q.stats.no_operators += 1
             out.append(d.NoOperators(call_id, q.id, "busy", pos, pos, now - call.arrived))
         return out
@@ -240,7 +240,7 @@ class Calls(Bookkeeping):
             return q.staffed > 0
         return any(self._staffed.get(o) and o in q.pool.index for o in restrict)
 
-    def _announcement(self, call: CallRt, now: float) -> d.Announce:
+    def _announcement(self, call: CallRt) -> d.Announce:
         q = call.queue
         pos = self._position(call)
         return d.Announce(
@@ -248,7 +248,7 @@ class Calls(Bookkeeping):
         )
 
     # -- leaving ----------------------------------------------------------------------
-    def _leave(self, now: float, call: CallRt) -> None:
+    def _leave(self, call: CallRt) -> None:
         """The call leaves the ACD without being answered."""
         self._unqueue(call)
         call.round = None
@@ -260,7 +260,7 @@ class Calls(Bookkeeping):
         `reason`, drop it; return the position it had (for the exit decision)."""
         position = self._position(call)
         self._stop_all(now, call, reason, out)
-        self._leave(now, call)
+        self._leave(call)
         return position
 
     def _no_answer(

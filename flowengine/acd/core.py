@@ -220,7 +220,7 @@ class ACD(Calls, Dispatch, Offers, Staffing, Queries):
             self._overflow(t, call, out)
         elif kind == ANNOUNCE_TIMER:
             if call.state in (CallState.WAITING, CallState.OFFERING):
-                out.append(self._announcement(call, t))
+                out.append(self._announcement(call))
                 period = call.queue.spec.announce.period
                 if period:
                     self._call_timer(call, t + period, ANNOUNCE_TIMER)
