@@ -4,15 +4,24 @@ The pieces, each in its own module:
 
 * `model` — the centre file (operators, statuses, queues) and `load_centre`;
 * `core` — `ACD`, the sans-IO distributor: inputs take ``now``, return
-  `decisions`, and `next_timer()` says when to call `handle_timer`;
+  `decisions`, and `next_timer()` says when to call `handle_timer`. One
+  object composed of parts with one job each:
+  `calls` (joining a queue, waiting, callbacks, overflow, every way out),
+  `dispatch` (matching free operators with waiting calls; rounds of offers),
+  `offers` (one offer from ring to outcome), `staffing` (statuses, presence,
+  staffed queues) and `queries` (read-only views), over `bookkeeping` (the
+  shared state, declared once, and its indexes);
+* `decisions` — what the core returns (frozen dataclasses, one base class);
 * `strategies` — one module per distribution strategy, and their registry;
 * `operators` — operator status/state machine and timing;
-* `pool`, `state`, `timers` — the core's indexes and bookkeeping;
+* `state` — the core's records of calls, queues and offers;
+* `pool`, `timers` — the core's indexes (free operators, keyed timers);
 * `estimate` — estimated waiting time for announcements;
-* `erlang` — Erlang B / C / A and staffing for a target;
-* `traffic` — a discrete-event harness running the core under Poisson load;
-* `queue_log` — Asterisk ``queue_log`` export;
-* `testing` — a fake-clock harness with scripted virtual operators.
+* `driver` — the asyncio driver that runs the core on the loop's clock;
+* `testing` — a fake-clock harness with scripted virtual operators;
+* `analysis` — off-line: `erlang` (Erlang B / C / A, staffing for a target),
+  `traffic` (a discrete-event harness running the core under Poisson load),
+  `queue_log` and `export` (Asterisk ``queue_log``).
 
 See ``docs/acd.md``.
 """

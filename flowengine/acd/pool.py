@@ -59,9 +59,6 @@ class FreePool:
     def __len__(self) -> int:
         return len(self.free)
 
-    def __contains__(self, op_id: object) -> bool:
-        return op_id in self.free
-
     def add_member(self, op_id: str) -> None:
         """Append a member (dynamic membership); it starts not free."""
         if op_id not in self.index:

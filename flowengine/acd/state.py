@@ -1,8 +1,8 @@
-"""Run-time records the ACD core keeps per call and per queue.
+"""Run-time records the ACD core keeps per call, per queue and per offer.
 
-Internal to `flowengine.acd.core`; exposed read-only through the core's
-queries (`ACD.snapshot`, `ACD.queue_stats`). Kept apart so the core module is
-about decisions, not bookkeeping.
+Internal to `flowengine.acd.core` and its parts; exposed read-only through
+the core's queries (`ACD.snapshot`, `ACD.queue_stats`). Plain records with
+slots: the parts that act on them are about decisions, not data layout.
 """
 
 from __future__ import annotations
@@ -43,6 +43,14 @@ class CallState(StrEnum):
     LEFT = "left"  # left the ACD unanswered (abandoned, timeout, no operators...)
 
 
+#: in a queue (has a position): waiting, being offered, or holding a callback place
+QUEUED = (CallState.WAITING, CallState.OFFERING, CallState.CALLBACK, CallState.CALLBACK_OFFERING)
+#: may start a round of offers (when not in a retry pause)
+DISPATCHABLE = (CallState.WAITING, CallState.CALLBACK)
+#: a round of offers is under way
+OFFERING = (CallState.OFFERING, CallState.CALLBACK_OFFERING)
+
+
 @dataclass
 class QueueStats:
     """Counters since the core started. Waits are from first arrival at the ACD."""
@@ -79,15 +87,20 @@ class QueueStats:
         return d
 
 
-class Leg:
-    """One operator being rung for one call."""
+class Offer:
+    """The ACD's record of one call being offered to one operator (ringing them).
+
+    Not a telephony `Leg`: the driver may ring several targets (legs) of the
+    operator for one offer. `id` is the number decisions carry as ``leg``
+    (`Ring.leg`, `CallbackDue.leg`) and `ACD.offer_answered` / `offer_failed`
+    take back, so a late report about an earlier offer is recognised."""
 
     __slots__ = ("started", "ends", "id")
 
-    def __init__(self, started: float, ends: float, leg_id: int) -> None:
+    def __init__(self, started: float, ends: float, offer_id: int) -> None:
         self.started = started
         self.ends = ends
-        self.id = leg_id
+        self.id = offer_id
 
 
 class QueueRt:
@@ -153,7 +166,7 @@ class CallRt:
         "operators",
         "state",
         "round",
-        "legs",
+        "offers",
         "eligible_at",
         "rounds",
         "orig_position",
@@ -193,7 +206,8 @@ class CallRt:
         self.operators: frozenset[str] | None = None
         self.state = CallState.WAITING
         self.round: Round | None = None
-        self.legs: dict[str, Leg] = {}
+        #: operator id -> the offer ringing them for this call
+        self.offers: dict[str, Offer] = {}
         self.eligible_at = arrived
         self.rounds = 0
         self.orig_position = 0

@@ -27,9 +27,6 @@ class TimerHeap:
     def __len__(self) -> int:
         return len(self._live)
 
-    def __contains__(self, key: object) -> bool:
-        return key in self._live
-
     def schedule(self, when: float, key: Hashable) -> None:
         """Arm (or re-arm) `key` for `when`."""
         self._seq += 1

@@ -403,6 +403,18 @@ def test_abandon_while_ringing_stops_everything(make_centre):
     assert acd.queue_stats("q").abandoned == 1
 
 
+def test_harness_caller_hangs_up_before_the_scripted_answer(make_centre):
+    r = VirtualCentre(ACD(make_centre("ring_all", n=1)), default=Behaviour(answer_after=5))
+    r.arrive(0, "a", "q")
+    r.abandon(3, "a")  # before 901 would pick up at 5
+    r.run(20)
+    # only one StopRinging: the harness drops 901's answer (a late one would
+    # come back as StopRinging "not_offered")
+    assert r.of(d.StopRinging) == [(3, d.StopRinging("a", "901", "abandoned"))]
+    assert r.of(d.Abandoned) == [(3, d.Abandoned("a", "q", 1, 1, 3))]
+    assert r.acd.operator_status("901") == ("available", None, "idle")
+
+
 # ------------------------------------------------------------- estimate and announcements
 def test_estimated_wait_from_position_staffing_and_handle_time(make_centre):
     acd = ACD(make_centre("ring_all", n=2, expected_handle_time=180))

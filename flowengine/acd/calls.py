@@ -1,0 +1,357 @@
+"""A call's life in a queue: joining, waiting, and leaving.
+
+Joining (`call_arrived`): the queue's limits and ``no_operators`` policy, the
+per-call overrides (strategy, skills, limits, restriction to some
+operators), the call timers (max wait, overflow, announcements, skill
+widening, the personal manager's exclusive window). Waiting: announcements,
+overflow to another queue (keeping the first arrival time, hence its rank),
+callbacks (`request_callback`: the caller leaves the line and keeps their
+place). Leaving: answered calls complete (`call_completed`, the operator goes
+to wrap-up), unanswered ones leave through exactly one exit decision —
+`Abandoned`, `MaxWaitReached`, `NoAnswer`, `NoOperators` — via `_remove`.
+"""
+
+from __future__ import annotations
+
+from bisect import insort
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from flowengine.acd import decisions as d
+from flowengine.acd.bookkeeping import (
+    ANNOUNCE_TIMER,
+    EXCL_TIMER,
+    MAXWAIT_TIMER,
+    OVERFLOW_TIMER,
+    PAUSE_TIMER,
+    STEP_TIMER,
+    WIDEN_TIMER,
+    WRAPUP_TIMER,
+    Bookkeeping,
+)
+from flowengine.acd.estimate import estimated_wait
+from flowengine.acd.model import SkillStep
+from flowengine.acd.operators import OperatorState
+from flowengine.acd.state import EPS, CallRt, CallState, QueueRt
+from flowengine.acd.strategies import build_strategy
+from flowengine.errors import UsageError
+
+__all__ = ["Calls", "SkillRequirement"]
+
+#: a call's skill requirement: ``{skill: level}`` (fixed) or widening steps
+SkillRequirement = Mapping[str, int] | Sequence[SkillStep | Mapping[str, Any]]
+
+_IDLE = OperatorState.IDLE
+_WRAP_UP = OperatorState.WRAP_UP
+
+
+class Calls(Bookkeeping):
+    """The ACD's calls: queueing, callbacks, overflow, and every way out."""
+
+    # -- inputs -----------------------------------------------------------------------
+    def call_arrived(
+        self,
+        now: float,
+        call_id: str,
+        queue_id: str,
+        *,
+        priority: int = 0,
+        caller: str = "",
+        skills: SkillRequirement | None = None,
+        manager: str | None = None,
+        strategy: str | None = None,
+        strategy_params: Mapping[str, Any] | None = None,
+        ring_timeout: float | None = None,
+        max_wait: float | None = None,
+        max_rounds: int | None = None,
+        operators: Iterable[str] | None = None,
+        no_operators: str | None = None,
+    ) -> list[d.Decision]:
+        """A call joins `queue_id`.
+
+        `skills` replaces the queue's skill requirement for this call: a
+        mapping ``{skill: level}`` (fixed) or a list of steps ``[{after,
+        required}]`` (widening). `manager` is the personal operator computed
+        by an expression (overrides the queue's table). `strategy` /
+        `strategy_params` / `ring_timeout` / `max_wait` / `max_rounds` /
+        `operators` (restrict to these) / `no_operators` (``wait``,
+        ``unavailable``, ``busy``) override the queue's settings for this call.
+        """
+        if call_id in self._calls:
+            raise UsageError(f"call '{call_id}' is already in the ACD")
+        q = self._queue(queue_id)
+        spec = q.spec
+        policy = no_operators or spec.no_operators
+        if policy not in ("wait", "unavailable", "busy"):
+            raise UsageError(f"no_operators must be wait, unavailable or busy, not '{policy}'")
+        if manager is not None and manager not in self._ops:
+            raise UsageError(f"unknown operator '{manager}' given as personal manager")
+        own_strategy = (
+            build_strategy(strategy, dict(strategy_params or {}), spec, self._resolver(q.members))
+            if strategy is not None
+            else None
+        )
+        steps = _skill_steps(skills) if skills is not None else None
+        out = self._begin(now)
+        q.stats.offered += 1
+        if spec.max_length is not None and len(q.waiting) >= spec.max_length:
+            q.stats.full += 1
+            out.append(d.QueueFull(call_id, q.id))
+            return out
+        restrict = frozenset(operators) if operators is not None else None
+        if policy != "wait" and not self._has_staff(q, restrict):
+            q.stats.no_operators += 1
+            out.append(d.NoOperators(call_id, q.id, "unavailable"))
+            return out
+        self._seq += 1
+        call = CallRt(call_id, caller, priority, now, self._seq)
+        if own_strategy is not None:
+            call.strategy = own_strategy
+            call.own_strategy = True
+        else:
+            call.strategy = q.strategy
+        if steps is not None:
+            call.skill_steps = steps
+            call.own_skills = True
+        else:
+            call.skill_steps = spec.skills
+        call.explicit_manager = manager
+        call.ring_timeout_override = ring_timeout
+        call.max_wait_override = max_wait
+        call.max_rounds = max_rounds if max_rounds is not None else spec.max_rounds
+        call.operators = restrict
+        self._calls[call_id] = call
+        self._enqueue(now, call, q)
+        pos = self._position(call)
+        call.orig_position = pos
+        out.append(d.Queued(call_id, q.id, pos, caller, priority))
+        if spec.announce.on_entry:
+            out.append(self._announcement(call))
+        self._dirty_calls.append(call)
+        self._dispatch(now, out)
+        if policy == "busy" and call.state is CallState.WAITING and call_id in self._calls:
+            self._leave(call)
+            q.stats.no_operators += 1
+            out.append(d.NoOperators(call_id, q.id, "busy", pos, pos, now - call.arrived))
+        return out
+
+    def call_completed(self, now: float, call_id: str, *, by: str = "caller") -> list[d.Decision]:
+        """The conversation of a connected call ended (`by` = ``caller`` or ``agent``)."""
+        call = self._calls.get(call_id)
+        if call is None or call.state is not CallState.CONNECTED:
+            raise UsageError(f"call '{call_id}' is not connected to an operator")
+        out = self._begin(now)
+        self._complete(now, call, by, out)
+        self._dispatch(now, out)
+        return out
+
+    def call_abandoned(self, now: float, call_id: str) -> list[d.Decision]:
+        """The caller hung up. Unknown or finished calls are ignored (idempotent);
+        a connected call is completed by the caller."""
+        out = self._begin(now)
+        call = self._calls.get(call_id)
+        if call is None:
+            return out
+        if call.state is CallState.CONNECTED:
+            self._complete(now, call, "caller", out)
+        else:
+            q = call.queue
+            position = self._remove(now, call, "abandoned", out)
+            wait = now - call.arrived
+            q.stats.abandoned += 1
+            q.stats.wait_abandoned += wait
+            if wait <= q.spec.service_level + EPS:
+                q.stats.abandoned_within_sl += 1
+            out.append(d.Abandoned(call_id, q.id, position, call.orig_position, wait))
+        self._dispatch(now, out)
+        return out
+
+    def request_callback(self, now: float, call_id: str) -> list[d.Decision]:
+        """The caller leaves the line but keeps their place in the queue.
+
+        When the call reaches an operator, the decision is `CallbackDue`
+        instead of `Ring`. A pending callback has no max wait, overflow or
+        announcements (nobody is listening).
+        """
+        call = self._calls.get(call_id)
+        if call is None or call.state not in (CallState.WAITING, CallState.OFFERING):
+            raise UsageError(f"call '{call_id}' is not waiting in a queue")
+        if not call.queue.spec.callback:
+            raise UsageError(f"queue '{call.queue.id}' does not offer callbacks")
+        out = self._begin(now)
+        if call.state not in (CallState.WAITING, CallState.OFFERING):
+            return out  # a timer due before `now` took the call out of the queue
+        q = call.queue
+        if not q.spec.callback:  # overflowed into a queue without callbacks
+            self._dispatch(now, out)
+            return out
+        for op_id in list(call.offers):
+            self._end_offer(now, call, op_id, "callback", out, stop=True, miss=False)
+        call.round = None
+        cancel = self._timers.cancel
+        for kind in (STEP_TIMER, MAXWAIT_TIMER, OVERFLOW_TIMER, ANNOUNCE_TIMER, PAUSE_TIMER):
+            cancel((kind, call_id))
+        call.state = CallState.CALLBACK
+        call.eligible_at = now
+        call.rounds = 0
+        self._set_ready(call, True)
+        q.stats.callbacks += 1
+        out.append(d.CallbackRegistered(call_id, q.id, self._position(call), call.caller))
+        self._dirty_calls.append(call)
+        self._dispatch(now, out)
+        return out
+
+    # -- joining a queue --------------------------------------------------------------
+    def _enqueue(self, now: float, call: CallRt, q: QueueRt) -> None:
+        call.queue = q
+        call.entered = now
+        call.state = CallState.WAITING
+        call.eligible_at = now
+        insort(q.waiting, call.entry)
+        self._set_ready(call, True)
+        spec = q.spec
+        max_wait = call.max_wait_override if call.max_wait_override is not None else spec.max_wait
+        if max_wait is not None:
+            self._call_timer(call, now + max_wait, MAXWAIT_TIMER)
+        if spec.overflow is not None:
+            self._call_timer(call, now + spec.overflow.after, OVERFLOW_TIMER)
+        if spec.announce.period:
+            self._call_timer(call, now + spec.announce.period, ANNOUNCE_TIMER)
+        call.widen_next = 1
+        self._schedule_widen(call)
+        call.manager = call.explicit_manager or call.strategy.personal_operator(call.caller)
+        call.exclusive = None
+        window = call.strategy.exclusive_window()
+        m = call.manager
+        if window and m is not None and m in q.pool.index and self._staffed.get(m):
+            call.exclusive = m
+            call.exclusive_until = now + window
+            self._call_timer(call, call.exclusive_until, EXCL_TIMER)
+
+    def _schedule_widen(self, call: CallRt) -> None:
+        steps = call.skill_steps
+        i = call.widen_next
+        if i < len(steps):
+            call.widen_next = i + 1
+            self._call_timer(call, call.entered + steps[i].after, WIDEN_TIMER)
+
+    def _has_staff(self, q: QueueRt, restrict: frozenset[str] | None) -> bool:
+        if restrict is None:
+            return q.staffed > 0
+        return any(self._staffed.get(o) and o in q.pool.index for o in restrict)
+
+    def _announcement(self, call: CallRt) -> d.Announce:
+        q = call.queue
+        pos = self._position(call)
+        return d.Announce(
+            call.call_id, q.id, pos, estimated_wait(pos, len(q.pool), q.staffed, q.aht.mean)
+        )
+
+    # -- leaving ----------------------------------------------------------------------
+    def _leave(self, call: CallRt) -> None:
+        """The call leaves the ACD without being answered."""
+        self._unqueue(call)
+        call.round = None
+        call.state = CallState.LEFT
+        self._calls.pop(call.call_id, None)
+
+    def _remove(self, now: float, call: CallRt, reason: str, out: list[d.Decision]) -> int:
+        """Take a queued call out of the ACD unanswered: stop its offers with
+        `reason`, drop it; return the position it had (for the exit decision)."""
+        position = self._position(call)
+        self._stop_all(now, call, reason, out)
+        self._leave(call)
+        return position
+
+    def _no_answer(
+        self, now: float, call: CallRt, rounds: int, reason: str, out: list[d.Decision]
+    ) -> None:
+        """Give up on a call nobody answered (``max_rounds``, or callbacks the
+        caller did not pick up)."""
+        q = call.queue
+        position = self._remove(now, call, reason, out)
+        q.stats.no_answer += 1
+        out.append(
+            d.NoAnswer(call.call_id, q.id, rounds, now - call.arrived, position, call.orig_position)
+        )
+
+    def _complete(self, now: float, call: CallRt, by: str, out: list[d.Decision]) -> None:
+        q = call.connected_queue or call.queue
+        op = self._ops[call.operator or ""]
+        talk = now - call.answered_at
+        wrap = q.spec.wrap_up
+        op.talk_time += talk
+        op.call_id = None
+        if wrap > 0:
+            op.set_state(now, _WRAP_UP)
+            self._schedule(now + wrap, (WRAPUP_TIMER, op.id))
+        else:
+            op.set_state(now, _IDLE)
+        q.aht.add(talk + wrap)
+        q.stats.talk_time += talk
+        out.append(
+            d.Completed(
+                call.call_id,
+                q.id,
+                op.id,
+                call.answered_at - call.arrived,
+                talk,
+                call.orig_position,
+                by,
+            )
+        )
+        del self._calls[call.call_id]
+        self._refresh(now, op)
+
+    def _max_wait(self, now: float, call: CallRt, out: list[d.Decision]) -> None:
+        if call.state not in (CallState.WAITING, CallState.OFFERING):
+            return
+        q = call.queue
+        position = self._remove(now, call, "max_wait", out)
+        q.stats.timeouts += 1
+        out.append(
+            d.MaxWaitReached(call.call_id, q.id, position, call.orig_position, now - call.arrived)
+        )
+
+    def _overflow(self, now: float, call: CallRt, out: list[d.Decision]) -> None:
+        if call.state not in (CallState.WAITING, CallState.OFFERING):
+            return
+        src = call.queue
+        rule = src.spec.overflow
+        assert rule is not None
+        dst = self._queues[rule.to]
+        if dst.spec.max_length is not None and len(dst.waiting) >= dst.spec.max_length:
+            return  # target full: stay here
+        position = self._position(call)
+        self._stop_all(now, call, "overflow", out)
+        self._unqueue(call)
+        if not call.own_strategy:
+            call.strategy = dst.strategy
+        if not call.own_skills:
+            call.skill_steps = dst.spec.skills
+        call.rounds = 0
+        self._enqueue(now, call, dst)
+        src.stats.overflowed += 1
+        dst.stats.offered += 1
+        out.append(
+            d.Overflow(
+                call.call_id,
+                src.id,
+                dst.id,
+                now - call.arrived,
+                position,
+                call.orig_position,
+                self._position(call),
+            )
+        )
+        self._dirty_calls.append(call)
+
+
+def _skill_steps(skills: SkillRequirement) -> tuple[SkillStep, ...]:
+    if isinstance(skills, Mapping):
+        return (SkillStep(after=0.0, required=dict(skills)),)
+    steps = tuple(s if isinstance(s, SkillStep) else SkillStep.model_validate(s) for s in skills)
+    afters = [s.after for s in steps]
+    if any(b <= a for a, b in zip(afters, afters[1:], strict=False)):
+        raise UsageError("skill steps must have strictly increasing 'after'")
+    return steps
