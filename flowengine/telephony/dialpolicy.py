@@ -82,6 +82,8 @@ class Verdict:
 
 @dataclass(frozen=True, slots=True)
 class DialPattern:
+    """A compiled pattern; `matches` is a whole-number match."""
+
     source: str
     regex: re.Pattern[str]
     #: False for a pattern of wildcards only that ends in "." (".", "X.", "+.",
@@ -251,8 +253,10 @@ def check_destination(
     centre), `node` the dialling node's own `allow` patterns (None if it has none).
     """
     basic = check_number(number)
-    if not basic.allowed or not dynamic:
-        return basic if not basic.allowed else Verdict(True, "literal")
+    if not basic.allowed:
+        return basic
+    if not dynamic:
+        return Verdict(True, "literal")
     if centre is None and node is None:
         return Verdict(
             False,

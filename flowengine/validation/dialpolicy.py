@@ -154,26 +154,23 @@ class Analyses:
         self.library = library
         self.done: dict[tuple[str, frozenset[tuple[str, frozenset[Origin]]]], Outcome] = {}
         self.running: set[str] = set()
-        self.dials: dict[str, bool] = {}
 
     def dials_computed(self, scenario: Scenario) -> bool:
         """Whether the scenario, or one it runs, dials a number with a hole (else skip it all)."""
-        sid = scenario.id
-        if sid in self.dials:
-            return self.dials[sid]
-        self.dials[sid] = False  # cycles: decided by the other members
-        found = False
-        for node in scenario.nodes.values():
-            for spec in node.dialled():
-                template = _template(spec.template)
-                if template is not None and _is_dynamic(template):
-                    found = True
-            for callee in _callees(node):
-                other = self.library.get(callee)
-                if other is not None and self.dials_computed(other):
-                    found = True
-        self.dials[sid] = found
-        return found
+        seen = {scenario.id}
+        todo = [scenario]
+        while todo:
+            for node in todo.pop().nodes.values():
+                for spec in node.dialled():
+                    template = _template(spec.template)
+                    if template is not None and _is_dynamic(template):
+                        return True
+                for callee in _callees(node):
+                    other = self.library.get(callee)
+                    if other is not None and callee not in seen:
+                        seen.add(callee)
+                        todo.append(other)
+        return False
 
     def run(self, scenario: Scenario, entry: Taint) -> Outcome:
         """Analyse a scenario another one runs (even one that dials nothing: it may
