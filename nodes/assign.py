@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from pydantic import Field
 
 from flowengine.components.fields import Expr, VarName
-from flowengine.components.node import NodeType, ParamsModel
+from flowengine.components.node import Computed, NodeType, ParamsModel
 from flowengine.components.registry import registry
 from flowengine.expr import Expression
 
@@ -58,6 +58,9 @@ class AssignNode(NodeType[AssignParams]):
 
     def writes(self) -> set[str]:
         return {name for name, _ in self._steps}
+
+    def computed(self) -> list[Computed]:
+        return [Computed(name, e.variables, e.functions) for name, e in self._steps]
 
     async def run(self, ctx: CallContext) -> str:
         for name, expression in self._steps:

@@ -114,6 +114,10 @@ class GatherNode(NodeType[GatherParams]):
         params = self.params
         return {params.variable} if params.variable else set()
 
+    def caller_input(self) -> dict[str, str]:
+        params = self.params
+        return {params.variable: "the digits the caller entered"} if params.variable else {}
+
     async def run(self, ctx: CallContext) -> str:
         p = self.params
         outcome = "timeout"

@@ -122,6 +122,10 @@ class RecognizeNode(NodeType[RecognizeParams]):
         p = self.params
         return {p.variable} if p.variable else set()
 
+    def caller_input(self) -> dict[str, str]:
+        p = self.params
+        return {p.variable: "what the caller said"} if p.variable else {}
+
     def match(self, text: str) -> str | None:
         """The exit of the first choice with a phrase in `text`, else None."""
         heard = words(text)

@@ -1,6 +1,6 @@
 """Transfer / Переключение: connect the caller to a number, an operator or a department.
 
-    {"to": "number", "numbers": ["+74951112233", "{MANAGER_MOBILE}"],
+    {"to": "number", "numbers": ["+74951112233", "{MANAGER_MOBILE}"], "allow": ["+79XXXXXXXXX"],
      "strategy": "sequential", "ring_timeout": 20, "total_timeout": 60}
     {"to": "operator", "operator": "904", "ring_timeout": 25}
     {"to": "department", "department": "support", "strategy": "cumulative", "interval": 5}
@@ -15,6 +15,19 @@ an operator who is talking, in wrap-up or on a break is never rung, and the
 answering operator is busy for the ACD until the conversation and wrap-up
 end. `blind: true` hands a single number the call for good (SIP REFER).
 
+Dial policy (docs/dial-policy.md): a number is a dial string — a leading
+`+` and 0-9 * # only, no SIP URI, at most 32 characters. A number with an
+`{expression}` hole is computed at run time, and before anything rings it
+must match the centre's `dial_policy` (its `allow` patterns or an operator's
+extension, and none of its `deny` patterns) and the node's own `allow`
+patterns; with neither a centre nor `allow`, it is refused. Patterns: `X`
+any digit, `Z` 1-9, `N` 2-9, `[1-5]` a set, a final `.` one or more digits
+(`9XX`, `+7.`). A refused number is a `dial_blocked` event and the node
+leaves by "error" (code dial_blocked) without ringing anyone. A number built
+from what the caller controls (Gather and Recognize variables, digits(),
+callerid(), calledid()) needs `allow` on the node, or `flowengine validate`
+reports it (dial_unrestricted).
+
 Exits: "answered" (the conversation is over), "busy" (every target busy or
 nobody free), "no_answer" (rang out), "failed" (no target could be rung).
 """
@@ -22,17 +35,20 @@ nobody free), "no_answer" (rang out), "failed" (no target could be rung).
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from flowengine.acd import decisions as d
-from flowengine.acd.driver import driver_of
-from flowengine.components.fields import TemplateText, VarName
-from flowengine.components.node import NodeType, ParamsModel
+from flowengine.acd.driver import AcdDriver, driver_of
+from flowengine.components.fields import DialPatternText, TemplateText, VarName
+from flowengine.components.node import Dialled, NodeType, ParamsModel
 from flowengine.components.registry import registry
-from flowengine.events import DialAttempted
+from flowengine.errors import NodeError
+from flowengine.events import DialAttempted, DialBlocked
+from flowengine.expr import ExpressionError, Template, compile_template
 from flowengine.telephony import DialOutcome, Leg
+from flowengine.telephony.dialpolicy import DialPolicy, check_destination, check_number
 
 if TYPE_CHECKING:
     from flowengine.runtime.context import CallContext
@@ -41,9 +57,30 @@ if TYPE_CHECKING:
 ACD_STRATEGY = {"all": "ring_all", "sequential": "sequential", "cumulative": "cumulative", "random": "random"}
 
 
+def _literal_number(text: str) -> str:
+    """A number without holes is checked when the scenario loads, not when a caller waits."""
+    try:
+        template = compile_template(text)
+    except ExpressionError:
+        return text  # the loader reports it, with the column
+    if not _is_dynamic(template):
+        verdict = check_number(text.strip())
+        if not verdict.allowed:
+            raise ValueError(f"'{text}' is not a number the engine can dial: {verdict.detail}")
+    return text
+
+
+Number = Annotated[TemplateText, AfterValidator(_literal_number)]
+
+
 class TransferParams(ParamsModel):
     to: Literal["number", "operator", "department"] = "number"
-    numbers: list[TemplateText] = Field(default_factory=list, description="for to=number; {expression} holes allowed")
+    numbers: list[Number] = Field(default_factory=list, description="for to=number; {expression} holes allowed")
+    allow: list[DialPatternText] = Field(
+        default_factory=list,
+        description="dial patterns a number with {expression} holes must match (9XX, +7., [1-5]XX), "
+        "on top of the centre's dial_policy",
+    )
     operator: str | None = Field(default=None, description="operator id, for to=operator")
     department: str | None = Field(default=None, description="queue/department id, for to=department")
     strategy: Literal["all", "sequential", "cumulative", "random"] = "all"
@@ -77,15 +114,22 @@ class TransferNode(NodeType[TransferParams]):
     exits = ("answered", "busy", "no_answer", "failed")
     waits_for_caller = True
     needs_media = True
-    __slots__ = ("_numbers",)
+    __slots__ = ("_numbers", "_allow")
 
     def __init__(self, node_id: str, params: TransferParams) -> None:
         super().__init__(node_id, params)
         self._numbers = [self.template(t) for t in params.numbers]
+        self._allow = DialPolicy(params.allow, name="node") if params.allow else None
 
     def writes(self) -> set[str]:
         p = self.params
         return {p.operator_variable} if p.operator_variable else set()
+
+    def dialled(self) -> list[Dialled]:
+        p = self.params
+        if p.to != "number":
+            return []
+        return [Dialled(f"numbers[{i}]", text, tuple(p.allow)) for i, text in enumerate(p.numbers)]
 
     def references(self) -> dict[str, set[str]]:
         p = self.params
@@ -98,7 +142,7 @@ class TransferNode(NodeType[TransferParams]):
     async def run(self, ctx: CallContext) -> str:
         p = self.params
         if p.to == "number":
-            numbers = [n for n in (ctx.render(t).strip() for t in self._numbers) if n]
+            numbers = self._permitted_numbers(ctx)
             if not numbers:
                 return "failed"
             if p.blind:
@@ -109,6 +153,41 @@ class TransferNode(NodeType[TransferParams]):
         return await self._via_acd(ctx)
 
     # ---- numbers, rung directly ------------------------------------------------------
+    def _permitted_numbers(self, ctx: CallContext) -> list[str]:
+        """The numbers rendered for this call, once the dial policy has passed every one.
+
+        An empty number (a variable with nothing in it) is skipped. If the
+        policy refuses any number, nothing is rung: each refusal is a
+        `dial_blocked` event and the node fails with code "dial_blocked".
+        """
+        driver = ctx.engine.services.get("acd")
+        centre = driver.centre.dial_rules if isinstance(driver, AcdDriver) else None
+        numbers: list[str] = []
+        refused: list[str] = []
+        for template in self._numbers:
+            number = ctx.render(template).strip()
+            if not number:
+                continue
+            verdict = check_destination(
+                number, dynamic=_is_dynamic(template), centre=centre, node=self._allow
+            )
+            if verdict.allowed:
+                numbers.append(number)
+                continue
+            shown = number if len(number) <= 64 else number[:63] + "…"
+            ctx.emit(
+                DialBlocked,
+                node_id=self.id,
+                number=shown,
+                reason=verdict.reason,
+                policy=verdict.policy,
+                rule=verdict.rule,
+            )
+            refused.append(f"{shown!r}: {verdict.detail}")
+        if refused:
+            raise NodeError("dial policy refused " + "; ".join(refused), code="dial_blocked")
+        return numbers
+
     async def _ring_numbers(self, ctx: CallContext, numbers: list[str]) -> str:
         p = self.params
         loop = asyncio.get_running_loop()
@@ -218,6 +297,11 @@ _MISS_OUTCOME = {
     "no_answer": DialOutcome.NO_ANSWER,
     "failed": DialOutcome.FAILED,
 }
+
+
+def _is_dynamic(template: Template) -> bool:
+    """Whether the number is computed at run time (it has an {expression} hole)."""
+    return any(not isinstance(part, str) for part in template.parts)
 
 
 def _verdict(outcomes: list[DialOutcome]) -> str:

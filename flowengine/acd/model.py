@@ -21,6 +21,7 @@ names the file and the place, e.g.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable
 from pathlib import Path
@@ -28,6 +29,7 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -39,6 +41,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from flowengine.errors import FlowEngineError, Problem
+from flowengine.telephony.dialpolicy import DialPolicy, PatternError, compile_pattern
 
 __all__ = [
     "BUILTIN_STATUSES",
@@ -46,6 +49,7 @@ __all__ = [
     "Centre",
     "CentreError",
     "CustomStatus",
+    "DialPolicySpec",
     "LocalizedName",
     "Member",
     "OperatorSpec",
@@ -287,6 +291,31 @@ class QueueSpec(_Model):
         return [m.operator for m in self.members]
 
 
+def _dial_pattern(text: str) -> str:
+    try:
+        compile_pattern(text)
+    except PatternError as e:
+        raise ValueError(str(e)) from None
+    return text
+
+
+DialPatternText = Annotated[Text, AfterValidator(_dial_pattern)]
+
+
+class DialPolicySpec(_Model):
+    """Which numbers computed at run time scenarios may dial (docs/dial-policy.md).
+
+    `deny` patterns are tried first; then a number must match an `allow`
+    pattern or be an operator's extension. Numbers written literally in a
+    scenario are not subject to these lists (only to the dial-string rules).
+    The default — nothing listed — lets computed numbers reach the
+    operators' extensions and nothing else.
+    """
+
+    allow: tuple[DialPatternText, ...] = ()
+    deny: tuple[DialPatternText, ...] = ()
+
+
 class Centre(_Model):
     """The whole call-centre description."""
 
@@ -294,6 +323,7 @@ class Centre(_Model):
     operators: tuple[OperatorSpec, ...] = ()
     statuses: tuple[CustomStatus, ...] = ()
     queues: tuple[QueueSpec, ...] = ()
+    dial_policy: DialPolicySpec = DialPolicySpec()
 
     @model_validator(mode="before")
     @classmethod
@@ -332,6 +362,14 @@ class Centre(_Model):
             if q.id == queue_id:
                 return q
         raise KeyError(queue_id)
+
+    @functools.cached_property
+    def dial_rules(self) -> DialPolicy:
+        """`dial_policy` compiled, with the operators' extensions always allowed."""
+        extensions = (o.extension for o in self.operators if o.extension)
+        return DialPolicy(
+            self.dial_policy.allow, self.dial_policy.deny, exact=extensions, name="centre"
+        )
 
     def status_table(self) -> dict[str, bool]:
         """Every known status id mapped to "may be offered calls"."""

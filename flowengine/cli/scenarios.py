@@ -14,7 +14,9 @@ def add_parsers(sub: Any) -> None:
     p = sub.add_parser("validate", help="check scenario files and report every problem")
     p.add_argument("files", nargs="+", type=Path)
     p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.add_argument("--centre", type=Path, help="centre file: queues and operators the scenarios may name")
+    p.add_argument(
+        "--centre", type=Path, help="centre file: queues and operators the scenarios may name, its dial policy"
+    )
     p.set_defaults(handler=cmd_validate)
 
     p = sub.add_parser("schema", help="print the JSON Schema of scenario documents")
@@ -31,12 +33,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from flowengine.validation import format_problem, validate_files
 
     known = None
+    dial_policy = None
     if args.centre is not None:
         from flowengine.acd import load_centre
 
         centre = load_centre(args.centre)
         known = {"queue": {q.id for q in centre.queues}, "operator": {o.id for o in centre.operators}}
-    results = validate_files(args.files, known=known)
+        dial_policy = centre.dial_rules
+    results = validate_files(args.files, known=known, dial_policy=dial_policy)
     errors = sum(1 for problems in results.values() for p in problems if p.severity == "error")
     warnings = sum(1 for problems in results.values() for p in problems if p.severity != "error")
     if args.json:

@@ -18,6 +18,8 @@ from typing import Annotated, Any, Union
 
 from pydantic import AfterValidator, BaseModel, Field
 
+from flowengine.telephony.dialpolicy import PatternError, compile_pattern
+
 
 class _Marker:
     __slots__ = ("kind",)
@@ -52,6 +54,20 @@ VarName = Annotated[
     str,
     Field(max_length=64, json_schema_extra={"format": "variable", "pattern": IDENT_PATTERN}),
     AfterValidator(_variable_name),
+]
+
+
+def _dial_pattern(value: str) -> str:
+    try:
+        compile_pattern(value)
+    except PatternError as exc:
+        raise ValueError(str(exc)) from None
+    return value
+
+
+#: A pattern of the dial policy's language (flowengine.telephony.dialpolicy): 9XX, +7., [1-5]XX.
+DialPatternText = Annotated[
+    str, Field(min_length=1, json_schema_extra={"format": "dial-pattern"}), AfterValidator(_dial_pattern)
 ]
 
 

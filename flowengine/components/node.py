@@ -9,7 +9,7 @@ already compiled; per-call state lives in the `CallContext`, never on the node.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, ClassVar, Generic, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -33,6 +33,22 @@ class NoParams(ParamsModel):
 
 
 P = TypeVar("P", bound=ParamsModel)
+
+
+class Computed(NamedTuple):
+    """A variable a node sets from its own expression, and what that expression reads."""
+
+    variable: str
+    reads: frozenset[str]
+    functions: frozenset[str]
+
+
+class Dialled(NamedTuple):
+    """A number a node dials: where it is written, the template, the node's own `allow` patterns."""
+
+    path: str  # JSON path inside params, e.g. "numbers[0]"
+    template: str
+    allow: tuple[str, ...]
 
 
 class NodeType(Generic[P]):
@@ -98,6 +114,22 @@ class NodeType(Generic[P]):
     def references(self) -> dict[str, set[str]]:
         """Named external things used, by kind (e.g. {"scenario": {"billing"}})."""
         return {}
+
+    def caller_input(self) -> dict[str, str]:
+        """Variables this node fills with what the caller typed or said, each with
+        a few words saying what it holds. The dial-policy check follows them."""
+        return {}
+
+    def computed(self) -> list[Computed]:
+        """Variables set from the node's own expressions, in order, with what each reads.
+
+        Other `writes()` are taken as the node's own data (a CRM answer, who
+        answered): what the variable held before is gone."""
+        return []
+
+    def dialled(self) -> list[Dialled]:
+        """Numbers this node rings directly (not through the ACD)."""
+        return []
 
     # ---- helpers ---------------------------------------------------------------------
     @staticmethod

@@ -206,6 +206,26 @@ class DialAttempted(CallEvent):
     operator_id: str | None = None
 
 
+@event("dial_blocked")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DialBlocked(CallEvent):
+    """The dial policy refused a destination; nothing was rung (docs/dial-policy.md).
+
+    `number` is what the scenario tried to dial, as it was (cut to 64
+    characters): the digits were already in `digits_received`, and whoever
+    looks into toll fraud needs the real destination. `reason` is the
+    verdict's code (uri, bad_characters, too_long, empty, denied,
+    not_allowed, no_policy), `policy` the layer that refused it (number,
+    centre, node, none) and `rule` the deny pattern that matched, if any.
+    """
+
+    node_id: str
+    number: str
+    reason: str
+    policy: str
+    rule: str | None = None
+
+
 @event("queue_event")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class QueueEvent(CallEvent):

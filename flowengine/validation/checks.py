@@ -6,7 +6,9 @@ from collections.abc import Mapping
 
 from flowengine.errors import Problem
 from flowengine.scenario.compiled import Scenario
+from flowengine.telephony.dialpolicy import DialPolicy
 from flowengine.validation.dataflow import check_variables
+from flowengine.validation.dialpolicy import check_dialled_numbers
 from flowengine.validation.graph import (
     ScenarioGraph,
     check_after_hangup_media,
@@ -28,6 +30,8 @@ CODES: dict[str, str] = {
     "unknown_reference": "error",
     "media_after_hangup": "warning",
     "unassigned_variable": "error or warning",
+    "dial_unrestricted": "error",
+    "dial_no_policy": "warning",
 }
 _RANK = {code: i for i, code in enumerate(CODES)}
 
@@ -37,13 +41,16 @@ def validate(
     *,
     known: dict[str, set[str]] | None = None,
     library: Mapping[str, Scenario] | None = None,
+    dial_policy: DialPolicy | None = None,
 ) -> list[Problem]:
     """Every graph and data-flow finding about a loaded scenario.
 
     `known` maps a reference kind to the names that exist (e.g.
     ``{"scenario": {"main", "billing"}}``); kinds not given are not checked.
-    `library` holds scenarios by id that call-mode Subscenario nodes may run,
-    so variables they assign count as assigned after the call.
+    `library` holds scenarios by id that Subscenario nodes may run, so
+    variables they assign count as assigned after the call (and caller input
+    is followed through them). `dial_policy` is the centre's, when known: it
+    vouches for computed numbers that are not caller input.
     """
     g = ScenarioGraph(scenario)
     found: list[Problem] = [
@@ -54,6 +61,7 @@ def validate(
         *check_references(g, known),
         *check_after_hangup_media(g),
         *check_variables(g, library),
+        *check_dialled_numbers(g, library, dial_policy),
     ]
     return sorted(found, key=lambda p: _sort_key(g, p))
 

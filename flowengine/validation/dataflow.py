@@ -19,8 +19,9 @@ still come from there, so that finding is a warning rather than an error.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from flowengine.components.fields import iter_expressions
 from flowengine.components.node import ERROR_EXIT, NodeType
@@ -28,6 +29,72 @@ from flowengine.errors import Problem
 from flowengine.expr import ExpressionError, compile_expression, compile_template
 from flowengine.scenario.compiled import Scenario
 from flowengine.validation.graph import ScenarioGraph, chain, suggestion
+
+S = TypeVar("S")
+
+
+def reverse_postorder(g: ScenarioGraph) -> list[str]:
+    """The nodes reachable from the entries, each after its predecessors where possible."""
+    succ = g.graph.succ
+    seen: set[str] = set()
+    post: list[str] = []
+    for entry in g.entries:
+        if entry in seen:
+            continue
+        seen.add(entry)
+        stack = [(entry, iter(succ[entry]))]
+        while stack:
+            node, children = stack[-1]
+            for child in children:
+                if child not in seen:
+                    seen.add(child)
+                    stack.append((child, iter(succ[child])))
+                    break
+            else:
+                stack.pop()
+                post.append(node)
+    post.reverse()
+    return post
+
+
+def solve_forward(
+    g: ScenarioGraph,
+    *,
+    initial: S,
+    start: Callable[[str], S],
+    carry: Callable[[str, S, bool], S],
+    meet: Callable[[S, S], S],
+) -> dict[str, S]:
+    """A forward data-flow fixed point: each reachable node's state on entry.
+
+    A node's state is `start(node)` met with what each predecessor carries,
+    `carry(pred, state of pred, failed)`, where `failed` says the edge is (also)
+    the predecessor's "error" exit, so what the predecessor does may not have
+    happened. Every state begins at `initial` and the worklist runs in reverse
+    post-order; `carry` and `meet` must be monotone, so it terminates.
+    """
+    graph = g.graph
+    order = reverse_postorder(g)
+    state = dict.fromkeys(order, initial)
+    preds = {
+        n: [(p, ERROR_EXIT in graph[p][n]["exits"]) for p in graph.pred[n] if p in state]
+        for n in order
+    }
+    queue = deque(order)
+    queued = set(order)
+    while queue:
+        node = queue.popleft()
+        queued.discard(node)
+        new = start(node)
+        for p, failed in preds[node]:
+            new = meet(new, carry(p, state[p], failed))
+        if new != state[node]:
+            state[node] = new
+            for nxt in graph.succ[node]:
+                if nxt not in queued:
+                    queued.add(nxt)
+                    queue.append(nxt)
+    return state
 
 
 @dataclass(frozen=True)
@@ -113,56 +180,19 @@ class Flow:
     def unmask(self, m: int) -> frozenset[str]:
         return frozenset(name for name in self.names if m & self.bit[name])
 
-    def _order(self) -> list[str]:
-        """Reverse post-order of the nodes reachable from the entries."""
-        succ = self.g.graph.succ
-        seen: set[str] = set()
-        post: list[str] = []
-        for entry in self.g.entries:
-            if entry in seen:
-                continue
-            seen.add(entry)
-            stack = [(entry, iter(succ[entry]))]
-            while stack:
-                node, children = stack[-1]
-                for child in children:
-                    if child not in seen:
-                        seen.add(child)
-                        stack.append((child, iter(succ[child])))
-                        break
-                else:
-                    stack.pop()
-                    post.append(node)
-        post.reverse()
-        return post
-
     def _solve(self) -> dict[str, int]:
-        graph = self.g.graph
-        order = self._order()
         top = (1 << len(self.names)) - 1
-        state = dict.fromkeys(order, top)
         entries = set(self.g.entries)
-        # (predecessor, its edge carries the state before the node's writes)
-        preds = {
-            n: [(p, ERROR_EXIT in graph[p][n]["exits"]) for p in graph.pred[n] if p in state]
-            for n in order
-        }
         gen = self.gen
-        queue = deque(order)
-        queued = set(order)
-        while queue:
-            node = queue.popleft()
-            queued.discard(node)
-            new = self.declared if node in entries else top
-            for p, failed in preds[node]:
-                new &= state[p] if failed else state[p] | gen[p]
-            if new != state[node]:
-                state[node] = new
-                for nxt in graph.succ[node]:
-                    if nxt not in queued:
-                        queued.add(nxt)
-                        queue.append(nxt)
-        return state
+        declared = self.declared
+        # a failed node (its "error" exit) carries the state before its writes
+        return solve_forward(
+            self.g,
+            initial=top,
+            start=lambda n: declared if n in entries else top,
+            carry=lambda p, s, failed: s if failed else s | gen[p],
+            meet=int.__and__,
+        )
 
     def definite_at_ends(self) -> frozenset[str]:
         """Variables set on every way the walk can end (when this scenario is called)."""

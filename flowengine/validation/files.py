@@ -14,6 +14,7 @@ from pathlib import Path
 from flowengine.errors import Problem, ScenarioError
 from flowengine.scenario.compiled import Scenario
 from flowengine.scenario.loader import load_scenario_file
+from flowengine.telephony.dialpolicy import DialPolicy
 from flowengine.validation.checks import validate
 
 
@@ -50,6 +51,7 @@ def validate_files(
     *,
     library_dirs: Iterable[Path] = (),
     known: Mapping[str, set[str]] | None = None,
+    dial_policy: DialPolicy | None = None,
 ) -> dict[str, list[Problem]]:
     """Findings per file, keyed by the path as given, in the order given.
 
@@ -57,7 +59,8 @@ def validate_files(
     loader found). Known scenarios are the ids of the given files and of every
     *.json scenario that loads in their directories and in `library_dirs`.
     `known` adds other kinds of names, e.g. the queues and operators of a
-    centre file ({"queue": {...}, "operator": {...}}).
+    centre file ({"queue": {...}, "operator": {...}}); `dial_policy` its
+    dial policy (`Centre.dial_rules`).
     """
     given = [(str(p), Path(p)) for p in paths]
     loaded: dict[Path, Scenario | ScenarioError] = {}
@@ -98,5 +101,10 @@ def validate_files(
         if isinstance(result, ScenarioError):
             report[name] = list(result.problems)
         else:
-            report[name] = validate(result, known={**(known or {}), "scenario": known_ids}, library=library)
+            report[name] = validate(
+                result,
+                known={**(known or {}), "scenario": known_ids},
+                library=library,
+                dial_policy=dial_policy,
+            )
     return report

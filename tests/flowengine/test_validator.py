@@ -596,6 +596,10 @@ def test_large_generated_loop_converges() -> None:
                 ("warning", "unassigned_variable", "greet"),
             ],
         ),
+        (
+            "dial_unrestricted.json",
+            [("error", "dial_unrestricted", "connect"), ("error", "dial_unrestricted", "callback")],
+        ),
         ("bad_expression.json", [("error", "expression", "set_called")]),
         ("unknown_type.json", [("error", "unknown_type", "to_sales")]),
         ("malformed.json", [("error", "syntax", None)]),

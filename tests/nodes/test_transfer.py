@@ -16,6 +16,7 @@ import pytest
 from scenario_builders import AT, assign, deadline, doc, events, hangup, load, node, script, start
 
 from flowengine.acd import Centre, parse_centre
+from flowengine.errors import ScenarioError
 from flowengine.runtime.clock import WallClock
 from flowengine.runtime.engine import Engine
 from flowengine.runtime.virtual_loop import run_virtual
@@ -152,11 +153,12 @@ def test_random_rings_one_random_number_per_attempt_reproducibly() -> None:
 
 def test_a_number_can_come_from_a_variable() -> None:
     before = [assign("set", "t", MANAGER="'300'")]
-    trace = dial(transfer_scenario(before=before, numbers=["{MANAGER}"]), {"300": answers(1)})
+    # a computed number is dialled only if a dial policy allows it: here the node's own
+    trace = dial(transfer_scenario(before=before, numbers=["{MANAGER}"], allow=["3XX"]), {"300": answers(1)})
     assert attempts(trace) == [(1.0, "300", "answered")]
     assert trace.variables["WHO"] == "300"
     # an empty number is not dialled at all
-    empty = dial(transfer_scenario(numbers=["{MANAGER}"]), {"300": answers(1)})
+    empty = dial(transfer_scenario(numbers=["{MANAGER}"], allow=["3XX"]), {"300": answers(1)})
     assert exit_of(empty) == "failed"
     assert attempts(empty) == []
 
@@ -169,6 +171,123 @@ def test_a_blind_transfer_hands_the_call_over() -> None:
     # the call is gone: the scenario does not walk on to 'bye' talking to nobody
     assert trace.path == ["start", "t"]
     assert [e["by"] for e in events(trace, "call_hung_up")] == ["engine"]
+
+
+# ---- the dial policy (toll fraud) ---------------------------------------------------------------
+def caller_dials(numbers: tuple[str, ...] = ("{EXT}",), **params: Any) -> Scenario:
+    """"Enter the extension, then #": Gather 'ask' fills EXT, Transfer 't' rings {EXT}."""
+    ask = node("ask", "gather", {"max_digits": 20, "variable": "EXT"}, done="t", timeout="bye")
+    return transfer_scenario(before=[ask], numbers=list(numbers), **params)
+
+
+def blocked(trace: CallTrace) -> list[tuple[str, str, str, str | None]]:
+    return [(e["number"], e["reason"], e["policy"], e["rule"]) for e in events(trace, "dial_blocked")]
+
+
+def failure(trace: CallTrace) -> tuple[str, str]:
+    [failed] = events(trace, "node_failed")
+    return failed["node_id"], failed["code"]
+
+
+EVERY_NUMBER = {n: answers(1) for n in ("900", "0011234", "*72", "200", "300", "901", "+74951112233")}
+
+
+def test_a_caller_dials_what_the_node_allows() -> None:
+    trace = dial(caller_dials(allow=["9XX"]), EVERY_NUMBER, steps=[{"input": "900#"}])
+    assert [(n, o) for _t, n, o in attempts(trace)] == [("900", "answered")]
+    assert exit_of(trace) == "answered"
+    assert blocked(trace) == []
+
+
+@pytest.mark.parametrize("digits", ["0011234", "*72", "9000", "90"])
+def test_a_caller_cannot_dial_outside_the_allowed_patterns(digits: str) -> None:
+    trace = dial(caller_dials(allow=["9XX"]), EVERY_NUMBER, steps=[{"input": digits + "#"}])
+    assert blocked(trace) == [(digits, "not_allowed", "node", None)]
+    assert failure(trace) == ("t", "dial_blocked")
+    assert exit_of(trace) == "error"
+    assert attempts(trace) == []
+    assert trace.path[-1] == "failed"  # followed the error exit
+
+
+def test_speech_cannot_smuggle_a_sip_uri() -> None:
+    listen = node("listen", "recognize", {"variable": "SPOKEN"}, done="t", timeout="bye")
+    sc = transfer_scenario(before=[listen], numbers=["{SPOKEN}"], allow=["9XX"])
+    trace = dial(sc, EVERY_NUMBER, steps=[{"say": "sip:900@evil.example;transport=tcp"}])
+    assert blocked(trace) == [("sip:900@evil.example;transport=tcp", "uri", "number", None)]
+    assert failure(trace) == ("t", "dial_blocked")
+    [failed] = events(trace, "node_failed")
+    assert "a URI, not a phone number" in failed["message"]
+    assert attempts(trace) == []
+
+
+def test_a_computed_number_with_no_policy_at_all_is_refused() -> None:
+    before = [assign("set", "t", MANAGER="'300'")]
+    trace = dial(transfer_scenario(before=before, numbers=["{MANAGER}"]), EVERY_NUMBER)
+    assert blocked(trace) == [("300", "no_policy", "none", None)]
+    assert failure(trace) == ("t", "dial_blocked")
+    assert attempts(trace) == []
+
+
+def test_numbers_written_in_the_scenario_are_trusted() -> None:
+    # the node's patterns narrow computed numbers only: the administrator listed this one
+    trace = dial(transfer_scenario(numbers=["+74951112233"], allow=["9XX"]), EVERY_NUMBER)
+    assert attempts(trace) == [(1.0, "+74951112233", "answered")]
+
+
+def test_one_refused_number_means_nothing_rings() -> None:
+    sc = caller_dials(("200", "{EXT}"), allow=["9XX"], strategy="sequential")
+    trace = dial(sc, EVERY_NUMBER, steps=[{"input": "*72#"}])
+    assert blocked(trace) == [("*72", "not_allowed", "node", None)]
+    assert attempts(trace) == []  # not even the literal 200
+
+
+def test_a_blind_transfer_is_checked_too() -> None:
+    trace = dial(caller_dials(allow=["9XX"], blind=True), EVERY_NUMBER, steps=[{"input": "0011234#"}])
+    assert failure(trace) == ("t", "dial_blocked")
+    assert attempts(trace) == []
+    assert trace.hangup_cause != "transferred"
+
+
+def policy_centre(**policy: Any) -> Centre:
+    return parse_centre({
+        "operators": [{"id": "anna", "extension": "901"}],
+        "queues": [{"id": "q", "members": ["anna"]}],
+        "dial_policy": policy,
+    })
+
+
+@pytest.mark.parametrize(("policy", "node_allow", "number", "verdict"), [
+    ({}, [], "901", None),  # an operator's extension: always allowed by a centre
+    ({}, [], "300", ("300", "not_allowed", "centre", None)),
+    ({"allow": ["3XX"]}, [], "300", None),
+    ({"allow": ["3XX"], "deny": ["30X"]}, [], "300", ("300", "denied", "centre", "30X")),
+    ({"allow": ["3XX"]}, ["9XX"], "300", ("300", "not_allowed", "node", None)),  # the node narrows the centre
+    ({}, ["3XX"], "300", ("300", "not_allowed", "centre", None)),  # ... and cannot widen it
+])
+def test_the_centre_policy_and_the_node_patterns_both_apply(
+    policy: dict[str, Any], node_allow: list[str], number: str, verdict: tuple[str, str, str, str | None] | None
+) -> None:
+    before = [assign("set", "t", MANAGER=f"'{number}'")]
+    sc = transfer_scenario(before=before, numbers=["{MANAGER}"], **({"allow": node_allow} if node_allow else {}))
+    setup = CentreSetup(policy_centre(**policy), answer_after=1, talk_time=5, phones=EVERY_NUMBER)
+    trace = run_scenario(sc, script(), at=AT, centre=setup)
+    if verdict is None:
+        assert attempts(trace) == [(1.0, number, "answered")]
+    else:
+        assert blocked(trace) == [verdict]
+        assert failure(trace) == ("t", "dial_blocked")
+        assert attempts(trace) == []
+
+
+def test_literal_numbers_that_cannot_be_dialled_are_refused_when_the_scenario_loads() -> None:
+    with pytest.raises(ScenarioError) as err:
+        transfer_scenario(numbers=["sip:boss@pbx", "+7 495 111-22-33", "{EXT}"], allow=["9XX", "9Q"])
+    assert [(p.path, p.node_id) for p in err.value.problems] == [
+        ("nodes[1].params.numbers[0]", "t"),
+        ("nodes[1].params.numbers[1]", "t"),
+        ("nodes[1].params.allow[1]", "t"),
+    ]
+    assert "a URI, not a phone number" in err.value.problems[0].message
 
 
 # ---- to an operator or a department (through the ACD) -------------------------------------------
