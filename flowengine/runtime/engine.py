@@ -18,6 +18,7 @@ from flowengine.events import CallEvent, CallStarted
 from flowengine.runtime.clock import WallClock
 from flowengine.runtime.context import CallContext
 from flowengine.runtime.interpreter import run_call
+from flowengine.telephony.backend import TargetRouter
 
 if TYPE_CHECKING:
     import httpx
@@ -42,6 +43,8 @@ class Engine:
         self._http: httpx.AsyncClient | None = None
         #: services other parts attach (e.g. "acd"); looked up by node handlers
         self.services: dict[str, Any] = {}
+        #: which backend rings a target (backends register themselves)
+        self.router = TargetRouter()
 
     # ---- publication -------------------------------------------------------------
     def publish(self, scenario: Scenario, *, default: bool = False) -> None:

@@ -161,14 +161,36 @@ def test_a_number_can_come_from_a_variable() -> None:
     assert attempts(empty) == []
 
 
-def test_a_blind_transfer_hands_the_call_over() -> None:
-    trace = dial(transfer_scenario(numbers=["300"], blind=True), {})
+def test_a_blind_transfer_hands_the_call_over_once_the_target_takes_it() -> None:
+    trace = dial(transfer_scenario(numbers=["300"], blind=True), {"300": answers(3)})
     assert exit_of(trace) == "answered"
-    assert attempts(trace) == [(0.0, "300", "answered")]
+    assert [(e.name, e.t) for e in trace.events if e.name.startswith("transfer_")] == [
+        ("transfer_accepted", 0.0), ("transfer_completed", 3.0)]
+    assert events(trace, "transfer_completed")[0]["sip_status"] == 200
+    assert attempts(trace) == []  # a blind transfer is not a leg the engine answers
     assert trace.hangup_cause == "transferred"
     # the call is gone: the scenario does not walk on to 'bye' talking to nobody
     assert trace.path == ["start", "t"]
     assert [e["by"] for e in events(trace, "call_hung_up")] == ["engine"]
+
+
+@pytest.mark.parametrize(("phones", "reason", "status", "t"), [
+    ({"300": BUSY}, "failed", 486, 0.5),
+    ({"300": VirtualPhone(reject=True)}, "failed", 603, 0.5),
+    ({}, "failed", 404, 0.0),  # nobody has this number
+    ({"300": NEVER}, "timeout", None, 15.0),  # no final word within total_timeout
+])
+def test_a_blind_transfer_that_fails_keeps_the_caller(
+    phones: dict[str, VirtualPhone], reason: str, status: int | None, t: float
+) -> None:
+    trace = dial(transfer_scenario(numbers=["300"], blind=True, total_timeout=15), phones)
+    assert exit_of(trace) == "failed"
+    [accepted] = events(trace, "transfer_accepted")
+    [failed] = events(trace, "transfer_failed")
+    assert (accepted["t"], failed["t"], failed["reason"], failed["sip_status"]) == (0.0, t, reason, status)
+    # still ours: the scenario goes on along the "failed" exit
+    assert trace.path == ["start", "t", "bye"]
+    assert trace.hangup_cause == "normal"
 
 
 # ---- to an operator or a department (through the ACD) -------------------------------------------

@@ -175,9 +175,10 @@ def test_status_changes_for_unknown_operators_or_statuses_are_clear_errors() -> 
 def test_a_late_answer_after_the_core_gave_up_does_not_cancel_the_next_offer() -> None:
     # The personal manager 901 is rung for 8 s and answers after exactly 8 s:
     # the core times the offer out first and, with nobody else in the queue,
-    # rings 901 again at once (20 s this time). The old leg's answer reaches
-    # the core just after: it must be dropped without touching the new ring,
-    # which 901 answers 8 s later.
+    # rings 901 again at once (20 s this time). The old leg had answered in
+    # that same instant: it is hung up (not merely "cancelled", which would
+    # leave the phone off-hook and make the new ring busy), without touching
+    # the new ring, which 901 answers 8 s later.
     c = parse_centre({
         "operators": [{"id": "901", "extension": "901"}],
         "queues": [{
@@ -188,10 +189,14 @@ def test_a_late_answer_after_the_core_gave_up_does_not_cancel_the_next_offer() -
         }],
     })
     [trace], driver = run(c, [(0, a_call())], answer_after=8)
-    assert [(t, x.reason) for t, x in history(driver, d.StopRinging)] == [(8.0, "no_answer"), (8.0, "not_offered")]
+    assert [(t, x.reason) for t, x in history(driver, d.StopRinging)] == [(8.0, "no_answer")]
     assert offers(trace) == [(0.0, "901"), (8.0, "901")]
     assert [e["t"] for e in qev(trace, "ring_no_answer")] == [8.0]
     assert [(e["t"], e["operator_id"]) for e in qev(trace, "connected")] == [(16.0, "901")]
+    first, second = [e for e in events(trace, "leg_ended") if e["operator_id"] == "901"]
+    assert (first["t"], first["outcome"], first["by"], first["cause"], first["talk_time"]) == (
+        8.0, "answered", "engine", "cancelled", 0.0)
+    assert (second["t"], second["by"], second["talk_time"]) == (26.0, "callee", 10.0)
 
 
 def test_a_callback_answer_reported_twice_is_harmless() -> None:

@@ -65,8 +65,8 @@ def talk_times(seed: int, *, exponential: bool = True, n: int = 2000) -> list[fl
         call = SimCall(backend, "c", CallerScript())
         out = []
         for _ in range(n):
-            leg = backend.ring(call, "901", ring_timeout=10)
-            out.append(leg.talk_time)  # type: ignore[attr-defined]
+            leg = backend.ring("901", ring_timeout=10)
+            out.append(leg.talks_for)
             leg.cancel()
         return out
 
