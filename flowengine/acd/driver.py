@@ -387,8 +387,12 @@ class AcdDriver:
             self._feed(answered)
             # The node reads `answered` only once it runs again, after this returns.
             if late:
+                # Picked up after the offer ended: release just this leg. A safety
+                # net: StopRinging already releases every leg of an ended offer
+                # (`_drop`), and `_leg_done` skips those, so only a core that
+                # ends an offer without StopRinging would bring a leg here.
                 if leg is not None:
-                    leg.hangup(CANCELLED)  # picked up after the offer ended: release just this leg
+                    leg.hangup(CANCELLED)
                 return False
             if session is not None and leg is not None:
                 session.answered[ring.operator_id] = leg

@@ -31,6 +31,7 @@ from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from flowengine.errors import UsageError
@@ -190,9 +191,35 @@ class BlindTransfer:
 
 
 class Call(ABC):
-    """One call as seen by the engine. Subclassed by each backend."""
+    """One call as seen by the engine. Subclassed by each backend.
+
+    Slotted, and subclasses should declare `__slots__` too: an engine keeps
+    tens of thousands of calls in flight, and an instance dict costs more
+    than the rest of a paused call's state.
+    """
 
     backend_name = "abstract"
+    __slots__ = (
+        "call_id",
+        "caller",
+        "called",
+        "line",
+        "caller_name",
+        "headers",
+        "backend",
+        "answered",
+        "early",
+        "held",
+        "music_on",
+        "music",
+        "cause",
+        "on_hangup",
+        "_digits",
+        "_digit_waiter",
+        "_digit_watch",
+        "_ended",
+        "_prompting",
+    )
 
     def __init__(
         self,
@@ -213,7 +240,7 @@ class Call(ABC):
         #: the caller's display name (SIP From display-name, CNAM)
         self.caller_name = caller_name
         #: what the trunk sent beside the numbers (X- headers, Diversion), by header name
-        self.headers: Mapping[str, str] = headers or {}
+        self.headers: Mapping[str, str] = headers or _NO_HEADERS
         #: the backend the call arrived on (legs to targets it owns ring there)
         self.backend = backend
         self.answered = False
@@ -551,6 +578,10 @@ class Call(ABC):
         if self._ended is not None and not self._ended.done():
             self._ended.set_result(cause)
         return True
+
+
+#: one shared, read-only empty header map for calls whose trunk sent none
+_NO_HEADERS: Mapping[str, str] = MappingProxyType({})
 
 
 def _resolve(fut: asyncio.Future[None]) -> None:

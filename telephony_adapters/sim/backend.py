@@ -53,6 +53,10 @@ class SimBackend(Backend):
         self._ids = itertools.count(1)
         self._leg_ids = itertools.count(1)
 
+    async def stop(self) -> None:
+        """The simulator has no transport to close; its calls end with the
+        engine (`Engine.shutdown` hangs them up with cause `shutdown`)."""
+
     # ---- calls in -----------------------------------------------------------------------------
     def place_call(
         self, script: CallerScript, scenario: Scenario | None = None, call_id: str | None = None

@@ -48,6 +48,20 @@ def prompt_seconds(prompt: Prompt, media_root: Path | None = None) -> float:
 
 class SimCall(Call):
     backend_name = "sim"
+    __slots__ = (
+        "script",
+        "_step",
+        "_listen",
+        "_pending",
+        "_timer",
+        "_hangup_timer",
+        "_patience_timer",
+        "_speech",
+        "_last_speech",
+        "_on_speech",
+        "recordings",
+        "music_log",
+    )
 
     def __init__(self, backend: SimBackend, call_id: str, script: CallerScript) -> None:
         super().__init__(
