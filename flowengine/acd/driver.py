@@ -388,14 +388,20 @@ class AcdDriver:
             # The node reads `answered` only once it runs again, after this returns.
             if late:
                 # Picked up after the offer ended: release just this leg. A safety
-                # net: StopRinging already releases every leg of an ended offer
-                # (`_drop`), and `_leg_done` skips those, so only a core that
-                # ends an offer without StopRinging would bring a leg here.
+                # net: StopRinging releases the legs of an ended offer (`_drop`),
+                # an answer releases the operator's other legs, and `_leg_done`
+                # skips released legs; only a core that ends an offer some new
+                # way without StopRinging would bring a leg here.
                 if leg is not None:
                     leg.hangup(CANCELLED)
                 return False
             if session is not None and leg is not None:
                 session.answered[ring.operator_id] = leg
+                # the operator's other phones (desk and mobile) stop ringing:
+                # the core ended this operator's offer without a StopRinging
+                for other in session.legs.get(ring.operator_id, ()):
+                    if other is not leg:
+                        other.hangup(ANSWERED_ELSEWHERE)
             return True
         reason = _OUTCOME_REASON[outcome]
         self._feed(

@@ -318,3 +318,25 @@ def test_legs_the_acd_rings_are_in_the_callers_stream() -> None:
     assert (second["outcome"], second["by"], second["ring_time"], second["talk_time"]) == ("answered", "callee", 3.0, 10.0)
     [bridged] = events(trace, "bridge_ended")
     assert (bridged["talk_time"], bridged["ended_by"], bridged["cause"]) == (10.0, "callee", "normal")
+
+
+def test_an_operators_other_phone_stops_ringing_when_one_of_them_answers() -> None:
+    # 904's desk phone rings at once, the mobile joins at 15 s; the desk answers
+    # at 18 s. The mobile must stop ringing then, not ring on through the talk.
+    c = parse_centre({
+        "operators": [{"id": "904", "targets": [{"number": "904", "after": 0}, {"number": "+79161234904", "after": 15}]}],
+        "queues": [{"id": "q", "members": ["904"], "ring_timeout": 30, "retry": 0}],
+    })
+    seen: list[tuple[str, str]] = []
+
+    def look(drv: AcdDriver) -> None:
+        backend = drv.engine.router.default if drv.engine is not None else None
+        assert isinstance(backend, SimBackend)
+        seen.append((backend.phone_state("904"), backend.phone_state("+79161234904")))
+
+    phones = {"904": VirtualPhone(answer_after=18, talk_time=60), "+79161234904": VirtualPhone(answer_after=10)}
+    [trace], _ = run(c, [(0, a_call()), (16, look), (20, look), (30, look)], phones=phones)
+    assert [(e["t"], e["operator_id"]) for e in qev(trace, "connected")] == [(18.0, "904")]
+    assert seen == [("ringing", "ringing"), ("on_call", "idle"), ("on_call", "idle")]
+    mobile = [e for e in events(trace, "leg_ended") if e["target"] == "+79161234904"]
+    assert [(e["t"], e["outcome"], e["cause"]) for e in mobile] == [(18.0, "cancelled", "answered_elsewhere")]
