@@ -119,7 +119,7 @@ class QueueNode(NodeType[QueueParams]):
         session = driver.enter(ctx, self.id, p.queue, **options)
         session.watch_digits = bool(p.callback_digit and spec.callback)
         try:
-            await ctx.call.hold(p.music)
+            await ctx.call.start_music(p.music)
             while True:
                 await session.wait()
                 if session.watch_digits and ctx.call.pending_digits():
@@ -140,7 +140,7 @@ class QueueNode(NodeType[QueueParams]):
         finally:
             driver.leave(session)
             if ctx.call.active:
-                await ctx.call.unhold()
+                await ctx.call.stop_music()
 
     async def _announce(self, ctx: CallContext, session: QueueSession, a: d.Announce) -> None:
         p = self.params

@@ -14,6 +14,7 @@ from pydantic import Field
 
 from flowengine.components.node import NodeType, ParamsModel
 from flowengine.components.registry import registry
+from flowengine.events import CallAnswered
 
 if TYPE_CHECKING:
     from flowengine.runtime.context import CallContext
@@ -35,6 +36,8 @@ class StartNode(NodeType[StartParams]):
 
     async def run(self, ctx: CallContext) -> str:
         params = self.params
-        if params.entry == "main" and params.answer and not ctx.call.answered and ctx.call.active:
-            await ctx.call.answer()
+        call = ctx.call
+        if params.entry == "main" and params.answer and not call.answered and call.active:
+            await call.answer()
+            ctx.emit(CallAnswered, node_id=self.id, ring_time=round(ctx.elapsed(), 3))
         return "next"

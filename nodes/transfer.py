@@ -10,10 +10,17 @@ another, `ring_timeout` each), `cumulative` (add the next target every
 `interval` s, keeping the earlier ones ringing), `random` (a random target
 per attempt, then another). `total_timeout` bounds the whole transfer.
 
-Numbers are rung directly. Operators and departments go through the ACD, so
-an operator who is talking, in wrap-up or on a break is never rung, and the
-answering operator is busy for the ACD until the conversation and wrap-up
-end. `blind: true` hands a single number the call for good (SIP REFER).
+Numbers are rung directly: the first to answer is connected, the others are
+released at once (ringing ones cancelled, one that answered in the same
+instant hung up). Operators and departments go through the ACD, so an
+operator who is talking, in wrap-up or on a break is never rung, and the
+answering operator is busy for the ACD until the conversation and wrap-up end.
+
+`blind: true` hands a single number the call for good (SIP REFER): the far
+end accepts the request, then reports whether the target took the call. That
+may take a while; `total_timeout` bounds the wait. Events `transfer_accepted`
+and then `transfer_completed` or `transfer_failed` (refused, failed, timeout)
+record it.
 
 Dial policy (docs/dial-policy.md): a number is a dial string — a leading
 `+` and 0-9 * # only, no SIP URI, at most 32 characters. A number with an
@@ -28,8 +35,10 @@ from what the caller controls (Gather and Recognize variables, digits(),
 callerid(), calledid()) needs `allow` on the node, or `flowengine validate`
 reports it (dial_unrestricted).
 
-Exits: "answered" (the conversation is over), "busy" (every target busy or
-nobody free), "no_answer" (rang out), "failed" (no target could be rung).
+Exits: "answered" (the conversation is over; for a blind transfer: the call
+was handed over), "busy" (every target busy or nobody free), "no_answer"
+(rang out), "failed" (no target could be rung; a blind transfer that did not
+happen, with the caller still on the line).
 """
 
 from __future__ import annotations
@@ -45,9 +54,10 @@ from flowengine.components.fields import DialPatternText, TemplateText, VarName
 from flowengine.components.node import Dialled, NodeType, ParamsModel
 from flowengine.components.registry import registry
 from flowengine.errors import NodeError
-from flowengine.events import DialAttempted, DialBlocked
+from flowengine.events import DialAttempted, DialBlocked, TransferAccepted, TransferCompleted, TransferFailed
 from flowengine.expr import ExpressionError, Template, compile_template
-from flowengine.telephony import DialOutcome, Leg
+from flowengine.telephony import DialOutcome, Leg, dialing
+from flowengine.telephony.causes import ANSWERED_ELSEWHERE, CANCELLED, NO_ANSWER
 from flowengine.telephony.dialpolicy import DialPolicy, check_destination, check_number
 
 if TYPE_CHECKING:
@@ -146,11 +156,22 @@ class TransferNode(NodeType[TransferParams]):
             if not numbers:
                 return "failed"
             if p.blind:
-                ok = await ctx.call.blind_transfer(numbers[0])
-                ctx.emit(DialAttempted, node_id=self.id, target=numbers[0], outcome="answered" if ok else "failed")
-                return "answered" if ok else "failed"
+                return await self._blind(ctx, numbers[0])
             return await self._ring_numbers(ctx, numbers)
         return await self._via_acd(ctx)
+
+    async def _blind(self, ctx: CallContext, target: str) -> str:
+        transfer = ctx.call.blind_transfer(target, timeout=self.params.total_timeout)
+        if await transfer.accepted():
+            ctx.emit(TransferAccepted, node_id=self.id, target=target)
+        result = await transfer.result()
+        if result.ok:
+            ctx.emit(TransferCompleted, node_id=self.id, target=target, sip_status=result.sip_status)
+            return "answered"
+        ctx.emit(
+            TransferFailed, node_id=self.id, target=target, reason=result.reason, sip_status=result.sip_status
+        )
+        return "failed"
 
     # ---- numbers, rung directly ------------------------------------------------------
     def _permitted_numbers(self, ctx: CallContext) -> list[str]:
@@ -198,11 +219,13 @@ class TransferNode(NodeType[TransferParams]):
         live: dict[asyncio.Future[DialOutcome], Leg] = {}
         outcomes: list[DialOutcome] = []
         next_add = loop.time()
+        timed_out = False
         try:
             while True:
                 now = loop.time()
                 if now >= deadline:
                     outcomes.append(DialOutcome.NO_ANSWER)
+                    timed_out = True
                     break
                 if p.strategy == "all":
                     starting, pending = pending, []
@@ -213,8 +236,8 @@ class TransferNode(NodeType[TransferParams]):
                 else:
                     starting = [pending.pop(0)] if pending and not live else []
                 for number in starting:
-                    leg = ctx.call.start_leg(
-                        number, ring_timeout=min(p.ring_timeout, deadline - now), caller_id=ctx.call.caller
+                    leg = dialing.dial(
+                        ctx, number, ring_timeout=min(p.ring_timeout, deadline - now), node_id=self.id
                     )
                     live[leg.outcome()] = leg
                 if not live:
@@ -223,26 +246,28 @@ class TransferNode(NodeType[TransferParams]):
                 done, _ = await asyncio.wait(
                     set(live), timeout=max(0.0, wake - now), return_when=asyncio.FIRST_COMPLETED
                 )
-                for fut in done:
+                # in the order the legs were started, so a tie has a fixed winner
+                for fut in [f for f in live if f in done]:
                     leg = live.pop(fut)
                     outcome = DialOutcome.FAILED if fut.cancelled() else fut.result()
                     ctx.emit(DialAttempted, node_id=self.id, target=leg.target, outcome=str(outcome))
                     if outcome is DialOutcome.ANSWERED:
+                        # the others are released, even one that answered in the same instant
                         for other in live.values():
-                            other.cancel()
+                            other.hangup(ANSWERED_ELSEWHERE)
                         live.clear()
                         return await self._talk(ctx, leg, leg.target)
                     outcomes.append(outcome)
         finally:
             for leg in live.values():
-                leg.cancel()
+                leg.hangup(NO_ANSWER if timed_out else CANCELLED)
         return _verdict(outcomes)
 
     async def _talk(self, ctx: CallContext, leg: Leg, who: str) -> str:
         p = self.params
         if p.operator_variable:
             ctx.set_var(p.operator_variable, who, self.id)
-        await ctx.call.bridge(leg)
+        await dialing.bridge(ctx, leg, node_id=self.id)
         return "answered"
 
     # ---- operators and departments, through the ACD ------------------------------------

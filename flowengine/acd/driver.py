@@ -4,12 +4,16 @@ It is thin on purpose: it feeds the core with `now = loop.time()` (the real
 clock, or the simulator's virtual one), re-arms a single `loop.call_at` for
 `core.next_timer()`, and carries out the core's commands:
 
-* `Ring` → `call.start_leg(target)` on the caller's call; the leg's outcome is
+* `Ring` → a leg for the caller's call (`dialing.dial`: the router picks the
+  backend, and the leg's events go to that call's stream); its outcome is
   reported back as `offer_answered` / `offer_failed`;
-* `StopRinging` → cancel those legs;
+* `StopRinging` → release those legs (`Leg.hangup`: a leg still ringing is
+  cancelled, one that was answered in the same instant is hung up, so no
+  operator's phone stays off-hook);
 * `Connected`, `Announce`, `QueueFull`, `NoOperators`, `MaxWaitReached`,
   `NoAnswer` → the waiting Queue/Transfer node's session (its mailbox);
-* `CallbackDue` → the callback dialer the backend installed;
+* `CallbackDue` → a leg to the caller that belongs to no call
+  (`Backend.originate` through the engine's router), followed until it ends;
 * records (`Queued`, `OfferMissed`, `Abandoned`, `Completed`, `Overflow`, ...)
   → `QueueEvent`s in the call's event stream, and the driver's history (the
   monitor, reports and `queue_log` export read it).
@@ -24,7 +28,7 @@ import asyncio
 import dataclasses
 import logging
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +37,8 @@ from flowengine.acd.core import ACD
 from flowengine.acd.model import Centre, QueueSpec
 from flowengine.errors import NodeError
 from flowengine.events import QueueEvent
-from flowengine.telephony import DialOutcome, Leg
+from flowengine.telephony import DialOutcome, Leg, dialing
+from flowengine.telephony.causes import ANSWERED_ELSEWHERE, CANCELLED, NO_ANSWER
 
 if TYPE_CHECKING:
     from flowengine.runtime.context import CallContext
@@ -50,6 +55,9 @@ _OUTCOME_REASON = {
     DialOutcome.REJECTED: "rejected",
     DialOutcome.FAILED: "failed",
 }
+
+#: a StopRinging reason as the cause a leg still ringing is cancelled with
+_STOP_CAUSE = {"answered_elsewhere": ANSWERED_ELSEWHERE, "no_answer": NO_ANSWER}
 
 _EVENT_FIELDS = frozenset({"call_id", "queue_id", "operator_id", "leg"})
 
@@ -143,9 +151,6 @@ class QueueSession:
                 call.wake_on_digit(None)
 
 
-CallbackDialer = Callable[["AcdDriver", d.CallbackDue], Coroutine[Any, Any, None]]
-
-
 class AcdDriver:
     def __init__(self, centre: Centre, *, seed: int = 1, keep_history: bool = True) -> None:
         self.loop = asyncio.get_running_loop()
@@ -153,8 +158,13 @@ class AcdDriver:
         self.core = ACD(centre, now=self.loop.time(), seed=seed)
         self.keep_history = keep_history
         self.history: list[HistoryItem] = []
-        self.callback_dialer: CallbackDialer | None = None
+        #: the engine whose router rings callbacks (set by `attach`)
+        self.engine: Engine | None = None
         self._sessions: dict[str, QueueSession] = {}
+        #: call id -> the number the caller dialled, shown when ringing them back
+        self._callback_ids: dict[str, str] = {}
+        #: call id -> the callback leg ringing or talking now
+        self._callback_legs: dict[str, Leg] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -162,6 +172,7 @@ class AcdDriver:
 
     def attach(self, engine: Engine) -> AcdDriver:
         engine.services["acd"] = self
+        self.engine = engine
         return self
 
     def add_listener(self, listener: Callable[[float, d.Decision], None]) -> None:
@@ -201,12 +212,20 @@ class AcdDriver:
 
     def leave(self, session: QueueSession) -> None:
         """The node is done with the ACD, however it ended: a caller still
-        queued has abandoned; a conversation cut short ended by the caller."""
-        call_id = session.ctx.call.call_id
+        queued has abandoned; a conversation cut short ended by the caller.
+
+        Every leg still up is released, including one answered but not yet
+        bridged (the caller hung up as the operator picked up)."""
+        call = session.ctx.call
+        call_id = call.call_id
+        cause = call.cause or CANCELLED
         for legs in session.legs.values():
             for leg in legs:
-                leg.cancel()
+                leg.hangup(cause)
+        for leg in session.answered.values():
+            leg.hangup(cause)
         session.legs.clear()
+        session.answered.clear()
         if session.state == "queued":
             self._feed(lambda now: self.core.call_abandoned(now, call_id))
         elif session.state == "connected":
@@ -217,12 +236,15 @@ class AcdDriver:
         """Bridge the caller with the operator who answered; when either hangs
         up, the conversation is over for the ACD (wrap-up starts)."""
         call = session.ctx.call
-        await call.unhold()
+        await call.stop_music()
         leg = session.answered.get(connected.operator_id)
-        ended_by = "agent"
-        if leg is not None:
-            ended_by = (await call.bridge(leg)).ended_by
-        self.completed(session, "agent" if ended_by == "agent" else "caller")
+        ended_by = "callee"
+        if leg is not None and leg.state == "answered":
+            result = await dialing.bridge(
+                session.ctx, leg, node_id=session.node_id, operator_id=connected.operator_id
+            )
+            ended_by = result.ended_by
+        self.completed(session, "agent" if ended_by == "callee" else "caller")
 
     def completed(self, session: QueueSession, by: str) -> None:
         call_id = session.ctx.call.call_id
@@ -231,6 +253,7 @@ class AcdDriver:
 
     def request_callback(self, session: QueueSession) -> None:
         call_id = session.ctx.call.call_id
+        self._callback_ids[call_id] = session.ctx.call.called
         session.state = "callback"
         self._feed(lambda now: self.core.request_callback(now, call_id))
 
@@ -278,11 +301,16 @@ class AcdDriver:
             # "not_offered" answers a late report about an offer that is already
             # over; `_report` drops that one leg. The operator's other legs may
             # belong to a newer offer of the same call and must go on ringing.
-            if session is not None and decision.reason != "not_offered":
-                for leg in session.legs.pop(decision.operator_id, []):
-                    leg.cancel()
+            if decision.reason != "not_offered":
+                if session is not None:
+                    for leg in session.legs.pop(decision.operator_id, []):
+                        _drop(leg, decision.reason)
+                elif decision.call_id in self._callback_legs:
+                    _drop(self._callback_legs[decision.call_id], decision.reason)
         elif isinstance(decision, d.CallbackDue):
             self._callback(decision)
+        elif isinstance(decision, d.NoAnswer) and session is None:
+            self._callback_ids.pop(decision.call_id, None)  # the ACD gave up ringing them back
         elif isinstance(decision, NODE_DECISIONS) and session is not None:
             session.push(decision)
 
@@ -313,11 +341,14 @@ class AcdDriver:
         if session is None or not session.ctx.call.active:
             self.loop.call_soon(self._report, ring, DialOutcome.FAILED, None)
             return
-        call = session.ctx.call
         try:
             # the core times the offer out itself; the leg only needs to outlive it
-            leg = call.start_leg(
-                ring.target, ring_timeout=ring.timeout + 1.0, caller_id=call.caller
+            leg = dialing.dial(
+                session.ctx,
+                ring.target,
+                ring_timeout=ring.timeout + 1.0,
+                node_id=session.node_id,
+                operator_id=ring.operator_id,
             )
         except Exception:  # a broken target must not break the queue
             log.exception("cannot ring %s for call %s", ring.target, ring.call_id)
@@ -327,11 +358,16 @@ class AcdDriver:
         leg.outcome().add_done_callback(lambda fut: self._leg_done(ring, leg, fut))
 
     def _leg_done(self, ring: d.Ring, leg: Leg, fut: asyncio.Future[DialOutcome]) -> None:
-        if fut.cancelled():
-            return
-        self._report(ring, fut.result(), leg)
+        session = self._sessions.get(ring.call_id)
+        if fut.cancelled() or session is None or leg not in session.legs.get(ring.operator_id, ()):
+            return  # dropped by the driver: the core ended that offer itself
+        outcome = fut.result()
+        if outcome is not DialOutcome.CANCELLED:
+            self._report(ring, outcome, leg)
 
-    def _report(self, ring: d.Ring | d.CallbackDue, outcome: DialOutcome, leg: Leg | None) -> None:
+    def _report(self, ring: d.Ring | d.CallbackDue, outcome: DialOutcome, leg: Leg | None) -> bool:
+        """Tell the core how an offer went; True if an answer was taken (a
+        late one, for an offer already over, is released instead)."""
         session = self._sessions.get(ring.call_id)
         if outcome is DialOutcome.ANSWERED:
             late = False
@@ -351,29 +387,69 @@ class AcdDriver:
             self._feed(answered)
             # The node reads `answered` only once it runs again, after this returns.
             if late:
+                # Picked up after the offer ended: release just this leg. A safety
+                # net: StopRinging releases the legs of an ended offer (`_drop`),
+                # an answer releases the operator's other legs, and `_leg_done`
+                # skips released legs; only a core that ends an offer some new
+                # way without StopRinging would bring a leg here.
                 if leg is not None:
-                    leg.cancel()  # picked up after the offer ended: drop just this leg
-            elif session is not None and leg is not None:
+                    leg.hangup(CANCELLED)
+                return False
+            if session is not None and leg is not None:
                 session.answered[ring.operator_id] = leg
-        else:
-            reason = _OUTCOME_REASON[outcome]
-            self._feed(
-                lambda now: self.core.offer_failed(
-                    now, ring.call_id, ring.operator_id, reason, leg=ring.leg
-                )
-            )
+                # the operator's other phones (desk and mobile) stop ringing:
+                # the core ended this operator's offer without a StopRinging
+                for other in session.legs.get(ring.operator_id, ()):
+                    if other is not leg:
+                        other.hangup(ANSWERED_ELSEWHERE)
+            return True
+        reason = _OUTCOME_REASON[outcome]
+        self._feed(
+            lambda now: self.core.offer_failed(now, ring.call_id, ring.operator_id, reason, leg=ring.leg)
+        )
+        return False
 
+    # ---- callbacks -------------------------------------------------------------------------
     def _callback(self, due: d.CallbackDue) -> None:
-        dialer = self.callback_dialer
-        if dialer is None:
-            log.warning("callback due for %s but no dialer is installed", due.call_id)
+        """Ring the caller back on a leg of no call, through the engine's router."""
+        engine = self.engine
+        if engine is None:
+            log.warning("callback due for %s but the driver is attached to no engine", due.call_id)
             self.loop.call_soon(self._report, due, DialOutcome.FAILED, None)
             return
-        task = self.loop.create_task(dialer(self, due), name=f"callback:{due.call_id}")
+        try:
+            leg = dialing.originate(
+                engine.router,
+                due.caller,
+                ring_timeout=due.timeout,
+                caller_id=self._callback_ids.get(due.call_id, ""),
+            )
+        except Exception:  # a broken backend must not break the queue
+            log.exception("cannot ring %s back for call %s", due.caller, due.call_id)
+            self.loop.call_soon(self._report, due, DialOutcome.FAILED, None)
+            return
+        self._callback_legs[due.call_id] = leg
+        task = self.loop.create_task(self._follow_callback(due, leg), name=f"callback:{due.call_id}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    # ---- the callback dialer's inputs ----------------------------------------------------
+    async def _follow_callback(self, due: d.CallbackDue, leg: Leg) -> None:
+        """The callback leg's outcome to the core; when answered, the
+        conversation lasts until the leg ends (the caller's or the operator's
+        hangup), then wrap-up starts."""
+        try:
+            outcome = await leg.outcome()
+            if outcome is DialOutcome.CANCELLED:
+                return
+            if self._report(due, outcome, leg):
+                await leg.ended()
+                self.callback_completed(due)
+        finally:
+            if self._callback_legs.get(due.call_id) is leg:
+                del self._callback_legs[due.call_id]
+            leg.hangup()  # a shutdown mid-call releases it
+
+    # ---- what a callback leg reports (public: a custom dialer may report too) ---------------
     def callback_answered(self, due: d.CallbackDue) -> None:
         self._report(due, DialOutcome.ANSWERED, None)
 
@@ -381,6 +457,7 @@ class AcdDriver:
         self._report(due, outcome, None)
 
     def callback_completed(self, due: d.CallbackDue) -> None:
+        self._callback_ids.pop(due.call_id, None)
         self._feed(lambda now: self.core.call_completed(now, due.call_id, by="caller"))
 
     def operator_report(self) -> list[dict[str, Any]]:
@@ -412,6 +489,15 @@ class AcdDriver:
             task.cancel()
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=5)
+
+
+def _drop(leg: Leg, reason: str) -> None:
+    """Release a leg whose offer is over: still ringing, cancel it with the
+    reason's cause; already answered (in the same instant), hang it up."""
+    cause = _STOP_CAUSE.get(reason, CANCELLED)
+    if leg.state == "answered" and cause == NO_ANSWER:
+        cause = CANCELLED
+    leg.hangup(cause)
 
 
 def decision_from_event(event: dict[str, Any]) -> d.Decision | None:

@@ -4,6 +4,20 @@ Every call emits an append-only stream of these records; CDRs, reports, the
 live monitor and the editor's call trace are built from it (docs/events.md).
 """
 
+from flowengine.events.telephony import (
+    BridgeEnded,
+    BridgeStarted,
+    CallAnswered,
+    CallHeld,
+    CallUnheld,
+    LegAnswered,
+    LegDialing,
+    LegEnded,
+    LegRinging,
+    TransferAccepted,
+    TransferCompleted,
+    TransferFailed,
+)
 from flowengine.events.types import (
     CallEnded,
     CallEvent,
@@ -28,14 +42,23 @@ from flowengine.events.types import (
 )
 
 __all__ = [
+    "BridgeEnded",
+    "BridgeStarted",
+    "CallAnswered",
     "CallEnded",
     "CallEvent",
+    "CallHeld",
     "CallHungUp",
     "CallStarted",
+    "CallUnheld",
     "DialAttempted",
     "DialBlocked",
     "DigitsReceived",
     "HttpRequested",
+    "LegAnswered",
+    "LegDialing",
+    "LegEnded",
+    "LegRinging",
     "NodeEntered",
     "NodeFailed",
     "NodeLeft",
@@ -45,6 +68,9 @@ __all__ = [
     "RecordingMade",
     "ScenarioEntered",
     "SpeechRecognized",
+    "TransferAccepted",
+    "TransferCompleted",
+    "TransferFailed",
     "VariableChanged",
     "event_from_dict",
     "event_types",

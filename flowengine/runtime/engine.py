@@ -27,6 +27,7 @@ from flowengine.scenario.compiled import Scenario
 from flowengine.scenario.model import ScenarioDoc
 from flowengine.scenario.routing import Resolution, RoutingTable
 from flowengine.scenario.store import InMemoryScenarioStore, PublishResult, ScenarioStore
+from flowengine.telephony.backend import TargetRouter
 
 if TYPE_CHECKING:
     import httpx
@@ -62,6 +63,8 @@ class Engine:
         self._http: httpx.AsyncClient | None = None
         #: services other parts attach (e.g. "acd"); looked up by node handlers
         self.services: dict[str, Any] = {}
+        #: which backend rings a target (backends register themselves)
+        self.router = TargetRouter()
 
     # ---- publication -------------------------------------------------------------
     def publish(

@@ -1,35 +1,66 @@
 """The call interface: what a telephony backend implements for each call.
 
-Node handlers never touch sockets; they call these methods. Every operation
-maps onto real telephony primitives (see docs/backends.md for the SIP/RTP,
-Asterisk ARI and FreeSWITCH ESL counterparts), so the simulator is one
-implementation among several, not the shape of the contract.
+Node handlers never touch sockets; they call the engine-side methods of
+`Call`. Every operation maps onto real telephony primitives (docs/backends.md
+gives the SIP/RTP, Asterisk ARI and FreeSWITCH ESL counterparts), so the
+simulator is one implementation among several, not the shape of the contract.
 
-Shared behaviour lives here once: the DTMF buffer (type-ahead), digit
-collection with first/inter-digit timeouts and terminator, barge-in, and the
-hang-up notification that lets the interpreter interrupt whatever the call is
-doing. A backend supplies the media primitives (`_play`, `_record`,
-`_recognize`, `_start_leg`, `_bridge`, ...) and reports DTMF and remote hangup
-by calling `dtmf_received` and `remote_hangup`.
+Shared behaviour lives here once, as template methods over a few backend
+primitives:
+
+* the DTMF buffer (type-ahead), digit collection with first/inter-digit
+  timeouts and terminator, barge-in;
+* the call's end: `cause` (a `HangupCause`), the hang-up notification that
+  lets the interpreter interrupt whatever the call is doing, and `hung_up()`;
+* early media: media before answer is sent as progress (183) first;
+* music on hold: a prompt pre-empts the music, which resumes after it;
+* bridging: wait for either side to end, then release the other;
+* blind transfer: a `BlindTransfer` that resolves when the far end accepts
+  (202) and again with the final NOTIFY, or at its timeout.
+
+A backend implements the primitives in the "backend primitives" section and
+reports what its platform says through the public "from the backend" methods
+(`dtmf_received`, `remote_hangup`; `BlindTransfer.accept_received` ...). It
+extends the base only through those public, documented methods.
 """
 
 from __future__ import annotations
 
 import asyncio
-import enum
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
+from typing import TYPE_CHECKING
 
+from flowengine.errors import UsageError
+from flowengine.telephony.causes import (
+    NORMAL,
+    REJECTED,
+    TRANSFERRED,
+    DialOutcome,
+    HangupCause,
+    Party,
+)
+from flowengine.telephony.leg import Leg
 
-class DialOutcome(enum.StrEnum):
-    ANSWERED = "answered"
-    BUSY = "busy"
-    NO_ANSWER = "no_answer"
-    #: the person declined the call (SIP 603 Decline, Q.850 cause 21)
-    REJECTED = "rejected"
-    FAILED = "failed"
+if TYPE_CHECKING:
+    from flowengine.telephony.backend import Backend
+
+__all__ = [
+    "BlindTransfer",
+    "BridgeResult",
+    "Call",
+    "DialOutcome",
+    "DigitResult",
+    "HangupCause",
+    "Leg",
+    "Prompt",
+    "RecognitionResult",
+    "Recording",
+    "TransferResult",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,30 +95,131 @@ class Recording:
 
 @dataclass(frozen=True, slots=True)
 class BridgeResult:
-    """How a bridged conversation ended: `ended_by` is caller, agent or engine."""
+    """How a bridged conversation ended: `ended_by` is caller, callee or engine;
+    `cause` is the leg's end as the far end or the engine gave it."""
 
     talk_time: float
-    ended_by: str
+    ended_by: Party
+    cause: HangupCause | None = None
 
 
-class Leg(ABC):
-    """An outgoing leg being rung (B-leg): INVITE / ARI originate / ESL originate."""
+@dataclass(frozen=True, slots=True)
+class TransferResult:
+    """How a blind transfer ended.
 
-    target: str
+    `reason`: ``transferred`` (the far end reported success: SIP NOTIFY with a
+    2xx sipfrag), ``refused`` (the REFER itself was refused), ``failed`` (accepted,
+    then a failing NOTIFY: the target was busy, did not answer...), ``timeout``
+    (no final word within the timeout) or ``hangup`` (the call was already over).
+    `sip_status` is the refusing response or the NOTIFY's sipfrag status.
+    """
 
-    @abstractmethod
-    def outcome(self) -> asyncio.Future[DialOutcome]:
-        """Resolves once: answered, busy, no_answer (ring timeout) or failed."""
+    ok: bool
+    reason: str
+    accepted: bool
+    sip_status: int | None = None
 
-    @abstractmethod
-    def cancel(self) -> None:
-        """Stop ringing (CANCEL); harmless after the outcome is known."""
+
+class BlindTransfer:
+    """A blind transfer in flight (SIP REFER, ARI redirect, ESL uuid_deflect).
+
+    Engine side: `accepted()` resolves True when the far end took the request
+    (202 Accepted) or False when it refused it; `result()` resolves with the
+    `TransferResult`. On success the call is over for the engine (cause
+    `transferred`); on failure or timeout the caller is still ours.
+
+    Backend side: `accept_received()`, `refuse_received(status)`,
+    `notify_received(status)` (the final sipfrag status).
+    """
+
+    __slots__ = ("call", "target", "timeout", "_accepted", "_result", "_timer")
+
+    def __init__(self, call: Call, target: str, timeout: float) -> None:
+        loop = asyncio.get_running_loop()
+        self.call = call
+        self.target = target
+        #: seconds the engine waits for the final word before giving up
+        self.timeout = timeout
+        self._accepted: asyncio.Future[bool] = loop.create_future()
+        self._result: asyncio.Future[TransferResult] = loop.create_future()
+        self._timer: asyncio.TimerHandle | None = loop.call_later(timeout, self._time_out)
+
+    def accepted(self) -> asyncio.Future[bool]:
+        return self._accepted
+
+    def result(self) -> asyncio.Future[TransferResult]:
+        return self._result
+
+    # ---- backend side -------------------------------------------------------------------------
+    def accept_received(self) -> None:
+        """The far end accepted the request (SIP 202)."""
+        if not self._accepted.done():
+            self._accepted.set_result(True)
+
+    def refuse_received(self, sip_status: int | None = None) -> None:
+        """The far end refused the request (a 4xx-6xx to the REFER)."""
+        if not self._accepted.done():
+            self._accepted.set_result(False)
+        self._finish(TransferResult(False, "refused", False, sip_status))
+
+    def notify_received(self, sip_status: int) -> None:
+        """The final NOTIFY: a 2xx sipfrag is success, anything else failure."""
+        self.accept_received()
+        if 200 <= sip_status < 300:
+            if self._result.done():
+                return
+            self.call._finish(HangupCause("engine", TRANSFERRED, None, 16))
+            self._finish(TransferResult(True, TRANSFERRED, True, sip_status))
+        else:
+            self._finish(TransferResult(False, "failed", True, sip_status))
+
+    # ---- internals ----------------------------------------------------------------------------
+    def _time_out(self) -> None:
+        self._timer = None
+        accepted = self._accepted.done() and self._accepted.result()
+        self._finish(TransferResult(False, "timeout", accepted))
+
+    def _finish(self, result: TransferResult) -> None:
+        if self._result.done():
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if not self._accepted.done():
+            self._accepted.set_result(result.accepted)
+        self._result.set_result(result)
 
 
 class Call(ABC):
-    """One call as seen by the engine. Subclassed by each backend."""
+    """One call as seen by the engine. Subclassed by each backend.
+
+    Slotted, and subclasses should declare `__slots__` too: an engine keeps
+    tens of thousands of calls in flight, and an instance dict costs more
+    than the rest of a paused call's state.
+    """
 
     backend_name = "abstract"
+    __slots__ = (
+        "call_id",
+        "caller",
+        "called",
+        "line",
+        "caller_name",
+        "headers",
+        "backend",
+        "answered",
+        "early",
+        "held",
+        "music_on",
+        "music",
+        "cause",
+        "on_hangup",
+        "_digits",
+        "_digit_waiter",
+        "_digit_watch",
+        "_ended",
+        "_prompting",
+    )
 
     def __init__(
         self,
@@ -98,6 +230,7 @@ class Call(ABC):
         line: str | None = None,
         caller_name: str | None = None,
         headers: Mapping[str, str] | None = None,
+        backend: Backend | None = None,
     ) -> None:
         self.call_id = call_id
         self.caller = caller
@@ -107,45 +240,74 @@ class Call(ABC):
         #: the caller's display name (SIP From display-name, CNAM)
         self.caller_name = caller_name
         #: what the trunk sent beside the numbers (X- headers, Diversion), by header name
-        self.headers: Mapping[str, str] = headers or {}
+        self.headers: Mapping[str, str] = headers or _NO_HEADERS
+        #: the backend the call arrived on (legs to targets it owns ring there)
+        self.backend = backend
         self.answered = False
-        self.hangup_cause: str | None = None
-        self.hangup_by: str | None = None
+        #: before answer: "ringing" once 180 was sent, "progress" once 183 (early media)
+        self.early: str | None = None
+        #: held by the engine (re-INVITE sendonly); independent of music
+        self.held = False
+        #: music on hold wanted (`music` is its source, None for the backend's default)
+        self.music_on = False
+        self.music: str | None = None
+        #: why the call ended; None while it is up
+        self.cause: HangupCause | None = None
         self.on_hangup: Callable[[str], None] | None = None
         self._digits: deque[str] = deque()
         self._digit_waiter: asyncio.Future[None] | None = None
         self._digit_watch: asyncio.Future[None] | None = None
+        self._ended: asyncio.Future[HangupCause] | None = None
+        self._prompting = 0
 
-    # ---- events from the backend -------------------------------------------------
+    # ---- state ------------------------------------------------------------------------------
+    @property
+    def active(self) -> bool:
+        return self.cause is None
+
+    @property
+    def hangup_cause(self) -> str | None:
+        """The normalised cause word ("normal", "busy", a Hangup node's cause ...)."""
+        return None if self.cause is None else self.cause.cause
+
+    @property
+    def hangup_by(self) -> str | None:
+        return None if self.cause is None else self.cause.by
+
+    def hung_up(self) -> asyncio.Future[HangupCause]:
+        """Resolves with the cause once the call is over, whoever ended it."""
+        if self._ended is None:
+            self._ended = asyncio.get_running_loop().create_future()
+            if self.cause is not None:
+                self._ended.set_result(self.cause)
+        return self._ended
+
+    # ---- from the backend -----------------------------------------------------------------------
     def dtmf_received(self, digit: str) -> None:
         """A DTMF digit arrived (RFC 4733 event, ARI ChannelDtmfReceived, ESL DTMF)."""
-        if self.hangup_cause is not None:
+        if self.cause is not None:
             return
         self._digits.append(digit)
         for waiter in (self._digit_waiter, self._digit_watch):
             if waiter is not None and not waiter.done():
                 waiter.set_result(None)
 
-    def remote_hangup(self, cause: str = "normal") -> None:
-        """The far end hung up (BYE, ARI StasisEnd, ESL CHANNEL_HANGUP)."""
-        if self.hangup_cause is not None:
+    def remote_hangup(self, cause: HangupCause | str = NORMAL) -> None:
+        """The far end hung up (BYE, CANCEL before answer, ARI StasisEnd, ESL
+        CHANNEL_HANGUP). Only the first end counts; a word is said by the caller."""
+        ended = HangupCause.coerce(cause, by="caller", answered=self.answered)
+        if not self._finish(ended):
             return
-        self.hangup_cause = cause
-        self.hangup_by = "caller"
         waiter = self._digit_waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
         if self.on_hangup is not None:
-            self.on_hangup(cause)
+            self.on_hangup(ended.cause)
 
-    @property
-    def active(self) -> bool:
-        return self.hangup_cause is None
-
-    # ---- digits ---------------------------------------------------------------------
+    # ---- digits -------------------------------------------------------------------------------
     def wake_on_digit(self, fut: asyncio.Future[None] | None) -> None:
-        """Also resolve `fut` when a digit arrives: for a node that waits on
-        something else too (a queue's decisions) and must notice a key press."""
+        """Also resolve `fut` when a digit arrives: for a node (or a backend's
+        media wait) that waits on something else too and must notice a key press."""
         self._digit_watch = fut
 
     def flush_digits(self) -> None:
@@ -157,6 +319,10 @@ class Call(ABC):
         self._digits.clear()
         return digits
 
+    def next_digit(self) -> str | None:
+        """The oldest buffered digit, removed from the buffer; None if there is none."""
+        return self._digits.popleft() if self._digits else None
+
     def pending_digits(self) -> int:
         return len(self._digits)
 
@@ -164,7 +330,7 @@ class Call(ABC):
         """Wait up to `timeout` s for a digit in the buffer; True if one is there."""
         if self._digits:
             return True
-        if timeout <= 0 or self.hangup_cause is not None:
+        if timeout <= 0 or self.cause is not None:
             return False
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[None] = loop.create_future()
@@ -190,7 +356,7 @@ class Call(ABC):
         Digits already buffered (typed ahead or pressed over a barge-in prompt)
         count. A timeout returns what was collected so far with reason "timeout".
         """
-        self._listening("digits")
+        self.listening_changed("digits")
         try:
             got: list[str] = []
             timeout = first_timeout
@@ -204,25 +370,154 @@ class Call(ABC):
                 timeout = inter_timeout
             return DigitResult("".join(got), "max_digits")
         finally:
-            self._listening(None)
+            self.listening_changed(None)
 
-    def _listening(self, what: str | None) -> None:  # noqa: B027 (optional hook)
-        """Hook: the engine now waits for caller input ("digits", "speech", "record")."""
+    def listening_changed(self, what: str | None) -> None:  # noqa: B027 (optional hook)
+        """Hook: the engine now waits for caller input ("digits", "speech",
+        "record"), or no longer (None). A backend that must know (to start an
+        ASR stream) overrides it."""
 
-    # ---- media and control: each backend implements these --------------------------
-    @abstractmethod
-    async def answer(self) -> None: ...
+    # ---- engine side: answer, early media, end -------------------------------------------------
+    async def answer(self) -> None:
+        """Answer (200 OK); after progress too. Does nothing once answered or over."""
+        if self.answered or self.cause is not None:
+            return
+        self.answered = True
+        self.early = None
+        await self.send_answer()
 
-    @abstractmethod
-    async def hangup(self, cause: str = "normal") -> None:
-        """Engine-side hangup; must set hangup_cause/hangup_by ("engine")."""
+    async def ring(self) -> None:
+        """Tell the caller it is ringing (180) before answering."""
+        if self.answered or self.cause is not None or self.early is not None:
+            return
+        self.early = "ringing"
+        await self.send_ringing()
 
-    @abstractmethod
+    async def progress(self) -> None:
+        """Open early media (183 with SDP): prompts may play before answer."""
+        if self.answered or self.cause is not None or self.early == "progress":
+            return
+        self.early = "progress"
+        await self.send_progress()
+
+    async def reject(self, cause: HangupCause | str = REJECTED) -> None:
+        """Refuse the call before answering it (486 busy, 603 rejected, 480 ...)."""
+        if self.answered:
+            raise UsageError("reject() is for a call not yet answered; use hangup()")
+        await self.hangup(cause)
+
+    async def hangup(self, cause: HangupCause | str = NORMAL) -> None:
+        """End the call from the engine: BYE after answer, a final response
+        before. Idempotent; never calls `on_hangup`."""
+        ended = HangupCause.coerce(cause, by="engine", answered=self.answered)
+        if self._finish(ended):
+            await self.send_hangup(ended)
+
+    # ---- engine side: media -------------------------------------------------------------------
     async def play(self, prompt: Prompt, *, barge_in: bool = False) -> bool:
         """Play a prompt to the end; with barge_in, stop at the first DTMF.
 
         Returns True when a digit interrupted it (the digit stays buffered).
+        Before answer the call first goes to early media (progress). Music on
+        hold stops for the prompt and resumes after it.
         """
+        if not self.answered and self.early != "progress" and self.cause is None:
+            await self.progress()
+        self._prompting += 1
+        paused = self.music_on and self._prompting == 1
+        try:
+            if paused:
+                await self.music_stop()
+            return await self.play_prompt(prompt, barge_in=barge_in)
+        finally:
+            self._prompting -= 1
+            if paused and self.music_on and self._prompting == 0 and self.cause is None:
+                await self.music_start(self.music)
+
+    async def start_music(self, source: str | None = None) -> None:
+        """Music on hold (a file, or the backend's default) until `stop_music`;
+        prompts played meanwhile pre-empt it."""
+        if self.cause is not None:
+            return
+        self.music_on = True
+        self.music = source
+        if not self._prompting:
+            await self.music_start(source)
+
+    async def stop_music(self) -> None:
+        if not self.music_on:
+            return
+        self.music_on = False
+        self.music = None
+        if self.cause is None and not self._prompting:
+            await self.music_stop()
+
+    async def hold(self) -> None:
+        """Put the caller on hold (re-INVITE sendonly). Music is separate:
+        `start_music`. A held caller sends no media, so no DTMF either."""
+        if self.held or self.cause is not None:
+            return
+        self.held = True
+        await self.send_hold()
+
+    async def unhold(self) -> None:
+        if not self.held:
+            return
+        self.held = False
+        if self.cause is None:
+            await self.send_unhold()
+
+    # ---- engine side: other parties --------------------------------------------------------------
+    async def bridge(self, leg: Leg) -> BridgeResult:
+        """Connect the caller with an answered leg until either side hangs up;
+        the other side is then released (the leg with the caller's cause, or
+        the engine's when the bridge is cancelled). The caller stays ours when
+        the leg ends first."""
+        if leg.state != "answered":
+            raise UsageError(f"bridge() needs an answered leg; the leg to {leg.target} is {leg.state}")
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await self.connect_media(leg)
+        try:
+            await asyncio.wait((leg.ended(), self.hung_up()), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if not leg.ended().done():
+                leg.hangup(self.cause or HangupCause.of(NORMAL, answered=True))
+            if self.cause is None:
+                await self.disconnect_media(leg)
+        cause = leg.ended().result()
+        return BridgeResult(round(loop.time() - started, 3), cause.by, cause)
+
+    def blind_transfer(self, target: str, *, timeout: float = 30.0) -> BlindTransfer:
+        """Hand the call to `target` for good; see `BlindTransfer` for how it resolves."""
+        transfer = BlindTransfer(self, target, timeout)
+        if self.cause is not None:
+            transfer._finish(TransferResult(False, "hangup", False))
+        else:
+            self.send_transfer(transfer)
+        return transfer
+
+    # ---- backend primitives ---------------------------------------------------------------------
+    @abstractmethod
+    async def send_answer(self) -> None:
+        """200 OK with SDP / ARI answer / ESL answer."""
+
+    @abstractmethod
+    async def send_hangup(self, cause: HangupCause) -> None:
+        """End the call on the platform: BYE after answer (`answered`), else a
+        final response (`cause.sip_status`). Called once."""
+
+    @abstractmethod
+    async def send_ringing(self) -> None:
+        """180 Ringing / ARI ring / ESL ring_ready."""
+
+    @abstractmethod
+    async def send_progress(self) -> None:
+        """183 Session Progress with SDP / ESL pre_answer: media may flow."""
+
+    @abstractmethod
+    async def play_prompt(self, prompt: Prompt, *, barge_in: bool) -> bool:
+        """Play one prompt (see `play` for the contract); music is already off."""
 
     @abstractmethod
     async def record(
@@ -235,22 +530,58 @@ class Call(ABC):
     ) -> RecognitionResult: ...
 
     @abstractmethod
-    def start_leg(self, target: str, *, ring_timeout: float, caller_id: str) -> Leg:
-        """Start ringing a target; the leg's outcome future says what happened."""
+    def start_leg(
+        self,
+        target: str,
+        *,
+        ring_timeout: float,
+        caller_id: str,
+        caller_name: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Leg:
+        """Start ringing `target` for this call and return at once."""
 
     @abstractmethod
-    async def bridge(self, leg: Leg) -> BridgeResult:
-        """Connect the caller with an answered leg until either side hangs up."""
+    async def connect_media(self, leg: Leg) -> None:
+        """Join the caller's media with the leg's (B2BUA relay, ARI bridge, uuid_bridge)."""
 
     @abstractmethod
-    async def blind_transfer(self, target: str) -> bool:
-        """Hand the call to another number (REFER / ARI redirect / ESL transfer)."""
+    async def disconnect_media(self, leg: Leg) -> None:
+        """Undo `connect_media`; the caller is still up."""
 
     @abstractmethod
-    async def hold(self, music: str | None = None) -> None: ...
+    def send_transfer(self, transfer: BlindTransfer) -> None:
+        """Send the transfer request (REFER) and report on `transfer` as the platform answers."""
 
     @abstractmethod
-    async def unhold(self) -> None: ...
+    async def send_hold(self) -> None:
+        """re-INVITE a=sendonly / ARI hold / ESL uuid_hold."""
+
+    @abstractmethod
+    async def send_unhold(self) -> None:
+        """re-INVITE a=sendrecv / ARI unhold / ESL uuid_hold off."""
+
+    @abstractmethod
+    async def music_start(self, source: str | None) -> None:
+        """Start (or resume) the music stream to the caller."""
+
+    @abstractmethod
+    async def music_stop(self) -> None:
+        """Stop (or pause, for a prompt) the music stream."""
+
+    # ---- internals ------------------------------------------------------------------------------
+    def _finish(self, cause: HangupCause) -> bool:
+        """Record the end; False if the call had already ended."""
+        if self.cause is not None:
+            return False
+        self.cause = cause
+        if self._ended is not None and not self._ended.done():
+            self._ended.set_result(cause)
+        return True
+
+
+#: one shared, read-only empty header map for calls whose trunk sent none
+_NO_HEADERS: Mapping[str, str] = MappingProxyType({})
 
 
 def _resolve(fut: asyncio.Future[None]) -> None:

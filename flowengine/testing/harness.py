@@ -35,21 +35,20 @@ from flowengine.testing.phones import VirtualPhone, virtual_operators
 from flowengine.testing.script import CallerScript
 
 if TYPE_CHECKING:
-    from flowengine.acd.driver import CallbackDialer
     from flowengine.telephony import Call
 
 
 class ScriptedBackend(Protocol):
     """What the harness needs of a backend: scripted callers and virtual phones
-    (the simulator has both; a SIP test rig could offer them too)."""
+    (the simulator has both; a SIP test rig could offer them too).
+    `caller_phone` is how a scripted caller's own phone answers a callback."""
 
     directory: dict[str, VirtualPhone]
+    caller_phone: VirtualPhone
 
     def place_call(
         self, script: CallerScript, scenario: Scenario | None = None, call_id: str | None = None
     ) -> tuple[Call, asyncio.Task[CallContext]]: ...
-
-    def callback_dialer(self, *, talk_time: float) -> CallbackDialer: ...
 
 
 def scripted_backend(engine: Engine, name: str = "sim", **options: Any) -> ScriptedBackend:
@@ -133,7 +132,8 @@ def trace_of(ctx: CallContext) -> CallTrace:
 class CentreSetup:
     """A call centre for simulated calls: the centre file's operators become
     virtual phones; `statuses` sets operators' statuses before the call
-    ({"902": "break"}); `phones` overrides single targets."""
+    ({"902": "break"}); `phones` overrides single targets. Callers rung back
+    answer after `callback_answer_after` s and talk `talk_time` s."""
 
     centre: Centre
     answer_after: float | None = 3.0
@@ -142,6 +142,7 @@ class CentreSetup:
     statuses: dict[str, str] = field(default_factory=dict)
     phones: dict[str, VirtualPhone] = field(default_factory=dict)
     seed: int = 1
+    callback_answer_after: float = 5.0
 
 
 def attach_centre(engine: Engine, backend: ScriptedBackend, setup: CentreSetup) -> AcdDriver:
@@ -156,7 +157,7 @@ def attach_centre(engine: Engine, backend: ScriptedBackend, setup: CentreSetup) 
             phones=setup.phones,
         )
     )
-    driver.callback_dialer = backend.callback_dialer(talk_time=setup.talk_time)
+    backend.caller_phone = VirtualPhone(answer_after=setup.callback_answer_after, talk_time=setup.talk_time)
     for operator, status in setup.statuses.items():
         reason = None
         if ":" in status:

@@ -19,9 +19,12 @@ class VirtualPhone:
     """A phone the simulator can ring (a virtual operator's desk phone or mobile).
 
     `answer_after` None never answers; `busy` answers every ring with busy,
-    `reject` declines it. Talk time is `talk_time` seconds, or drawn from an
-    exponential distribution with that mean when `exponential_talk` is set
-    (the backend's seeded generator, so runs repeat).
+    `reject` declines it. Talk time is `talk_time` seconds from the answer,
+    or drawn from an exponential distribution with that mean when
+    `exponential_talk` is set (the backend's seeded generator, so runs repeat);
+    then the phone hangs up. While on a call the phone is busy for any other
+    ring. `cancel_lag` is how long a CANCEL takes to reach the phone: an
+    answer within it crosses the CANCEL on the wire, as happens on real SIP.
     """
 
     answer_after: float | None = 2.0
@@ -29,6 +32,7 @@ class VirtualPhone:
     busy: bool = False
     reject: bool = False
     exponential_talk: bool = False
+    cancel_lag: float = 0.0
 
 
 def virtual_operators(

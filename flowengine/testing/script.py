@@ -13,10 +13,14 @@ Steps run in order:
 - `hangup`: hang up now.
 After the last step the caller stays on the line, silent. `hangup_after` hangs
 up N seconds after the call starts, whatever the script is doing; `patience`
-hangs up after N seconds on hold in a queue (abandon), unless an operator
-answers first. `line` names the line the call arrives on: its normalisation
-rules and line binding apply, and `line()` returns it; `called` may be ""
-for a line that sends no dialled number.
+hangs up N seconds after music on hold starts (waiting in a queue: an
+abandon), unless the music stops first (an operator answers).
+
+`caller_name`, `headers` and `line` are what a trunk would send with the
+call: the caller's display name, extra SIP headers (X-..., Diversion) and the
+line (trunk) it arrived on. The line's normalisation rules and line binding
+apply, and `line()` returns it; `called` may be "" for a line that sends no
+dialled number.
 """
 
 from __future__ import annotations
@@ -63,9 +67,12 @@ class CallerScript(BaseModel):
     steps: list[Step] = Field(default_factory=list)
     hangup_after: float | None = Field(default=None, gt=0)
     patience: float | None = Field(
-        default=None, gt=0, description="hang up after waiting this long on hold in a queue"
+        default=None, gt=0, description="hang up after waiting this long on music on hold (a queue)"
     )
     think: float = Field(default=1.0, ge=0, description="seconds before answering a prompt")
+    caller_name: str | None = Field(default=None, description="the caller's display name")
+    headers: dict[str, str] = Field(default_factory=dict, description="headers the trunk sent (X-..., Diversion)")
+    line: str | None = Field(default=None, description="the line (trunk) the call arrived on")
 
     @classmethod
     def simple(

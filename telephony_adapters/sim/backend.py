@@ -1,7 +1,10 @@
 """The simulator backend: a virtual PBX that places scripted calls into an engine.
 
-Outgoing legs (Transfer, Queue) ring virtual phones from `directory`: each
-answers after a delay, is busy, or never answers, and talks for a while.
+Legs (Transfer, Queue, callbacks) ring virtual phones from `directory`: each
+answers after a delay, is busy, declines or never answers, and talks for a
+while (see `operators` for the phones' line state). A number not in the
+directory does not exist (404), except a scripted caller's own number, which
+behaves as `caller_phone` when the engine rings it back.
 """
 
 from __future__ import annotations
@@ -9,17 +12,19 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flowengine.telephony import DialOutcome, Leg
+from flowengine.errors import UsageError
+from flowengine.telephony import BlindTransfer, DialOutcome, HangupCause
 from flowengine.telephony.backend import Backend
 from flowengine.testing.phones import VirtualPhone
 from flowengine.testing.script import CallerScript
-from telephony_adapters.sim.call import SimCall, SimLeg
+from telephony_adapters.sim.call import SimCall
+from telephony_adapters.sim.operators import PhoneLine, PhoneState, SimLeg
 
 if TYPE_CHECKING:
-    from flowengine.acd.driver import CallbackDialer
     from flowengine.runtime.context import CallContext
     from flowengine.runtime.engine import Engine
     from flowengine.scenario.compiled import Scenario
@@ -35,47 +40,102 @@ class SimBackend(Backend):
         media_root: Path | None = None,
         directory: dict[str, VirtualPhone] | None = None,
         seed: int = 1,
+        caller_phone: VirtualPhone | None = None,
     ) -> None:
         super().__init__(engine)
         self.media_root = media_root
         self.directory = directory if directory is not None else {}
         self.rng = random.Random(seed)
+        #: how a scripted caller's own phone answers when the engine rings it (a callback)
+        self.caller_phone = caller_phone or VirtualPhone(answer_after=5.0)
+        self._callers: set[str] = set()
+        self._lines: dict[str, PhoneLine] = {}
         self._ids = itertools.count(1)
+        self._leg_ids = itertools.count(1)
 
+    async def stop(self) -> None:
+        """The simulator has no transport to close; its calls end with the
+        engine (`Engine.shutdown` hangs them up with cause `shutdown`)."""
+
+    # ---- calls in -----------------------------------------------------------------------------
     def place_call(
         self, script: CallerScript, scenario: Scenario | None = None, call_id: str | None = None
     ) -> tuple[SimCall, asyncio.Task[CallContext]]:
         call = SimCall(self, call_id or f"sim-{next(self._ids)}", script)
+        self._callers.add(script.caller)
         task = self.engine.start_call(call, scenario)
         call.start_script()
         return call, task
 
-    def callback_dialer(self, *, talk_time: float = 60.0) -> CallbackDialer:
-        """Rings callers back when their callback is due (virtual phones)."""
-        from telephony_adapters.sim.operators import sim_callback_dialer
+    # ---- phones -------------------------------------------------------------------------------
+    def owns(self, target: str) -> bool:
+        return target in self.directory
 
-        return sim_callback_dialer(self, talk_time=talk_time)
+    def phone_state(self, number: str) -> PhoneState:
+        """idle, ringing or on_call: what the phone of `number` is doing now."""
+        if number not in self.directory and number not in self._callers:
+            raise UsageError(f"no virtual phone has the number '{number}'")
+        line = self._lines.get(number)
+        return "idle" if line is None else line.state
 
-    def ring(self, call: SimCall, target: str, *, ring_timeout: float) -> Leg:
-        loop = asyncio.get_running_loop()
-        fut: asyncio.Future[DialOutcome] = loop.create_future()
-        phone = self.directory.get(target)
+    def _phone(self, number: str) -> VirtualPhone | None:
+        phone = self.directory.get(number)
+        if phone is None and number in self._callers:
+            phone = self.caller_phone
+        return phone
+
+    def _line(self, number: str) -> PhoneLine:
+        line = self._lines.get(number)
+        if line is None:
+            line = self._lines[number] = PhoneLine()
+        return line
+
+    # ---- legs out ---------------------------------------------------------------------------
+    def ring(self, target: str, *, ring_timeout: float) -> SimLeg:
+        """Ring the phone of `target` (for a call's leg and for `originate` alike)."""
+        phone = self._phone(target)
         talk = 0.0
         if phone is not None:
             talk = self.rng.expovariate(1.0 / phone.talk_time) if phone.exponential_talk else phone.talk_time
-        leg = SimLeg(target, fut, talk)
-        if phone is None:
-            leg.handles.append(loop.call_soon(_settle, fut, DialOutcome.FAILED))
-        elif phone.busy or phone.reject:
-            outcome = DialOutcome.BUSY if phone.busy else DialOutcome.REJECTED
-            leg.handles.append(loop.call_later(0.5, _settle, fut, outcome))
-        elif phone.answer_after is None or phone.answer_after >= ring_timeout:
-            leg.handles.append(loop.call_later(ring_timeout, _settle, fut, DialOutcome.NO_ANSWER))
-        else:
-            leg.handles.append(loop.call_later(phone.answer_after, _settle, fut, DialOutcome.ANSWERED))
+        leg = SimLeg(
+            self,
+            target,
+            phone,
+            self._line(target),
+            ring_timeout=ring_timeout,
+            talk_time=talk,
+            leg_id=f"sim-leg-{next(self._leg_ids)}",
+        )
+        leg.start(ring_timeout)
         return leg
 
+    def originate(
+        self,
+        target: str,
+        *,
+        ring_timeout: float,
+        caller_id: str,
+        caller_name: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> SimLeg:
+        return self.ring(target, ring_timeout=ring_timeout)
 
-def _settle(fut: asyncio.Future[DialOutcome], outcome: DialOutcome) -> None:
-    if not fut.done():
-        fut.set_result(outcome)
+    def transfer(self, call: SimCall, transfer: BlindTransfer) -> None:
+        """A blind transfer: the caller's phone accepts it at once and rings
+        the target itself; the target's phone decides the NOTIFY (200 when it
+        answers, its failure's status otherwise, nothing if it never answers)."""
+        loop = asyncio.get_running_loop()
+        loop.call_soon(transfer.accept_received)
+        leg = self.ring(transfer.target, ring_timeout=transfer.timeout)
+
+        def notify(outcome: asyncio.Future[DialOutcome]) -> None:
+            if outcome.result() is DialOutcome.ANSWERED:
+                if not transfer.result().done():
+                    call.transferred()
+                transfer.notify_received(200)
+                return
+            cause = leg.cause or HangupCause.from_sip(480)
+            if outcome.result() is not DialOutcome.NO_ANSWER:
+                transfer.notify_received(cause.sip_status or 480)
+
+        leg.outcome().add_done_callback(notify)

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import wave
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from flowengine.telephony import (
-    BridgeResult,
+    BlindTransfer,
     Call,
-    DialOutcome,
+    HangupCause,
     Leg,
     Prompt,
     RecognitionResult,
@@ -45,31 +46,33 @@ def prompt_seconds(prompt: Prompt, media_root: Path | None = None) -> float:
         return UNKNOWN_AUDIO_SECONDS
 
 
-class SimLeg(Leg):
-    """A virtual phone being rung; the backend's directory decides its fate."""
-
-    def __init__(self, target: str, fut: asyncio.Future[DialOutcome], talk_time: float) -> None:
-        self.target = target
-        self._fut = fut
-        self.talk_time = talk_time
-        self.handles: list[asyncio.Handle] = []
-
-    def outcome(self) -> asyncio.Future[DialOutcome]:
-        return self._fut
-
-    def cancel(self) -> None:
-        for h in self.handles:
-            h.cancel()
-        if not self._fut.done():
-            self._fut.cancel()
-
-
 class SimCall(Call):
     backend_name = "sim"
+    __slots__ = (
+        "script",
+        "_step",
+        "_listen",
+        "_pending",
+        "_timer",
+        "_hangup_timer",
+        "_patience_timer",
+        "_speech",
+        "_last_speech",
+        "_on_speech",
+        "recordings",
+        "music_log",
+    )
 
     def __init__(self, backend: SimBackend, call_id: str, script: CallerScript) -> None:
-        super().__init__(call_id, script.caller, script.called, line=script.line)
-        self.backend = backend
+        super().__init__(
+            call_id,
+            script.caller,
+            script.called,
+            line=script.line,
+            caller_name=script.caller_name,
+            headers=script.headers or None,
+            backend=backend,
+        )
         self.script = script
         self._step = 0
         self._listen: str | None = None
@@ -80,8 +83,13 @@ class SimCall(Call):
         self._speech: asyncio.Future[str | None] | None = None
         self._last_speech: float = 0.0
         self._on_speech: asyncio.Future[None] | None = None
-        self._bridged: asyncio.Future[None] | None = None
         self.recordings = 0
+        #: (time, source) each time the music the caller hears changes (None: silence)
+        self.music_log: list[tuple[float, str | None]] | None = None
+
+    @property
+    def sim(self) -> SimBackend:
+        return cast("SimBackend", self.backend)
 
     # ---- the scripted caller -------------------------------------------------------
     def start_script(self) -> None:
@@ -151,7 +159,7 @@ class SimCall(Call):
         if self._on_speech is not None and not self._on_speech.done():
             self._on_speech.set_result(None)
 
-    def _listening(self, what: str | None) -> None:
+    def listening_changed(self, what: str | None) -> None:
         self._listen = what
         if what is not None:
             self._maybe_answer()
@@ -162,28 +170,34 @@ class SimCall(Call):
                 handle.cancel()
         self._timer = self._hangup_timer = self._patience_timer = None
 
-    def remote_hangup(self, cause: str = "normal") -> None:
+    def transferred(self) -> None:
+        """A blind transfer went through: the script is over for this engine."""
+        self._stop_script()
+
+    def remote_hangup(self, cause: HangupCause | str = "normal") -> None:
         if not self.active:
             return
         self._stop_script()
-        for fut in (self._speech, self._on_speech, self._bridged):
+        for fut in (self._speech, self._on_speech):
             if fut is not None and not fut.done():
                 fut.set_result(None)
         super().remote_hangup(cause)
 
-    # ---- the call interface ----------------------------------------------------------
-    async def answer(self) -> None:
-        self.answered = True
+    # ---- backend primitives ----------------------------------------------------------------
+    async def send_answer(self) -> None:
+        pass
 
-    async def hangup(self, cause: str = "normal") -> None:
-        if not self.active:
-            return
-        self.hangup_cause = cause
-        self.hangup_by = "engine"
+    async def send_hangup(self, cause: HangupCause) -> None:
         self._stop_script()
 
-    async def play(self, prompt: Prompt, *, barge_in: bool = False) -> bool:
-        seconds = prompt_seconds(prompt, self.backend.media_root)
+    async def send_ringing(self) -> None:
+        pass
+
+    async def send_progress(self) -> None:
+        pass
+
+    async def play_prompt(self, prompt: Prompt, *, barge_in: bool) -> bool:
+        seconds = prompt_seconds(prompt, self.sim.media_root)
         if barge_in:
             return await self.wait_for_digit(seconds)
         await asyncio.sleep(seconds)
@@ -195,13 +209,13 @@ class SimCall(Call):
         loop = asyncio.get_running_loop()
         self._speech = loop.create_future()
         handle = loop.call_later(timeout, _set_none, self._speech)
-        self._listening("speech")
+        self.listening_changed("speech")
         try:
             text = await self._speech
         finally:
             handle.cancel()
             self._speech = None
-            self._listening(None)
+            self.listening_changed(None)
         if text is None:
             return RecognitionResult(None, None, "timeout")
         return RecognitionResult(text, 1.0, "speech")
@@ -214,7 +228,7 @@ class SimCall(Call):
         self._last_speech = started
         self.recordings += 1
         uri = f"sim://recordings/{self.call_id}/{self.recordings}.wav"
-        self._listening("record")
+        self.listening_changed("record")
         reason = "max_length"
         try:
             while self.active:
@@ -227,8 +241,8 @@ class SimCall(Call):
                 if quiet_left <= 0:
                     reason = "silence"
                     break
-                if self._digits and terminators:
-                    digit = self._digits.popleft()
+                digit = self.next_digit() if terminators else None
+                if digit is not None:
                     if digit in terminators:
                         reason = "terminator"
                         break
@@ -237,56 +251,66 @@ class SimCall(Call):
                 wait = min(left, quiet_left)
                 handle = loop.call_later(wait, _set_none, self._on_speech)
                 waiter = self._on_speech
-                self._digit_waiter = waiter  # type: ignore[assignment]
+                if terminators:
+                    self.wake_on_digit(waiter)
                 try:
                     await waiter
                 finally:
                     handle.cancel()
                     self._on_speech = None
-                    self._digit_waiter = None
+                    if terminators:
+                        self.wake_on_digit(None)
             else:
                 reason = "hangup"
         finally:
-            self._listening(None)
+            self.listening_changed(None)
         return Recording(uri, round(loop.time() - started, 3), reason)
 
-    def start_leg(self, target: str, *, ring_timeout: float, caller_id: str) -> Leg:
-        return self.backend.ring(self, target, ring_timeout=ring_timeout)
+    def start_leg(
+        self,
+        target: str,
+        *,
+        ring_timeout: float,
+        caller_id: str,
+        caller_name: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Leg:
+        return self.sim.ring(target, ring_timeout=ring_timeout)
 
-    async def bridge(self, leg: Leg) -> BridgeResult:
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        talk = leg.talk_time if isinstance(leg, SimLeg) else 0.0
-        done: asyncio.Future[None] = loop.create_future()
-        self._bridged = done
-        handle = loop.call_later(talk, _set_none, done)
-        try:
-            await done
-        finally:
-            handle.cancel()
-            self._bridged = None
-        ended_by = "agent" if self.active else "caller"
-        return BridgeResult(round(loop.time() - started, 3), ended_by)
+    async def connect_media(self, leg: Leg) -> None:
+        pass
 
-    async def blind_transfer(self, target: str) -> bool:
-        if not self.active:
-            return False
-        self.hangup_cause = "transferred"
-        self.hangup_by = "engine"
-        self._stop_script()
-        return True
+    async def disconnect_media(self, leg: Leg) -> None:
+        pass
 
-    async def hold(self, music: str | None = None) -> None:
-        """On hold (waiting in a queue): a caller with `patience` gives up after it."""
+    def send_transfer(self, transfer: BlindTransfer) -> None:
+        self.sim.transfer(self, transfer)
+
+    async def send_hold(self) -> None:
+        pass
+
+    async def send_unhold(self) -> None:
+        pass
+
+    async def music_start(self, source: str | None) -> None:
+        """Music on: a caller with `patience` gives up that long after the
+        music first started (a prompt pausing it does not reset the clock)."""
+        self._log_music(source)
         patience = self.script.patience
         if patience is not None and self._patience_timer is None and self.active:
             loop = asyncio.get_running_loop()
             self._patience_timer = loop.call_later(patience, self.remote_hangup, "normal")
 
-    async def unhold(self) -> None:
-        if self._patience_timer is not None:
+    async def music_stop(self) -> None:
+        self._log_music(None)
+        if not self.music_on and self._patience_timer is not None:
             self._patience_timer.cancel()
             self._patience_timer = None
+
+    def _log_music(self, source: str | None) -> None:
+        if self.music_log is None:
+            self.music_log = []
+        self.music_log.append((asyncio.get_running_loop().time(), source))
 
 
 def _set_none(fut: asyncio.Future) -> None:  # type: ignore[type-arg]

@@ -25,10 +25,12 @@ from flowengine.runtime.clock import WallClock
 from flowengine.runtime.engine import Engine
 from flowengine.runtime.virtual_loop import run_virtual
 from flowengine.scenario.compiled import Scenario
+from flowengine.telephony import Prompt
 from flowengine.testing.harness import CallTrace, CentreSetup, attach_centre, run_scenario, trace_of
 from flowengine.testing.phones import VirtualPhone
 from flowengine.testing.script import CallerScript
 from telephony_adapters.sim import SimBackend
+from telephony_adapters.sim.call import prompt_seconds
 
 OPS = ("901", "902", "903")
 QUEUE_EXITS = ("answered", "timeout", "full", "no_operators", "callback")
@@ -566,3 +568,34 @@ def test_a_scenario_run_without_a_centre_fails_the_queue_node_with_no_centre() -
     assert (failed["node_id"], failed["code"]) == ("q", "no_centre")
     assert "--centre" in failed["message"]
     assert exit_of(trace) == "error"
+
+
+# ---- music on hold ---------------------------------------------------------------------------
+def test_music_plays_while_waiting_stops_for_announcements_and_ends_when_an_operator_answers() -> None:
+    c = centre({"members": ["901"], "announce": {"period": 20}})
+    sc = queue_scenario(music="moh/default.wav", greeting="Hello")
+
+    async def main() -> tuple[list[tuple[float, str | None]], bool]:
+        engine = Engine(clock=WallClock(AT))
+        backend = SimBackend(engine)
+        driver = attach_centre(engine, backend, CentreSetup(c, talk_time=10, statuses={"901": "break"}))
+        try:
+            call, task = backend.place_call(caller(), sc)
+            await asyncio.sleep(45)
+            driver.set_status("901", "available")
+            await task
+            return [(round(t, 6), s) for t, s in call.music_log or []], call.held
+        finally:
+            await driver.shutdown()
+            await engine.shutdown()
+
+    log, held = run_virtual(main())
+    announcement = prompt_seconds(Prompt("say", "You are number 1 in the queue."))
+    entered = prompt_seconds(Prompt("say", "Hello"))  # music starts after the greeting
+    assert log == [
+        (entered, "moh/default.wav"),
+        (entered + 20, None), (round(entered + 20 + announcement, 6), "moh/default.wav"),
+        (entered + 40, None), (round(entered + 40 + announcement, 6), "moh/default.wav"),
+        (48.0, None),  # 901 is back at 45 and answers 3 s later: connected, the music stops
+    ]
+    assert held is False  # waiting is music, never hold: the caller's keypad still works

@@ -9,6 +9,7 @@ wait.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,8 +22,15 @@ from flowengine.runtime.clock import WallClock
 from flowengine.runtime.engine import Engine
 from flowengine.runtime.virtual_loop import run_virtual
 from flowengine.scenario.compiled import Scenario
-from flowengine.testing.harness import CallTrace, CentreSetup, run_call_async, run_scenario
+from flowengine.testing.harness import (
+    CallTrace,
+    CentreSetup,
+    run_call_async,
+    run_scenario,
+    trace_of,
+)
 from flowengine.testing.phones import VirtualPhone
+from telephony_adapters.sim import SimBackend
 
 TRANSFER_EXITS = ("answered", "busy", "no_answer", "failed")
 NEVER = VirtualPhone(answer_after=None)
@@ -74,6 +82,59 @@ def test_ring_all_numbers_connects_the_first_to_answer() -> None:
     assert attempts(trace) == [(2.0, "202", "answered")]  # the others were cancelled
     assert trace.variables["WHO"] == "202"
     assert trace.duration == 22.0  # answered at 2, talked 20 s
+
+
+def on_phones(
+    sc: Scenario, phones: dict[str, VirtualPhone], at: float, **script_fields: Any
+) -> tuple[CallTrace, dict[str, str]]:
+    """Run one call, and read every phone's line state at simulated time `at`."""
+
+    async def main() -> tuple[CallTrace, dict[str, str]]:
+        engine = Engine(clock=WallClock(AT))
+        backend = SimBackend(engine, directory=dict(phones))
+        try:
+            _call, task = backend.place_call(script(**script_fields), sc)
+            await asyncio.sleep(at)
+            states = {number: backend.phone_state(number) for number in phones}
+            return trace_of(await task), states
+        finally:
+            await engine.shutdown()
+
+    return run_virtual(main())
+
+
+def test_numbers_answering_in_the_same_instant_leave_only_the_winners_phone_off_hook() -> None:
+    sc = transfer_scenario(numbers=["200", "201", "202"], strategy="all")
+    trace, states = on_phones(sc, {"200": answers(2), "201": answers(2), "202": NEVER}, at=3)
+    assert trace.variables["WHO"] == "200"  # a tie goes to the number rung first
+    assert states == {"200": "on_call", "201": "idle", "202": "idle"}
+    ended = {e["target"]: (e["t"], e["outcome"], e["by"], e["cause"]) for e in events(trace, "leg_ended")}
+    assert ended == {
+        "201": (2.0, "answered", "engine", "answered_elsewhere"),  # picked up too: hung up
+        "202": (2.0, "cancelled", "engine", "answered_elsewhere"),  # still ringing: cancelled
+        "200": (22.0, "answered", "callee", "normal"),
+    }
+    [bridged] = events(trace, "bridge_ended")
+    assert (bridged["t"], bridged["target"], bridged["talk_time"], bridged["ended_by"]) == (22.0, "200", 20.0, "callee")
+
+
+def test_a_phone_answering_as_it_is_cancelled_is_hung_up() -> None:
+    # 201 picks up at 2.5, after 200 won at 2 but before our CANCEL reaches it (1 s lag)
+    sc = transfer_scenario(numbers=["200", "201"], strategy="all")
+    slow = VirtualPhone(answer_after=2.5, talk_time=60, cancel_lag=1)
+    trace, states = on_phones(sc, {"200": answers(2), "201": slow}, at=2.75)
+    assert states == {"200": "on_call", "201": "idle"}
+    assert trace.variables["WHO"] == "200"
+
+
+def test_a_caller_hanging_up_mid_conversation_releases_the_number() -> None:
+    sc = transfer_scenario(numbers=["200"])
+    trace, states = on_phones(sc, {"200": answers(2, talk=60)}, at=10, hangup_after=8)
+    assert states == {"200": "idle"}  # read at 10 s: the caller left at 8
+    [bridged] = events(trace, "bridge_ended")
+    assert (bridged["t"], bridged["talk_time"], bridged["ended_by"]) == (8.0, 6.0, "caller")
+    [ended] = events(trace, "leg_ended")
+    assert (ended["t"], ended["by"], ended["talk_time"]) == (8.0, "caller", 6.0)
 
 
 @pytest.mark.parametrize(("strategy", "phones", "exit", "expected"), [
@@ -163,14 +224,36 @@ def test_a_number_can_come_from_a_variable() -> None:
     assert attempts(empty) == []
 
 
-def test_a_blind_transfer_hands_the_call_over() -> None:
-    trace = dial(transfer_scenario(numbers=["300"], blind=True), {})
+def test_a_blind_transfer_hands_the_call_over_once_the_target_takes_it() -> None:
+    trace = dial(transfer_scenario(numbers=["300"], blind=True), {"300": answers(3)})
     assert exit_of(trace) == "answered"
-    assert attempts(trace) == [(0.0, "300", "answered")]
+    assert [(e.name, e.t) for e in trace.events if e.name.startswith("transfer_")] == [
+        ("transfer_accepted", 0.0), ("transfer_completed", 3.0)]
+    assert events(trace, "transfer_completed")[0]["sip_status"] == 200
+    assert attempts(trace) == []  # a blind transfer is not a leg the engine answers
     assert trace.hangup_cause == "transferred"
     # the call is gone: the scenario does not walk on to 'bye' talking to nobody
     assert trace.path == ["start", "t"]
     assert [e["by"] for e in events(trace, "call_hung_up")] == ["engine"]
+
+
+@pytest.mark.parametrize(("phones", "reason", "status", "t"), [
+    ({"300": BUSY}, "failed", 486, 0.5),
+    ({"300": VirtualPhone(reject=True)}, "failed", 603, 0.5),
+    ({}, "failed", 404, 0.0),  # nobody has this number
+    ({"300": NEVER}, "timeout", None, 15.0),  # no final word within total_timeout
+])
+def test_a_blind_transfer_that_fails_keeps_the_caller(
+    phones: dict[str, VirtualPhone], reason: str, status: int | None, t: float
+) -> None:
+    trace = dial(transfer_scenario(numbers=["300"], blind=True, total_timeout=15), phones)
+    assert exit_of(trace) == "failed"
+    [accepted] = events(trace, "transfer_accepted")
+    [failed] = events(trace, "transfer_failed")
+    assert (accepted["t"], failed["t"], failed["reason"], failed["sip_status"]) == (0.0, t, reason, status)
+    # still ours: the scenario goes on along the "failed" exit
+    assert trace.path == ["start", "t", "bye"]
+    assert trace.hangup_cause == "normal"
 
 
 # ---- the dial policy (toll fraud) ---------------------------------------------------------------

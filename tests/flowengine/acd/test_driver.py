@@ -175,9 +175,10 @@ def test_status_changes_for_unknown_operators_or_statuses_are_clear_errors() -> 
 def test_a_late_answer_after_the_core_gave_up_does_not_cancel_the_next_offer() -> None:
     # The personal manager 901 is rung for 8 s and answers after exactly 8 s:
     # the core times the offer out first and, with nobody else in the queue,
-    # rings 901 again at once (20 s this time). The old leg's answer reaches
-    # the core just after: it must be dropped without touching the new ring,
-    # which 901 answers 8 s later.
+    # rings 901 again at once (20 s this time). The old leg had answered in
+    # that same instant: it is hung up (not merely "cancelled", which would
+    # leave the phone off-hook and make the new ring busy), without touching
+    # the new ring, which 901 answers 8 s later.
     c = parse_centre({
         "operators": [{"id": "901", "extension": "901"}],
         "queues": [{
@@ -188,10 +189,14 @@ def test_a_late_answer_after_the_core_gave_up_does_not_cancel_the_next_offer() -
         }],
     })
     [trace], driver = run(c, [(0, a_call())], answer_after=8)
-    assert [(t, x.reason) for t, x in history(driver, d.StopRinging)] == [(8.0, "no_answer"), (8.0, "not_offered")]
+    assert [(t, x.reason) for t, x in history(driver, d.StopRinging)] == [(8.0, "no_answer")]
     assert offers(trace) == [(0.0, "901"), (8.0, "901")]
     assert [e["t"] for e in qev(trace, "ring_no_answer")] == [8.0]
     assert [(e["t"], e["operator_id"]) for e in qev(trace, "connected")] == [(16.0, "901")]
+    first, second = [e for e in events(trace, "leg_ended") if e["operator_id"] == "901"]
+    assert (first["t"], first["outcome"], first["by"], first["cause"], first["talk_time"]) == (
+        8.0, "answered", "engine", "cancelled", 0.0)
+    assert (second["t"], second["by"], second["talk_time"]) == (26.0, "callee", 10.0)
 
 
 def test_a_callback_answer_reported_twice_is_harmless() -> None:
@@ -245,3 +250,93 @@ def test_queue_events_reach_the_call_stream_in_order() -> None:
             if isinstance(h.decision, d.Queued | d.Ring | d.Connected | d.Completed)] == [
         (0.0, "Queued"), (0.0, "Ring"), (10.0, "Ring"), (13.0, "Connected"), (23.0, "Completed")]
     assert got == [(h.at, type(h.decision).__name__) for h in driver.history]
+
+
+# ---- releasing operators' phones ---------------------------------------------------------------
+def phones(drv: AcdDriver) -> dict[str, str]:
+    backend = drv.engine.router.default if drv.engine is not None else None
+    assert isinstance(backend, SimBackend)
+    return {op: backend.phone_state(op) for op in OPS}
+
+
+def test_when_two_operators_answer_in_the_same_instant_the_losers_phone_is_released() -> None:
+    seen: list[dict[str, str]] = []
+    [trace], _ = run(centre(strategy="ring_all"), [(0, a_call()), (4, lambda drv: seen.append(phones(drv)))],
+                     answer_after=3)
+    [(t, winner)] = [(e["t"], e["operator_id"]) for e in qev(trace, "connected")]
+    assert t == 3.0
+    # one phone is on the call; the two that picked up in the same instant were hung up
+    assert seen == [{op: "on_call" if op == winner else "idle" for op in OPS}]
+    losers = [(e["t"], e["operator_id"], e["outcome"], e["by"], e["cause"])
+              for e in events(trace, "leg_ended") if e["operator_id"] != winner]
+    assert sorted(losers) == [(3.0, op, "answered", "engine", "answered_elsewhere") for op in OPS if op != winner]
+
+
+def test_a_caller_who_hangs_up_as_the_operator_answers_frees_the_operators_phone() -> None:
+    # The caller hangs up in the very step the ACD connects them, before the
+    # Queue node can bridge: the answered leg must be hung up when the node leaves.
+    async def main() -> tuple[CallTrace, dict[str, str], AcdDriver]:
+        engine = Engine(clock=WallClock(AT))
+        backend = SimBackend(engine)
+        driver = attach_centre(engine, backend, CentreSetup(centre(strategy="linear"), answer_after=3, talk_time=10))
+        call, task = backend.place_call(script(), queue_scenario())
+
+        def hang_up_on_connect(_t: float, x: d.Decision) -> None:
+            if isinstance(x, d.Connected):
+                call.remote_hangup("normal")
+
+        driver.add_listener(hang_up_on_connect)
+        try:
+            ctx = await task
+            return trace_of(ctx), phones(driver), driver
+        finally:
+            await driver.shutdown()
+            await engine.shutdown()
+
+    trace, after, driver = run_virtual(main())
+    assert [(t, x.operator_id, x.by) for t, x in history(driver, d.Completed)] == [(3.0, "901", "caller")]
+    assert after == dict.fromkeys(OPS, "idle")
+    [ended] = events(trace, "leg_ended")
+    assert (ended["t"], ended["operator_id"], ended["outcome"], ended["by"]) == (3.0, "901", "answered", "caller")
+    assert events(trace, "bridge_started") == []
+
+
+def test_legs_the_acd_rings_are_in_the_callers_stream() -> None:
+    [trace], _ = run(centre(strategy="linear"), [(0, a_call())], phones={"901": NEVER})
+    legs = [(e.name, e.t, getattr(e, "operator_id", None)) for e in trace.events
+            if e.name.startswith(("leg_", "bridge_"))]
+    assert legs == [
+        ("leg_dialing", 0.0, "901"), ("leg_ringing", 0.0, "901"),
+        ("leg_ended", 10.0, "901"),  # the ACD's ring timeout: cancelled as no_answer
+        ("leg_dialing", 10.0, "902"), ("leg_ringing", 10.0, "902"),
+        ("leg_answered", 13.0, "902"), ("bridge_started", 13.0, "902"),
+        ("leg_ended", 23.0, "902"), ("bridge_ended", 23.0, "902"),
+    ]
+    first, second = events(trace, "leg_ended")
+    assert (first["outcome"], first["by"], first["cause"], first["sip_status"], first["q850"]) == (
+        "no_answer", "engine", "no_answer", 487, 19)
+    assert (second["outcome"], second["by"], second["ring_time"], second["talk_time"]) == ("answered", "callee", 3.0, 10.0)
+    [bridged] = events(trace, "bridge_ended")
+    assert (bridged["talk_time"], bridged["ended_by"], bridged["cause"]) == (10.0, "callee", "normal")
+
+
+def test_an_operators_other_phone_stops_ringing_when_one_of_them_answers() -> None:
+    # 904's desk phone rings at once, the mobile joins at 15 s; the desk answers
+    # at 18 s. The mobile must stop ringing then, not ring on through the talk.
+    c = parse_centre({
+        "operators": [{"id": "904", "targets": [{"number": "904", "after": 0}, {"number": "+79161234904", "after": 15}]}],
+        "queues": [{"id": "q", "members": ["904"], "ring_timeout": 30, "retry": 0}],
+    })
+    seen: list[tuple[str, str]] = []
+
+    def look(drv: AcdDriver) -> None:
+        backend = drv.engine.router.default if drv.engine is not None else None
+        assert isinstance(backend, SimBackend)
+        seen.append((backend.phone_state("904"), backend.phone_state("+79161234904")))
+
+    phones = {"904": VirtualPhone(answer_after=18, talk_time=60), "+79161234904": VirtualPhone(answer_after=10)}
+    [trace], _ = run(c, [(0, a_call()), (16, look), (20, look), (30, look)], phones=phones)
+    assert [(e["t"], e["operator_id"]) for e in qev(trace, "connected")] == [(18.0, "904")]
+    assert seen == [("ringing", "ringing"), ("on_call", "idle"), ("on_call", "idle")]
+    mobile = [e for e in events(trace, "leg_ended") if e["target"] == "+79161234904"]
+    assert [(e["t"], e["outcome"], e["cause"]) for e in mobile] == [(18.0, "cancelled", "answered_elsewhere")]

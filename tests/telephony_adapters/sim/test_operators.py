@@ -62,11 +62,10 @@ def talk_times(seed: int, *, exponential: bool = True, n: int = 2000) -> list[fl
     async def main() -> list[float]:
         directory = virtual_operators(centre(), talk_time=60, exponential=exponential)
         backend = SimBackend(Engine(), directory=directory, seed=seed)
-        call = SimCall(backend, "c", CallerScript())
         out = []
         for _ in range(n):
-            leg = backend.ring(call, "901", ring_timeout=10)
-            out.append(leg.talk_time)  # type: ignore[attr-defined]
+            leg = backend.ring("901", ring_timeout=10)
+            out.append(leg.talks_for)
             leg.cancel()
         return out
 
@@ -149,3 +148,48 @@ def test_a_caller_who_does_not_pick_up_the_callback_is_not_the_operators_miss() 
     # the ACD gave up on the caller after a few attempts instead of redialling for ever
     gave_up = [h.decision for h in driver.history if isinstance(h.decision, d.NoAnswer)]
     assert len(gave_up) == 1 and gave_up[0].rounds == 3
+
+
+class Originating(SimBackend):
+    """The simulator, noting every leg it originates and whether any caller's call was up."""
+
+    def __init__(self, engine: Engine, **options: Any) -> None:
+        super().__init__(engine, **options)
+        self.originated: list[tuple[float, str, str, bool]] = []
+        self.calls: list[SimCall] = []
+
+    def place_call(self, script: CallerScript, scenario: Scenario | None = None, call_id: str | None = None):  # type: ignore[no-untyped-def]
+        call, task = super().place_call(script, scenario, call_id)
+        self.calls.append(call)
+        return call, task
+
+    def originate(self, target: str, **options: Any):  # type: ignore[no-untyped-def]
+        any_call_up = any(c.active for c in self.calls)
+        self.originated.append((asyncio.get_running_loop().time(), target, options["caller_id"], any_call_up))
+        return super().originate(target, **options)
+
+
+def test_a_callback_is_a_leg_originated_without_a_callers_call() -> None:
+    async def main() -> tuple[list[tuple[float, str, str, bool]], list[tuple[float, str]]]:
+        engine = Engine(clock=WallClock(AT))
+        backend = Originating(engine)
+        c = centre(callback=True)
+        driver = attach_centre(engine, backend, CentreSetup(c, talk_time=15, statuses={"901": "break"}))
+        seen: list[tuple[float, str]] = []
+        try:
+            _call, task = backend.place_call(script(steps=[{"wait": 1}, {"press": "1"}]), queue_scenario(callback_digit="1"))
+            await task  # the caller left the line at 1 s, keeping their place
+            await asyncio.sleep(5 - asyncio.get_running_loop().time())
+            driver.set_status("901", "available")
+            for at in (6, 12, 26):
+                await asyncio.sleep(at - asyncio.get_running_loop().time())
+                seen.append((at, backend.phone_state("+79160000000")))
+        finally:
+            await driver.shutdown()
+            await engine.shutdown()
+        return backend.originated, seen
+
+    originated, seen = run_virtual(main())
+    # rung back at 5 s from the number they dialled, while no call of theirs was up
+    assert originated == [(5.0, "+79160000000", "100", False)]
+    assert seen == [(6, "ringing"), (12, "on_call"), (26, "idle")]

@@ -188,3 +188,13 @@ def test_script_steps_have_exactly_one_action() -> None:
         CallerScript.model_validate({"steps": [], "hangup_after": 0})
     script = CallerScript.simple(inputs=["1", "#"], says=["billing"])
     assert [s.kind for s in script.steps] == ["input", "input", "say"]
+
+
+def test_the_start_node_answers_and_says_so_in_the_stream() -> None:
+    trace = run(doc([start("a"), say("a", "Hello", "bye"), hangup()]), [])
+    [answered] = events(trace, "call_answered")
+    assert (answered["t"], answered["node_id"], answered["ring_time"]) == (0.0, "start", 0.0)
+    # answer: false leaves the call unanswered (early media, or a reject); no event
+    early = run(doc([node("start", "start", {"answer": False}, next="a"), say("a", "Hello", "bye"), hangup("bye", "busy")]), [])
+    assert events(early, "call_answered") == []
+    assert early.hangup_cause == "busy"

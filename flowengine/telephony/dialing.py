@@ -1,0 +1,179 @@
+"""Ringing, bridging and holding, with their events in the call's stream.
+
+The Transfer node and the ACD driver ring targets through `dial`, so every
+leg of a call is reported the same way, from one place: a leg observer that
+writes `leg_dialing`, `leg_ringing`, `leg_answered` and `leg_ended` the moment
+the leg reaches each state (synchronously, so no event lands after the
+call's `call_ended`). Legs cancelled because another one won end with
+outcome `cancelled`, cause `answered_elsewhere`.
+
+`dial` also picks the backend: the engine's `TargetRouter` says where the
+target's phone lives; on the call's own backend the leg is the call's
+(`Call.start_leg`), elsewhere it is originated there (`Backend.originate`)
+and bridged across.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from flowengine.events.telephony import (
+    BridgeEnded,
+    BridgeStarted,
+    CallHeld,
+    CallUnheld,
+    LegAnswered,
+    LegDialing,
+    LegEnded,
+    LegRinging,
+)
+from flowengine.telephony.call import BridgeResult
+from flowengine.telephony.leg import Leg, LegState
+
+if TYPE_CHECKING:
+    from flowengine.events.types import CallEvent
+    from flowengine.runtime.context import CallContext
+    from flowengine.telephony.backend import TargetRouter
+
+#: how events are written: `CallContext.emit` (the context stamps call id and time)
+Emit = Callable[..., "CallEvent | None"]
+
+
+def dial(
+    ctx: CallContext,
+    target: str,
+    *,
+    ring_timeout: float,
+    node_id: str | None,
+    operator_id: str | None = None,
+    caller_id: str | None = None,
+) -> Leg:
+    """Start ringing `target` for the call of `ctx`; its events go to the call's stream."""
+    call = ctx.call
+    backend = ctx.engine.router.backend_for(target, prefer=call.backend)
+    caller = call.caller if caller_id is None else caller_id
+    if call.backend is None or backend is call.backend:
+        leg = call.start_leg(
+            target, ring_timeout=ring_timeout, caller_id=caller, caller_name=call.caller_name
+        )
+    else:
+        leg = backend.originate(
+            target, ring_timeout=ring_timeout, caller_id=caller, caller_name=call.caller_name
+        )
+    watch(leg, ctx.emit, node_id=node_id, operator_id=operator_id)
+    return leg
+
+
+def originate(
+    router: TargetRouter,
+    target: str,
+    *,
+    ring_timeout: float,
+    caller_id: str,
+    emit: Emit | None = None,
+    node_id: str | None = None,
+    operator_id: str | None = None,
+) -> Leg:
+    """Start ringing `target` for no caller's call (a callback) on the backend
+    that owns it; with `emit`, its events are written there."""
+    leg = router.backend_for(target).originate(target, ring_timeout=ring_timeout, caller_id=caller_id)
+    if emit is not None:
+        watch(leg, emit, node_id=node_id, operator_id=operator_id)
+    return leg
+
+
+def watch(leg: Leg, emit: Emit, *, node_id: str | None = None, operator_id: str | None = None) -> None:
+    """Report `leg`'s life through `emit`, from now on (a state it already
+    reached is reported at once)."""
+    tags: dict[str, Any] = {
+        "target": leg.target,
+        "leg_id": leg.leg_id,
+        "node_id": node_id,
+        "operator_id": operator_id,
+    }
+
+    def observe(leg: Leg, state: LegState) -> None:
+        if state == "ringing":
+            emit(LegRinging, **tags, early_media=leg.early_media)
+        elif state == "answered":
+            emit(LegAnswered, **tags, ring_time=round(leg.ring_time, 3))
+        elif state == "ended":
+            cause = leg.cause
+            assert cause is not None
+            talk = leg.talk_time
+            emit(
+                LegEnded,
+                **tags,
+                outcome=str(leg.outcome().result()),
+                by=cause.by,
+                cause=cause.cause,
+                sip_status=cause.sip_status,
+                q850=cause.q850,
+                ring_time=round(leg.ring_time, 3),
+                talk_time=None if talk is None else round(talk, 3),
+            )
+
+    emit(LegDialing, **tags)
+    reached: list[LegState] = []
+    if leg.ringing_at is not None:
+        reached.append("ringing")
+    if leg.answered_at is not None:
+        reached.append("answered")
+    if leg.ended().done():
+        reached.append("ended")
+    for state in reached:
+        observe(leg, state)
+    leg.observer = observe
+
+
+async def bridge(
+    ctx: CallContext, leg: Leg, *, node_id: str | None, operator_id: str | None = None
+) -> BridgeResult:
+    """`Call.bridge` with `bridge_started` / `bridge_ended` around it (also
+    when a caller's hangup or a shutdown cuts the conversation short)."""
+    tags: dict[str, Any] = {
+        "target": leg.target,
+        "leg_id": leg.leg_id,
+        "node_id": node_id,
+        "operator_id": operator_id,
+    }
+    ctx.emit(BridgeStarted, **tags)
+    started = ctx.elapsed()
+    try:
+        result = await ctx.call.bridge(leg)
+    except BaseException:
+        cause = ctx.call.cause or leg.cause
+        ctx.emit(
+            BridgeEnded,
+            **tags,
+            talk_time=round(ctx.elapsed() - started, 3),
+            ended_by=cause.by if cause is not None else "engine",
+            cause=cause.cause if cause is not None else "cancelled",
+        )
+        raise
+    ctx.emit(
+        BridgeEnded,
+        **tags,
+        talk_time=result.talk_time,
+        ended_by=result.ended_by,
+        cause=str(result.cause) if result.cause is not None else "normal",
+    )
+    return result
+
+
+async def hold(ctx: CallContext, node_id: str | None) -> None:
+    """Put the caller on hold (signalling only; music is `start_music`), with `call_held`."""
+    call = ctx.call
+    if call.held or not call.active:
+        return
+    await call.hold()
+    ctx.emit(CallHeld, node_id=node_id)
+
+
+async def unhold(ctx: CallContext, node_id: str | None) -> None:
+    call = ctx.call
+    if not call.held:
+        return
+    await call.unhold()
+    ctx.emit(CallUnheld, node_id=node_id)
