@@ -54,7 +54,13 @@ from flowengine.components.fields import DialPatternText, TemplateText, VarName
 from flowengine.components.node import Dialled, NodeType, ParamsModel
 from flowengine.components.registry import registry
 from flowengine.errors import NodeError
-from flowengine.events import DialAttempted, DialBlocked, TransferAccepted, TransferCompleted, TransferFailed
+from flowengine.events import (
+    DialAttempted,
+    DialBlocked,
+    TransferAccepted,
+    TransferCompleted,
+    TransferFailed,
+)
 from flowengine.expr import ExpressionError, Template, compile_template
 from flowengine.telephony import DialOutcome, Leg, dialing
 from flowengine.telephony.causes import ANSWERED_ELSEWHERE, CANCELLED, NO_ANSWER

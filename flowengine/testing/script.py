@@ -72,7 +72,6 @@ class CallerScript(BaseModel):
     think: float = Field(default=1.0, ge=0, description="seconds before answering a prompt")
     caller_name: str | None = Field(default=None, description="the caller's display name")
     headers: dict[str, str] = Field(default_factory=dict, description="headers the trunk sent (X-..., Diversion)")
-    line: str | None = Field(default=None, description="the line (trunk) the call arrived on")
 
     @classmethod
     def simple(
