@@ -35,7 +35,7 @@ from flowengine.acd.driver import AcdDriver, QueueSession, driver_of
 from flowengine.components.fields import Expr, VarName
 from flowengine.components.node import NodeType, ParamsModel
 from flowengine.components.registry import registry
-from flowengine.events import QueueEvent
+from flowengine.events import DialBlocked, QueueEvent
 from flowengine.expr.values import to_number, to_text
 from nodes.prompt import PromptSpec, play_prompt
 
@@ -117,7 +117,7 @@ class QueueNode(NodeType[QueueParams]):
             options["skills"] = p.skills
         await play_prompt(ctx, self.id, p.greeting)
         session = driver.enter(ctx, self.id, p.queue, **options)
-        session.watch_digits = bool(p.callback_digit and spec.callback)
+        session.watch_digits = bool(p.callback_digit and spec.callback) and self._may_call_back(ctx, driver)
         try:
             await ctx.call.start_music(p.music)
             while True:
@@ -167,6 +167,23 @@ class QueueNode(NodeType[QueueParams]):
                 if not task.done():
                     task.cancel()
             await asyncio.gather(play, waiter, return_exceptions=True)
+
+    def _may_call_back(self, ctx: CallContext, driver: AcdDriver) -> bool:
+        """A callback dials the caller's number, which the caller controls (a
+        faked caller id is the classic way to get a premium number dialled):
+        the offer is made only when the centre's dial policy allows that
+        number, and a refusal is in the stream as `dial_blocked`."""
+        verdict = driver.centre.dial_rules.check(ctx.call.caller)
+        if not verdict.allowed:
+            ctx.emit(
+                DialBlocked,
+                node_id=self.id,
+                number=ctx.call.caller[:64],
+                reason=verdict.reason,
+                policy=verdict.policy or "number",
+                rule=verdict.rule,
+            )
+        return verdict.allowed
 
     def _callback_pressed(self, ctx: CallContext, driver: AcdDriver, session: QueueSession) -> bool:
         p = self.params

@@ -417,6 +417,11 @@ class AcdDriver:
             log.warning("callback due for %s but the driver is attached to no engine", due.call_id)
             self.loop.call_soon(self._report, due, DialOutcome.FAILED, None)
             return
+        verdict = self.centre.dial_rules.check(due.caller)
+        if not verdict.allowed:  # the Queue node offers no callback then; this is the last guard
+            log.warning("callback to %r for call %s refused by the dial policy: %s", due.caller, due.call_id, verdict.reason)
+            self.loop.call_soon(self._report, due, DialOutcome.FAILED, None)
+            return
         try:
             leg = dialing.originate(
                 engine.router,

@@ -45,12 +45,20 @@ def _no_hang() -> Iterator[None]:
 
 
 # ---- builders -----------------------------------------------------------------------
-def centre(*queues: dict[str, Any], operators: tuple[Any, ...] = OPS, statuses: list[dict[str, Any]] | None = None) -> Centre:
+def centre(
+    *queues: dict[str, Any],
+    operators: tuple[Any, ...] = OPS,
+    statuses: list[dict[str, Any]] | None = None,
+    dial_allow: tuple[str, ...] = ("+7XXXXXXXXXX",),
+) -> Centre:
     """Operators (ids or dicts) and queues; a queue defaults to id 'q', every
-    operator a member, 10 s ring timeout and no pause between rounds."""
+    operator a member, 10 s ring timeout and no pause between rounds. The dial
+    policy lets callbacks ring Russian numbers (the test callers')."""
     ops = [o if isinstance(o, dict) else {"id": o, "extension": o} for o in operators]
     qs = [{"id": "q", "members": [o["id"] for o in ops], "ring_timeout": 10, "retry": 0, **q} for q in queues or ({},)]
-    return parse_centre({"operators": ops, "queues": qs, "statuses": statuses or []})
+    return parse_centre(
+        {"operators": ops, "queues": qs, "statuses": statuses or [], "dial_policy": {"allow": list(dial_allow)}}
+    )
 
 
 def queue_scenario(queue: str = "q", *, scenario_id: str = "t", language: str = "en", after_hangup: bool = False, **params: Any) -> Scenario:
@@ -505,6 +513,26 @@ def test_announcements_without_staff_give_no_estimate_and_may_offer_a_callback()
     trace = one_call(queue_scenario(callback_digit="9"), c, statuses=dict.fromkeys(OPS, "break"))
     assert [e["t"] for e in qev(trace, "announce")] == [0.0, 20.0, 40.0]
     assert set(trace.prompts) == {"You are number 1 in the queue. To be called back without losing your place, press 9."}
+
+
+@pytest.mark.parametrize(("caller_number", "offered"), [
+    ("+79161234567", True),   # a Russian mobile: the centre may dial it
+    ("+88213456789", False),  # an international premium number: it may not
+    ("sip:x@evil", False),    # not even a number
+])
+def test_a_callback_is_offered_only_to_numbers_the_dial_policy_lets_the_centre_ring(
+    caller_number: str, offered: bool
+) -> None:
+    c = centre({"announce": {"period": 20, "on_entry": True}, "callback": True, "max_wait": 30})
+    trace = one_call(
+        queue_scenario(callback_digit="9"), c, statuses=dict.fromkeys(OPS, "break"),
+        caller=caller_number, steps=[{"wait": 5}, {"press": "9"}],
+    )
+    offer = "To be called back without losing your place, press 9."
+    assert any(offer in p for p in trace.prompts) is offered
+    assert exit_of(trace) == ("callback" if offered else "timeout")  # the 9 means nothing when not offered
+    blocked = events(trace, "dial_blocked")
+    assert [(b["number"], b["policy"]) for b in blocked] == ([] if offered else [(caller_number, blocked[0]["policy"])])
 
 
 def test_announcements_speak_russian_and_short_waits() -> None:

@@ -39,6 +39,7 @@ def centre(**queue: Any) -> Centre:
             {"id": "904", "targets": [{"number": "904", "after": 0}, {"number": "+79161234904", "after": 15}]},
         ],
         "queues": [{"id": "q", "members": ["901"], "ring_timeout": 10, "retry": 0, **queue}],
+        "dial_policy": {"allow": ["+7XXXXXXXXXX"]},  # callbacks dial the caller's number
     })
 
 
