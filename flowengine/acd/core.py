@@ -244,7 +244,7 @@ class ACD:
         answered = call.legs.pop(operator_id)
         self._cancel_leg_timers(call, op)
         was_callback = call.state is CallState.CALLBACK_OFFERING
-        op.set_state(now, _TALKING)
+        op.set_state(now, _TALKING, call_id, out)
         op.record_answer(now)
         call.strategy.on_connected(operator_id, q.pool.index.get(operator_id, -1))
         self._unqueue(call)
@@ -633,7 +633,7 @@ class ACD:
         kind = key[0]
         if kind == _WRAPUP:
             op = self._ops[key[1]]
-            op.set_state(t, _IDLE)
+            op.set_state(t, _IDLE, None, out)
             out.append(d.WrapUpEnded(op.id))
             self._refresh(t, op)
             return
@@ -874,7 +874,7 @@ class ACD:
         if not op.free:
             return  # a strategy offered someone not free: never ring them
         self._set_free(op, False)
-        op.set_state(now, _RINGING)
+        op.set_state(now, _RINGING, call.call_id, out)
         op.call_id = call.call_id
         op.offered += 1
         ends = now + timeout
@@ -929,7 +929,7 @@ class ACD:
         op = self._ops[op_id]
         self._cancel_leg_timers(call, op)
         op.call_id = None
-        op.set_state(now, _IDLE)
+        op.set_state(now, _IDLE, call.call_id, out)
         if stop:
             out.append(d.StopRinging(call.call_id, op_id, reason))
         if miss:
@@ -987,10 +987,10 @@ class ACD:
         op.talk_time += talk
         op.call_id = None
         if wrap > 0:
-            op.set_state(now, _WRAP_UP)
+            op.set_state(now, _WRAP_UP, call.call_id, out)
             self._schedule(now + wrap, (_WRAPUP, op.id))
         else:
-            op.set_state(now, _IDLE)
+            op.set_state(now, _IDLE, call.call_id, out)
         q.aht.add(talk + wrap)
         q.stats.talk_time += talk
         out.append(
