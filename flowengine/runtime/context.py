@@ -1,6 +1,14 @@
 """Per-call state: variables, the event stream, counters, and the helpers node
 handlers use (evaluate, set a variable, say/play with an event).
 
+`emit` numbers the call's events (`seq` 1, 2, 3…, no gaps), stamps them with
+`ts` (epoch seconds: the clock's offset, taken once when the call starts,
+plus the loop's time) and `t` (seconds since the call started), fills the
+scenario and its version on node events, and publishes them to the engine.
+The call keeps its own list of events only when asked (`keep_events`: the
+test harness and `flowengine run`); otherwise `events` is None and the
+stream lives only in the sinks, so a long call costs no memory per step.
+
 The context is also the expression language's `Env`: `calledid()`,
 `callerid()`, `now()` (in the current scenario's time zone), `digits()` and a
 per-call random generator seeded from the call id, so a replayed call makes
@@ -29,6 +37,8 @@ class CallContext:
     __slots__ = (
         "engine",
         "call",
+        "call_id",
+        "seq",
         "scenario",
         "library",
         "variables",
@@ -43,20 +53,33 @@ class CallContext:
         "jump",
         "end_cause",
         "_t0",
+        "_epoch",
         "_rng",
         "_loop",
     )
 
     def __init__(
-        self, engine: Engine, call: Call, scenario: Scenario, library: dict[str, Scenario]
+        self,
+        engine: Engine,
+        call: Call,
+        scenario: Scenario,
+        library: dict[str, Scenario],
+        *,
+        call_id: str,
+        keep_events: bool = False,
     ) -> None:
         self.engine = engine
         self.call = call
+        #: the engine's id of the call (the backend's own is `call.call_id`)
+        self.call_id = call_id
+        #: seq of the last event emitted
+        self.seq = 0
         self.scenario = scenario
         #: scenario id -> Scenario as published when the call started (version pinning)
         self.library = library
         self.variables: dict[str, Any] = dict(scenario.defaults)
-        self.events: list[CallEvent] = []
+        #: the call's events, when the engine keeps them (else None)
+        self.events: list[CallEvent] | None = [] if keep_events else None
         self.steps = 0
         #: node -> times entered, for the repeat guard (node ids repeat across scenarios)
         self.visits: dict[NodeType, int] = {}
@@ -71,6 +94,7 @@ class CallContext:
         self.end_cause = "normal"
         self._loop = asyncio.get_running_loop()
         self._t0 = self._loop.time()
+        self._epoch = engine.clock.epoch_offset()
         self._rng: random.Random | None = None
 
     # ---- events -------------------------------------------------------------------
@@ -78,8 +102,22 @@ class CallContext:
         return self._loop.time() - self._t0
 
     def emit(self, cls: type[CallEvent], **fields: Any) -> CallEvent:
-        event = cls(call_id=self.call.call_id, t=round(self._loop.time() - self._t0, 6), **fields)
-        self.events.append(event)
+        """Append an event of type `cls` to the call's stream and publish it."""
+        now = self._loop.time()
+        self.seq = seq = self.seq + 1
+        if cls.in_scenario:
+            scenario = self.scenario
+            fields["scenario_id"] = scenario.id
+            fields["scenario_version"] = scenario.version
+        event = cls(
+            call_id=self.call_id,
+            seq=seq,
+            ts=round(self._epoch + now, 6),
+            t=round(now - self._t0, 6),
+            **fields,
+        )
+        if self.events is not None:
+            self.events.append(event)
         self.engine.publish_event(event)
         return event
 
@@ -101,7 +139,7 @@ class CallContext:
 
     def rng(self) -> random.Random:
         if self._rng is None:
-            self._rng = random.Random(zlib.crc32(self.call.call_id.encode()))
+            self._rng = random.Random(zlib.crc32(self.call_id.encode()))
         return self._rng
 
     # ---- helpers for node handlers -------------------------------------------------------

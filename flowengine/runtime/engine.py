@@ -1,9 +1,19 @@
 """The engine: published scenarios, number routing, and one task per call.
 
-Backends hand incoming calls to `Engine.start_call`; the engine picks the
-scenario bound to the called number (or the default), pins the call to the
-version published at that moment, and runs it in a named, tracked task.
-Events of every call go to the registered sinks (storage, monitor, traces).
+Backends hand incoming calls to `Engine.start_call`; the engine names the
+call (`call_ids`, a UUIDv7 by default; the backend's id is kept as
+`platform_id`), picks the scenario bound to the called number (or the
+default), pins the call to the version published at that moment, and runs it
+in a named, tracked task.
+
+Events of every stream (calls, and the operators and queues of an attached
+ACD) are published through `publish_event` to two kinds of receiver:
+
+* listeners (`add_listener`) — synchronous in-process callbacks that must be
+  quick (the test harness, the live monitor's fan-out);
+* sinks (`add_sink`) — async storage behind one `EventWriter`: a bounded
+  queue that never blocks a call, drained by one named task.
+  `await engine.shutdown()` flushes and closes them.
 """
 
 from __future__ import annotations
@@ -14,7 +24,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from flowengine.errors import UsageError
-from flowengine.events import CallEvent, CallStarted
+from flowengine.events import CallStarted, EventSink, EventWriter, StreamEvent, UUIDv7
+from flowengine.events.writer import QUEUE_SIZE
 from flowengine.runtime.clock import WallClock
 from flowengine.runtime.context import CallContext
 from flowengine.runtime.interpreter import run_call
@@ -27,17 +38,39 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("flowengine.runtime.engine")
 
-EventSink = Callable[[CallEvent], None]
+EventListener = Callable[[StreamEvent], None]
+CallIds = Callable[["Call"], str]
+
+
+def platform_call_ids(call: Call) -> str:
+    """A `call_ids` policy that keeps the backend's id as the engine's: for
+    tests and tools that choose ids themselves (deterministic streams)."""
+    return call.call_id
 
 
 class Engine:
-    def __init__(self, *, clock: WallClock | None = None, keep_events: bool = True) -> None:
+    """`keep_events`: every call keeps its own event list (`ctx.events`) —
+    for traces and tests; otherwise events only reach listeners and sinks.
+    `call_ids(call)` names each new call (default: a UUIDv7).
+    `event_queue` bounds the writer's queue (events waiting for the sinks)."""
+
+    def __init__(
+        self,
+        *,
+        clock: WallClock | None = None,
+        keep_events: bool = False,
+        call_ids: CallIds | None = None,
+        event_queue: int = QUEUE_SIZE,
+    ) -> None:
         self.clock = clock or WallClock()
         self.keep_events = keep_events
+        self.call_ids: CallIds = call_ids or UUIDv7()
+        self._event_queue = event_queue
         self._by_id: dict[str, Scenario] = {}
         self._by_number: dict[str, Scenario] = {}
         self._default: Scenario | None = None
-        self._sinks: list[EventSink] = []
+        self._listeners: list[EventListener] = []
+        self._writer: EventWriter | None = None
         self._tasks: set[asyncio.Task[CallContext]] = set()
         self._http: httpx.AsyncClient | None = None
         #: services other parts attach (e.g. "acd"); looked up by node handlers
@@ -69,30 +102,57 @@ class Engine:
         return found
 
     # ---- events --------------------------------------------------------------------
-    def add_sink(self, sink: EventSink) -> None:
-        self._sinks.append(sink)
+    def add_listener(self, listener: EventListener) -> None:
+        """Call `listener(event)` for every event, synchronously (keep it quick)."""
+        self._listeners.append(listener)
 
-    def publish_event(self, event: CallEvent) -> None:
-        for sink in self._sinks:
+    def add_sink(self, sink: EventSink) -> None:
+        """Store every event in `sink`, through the engine's event writer."""
+        if self._writer is None:
+            self._writer = EventWriter(name="event-writer", queue_size=self._event_queue)
+        self._writer.add_sink(sink)
+
+    @property
+    def writer(self) -> EventWriter | None:
+        """The event writer (its `dropped` count), once a sink was added."""
+        return self._writer
+
+    def publish_event(self, event: StreamEvent) -> None:
+        for listener in self._listeners:
             try:
-                sink(event)
-            except Exception:  # a broken sink must not break the call
-                log.exception("event sink %r failed", sink)
+                listener(event)
+            except Exception:  # a broken listener must not break the call
+                log.exception("event listener %r failed", listener)
+        if self._writer is not None:
+            self._writer.put(event)
+
+    async def flush_events(self) -> None:
+        """Wait until every event published so far is in the sinks."""
+        if self._writer is not None:
+            await self._writer.flush()
 
     # ---- calls ------------------------------------------------------------------------
     def start_call(self, call: Call, scenario: Scenario | None = None) -> asyncio.Task[CallContext]:
+        call_id = self.call_ids(call)
         task = asyncio.get_running_loop().create_task(
-            self.run(call, scenario), name=f"call:{call.call_id}"
+            self.run(call, scenario, call_id=call_id), name=f"call:{call_id}"
         )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def run(self, call: Call, scenario: Scenario | None = None) -> CallContext:
+    async def run(
+        self, call: Call, scenario: Scenario | None = None, *, call_id: str | None = None
+    ) -> CallContext:
         chosen = scenario or self.scenario_for(call.called)
-        ctx = CallContext(self, call, chosen, self._by_id)
-        if not self.keep_events:
-            ctx.events = _Discard()
+        ctx = CallContext(
+            self,
+            call,
+            chosen,
+            self._by_id,
+            call_id=call_id or self.call_ids(call),
+            keep_events=self.keep_events,
+        )
         ctx.emit(
             CallStarted,
             wall=self.clock.now().isoformat(),
@@ -101,6 +161,9 @@ class Engine:
             scenario_id=chosen.id,
             scenario_version=chosen.version,
             backend=call.backend_name,
+            platform_id=call.call_id,
+            line=call.line,
+            caller_name=call.caller_name,
         )
         await run_call(ctx)
         return ctx
@@ -123,7 +186,11 @@ class Engine:
             await asyncio.wait(list(self._tasks))
 
     async def shutdown(self, timeout: float = 5.0) -> None:
-        """Cancel running calls (they hang up cleanly) and close shared clients."""
+        """Cancel running calls (they hang up cleanly and end their streams),
+        close shared clients, then write out and close the event sinks.
+
+        Services that publish events (an attached ACD driver) should be shut
+        down before, so their last events are stored too."""
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel("engine shutdown")
@@ -132,10 +199,5 @@ class Engine:
         if self._http is not None:
             await self._http.aclose()
             self._http = None
-
-
-class _Discard(list):  # type: ignore[type-arg]
-    """An event list that keeps nothing (load runs that only count)."""
-
-    def append(self, item: Any) -> None:
-        pass
+        if self._writer is not None:
+            await self._writer.close()

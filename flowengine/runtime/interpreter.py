@@ -110,7 +110,7 @@ async def walk(ctx: CallContext, node_id: str | None) -> None:
         visits = ctx.visits.get(node, 0) + 1
         ctx.visits[node] = visits
         ctx.node_id = node_id
-        ctx.emit(NodeEntered, node_id=node_id, node_type=node.type_name, scenario_id=scenario.id)
+        ctx.emit(NodeEntered, node_id=node_id, node_type=node.type_name)
         if ctx.steps > settings.max_steps:
             # A hard stop: following "error" exits from here could cycle for
             # ever (every further node fails the same way), so the call ends.
@@ -146,7 +146,7 @@ async def walk(ctx: CallContext, node_id: str | None) -> None:
             except NodeError as exc:
                 exit_name = _node_failed(ctx, node_id, exc.code, str(exc))
             except Exception as exc:  # a bug in a handler must not touch other calls
-                log.exception("node %s (%s) crashed in call %s", node_id, node.type_name, ctx.call.call_id)
+                log.exception("node %s (%s) crashed in call %s", node_id, node.type_name, ctx.call_id)
                 exit_name = _node_failed(ctx, node_id, "internal", f"{type(exc).__name__}: {exc}")
         if (
             exit_name not in node.all_exits

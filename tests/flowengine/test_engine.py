@@ -26,7 +26,7 @@ def greeting(scenario_id: str, text: str, numbers: list[str], version: int = 1) 
 def test_called_number_picks_the_scenario_and_unknown_numbers_get_the_default() -> None:
     sales = greeting("sales", "Sales", ["100", "101"])
     support = greeting("support", "Support", ["200"])
-    engine = Engine()
+    engine = Engine(keep_events=True)
     with pytest.raises(UsageError):
         engine.scenario_for("100")
     engine.publish(sales)
@@ -43,7 +43,7 @@ def test_called_number_picks_the_scenario_and_unknown_numbers_get_the_default() 
 
 def test_calls_run_the_scenario_of_their_number() -> None:
     async def main() -> list[list[str]]:
-        engine = Engine()
+        engine = Engine(keep_events=True)
         engine.publish(greeting("sales", "Sales", ["100"]))
         engine.publish(greeting("support", "Support", ["200"]))
         backend = SimBackend(engine)
@@ -55,13 +55,15 @@ def test_calls_run_the_scenario_of_their_number() -> None:
 
 def test_call_tasks_are_named_and_tracked() -> None:
     async def main() -> None:
-        engine = Engine()
+        engine = Engine(keep_events=True)
         engine.publish(greeting("sales", "Sales", ["100"]))
         backend = SimBackend(engine)
-        _call, task = backend.place_call(script(), call_id="abc-1")
-        assert task.get_name() == "call:abc-1"
+        call, task = backend.place_call(script(), call_id="abc-1")
         assert engine.active_calls == 1
-        await task
+        ctx = await task
+        # the engine names the call itself; the backend's id stays on call_started
+        assert task.get_name() == f"call:{ctx.call_id}" and ctx.call_id != "abc-1"
+        assert call.call_id == "abc-1" and ctx.events[0].platform_id == "abc-1"
         await asyncio.sleep(0)
         assert engine.active_calls == 0
 
@@ -75,10 +77,10 @@ def test_sinks_see_every_event_and_a_broken_sink_breaks_nothing(caplog: pytest.L
         raise RuntimeError("sink down")
 
     async def main() -> Any:
-        engine = Engine()
+        engine = Engine(keep_events=True)
         engine.publish(greeting("sales", "Sales", ["100"]))
-        engine.add_sink(broken)
-        engine.add_sink(seen.append)
+        engine.add_listener(broken)
+        engine.add_listener(seen.append)
         _call, task = SimBackend(engine).place_call(script())
         return trace_of(await task)
 
@@ -95,12 +97,12 @@ def test_keep_events_false_keeps_nothing_but_sinks_still_hear() -> None:
     async def main() -> Any:
         engine = Engine(keep_events=False)
         engine.publish(greeting("sales", "Sales", ["100"]))
-        engine.add_sink(seen.append)
+        engine.add_listener(seen.append)
         _call, task = SimBackend(engine).place_call(script())
         return await task
 
     ctx = run_virtual(main())
-    assert list(ctx.events) == []
+    assert ctx.events is None
     assert [e.name for e in seen][0] == "call_started" and seen[-1].name == "call_ended"
 
 
