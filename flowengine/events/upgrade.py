@@ -85,7 +85,7 @@ def upgrade_event(data: Mapping[str, Any], state: _CallState | None = None) -> d
     if not is_v1(data):
         return dict(data)
     st = state or _CallState()
-    out = {k: v for k, v in data.items() if k not in ("wall", "kind", "data")}
+    out = {k: v for k, v in data.items() if k != "wall"}
     name = str(data.get("event"))
     t = float(data.get("t") or 0.0)
     if name == "call_started":

@@ -33,15 +33,19 @@ the simulator's virtual clock, so a day of waiting takes no time.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from flowengine.errors import FlowEngineError, ScenarioError
 from flowengine.events.upgrade import QUEUE_KINDS
 from flowengine.scenario.loader import load_scenario_file, parse_text, problems_from_validation
+
+if TYPE_CHECKING:
+    from flowengine.testing.harness import CallTrace
 
 TEST_SUFFIXES = (".tests.yaml", ".tests.yml", ".tests.json")
 
@@ -139,7 +143,8 @@ def load_case_file(path: Path) -> CaseFile:
         raise ScenarioError(problems_from_validation(exc), str(path)) from None
 
 
-def run_case_file(path: Path) -> list[CaseResult]:
+def run_case_file(path: Path, on_trace: Callable[[Case, CallTrace], None] | None = None) -> list[CaseResult]:
+    """Run every case of a tests file; `on_trace` sees each case's trace."""
     from flowengine.acd import load_centre
     from flowengine.testing.harness import CentreSetup, run_scenario
     from flowengine.testing.phones import VirtualPhone
@@ -183,6 +188,8 @@ def run_case_file(path: Path) -> list[CaseResult]:
                 phones=phones,
             )
         trace = run_scenario(scenario, script, at=at, library=library, centre=setup)
+        if on_trace is not None:
+            on_trace(case, trace)
         result.failures = check(case.expect, trace.to_json(with_events=True))
         results.append(result)
     return results

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import uuid
 from typing import Any
 
 import pytest
 from scenario_builders import check_stream, doc, hangup, load, say, script, start
 
 from flowengine.errors import UsageError
+from flowengine.events import MemorySink
 from flowengine.runtime.clock import WallClock
 from flowengine.runtime.engine import Engine
 from flowengine.runtime.virtual_loop import run_virtual
@@ -120,3 +122,80 @@ def test_wall_clock_follows_simulated_time_from_the_chosen_start() -> None:
     assert later - first == dt.timedelta(minutes=90)
     with pytest.raises(ValueError, match="UTC offset"):
         WallClock(dt.datetime(2026, 1, 1))
+
+
+def test_sinks_get_every_call_stream_through_the_writer_and_shutdown_flushes_them() -> None:
+    sink = MemorySink()
+
+    async def main() -> list[Any]:
+        engine = Engine()  # keeps nothing per call: the sink has the streams
+        engine.add_sink(sink)
+        engine.publish(greeting("sales", "Sales", ["100"]))
+        backend = SimBackend(engine)
+        tasks = [backend.place_call(script(called="100"))[1] for _ in range(3)]
+        ctxs = await asyncio.gather(*tasks)
+        assert all(ctx.events is None for ctx in ctxs)
+        await engine.shutdown()
+        assert engine.writer is not None and engine.writer.dropped == 0
+        return [ctx.call_id for ctx in ctxs]
+
+    ids = run_virtual(main())
+    assert sink.closed
+    by_call: dict[str, list[Any]] = {}
+    for e in sink.events:
+        by_call.setdefault(e.call_id, []).append(e)
+    assert sorted(by_call) == sorted(ids)
+    for stream in by_call.values():
+        check_stream(stream)
+        assert [e.seq for e in stream] == list(range(1, len(stream) + 1))
+
+
+def test_engine_call_ids_are_uuid7_sortable_by_start() -> None:
+    async def main() -> list[str]:
+        engine = Engine()
+        engine.publish(greeting("sales", "Sales", ["100"]))
+        backend = SimBackend(engine)
+        ids = []
+        for _ in range(5):
+            _call, task = backend.place_call(script(called="100"))
+            ids.append((await task).call_id)
+        return ids
+
+    ids = run_virtual(main())
+    assert ids == sorted(ids) and len(set(ids)) == 5
+    for call_id in ids:
+        assert uuid.UUID(call_id).version == 7
+
+
+def test_uuid7_layout_and_monotonic_within_one_millisecond(monkeypatch: pytest.MonkeyPatch) -> None:
+    from flowengine.events import ids as ids_module
+
+    fixed = 1_795_420_800_123_000_000  # ns
+    monkeypatch.setattr(ids_module.time, "time_ns", lambda: fixed)
+    make = ids_module.UUIDv7()
+    made = [make() for _ in range(1000)]
+    assert made == sorted(made) and len(set(made)) == 1000
+    for text in made[:3]:
+        u = uuid.UUID(text)
+        assert u.version == 7 and u.variant == uuid.RFC_4122
+        assert u.int >> 80 == fixed // 1_000_000  # the millisecond timestamp
+    # the clock stepping back does not break the order
+    monkeypatch.setattr(ids_module.time, "time_ns", lambda: fixed - 5_000_000)
+    assert make() > made[-1]
+
+
+def test_event_time_stamps_follow_the_wall_clock() -> None:
+    start_at = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=3)))
+
+    async def main() -> Any:
+        engine = Engine(clock=WallClock(start_at), keep_events=True)
+        engine.publish(greeting("sales", "Sales", ["100"]))
+        await asyncio.sleep(60)  # the call starts a minute after the clock's start
+        _call, task = SimBackend(engine).place_call(script(called="100"))
+        return trace_of(await task)
+
+    trace = run_virtual(main())
+    first, last = trace.events[0], trace.events[-1]
+    assert first.ts == start_at.timestamp() + 60
+    assert first.wall == "2026-11-23T10:01:00+03:00"
+    assert last.ts == first.ts + last.t and last.t > 0
