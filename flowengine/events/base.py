@@ -29,6 +29,7 @@ earlier versions (see `flowengine.events.upgrade`).
 from __future__ import annotations
 
 import dataclasses
+import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
@@ -64,8 +65,7 @@ class StreamEvent:
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"event": self.name}
-        for name in self.field_names:
-            data[name] = getattr(self, name)
+        data.update(zip(self.field_names, _GETTERS[type(self)](self), strict=True))
         return data
 
     @property
@@ -121,6 +121,8 @@ class QueueStreamEvent(StreamEvent):
 
 
 _REGISTRY: dict[str, type[StreamEvent]] = {}
+#: class -> reads its `field_names` off an event in one call (for `to_dict`)
+_GETTERS: dict[type[StreamEvent], Callable[[Any], tuple[Any, ...]]] = {}
 
 E = TypeVar("E", bound=type[StreamEvent])
 
@@ -141,6 +143,7 @@ def event(name: str) -> Callable[[E], E]:
         first = ["v", cls.key, "seq", "ts"]
         cls.name = name
         cls.field_names = (*first, *(f for f in fields if f not in first))
+        _GETTERS[cls] = operator.attrgetter(*cls.field_names)
         cls.required = frozenset(
             f.name
             for f in dataclasses.fields(cls)

@@ -44,19 +44,25 @@ def _plain(value: Any, depth: int = 0) -> Any:
     return _default(value)
 
 
-def dumps_event(data: dict[str, Any]) -> str:
-    """One event dict as one line of JSON text (no newline), encodable as UTF-8."""
+_encode = json.JSONEncoder(ensure_ascii=False, default=_default, allow_nan=False).encode
+
+
+def _line(data: dict[str, Any]) -> bytes:
     try:
-        text = json.dumps(data, ensure_ascii=False, default=_default, allow_nan=False)
+        text = _encode(data)
     except (TypeError, ValueError, RecursionError):
         text = json.dumps(_plain(data), ensure_ascii=False)
     try:
-        text.encode("utf-8")
+        return text.encode("utf-8")
     except UnicodeEncodeError:  # lone surrogates: escape them
-        text = json.dumps(json.loads(text), ensure_ascii=True)
-    return text
+        return json.dumps(json.loads(text), ensure_ascii=True).encode("ascii")
+
+
+def dumps_event(data: dict[str, Any]) -> str:
+    """One event dict as one line of JSON text (no newline), encodable as UTF-8."""
+    return _line(data).decode("utf-8")
 
 
 def event_line(event: StreamEvent) -> bytes:
     """The JSON-lines record of `event`: UTF-8, newline-terminated."""
-    return (dumps_event(event.to_dict()) + "\n").encode("utf-8")
+    return _line(event.to_dict()) + b"\n"
