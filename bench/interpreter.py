@@ -8,7 +8,12 @@ one core:
 2. memory — 50,000 calls started at once and paused inside the Gather,
    waiting for a digit; the traced Python heap growth divided by the calls.
 
-Usage: python bench/interpreter.py [--calls 5000] [--batches 5] [--paused 50000]
+With `--events-out FILE` every event of the throughput batches is also
+written through the engine's event writer to a `JsonLinesSink` (FILE may be
+/dev/null to measure serialisation without the disk); the writer's drops are
+reported, and must be 0.
+
+Usage: python bench/interpreter.py [--calls 5000] [--batches 5] [--paused 50000] [--events-out FILE]
 Last line: {"calls_per_s": ..., "kib_per_call": ...}
 """
 
@@ -28,6 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from flowengine.events import JsonLinesSink  # noqa: E402
 from flowengine.runtime.clock import WallClock  # noqa: E402
 from flowengine.runtime.engine import Engine  # noqa: E402
 from flowengine.runtime.virtual_loop import run_virtual  # noqa: E402
@@ -46,17 +52,24 @@ def _scripts(count: int, steps: list[Step]) -> list[CallerScript]:
     ]
 
 
-def throughput_batch(scenario: object, count: int) -> float:
+def throughput_batch(scenario: object, count: int, events_out: Path | None = None) -> float:
     scripts = _scripts(count, [Step(input="1")])
 
     async def main() -> float:
-        engine = Engine(clock=WallClock(START))
+        engine = Engine(clock=WallClock(START), event_queue=1_000_000)
+        if events_out is not None:
+            engine.add_sink(JsonLinesSink(events_out))
         engine.publish(scenario)  # type: ignore[arg-type]
         backend = SimBackend(engine)
         started = time.perf_counter()
         tasks = [backend.place_call(s)[1] for s in scripts]
         done = await asyncio.gather(*tasks)
+        await engine.flush_events()  # written, not just queued
         elapsed = time.perf_counter() - started
+        dropped = engine.writer.dropped if engine.writer is not None else 0
+        await engine.shutdown()
+        if dropped:
+            raise SystemExit(f"the event writer dropped {dropped} events")
         bad = [ctx.call.call_id for ctx in done if ctx.variables.get("CHOICE") != "1"]
         if bad:
             raise SystemExit(f"{len(bad)} calls did not complete the menu, e.g. {bad[:3]}")
@@ -96,15 +109,16 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=5000, help="calls per throughput batch")
     parser.add_argument("--batches", type=int, default=5)
     parser.add_argument("--paused", type=int, default=50_000)
+    parser.add_argument("--events-out", type=Path, default=None, help="also write every event here (JSON lines)")
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
     scenario = load_scenario_file(ROOT / "examples" / "per_number_ivr.json")
     print(f"machine: nproc={os.cpu_count()}, pinned to one core; python {sys.version.split()[0]}")
-    throughput_batch(scenario, 500)  # warm-up: caches, imports
+    throughput_batch(scenario, 500, args.events_out)  # warm-up: caches, imports
     rates = []
     for i in range(args.batches):
-        rate = throughput_batch(scenario, args.calls)
+        rate = throughput_batch(scenario, args.calls, args.events_out)
         rates.append(rate)
         print(f"batch {i + 1}/{args.batches}: {args.calls} calls, {rate:,.0f} calls/s")
     median = statistics.median(rates)

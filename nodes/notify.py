@@ -147,13 +147,13 @@ class NotifyNode(NodeType[NotifyParams]):
                 target=target or None,
             )
         else:
-            log.log(LEVELS[p.level], "call %s, node %s: %s", ctx.call.call_id, self.id, message)
+            log.log(LEVELS[p.level], "call %s, node %s: %s", ctx.call_id, self.id, message)
             ctx.emit(Notified, node_id=self.id, channel="log", message=message, level=p.level)
         return "next"
 
     def _default_payload(self, ctx: CallContext, message: str) -> dict[str, Any]:
         return {
-            "call_id": ctx.call.call_id,
+            "call_id": ctx.call_id,
             "caller": ctx.call.caller,
             "called": ctx.call.called,
             "scenario": ctx.scenario.id,
@@ -207,7 +207,7 @@ class NotifyNode(NodeType[NotifyParams]):
         )
         if not ok:
             log.warning(
-                "call %s, node %s: webhook %s failed: %s", ctx.call.call_id, self.id, target, detail
+                "call %s, node %s: webhook %s failed: %s", ctx.call_id, self.id, target, detail
             )
             if p.on_failure == "error":
                 raise NodeError(f"webhook {target}: {detail}", code="webhook_failed")

@@ -35,7 +35,7 @@ from flowengine.acd.driver import AcdDriver, QueueSession, driver_of
 from flowengine.components.fields import Expr, VarName
 from flowengine.components.node import NodeType, ParamsModel
 from flowengine.components.registry import registry
-from flowengine.events import DialBlocked, QueueEvent
+from flowengine.events import DialBlocked
 from flowengine.expr.values import to_number, to_text
 from nodes.prompt import PromptSpec, play_prompt
 
@@ -155,10 +155,10 @@ class QueueNode(NodeType[QueueParams]):
         # The announcement yields to an operator who answers meanwhile.
         play = asyncio.get_running_loop().create_task(
             ctx.say(self.id, text, language=lang, barge_in=session.watch_digits),
-            name=f"announce:{ctx.call.call_id}",
+            name=f"announce:{ctx.call_id}",
         )
         waiter = asyncio.get_running_loop().create_task(
-            session.wait(), name=f"announce-wait:{ctx.call.call_id}"
+            session.wait(), name=f"announce-wait:{ctx.call_id}"
         )
         try:
             await asyncio.wait({play, waiter}, return_when=asyncio.FIRST_COMPLETED)
@@ -189,7 +189,7 @@ class QueueNode(NodeType[QueueParams]):
         p = self.params
         digits = ctx.call.take_digits()
         if p.callback_digit and p.callback_digit in digits:
-            ctx.emit(QueueEvent, node_id=self.id, queue_id=session.queue_id, kind="callback_requested")
+            # the ACD records it (queue_callback_requested, with the place kept)
             driver.request_callback(session)
             return True
         return False

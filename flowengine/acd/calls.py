@@ -283,10 +283,10 @@ class Calls(Bookkeeping):
         op.talk_time += talk
         op.call_id = None
         if wrap > 0:
-            op.set_state(now, _WRAP_UP)
+            op.set_state(now, _WRAP_UP, call.call_id, out)
             self._schedule(now + wrap, (WRAPUP_TIMER, op.id))
         else:
-            op.set_state(now, _IDLE)
+            op.set_state(now, _IDLE, call.call_id, out)
         q.aht.add(talk + wrap)
         q.stats.talk_time += talk
         out.append(

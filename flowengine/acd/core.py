@@ -188,7 +188,7 @@ class ACD(Calls, Dispatch, Offers, Staffing, Queries):
         kind = key[0]
         if kind == WRAPUP_TIMER:
             op = self._ops[key[1]]
-            op.set_state(t, _IDLE)
+            op.set_state(t, _IDLE, None, out)
             out.append(d.WrapUpEnded(op.id))
             self._refresh(t, op)
             return

@@ -29,7 +29,10 @@ class, in the style of h11's events. Two kinds:
 **Records** — for the event stream, the monitor and `queue_log` export; no
 action needed: `Queued`, `OfferMissed`, `Abandoned`, `Completed`,
 `Overflow` (the core already moved the call), `CallbackRegistered`,
-`OperatorStatusChanged`, `OperatorAutoBreak`, `WrapUpEnded`.
+`OperatorStatusChanged`, `OperatorAutoBreak`, `WrapUpEnded`, and
+`OperatorStateChanged` — only for operators whose runtime has
+`report_states` set (the asyncio driver sets it, so the operator stream has
+every state change; the traffic harness and core tests do without).
 
 Times (`wait`, `ring_time`, `talk_time`, `timeout`, `estimated_wait`) are
 seconds. `wait` is measured from the call's first arrival at the ACD, so it
@@ -53,6 +56,7 @@ __all__ = [
     "NoOperators",
     "OfferMissed",
     "OperatorAutoBreak",
+    "OperatorStateChanged",
     "OperatorStatusChanged",
     "Overflow",
     "QueueFull",
@@ -261,3 +265,17 @@ class OperatorAutoBreak(Decision):
 @dataclass(frozen=True, slots=True)
 class WrapUpEnded(Decision):
     operator_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorStateChanged(Decision):
+    """The operator's system state moved (idle, ringing, talking, wrap_up)
+    because of `call_id`, at `at` (the core's time of the move, which for a
+    timer is its deadline). It comes before the decision that explains it
+    (`Ring`, `Connected`, `OfferMissed`, `Completed`, `WrapUpEnded`...)."""
+
+    operator_id: str
+    state: str
+    previous: str
+    call_id: str | None
+    at: float = field(default=0.0, compare=False)

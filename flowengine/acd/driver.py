@@ -14,9 +14,17 @@ clock, or the simulator's virtual one), re-arms a single `loop.call_at` for
   `NoAnswer` → the waiting Queue/Transfer node's session (its mailbox);
 * `CallbackDue` → a leg to the caller that belongs to no call
   (`Backend.originate` through the engine's router), followed until it ends;
-* records (`Queued`, `OfferMissed`, `Abandoned`, `Completed`, `Overflow`, ...)
-  → `QueueEvent`s in the call's event stream, and the driver's history (the
-  monitor, reports and `queue_log` export read it).
+* every decision → the streams (`flowengine.acd.records`): while the caller
+  is on the line, typed `queue_*` events in the call's stream; for a callback
+  after the caller left, `callback_*` events in the queue's stream; operator
+  decisions (status, every state move, auto-break) and the wrap-up the driver
+  sees start and end → the operator's stream. Operator and queue events are
+  numbered per operator and per queue and published through the engine the
+  driver is attached to, to the same listeners and sinks as call events.
+
+Listeners (`add_listener`) get every decision with its time; `history` keeps
+the last `history_limit` of them for tests and debugging (a ring buffer, so a
+long-running centre does not grow it for ever).
 
 A node never talks to the core directly, so one call's queue handling cannot
 corrupt another's: every input goes through `_feed`.
@@ -25,18 +33,24 @@ corrupt another's: every input goes through `_feed`.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from flowengine.acd import decisions as d
 from flowengine.acd.core import ACD
 from flowengine.acd.model import Centre, QueueSpec
+from flowengine.acd.records import call_event_for, callback_event_for, operator_event_for
 from flowengine.errors import NodeError
-from flowengine.events import QueueEvent
+from flowengine.events import (
+    OperatorEvent,
+    OperatorStatusChanged,
+    OperatorWrapUpEnded,
+    OperatorWrapUpStarted,
+    QueueStreamEvent,
+)
 from flowengine.telephony import DialOutcome, Leg, dialing
 from flowengine.telephony.causes import ANSWERED_ELSEWHERE, CANCELLED, NO_ANSWER
 
@@ -59,30 +73,18 @@ _OUTCOME_REASON = {
 #: a StopRinging reason as the cause a leg still ringing is cancelled with
 _STOP_CAUSE = {"answered_elsewhere": ANSWERED_ELSEWHERE, "no_answer": NO_ANSWER}
 
-_EVENT_FIELDS = frozenset({"call_id", "queue_id", "operator_id", "leg"})
+#: decisions after which the ACD holds the call no more
+_CALL_OVER = (d.Completed, d.Abandoned, d.MaxWaitReached, d.NoOperators, d.NoAnswer, d.QueueFull)
+#: decisions about operators only (no call to route)
+_OPERATOR_DECISIONS = (d.OperatorStatusChanged, d.OperatorStateChanged, d.OperatorAutoBreak, d.WrapUpEnded)
 
-#: decision class -> QueueEvent kind
-_KINDS: dict[type, str] = {
-    d.Queued: "entered",
-    d.Ring: "offered",
-    d.OfferMissed: "ring_no_answer",
-    d.Connected: "connected",
-    d.Abandoned: "abandoned",
-    d.MaxWaitReached: "timeout",
-    d.QueueFull: "full",
-    d.NoOperators: "no_operators",
-    d.NoAnswer: "no_answer",
-    d.CallbackRegistered: "callback",
-    d.CallbackDue: "callback_due",
-    d.Overflow: "overflow",
-    d.Completed: "completed",
-    d.Announce: "announce",
-}
+#: decisions kept in `history` by default
+HISTORY_LIMIT = 10_000
 
 
 @dataclass(frozen=True, slots=True)
 class HistoryItem:
-    """A decision and when it happened (loop time); the driver keeps them all."""
+    """A decision and when it happened (loop time)."""
 
     at: float
     decision: d.Decision
@@ -93,6 +95,7 @@ class QueueSession:
 
     __slots__ = (
         "ctx",
+        "call_id",
         "node_id",
         "queue_id",
         "mailbox",
@@ -106,6 +109,8 @@ class QueueSession:
 
     def __init__(self, ctx: CallContext, node_id: str, queue_id: str) -> None:
         self.ctx = ctx
+        #: the engine's id of the call, which the ACD knows it by
+        self.call_id = ctx.call_id
         self.node_id = node_id
         self.queue_id = queue_id
         self.mailbox: deque[d.Decision] = deque()
@@ -152,12 +157,27 @@ class QueueSession:
 
 
 class AcdDriver:
-    def __init__(self, centre: Centre, *, seed: int = 1, keep_history: bool = True) -> None:
+    """`keep_history` keeps the last `history_limit` decisions in `history`.
+    After a restart, `operator_seq` / `queue_seq` give the last stored `seq`
+    of each operator's and queue's stream, so numbering goes on from there."""
+
+    def __init__(
+        self,
+        centre: Centre,
+        *,
+        seed: int = 1,
+        keep_history: bool = True,
+        history_limit: int = HISTORY_LIMIT,
+        operator_seq: Mapping[str, int] | None = None,
+        queue_seq: Mapping[str, int] | None = None,
+    ) -> None:
         self.loop = asyncio.get_running_loop()
         self.centre = centre
         self.core = ACD(centre, now=self.loop.time(), seed=seed)
+        for operator_id in self.core.operator_ids():
+            self.core.operator(operator_id).report_states = True
+        self.history: deque[HistoryItem] = deque(maxlen=history_limit)
         self.keep_history = keep_history
-        self.history: list[HistoryItem] = []
         #: the engine whose router rings callbacks (set by `attach`)
         self.engine: Engine | None = None
         self._sessions: dict[str, QueueSession] = {}
@@ -165,15 +185,51 @@ class AcdDriver:
         self._callback_ids: dict[str, str] = {}
         #: call id -> the callback leg ringing or talking now
         self._callback_legs: dict[str, Leg] = {}
+        #: calls with a pending callback (their caller left the line)
+        self._callbacks: set[str] = set()
+        #: operator id -> (call, loop time) of the wrap-up in progress
+        self._wrap_ups: dict[str, tuple[str, float]] = {}
+        self._operator_seq: dict[str, int] = dict(operator_seq or {})
+        self._queue_seq: dict[str, int] = dict(queue_seq or {})
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._listeners: list[Callable[[float, d.Decision], None]] = []
 
+    @property
+    def keep_history(self) -> bool:
+        return self.history.maxlen != 0
+
+    @keep_history.setter
+    def keep_history(self, keep: bool) -> None:
+        limit = self.history.maxlen if keep and self.history.maxlen else HISTORY_LIMIT
+        self.history = deque(self.history if keep else (), maxlen=limit if keep else 0)
+
     def attach(self, engine: Engine) -> AcdDriver:
+        """Serve `engine`'s Queue and Transfer nodes and publish the operator
+        and queue streams through it, starting with each operator's status."""
         engine.services["acd"] = self
         self.engine = engine
+        now = self.loop.time()
+        for operator_id in self.core.operator_ids():
+            op = self.core.operator(operator_id)
+            self._publish_operator(
+                now,
+                OperatorStatusChanged,
+                operator_id,
+                status=op.status,
+                previous=None,
+                reason=op.status_reason,
+                by="start",
+                available=op.status_available,
+            )
         return self
+
+    def add_operator(self, operator: Any, **options: Any) -> None:
+        """Bring an operator (back) into the ACD (`ACD.add_operator` options)."""
+        self._feed(lambda now: self.core.add_operator(now, operator, **options))
+        for operator_id in self.core.operator_ids():
+            self.core.operator(operator_id).report_states = True
 
     def add_listener(self, listener: Callable[[float, d.Decision], None]) -> None:
         """Called with every decision (the monitor, reports, simulation stats)."""
@@ -202,10 +258,10 @@ class AcdDriver:
     def enter(self, ctx: CallContext, node_id: str, queue_id: str, **options: Any) -> QueueSession:
         """Put the call in `queue_id` (options as `ACD.call_arrived`)."""
         session = QueueSession(ctx, node_id, queue_id)
-        self._sessions[ctx.call.call_id] = session
+        self._sessions[session.call_id] = session
         self._feed(
             lambda now: self.core.call_arrived(
-                now, ctx.call.call_id, queue_id, caller=ctx.call.caller, **options
+                now, session.call_id, queue_id, caller=ctx.call.caller, **options
             )
         )
         return session
@@ -217,7 +273,7 @@ class AcdDriver:
         Every leg still up is released, including one answered but not yet
         bridged (the caller hung up as the operator picked up)."""
         call = session.ctx.call
-        call_id = call.call_id
+        call_id = session.call_id
         cause = call.cause or CANCELLED
         for legs in session.legs.values():
             for leg in legs:
@@ -247,12 +303,12 @@ class AcdDriver:
         self.completed(session, "agent" if ended_by == "callee" else "caller")
 
     def completed(self, session: QueueSession, by: str) -> None:
-        call_id = session.ctx.call.call_id
+        call_id = session.call_id
         session.state = "completed"
         self._feed(lambda now: self.core.call_completed(now, call_id, by=by))
 
     def request_callback(self, session: QueueSession) -> None:
-        call_id = session.ctx.call.call_id
+        call_id = session.call_id
         self._callback_ids[call_id] = session.ctx.call.called
         session.state = "callback"
         self._feed(lambda now: self.core.request_callback(now, call_id))
@@ -285,16 +341,20 @@ class AcdDriver:
         self._feed(self.core.handle_timer)
 
     def _apply(self, now: float, decision: d.Decision) -> None:
-        if self.keep_history:
-            self.history.append(HistoryItem(now, decision))
+        history = self.history
+        if history.maxlen:
+            history.append(HistoryItem(now, decision))
         for listener in self._listeners:
             listener(now, decision)
+        if isinstance(decision, _OPERATOR_DECISIONS):
+            self._record_operator(now, decision)
+            return
         call_id = getattr(decision, "call_id", None)
         session = self._sessions.get(call_id) if call_id is not None else None
-        if session is not None:
-            self._record(session, decision)
-            if isinstance(decision, d.OfferMissed):
-                session.misses.append(decision.reason)
+        if call_id is not None:
+            self._record(now, call_id, session, decision)
+        if session is not None and isinstance(decision, d.OfferMissed):
+            session.misses.append(decision.reason)
         if isinstance(decision, d.Ring):
             self._ring(session, decision)
         elif isinstance(decision, d.StopRinging):
@@ -314,28 +374,78 @@ class AcdDriver:
         elif isinstance(decision, NODE_DECISIONS) and session is not None:
             session.push(decision)
 
-    def _record(self, session: QueueSession, decision: d.Decision) -> None:
-        """The decision as a QueueEvent: `data` holds every field of the decision
-        but the ones the event names itself, so `decision_from_event` (and the
-        queue_log export) can rebuild it exactly."""
-        kind = _KINDS.get(type(decision))
-        if kind is None:
+    # ---- the streams ------------------------------------------------------------------
+    def _record(
+        self, now: float, call_id: str, session: QueueSession | None, decision: d.Decision
+    ) -> None:
+        """A decision about a call: in its call stream while the caller is on
+        the line, in the queue stream once they left with a callback pending."""
+        if call_id in self._callbacks:
+            found = callback_event_for(decision)
+            if found is not None:
+                callback_cls, fields = found
+                self._publish_queue(now, callback_cls, fields.pop("queue_id"), **fields)
+            if isinstance(decision, _CALL_OVER):
+                self._callbacks.discard(call_id)
+        elif session is not None:
+            record = call_event_for(decision)
+            if record is not None:
+                cls, fields = record
+                fields.setdefault("queue_id", session.queue_id)
+                session.ctx.emit(cls, node_id=session.node_id, **fields)
+            if isinstance(decision, d.Overflow):
+                session.queue_id = decision.to_queue
+            elif isinstance(decision, d.CallbackRegistered):
+                self._callbacks.add(call_id)
+        if isinstance(decision, d.Completed):
+            wrap = self.queue_spec(decision.queue_id).wrap_up
+            if wrap > 0:
+                self._wrap_ups[decision.operator_id] = (call_id, now)
+                self._publish_operator(
+                    now,
+                    OperatorWrapUpStarted,
+                    decision.operator_id,
+                    call_id=call_id,
+                    queue_id=decision.queue_id,
+                    duration=wrap,
+                )
+
+    def _record_operator(self, now: float, decision: d.Decision) -> None:
+        if isinstance(decision, d.WrapUpEnded):
+            call_id, began = self._wrap_ups.pop(decision.operator_id, (None, None))
+            self._publish_operator(
+                now,
+                OperatorWrapUpEnded,
+                decision.operator_id,
+                call_id=call_id,
+                duration=None if began is None else round(now - began, 3),
+            )
             return
-        data = {
-            f.name: _rounded(getattr(decision, f.name))
-            for f in dataclasses.fields(decision)
-            if f.name not in _EVENT_FIELDS
-        }
-        if isinstance(decision, d.Overflow):
-            session.queue_id = decision.to_queue
-        session.ctx.emit(
-            QueueEvent,
-            node_id=session.node_id,
-            queue_id=getattr(decision, "queue_id", session.queue_id),
-            kind=kind,
-            operator_id=getattr(decision, "operator_id", None),
-            data=data,
-        )
+        found = operator_event_for(decision)
+        if found is not None:
+            cls, fields = found
+            at = decision.at if isinstance(decision, d.OperatorStateChanged) else now
+            self._publish_operator(at, cls, decision.operator_id, **fields)  # type: ignore[attr-defined]
+
+    def _publish_operator(
+        self, at: float, cls: type[OperatorEvent], operator_id: str, **fields: Any
+    ) -> None:
+        engine = self.engine
+        if engine is None:
+            return
+        seq = self._operator_seq[operator_id] = self._operator_seq.get(operator_id, 0) + 1
+        ts = round(engine.clock.epoch_offset() + at, 6)
+        engine.publish_event(cls(operator_id=operator_id, seq=seq, ts=ts, **fields))
+
+    def _publish_queue(
+        self, at: float, cls: type[QueueStreamEvent], queue_id: str, **fields: Any
+    ) -> None:
+        engine = self.engine
+        if engine is None:
+            return
+        seq = self._queue_seq[queue_id] = self._queue_seq.get(queue_id, 0) + 1
+        ts = round(engine.clock.epoch_offset() + at, 6)
+        engine.publish_event(cls(queue_id=queue_id, seq=seq, ts=ts, **fields))
 
     def _ring(self, session: QueueSession | None, ring: d.Ring) -> None:
         if session is None or not session.ctx.call.active:
@@ -503,26 +613,6 @@ def _drop(leg: Leg, reason: str) -> None:
     if leg.state == "answered" and cause == NO_ANSWER:
         cause = CANCELLED
     leg.hangup(cause)
-
-
-def decision_from_event(event: dict[str, Any]) -> d.Decision | None:
-    """Rebuild the ACD decision a `queue_event` (as a dict) was recorded from."""
-    cls = _CLASSES.get(str(event.get("kind")))
-    if cls is None:
-        return None
-    data = dict(event.get("data") or {})
-    names = {f.name for f in dataclasses.fields(cls)}
-    for key in ("call_id", "queue_id", "operator_id"):
-        if key in names:
-            data[key] = event.get(key)
-    return cls(**{k: v for k, v in data.items() if k in names})
-
-
-_CLASSES = {kind: cls for cls, kind in _KINDS.items()}
-
-
-def _rounded(value: Any) -> Any:
-    return round(value, 3) if isinstance(value, float) else value
 
 
 def driver_of(ctx: CallContext) -> AcdDriver:

@@ -57,7 +57,7 @@ class Offers(Bookkeeping):
         answered = call.offers.pop(operator_id)
         self._cancel_offer_timers(call, op)
         was_callback = call.state is CallState.CALLBACK_OFFERING
-        op.set_state(now, _TALKING)
+        op.set_state(now, _TALKING, call_id, out)
         op.record_answer(now)
         call.strategy.on_connected(operator_id, q.pool.index.get(operator_id, -1))
         self._unqueue(call)
@@ -135,7 +135,7 @@ class Offers(Bookkeeping):
         if not op.free:
             return  # a strategy offered someone not free: never ring them
         self._set_free(op, False)
-        op.set_state(now, _RINGING)
+        op.set_state(now, _RINGING, call.call_id, out)
         op.call_id = call.call_id
         op.offered += 1
         ends = now + timeout
@@ -191,7 +191,7 @@ class Offers(Bookkeeping):
         op = self._ops[op_id]
         self._cancel_offer_timers(call, op)
         op.call_id = None
-        op.set_state(now, _IDLE)
+        op.set_state(now, _IDLE, call.call_id, out)
         if stop:
             out.append(d.StopRinging(call.call_id, op_id, reason))
         if miss:

@@ -16,6 +16,10 @@ need: when the last call ended (longest idle), when calls were answered
 not-before time after a reject / busy / no-answer.
 
 This module has no clock: every method that depends on time takes ``now``.
+
+With `report_states` set, every state move also appends an
+`OperatorStateChanged` decision to the decision list the core passes in, in
+order with the others; the driver turns them into the operator stream.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from bisect import bisect_left, bisect_right
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from flowengine.acd.decisions import Decision, OperatorStateChanged
 from flowengine.errors import FlowEngineError, UsageError
 
 if TYPE_CHECKING:
@@ -119,6 +124,8 @@ class OperatorRuntime:
         "answered",
         "missed",
         "talk_time",
+        "report_states",
+        "state_call",
     )
 
     def __init__(
@@ -152,6 +159,10 @@ class OperatorRuntime:
         self.answered = 0
         self.missed: dict[str, int] = {}
         self.talk_time = 0.0
+        #: append an OperatorStateChanged to the core's decisions on every move
+        self.report_states = False
+        #: the call the current state concerns (the wrapped-up call in wrap_up)
+        self.state_call: str | None = None
 
     # -- status (person) ---------------------------------------------------
     def set_status(
@@ -168,8 +179,19 @@ class OperatorRuntime:
         self.status_available = available
 
     # -- state (system) ----------------------------------------------------
-    def set_state(self, now: float, state: OperatorState) -> None:
-        """Move along the state table; an illegal move raises `IllegalTransition`."""
+    def set_state(
+        self,
+        now: float,
+        state: OperatorState,
+        call_id: str | None = None,
+        out: list[Decision] | None = None,
+    ) -> None:
+        """Move along the state table; an illegal move raises `IllegalTransition`.
+
+        `call_id` is the call the move concerns (None: the current state's
+        call, e.g. the one whose wrap-up ends); with `report_states` the move
+        is appended to `out` as an `OperatorStateChanged`.
+        """
         if state not in TRANSITIONS[self.state]:
             raise IllegalTransition(
                 f"operator '{self.id}': cannot go from {self.state.value} to {state.value}"
@@ -178,9 +200,14 @@ class OperatorRuntime:
         self._state_time[old] = self._state_time.get(old, 0.0) + (now - self._state_since)
         self._state_since = now
         self.state = state
+        if call_id is None:
+            call_id = self.state_call
+        self.state_call = call_id
         if old is OperatorState.TALKING:
             # the conversation is over at this instant (wrap-up is not talk)
             self.last_call_end = now
+        if out is not None and self.report_states:
+            out.append(OperatorStateChanged(self.id, state.value, old.value, call_id, now))
 
     def time_in(self, name: str, now: float) -> float:
         """Seconds spent so far in status or state `name` (current stint included)."""

@@ -6,7 +6,6 @@ import argparse
 import datetime as dt
 import json
 import sys
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +53,12 @@ def add_parsers(sub: Any) -> None:
     _centre_options(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--events", action="store_true", help="with --json: include the full event stream")
-    p.add_argument("--events-out", type=Path, metavar="FILE", help="append the call's events to FILE (JSON lines)")
+    p.add_argument(
+        "--events-out",
+        type=Path,
+        metavar="FILE",
+        help="append every event (the call's, and with --centre the operators' and queues') to FILE (JSON lines)",
+    )
     p.set_defaults(handler=cmd_run)
 
     p = sub.add_parser("test", help="run scenario test cases (*.tests.yaml / *.tests.json)")
@@ -91,6 +95,7 @@ def _centre_setup(args: argparse.Namespace) -> Any:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from flowengine.events import EventSink, JsonLinesSink
     from flowengine.scenario.loader import load_scenario_file
     from flowengine.testing.harness import run_scenario
     from flowengine.testing.script import CallerScript, Step
@@ -103,6 +108,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     script = CallerScript(
         caller=args.caller, called=called, line=args.line, steps=steps, hangup_after=args.hangup_after
     )
+    sinks: list[EventSink] = [] if args.events_out is None else [JsonLinesSink(args.events_out)]
     trace = run_scenario(
         scenario,
         script,
@@ -110,13 +116,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         realtime=args.realtime,
         library=library,
         centre=_centre_setup(args),
-        call_id=f"run-{uuid.uuid4().hex[:12]}",
         routing=routing,
+        sinks=sinks,
     )
-    if args.events_out is not None:
-        from flowengine.cli.export import write_events
-
-        write_events(args.events_out, trace.events)
     if args.json:
         print(json.dumps(trace.to_json(with_events=args.events), ensure_ascii=False, default=str))
     else:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,16 +11,9 @@ from typing import Any
 def add_parsers(sub: Any) -> None:
     p = sub.add_parser("export", help="export recorded events in other formats")
     p.add_argument("format", choices=["queue-log"], help="queue-log: Asterisk queue_log lines")
-    p.add_argument("files", nargs="+", type=Path, help="event files (JSON lines, from --events-out)")
+    p.add_argument("files", nargs="+", type=Path, help="event files (JSON lines, from --events-out; any stream version)")
     p.add_argument("--output", "-o", type=Path, help="write here instead of standard output")
     p.set_defaults(handler=cmd_export)
-
-
-def write_events(path: Path, events: Any) -> None:
-    """Append events as JSON lines (the input of `flowengine export`)."""
-    with path.open("a", encoding="utf-8") as fh:
-        for event in events:
-            fh.write(json.dumps(event.to_dict(), ensure_ascii=False, default=str) + "\n")
 
 
 def cmd_export(args: argparse.Namespace) -> int:

@@ -1,104 +1,116 @@
-"""The call event stream: small frozen records under one base class.
+"""Call-stream events of the interpreter and node handlers.
 
-Every call appends to its own stream; CDRs, reports, the live monitor and the
-editor's call trace are all built from it. Events carry the call id and `t`,
-seconds since the call started on the call's clock (simulated or real), so a
-trace reads the same on both clocks. `wall` (ISO text) is set on `call_started`
-only: an event's wall-clock time is that start plus `t`, which keeps formatting
-dates off the per-step hot path.
+Every call appends to its own stream (`CallEvent`: `call_id`, `seq`, `ts`,
+`t`); events that happen at a node (`NodeEvent`) also name the scenario and
+its version, since node ids repeat across scenarios. `wall` (ISO text with
+the scenario's UTC offset) is on `call_started` only: formatting dates stays
+off the per-step hot path, and `ts` already gives every event's instant.
 
-`to_dict()` gives a JSON-ready dict whose "event" key is the snake_case event
-name; `event_from_dict` reverses it (storage reloads streams after a restart).
+The queue events of a call are in `flowengine.events.queue`; the operator
+stream in `flowengine.events.operator`. The base classes and the registry
+live in `flowengine.events.base` and are re-exported here, so a module adding
+events (e.g. telephony legs) can write::
+
+    from flowengine.events.types import NodeEvent, event
+
+    @event("leg_started")
+    @dataclass(frozen=True, slots=True, kw_only=True)
+    class LegStarted(NodeEvent):
+        node_id: str
+        target: str
+
+and emit them with ``ctx.emit(LegStarted, node_id=..., target=...)``.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeVar
+from dataclasses import dataclass
+from typing import Any
 
+from flowengine.events.base import (
+    SCHEMA_VERSION,
+    CallEvent,
+    EventFormatError,
+    NodeEvent,
+    OperatorEvent,
+    QueueStreamEvent,
+    StreamEvent,
+    event,
+    event_from_dict,
+    event_types,
+)
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CallEvent:
-    """Base of every call event."""
-
-    name: ClassVar[str] = "call_event"
-    call_id: str
-    t: float
-    wall: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        data = {"event": self.name}
-        for f in dataclasses.fields(self):
-            data[f.name] = getattr(self, f.name)
-        return data
-
-
-_REGISTRY: dict[str, type[CallEvent]] = {}
-
-E = TypeVar("E", bound=type[CallEvent])
-
-
-def event(name: str) -> Callable[[E], E]:
-    """Register an event class under its stable stream name.
-
-    The name is what storage, reports and integrators see; it is written
-    here explicitly, never derived from the class name, so renaming a class
-    cannot change a stored stream's meaning.
-    """
-
-    def register(cls: E) -> E:
-        if name in _REGISTRY:
-            raise RuntimeError(f"event '{name}' defined twice")
-        cls.name = name
-        _REGISTRY[name] = cls
-        return cls
-
-    return register
-
-
-def event_types() -> dict[str, type[CallEvent]]:
-    return dict(_REGISTRY)
-
-
-def event_from_dict(data: dict[str, Any]) -> CallEvent:
-    kind = data.get("event")
-    cls = _REGISTRY.get(str(kind))
-    if cls is None:
-        raise ValueError(f"unknown event type {kind!r}")
-    names = {f.name for f in dataclasses.fields(cls)}
-    return cls(**{k: v for k, v in data.items() if k in names})
+__all__ = [
+    "SCHEMA_VERSION",
+    "CallEnded",
+    "CallEvent",
+    "CallHungUp",
+    "CallStarted",
+    "DialAttempted",
+    "DialBlocked",
+    "DigitsReceived",
+    "EventFormatError",
+    "HttpRequested",
+    "NodeEntered",
+    "NodeEvent",
+    "NodeFailed",
+    "NodeLeft",
+    "Notified",
+    "OperatorEvent",
+    "PromptPlayed",
+    "QueueStreamEvent",
+    "RecordingMade",
+    "ScenarioEntered",
+    "SpeechRecognized",
+    "StreamEvent",
+    "VariableChanged",
+    "event",
+    "event_from_dict",
+    "event_types",
+]
 
 
 @event("call_started")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CallStarted(CallEvent):
+    """First event of a call: the engine accepted it and pinned the scenario
+    version. `platform_id` is the backend's own id (SIP Call-ID, channel id).
+    `caller`/`called` are normalised by the line's rules; `caller_raw` and
+    `called_raw` are what the line sent. `route` says why this scenario was
+    chosen (number binding, line binding, default), empty when the caller of
+    the engine chose it; a refused call has scenario "" version 0."""
+
+    wall: str
     caller: str
     called: str
     scenario_id: str
     scenario_version: int
     backend: str = ""
+    platform_id: str | None = None
+    line: str | None = None
+    caller_name: str | None = None
+    caller_raw: str | None = None
+    called_raw: str | None = None
+    route: str = ""
 
 
 @event("node_entered")
 @dataclass(frozen=True, slots=True, kw_only=True)
-class NodeEntered(CallEvent):
+class NodeEntered(NodeEvent):
     node_id: str
     node_type: str
-    scenario_id: str = ""
 
 
 @event("node_left")
 @dataclass(frozen=True, slots=True, kw_only=True)
-class NodeLeft(CallEvent):
+class NodeLeft(NodeEvent):
     node_id: str
     exit: str
 
 
 @event("variable_changed")
 @dataclass(frozen=True, slots=True, kw_only=True)
-class VariableChanged(CallEvent):
+class VariableChanged(NodeEvent):
     variable: str
     value: Any
     node_id: str | None = None
@@ -106,7 +118,7 @@ class VariableChanged(CallEvent):
 
 @event("prompt_played")
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PromptPlayed(CallEvent):
+class PromptPlayed(NodeEvent):
     """A prompt went to the caller: `kind` is "say" (TTS text) or "play" (audio file)."""
 
     node_id: str
@@ -119,7 +131,7 @@ class PromptPlayed(CallEvent):
 
 @event("digits_received")
 @dataclass(frozen=True, slots=True, kw_only=True)
-class DigitsReceived(CallEvent):
+class DigitsReceived(NodeEvent):
     """Digits a collection returned; `reason` is max_digits, terminator or timeout."""
 
     node_id: str
@@ -129,7 +141,7 @@ class DigitsReceived(CallEvent):
 
 @event("speech_recognized")
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SpeechRecognized(CallEvent):
+class SpeechRecognized(NodeEvent):
     node_id: str
     text: str
     matched: str | None = None
@@ -138,7 +150,7 @@ class SpeechRecognized(CallEvent):
 
 @event("recording_made")
 @dataclass(frozen=True, slots=True, kw_only=True)
-class RecordingMade(CallEvent):
+class RecordingMade(NodeEvent):
     node_id: str
     uri: str
     duration: float
@@ -147,7 +159,7 @@ class RecordingMade(CallEvent):
 
 @event("notified")
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Notified(CallEvent):
+class Notified(NodeEvent):
     """A Notify node's message: channel is log, webhook or screen."""
 
     node_id: str
@@ -162,7 +174,7 @@ class Notified(CallEvent):
 
 @event("http_requested")
 @dataclass(frozen=True, slots=True, kw_only=True)
-class HttpRequested(CallEvent):
+class HttpRequested(NodeEvent):
     node_id: str
     method: str
     url: str
@@ -174,7 +186,7 @@ class HttpRequested(CallEvent):
 
 @event("node_failed")
 @dataclass(frozen=True, slots=True, kw_only=True)
-class NodeFailed(CallEvent):
+class NodeFailed(NodeEvent):
     """A node raised: `code` classifies it, `column` points into an expression."""
 
     node_id: str
@@ -187,7 +199,9 @@ class NodeFailed(CallEvent):
 @event("scenario_entered")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ScenarioEntered(CallEvent):
-    """The call moved into another scenario (Subscenario jump or call/return)."""
+    """The call moved into another scenario (Subscenario jump or call/return):
+    `scenario_id`/`scenario_version` is where it goes; `node_id` is the
+    Subscenario node it came from (in the scenario it left)."""
 
     scenario_id: str
     scenario_version: int
@@ -197,8 +211,8 @@ class ScenarioEntered(CallEvent):
 
 @event("dial_attempted")
 @dataclass(frozen=True, slots=True, kw_only=True)
-class DialAttempted(CallEvent):
-    """A Transfer/Queue rang a target; `outcome` is answered, busy, no_answer or failed."""
+class DialAttempted(NodeEvent):
+    """A Transfer rang a number; `outcome` is answered, busy, no_answer, rejected or failed."""
 
     node_id: str
     target: str
@@ -208,7 +222,7 @@ class DialAttempted(CallEvent):
 
 @event("dial_blocked")
 @dataclass(frozen=True, slots=True, kw_only=True)
-class DialBlocked(CallEvent):
+class DialBlocked(NodeEvent):
     """The dial policy refused a destination; nothing was rung (docs/dial-policy.md).
 
     `number` is what the scenario tried to dial, as it was (cut to 64
@@ -226,28 +240,18 @@ class DialBlocked(CallEvent):
     rule: str | None = None
 
 
-@event("queue_event")
-@dataclass(frozen=True, slots=True, kw_only=True)
-class QueueEvent(CallEvent):
-    """Queue life cycle: entered, offered, ring_no_answer, connected, abandoned,
-    timeout, full, callback, overflow, completed. `data` holds the specifics
-    (operator, position, wait seconds, target queue)."""
-
-    node_id: str
-    queue_id: str
-    kind: str
-    operator_id: str | None = None
-    data: dict[str, Any] = field(default_factory=dict)
-
-
 @event("call_hung_up")
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CallHungUp(CallEvent):
-    """The call's media ended: `by` is caller or engine."""
+class CallHungUp(NodeEvent):
+    """The call's media ended: `by` is caller or engine; `node_id` where the
+    call was; `sip_status` and `q850` when the backend knows them (see the
+    HangupCause table in docs/backends.md)."""
 
     cause: str
     by: str
     node_id: str | None = None
+    sip_status: int | None = None
+    q850: int | None = None
 
 
 @event("call_ended")

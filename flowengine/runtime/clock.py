@@ -7,7 +7,9 @@ ordinary loop it does nothing. Handlers wrap real network work in it, so the
 same scenario behaves the same on both clocks.
 
 `WallClock` maps the loop's clock to wall-clock time: real time on a real
-loop, or a chosen start instant plus elapsed simulated seconds.
+loop, or a chosen start instant plus elapsed simulated seconds. Its
+`epoch_offset()` is what event time stamps are made of: `ts` is that offset
+plus `loop.time()`, one float addition per event instead of a datetime.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import time
 from collections.abc import Iterator
 
 UTC = dt.UTC
@@ -43,7 +46,7 @@ class WallClock:
     whether or not anybody asked the time before the first call began.
     """
 
-    __slots__ = ("start", "anchor")
+    __slots__ = ("start", "anchor", "_offset")
 
     def __init__(self, start: dt.datetime | None = None, *, anchor: float | None = None) -> None:
         if start is not None and start.tzinfo is None:
@@ -57,9 +60,22 @@ class WallClock:
                     "a WallClock with a start time is made inside the running loop, or given anchor="
                 ) from None
         self.anchor = anchor if anchor is not None else 0.0
+        self._offset = None if start is None else start.timestamp() - self.anchor
 
     def now(self) -> dt.datetime:
         if self.start is None:
             return dt.datetime.now(UTC)
         elapsed = asyncio.get_running_loop().time() - self.anchor
         return self.start + dt.timedelta(seconds=elapsed)
+
+    def epoch_offset(self) -> float:
+        """Seconds to add to the running loop's `time()` to get epoch seconds.
+
+        Constant for a clock with a start; for the real clock it is measured
+        now (wall time minus the loop's monotonic time), so a caller that
+        keeps it — a call, for its own events — follows wall-clock
+        corrections from one call to the next, never within one.
+        """
+        if self._offset is not None:
+            return self._offset
+        return time.time() - asyncio.get_running_loop().time()

@@ -1,6 +1,16 @@
 """Per-call state: variables, the event stream, counters, and the helpers node
 handlers use (evaluate, set a variable, say/play with an event).
 
+`emit` numbers the call's events (`seq` 1, 2, 3…, no gaps), stamps them with
+`t` (seconds since the call started, to the microsecond) and `ts` (epoch
+seconds: the call's start instant, taken once from the clock, plus `t` — so
+`ts - t` is the same on every event of a call), fills the scenario and its
+version on node events, and publishes them to the engine. No datetime and
+no `round()` per event: this is the interpreter's hot path.
+The call keeps its own list of events only when asked (`keep_events`: the
+test harness and `flowengine run`); otherwise `events` is None and the
+stream lives only in the sinks, so a long call costs no memory per step.
+
 The context is also the expression language's `Env`: `calledid()` and
 `callerid()` (normalised by the line's rules), `calledid_raw()` and
 `callerid_raw()` (as the line sent them), `line()`, `now()` (in the current
@@ -32,6 +42,8 @@ class CallContext:
     __slots__ = (
         "engine",
         "call",
+        "call_id",
+        "seq",
         "called_raw",
         "caller_raw",
         "resolution",
@@ -49,15 +61,27 @@ class CallContext:
         "jump",
         "end_cause",
         "_t0",
+        "_ts0",
         "_rng",
         "_loop",
     )
 
     def __init__(
-        self, engine: Engine, call: Call, scenario: Scenario, library: Mapping[str, Scenario]
+        self,
+        engine: Engine,
+        call: Call,
+        scenario: Scenario,
+        library: Mapping[str, Scenario],
+        *,
+        call_id: str,
+        keep_events: bool = False,
     ) -> None:
         self.engine = engine
         self.call = call
+        #: the engine's id of the call (the backend's own is `call.call_id`)
+        self.call_id = call_id
+        #: seq of the last event emitted
+        self.seq = 0
         #: the numbers as the line sent them (`call` holds them normalised)
         self.called_raw = call.called
         self.caller_raw = call.caller
@@ -67,7 +91,8 @@ class CallContext:
         #: scenario id -> Scenario as published when the call started (version pinning)
         self.library = library
         self.variables: dict[str, Any] = dict(scenario.defaults)
-        self.events: list[CallEvent] = []
+        #: the call's events, when the engine keeps them (else None)
+        self.events: list[CallEvent] | None = [] if keep_events else None
         self.steps = 0
         #: node -> times entered, for the repeat guard (node ids repeat across scenarios)
         self.visits: dict[NodeType, int] = {}
@@ -82,6 +107,7 @@ class CallContext:
         self.end_cause = "normal"
         self._loop = asyncio.get_running_loop()
         self._t0 = self._loop.time()
+        self._ts0 = round(engine.clock.epoch_offset() + self._t0, 6)
         self._rng: random.Random | None = None
 
     # ---- events -------------------------------------------------------------------
@@ -89,8 +115,17 @@ class CallContext:
         return self._loop.time() - self._t0
 
     def emit(self, cls: type[CallEvent], **fields: Any) -> CallEvent:
-        event = cls(call_id=self.call.call_id, t=round(self._loop.time() - self._t0, 6), **fields)
-        self.events.append(event)
+        """Append an event of type `cls` to the call's stream and publish it."""
+        # microseconds, half up (t >= 0): a third of round(x, 6)'s cost
+        t = int((self._loop.time() - self._t0) * 1e6 + 0.5) / 1e6
+        self.seq = seq = self.seq + 1
+        if cls.in_scenario:
+            scenario = self.scenario
+            fields["scenario_id"] = scenario.id
+            fields["scenario_version"] = scenario.version
+        event = cls(call_id=self.call_id, seq=seq, ts=self._ts0 + t, t=t, **fields)
+        if self.events is not None:
+            self.events.append(event)
         self.engine.publish_event(event)
         return event
 
@@ -121,7 +156,7 @@ class CallContext:
 
     def rng(self) -> random.Random:
         if self._rng is None:
-            self._rng = random.Random(zlib.crc32(self.call.call_id.encode()))
+            self._rng = random.Random(zlib.crc32(self.call_id.encode()))
         return self._rng
 
     # ---- helpers for node handlers -------------------------------------------------------

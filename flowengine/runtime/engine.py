@@ -5,8 +5,18 @@ call's numbers by its line's rules, asks the routing table where the call goes
 (number binding, line binding, default), takes that scenario version from the
 store, pins the call to it (and its Subscenario targets to the versions
 published at that moment), and runs it in a named, tracked task. A call
-nothing routes is refused with hangup cause ``no_route``. Events of every
-call go to the registered sinks (storage, monitor, traces).
+nothing routes is refused with hangup cause ``no_route``. The engine names
+every call (`call_ids`, a UUIDv7 by default; the backend's id is kept as
+`platform_id` on `call_started`).
+
+Events of every stream (calls, and the operators and queues of an attached
+ACD) are published through `publish_event` to two kinds of receiver:
+
+* listeners (`add_listener`) — synchronous in-process callbacks that must be
+  quick (the test harness, the live monitor's fan-out);
+* sinks (`add_sink`) — async storage behind one `EventWriter`: a bounded
+  queue that never blocks a call, drained by one named task.
+  `await engine.shutdown()` flushes and closes them.
 """
 
 from __future__ import annotations
@@ -19,10 +29,18 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from flowengine.errors import UsageError
-from flowengine.events import CallEnded, CallEvent, CallHungUp, CallStarted
+from flowengine.events import (
+    CallEnded,
+    CallStarted,
+    EventSink,
+    EventWriter,
+    StreamEvent,
+    UUIDv7,
+)
+from flowengine.events.writer import QUEUE_SIZE
 from flowengine.runtime.clock import WallClock
 from flowengine.runtime.context import CallContext
-from flowengine.runtime.interpreter import run_call
+from flowengine.runtime.interpreter import emit_hung_up, run_call
 from flowengine.scenario.compiled import Scenario
 from flowengine.scenario.model import ScenarioDoc
 from flowengine.scenario.routing import Resolution, RoutingTable
@@ -36,7 +54,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("flowengine.runtime.engine")
 
-EventSink = Callable[[CallEvent], None]
+EventListener = Callable[[StreamEvent], None]
+CallIds = Callable[["Call"], str]
+
+
+def platform_call_ids(call: Call) -> str:
+    """A `call_ids` policy that keeps the backend's id as the engine's: for
+    tests and tools that choose ids themselves (deterministic streams)."""
+    return call.call_id
 
 
 #: hangup cause of a call nothing routes (SIP 404 Not Found, Q.850 cause 1/3)
@@ -44,21 +69,33 @@ NO_ROUTE = "no_route"
 
 
 class Engine:
+    """`keep_events`: every call keeps its own event list (`ctx.events`) —
+    for traces and tests; otherwise events only reach listeners and sinks.
+    `call_ids(call)` names each new call (default: a UUIDv7).
+    `event_queue` bounds the writer's queue (events waiting for the sinks).
+    `store` holds the published versions, `routing` the number and line
+    bindings (both in memory by default)."""
+
     def __init__(
         self,
         *,
         clock: WallClock | None = None,
-        keep_events: bool = True,
+        keep_events: bool = False,
+        call_ids: CallIds | None = None,
+        event_queue: int = QUEUE_SIZE,
         store: ScenarioStore | None = None,
         routing: RoutingTable | None = None,
     ) -> None:
         self.clock = clock or WallClock()
         self.keep_events = keep_events
+        self.call_ids: CallIds = call_ids or UUIDv7()
+        self._event_queue = event_queue
+        self._listeners: list[EventListener] = []
+        self._writer: EventWriter | None = None
         #: published versions, numbered by the store
         self.store: ScenarioStore = store if store is not None else InMemoryScenarioStore(now=self.clock.now)
         #: number and line bindings, default scenario, normalisation rules
         self.routing = routing if routing is not None else RoutingTable()
-        self._sinks: list[EventSink] = []
         self._tasks: set[asyncio.Task[CallContext]] = set()
         self._http: httpx.AsyncClient | None = None
         #: services other parts attach (e.g. "acd"); looked up by node handlers
@@ -124,26 +161,48 @@ class Engine:
         return found
 
     # ---- events --------------------------------------------------------------------
-    def add_sink(self, sink: EventSink) -> None:
-        self._sinks.append(sink)
+    def add_listener(self, listener: EventListener) -> None:
+        """Call `listener(event)` for every event, synchronously (keep it quick)."""
+        self._listeners.append(listener)
 
-    def publish_event(self, event: CallEvent) -> None:
-        for sink in self._sinks:
+    def add_sink(self, sink: EventSink) -> None:
+        """Store every event in `sink`, through the engine's event writer."""
+        if self._writer is None:
+            self._writer = EventWriter(name="event-writer", queue_size=self._event_queue)
+        self._writer.add_sink(sink)
+
+    @property
+    def writer(self) -> EventWriter | None:
+        """The event writer (its `dropped` count), once a sink was added."""
+        return self._writer
+
+    def publish_event(self, event: StreamEvent) -> None:
+        for listener in self._listeners:
             try:
-                sink(event)
-            except Exception:  # a broken sink must not break the call
-                log.exception("event sink %r failed", sink)
+                listener(event)
+            except Exception:  # a broken listener must not break the call
+                log.exception("event listener %r failed", listener)
+        if self._writer is not None:
+            self._writer.put(event)
+
+    async def flush_events(self) -> None:
+        """Wait until every event published so far is in the sinks."""
+        if self._writer is not None:
+            await self._writer.flush()
 
     # ---- calls ------------------------------------------------------------------------
     def start_call(self, call: Call, scenario: Scenario | None = None) -> asyncio.Task[CallContext]:
+        call_id = self.call_ids(call)
         task = asyncio.get_running_loop().create_task(
-            self.run(call, scenario), name=f"call:{call.call_id}"
+            self.run(call, scenario, call_id=call_id), name=f"call:{call_id}"
         )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def run(self, call: Call, scenario: Scenario | None = None) -> CallContext:
+    async def run(
+        self, call: Call, scenario: Scenario | None = None, *, call_id: str | None = None
+    ) -> CallContext:
         """Run one call to its end. Without `scenario` the call is routed;
         either way its numbers are normalised by its line's rules first."""
         called_raw, caller_raw = call.called, call.caller
@@ -156,10 +215,15 @@ class Engine:
                 # pinned to an older version: a Subscenario naming its own id gets it too
                 library = {**library, scenario.id: scenario}
         chosen = scenario or _UNROUTED
-        ctx = CallContext(self, call, chosen, library)
+        ctx = CallContext(
+            self,
+            call,
+            chosen,
+            library,
+            call_id=call_id or self.call_ids(call),
+            keep_events=self.keep_events,
+        )
         ctx.called_raw, ctx.caller_raw, ctx.resolution = called_raw, caller_raw, resolution
-        if not self.keep_events:
-            ctx.events = _Discard()
         ctx.emit(
             CallStarted,
             wall=self.clock.now().isoformat(),
@@ -168,6 +232,12 @@ class Engine:
             scenario_id=chosen.id,
             scenario_version=chosen.version,
             backend=call.backend_name,
+            platform_id=call.call_id,
+            line=call.line,
+            caller_name=call.caller_name,
+            caller_raw=caller_raw if caller_raw != call.caller else None,
+            called_raw=called_raw if called_raw != call.called else None,
+            route=resolution.reason if resolution is not None else "",
         )
         if scenario is None:
             await _refuse(ctx)
@@ -193,7 +263,11 @@ class Engine:
             await asyncio.wait(list(self._tasks))
 
     async def shutdown(self, timeout: float = 5.0) -> None:
-        """Cancel running calls (they hang up cleanly) and close shared clients."""
+        """Cancel running calls (they hang up cleanly and end their streams),
+        close shared clients, then write out and close the event sinks.
+
+        Services that publish events (an attached ACD driver) should be shut
+        down before, so their last events are stored too."""
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel("engine shutdown")
@@ -202,6 +276,8 @@ class Engine:
         if self._http is not None:
             await self._http.aclose()
             self._http = None
+        if self._writer is not None:
+            await self._writer.close()
 
 
 async def _refuse(ctx: CallContext) -> None:
@@ -209,14 +285,14 @@ async def _refuse(ctx: CallContext) -> None:
     is call_started (no scenario: id "", version 0), call_hung_up, call_ended."""
     call = ctx.call
     reason = ctx.resolution.reason if ctx.resolution is not None else "no route"
-    log.warning("call %s refused: %s", call.call_id, reason)
+    log.warning("call %s refused: %s", ctx.call_id, reason)
     ctx.end_cause = NO_ROUTE
     try:
         if call.active:
             await call.hangup(NO_ROUTE)
-            ctx.emit(CallHungUp, cause=NO_ROUTE, by="engine", node_id=None)
+            emit_hung_up(ctx, None, NO_ROUTE, "engine")
         else:  # the caller gave up first
-            ctx.emit(CallHungUp, cause=call.hangup_cause or "normal", by=call.hangup_by or "caller", node_id=None)
+            emit_hung_up(ctx, None, call.hangup_cause or "normal", call.hangup_by or "caller")
     finally:
         ctx.emit(CallEnded, duration=round(ctx.elapsed(), 6), steps=0, hangup_cause=call.hangup_cause or NO_ROUTE)
 
@@ -230,10 +306,3 @@ _UNROUTED = Scenario(
     after_hangup_entry=None,
     tz=ZoneInfo("UTC"),
 )
-
-
-class _Discard(list):  # type: ignore[type-arg]
-    """An event list that keeps nothing (load runs that only count)."""
-
-    def append(self, item: Any) -> None:
-        pass

@@ -68,9 +68,9 @@ async def run_call(ctx: CallContext) -> None:
         call.on_hangup = None
         if call.active:
             await call.hangup(ctx.end_cause)
-            ctx.emit(CallHungUp, cause=ctx.end_cause, by="engine", node_id=ctx.node_id)
+            emit_hung_up(ctx, ctx.node_id, ctx.end_cause, "engine")
         else:
-            ctx.emit(CallHungUp, cause=call.hangup_cause or "normal", by=call.hangup_by or "caller", node_id=ctx.node_id)
+            emit_hung_up(ctx, ctx.node_id, call.hangup_cause or "normal", call.hangup_by or "caller")
         entry = ctx.scenario.after_hangup_entry
         if entry is not None:
             ctx.after_hangup = True
@@ -81,7 +81,7 @@ async def run_call(ctx: CallContext) -> None:
         if call.active:
             call.on_hangup = None
             await call.hangup("shutdown")
-            ctx.emit(CallHungUp, cause="shutdown", by="engine", node_id=ctx.node_id)
+            emit_hung_up(ctx, ctx.node_id, "shutdown", "engine")
         raise
     finally:
         call.on_hangup = None
@@ -91,6 +91,19 @@ async def run_call(ctx: CallContext) -> None:
             steps=ctx.steps,
             hangup_cause=call.hangup_cause or "normal",
         )
+
+
+def emit_hung_up(ctx: CallContext, node_id: str | None, cause: str, by: str) -> None:
+    """`call_hung_up`, with the SIP status and Q.850 code the backend knows."""
+    known = ctx.call.cause
+    ctx.emit(
+        CallHungUp,
+        cause=cause,
+        by=by,
+        node_id=node_id,
+        sip_status=known.sip_status if known is not None else None,
+        q850=known.q850 if known is not None else None,
+    )
 
 
 async def walk(ctx: CallContext, node_id: str | None) -> None:
@@ -110,7 +123,7 @@ async def walk(ctx: CallContext, node_id: str | None) -> None:
         visits = ctx.visits.get(node, 0) + 1
         ctx.visits[node] = visits
         ctx.node_id = node_id
-        ctx.emit(NodeEntered, node_id=node_id, node_type=node.type_name, scenario_id=scenario.id)
+        ctx.emit(NodeEntered, node_id=node_id, node_type=node.type_name)
         if ctx.steps > settings.max_steps:
             # A hard stop: following "error" exits from here could cycle for
             # ever (every further node fails the same way), so the call ends.
@@ -146,7 +159,7 @@ async def walk(ctx: CallContext, node_id: str | None) -> None:
             except NodeError as exc:
                 exit_name = _node_failed(ctx, node_id, exc.code, str(exc))
             except Exception as exc:  # a bug in a handler must not touch other calls
-                log.exception("node %s (%s) crashed in call %s", node_id, node.type_name, ctx.call.call_id)
+                log.exception("node %s (%s) crashed in call %s", node_id, node.type_name, ctx.call_id)
                 exit_name = _node_failed(ctx, node_id, "internal", f"{type(exc).__name__}: {exc}")
         if (
             exit_name not in node.all_exits

@@ -29,21 +29,29 @@ Expectations: `path` (exact list of node ids), `path_includes` (in order, gaps
 allowed), `path_excludes`, `exits` ({node: exit} taken at the node's last
 visit), `prompts` (exact), `prompts_include` (substrings, in order),
 `variables` (subset), `hangup_cause`, `events_include` (each a subset of some
-event's fields, e.g. {event: notified, channel: log}). Cases run on the
-simulator's virtual clock, so a day of waiting takes no time.
+event's fields, e.g. {event: notified, channel: log} or {event: queue_offered,
+operator_id: "901"}; the operator and queue streams of the centre count too).
+Expectations written for the v1 stream, {event: queue_event, kind: offered,
+...}, still match: they are read as the typed event they became. Cases run on
+the simulator's virtual clock, so a day of waiting takes no time.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from flowengine.errors import FlowEngineError, ScenarioError
+from flowengine.events.upgrade import QUEUE_KINDS
 from flowengine.scenario.loader import load_scenario_file, parse_text, problems_from_validation
+
+if TYPE_CHECKING:
+    from flowengine.testing.harness import CallTrace
 
 TEST_SUFFIXES = (".tests.yaml", ".tests.yml", ".tests.json")
 
@@ -144,7 +152,8 @@ def load_case_file(path: Path) -> CaseFile:
         raise ScenarioError(problems_from_validation(exc), str(path)) from None
 
 
-def run_case_file(path: Path) -> list[CaseResult]:
+def run_case_file(path: Path, on_trace: Callable[[Case, CallTrace], None] | None = None) -> list[CaseResult]:
+    """Run every case of a tests file; `on_trace` sees each case's trace."""
     from flowengine.acd import load_centre
     from flowengine.scenario.routing import load_routing_file
     from flowengine.testing.harness import CentreSetup, run_scenario
@@ -191,6 +200,8 @@ def run_case_file(path: Path) -> list[CaseResult]:
                 phones=phones,
             )
         trace = run_scenario(scenario, script, at=at, library=library, centre=setup, routing=routing)
+        if on_trace is not None:
+            on_trace(case, trace)
         result.failures = check(case.expect, trace.to_json(with_events=True))
         results.append(result)
     return results
@@ -232,9 +243,31 @@ def check(expect: Expect, trace: dict[str, Any]) -> list[str]:
             out.append(f"variable {name}: expected {value!r}, got {got!r}")
     if expect.hangup_cause is not None and expect.hangup_cause != trace["hangup_cause"]:
         out.append(f"hangup cause: expected '{expect.hangup_cause}', got '{trace['hangup_cause']}'")
-    for wanted in expect.events_include or []:
-        if not any(all(e.get(k) == v for k, v in wanted.items()) for e in trace["events"]):
-            out.append(f"events: none matches {wanted}")
+    events = [*trace["events"], *trace.get("centre_events", [])]
+    for written in expect.events_include or []:
+        wanted = _wanted_v2(written)
+        if not any(all(e.get(k) == v for k, v in wanted.items()) for e in events):
+            out.append(f"events: none matches {written}")
+    return out
+
+
+def _wanted_v2(wanted: dict[str, Any]) -> dict[str, Any]:
+    """A v1 queue-event expectation ({event: queue_event, kind, data}) as the
+    v2 event it became; anything else as it is."""
+    if wanted.get("event") != "queue_event":
+        return wanted
+    kind = str(wanted.get("kind"))
+    name = QUEUE_KINDS.get(kind) or ("queue_callback_requested" if kind == "callback_requested" else None)
+    if name is None:
+        return wanted  # an unknown kind: matches nothing, and the message says which
+    out = {k: v for k, v in wanted.items() if k not in ("event", "kind", "data")}
+    out.update(wanted.get("data") or {})
+    out["event"] = name
+    if name == "queue_overflow":  # v1 named the queue it moved to, v2 the one it left
+        if "queue_id" in out:
+            out["to_queue"] = out.pop("queue_id")
+        if "from_queue" in out:
+            out["queue_id"] = out.pop("from_queue")
     return out
 
 

@@ -2,14 +2,17 @@
 
 This is the harness tests, `flowengine run` and `flowengine test` share:
 `run_scenario(scenario, script)` on simulated time (instant) or the real
-clock, returning a `CallTrace` built from the call's event stream.
+clock, returning a `CallTrace` built from the call's event stream. The
+harness's engine keeps each call's events in memory (for the trace) and can
+also store every stream — the call's, and the operators' and queues' of the
+centre — in sinks, as `flowengine run --events-out` does.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -20,13 +23,15 @@ from flowengine.events import (
     CallEnded,
     CallEvent,
     DigitsReceived,
+    EventSink,
     NodeEntered,
     NodeLeft,
     PromptPlayed,
+    StreamEvent,
 )
 from flowengine.runtime.clock import WallClock
 from flowengine.runtime.context import CallContext
-from flowengine.runtime.engine import Engine
+from flowengine.runtime.engine import Engine, platform_call_ids
 from flowengine.runtime.virtual_loop import run_virtual
 from flowengine.scenario.compiled import Scenario
 from flowengine.scenario.routing import RoutingTable
@@ -74,6 +79,8 @@ class CallTrace:
     operators: list[dict[str, Any]] | None = None
     #: why the engine chose the scenario (None when the caller of the run chose it)
     route: str | None = None
+    #: with a centre: the operator and queue streams while the call ran
+    centre_events: list[StreamEvent] = field(default_factory=list)
 
     def to_json(self, *, with_events: bool = False) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -92,10 +99,15 @@ class CallTrace:
             data["route"] = self.route
         if with_events:
             data["events"] = [e.to_dict() for e in self.events]
+            if self.operators is not None:
+                data["centre_events"] = [e.to_dict() for e in self.centre_events]
         return data
 
 
 def trace_of(ctx: CallContext) -> CallTrace:
+    """The trace of a finished call; its engine must keep events (`keep_events`)."""
+    if ctx.events is None:
+        raise UsageError("this call kept no events: make its engine with Engine(keep_events=True)")
     path: list[str] = []
     exits: list[dict[str, str]] = []
     prompts: list[str] = []
@@ -115,7 +127,7 @@ def trace_of(ctx: CallContext) -> CallTrace:
             duration = e.duration
             cause = e.hangup_cause
     return CallTrace(
-        call_id=ctx.call.call_id,
+        call_id=ctx.call_id,
         path=path,
         exits=exits,
         prompts=prompts,
@@ -175,6 +187,23 @@ async def run_call_async(
     call_id: str | None = None,
     centre: CentreSetup | None = None,
 ) -> CallTrace:
+    """Place one scripted call in `engine` and return its trace.
+
+    The engine is set to keep the call's events. `call_id` names the call
+    for the backend and in the stream alike (deterministic tests); without
+    it the engine assigns its own id.
+    """
+    engine.keep_events = True
+    if call_id is not None:
+        engine.call_ids = platform_call_ids
+    centre_events: list[StreamEvent] = []
+
+    def centre_event(event: StreamEvent) -> None:
+        if event.stream != "call":
+            centre_events.append(event)
+
+    if centre is not None:
+        engine.add_listener(centre_event)
     # the centre's seed drives the virtual operators' talk times as well as the ACD
     backend = scripted_backend(engine, directory=directory, seed=centre.seed if centre is not None else 1)
     driver = attach_centre(engine, backend, centre) if centre is not None else None
@@ -184,6 +213,7 @@ async def run_call_async(
     if driver is not None:
         trace.operators = driver.operator_report()
         await driver.shutdown()
+        trace.centre_events = centre_events
     return trace
 
 
@@ -198,6 +228,7 @@ def run_scenario(
     centre: CentreSetup | None = None,
     call_id: str | None = None,
     routing: RoutingTable | None = None,
+    sinks: Sequence[EventSink] = (),
 ) -> CallTrace:
     """Run one call of `scenario` and return its trace.
 
@@ -208,12 +239,17 @@ def run_scenario(
     routed as in production: its line's rules normalise the numbers, and the
     bindings decide among `scenario` and `library`, with `scenario` as the
     default when the table names none.
+
+    `sinks` also receive every event (call, operator and queue streams) and
+    are flushed and closed before this returns.
     """
 
     async def main() -> CallTrace:
         clock = WallClock(None if realtime and at is None else at or dt.datetime.now(dt.UTC))
         table = routing.model_copy(deep=True) if routing is not None else None
-        engine = Engine(clock=clock, routing=table)
+        engine = Engine(clock=clock, routing=table, keep_events=True)
+        for sink in sinks:
+            engine.add_sink(sink)
         for other in library:
             engine.publish(other)
         published = engine.publish(scenario, default=table is None or table.default is None)

@@ -28,7 +28,7 @@ from flowengine.acd.analysis.traffic import ReplicationResult, Tally, summarize
 from flowengine.acd.model import Centre
 from flowengine.errors import UsageError
 from flowengine.runtime.clock import WallClock
-from flowengine.runtime.engine import Engine
+from flowengine.runtime.engine import Engine, platform_call_ids
 from flowengine.scenario.compiled import Scenario
 
 SHORT_ABANDON = 5.0
@@ -210,7 +210,11 @@ def _replicate(
     async def main() -> ReplicationResult:
         loop = asyncio.get_running_loop()
         t0 = loop.time()
-        engine = Engine(clock=WallClock(dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)), keep_events=False)
+        # call ids of its own (r<replication>-<n>): a replication's random choices
+        # (ctx.rng is seeded from the call id) must not change from run to run
+        engine = Engine(
+            clock=WallClock(dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)), call_ids=platform_call_ids
+        )
         engine.publish(scenario)
         backend = scripted_backend(engine, seed=seed + 2)
         driver = attach_centre(

@@ -15,7 +15,7 @@ from flowengine.events import (
     NodeLeft,
     Notified,
     PromptPlayed,
-    QueueEvent,
+    QueueCallEvent,
     RecordingMade,
     ScenarioEntered,
     SpeechRecognized,
@@ -28,6 +28,22 @@ if TYPE_CHECKING:
 
 def _v(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
+
+
+#: fields every queue event has; the rest are shown as name=value
+_QUEUE_CONTEXT = frozenset(
+    {"v", "call_id", "seq", "ts", "t", "scenario_id", "scenario_version", "node_id", "queue_id", "operator_id"}
+)
+
+
+def _queue_line(e: QueueCallEvent) -> str:
+    """e.g. ``queue sales: offer_missed 901 reason=no_answer ring_time=15``."""
+    what = e.name.removeprefix("queue_")
+    who = getattr(e, "operator_id", None)
+    details = " ".join(
+        f"{name}={_v(getattr(e, name))}" for name in e.field_names if name not in _QUEUE_CONTEXT
+    )
+    return " ".join(part for part in (f"queue {e.queue_id}: {what}", who, details) if part)
 
 
 def format_trace(trace: CallTrace) -> str:
@@ -67,9 +83,8 @@ def format_trace(trace: CallTrace) -> str:
             detail(f"ERROR [{e.code}{col}] {e.message}")
         elif isinstance(e, ScenarioEntered):
             lines.append(f"{stamp}=> scenario {e.scenario_id} v{e.scenario_version} ({e.mode})")
-        elif isinstance(e, QueueEvent):
-            who = f" {e.operator_id}" if e.operator_id else ""
-            lines.append(f"{stamp}queue {e.queue_id}: {e.kind}{who} {_v(e.data) if e.data else ''}".rstrip())
+        elif isinstance(e, QueueCallEvent):
+            lines.append(f"{stamp}{_queue_line(e)}")
         elif isinstance(e, CallHungUp):
             lines.append(f"{stamp}hangup by {e.by}: {e.cause}")
     lines.append(f"ended: {trace.hangup_cause} after {trace.duration:.2f}s")

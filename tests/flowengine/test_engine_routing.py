@@ -54,7 +54,7 @@ def started(trace: CallTrace) -> dict[str, Any]:
 
 
 def test_a_number_dropped_in_version_2_goes_to_the_default_scenario() -> None:
-    engine = Engine()
+    engine = Engine(keep_events=True)
     engine.publish(greeting("main", "Main menu"), default=True)
     engine.publish(greeting("sales", "Sales v1", ["100", "101"]))
     assert call(engine, "101").prompts == ["Sales v1"]
@@ -67,7 +67,7 @@ def test_a_number_dropped_in_version_2_goes_to_the_default_scenario() -> None:
 
 
 def test_a_call_nothing_routes_is_refused_with_a_clear_cause() -> None:
-    engine = Engine()
+    engine = Engine(keep_events=True)
     engine.publish(greeting("sales", "Sales", ["100"]))
     engine.publish(greeting("sales", "Sales v2"))  # drops 100; there is no default
     trace = call(engine, "100")
@@ -82,7 +82,7 @@ def test_a_call_nothing_routes_is_refused_with_a_clear_cause() -> None:
 
 
 def test_a_binding_to_a_version_that_does_not_exist_is_refused_too(caplog: pytest.LogCaptureFixture) -> None:
-    engine = Engine()
+    engine = Engine(keep_events=True)
     engine.publish(greeting("sales", "Sales"))
     engine.routing.bind_number("100", "sales", version=4)
     trace = call(engine, "100")
@@ -92,7 +92,7 @@ def test_a_binding_to_a_version_that_does_not_exist_is_refused_too(caplog: pytes
 
 
 def test_a_number_bound_to_one_scenario_is_not_taken_by_another() -> None:
-    engine = Engine()
+    engine = Engine(keep_events=True)
     engine.publish(greeting("sales", "Sales", ["100"]))
     result = engine.publish(greeting("support", "Support", ["100", "200"]))
     assert result.changed and result.warnings == (
@@ -107,7 +107,7 @@ def test_a_number_bound_to_one_scenario_is_not_taken_by_another() -> None:
 
 
 def test_publishing_an_unchanged_document_changes_nothing_and_says_so() -> None:
-    engine = Engine()
+    engine = Engine(keep_events=True)
     first = engine.publish(greeting("sales", "Sales", ["100"]), default=True)
     again = engine.publish(greeting("sales", "Sales", ["100"]))
     assert (first.version, first.changed) == (1, True)
@@ -120,7 +120,7 @@ def test_publishing_an_unchanged_document_changes_nothing_and_says_so() -> None:
 
 
 def test_republishing_version_1_is_version_3_and_new_calls_get_it() -> None:
-    engine = Engine()
+    engine = Engine(keep_events=True)
     engine.publish(greeting("sales", "Hello", ["100"]))
     engine.publish(greeting("sales", "Changed", ["100"]))
     rollback = engine.publish(greeting("sales", "Hello", ["100"]))
@@ -148,7 +148,7 @@ def versioned(text: str) -> Any:
 
 def test_a_call_in_flight_keeps_its_version_and_a_pinned_number_keeps_its_own() -> None:
     async def main() -> list[CallTrace]:
-        engine = Engine()
+        engine = Engine(keep_events=True)
         engine.publish(versioned("v1"))
         engine.publish(versioned("v2"))
         engine.routing.bind_number("200", "ivr", version=1)  # pinned
@@ -183,7 +183,7 @@ FACTS = doc(
 
 
 def test_a_call_with_no_dialled_number_reaches_its_lines_scenario() -> None:
-    engine = Engine()
+    engine = Engine(keep_events=True)
     engine.publish(greeting("main", "Main menu"), default=True)
     engine.publish(load(FACTS))
     engine.routing.bind_line("analog-2", "facts")
@@ -200,7 +200,7 @@ def test_numbers_are_normalised_before_routing_and_before_the_scenario_sees_them
             {"name": "trunk-1", "called": ["8XXXXXXXXXX -> +7XXXXXXXXXX"], "caller": ["8XXXXXXXXXX -> +7XXXXXXXXXX"]}
         )
     )
-    engine = Engine(routing=routing)
+    engine = Engine(routing=routing, keep_events=True)
     engine.publish(greeting("main", "Main menu"), default=True)
     engine.publish(load(FACTS | {"numbers": ["+74951230001"]}))
     trace = call(engine, "84951230001", caller="89161234567", line="trunk-1")

@@ -26,7 +26,7 @@ from scenario_builders import (
 )
 
 from flowengine.components.node import NodeType
-from flowengine.events import QueueEvent, event_from_dict, event_types
+from flowengine.events import QueueOffered, event_from_dict, event_types
 from flowengine.runtime.engine import Engine
 from flowengine.runtime.virtual_loop import run_virtual
 from flowengine.telephony import Prompt
@@ -140,7 +140,7 @@ def test_a_busy_call_lets_other_calls_run() -> None:
                 ticks += 1
                 await asyncio.sleep(0)
 
-        engine = Engine()
+        engine = Engine(keep_events=True)
         engine.publish(busy, default=True)
         other = asyncio.ensure_future(other_work())
         _call, task = SimBackend(engine).place_call(script())
@@ -300,9 +300,9 @@ def test_engine_shutdown_ends_streams_cleanly() -> None:
     seen: list[Any] = []
 
     async def main() -> None:
-        engine = Engine()
+        engine = Engine(keep_events=True)
         engine.publish(scenario, default=True)
-        engine.add_sink(seen.append)
+        engine.add_listener(seen.append)
         call, task = SimBackend(engine).place_call(script())
         await asyncio.sleep(10)
         await engine.shutdown()
@@ -338,7 +338,7 @@ def test_a_call_keeps_the_version_it_started_on() -> None:
     v1, v2 = load(versioned(1)), load(versioned(2))
 
     async def main() -> tuple[Any, Any]:
-        engine = Engine()
+        engine = Engine(keep_events=True)
         engine.publish(v1)
         backend = SimBackend(engine)
         # the old call waits 20 s inside the Gather before pressing 1
@@ -372,7 +372,7 @@ def test_subscenarios_are_pinned_too() -> None:
         return load(doc([start("s"), say("s", f"Library v{version}")], scenario_id="lib", version=version))
 
     async def main() -> Any:
-        engine = Engine()
+        engine = Engine(keep_events=True)
         engine.publish(lib(1))
         engine.publish(load(main_doc), default=True)
         _call, task = SimBackend(engine).place_call(script())
@@ -413,7 +413,7 @@ def test_one_calls_crash_never_touches_the_others() -> None:
     )
 
     async def main() -> tuple[Any, list[Any]]:
-        engine = Engine()
+        engine = Engine(keep_events=True)
         engine.publish(scenario, default=True)
         backend = SimBackend(engine)
         good = [backend.place_call(script([{"input": "1"}], called=f"2{i:02d}", think=3))[1] for i in range(25)]
@@ -509,9 +509,12 @@ def test_events_round_trip_through_json() -> None:
             seen_kinds.add(event.name)
     assert {"call_started", "node_entered", "node_left", "variable_changed", "prompt_played", "digits_received",
             "node_failed", "scenario_entered", "call_hung_up", "call_ended"} <= seen_kinds
-    queue = QueueEvent(call_id="c", t=1.5, node_id="q", queue_id="sales", kind="offered", data={"operator": "7", "position": 2})
+    queue = QueueOffered(
+        call_id="c", seq=4, ts=1.5, t=1.5, scenario_id="m", scenario_version=1, node_id="q",
+        queue_id="sales", operator_id="7", target="907", timeout=15.0,
+    )
     assert event_from_dict(json.loads(json.dumps(queue.to_dict()))) == queue
-    assert set(event_types()) >= seen_kinds | {"queue_event"}
+    assert set(event_types()) >= seen_kinds | {"queue_offered"}
 
 
 def test_unknown_event_type_is_refused() -> None:

@@ -151,7 +151,7 @@ def test_start_answers_unless_told_not_to(answer: bool) -> None:
     scenario = load(doc([node("start", "start", {"answer": answer}, next="s"), say("s", "Early media", "bye"), hangup()]))
 
     async def main() -> bool:
-        engine = Engine()
+        engine = Engine(keep_events=True)
         engine.publish(scenario, default=True)
         call, task = SimBackend(engine).place_call(script())
         await asyncio.sleep(0.1)

@@ -107,7 +107,7 @@ def calls_in_one_centre(
 
     async def main() -> tuple[list[CallTrace], AcdDriver]:
         loop = asyncio.get_running_loop()
-        engine = Engine(clock=WallClock(AT))
+        engine = Engine(clock=WallClock(AT), keep_events=True)
         backend = SimBackend(engine)
         setup = CentreSetup(c, answer_after=answer_after, talk_time=talk_time, statuses=statuses or {}, phones=phones or {})
         driver = attach_centre(engine, backend, setup)
@@ -142,7 +142,11 @@ def caller(**fields: Any) -> CallerScript:
 
 # ---- reading traces ---------------------------------------------------------------------
 def qev(trace: CallTrace, kind: str | None = None) -> list[dict[str, Any]]:
-    return [e for e in events(trace, "queue_event") if kind is None or e["kind"] == kind]
+    """The call's queue events (of one kind: "offered" for queue_offered...), as dicts."""
+    return [
+        e.to_dict() for e in trace.events
+        if e.name.startswith("queue_") and (kind is None or e.name == f"queue_{kind}")
+    ]
 
 
 def offers(trace: CallTrace) -> list[tuple[float, str]]:
@@ -175,7 +179,7 @@ def test_ring_all_rings_every_member_at_once_and_the_first_to_answer_gets_the_ca
     assert trace.variables["OP"] == "903"
     assert exit_of(trace) == "answered"
     [done] = qev(trace, "completed")
-    assert (done["t"], done["operator_id"], done["data"]["talk_time"], done["data"]["by"]) == (34.0, "903", 30.0, "agent")
+    assert (done["t"], done["operator_id"], done["talk_time"], done["by"]) == (34.0, "903", 30.0, "agent")
 
 
 def test_operators_whose_status_does_not_take_calls_are_never_offered_one() -> None:
@@ -198,7 +202,7 @@ def test_sequential_rings_one_group_then_the_next() -> None:
     c = centre({"strategy": "sequential", "strategy_params": {"steps": [["901", "902"], ["903"]], "step_timeout": 5}})
     trace = one_call(queue_scenario(), c, phones={"901": NEVER, "902": NEVER})
     assert offers(trace) == [(0.0, "901"), (0.0, "902"), (5.0, "903")]
-    assert [(e["t"], e["operator_id"]) for e in qev(trace, "ring_no_answer")] == [(5.0, "901"), (5.0, "902")]
+    assert [(e["t"], e["operator_id"]) for e in qev(trace, "offer_missed")] == [(5.0, "901"), (5.0, "902")]
     assert connected(trace) == (8.0, "903")
 
 
@@ -208,7 +212,7 @@ def test_cumulative_adds_an_operator_every_interval_and_keeps_the_first_ringing(
     # and answers after 12 s: only possible if nobody stopped its phone meanwhile.
     trace = one_call(queue_scenario(), c, phones={"901": VirtualPhone(answer_after=12), "902": NEVER})
     assert offers(trace) == [(0.0, "901"), (5.0, "902"), (10.0, "903")]
-    assert qev(trace, "ring_no_answer") == []
+    assert qev(trace, "offer_missed") == []
     assert connected(trace) == (12.0, "901")
 
     late_first = one_call(queue_scenario(), c, phones={"901": NEVER, "902": NEVER})
@@ -221,7 +225,7 @@ def random_order(seed: int) -> list[tuple[float, str]]:
         operators=("901", "902", "903", "904", "905"),
     )
     trace = one_call(queue_scenario(), c, answer_after=None, seed=seed)
-    missed = [(e["t"], e["operator_id"]) for e in qev(trace, "ring_no_answer")][:5]
+    missed = [(e["t"], e["operator_id"]) for e in qev(trace, "offer_missed")][:5]
     rung = offers(trace)[:5]
     # each attempt rings one operator for the attempt timer (4 s), not the queue's 10 s
     assert [t for t, _ in rung] == [0.0, 4.0, 8.0, 12.0, 16.0]
@@ -339,7 +343,7 @@ def test_personal_manager_gets_their_client_first() -> None:
 def test_personal_manager_who_does_not_answer_falls_back_to_the_queue() -> None:
     trace = one_call(queue_scenario(), centre(PM), phones={"903": NEVER})
     assert offers(trace) == [(0.0, "903"), (8.0, "901")]
-    assert [(e["t"], e["operator_id"]) for e in qev(trace, "ring_no_answer")] == [(8.0, "903")]
+    assert [(e["t"], e["operator_id"]) for e in qev(trace, "offer_missed")] == [(8.0, "903")]
     assert connected(trace) == (11.0, "901")
 
 
@@ -400,7 +404,7 @@ def test_max_wait_sends_the_caller_to_the_timeout_exit() -> None:
     trace = one_call(queue_scenario(), c, statuses=dict.fromkeys(OPS, "break"))
     assert exit_of(trace) == "timeout"
     [timeout] = qev(trace, "timeout")
-    assert (timeout["t"], timeout["data"]["wait"]) == (30.0, 30.0)
+    assert (timeout["t"], timeout["wait"]) == (30.0, 30.0)
     # the node may shorten it for this call
     short = one_call(queue_scenario(max_wait=12), c, statuses=dict.fromkeys(OPS, "break"))
     assert [e["t"] for e in qev(short, "timeout")] == [12.0]
@@ -415,15 +419,15 @@ def test_max_length_refuses_a_caller_when_the_queue_is_full() -> None:
     first, second = traces
     assert exit_of(second) == "full"
     assert [e["t"] for e in qev(second, "full")] == [5.0]
-    assert [e["kind"] for e in qev(second)] == ["full"]  # never entered
-    assert [(e["t"], e["data"]["wait"]) for e in qev(first, "abandoned")] == [(40.0, 40.0)]
+    assert [e["event"] for e in qev(second)] == ["queue_full"]  # never entered
+    assert [(e["t"], e["wait"]) for e in qev(first, "abandoned")] == [(40.0, 40.0)]
 
 
 def test_no_operators_unavailable_refuses_callers_when_nobody_is_logged_in() -> None:
     c = centre({"no_operators": "unavailable", "max_wait": 60})
     trace = one_call(queue_scenario(), c, statuses=dict.fromkeys(OPS, "break"))
     assert exit_of(trace) == "no_operators"
-    assert [(e["t"], e["data"]["reason"]) for e in qev(trace, "no_operators")] == [(0.0, "unavailable")]
+    assert [(e["t"], e["reason"]) for e in qev(trace, "no_operators")] == [(0.0, "unavailable")]
 
 
 def test_no_operators_unavailable_empties_the_queue_when_the_last_operator_leaves() -> None:
@@ -450,7 +454,7 @@ def test_a_callback_keeps_the_callers_place_ahead_of_later_callers() -> None:
     ]
     (first, second), driver = calls_in_one_centre(c, plan, statuses={"901": "break"}, talk_time=30)
     assert exit_of(first) == "callback"
-    assert [(e["t"], e["kind"]) for e in qev(first)][-2:] == [(5.0, "callback_requested"), (5.0, "callback")]
+    assert [(e["t"], e["event"], e["position"]) for e in qev(first)][-1:] == [(5.0, "queue_callback_requested", 1)]
     # the operator frees up at 20: the callback is due first, although the
     # second caller is the only one still on the line
     [(due_at, due)] = history(driver, d.CallbackDue)
@@ -468,7 +472,7 @@ def test_overflow_moves_the_caller_to_another_queue_after_n_seconds() -> None:
     )
     trace = one_call(queue_scenario("sales"), c, statuses={"901": "break"})
     [overflow] = qev(trace, "overflow")
-    assert (overflow["t"], overflow["data"]["from_queue"], overflow["data"]["to_queue"]) == (30.0, "sales", "support")
+    assert (overflow["t"], overflow["queue_id"], overflow["to_queue"]) == (30.0, "sales", "support")
     [offer] = qev(trace, "offered")
     assert (offer["t"], offer["queue_id"], offer["operator_id"]) == (30.0, "support", "902")
     assert connected(trace) == (33.0, "902")
@@ -486,7 +490,7 @@ def test_a_later_caller_with_higher_priority_is_served_first_across_queues() -> 
         (10, lambda drv: drv.set_status("901", "available")),
     ]
     traces, driver = calls_in_one_centre(c, plan, statuses={"901": "break"})
-    assert [e["data"]["priority"] for t in traces for e in qev(t, "entered")] == [0, 10, 0]
+    assert [e["priority"] for t in traces for e in qev(t, "entered")] == [0, 10, 0]
     served = [x.call_id for _t, x in history(driver, d.Connected)]
     assert served == [traces[1].call_id, traces[0].call_id, traces[2].call_id]
     assert [connected(t) for t in traces] == [(26.0, "901"), (13.0, "901"), (39.0, "901")]
@@ -502,7 +506,7 @@ def test_announcements_tell_position_and_estimated_wait_at_the_period() -> None:
         (2, (sc, caller(hangup_after=70))),
     ]
     (_busy, second, third), _ = calls_in_one_centre(c, plan, talk_time=600)
-    assert [(e["t"], e["data"]["position"], e["data"]["estimated_wait"]) for e in qev(second, "announce")] == [
+    assert [(e["t"], e["position"], e["estimated_wait"]) for e in qev(second, "announced")] == [
         (31.0, 1, 180.0), (61.0, 1, 180.0)]
     assert second.prompts == ["You are number 1 in the queue. Your estimated waiting time is 3 minutes."] * 2
     assert third.prompts == ["You are number 2 in the queue. Your estimated waiting time is 6 minutes."] * 2
@@ -511,7 +515,7 @@ def test_announcements_tell_position_and_estimated_wait_at_the_period() -> None:
 def test_announcements_without_staff_give_no_estimate_and_may_offer_a_callback() -> None:
     c = centre({"announce": {"period": 20, "on_entry": True}, "callback": True, "max_wait": 50})
     trace = one_call(queue_scenario(callback_digit="9"), c, statuses=dict.fromkeys(OPS, "break"))
-    assert [e["t"] for e in qev(trace, "announce")] == [0.0, 20.0, 40.0]
+    assert [e["t"] for e in qev(trace, "announced")] == [0.0, 20.0, 40.0]
     assert set(trace.prompts) == {"You are number 1 in the queue. To be called back without losing your place, press 9."}
 
 
@@ -545,7 +549,7 @@ def test_announcements_speak_russian_and_short_waits() -> None:
 def test_announce_false_keeps_the_caller_on_music() -> None:
     c = centre({"announce": {"period": 10}, "max_wait": 35})
     trace = one_call(queue_scenario(announce=False), c, statuses=dict.fromkeys(OPS, "break"))
-    assert [e["t"] for e in qev(trace, "announce")] == [10.0, 20.0, 30.0]  # still recorded
+    assert [e["t"] for e in qev(trace, "announced")] == [10.0, 20.0, 30.0]  # still recorded
     assert trace.prompts == []
 
 
@@ -553,7 +557,7 @@ def test_announce_false_keeps_the_caller_on_music() -> None:
 def test_a_caller_who_hangs_up_is_abandoned_and_the_after_hangup_entry_runs() -> None:
     trace = one_call(queue_scenario(after_hangup=True), centre(), statuses=dict.fromkeys(OPS, "break"), hangup_after=15)
     [abandoned] = qev(trace, "abandoned")
-    assert (abandoned["t"], abandoned["data"]["wait"], abandoned["data"]["position"]) == (15.0, 15.0, 1)
+    assert (abandoned["t"], abandoned["wait"], abandoned["position"]) == (15.0, 15.0, 1)
     assert exit_of(trace) == "hangup"
     assert trace.path[-1] == "note"
     assert trace.variables["NOTE"] == "after hangup ran"
@@ -564,7 +568,7 @@ def test_caller_patience_on_hold_ends_in_an_abandon() -> None:
     sc = queue_scenario(greeting="Hello")
     trace = one_call(sc, centre(), statuses=dict.fromkeys(OPS, "break"), patience=12)
     [abandoned] = qev(trace, "abandoned")
-    assert (abandoned["t"], abandoned["data"]["wait"]) == (12.5, 12.0)
+    assert (abandoned["t"], abandoned["wait"]) == (12.5, 12.0)
     assert trace.hangup_cause == "normal"
     # an operator who answers in time cancels the patience: the talk goes past it
     served = one_call(sc, centre(), patience=12)
@@ -575,7 +579,7 @@ def test_caller_patience_on_hold_ends_in_an_abandon() -> None:
 def test_a_caller_hanging_up_mid_conversation_completes_the_call_by_the_caller() -> None:
     trace = one_call(queue_scenario(after_hangup=True), centre(), hangup_after=20)
     [done] = qev(trace, "completed")
-    assert (done["t"], done["operator_id"], done["data"]["by"], done["data"]["talk_time"]) == (20.0, "901", "caller", 17.0)
+    assert (done["t"], done["operator_id"], done["by"], done["talk_time"]) == (20.0, "901", "caller", 17.0)
     assert qev(trace, "abandoned") == []
     assert trace.variables["NOTE"] == "after hangup ran"
 

@@ -2,7 +2,7 @@
 
 Numbers ring virtual phones from the simulator's directory; each leg's outcome
 is a `dial_attempted` event. Operators and departments go through the ACD
-driver on virtual operators, so their attempts are `queue_event`s. Everything
+driver on virtual operators, so their attempts are `queue_*` events. Everything
 runs on the simulated clock: the times asserted are the times a caller would
 wait.
 """
@@ -90,7 +90,7 @@ def on_phones(
     """Run one call, and read every phone's line state at simulated time `at`."""
 
     async def main() -> tuple[CallTrace, dict[str, str]]:
-        engine = Engine(clock=WallClock(AT))
+        engine = Engine(clock=WallClock(AT), keep_events=True)
         backend = SimBackend(engine, directory=dict(phones))
         try:
             _call, task = backend.place_call(script(**script_fields), sc)
@@ -193,7 +193,7 @@ def random_transfer(call_id: str) -> CallTrace:
     sc = transfer_scenario(numbers=numbers, strategy="random", ring_timeout=4)
 
     async def main() -> CallTrace:
-        engine = Engine(clock=WallClock(AT))
+        engine = Engine(clock=WallClock(AT), keep_events=True)
         try:
             return await run_call_async(engine, script(), sc, directory=dict.fromkeys(numbers, NEVER), call_id=call_id)
         finally:
@@ -389,7 +389,7 @@ def via_acd(sc: Scenario, *, statuses: dict[str, str] | None = None, phones: dic
 
 
 def qev(trace: CallTrace, kind: str) -> list[dict[str, Any]]:
-    return [e for e in events(trace, "queue_event") if e["kind"] == kind]
+    return [e.to_dict() for e in trace.events if e.name == f"queue_{kind}"]
 
 
 def offers(trace: CallTrace) -> list[tuple[float, str]]:
@@ -416,7 +416,7 @@ def test_to_operator_who_does_not_answer_is_no_answer_after_the_ring_timeout() -
     trace = via_acd(transfer_scenario(to="operator", operator="902", ring_timeout=7), phones={"902": NEVER})
     assert exit_of(trace) == "no_answer"
     assert offers(trace) == [(0.0, "902")]
-    assert [e["t"] for e in qev(trace, "ring_no_answer")] == [7.0]
+    assert [e["t"] for e in qev(trace, "offer_missed")] == [7.0]
 
 
 def test_to_an_unknown_operator_or_one_in_no_queue_follows_the_error_exit() -> None:
@@ -487,5 +487,5 @@ def test_to_department_where_every_member_misses_the_exit_says_why(
 ) -> None:
     sc = transfer_scenario(to="department", department="q", strategy="all", ring_timeout=5)
     trace = via_acd(sc, phones=phones)
-    assert [e["data"]["reason"] for e in qev(trace, "ring_no_answer")] == reasons
+    assert [e["reason"] for e in qev(trace, "offer_missed")] == reasons
     assert exit_of(trace) == exit

@@ -1,22 +1,25 @@
-"""Export call event streams (JSON lines) as Asterisk `queue_log` lines.
+"""Export stored event streams (JSON lines) as Asterisk `queue_log` lines.
 
-The queue events of every call carry the ACD decision they were recorded from
-(`flowengine.acd.driver.decision_from_event` rebuilds it), so the export runs
-them through the same `QueueLogWriter` the ACD itself would use, with each
-event's wall-clock time: the call's `call_started.wall` plus the event's `t`.
+The ACD events of the streams — `queue_*` in call streams, `callback_*` in
+queue streams, `operator_status_changed` in operator streams — each state one
+ACD decision (`flowengine.acd.records.decision_from_event` rebuilds it), so
+the export runs them through the same `QueueLogWriter` the ACD itself would
+use, at each event's `ts`. Streams written by earlier versions are upgraded
+on the way in (`flowengine.events.upgrade`), so old files still export.
+Operators' initial statuses (``by: start``) are not changes and give no line.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from flowengine.acd.analysis.queue_log import QueueLogWriter
-from flowengine.acd.driver import decision_from_event
+from flowengine.acd.records import decision_from_event
 from flowengine.errors import FlowEngineError
+from flowengine.events import upgrade_stream
 
 
 def read_events(paths: Iterable[Path]) -> Iterator[dict[str, Any]]:
@@ -35,15 +38,24 @@ def read_events(paths: Iterable[Path]) -> Iterator[dict[str, Any]]:
                 yield event
 
 
-def queue_log_lines(events: Iterable[dict[str, Any]]) -> Iterator[str]:
+def queue_log_lines(events: Iterable[Mapping[str, Any]]) -> Iterator[str]:
+    """queue_log lines for the ACD events among `events` (any stream version)."""
     writer = QueueLogWriter()
-    starts: dict[str, float] = {}
-    for event in events:
+    callers: dict[str, str] = {}
+    for event in upgrade_stream(events):
         call_id = str(event.get("call_id", ""))
-        if event["event"] == "call_started" and event.get("wall"):
-            starts[call_id] = dt.datetime.fromisoformat(event["wall"]).timestamp()
-        elif event["event"] == "queue_event":
-            decision = decision_from_event(event)
-            if decision is not None:
-                now = starts.get(call_id, 0.0) + float(event.get("t", 0.0))
-                yield from writer.lines(now, [decision])
+        name = event["event"]
+        if name == "call_started":
+            callers[call_id] = str(event.get("caller") or "")
+            continue
+        if name == "call_ended":
+            callers.pop(call_id, None)
+            continue
+        if name == "operator_status_changed" and event.get("by") == "start":
+            continue
+        try:
+            decision = decision_from_event(event, caller=callers.get(call_id, ""))
+        except TypeError as exc:
+            raise FlowEngineError(f"event {name} of {call_id or event.get('operator_id')}, seq {event.get('seq')}: {exc}") from None
+        if decision is not None:
+            yield from writer.lines(float(event.get("ts") or 0.0), [decision])

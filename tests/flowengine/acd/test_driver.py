@@ -21,7 +21,7 @@ from flowengine.acd import decisions as d
 from flowengine.acd.driver import AcdDriver
 from flowengine.errors import UsageError
 from flowengine.runtime.clock import WallClock
-from flowengine.runtime.engine import Engine
+from flowengine.runtime.engine import Engine, platform_call_ids
 from flowengine.runtime.virtual_loop import run_virtual
 from flowengine.scenario.compiled import Scenario
 from flowengine.testing.harness import CallTrace, CentreSetup, attach_centre, trace_of
@@ -72,7 +72,8 @@ def run(
 
     async def main() -> tuple[list[CallTrace], AcdDriver]:
         loop = asyncio.get_running_loop()
-        engine = Engine(clock=WallClock(AT))
+        # the backend's ids ("sim-1", ...) name the calls in the ACD too
+        engine = Engine(clock=WallClock(AT), keep_events=True, call_ids=platform_call_ids)
         backend = SimBackend(engine)
         setup = CentreSetup(c, answer_after=answer_after, talk_time=talk_time, statuses=statuses or {}, phones=phones or {})
         driver = attach_centre(engine, backend, setup)
@@ -105,7 +106,11 @@ def a_call(**fields: Any) -> tuple[Scenario, CallerScript]:
 
 
 def qev(trace: CallTrace, kind: str | None = None) -> list[dict[str, Any]]:
-    return [e for e in events(trace, "queue_event") if kind is None or e["kind"] == kind]
+    """The call's queue events (of one kind: "offered" for queue_offered...), as dicts."""
+    return [
+        e.to_dict() for e in trace.events
+        if e.name.startswith("queue_") and (kind is None or e.name == f"queue_{kind}")
+    ]
 
 
 def offers(trace: CallTrace) -> list[tuple[float, str]]:
@@ -128,7 +133,7 @@ def test_an_operator_removed_mid_ring_is_stopped_and_the_next_one_gets_the_call(
     stops = [(t, x.operator_id, x.reason) for t, x in history(driver, d.StopRinging)]
     assert (4.0, "901", "operator_gone") in stops
     assert driver.core.operator_status("901") == ("not_available", "removed", "idle")
-    assert qev(trace, "ring_no_answer") == []  # leaving is not a missed call
+    assert qev(trace, "offer_missed") == []  # leaving is not a missed call
 
 
 def test_a_call_whose_only_free_operator_is_removed_stays_queued_until_another_comes() -> None:
@@ -149,7 +154,7 @@ def test_a_call_whose_only_free_operator_is_removed_stays_queued_until_another_c
 
 def test_an_operator_removed_while_talking_finishes_the_conversation() -> None:
     [trace], driver = run(centre(strategy="linear"), [(0, a_call()), (5, lambda drv: drv.remove_operator("901"))])
-    assert [(e["t"], e["operator_id"], e["data"]["talk_time"]) for e in qev(trace, "completed")] == [(13.0, "901", 10.0)]
+    assert [(e["t"], e["operator_id"], e["talk_time"]) for e in qev(trace, "completed")] == [(13.0, "901", 10.0)]
     assert driver.core.operator_status("901")[0] == "not_available"
 
 
@@ -192,7 +197,7 @@ def test_a_late_answer_after_the_core_gave_up_does_not_cancel_the_next_offer() -
     [trace], driver = run(c, [(0, a_call())], answer_after=8)
     assert [(t, x.reason) for t, x in history(driver, d.StopRinging)] == [(8.0, "no_answer")]
     assert offers(trace) == [(0.0, "901"), (8.0, "901")]
-    assert [e["t"] for e in qev(trace, "ring_no_answer")] == [8.0]
+    assert [e["t"] for e in qev(trace, "offer_missed")] == [8.0]
     assert [(e["t"], e["operator_id"]) for e in qev(trace, "connected")] == [(16.0, "901")]
     first, second = [e for e in events(trace, "leg_ended") if e["operator_id"] == "901"]
     assert (first["t"], first["outcome"], first["by"], first["cause"], first["talk_time"]) == (
@@ -217,7 +222,7 @@ def test_a_callback_answer_reported_twice_is_harmless() -> None:
         (60, answer_again),
     ]
     [trace], driver = run(c, plan, statuses={"901": "break"}, until=70)
-    assert [q["kind"] for q in qev(trace)][-1] == "callback"
+    assert [q["event"] for q in qev(trace)][-1] == "queue_callback_requested"
     # due at 5, the caller picks up at 10, talks 10 s
     assert [(t, x.call_id) for t, x in history(driver, d.Completed)] == [(20.0, trace.call_id)]
     assert [(t, x.reason) for t, x in history(driver, d.StopRinging)] == [(60.0, "not_offered")]
@@ -231,20 +236,21 @@ def test_queue_events_reach_the_call_stream_in_order() -> None:
     got: list[tuple[float, str]] = []
     [trace], driver = run(c, [(0, a_call()), (0, lambda drv: drv.add_listener(lambda t, x: got.append((t, type(x).__name__))))],
                           phones={"901": NEVER})
-    stream = [(e["t"], e["kind"], e["operator_id"]) for e in qev(trace)]
+    stream = [(e["t"], e["event"], e.get("operator_id")) for e in qev(trace)]
     assert stream == [
-        (0.0, "entered", None),
-        (0.0, "offered", "901"),
-        (10.0, "ring_no_answer", "901"),
-        (10.0, "offered", "902"),
-        (13.0, "connected", "902"),
-        (23.0, "completed", "902"),
+        (0.0, "queue_entered", None),
+        (0.0, "queue_offered", "901"),
+        (10.0, "queue_offer_missed", "901"),
+        (10.0, "queue_offered", "902"),
+        (13.0, "queue_connected", "902"),
+        (23.0, "queue_completed", "902"),
     ]
     assert {e["node_id"] for e in qev(trace)} == {"q"}
     assert {e["queue_id"] for e in qev(trace)} == {"q"}
     # queue events sit between entering and leaving the Queue node
     names = [e.name for e in trace.events]
-    first_q, last_q = names.index("queue_event"), len(names) - 1 - names[::-1].index("queue_event")
+    queue = [i for i, name in enumerate(names) if name.startswith("queue_")]
+    first_q, last_q = queue[0], queue[-1]
     assert names[first_q - 1] == "node_entered" and names[last_q + 1] == "node_left"
     # the driver's history and its listeners saw the same decisions, at the same times
     assert [(h.at, type(h.decision).__name__) for h in driver.history
@@ -277,7 +283,7 @@ def test_a_caller_who_hangs_up_as_the_operator_answers_frees_the_operators_phone
     # The caller hangs up in the very step the ACD connects them, before the
     # Queue node can bridge: the answered leg must be hung up when the node leaves.
     async def main() -> tuple[CallTrace, dict[str, str], AcdDriver]:
-        engine = Engine(clock=WallClock(AT))
+        engine = Engine(clock=WallClock(AT), keep_events=True)
         backend = SimBackend(engine)
         driver = attach_centre(engine, backend, CentreSetup(centre(strategy="linear"), answer_after=3, talk_time=10))
         call, task = backend.place_call(script(), queue_scenario())

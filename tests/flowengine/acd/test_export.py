@@ -71,3 +71,29 @@ def test_a_broken_event_file_names_the_line(tmp_path: Path, capsys: pytest.Captu
     path.write_text('{"event": "call_started", "call_id": "x", "t": 0}\n{not json\n', encoding="utf-8")
     assert main(["export", "queue-log", str(path)]) == 1
     assert f"{path}:2: not a JSON event" in capsys.readouterr().err
+
+
+def test_run_events_out_stores_every_stream_and_exports_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "calls.jsonl"
+    args = ["run", str(EXAMPLES / "call_centre.json"), "--centre", str(EXAMPLES / "centre.yaml"),
+            "--input", "1", "--status", "901=break:lunch", "--at", "2026-11-23T11:00+03:00", "--events-out", str(out)]
+    assert main(args) == 0
+    assert main(args) == 0  # appends a second call
+    capsys.readouterr()
+    stored = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    calls: dict[str, list[dict[str, object]]] = {}
+    for e in stored:
+        if "t" in e:
+            calls.setdefault(str(e["call_id"]), []).append(e)
+    assert len(calls) == 2
+    for stream in calls.values():
+        assert [e["seq"] for e in stream] == list(range(1, len(stream) + 1))
+        assert stream[0]["event"] == "call_started" and stream[-1]["event"] == "call_ended"
+    lunch = [e for e in stored if e["event"] == "operator_status_changed" and e["operator_id"] == "901"]
+    assert [(e["seq"], e["status"], e["reason"], e["by"]) for e in lunch][:2] == [
+        (1, "available", None, "start"), (2, "break", "lunch", "operator")]
+    assert main(["export", "queue-log", str(out)]) == 0
+    kinds = [line.split("|")[4] for line in capsys.readouterr().out.splitlines()]
+    assert kinds.count("PAUSEALL") == 2 and kinds.count("CONNECT") == 2

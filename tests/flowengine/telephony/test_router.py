@@ -27,7 +27,7 @@ def _no_hang() -> Iterator[None]:
 
 def test_routes_prefixes_owners_the_calls_own_backend_then_the_default() -> None:
     async def main() -> list[Any]:
-        engine = Engine()
+        engine = Engine(keep_events=True)
         first = SimBackend(engine)  # the first backend attached is the default
         second = SimBackend(engine, directory={"901": VirtualPhone()})
         third = SimBackend(engine)
@@ -64,7 +64,7 @@ def test_a_transfer_rings_a_number_on_the_backend_that_owns_it() -> None:
     ]))
 
     async def main() -> tuple[Any, str, str]:
-        engine = Engine(clock=WallClock(AT))
+        engine = Engine(clock=WallClock(AT), keep_events=True)
         trunk = SimBackend(engine)
         pbx = SimBackend(engine, directory={"300": VirtualPhone(answer_after=2, talk_time=10)})
         try:

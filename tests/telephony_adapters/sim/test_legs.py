@@ -40,7 +40,7 @@ def on_sim(body: Callable[[SimBackend], Awaitable[T]], **phones: VirtualPhone) -
     (keyword "p901" is number 901)."""
 
     async def main() -> T:
-        engine = Engine()
+        engine = Engine(keep_events=True)
         backend = SimBackend(engine, directory={k.removeprefix("p"): v for k, v in phones.items()})
         try:
             return await body(backend)
@@ -202,7 +202,7 @@ def test_hold_is_signalling_only_and_music_is_separate() -> None:
 
     async def body(b: SimBackend) -> list[Any]:
         call = sim_call(b)
-        ctx = CallContext(b.engine, call, sc, {})
+        ctx = CallContext(b.engine, call, sc, {}, call_id="c1", keep_events=True)
         await dialing.hold(ctx, "a")
         await dialing.hold(ctx, "a")  # already held: nothing new
         held = (call.held, call.music_on, call.music_log)

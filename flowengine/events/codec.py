@@ -1,0 +1,68 @@
+"""Events as JSON text that never fails to encode.
+
+An event may carry anything a scenario put in a variable or a handler put in
+a field: text with lone surrogates (from a broken SIP header or a bad HTTP
+body), datetimes, bytes, sets, numbers as dict keys. Storage must not lose the
+event, or crash the writer, because of one odd value: unknown types become
+their text, and text that UTF-8 cannot carry is written with JSON escapes
+(``ensure_ascii``), which any JSON reader turns back into the same string.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from flowengine.events.base import StreamEvent
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    if isinstance(value, bytes | bytearray):
+        return value.decode("utf-8", errors="replace")
+    try:
+        return str(value)
+    except Exception:  # a __str__ that raises must not lose the event
+        return f"<{type(value).__name__}>"
+
+
+def _plain(value: Any, depth: int = 0) -> Any:
+    """A copy that `json.dumps` accepts whatever it held: str keys, no
+    cycles (cut at depth 50), finite numbers."""
+    if depth > 50:
+        return "<too deep>"
+    if isinstance(value, dict):
+        return {str(k): _plain(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain(v, depth + 1) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return _default(value)
+
+
+_encode = json.JSONEncoder(ensure_ascii=False, default=_default, allow_nan=False).encode
+
+
+def _line(data: dict[str, Any]) -> bytes:
+    try:
+        text = _encode(data)
+    except (TypeError, ValueError, RecursionError):
+        text = json.dumps(_plain(data), ensure_ascii=False)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: escape them
+        return json.dumps(json.loads(text), ensure_ascii=True).encode("ascii")
+
+
+def dumps_event(data: dict[str, Any]) -> str:
+    """One event dict as one line of JSON text (no newline), encodable as UTF-8."""
+    return _line(data).decode("utf-8")
+
+
+def event_line(event: StreamEvent) -> bytes:
+    """The JSON-lines record of `event`: UTF-8, newline-terminated."""
+    return _line(event.to_dict()) + b"\n"
