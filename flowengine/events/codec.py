@@ -6,6 +6,12 @@ body), datetimes, bytes, sets, numbers as dict keys. Storage must not lose the
 event, or crash the writer, because of one odd value: unknown types become
 their text, and text that UTF-8 cannot carry is written with JSON escapes
 (``ensure_ascii``), which any JSON reader turns back into the same string.
+
+The common case (plain text, numbers, lists, dicts with text keys) goes
+through orjson, which is several times faster than the standard encoder on
+the writer's hot path; anything it refuses (lone surrogates, cycles, odd
+keys) falls back to the careful path below, so the output is the same JSON
+either way except that orjson writes a NaN or an infinity as null.
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ from __future__ import annotations
 import json
 import math
 from typing import Any
+
+import orjson
 
 from flowengine.events.base import StreamEvent
 
@@ -47,7 +55,14 @@ def _plain(value: Any, depth: int = 0) -> Any:
 _encode = json.JSONEncoder(ensure_ascii=False, default=_default, allow_nan=False).encode
 
 
+_FAST_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
+
+
 def _line(data: dict[str, Any]) -> bytes:
+    try:
+        return orjson.dumps(data, default=_default, option=_FAST_OPTIONS)
+    except (TypeError, orjson.JSONEncodeError):
+        pass
     try:
         text = _encode(data)
     except (TypeError, ValueError, RecursionError):
@@ -63,6 +78,21 @@ def dumps_event(data: dict[str, Any]) -> str:
     return _line(data).decode("utf-8")
 
 
+#: event class -> the start of its JSON object, with the stream name
+_PREFIX: dict[type, bytes] = {}
+
+
 def event_line(event: StreamEvent) -> bytes:
-    """The JSON-lines record of `event`: UTF-8, newline-terminated."""
-    return _line(event.to_dict()) + b"\n"
+    """The JSON-lines record of `event`: UTF-8, newline-terminated.
+
+    Fast path: orjson writes the dataclass's fields itself (no dict built),
+    behind the event's name; anything it refuses takes the careful path."""
+    cls = type(event)
+    prefix = _PREFIX.get(cls)
+    if prefix is None:
+        prefix = _PREFIX[cls] = b'{"event":' + orjson.dumps(cls.name) + b","
+    try:
+        body = orjson.dumps(event, default=_default, option=_FAST_OPTIONS | orjson.OPT_APPEND_NEWLINE)
+    except (TypeError, orjson.JSONEncodeError):
+        return _line(event.to_dict()) + b"\n"
+    return prefix + body[1:]

@@ -1,7 +1,9 @@
 """The event writer: a bounded queue between calls and sinks.
 
-Calls publish events with `put`, which never blocks and never raises: it is
-`put_nowait` into a bounded `asyncio.Queue`. One named writer task drains it
+Calls publish events with `put`, which never blocks and never raises: an
+append to a bounded buffer (a deque, and a wake-up for the writer when it
+sleeps: cheaper than an `asyncio.Queue` on this per-event hot path). One
+named writer task drains it
 in batches (up to `batch_size` events that are already waiting; it never
 waits to fill a batch) and hands each batch to every sink in order. A full
 queue means the sinks cannot keep up: the event is dropped, counted in
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Iterable
 
 from flowengine.events.base import StreamEvent
@@ -51,7 +54,13 @@ class EventWriter:
         self.failed = 0
         #: events handed to the sinks
         self.written = 0
-        self._queue: asyncio.Queue[StreamEvent] = asyncio.Queue(queue_size)
+        self.queue_size = queue_size
+        self._buffer: deque[StreamEvent] = deque()
+        #: set while the writer task sleeps on an empty buffer
+        self._wake: asyncio.Future[None] | None = None
+        #: set while a flush waits for the buffer to drain
+        self._drained: asyncio.Future[None] | None = None
+        self._busy = False
         self._task: asyncio.Task[None] | None = None
         self._burst = 0
         self._closed = False
@@ -61,7 +70,8 @@ class EventWriter:
 
     @property
     def pending(self) -> int:
-        return self._queue.qsize()
+        """Events waiting for the sinks (queued, and the batch being written)."""
+        return len(self._buffer)
 
     # ---- the calls' side -----------------------------------------------------------
     def put(self, event: StreamEvent) -> None:
@@ -69,15 +79,20 @@ class EventWriter:
         if self._closed:
             self._drop(event, "closed")
             return
-        try:
-            self._queue.put_nowait(event)
-        except asyncio.QueueFull:
+        buffer = self._buffer
+        if len(buffer) >= self.queue_size:
             self._drop(event, "full")
             return
+        buffer.append(event)
         if self._burst:
             log.warning("event writer: queue accepts events again after dropping %d", self._burst)
             self._burst = 0
-        if self._task is None:
+        wake = self._wake
+        if wake is not None:
+            self._wake = None
+            if not wake.done():
+                wake.set_result(None)
+        elif self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._run(), name=self.name)
 
     def _drop(self, event: StreamEvent, why: str) -> None:
@@ -94,16 +109,25 @@ class EventWriter:
 
     # ---- the writer task ---------------------------------------------------------------
     async def _run(self) -> None:
-        queue = self._queue
+        buffer = self._buffer
+        loop = asyncio.get_running_loop()
         while True:
-            batch = [await queue.get()]
-            while len(batch) < self.batch_size and not queue.empty():
-                batch.append(queue.get_nowait())
+            if not buffer:
+                drained = self._drained
+                if drained is not None:
+                    self._drained = None
+                    if not drained.done():
+                        drained.set_result(None)
+                self._wake = loop.create_future()
+                await self._wake
+                continue
+            take = min(len(buffer), self.batch_size)
+            batch = [buffer.popleft() for _ in range(take)]
+            self._busy = True
             try:
                 await self._write(batch)
             finally:
-                for _ in batch:
-                    queue.task_done()
+                self._busy = False
 
     async def _write(self, batch: list[StreamEvent]) -> None:
         for sink in self.sinks:
@@ -117,8 +141,16 @@ class EventWriter:
     # ---- shutdown ------------------------------------------------------------------------
     async def flush(self) -> None:
         """Wait until every event queued so far is written, then flush the sinks."""
-        if self._task is not None and not self._task.done():
-            await self._queue.join()
+        task = self._task
+        while task is not None and not task.done() and (self._buffer or self._busy):
+            if self._drained is None or self._drained.done():
+                self._drained = asyncio.get_running_loop().create_future()
+            drained = self._drained
+            wake = self._wake
+            if wake is not None and not wake.done():  # an idle writer with events: start it
+                self._wake = None
+                wake.set_result(None)
+            await asyncio.wait([drained, task], return_when=asyncio.FIRST_COMPLETED)
         for sink in self.sinks:
             try:
                 await sink.flush()
