@@ -1,7 +1,8 @@
 """Telephony events: the call's answer, each leg it rang, bridges, blind
 transfers and hold.
 
-Legs are reported once per state they reach (`leg_dialing`, `leg_ringing`,
+Like every event at a node, they carry the scenario and its version. Legs
+are reported once per state they reach (`leg_dialing`, `leg_ringing`,
 `leg_answered`, `leg_ended`), all with the same `leg_id`, so a report can
 follow one attempt; a leg that never answered ends with its `outcome`
 (busy, no_answer, rejected, failed, or cancelled: e.g. cause
@@ -14,12 +15,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flowengine.events.types import CallEvent, event
+from flowengine.events.types import NodeEvent, event
 
 
 @event("call_answered")
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CallAnswered(CallEvent):
+class CallAnswered(NodeEvent):
     """The engine answered the call; `ring_time` is how long it rang first."""
 
     node_id: str | None = None
@@ -28,7 +29,7 @@ class CallAnswered(CallEvent):
 
 @event("leg_dialing")
 @dataclass(frozen=True, slots=True, kw_only=True)
-class LegDialing(CallEvent):
+class LegDialing(NodeEvent):
     target: str
     leg_id: str = ""
     node_id: str | None = None
@@ -37,7 +38,7 @@ class LegDialing(CallEvent):
 
 @event("leg_ringing")
 @dataclass(frozen=True, slots=True, kw_only=True)
-class LegRinging(CallEvent):
+class LegRinging(NodeEvent):
     """The target is ringing (SIP 180; `early_media` for 183 with media)."""
 
     target: str
@@ -49,7 +50,7 @@ class LegRinging(CallEvent):
 
 @event("leg_answered")
 @dataclass(frozen=True, slots=True, kw_only=True)
-class LegAnswered(CallEvent):
+class LegAnswered(NodeEvent):
     target: str
     leg_id: str = ""
     node_id: str | None = None
@@ -59,7 +60,7 @@ class LegAnswered(CallEvent):
 
 @event("leg_ended")
 @dataclass(frozen=True, slots=True, kw_only=True)
-class LegEnded(CallEvent):
+class LegEnded(NodeEvent):
     """A leg is over. `outcome` is how its ringing ended (answered for one that
     was answered, then ended later); `talk_time` is None if it never answered."""
 
@@ -78,7 +79,7 @@ class LegEnded(CallEvent):
 
 @event("bridge_started")
 @dataclass(frozen=True, slots=True, kw_only=True)
-class BridgeStarted(CallEvent):
+class BridgeStarted(NodeEvent):
     """The caller is connected with an answered leg (Transfer, Queue)."""
 
     target: str
@@ -89,7 +90,7 @@ class BridgeStarted(CallEvent):
 
 @event("bridge_ended")
 @dataclass(frozen=True, slots=True, kw_only=True)
-class BridgeEnded(CallEvent):
+class BridgeEnded(NodeEvent):
     """The conversation is over: `ended_by` is caller, callee or engine."""
 
     target: str
@@ -103,7 +104,7 @@ class BridgeEnded(CallEvent):
 
 @event("transfer_accepted")
 @dataclass(frozen=True, slots=True, kw_only=True)
-class TransferAccepted(CallEvent):
+class TransferAccepted(NodeEvent):
     """The far end took a blind transfer request (SIP 202); the result follows."""
 
     target: str
@@ -112,7 +113,7 @@ class TransferAccepted(CallEvent):
 
 @event("transfer_completed")
 @dataclass(frozen=True, slots=True, kw_only=True)
-class TransferCompleted(CallEvent):
+class TransferCompleted(NodeEvent):
     """A blind transfer succeeded (NOTIFY 2xx): the call is no longer ours."""
 
     target: str
@@ -122,7 +123,7 @@ class TransferCompleted(CallEvent):
 
 @event("transfer_failed")
 @dataclass(frozen=True, slots=True, kw_only=True)
-class TransferFailed(CallEvent):
+class TransferFailed(NodeEvent):
     """A blind transfer did not happen: `reason` is refused, failed, timeout or
     hangup; the caller is still on the line (unless the reason is hangup)."""
 
@@ -134,11 +135,11 @@ class TransferFailed(CallEvent):
 
 @event("call_held")
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CallHeld(CallEvent):
+class CallHeld(NodeEvent):
     node_id: str | None = None
 
 
 @event("call_unheld")
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CallUnheld(CallEvent):
+class CallUnheld(NodeEvent):
     node_id: str | None = None
