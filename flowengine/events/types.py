@@ -9,17 +9,17 @@ off the per-step hot path, and `ts` already gives every event's instant.
 The queue events of a call are in `flowengine.events.queue`; the operator
 stream in `flowengine.events.operator`. The base classes and the registry
 live in `flowengine.events.base` and are re-exported here, so a module adding
-events (e.g. telephony legs) can write::
+events (as `flowengine.events.telephony` does) can write::
 
     from flowengine.events.types import NodeEvent, event
 
-    @event("leg_started")
+    @event("fax_received")
     @dataclass(frozen=True, slots=True, kw_only=True)
-    class LegStarted(NodeEvent):
+    class FaxReceived(NodeEvent):
         node_id: str
-        target: str
+        pages: int
 
-and emit them with ``ctx.emit(LegStarted, node_id=..., target=...)``.
+and emit them with ``ctx.emit(FaxReceived, node_id=..., pages=...)``.
 """
 
 from __future__ import annotations
