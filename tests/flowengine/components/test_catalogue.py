@@ -7,7 +7,7 @@ from pathlib import Path
 from flowengine.components.catalogue import catalogue_markdown
 from flowengine.components.registry import builtin_registry
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "components.md"
+DOC = Path(__file__).resolve().parents[3] / "docs" / "components.md"
 
 
 def test_components_doc_is_current() -> None:

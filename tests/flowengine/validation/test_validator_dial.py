@@ -15,7 +15,7 @@ from flowengine.scenario.loader import load_scenario_data
 from flowengine.telephony.dialpolicy import DialPolicy
 from flowengine.validation import validate, validate_files
 
-BROKEN = Path(__file__).resolve().parents[1] / "data" / "broken"
+BROKEN = Path(__file__).resolve().parents[2] / "data" / "broken"
 TRANSFER_EXITS = ("answered", "busy", "no_answer", "failed")
 
 

@@ -16,7 +16,7 @@ from flowengine.scenario.compiled import Scenario
 from flowengine.scenario.loader import load_scenario_data, load_scenario_file
 from flowengine.validation import CODES, format_problem, validate, validate_files
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 BROKEN = DATA / "broken"
 VALID = DATA / "valid"
 
