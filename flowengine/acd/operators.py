@@ -89,9 +89,6 @@ class StatusTable:
             known = ", ".join(sorted(self._table))
             raise UsageError(f"unknown status '{status}' (known: {known})") from None
 
-    def __contains__(self, status: object) -> bool:
-        return status in self._table
-
 
 class OperatorRuntime:
     """Mutable state of one operator inside the ACD.

@@ -29,8 +29,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-DTMF = "0123456789*#ABCD"
-
 
 class Step(BaseModel):
     model_config = ConfigDict(extra="forbid")
