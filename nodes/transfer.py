@@ -9,6 +9,8 @@ Ring strategies: `all` (every target at once), `sequential` (one after
 another, `ring_timeout` each), `cumulative` (add the next target every
 `interval` s, keeping the earlier ones ringing), `random` (a random target
 per attempt, then another). `total_timeout` bounds the whole transfer.
+Without `strategy`, numbers ring all at once and a department rings as its
+own strategy in the centre file says (with its own strategy parameters).
 
 Numbers are rung directly: the first to answer is connected, the others are
 released at once (ringing ones cancelled, one that answered in the same
@@ -99,7 +101,10 @@ class TransferParams(ParamsModel):
     )
     operator: str | None = Field(default=None, description="operator id, for to=operator")
     department: str | None = Field(default=None, description="queue/department id, for to=department")
-    strategy: Literal["all", "sequential", "cumulative", "random"] = "all"
+    strategy: Literal["all", "sequential", "cumulative", "random"] | None = Field(
+        default=None,
+        description="how to ring; unset: numbers all at once, a department by its own strategy",
+    )
     ring_timeout: float = Field(default=20.0, gt=0, le=600, description="seconds per attempt")
     total_timeout: float = Field(default=60.0, gt=0, le=3600, description="seconds for the whole transfer")
     interval: float = Field(default=5.0, gt=0, le=600, description="cumulative: add the next target every N s")
@@ -217,9 +222,10 @@ class TransferNode(NodeType[TransferParams]):
 
     async def _ring_numbers(self, ctx: CallContext, numbers: list[str]) -> str:
         p = self.params
+        strategy = p.strategy or "all"
         loop = asyncio.get_running_loop()
         pending = list(numbers)
-        if p.strategy == "random":
+        if strategy == "random":
             ctx.rng().shuffle(pending)
         deadline = loop.time() + p.total_timeout
         live: dict[asyncio.Future[DialOutcome], Leg] = {}
@@ -233,9 +239,9 @@ class TransferNode(NodeType[TransferParams]):
                     outcomes.append(DialOutcome.NO_ANSWER)
                     timed_out = True
                     break
-                if p.strategy == "all":
+                if strategy == "all":
                     starting, pending = pending, []
-                elif p.strategy == "cumulative":
+                elif strategy == "cumulative":
                     starting = [pending.pop(0)] if pending and (now >= next_add or not live) else []
                     if starting:
                         next_add = now + p.interval
@@ -248,7 +254,7 @@ class TransferNode(NodeType[TransferParams]):
                     live[leg.outcome()] = leg
                 if not live:
                     break
-                wake = deadline if p.strategy != "cumulative" or not pending else min(deadline, next_add)
+                wake = deadline if strategy != "cumulative" or not pending else min(deadline, next_add)
                 done, _ = await asyncio.wait(
                     set(live), timeout=max(0.0, wake - now), return_when=asyncio.FIRST_COMPLETED
                 )
@@ -289,7 +295,8 @@ class TransferNode(NodeType[TransferParams]):
         if p.to == "department":
             queue_id = p.department or ""
             driver.queue_spec(queue_id)
-            options["strategy"] = ACD_STRATEGY[p.strategy]
+            if p.strategy is not None:  # else the department's own strategy and its parameters
+                options["strategy"] = ACD_STRATEGY[p.strategy]
             if p.strategy == "cumulative":
                 options["strategy_params"] = {"interval": p.interval}
             elif p.strategy == "random":

@@ -489,3 +489,22 @@ def test_to_department_where_every_member_misses_the_exit_says_why(
     trace = via_acd(sc, phones=phones)
     assert [e["reason"] for e in qev(trace, "offer_missed")] == reasons
     assert exit_of(trace) == exit
+
+
+def test_to_department_without_a_strategy_rings_as_the_department_does() -> None:
+    # the department hunts linearly (one member at a time): the node that names no strategy follows it
+    sc = transfer_scenario(to="department", department="q", ring_timeout=5)
+    trace = via_acd(sc, answer_after=None)
+    assert offers(trace) == [(0.0, "901"), (5.0, "902"), (10.0, "903")]
+    assert exit_of(trace) == "no_answer"
+
+
+def test_to_department_a_named_strategy_still_overrides_the_departments() -> None:
+    sc = transfer_scenario(to="department", department="q", strategy="all", ring_timeout=5)
+    trace = via_acd(sc, answer_after=None)
+    assert offers(trace) == [(0.0, "901"), (0.0, "902"), (0.0, "903")]
+
+
+def test_numbers_without_a_strategy_ring_all_at_once() -> None:
+    trace = dial(transfer_scenario(numbers=["200", "201"], ring_timeout=5), {"200": NEVER, "201": NEVER})
+    assert attempts(trace) == [(5.0, "200", "no_answer"), (5.0, "201", "no_answer")]
