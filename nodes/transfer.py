@@ -14,7 +14,9 @@ own strategy in the centre file says (with its own strategy parameters).
 
 Numbers are rung directly: the first to answer is connected, the others are
 released at once (ringing ones cancelled, one that answered in the same
-instant hung up). Operators and departments go through the ACD, so an
+instant hung up); an operator whose number answered is busy for the ACD
+until the conversation ends (unless the centre has `ring_in_use`).
+Operators and departments go through the ACD, so an
 operator who is talking, in wrap-up or on a break is never rung, and the
 answering operator is busy for the ACD until the conversation and wrap-up end.
 
@@ -46,6 +48,7 @@ happen, with the caller still on the line).
 from __future__ import annotations
 
 import asyncio
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
@@ -279,7 +282,10 @@ class TransferNode(NodeType[TransferParams]):
         p = self.params
         if p.operator_variable:
             ctx.set_var(p.operator_variable, who, self.id)
-        await dialing.bridge(ctx, leg, node_id=self.id)
+        driver = ctx.engine.services.get("acd")
+        # an operator's phone on this call is busy for the ACD meanwhile (ring_in_use)
+        with driver.engaged(leg.target) if isinstance(driver, AcdDriver) else nullcontext():
+            await dialing.bridge(ctx, leg, node_id=self.id)
         return "answered"
 
     # ---- operators and departments, through the ACD ------------------------------------

@@ -203,7 +203,7 @@ class Bookkeeping:
     # -- free pools -------------------------------------------------------------------
     def _refresh(self, now: float, op: OperatorRuntime) -> None:
         """Recompute whether `op` is free to be offered calls; update pools."""
-        should = op.present and op.status_available and op.state is _IDLE
+        should = op.present and op.status_available and op.state is _IDLE and not op.engaged
         if should and op.not_before > now:
             should = False
             self._schedule(op.not_before, (NOTBEFORE_TIMER, op.id))

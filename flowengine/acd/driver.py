@@ -35,7 +35,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -318,6 +319,28 @@ class AcdDriver:
 
     def remove_operator(self, operator_id: str) -> None:
         self._feed(lambda now: self.core.remove_operator(now, operator_id))
+
+    def operator_at(self, number: str) -> str | None:
+        """The operator whose extension or one of whose targets is `number`."""
+        for operator_id in self.core.operator_ids():
+            spec = self.core.operator(operator_id).spec
+            if spec.extension == number or any(t.number == number for t in spec.targets):
+                return operator_id
+        return None
+
+    @contextmanager
+    def engaged(self, number: str) -> Iterator[None]:
+        """While a call the ACD did not place is bridged to `number`: if it is
+        an operator's phone, that operator is busy for the ACD (`set_engaged`)."""
+        operator_id = self.operator_at(number)
+        if operator_id is None:
+            yield
+            return
+        self._feed(lambda now: self.core.set_engaged(now, operator_id, True))
+        try:
+            yield
+        finally:
+            self._feed(lambda now: self.core.set_engaged(now, operator_id, False))
 
     # ---- the loop -------------------------------------------------------------------------
     def _feed(self, step: Callable[[float], list[d.Decision]]) -> None:

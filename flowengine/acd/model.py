@@ -324,6 +324,10 @@ class Centre(_Model):
     statuses: tuple[CustomStatus, ...] = ()
     queues: tuple[QueueSpec, ...] = ()
     dial_policy: DialPolicySpec = DialPolicySpec()
+    #: app_queue's ``ringinuse``: false (the default) keeps an operator whose
+    #: phone is on a call the engine bridged outside the ACD (a Transfer to their
+    #: number) from being offered queue calls until that call ends
+    ring_in_use: bool = False
 
     @model_validator(mode="before")
     @classmethod

@@ -123,6 +123,7 @@ class OperatorRuntime:
         "talk_time",
         "report_states",
         "state_call",
+        "engaged",
     )
 
     def __init__(
@@ -160,6 +161,8 @@ class OperatorRuntime:
         self.report_states = False
         #: the call the current state concerns (the wrapped-up call in wrap_up)
         self.state_call: str | None = None
+        #: calls bridged to the operator's phone outside the ACD (not free while > 0)
+        self.engaged = 0
 
     # -- status (person) ---------------------------------------------------
     def set_status(

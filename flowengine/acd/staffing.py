@@ -7,7 +7,8 @@ in progress (the call stays queued) and changes whether the operator is
 member of a queue that does not wait without operators goes, its waiting
 callers leave with `NoOperators` (pending callbacks keep their place).
 `add_operator` / `remove_operator` change presence (and membership, for a new
-operator).
+operator). `set_engaged` marks the operator's phone busy on a call placed
+outside the ACD (a direct Transfer), so no queue call rings it meanwhile.
 """
 
 from __future__ import annotations
@@ -106,6 +107,25 @@ class Staffing(Bookkeeping):
             self._end_offer(now, call, op.id, "operator_gone", out, stop=True, miss=False)
             self._after_offer_end(now, call, out)
         self._change_status(now, op, "not_available", "removed", "admin", out)
+        self._dispatch(now, out)
+        return out
+
+    def set_engaged(self, now: float, operator_id: str, engaged: bool) -> list[d.Decision]:
+        """A call the ACD did not place was bridged to the operator's phone
+        (`engaged=True`) or has ended (False). Unless the centre has
+        ``ring_in_use``, the operator is offered no calls while any such call
+        lasts, whatever their status (app_queue's ``ringinuse=no``). Calls are
+        counted, so two at once need two ends; an end without a start is
+        harmless."""
+        op = self._op(operator_id)
+        out = self._begin(now)
+        if self.centre.ring_in_use:
+            return out
+        if engaged:
+            op.engaged += 1
+        elif op.engaged:
+            op.engaged -= 1
+        self._refresh(now, op)
         self._dispatch(now, out)
         return out
 

@@ -631,3 +631,30 @@ def test_music_plays_while_waiting_stops_for_announcements_and_ends_when_an_oper
         (48.0, None),  # 901 is back at 45 and answers 3 s later: connected, the music stops
     ]
     assert held is False  # waiting is music, never hold: the caller's keypad still works
+
+
+# ---- an operator on a call the engine bridged outside the ACD --------------------------------
+def direct_transfer(number: str) -> Scenario:
+    """start -> Transfer straight to `number` (not through the ACD) -> hangup."""
+    exits = dict.fromkeys(("answered", "busy", "no_answer", "failed"), "bye")
+    nodes = [start("t"), node("t", "transfer", {"numbers": [number]}, **exits, error="bye"), hangup("bye")]
+    return load(doc(nodes, scenario_id="direct"))
+
+
+@pytest.mark.parametrize(("ring_in_use", "offered_at"), [
+    (None, 13.0),   # default: busy while the direct call (answered at 3, 10 s of talk) lasts
+    (False, 13.0),
+    (True, 5.0),    # the centre lets the ACD ring an operator who is on another call
+])
+def test_an_operator_on_a_direct_transfer_call_is_not_offered_queue_calls(
+    ring_in_use: bool | None, offered_at: float
+) -> None:
+    c = centre({"members": ["901"]}, operators=("901",))
+    if ring_in_use is not None:
+        c = c.model_copy(update={"ring_in_use": ring_in_use})
+    (direct, queued), _driver = calls_in_one_centre(
+        c, [(0, (direct_transfer("901"), caller())), (5, (queue_scenario(), caller()))], talk_time=10
+    )
+    assert [x["exit"] for x in direct.exits if x["node"] == "t"] == ["answered"]
+    assert offers(queued)[0] == (offered_at, "901")
+    assert exit_of(queued) == "answered"
