@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from pathlib import Path
@@ -10,10 +11,15 @@ import pytest
 
 from flowengine.acd import load_centre
 from flowengine.cli import main
+from flowengine.events.sinks import JsonLinesSink
+from flowengine.runtime.clock import WallClock
+from flowengine.runtime.engine import Engine
+from flowengine.runtime.virtual_loop import run_virtual
 from flowengine.scenario.loader import load_scenario_file
-from flowengine.testing.harness import CentreSetup, run_scenario
+from flowengine.testing.harness import CentreSetup, attach_centre, run_scenario
 from flowengine.testing.phones import VirtualPhone
 from flowengine.testing.script import CallerScript
+from telephony_adapters.sim import SimBackend
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 START = dt.datetime(2026, 11, 23, 11, 0, tzinfo=dt.timezone(dt.timedelta(hours=3)))
@@ -97,3 +103,40 @@ def test_run_events_out_stores_every_stream_and_exports_it(
     assert main(["export", "queue-log", str(out)]) == 0
     kinds = [line.split("|")[4] for line in capsys.readouterr().out.splitlines()]
     assert kinds.count("PAUSEALL") == 2 and kinds.count("CONNECT") == 2
+
+
+def test_statuses_changed_during_a_run_are_stored_and_exported_as_pause_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A supervisor's break and return while a call waits reach the stored
+    operator stream, and `export queue-log` writes PAUSEALL / UNPAUSEALL at
+    their times, the break's reason as the data."""
+    path = tmp_path / "calls.jsonl"
+    scenario = load_scenario_file(EXAMPLES / "call_centre.json")
+    caller = CallerScript(caller="+79031112233", called="+74957654321", steps=[{"input": "1"}])
+
+    async def main_() -> None:
+        engine = Engine(clock=WallClock(START))
+        engine.add_sink(JsonLinesSink(path))
+        backend = SimBackend(engine)
+        driver = attach_centre(engine, backend, CentreSetup(load_centre(EXAMPLES / "centre.yaml"), talk_time=30))
+        try:
+            _call, task = backend.place_call(caller, scenario)
+            await asyncio.sleep(7)
+            driver.set_status("904", "break", "lunch")
+            await asyncio.sleep(5)
+            driver.set_status("904", "available")
+            await task
+        finally:
+            await driver.shutdown()
+            await engine.shutdown()
+
+    run_virtual(main_())
+    assert main(["export", "queue-log", str(path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    epoch = int(START.timestamp())
+    assert [line for line in lines if "Agent/904" in line] == [
+        f"{epoch + 7}|NONE|NONE|Agent/904|PAUSEALL|lunch",
+        f"{epoch + 12}|NONE|NONE|Agent/904|UNPAUSEALL|available",
+    ]
+    assert any("|CONNECT|" in line for line in lines)
