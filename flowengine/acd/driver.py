@@ -196,6 +196,8 @@ class AcdDriver:
         self._timer_at: float | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._listeners: list[Callable[[float, d.Decision], None]] = []
+        #: operators' answers of this instant, not yet told to the core (`_settle_answers`)
+        self._answers: list[tuple[d.Ring, Leg]] = []
 
     @property
     def keep_history(self) -> bool:
@@ -495,8 +497,25 @@ class AcdDriver:
         if fut.cancelled() or session is None or leg not in session.legs.get(ring.operator_id, ()):
             return  # dropped by the driver: the core ended that offer itself
         outcome = fut.result()
-        if outcome is not DialOutcome.CANCELLED:
+        if outcome is DialOutcome.ANSWERED:
+            # the core hears it once every answer of this instant is in (the tie rule)
+            if not self._answers:
+                self.loop.call_soon(self._settle_answers)
+            self._answers.append((ring, leg))
+        elif outcome is not DialOutcome.CANCELLED:
             self._report(ring, outcome, leg)
+
+    def _settle_answers(self) -> None:
+        """Tell the core the answers that came in together, the earliest offer
+        first (`Ring.leg` grows with every offer): when operators answer at the
+        same instant, the one rung first wins, and among those rung together
+        the one the strategy rang first (docs/acd.md, "Ties")."""
+        answers, self._answers = sorted(self._answers, key=lambda a: a[0].leg), []
+        for ring, leg in answers:
+            session = self._sessions.get(ring.call_id)
+            if session is None or leg not in session.legs.get(ring.operator_id, ()):
+                continue  # released meanwhile: another answer won, or the caller left
+            self._report(ring, DialOutcome.ANSWERED, leg)
 
     def _report(self, ring: d.Ring | d.CallbackDue, outcome: DialOutcome, leg: Leg | None) -> bool:
         """Tell the core how an offer went; True if an answer was taken (a

@@ -658,3 +658,28 @@ def test_an_operator_on_a_direct_transfer_call_is_not_offered_queue_calls(
     assert [x["exit"] for x in direct.exits if x["node"] == "t"] == ["answered"]
     assert offers(queued)[0] == (offered_at, "901")
     assert exit_of(queued) == "answered"
+
+
+# ---- ties: operators answering at the same instant --------------------------------------------
+TWELVE = tuple(str(901 + i) for i in range(12))
+MOBILE_901 = {"id": "901", "extension": "901", "targets": [{"number": "901"}, {"number": "+79160000901", "after": 2}]}
+
+
+@pytest.mark.parametrize(("queue", "operators", "answer_after", "winner"), [
+    # rung together: 901 (listed first) answers on the mobile that joined at 2 s, 902 on the desk
+    ({"strategy": "ring_all"}, (MOBILE_901, "902", "903"), {"+79160000901": 1, "902": 3}, (3.0, "901")),
+    # the second step (907-912 from 5 s): four of them answer at 8 s
+    ({"strategy": "sequential", "strategy_params": {"steps": [TWELVE[:6], TWELVE[6:]], "step_timeout": 5}},
+     TWELVE, {"907": 9, "908": 3, "909": 9, "910": 3, "911": 3, "912": 3}, (8.0, "908")),
+    # one more every second: 901 (rung at 0), 905 (at 4) and 908 (at 7) all answer at 8 s
+    ({"strategy": "cumulative", "strategy_params": {"interval": 1, "total": 30}},
+     TWELVE[:8], {"901": 8, "905": 4, "908": 1}, (8.0, "901")),
+])
+def test_of_operators_answering_at_the_same_instant_the_one_rung_first_wins(
+    queue: dict[str, Any], operators: tuple[Any, ...], answer_after: dict[str, float], winner: tuple[float, str]
+) -> None:
+    c = centre({**queue, "ring_timeout": 30}, operators=operators)
+    phones = {number: VirtualPhone(answer_after=after, talk_time=5) for number, after in answer_after.items()}
+    trace = one_call(queue_scenario(), c, answer_after=None, phones=phones)
+    assert [(e["t"], e["operator_id"]) for e in qev(trace, "connected")] == [winner]
+    assert exit_of(trace) == "answered"
