@@ -11,10 +11,12 @@ from typing import Any
 
 from flowengine.acd.bookkeeping import Bookkeeping
 from flowengine.acd.estimate import estimated_wait
-from flowengine.acd.operators import OperatorRuntime
+from flowengine.acd.operators import OperatorRuntime, OperatorState
 from flowengine.acd.state import QUEUED, QueueStats
 
 __all__ = ["Queries"]
+
+_IDLE = OperatorState.IDLE
 
 
 class Queries(Bookkeeping):
@@ -54,6 +56,35 @@ class Queries(Bookkeeping):
     def free_count(self, queue_id: str) -> int:
         """Members who could be rung right now."""
         return len(self._queue(queue_id).pool)
+
+    def queue_facts(self, queue_id: str, now: float | None = None) -> dict[str, float | int | None]:
+        """What a scenario may ask about a queue (the `queue_*()` expression functions).
+
+        ``waiting`` calls queued; ``estimated_wait`` seconds for a new arrival
+        (None when nobody staffs it); ``available`` members who could be rung
+        right now; ``logged_in`` members present, whatever their status;
+        ``busy`` present members on a call (ringing, talking, wrap-up, or on a
+        call bridged outside the ACD); ``longest_wait`` seconds the longest
+        waiting call has waited (0 when none); ``service_level`` per cent of
+        the calls answered since the core started that were answered within
+        the queue's threshold (None before the first answer).
+        """
+        q = self._queue(queue_id)
+        t = self._now if now is None else now
+        calls = self._calls
+        members = [self._ops[m] for m in q.members]
+        present = [op for op in members if op.present]
+        wait = self.estimated_wait(queue_id)
+        sl = q.stats.service_level
+        return {
+            "waiting": len(q.waiting),
+            "estimated_wait": None if wait is None else round(wait, 1),
+            "available": len(q.pool),
+            "logged_in": len(present),
+            "busy": sum(1 for op in present if op.state is not _IDLE or op.engaged),
+            "longest_wait": round(max((t - calls[e[3]].arrived for e in q.waiting), default=0.0), 1),
+            "service_level": None if sl is None else round(100 * sl, 1),
+        }
 
     def average_handle_time(self, queue_id: str) -> float:
         return self._queue(queue_id).aht.mean

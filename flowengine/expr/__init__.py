@@ -19,6 +19,7 @@ from flowengine.expr.errors import (
     ExpressionRuntimeError,
     ExpressionSyntaxError,
     FunctionRegistryError,
+    NoCentreError,
 )
 from flowengine.expr.functions import (
     FunctionSpec,
@@ -38,6 +39,7 @@ __all__ = [
     "FunctionRegistryError",
     "FunctionSpec",
     "MappingEnv",
+    "NoCentreError",
     "Template",
     "Value",
     "compile_expression",

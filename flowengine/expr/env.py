@@ -9,11 +9,23 @@ from __future__ import annotations
 
 import datetime
 import random
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from flowengine.expr.errors import ExpressionRuntimeError, NoCentreError
 from flowengine.expr.values import Value
+
+#: what the queue functions tell (``queue_<fact>("sales")``)
+QUEUE_FACTS = (
+    "waiting",
+    "estimated_wait",
+    "available",
+    "logged_in",
+    "busy",
+    "longest_wait",
+    "service_level",
+)
 
 
 class Env(Protocol):
@@ -51,6 +63,14 @@ class Env(Protocol):
 
     def rng(self) -> random.Random: ...
 
+    def queue(self, name: str, fact: str) -> Value:
+        """A fact about queue `name` of the call centre, one of `QUEUE_FACTS`.
+
+        Raises `ExpressionRuntimeError` naming an unknown queue, and
+        `NoCentreError` when the call is handled without a call centre.
+        """
+        ...
+
 
 def _utc_now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
@@ -70,6 +90,8 @@ class MappingEnv:
     clock: datetime.datetime | None = None
     last_digits: str = ""
     generator: random.Random = field(default_factory=random.Random)
+    #: queue id -> fact -> value, for the queue functions; None: no call centre
+    queues: Mapping[str, Mapping[str, Value]] | None = None
 
     def get_variable(self, name: str) -> Value:
         return self.variables[name]
@@ -97,3 +119,11 @@ class MappingEnv:
 
     def rng(self) -> random.Random:
         return self.generator
+
+    def queue(self, name: str, fact: str) -> Value:
+        if self.queues is None:
+            raise NoCentreError(f"no call centre to ask about queue '{name}'")
+        try:
+            return self.queues[name].get(fact)
+        except KeyError:
+            raise ExpressionRuntimeError(f"unknown queue '{name}'") from None

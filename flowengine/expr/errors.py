@@ -49,5 +49,11 @@ class ExpressionRuntimeError(ExpressionError):
     variable, a bad regular expression, or a limit exceeded."""
 
 
+class NoCentreError(ExpressionRuntimeError):
+    """A queue function was called in a call handled without a call centre."""
+
+    code = "no_centre"
+
+
 class FunctionRegistryError(ExpressionError, RegistryError):
     """A function was registered twice, or with an unusable name or arity."""

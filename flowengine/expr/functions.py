@@ -4,7 +4,8 @@ Functions are resolved when an expression compiles, so an unknown name or a
 wrong number of arguments is reported when the scenario loads. Names are
 case-insensitive (``CalledID()`` is ``calledid()``) and stored in lower case.
 Other packages add functions with `register_function` at import time, before
-scenarios load (the ACD registers ``queue_waiting("sales")`` and friends).
+scenarios load. The queue functions (``queue_waiting("sales")`` and friends)
+are built in and ask the call's `Env`, which asks the engine's call centre.
 
 A function receives evaluated argument values (and the call's `Env` first when
 it was registered with ``needs_env=True``) and returns a `Value`. It signals a
@@ -29,7 +30,7 @@ from decimal import ROUND_HALF_UP, Context, Decimal
 import re2
 
 from flowengine.expr import limits
-from flowengine.expr.env import Env
+from flowengine.expr.env import QUEUE_FACTS, Env
 from flowengine.expr.errors import ExpressionRuntimeError, FunctionRegistryError
 from flowengine.expr.values import (
     Value,
@@ -359,6 +360,35 @@ def _max(*values: Value) -> Value:
     return best
 
 
+# --- the call centre's queues ------------------------------------------------
+
+
+def _queue_function(fact: str) -> Callable[[Env, Value], Value]:
+    def queue_fact(env: Env, name: Value) -> Value:
+        return env.queue(to_text(name), fact)
+
+    queue_fact.__name__ = f"queue_{fact}"
+    return queue_fact
+
+
+#: fact -> (English, Russian) descriptions of the queue functions
+_QUEUE_DESCRIPTIONS = {
+    "waiting": ("Calls waiting in the queue.", "Звонков в очереди."),
+    "estimated_wait": (
+        "Estimated wait of a new caller in seconds (null when nobody staffs the queue).",
+        "Ожидаемое время ожидания нового звонка, с (null, если операторов нет).",
+    ),
+    "available": ("Members who could take a call right now.", "Операторов, свободных прямо сейчас."),
+    "logged_in": ("Members logged in, whatever their status.", "Операторов на смене (в любом статусе)."),
+    "busy": ("Logged-in members on a call (ringing, talking, wrap-up).", "Операторов, занятых звонком."),
+    "longest_wait": ("Seconds the longest-waiting caller has waited (0 if none).", "Дольше всех ждущий звонок, с."),
+    "service_level": (
+        "Per cent answered within the queue's threshold (null before the first answer).",
+        "Уровень обслуживания, % (null до первого ответа).",
+    ),
+}
+
+
 def _register_builtins() -> None:
     def add(
         name: str,
@@ -406,6 +436,9 @@ def _register_builtins() -> None:
     add("min", _min, 1, None, "Smallest argument.", "Наименьшее значение.")
     add("max", _max, 1, None, "Largest argument.", "Наибольшее значение.")
     # fmt: on
+    for fact in QUEUE_FACTS:
+        en, ru = _QUEUE_DESCRIPTIONS[fact]
+        add(f"queue_{fact}", _queue_function(fact), 1, 1, en, ru, env=True)
 
 
 _register_builtins()

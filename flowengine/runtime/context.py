@@ -27,8 +27,9 @@ import zlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from flowengine.errors import UsageError
 from flowengine.events import CallEvent, PromptPlayed, VariableChanged
-from flowengine.expr import Template, Value
+from flowengine.expr import ExpressionRuntimeError, NoCentreError, Template, Value
 from flowengine.telephony import Call, Prompt
 
 if TYPE_CHECKING:
@@ -153,6 +154,18 @@ class CallContext:
 
     def digits(self) -> str:
         return self.last_digits
+
+    def queue(self, name: str, fact: str) -> Value:
+        driver = self.engine.services.get("acd")
+        if driver is None:
+            raise NoCentreError(
+                f"no call centre is configured to ask about queue '{name}' (pass --centre FILE)"
+            )
+        try:
+            facts = driver.core.queue_facts(name, driver.loop.time())
+        except UsageError as exc:  # unknown queue
+            raise ExpressionRuntimeError(str(exc)) from None
+        return facts[fact]  # type: ignore[no-any-return]
 
     def rng(self) -> random.Random:
         if self._rng is None:

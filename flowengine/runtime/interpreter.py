@@ -26,7 +26,7 @@ from flowengine.events import (
     NodeLeft,
     ScenarioEntered,
 )
-from flowengine.expr import ExpressionError
+from flowengine.expr import ExpressionError, NoCentreError
 
 if TYPE_CHECKING:
     from flowengine.runtime.context import CallContext
@@ -155,7 +155,8 @@ async def walk(ctx: CallContext, node_id: str | None) -> None:
                 ctx.emit(NodeLeft, node_id=node_id, exit="hangup")
                 raise
             except ExpressionError as exc:
-                exit_name = _node_failed(ctx, node_id, "expression", exc.message, exc.column)
+                code = exc.code if isinstance(exc, NoCentreError) else "expression"
+                exit_name = _node_failed(ctx, node_id, code, exc.message, exc.column)
             except NodeError as exc:
                 exit_name = _node_failed(ctx, node_id, exc.code, str(exc))
             except Exception as exc:  # a bug in a handler must not touch other calls

@@ -15,13 +15,16 @@ nodes in the after-hangup flow and references to unknown things.
 from __future__ import annotations
 
 import difflib
+import re
 from collections import deque
 from collections.abc import Iterable, Iterator
 
 import networkx as nx
 
+from flowengine.components.fields import iter_expressions
 from flowengine.components.node import ERROR_EXIT, NodeType
 from flowengine.errors import Problem
+from flowengine.expr.env import QUEUE_FACTS
 from flowengine.scenario.compiled import Scenario
 
 
@@ -307,3 +310,28 @@ def check_references(g: ScenarioGraph, known: dict[str, set[str]] | None) -> Ite
                     node_id=node_id,
                     code="unknown_reference",
                 )
+        if "queue" in known:
+            for path, name in _queues_in_expressions(node):
+                if name not in known["queue"]:
+                    yield Problem(
+                        f"'{name}' in an expression is not a known queue"
+                        + suggestion(name, known["queue"]),
+                        path=g.path(node_id, f".params.{path}"),
+                        node_id=node_id,
+                        code="unknown_reference",
+                    )
+
+
+#: a queue function called with a quoted queue name: queue_waiting('sales')
+_QUEUE_CALL = re.compile(
+    r"\bqueue_(?:" + "|".join(QUEUE_FACTS) + r")\s*\(\s*(?:'([^'\\]*)'|\"([^\"\\]*)\")\s*\)",
+    re.IGNORECASE,
+)
+
+
+def _queues_in_expressions(node: NodeType) -> Iterator[tuple[str, str]]:
+    """(param path, queue name) for every queue function the node's expressions
+    call with a literal name; computed names are checked when the call runs."""
+    for path, _kind, text in iter_expressions(node.params):
+        for match in _QUEUE_CALL.finditer(text):
+            yield path, match.group(1) if match.group(1) is not None else match.group(2)

@@ -683,3 +683,68 @@ def test_of_operators_answering_at_the_same_instant_the_one_rung_first_wins(
     trace = one_call(queue_scenario(), c, answer_after=None, phones=phones)
     assert [(e["t"], e["operator_id"]) for e in qev(trace, "connected")] == [winner]
     assert exit_of(trace) == "answered"
+
+
+# ---- queue functions in expressions -----------------------------------------------------------
+FACTS = {"W": "waiting", "E": "estimated_wait", "A": "available", "L": "logged_in", "B": "busy",
+         "LW": "longest_wait", "SL": "service_level"}
+
+
+def asks_about(queue: str) -> Scenario:
+    """start -> 'ask' assigns every queue_*(queue) fact to a variable -> hangup ('error' -> 'failed')."""
+    ask = assign("ask", "bye", **{var: f"queue_{fact}('{queue}')" for var, fact in FACTS.items()})
+    ask["exits"]["error"] = "failed"
+    nodes = [start("ask"), ask, hangup("bye"), hangup("failed")]
+    return load(doc(nodes, scenario_id="ask", variables=dict.fromkeys(FACTS, "")))
+
+
+def test_a_scenario_reads_a_queue_as_callers_find_it() -> None:
+    # 901 on a break; A (at 0) rings 902 and 903, who answer at 3; B (at 1) waits; C asks at 2:
+    # both are in the queue (a call being offered still waits), A for 2 s
+    c = centre({"strategy": "ring_all"})
+    (_a, _b, ask), _driver = calls_in_one_centre(
+        c, [(0, (queue_scenario(), caller())), (1, (queue_scenario(), caller())), (2, (asks_about("q"), caller()))],
+        statuses={"901": "break"},
+    )
+    facts = {FACTS[k]: v for k, v in ask.variables.items() if k in FACTS}
+    assert facts == {"waiting": 2, "estimated_wait": facts["estimated_wait"], "available": 0, "logged_in": 3,
+                     "busy": 2, "longest_wait": 2.0, "service_level": None}
+    assert facts["estimated_wait"] > 0
+
+
+def test_service_level_and_the_menu_example_after_calls_were_answered() -> None:
+    c = centre({"strategy": "linear", "service_level": 20})
+    menu = node("m", "if", {"condition": "queue_waiting('q') > 0 or queue_service_level('q') < 80"},
+                true="busy", false="ok")
+    sc = load(doc([start("m"), menu, assign("busy", None, R="'offer a callback'"), assign("ok", None, R="'queue'")],
+                  scenario_id="menu", variables={"R": ""}))
+    (_a, ask, check), _driver = calls_in_one_centre(
+        c, [(0, (queue_scenario(), caller())), (5, (asks_about("q"), caller())), (6, (sc, caller()))]
+    )
+    assert (ask.variables["SL"], ask.variables["W"], ask.variables["B"]) == (100.0, 0, 1)
+    assert check.variables["R"] == "queue"
+
+
+@pytest.mark.parametrize(("c", "code", "message"), [
+    (None, "no_centre", "no call centre is configured to ask about queue 'nope'"),
+    (centre(), "expression", "unknown queue 'nope'"),
+])
+def test_asking_about_a_queue_that_is_not_there_follows_the_error_exit(c: Centre | None, code: str, message: str) -> None:
+    sc = asks_about("nope")
+    trace = run_scenario(sc, script(), at=AT, centre=CentreSetup(c) if c is not None else None)
+    [failed] = events(trace, "node_failed")
+    assert (failed["node_id"], failed["code"]) == ("ask", code)
+    assert message in failed["message"]
+
+
+def test_the_menu_example_of_docs_expressions_offers_a_callback_when_more_than_10_wait() -> None:
+    """docs/expressions.md, "Queues": the same Menu, on 11 and on 10 callers waiting in sales."""
+    c = centre({"id": "sales", "max_wait": 60})
+    menu = node("load", "menu", {"value": "queue_waiting('sales')", "cases": [{"range": [11, 1e9], "exit": "offer_callback"}]},
+                offer_callback="callback_menu", other="sales_queue")
+    sc = load(doc([start("load"), menu, assign("callback_menu", None, R="'callback'"), assign("sales_queue", None, R="'queue'")],
+                  scenario_id="menu", variables={"R": ""}))
+    for waiting, expected in ((11, "callback"), (10, "queue")):
+        plan: list[tuple[float, Any]] = [(i, (queue_scenario("sales"), caller())) for i in range(waiting)]
+        traces, _driver = calls_in_one_centre(c, [*plan, (20, (sc, caller()))], statuses=dict.fromkeys(OPS, "break"))
+        assert traces[-1].variables["R"] == expected

@@ -14,6 +14,7 @@ from flowengine.expr import (
     ExpressionSyntaxError,
     FunctionRegistryError,
     MappingEnv,
+    NoCentreError,
     Value,
     compile_expression,
     evaluate_text,
@@ -334,3 +335,33 @@ def test_function_specs_carry_descriptions() -> None:
     assert specs["substr"].arity() == "2 to 3 arguments"
     assert specs["weekday"].needs_env
     assert specs["upper"].description_en and specs["upper"].description_ru
+
+
+# --- the call centre's queues ----------------------------------------------------
+def test_queue_functions_ask_the_centre_about_a_named_queue() -> None:
+    facts: dict[str, Value] = {
+        "waiting": 12, "estimated_wait": 90.0, "available": 0, "logged_in": 5, "busy": 4,
+        "longest_wait": 140.5, "service_level": 75.0,
+    }
+    env = MappingEnv(queues={"sales": facts})
+    for fact, value in facts.items():
+        assert evaluate_text(f"queue_{fact}('sales')", env) == value
+    assert evaluate_text("if(queue_waiting('sales') > 10, 'callback', 'wait')", env) == "callback"
+    assert evaluate_text("Queue_Waiting('sa' & 'les')", env) == 12  # any expression names the queue
+
+
+def test_an_unknown_queue_is_an_error_naming_it() -> None:
+    env = MappingEnv(queues={"sales": {"waiting": 0}})
+    with pytest.raises(ExpressionRuntimeError, match="column 1: unknown queue 'salse'"):
+        evaluate_text("queue_waiting('salse')", env)
+
+
+def test_queue_functions_without_a_centre_are_a_no_centre_error() -> None:
+    with pytest.raises(NoCentreError, match="no call centre") as caught:
+        evaluate_text("queue_busy('sales')", MappingEnv())
+    assert caught.value.code == "no_centre"
+
+
+def test_queue_functions_take_one_queue_name() -> None:
+    with pytest.raises(ExpressionSyntaxError, match="function 'queue_waiting' takes 1 argument, got 0"):
+        compile_expression("queue_waiting()")

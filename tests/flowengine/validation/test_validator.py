@@ -695,3 +695,18 @@ def test_validate_with_known_and_library_on_loaded_fixtures() -> None:
         )
         == []
     )
+
+
+def test_queue_functions_are_known_and_their_queue_names_checked_against_the_centre() -> None:
+    sc = scenario(
+        start("ask"),
+        assign("ask", "bye", W="queue_waiting('sales') + Queue_Busy(\"salse\")", N="queue_available(NAME)"),
+        hangup(),
+        variables=[{"name": "W", "default": 0}, {"name": "N", "default": 0}, {"name": "NAME", "default": "sales"}],
+    )
+    assert validate(sc) == []  # the functions exist; without a centre no names to check
+    problems = validate(sc, known={"queue": {"sales", "support"}})
+    assert [(p.code, p.node_id, p.message) for p in problems] == [
+        ("unknown_reference", "ask", "'salse' in an expression is not a known queue (did you mean 'sales'?)")
+    ]
+    assert problems[0].path.endswith(".params.assignments[0].value")
