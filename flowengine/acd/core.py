@@ -16,8 +16,8 @@ Inputs (all return ``list[Decision]``):
 * ``offer_answered(now, call_id, operator_id)`` — an operator picked up;
 * ``offer_failed(now, call_id, operator_id, reason)`` — ``no_answer``,
   ``busy``, ``rejected``, ``failed`` (count as misses; for a callback it is
-  the caller who did not pick up: no miss, and after `CALLBACK_ATTEMPTS` the
-  call leaves with `NoAnswer`) or ``operator_gone`` (the device vanished: the
+  the caller who did not pick up: no miss, and after the queue's callback
+  ``attempts`` the call leaves with `NoAnswer`) or ``operator_gone`` (the device vanished: the
   operator is set not available);
 * ``call_completed(now, call_id, by="caller"|"agent")`` — the conversation is
   over: the operator goes to wrap-up (the answering queue's ``wrap_up``), then idle;
@@ -200,8 +200,7 @@ class ACD(Calls, Dispatch, Offers, Staffing, Queries):
             return
         if kind == OFFER_TIMER:
             if key[2] in call.offers:
-                self._end_offer(t, call, key[2], "no_answer", out, stop=True, miss=True)
-                self._after_offer_end(t, call, out)
+                self._ring_timed_out(t, call, key[2], out)
         elif kind == TARGET_TIMER:
             offer = call.offers.get(key[2])
             if offer is not None:

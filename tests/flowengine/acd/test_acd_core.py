@@ -363,6 +363,38 @@ def test_callback_needs_the_queue_to_allow_it(make_centre):
         acd.request_callback(1, "a")
 
 
+def test_callback_rung_out_counts_toward_attempts_not_against_operators(make_centre):
+    # the caller never picks up: the core's own ring timer ends every attempt
+    c = make_centre("ring_all", n=2, callback=True, auto_break_after=1)
+    r = VirtualCentre(ACD(c), default=NEVER)
+    for op in ("901", "902"):
+        r.status(0, op, "not_available")
+    r.arrive(0, "a", "q", caller="+79160000001")
+    r.callback(1, "a")
+    for op in ("901", "902"):
+        r.status(2, op, "available")
+    r.run(1000)
+    attempts = [t for t, _ in r.of(d.CallbackDue, "a")]
+    assert attempts == [2, 72, 142]  # ring timeout 10 s, then the 60 s interval
+    (_, gave_up), = r.of(d.NoAnswer, "a")
+    assert gave_up.rounds == 3
+    assert r.of(d.OperatorAutoBreak) == []
+    assert all(r.acd.operator_status(op)[0] == "available" for op in ("901", "902"))
+    assert all(not r.acd.operator(op).missed for op in ("901", "902"))
+
+
+def test_callback_attempts_and_interval_per_queue(make_centre):
+    c = make_centre("ring_all", n=1, callback={"attempts": 2, "interval": 30})
+    r = VirtualCentre(ACD(c), {"901": Behaviour(fail="busy", fail_after=3)})
+    r.status(0, "901", "not_available")
+    r.arrive(0, "a", "q")
+    r.callback(1, "a")
+    r.status(5, "901", "available")
+    r.run(1000)
+    assert [t for t, _ in r.of(d.CallbackDue, "a")] == [5, 38]
+    assert [t for t, _ in r.of(d.NoAnswer, "a")] == [41]
+
+
 def test_pending_callback_has_no_max_wait(make_centre):
     acd = ACD(make_centre("ring_all", n=1, callback=True, max_wait=30))
     acd.set_status(0, "901", "not_available")
