@@ -13,7 +13,9 @@ and `skills` per call. While waiting the caller hears music on hold and, every
 announcement period, their position and estimated wait (from position,
 staffing and recent handle times). With `callback_digit` and a queue that
 allows callback, the announcement offers a call back that keeps the caller's
-place; pressing the digit leaves the line through the "callback" exit.
+place; pressing the digit leaves the line through the "callback" exit. After
+an overflow into a queue without callbacks the offer is no longer made and
+the digit is ignored (the caller keeps waiting).
 
 Exits: "answered" (the conversation with the operator is over; the scenario
 may go on, e.g. to a survey), "timeout" (max wait), "full" (max length),
@@ -150,7 +152,7 @@ class QueueNode(NodeType[QueueParams]):
         if a.estimated_wait is not None:
             minutes = math.ceil(a.estimated_wait / 60)
             text += wait_text.format(minutes=minutes) if minutes > 1 else short_wait_text
-        if session.watch_digits:
+        if session.watch_digits and driver_of(ctx).queue_spec(session.queue_id).callback:
             text += callback_text.format(digit=p.callback_digit)
         # The announcement yields to an operator who answers meanwhile.
         play = asyncio.get_running_loop().create_task(
@@ -189,8 +191,8 @@ class QueueNode(NodeType[QueueParams]):
         p = self.params
         digits = ctx.call.take_digits()
         if p.callback_digit and p.callback_digit in digits:
-            # the ACD records it (queue_callback_requested, with the place kept)
-            driver.request_callback(session)
-            return True
+            # the ACD records it (queue_callback_requested, with the place kept);
+            # in a queue without callbacks (after an overflow) the digit means nothing
+            return driver.request_callback(session)
         return False
 

@@ -170,19 +170,22 @@ class Calls(Bookkeeping):
         """The caller leaves the line but keeps their place in the queue.
 
         When the call reaches an operator, the decision is `CallbackDue`
-        instead of `Ring`. A pending callback has no max wait, overflow or
-        announcements (nobody is listening).
+        instead of `Ring`. A pending callback has no max wait, total wait
+        limit, overflow or announcements (nobody is listening).
+
+        The request is granted only if the answer has `CallbackRegistered`.
+        In a queue without callbacks it is ignored and the call waits on:
+        the core may have moved the call there (overflow) after the caller
+        heard the offer, so that is no misuse by the driver.
         """
         call = self._calls.get(call_id)
         if call is None or call.state not in (CallState.WAITING, CallState.OFFERING):
             raise UsageError(f"call '{call_id}' is not waiting in a queue")
-        if not call.queue.spec.callback:
-            raise UsageError(f"queue '{call.queue.id}' does not offer callbacks")
         out = self._begin(now)
         if call.state not in (CallState.WAITING, CallState.OFFERING):
             return out  # a timer due before `now` took the call out of the queue
         q = call.queue
-        if not q.spec.callback:  # overflowed into a queue without callbacks
+        if not q.spec.callback:  # e.g. overflowed into a queue without callbacks
             self._dispatch(now, out)
             return out
         for op_id in list(call.offers):

@@ -307,11 +307,29 @@ class AcdDriver:
         session.state = "completed"
         self._feed(lambda now: self.core.call_completed(now, call_id, by=by))
 
-    def request_callback(self, session: QueueSession) -> None:
+    def request_callback(self, session: QueueSession) -> bool:
+        """Ask for a callback that keeps the caller's place; True if the ACD
+        registered it (the caller may leave the line). False: the call is
+        not queued any more, or its queue (after an overflow, say) has no
+        callbacks — the caller stays in the queue as before."""
         call_id = session.call_id
-        self._callback_ids[call_id] = session.ctx.call.called
-        session.state = "callback"
-        self._feed(lambda now: self.core.request_callback(now, call_id))
+        if session.state != "queued":
+            return False
+        registered = False
+
+        def ask(now: float) -> list[d.Decision]:
+            nonlocal registered
+            out = self.core.request_callback(now, call_id)
+            registered = any(isinstance(x, d.CallbackRegistered) for x in out)
+            if registered:
+                # before the decisions are applied: CallbackRegistered moves the
+                # call to the queue stream, and the caller's number is dialled back
+                self._callback_ids[call_id] = session.ctx.call.called
+                session.state = "callback"
+            return out
+
+        self._feed(ask)
+        return registered
 
     def set_status(self, operator_id: str, status: str, reason: str | None = None) -> None:
         self._feed(lambda now: self.core.set_status(now, operator_id, status, reason))
@@ -449,7 +467,10 @@ class AcdDriver:
 
     def _ring(self, session: QueueSession | None, ring: d.Ring) -> None:
         if session is None or not session.ctx.call.active:
-            self.loop.call_soon(self._report, ring, DialOutcome.FAILED, None)
+            # Nobody is on the line for this call: it has been abandoned (not a
+            # failure of the operator's phone, to be held against them).
+            call_id = ring.call_id
+            self.loop.call_soon(self._feed, lambda now: self.core.call_abandoned(now, call_id))
             return
         try:
             # the core times the offer out itself; the leg only needs to outlive it

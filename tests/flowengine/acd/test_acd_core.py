@@ -355,12 +355,31 @@ def test_callback_keeps_the_callers_place(make_centre):
     assert acd.position("b") == 1
 
 
-def test_callback_needs_the_queue_to_allow_it(make_centre):
+def test_callback_in_a_queue_without_callbacks_is_ignored(make_centre):
     acd = ACD(make_centre("ring_all", n=1))
     acd.set_status(0, "901", "not_available")
     acd.call_arrived(0, "a", "q")
-    with pytest.raises(UsageError, match="does not offer callbacks"):
-        acd.request_callback(1, "a")
+    assert acd.request_callback(1, "a") == []
+    assert acd.call_state("a") == "waiting"
+    assert acd.position("a") == 1
+
+
+def test_callback_after_overflow_into_a_queue_without_callbacks_is_ignored(make_centre):
+    c = make_centre(
+        "ring_all",
+        n=1,
+        callback=True,
+        overflow={"after": 5, "to": "q2"},
+        extra_queues=[{"id": "q2", "members": ["901"]}],
+    )
+    acd = ACD(c)
+    acd.set_status(0, "901", "not_available")
+    acd.call_arrived(0, "a", "q")
+    assert kinds(acd.handle_timer(5)) == ["Overflow"]
+    assert acd.request_callback(6, "a") == []  # the caller heard the offer in q
+    assert acd.call_state("a") == "waiting"
+    out = acd.set_status(7, "901", "available")
+    assert d.Ring("a", "q2", "901", "901", 20, 2) in out  # the caller is still on the line
 
 
 def test_callback_rung_out_counts_toward_attempts_not_against_operators(make_centre):
