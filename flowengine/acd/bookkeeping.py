@@ -55,6 +55,13 @@ __all__ = ["Bookkeeping"]
     NOTBEFORE_TIMER,
 ) = range(11)
 STEP_TIMER_BIT = 1 << STEP_TIMER
+
+#: the order of timers due at one instant (`flowengine.acd.timers`): a call
+#: leaves (max wait) or moves (overflow) before anything rings, ends or frees
+#: up at that instant, so nobody is rung for a call that is gone or moved the
+#: same instant (a zero-length ring); then rings time out; then the rest
+_RANK = {MAXWAIT_TIMER: 0, OVERFLOW_TIMER: 1, OFFER_TIMER: 2}
+TIMER_RANK = tuple(_RANK.get(kind, 3) for kind in range(NOTBEFORE_TIMER + 1))
 #: timers keyed by call alone; `CallRt.timers` has a bit for each one armed
 CALL_TIMERS = (
     STEP_TIMER,
@@ -161,7 +168,7 @@ class Bookkeeping:
 
     # -- timers ---------------------------------------------------------------------
     def _schedule(self, when: float, key: tuple[Any, ...]) -> None:
-        self._timers.schedule(when, key)
+        self._timers.schedule(when, key, TIMER_RANK[key[0]])
 
     def _call_timer(self, call: CallRt, when: float, kind: int) -> None:
         call.timers |= 1 << kind

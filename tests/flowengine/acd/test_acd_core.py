@@ -337,6 +337,30 @@ def test_overflow_stops_ringing_and_counts(make_centre):
     assert r.acd.queue_stats("q").overflowed == 1
 
 
+def test_overflow_at_the_instant_of_a_retry_rings_nobody_for_zero_seconds(make_centre):
+    # 9.2 + 28.7 + 9.5 (the retry) and 9.2 + 38.2 (the overflow) differ in the last bit
+    c = make_centre(
+        "ring_all",
+        n=2,
+        ring_timeout=28.7,
+        retry=9.5,
+        overflow={"after": 38.2, "to": "q2"},
+        extra_queues=[{"id": "q2", "members": ["903"]}],
+        operators=[{"id": o, "extension": o} for o in ("901", "902", "903")],
+    )
+    c["queues"][0]["members"] = ["901", "902"]
+    r = VirtualCentre(ACD(c), default=NEVER)
+    r.arrive(9.2, "a", "q")
+    r.run(60)
+    assert [(round(t, 6), op) for t, op in r.rang("a")] == [
+        (9.2, "901"),
+        (9.2, "902"),
+        (47.4, "903"),
+    ]
+    at_overflow = [type(x).__name__ for t, x in r.trace if abs(t - 47.4) < 1e-6]
+    assert at_overflow == ["Overflow", "Ring"]
+
+
 # ------------------------------------------------------------- callback
 def test_callback_keeps_the_callers_place(make_centre):
     c = make_centre("ring_all", n=1, callback=True)
