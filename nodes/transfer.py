@@ -283,6 +283,7 @@ class TransferNode(NodeType[TransferParams]):
         options: dict[str, object] = {
             "ring_timeout": p.ring_timeout,
             "max_wait": p.total_timeout,
+            "max_total_wait": p.total_timeout,  # across a department's overflow too
             "max_rounds": 1,
             "no_operators": "busy",
         }

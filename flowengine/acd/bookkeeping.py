@@ -53,15 +53,16 @@ __all__ = ["Bookkeeping"]
     EXCL_TIMER,
     WRAPUP_TIMER,
     NOTBEFORE_TIMER,
-) = range(11)
+    TOTALWAIT_TIMER,
+) = range(12)
 STEP_TIMER_BIT = 1 << STEP_TIMER
 
 #: the order of timers due at one instant (`flowengine.acd.timers`): a call
 #: leaves (max wait) or moves (overflow) before anything rings, ends or frees
 #: up at that instant, so nobody is rung for a call that is gone or moved the
 #: same instant (a zero-length ring); then rings time out; then the rest
-_RANK = {MAXWAIT_TIMER: 0, OVERFLOW_TIMER: 1, OFFER_TIMER: 2}
-TIMER_RANK = tuple(_RANK.get(kind, 3) for kind in range(NOTBEFORE_TIMER + 1))
+_RANK = {MAXWAIT_TIMER: 0, TOTALWAIT_TIMER: 0, OVERFLOW_TIMER: 1, OFFER_TIMER: 2}
+TIMER_RANK = tuple(_RANK.get(kind, 3) for kind in range(TOTALWAIT_TIMER + 1))
 #: timers keyed by call alone; `CallRt.timers` has a bit for each one armed
 CALL_TIMERS = (
     STEP_TIMER,
@@ -71,6 +72,7 @@ CALL_TIMERS = (
     PAUSE_TIMER,
     WIDEN_TIMER,
     EXCL_TIMER,
+    TOTALWAIT_TIMER,
 )
 
 _IDLE = OperatorState.IDLE

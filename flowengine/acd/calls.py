@@ -25,6 +25,7 @@ from flowengine.acd.bookkeeping import (
     OVERFLOW_TIMER,
     PAUSE_TIMER,
     STEP_TIMER,
+    TOTALWAIT_TIMER,
     WIDEN_TIMER,
     WRAPUP_TIMER,
     Bookkeeping,
@@ -63,6 +64,7 @@ class Calls(Bookkeeping):
         strategy_params: Mapping[str, Any] | None = None,
         ring_timeout: float | None = None,
         max_wait: float | None = None,
+        max_total_wait: float | None = None,
         max_rounds: int | None = None,
         operators: Iterable[str] | None = None,
         no_operators: str | None = None,
@@ -76,7 +78,15 @@ class Calls(Bookkeeping):
         `strategy_params` / `ring_timeout` / `max_wait` / `max_rounds` /
         `operators` (restrict to these) / `no_operators` (``wait``,
         ``unavailable``, ``busy``) override the queue's settings for this call.
+
+        Two limits on waiting: `max_wait` (default: the queue's) bounds the
+        wait in each queue, and starts again in a queue the call overflows
+        to; `max_total_wait` bounds the caller's whole stay from this
+        arrival, across overflows, together with the ``max_total_wait`` of
+        every queue the call is in (the earliest deadline wins).
         """
+        if max_total_wait is not None and not max_total_wait > 0:
+            raise UsageError(f"max_total_wait must be positive, not {max_total_wait}")
         if call_id in self._calls:
             raise UsageError(f"call '{call_id}' is already in the ACD")
         q = self._queue(queue_id)
@@ -118,6 +128,8 @@ class Calls(Bookkeeping):
         call.explicit_manager = manager
         call.ring_timeout_override = ring_timeout
         call.max_wait_override = max_wait
+        if max_total_wait is not None:
+            call.total_deadline = now + max_total_wait
         call.max_rounds = max_rounds if max_rounds is not None else spec.max_rounds
         call.operators = restrict
         self._calls[call_id] = call
@@ -192,7 +204,14 @@ class Calls(Bookkeeping):
             self._end_offer(now, call, op_id, "callback", out, stop=True, miss=False)
         call.round = None
         cancel = self._timers.cancel
-        for kind in (STEP_TIMER, MAXWAIT_TIMER, OVERFLOW_TIMER, ANNOUNCE_TIMER, PAUSE_TIMER):
+        for kind in (
+            STEP_TIMER,
+            MAXWAIT_TIMER,
+            TOTALWAIT_TIMER,
+            OVERFLOW_TIMER,
+            ANNOUNCE_TIMER,
+            PAUSE_TIMER,
+        ):
             cancel((kind, call_id))
         call.state = CallState.CALLBACK
         call.eligible_at = now
@@ -216,6 +235,12 @@ class Calls(Bookkeeping):
         max_wait = call.max_wait_override if call.max_wait_override is not None else spec.max_wait
         if max_wait is not None:
             self._call_timer(call, now + max_wait, MAXWAIT_TIMER)
+        if spec.max_total_wait is not None:
+            limit = call.arrived + spec.max_total_wait
+            if call.total_deadline is None or limit < call.total_deadline:
+                call.total_deadline = limit
+        if call.total_deadline is not None:
+            self._call_timer(call, call.total_deadline, TOTALWAIT_TIMER)
         if spec.overflow is not None:
             self._call_timer(call, now + spec.overflow.after, OVERFLOW_TIMER)
         if spec.announce.period:
@@ -347,6 +372,10 @@ class Calls(Bookkeeping):
                 self._position(call),
             )
         )
+        if call.total_deadline is not None and call.total_deadline <= now + EPS:
+            # the new queue's total limit has already passed: leave now, unrung
+            self._max_wait(now, call, out)
+            return
         self._dirty_calls.append(call)
 
 

@@ -10,8 +10,8 @@ every call, exactly like aioquic's ``get_timer`` / ``handle_timer``.
 Inputs (all return ``list[Decision]``):
 
 * ``call_arrived(now, call_id, queue_id, *, priority, caller, skills, manager,
-  strategy, strategy_params, ring_timeout, max_wait, max_rounds, operators,
-  no_operators)`` — a call joins a queue (keyword overrides serve the
+  strategy, strategy_params, ring_timeout, max_wait, max_total_wait,
+  max_rounds, operators, no_operators)`` — a call joins a queue (keyword overrides serve the
   Transfer component: a department rung with its own strategy and limits);
 * ``offer_answered(now, call_id, operator_id)`` — an operator picked up;
 * ``offer_failed(now, call_id, operator_id, reason)`` — ``no_answer``,
@@ -88,6 +88,7 @@ from flowengine.acd.bookkeeping import (
     PAUSE_TIMER,
     STEP_TIMER,
     TARGET_TIMER,
+    TOTALWAIT_TIMER,
     WIDEN_TIMER,
     WRAPUP_TIMER,
 )
@@ -213,7 +214,7 @@ class ACD(Calls, Dispatch, Offers, Staffing, Queries):
         elif kind == STEP_TIMER:
             if call.round is not None:
                 self._advance(t, call, out)
-        elif kind == MAXWAIT_TIMER:
+        elif kind == MAXWAIT_TIMER or kind == TOTALWAIT_TIMER:
             self._max_wait(t, call, out)
         elif kind == OVERFLOW_TIMER:
             self._overflow(t, call, out)

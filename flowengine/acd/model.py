@@ -267,7 +267,11 @@ def _callback_policy(v: Any) -> Any:
 class QueueSpec(_Model):
     """A queue (department): who answers, in what order, and its limits.
 
-    Times are seconds. ``None`` for `max_wait` / `max_length` means unlimited.
+    Times are seconds. ``None`` for `max_wait` / `max_total_wait` /
+    `max_length` means unlimited. `max_wait` bounds the wait in this queue
+    (it starts again in a queue the call overflows to); `max_total_wait`
+    bounds the caller's whole stay in the ACD, from the first arrival and
+    across overflows, for calls that have been in this queue.
     `no_operators` says what happens when nobody can take calls: ``wait``
     (queue anyway), ``unavailable`` (refuse, and empty the queue, when no
     member is logged in with an available status) or ``busy`` (refuse when no

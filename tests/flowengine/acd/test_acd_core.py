@@ -595,3 +595,58 @@ def test_example_centre_routes_as_described():
     r.run(21)
     assert r.rang("v1") == [(0, "910"), (20, "911")]  # then the fallback (priority)
     assert r.acd.available_count("sales") == 6  # 907 starts not available
+
+
+# ------------------------------------------------------------- limits across overflow
+def _overflowing(make_centre, **first):
+    return make_centre(
+        "ring_all",
+        n=1,
+        overflow={"after": 20, "to": "q2"},
+        extra_queues=[{"id": "q2", "members": ["901"]}],  # no max wait of its own
+        **first,
+    )
+
+
+def test_max_wait_is_per_queue_and_starts_again_after_overflow(make_centre):
+    acd = ACD(_overflowing(make_centre, max_wait=30))
+    acd.set_status(0, "901", "not_available")
+    acd.call_arrived(0, "a", "q")
+    assert kinds(acd.handle_timer(20)) == ["Overflow"]
+    assert acd.handle_timer(1000) == []  # q2 has no max wait: documented, per queue
+    assert acd.call_state("a") == "waiting"
+
+
+def test_max_total_wait_bounds_the_whole_stay_across_overflow(make_centre):
+    acd = ACD(_overflowing(make_centre, max_wait=30, max_total_wait=45))
+    acd.set_status(0, "901", "not_available")
+    acd.call_arrived(0, "a", "q")
+    assert kinds(acd.handle_timer(20)) == ["Overflow"]
+    assert acd.next_timer() == 45
+    out = acd.handle_timer(45)
+    assert out == [d.MaxWaitReached("a", "q2", 1, 1, 45)]
+    assert acd.queue_stats("q2").timeouts == 1
+
+
+def test_max_total_wait_of_the_call_and_of_an_overflow_target(make_centre):
+    c = _overflowing(make_centre)
+    c["queues"][1]["max_total_wait"] = 60
+    acd = ACD(c)
+    acd.set_status(0, "901", "not_available")
+    acd.call_arrived(0, "a", "q", max_total_wait=100)
+    acd.call_arrived(0, "b", "q")
+    acd.handle_timer(20)
+    assert acd.handle_timer(60) == [  # q2's limit counts from the first arrival
+        d.MaxWaitReached("a", "q2", 1, 1, 60),
+        d.MaxWaitReached("b", "q2", 1, 2, 60),
+    ]
+
+
+def test_overflow_past_the_targets_total_limit_times_out_unrung(make_centre):
+    c = _overflowing(make_centre)
+    c["queues"][1]["max_total_wait"] = 10
+    c["queues"][0]["members"] = []  # nobody takes it in q; 901 is free in q2
+    acd = ACD(c)
+    acd.call_arrived(0, "a", "q")
+    out = acd.handle_timer(20)
+    assert kinds(out) == ["Overflow", "MaxWaitReached"]
