@@ -15,6 +15,9 @@ released at once (ringing ones cancelled, one that answered in the same
 instant hung up). Operators and departments go through the ACD, so an
 operator who is talking, in wrap-up or on a break is never rung, and the
 answering operator is busy for the ACD until the conversation and wrap-up end.
+Any operator of the centre can be the target, member of a queue or not: the
+call waits in the operator's private queue, which counts in no queue's
+statistics.
 
 `blind: true` hands a single number the call for good (SIP REFER): the far
 end accepts the request, then reports whether the target took the call. That
@@ -297,9 +300,7 @@ class TransferNode(NodeType[TransferParams]):
                 options["strategy_params"] = {"attempt_timeout": p.ring_timeout}
         else:
             operator = p.operator or ""
-            queue_id = driver.home_queue(operator)
-            options["operators"] = [operator]
-            options["strategy"] = "ring_all"
+            queue_id = driver.operator_queue(operator)  # ring_all over that one operator
         session = driver.enter(ctx, self.id, queue_id, **options)
         try:
             while True:

@@ -92,6 +92,8 @@ class Bookkeeping:
     #: extension -> operator id, for strategies' member lists
     _by_ext: dict[str, str]
     _queues: dict[str, QueueRt]
+    #: operator id -> their private queue's id (`Calls.direct_queue`), made on first use
+    _direct: dict[str, str]
     #: calls in the ACD: queued (waiting, offered, callback) or connected
     _calls: dict[str, CallRt]
     #: arrival order of calls and offer ids (`Offer.id`)

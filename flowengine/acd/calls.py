@@ -31,7 +31,7 @@ from flowengine.acd.bookkeeping import (
     Bookkeeping,
 )
 from flowengine.acd.estimate import estimated_wait
-from flowengine.acd.model import SkillStep
+from flowengine.acd.model import Member, QueueSpec, SkillStep
 from flowengine.acd.operators import OperatorState
 from flowengine.acd.state import EPS, CallRt, CallState, QueueRt
 from flowengine.acd.strategies import build_strategy
@@ -222,6 +222,33 @@ class Calls(Bookkeeping):
         self._dirty_calls.append(call)
         self._dispatch(now, out)
         return out
+
+    def direct_queue(self, operator_id: str) -> str:
+        """The id of `operator_id`'s private queue, made on first use: a call put
+        in it (`call_arrived`) rings that operator only, whether or not they
+        are a member of any centre queue (the Transfer component's "to an
+        operator"). It is no queue of the centre: it counts in no centre
+        queue's statistics and is not in `queue_ids` or `snapshot`; it has no
+        wrap-up, retry delays or auto-break of its own. Its id is
+        ``operator:<id>`` (primed if a centre queue already has that id)."""
+        qid = self._direct.get(operator_id)
+        if qid is not None:
+            return qid
+        op = self._op(operator_id)
+        qid = f"operator:{operator_id}"
+        while qid in self._queues:
+            qid += "'"
+        spec = QueueSpec(id=qid, members=(Member(operator=operator_id),), retry=0)
+        q = QueueRt(spec, build_strategy(spec.strategy, {}, spec, self._resolver([operator_id])))
+        self._queues[qid] = q
+        self._direct[operator_id] = qid
+        op.queues.append(qid)
+        if self._staffed.get(operator_id):
+            q.staffed = 1
+        if op.free:
+            self._epoch += 1
+            q.pool.add(operator_id, self._epoch)
+        return qid
 
     # -- joining a queue --------------------------------------------------------------
     def _enqueue(self, now: float, call: CallRt, q: QueueRt) -> None:

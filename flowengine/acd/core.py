@@ -142,6 +142,7 @@ class ACD(Calls, Dispatch, Offers, Staffing, Queries):
             self._queues[spec.id] = q
             for m in q.members:
                 self._ops[m].queues.append(spec.id)
+        self._direct = {}
         self._calls = {}
         self._seq = 0
         self._epoch = 0

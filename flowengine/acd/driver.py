@@ -243,16 +243,13 @@ class AcdDriver:
         known = ", ".join(q.id for q in self.centre.queues) or "none"
         raise NodeError(f"unknown queue '{queue_id}' (known: {known})", code="unknown_queue")
 
-    def home_queue(self, operator_id: str) -> str:
-        """A queue the operator serves, to ring them through the ACD."""
+    def operator_queue(self, operator_id: str) -> str:
+        """The operator's private queue (`ACD.direct_queue`), to ring any
+        operator of the centre through the ACD — member of a queue or not —
+        without counting in any centre queue's statistics."""
         if operator_id not in self.core.operator_ids():
             raise NodeError(f"unknown operator '{operator_id}'", code="unknown_operator")
-        for spec in self.centre.queues:
-            if operator_id in spec.member_ids:
-                return spec.id
-        raise NodeError(
-            f"operator '{operator_id}' is a member of no queue", code="unknown_operator"
-        )
+        return self.core.direct_queue(operator_id)
 
     # ---- inputs from nodes ------------------------------------------------------------
     def enter(self, ctx: CallContext, node_id: str, queue_id: str, **options: Any) -> QueueSession:
@@ -416,7 +413,7 @@ class AcdDriver:
             elif isinstance(decision, d.CallbackRegistered):
                 self._callbacks.add(call_id)
         if isinstance(decision, d.Completed):
-            wrap = self.queue_spec(decision.queue_id).wrap_up
+            wrap = self.core.wrap_up(decision.queue_id)
             if wrap > 0:
                 self._wrap_ups[decision.operator_id] = (call_id, now)
                 self._publish_operator(

@@ -650,3 +650,24 @@ def test_overflow_past_the_targets_total_limit_times_out_unrung(make_centre):
     acd.call_arrived(0, "a", "q")
     out = acd.handle_timer(20)
     assert kinds(out) == ["Overflow", "MaxWaitReached"]
+
+
+# ------------------------------------------------------------- an operator's private queue
+def test_a_direct_call_rings_any_operator_and_counts_in_no_centre_queue(make_centre):
+    c = make_centre("ring_all", n=1)
+    c["operators"].append({"id": "905", "extension": "905"})  # in no queue
+    acd = ACD(c)
+    for t, op in ((0, "901"), (10, "905")):
+        qid = acd.direct_queue(op)
+        assert qid == f"operator:{op}" and acd.direct_queue(op) == qid
+        out = acd.call_arrived(t + 1, f"t{op}", qid, no_operators="busy")
+        assert [(x.operator_id, x.queue_id) for x in out if isinstance(x, d.Ring)] == [(op, qid)]
+        acd.offer_answered(t + 2, f"t{op}", op)
+        acd.call_completed(t + 9, f"t{op}")
+    assert acd.queue_stats("q").offered == 0 and acd.queue_stats("q").answered == 0
+    assert acd.queue_ids() == ["q"]
+    snap = acd.snapshot()
+    assert [q["id"] for q in snap["queues"]] == ["q"]
+    assert {o["id"]: o["queues"] for o in snap["operators"]} == {"901": ["q"], "905": []}
+    # a queue call still reaches 901 as before
+    assert any(isinstance(x, d.Ring) for x in acd.call_arrived(20, "c", "q"))
