@@ -9,11 +9,14 @@
 The queue itself (strategy, members, ring timeout, wrap-up, max wait, max
 length, overflow, announcement period, whether callback is allowed) is
 described in the centre file (docs/acd.md); the node may override `max_wait`
-and `skills` per call. While waiting the caller hears music on hold and, every
+(the wait in each queue) and `skills` per call, and bound the whole wait
+across overflows (`max_total_wait`). While waiting the caller hears music on hold and, every
 announcement period, their position and estimated wait (from position,
 staffing and recent handle times). With `callback_digit` and a queue that
 allows callback, the announcement offers a call back that keeps the caller's
-place; pressing the digit leaves the line through the "callback" exit.
+place; pressing the digit leaves the line through the "callback" exit. After
+an overflow into a queue without callbacks the offer is no longer made and
+the digit is ignored (the caller keeps waiting).
 
 Exits: "answered" (the conversation with the operator is over; the scenario
 may go on, e.g. to a survey), "timeout" (max wait), "full" (max length),
@@ -69,7 +72,12 @@ class QueueParams(ParamsModel):
     music: str | None = Field(default=None, description="music on hold (audio file)")
     announce: bool = Field(default=True, description="announce position and estimated wait")
     callback_digit: str | None = Field(default=None, pattern=r"^[0-9*#]$")
-    max_wait: float | None = Field(default=None, gt=0, description="seconds; default: the queue's")
+    max_wait: float | None = Field(
+        default=None, gt=0, description="seconds in each queue (again after an overflow); default: the queue's"
+    )
+    max_total_wait: float | None = Field(
+        default=None, gt=0, description="seconds in all, across overflows (and the queues' max_total_wait)"
+    )
     skills: dict[str, int] | None = Field(default=None, description="required skill levels for this call")
     manager: Expr | None = Field(default=None, description="personal manager's operator id (expression)")
     operator_variable: VarName | None = Field(default=None, description="gets the answering operator's id")
@@ -113,6 +121,8 @@ class QueueNode(NodeType[QueueParams]):
                 options["manager"] = manager
         if p.max_wait is not None:
             options["max_wait"] = p.max_wait
+        if p.max_total_wait is not None:
+            options["max_total_wait"] = p.max_total_wait
         if p.skills is not None:
             options["skills"] = p.skills
         await play_prompt(ctx, self.id, p.greeting)
@@ -150,7 +160,7 @@ class QueueNode(NodeType[QueueParams]):
         if a.estimated_wait is not None:
             minutes = math.ceil(a.estimated_wait / 60)
             text += wait_text.format(minutes=minutes) if minutes > 1 else short_wait_text
-        if session.watch_digits:
+        if session.watch_digits and driver_of(ctx).queue_spec(session.queue_id).callback:
             text += callback_text.format(digit=p.callback_digit)
         # The announcement yields to an operator who answers meanwhile.
         play = asyncio.get_running_loop().create_task(
@@ -189,8 +199,8 @@ class QueueNode(NodeType[QueueParams]):
         p = self.params
         digits = ctx.call.take_digits()
         if p.callback_digit and p.callback_digit in digits:
-            # the ACD records it (queue_callback_requested, with the place kept)
-            driver.request_callback(session)
-            return True
+            # the ACD records it (queue_callback_requested, with the place kept);
+            # in a queue without callbacks (after an overflow) the digit means nothing
+            return driver.request_callback(session)
         return False
 

@@ -19,6 +19,9 @@ until the conversation ends (unless the centre has `ring_in_use`).
 Operators and departments go through the ACD, so an
 operator who is talking, in wrap-up or on a break is never rung, and the
 answering operator is busy for the ACD until the conversation and wrap-up end.
+Any operator of the centre can be the target, member of a queue or not: the
+call waits in the operator's private queue, which counts in no queue's
+statistics.
 
 `blind: true` hands a single number the call for good (SIP REFER): the far
 end accepts the request, then reports whether the target took the call. That
@@ -295,6 +298,7 @@ class TransferNode(NodeType[TransferParams]):
         options: dict[str, object] = {
             "ring_timeout": p.ring_timeout,
             "max_wait": p.total_timeout,
+            "max_total_wait": p.total_timeout,  # across a department's overflow too
             "max_rounds": 1,
             "no_operators": "busy",
         }
@@ -309,9 +313,7 @@ class TransferNode(NodeType[TransferParams]):
                 options["strategy_params"] = {"attempt_timeout": p.ring_timeout}
         else:
             operator = p.operator or ""
-            queue_id = driver.home_queue(operator)
-            options["operators"] = [operator]
-            options["strategy"] = "ring_all"
+            queue_id = driver.operator_queue(operator)  # ring_all over that one operator
         session = driver.enter(ctx, self.id, queue_id, **options)
         try:
             while True:

@@ -53,8 +53,16 @@ __all__ = ["Bookkeeping"]
     EXCL_TIMER,
     WRAPUP_TIMER,
     NOTBEFORE_TIMER,
-) = range(11)
+    TOTALWAIT_TIMER,
+) = range(12)
 STEP_TIMER_BIT = 1 << STEP_TIMER
+
+#: the order of timers due at one instant (`flowengine.acd.timers`): a call
+#: leaves (max wait) or moves (overflow) before anything rings, ends or frees
+#: up at that instant, so nobody is rung for a call that is gone or moved the
+#: same instant (a zero-length ring); then rings time out; then the rest
+_RANK = {MAXWAIT_TIMER: 0, TOTALWAIT_TIMER: 0, OVERFLOW_TIMER: 1, OFFER_TIMER: 2}
+TIMER_RANK = tuple(_RANK.get(kind, 3) for kind in range(TOTALWAIT_TIMER + 1))
 #: timers keyed by call alone; `CallRt.timers` has a bit for each one armed
 CALL_TIMERS = (
     STEP_TIMER,
@@ -64,6 +72,7 @@ CALL_TIMERS = (
     PAUSE_TIMER,
     WIDEN_TIMER,
     EXCL_TIMER,
+    TOTALWAIT_TIMER,
 )
 
 _IDLE = OperatorState.IDLE
@@ -83,6 +92,8 @@ class Bookkeeping:
     #: extension -> operator id, for strategies' member lists
     _by_ext: dict[str, str]
     _queues: dict[str, QueueRt]
+    #: operator id -> their private queue's id (`Calls.direct_queue`), made on first use
+    _direct: dict[str, str]
     #: calls in the ACD: queued (waiting, offered, callback) or connected
     _calls: dict[str, CallRt]
     #: arrival order of calls and offer ids (`Offer.id`)
@@ -161,7 +172,7 @@ class Bookkeeping:
 
     # -- timers ---------------------------------------------------------------------
     def _schedule(self, when: float, key: tuple[Any, ...]) -> None:
-        self._timers.schedule(when, key)
+        self._timers.schedule(when, key, TIMER_RANK[key[0]])
 
     def _call_timer(self, call: CallRt, when: float, kind: int) -> None:
         call.timers |= 1 << kind

@@ -25,12 +25,13 @@ from flowengine.acd.bookkeeping import (
     OVERFLOW_TIMER,
     PAUSE_TIMER,
     STEP_TIMER,
+    TOTALWAIT_TIMER,
     WIDEN_TIMER,
     WRAPUP_TIMER,
     Bookkeeping,
 )
 from flowengine.acd.estimate import estimated_wait
-from flowengine.acd.model import SkillStep
+from flowengine.acd.model import Member, QueueSpec, SkillStep
 from flowengine.acd.operators import OperatorState
 from flowengine.acd.state import EPS, CallRt, CallState, QueueRt
 from flowengine.acd.strategies import build_strategy
@@ -63,6 +64,7 @@ class Calls(Bookkeeping):
         strategy_params: Mapping[str, Any] | None = None,
         ring_timeout: float | None = None,
         max_wait: float | None = None,
+        max_total_wait: float | None = None,
         max_rounds: int | None = None,
         operators: Iterable[str] | None = None,
         no_operators: str | None = None,
@@ -76,7 +78,15 @@ class Calls(Bookkeeping):
         `strategy_params` / `ring_timeout` / `max_wait` / `max_rounds` /
         `operators` (restrict to these) / `no_operators` (``wait``,
         ``unavailable``, ``busy``) override the queue's settings for this call.
+
+        Two limits on waiting: `max_wait` (default: the queue's) bounds the
+        wait in each queue, and starts again in a queue the call overflows
+        to; `max_total_wait` bounds the caller's whole stay from this
+        arrival, across overflows, together with the ``max_total_wait`` of
+        every queue the call is in (the earliest deadline wins).
         """
+        if max_total_wait is not None and not max_total_wait > 0:
+            raise UsageError(f"max_total_wait must be positive, not {max_total_wait}")
         if call_id in self._calls:
             raise UsageError(f"call '{call_id}' is already in the ACD")
         q = self._queue(queue_id)
@@ -118,6 +128,8 @@ class Calls(Bookkeeping):
         call.explicit_manager = manager
         call.ring_timeout_override = ring_timeout
         call.max_wait_override = max_wait
+        if max_total_wait is not None:
+            call.total_deadline = now + max_total_wait
         call.max_rounds = max_rounds if max_rounds is not None else spec.max_rounds
         call.operators = restrict
         self._calls[call_id] = call
@@ -170,26 +182,36 @@ class Calls(Bookkeeping):
         """The caller leaves the line but keeps their place in the queue.
 
         When the call reaches an operator, the decision is `CallbackDue`
-        instead of `Ring`. A pending callback has no max wait, overflow or
-        announcements (nobody is listening).
+        instead of `Ring`. A pending callback has no max wait, total wait
+        limit, overflow or announcements (nobody is listening).
+
+        The request is granted only if the answer has `CallbackRegistered`.
+        In a queue without callbacks it is ignored and the call waits on:
+        the core may have moved the call there (overflow) after the caller
+        heard the offer, so that is no misuse by the driver.
         """
         call = self._calls.get(call_id)
         if call is None or call.state not in (CallState.WAITING, CallState.OFFERING):
             raise UsageError(f"call '{call_id}' is not waiting in a queue")
-        if not call.queue.spec.callback:
-            raise UsageError(f"queue '{call.queue.id}' does not offer callbacks")
         out = self._begin(now)
         if call.state not in (CallState.WAITING, CallState.OFFERING):
             return out  # a timer due before `now` took the call out of the queue
         q = call.queue
-        if not q.spec.callback:  # overflowed into a queue without callbacks
+        if not q.spec.callback:  # e.g. overflowed into a queue without callbacks
             self._dispatch(now, out)
             return out
         for op_id in list(call.offers):
             self._end_offer(now, call, op_id, "callback", out, stop=True, miss=False)
         call.round = None
         cancel = self._timers.cancel
-        for kind in (STEP_TIMER, MAXWAIT_TIMER, OVERFLOW_TIMER, ANNOUNCE_TIMER, PAUSE_TIMER):
+        for kind in (
+            STEP_TIMER,
+            MAXWAIT_TIMER,
+            TOTALWAIT_TIMER,
+            OVERFLOW_TIMER,
+            ANNOUNCE_TIMER,
+            PAUSE_TIMER,
+        ):
             cancel((kind, call_id))
         call.state = CallState.CALLBACK
         call.eligible_at = now
@@ -200,6 +222,33 @@ class Calls(Bookkeeping):
         self._dirty_calls.append(call)
         self._dispatch(now, out)
         return out
+
+    def direct_queue(self, operator_id: str) -> str:
+        """The id of `operator_id`'s private queue, made on first use: a call put
+        in it (`call_arrived`) rings that operator only, whether or not they
+        are a member of any centre queue (the Transfer component's "to an
+        operator"). It is no queue of the centre: it counts in no centre
+        queue's statistics and is not in `queue_ids` or `snapshot`; it has no
+        wrap-up, retry delays or auto-break of its own. Its id is
+        ``operator:<id>`` (primed if a centre queue already has that id)."""
+        qid = self._direct.get(operator_id)
+        if qid is not None:
+            return qid
+        op = self._op(operator_id)
+        qid = f"operator:{operator_id}"
+        while qid in self._queues:
+            qid += "'"
+        spec = QueueSpec(id=qid, members=(Member(operator=operator_id),), retry=0)
+        q = QueueRt(spec, build_strategy(spec.strategy, {}, spec, self._resolver([operator_id])))
+        self._queues[qid] = q
+        self._direct[operator_id] = qid
+        op.queues.append(qid)
+        if self._staffed.get(operator_id):
+            q.staffed = 1
+        if op.free:
+            self._epoch += 1
+            q.pool.add(operator_id, self._epoch)
+        return qid
 
     # -- joining a queue --------------------------------------------------------------
     def _enqueue(self, now: float, call: CallRt, q: QueueRt) -> None:
@@ -213,6 +262,12 @@ class Calls(Bookkeeping):
         max_wait = call.max_wait_override if call.max_wait_override is not None else spec.max_wait
         if max_wait is not None:
             self._call_timer(call, now + max_wait, MAXWAIT_TIMER)
+        if spec.max_total_wait is not None:
+            limit = call.arrived + spec.max_total_wait
+            if call.total_deadline is None or limit < call.total_deadline:
+                call.total_deadline = limit
+        if call.total_deadline is not None:
+            self._call_timer(call, call.total_deadline, TOTALWAIT_TIMER)
         if spec.overflow is not None:
             self._call_timer(call, now + spec.overflow.after, OVERFLOW_TIMER)
         if spec.announce.period:
@@ -344,6 +399,10 @@ class Calls(Bookkeeping):
                 self._position(call),
             )
         )
+        if call.total_deadline is not None and call.total_deadline <= now + EPS:
+            # the new queue's total limit has already passed: leave now, unrung
+            self._max_wait(now, call, out)
+            return
         self._dirty_calls.append(call)
 
 

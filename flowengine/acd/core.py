@@ -10,14 +10,14 @@ every call, exactly like aioquic's ``get_timer`` / ``handle_timer``.
 Inputs (all return ``list[Decision]``):
 
 * ``call_arrived(now, call_id, queue_id, *, priority, caller, skills, manager,
-  strategy, strategy_params, ring_timeout, max_wait, max_rounds, operators,
-  no_operators)`` — a call joins a queue (keyword overrides serve the
+  strategy, strategy_params, ring_timeout, max_wait, max_total_wait,
+  max_rounds, operators, no_operators)`` — a call joins a queue (keyword overrides serve the
   Transfer component: a department rung with its own strategy and limits);
 * ``offer_answered(now, call_id, operator_id)`` — an operator picked up;
 * ``offer_failed(now, call_id, operator_id, reason)`` — ``no_answer``,
   ``busy``, ``rejected``, ``failed`` (count as misses; for a callback it is
-  the caller who did not pick up: no miss, and after `CALLBACK_ATTEMPTS` the
-  call leaves with `NoAnswer`) or ``operator_gone`` (the device vanished: the
+  the caller who did not pick up: no miss, and after the queue's callback
+  ``attempts`` the call leaves with `NoAnswer`) or ``operator_gone`` (the device vanished: the
   operator is set not available);
 * ``call_completed(now, call_id, by="caller"|"agent")`` — the conversation is
   over: the operator goes to wrap-up (the answering queue's ``wrap_up``), then idle;
@@ -88,6 +88,7 @@ from flowengine.acd.bookkeeping import (
     PAUSE_TIMER,
     STEP_TIMER,
     TARGET_TIMER,
+    TOTALWAIT_TIMER,
     WIDEN_TIMER,
     WRAPUP_TIMER,
 )
@@ -141,6 +142,7 @@ class ACD(Calls, Dispatch, Offers, Staffing, Queries):
             self._queues[spec.id] = q
             for m in q.members:
                 self._ops[m].queues.append(spec.id)
+        self._direct = {}
         self._calls = {}
         self._seq = 0
         self._epoch = 0
@@ -200,8 +202,7 @@ class ACD(Calls, Dispatch, Offers, Staffing, Queries):
             return
         if kind == OFFER_TIMER:
             if key[2] in call.offers:
-                self._end_offer(t, call, key[2], "no_answer", out, stop=True, miss=True)
-                self._after_offer_end(t, call, out)
+                self._ring_timed_out(t, call, key[2], out)
         elif kind == TARGET_TIMER:
             offer = call.offers.get(key[2])
             if offer is not None:
@@ -214,7 +215,7 @@ class ACD(Calls, Dispatch, Offers, Staffing, Queries):
         elif kind == STEP_TIMER:
             if call.round is not None:
                 self._advance(t, call, out)
-        elif kind == MAXWAIT_TIMER:
+        elif kind == MAXWAIT_TIMER or kind == TOTALWAIT_TIMER:
             self._max_wait(t, call, out)
         elif kind == OVERFLOW_TIMER:
             self._overflow(t, call, out)

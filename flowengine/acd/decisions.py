@@ -21,8 +21,8 @@ class, in the style of h11's events. Two kinds:
                        calls (queue ``no_operators`` policy) — exit "no_operators"
 `MaxWaitReached`       the call waited ``max_wait`` and left the queue — exit "timeout"
 `NoAnswer`             ``max_rounds`` passes over the members went unanswered,
-                       or the caller did not pick up ``CALLBACK_ATTEMPTS`` (3)
-                       callbacks, and the call left the queue (Transfer's
+                       or the caller did not pick up the queue's callback
+                       ``attempts`` (default 3), and the call left the queue (Transfer's
                        "no_answer")
 =====================  ==========================================================
 

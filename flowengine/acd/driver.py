@@ -246,16 +246,13 @@ class AcdDriver:
         known = ", ".join(q.id for q in self.centre.queues) or "none"
         raise NodeError(f"unknown queue '{queue_id}' (known: {known})", code="unknown_queue")
 
-    def home_queue(self, operator_id: str) -> str:
-        """A queue the operator serves, to ring them through the ACD."""
+    def operator_queue(self, operator_id: str) -> str:
+        """The operator's private queue (`ACD.direct_queue`), to ring any
+        operator of the centre through the ACD — member of a queue or not —
+        without counting in any centre queue's statistics."""
         if operator_id not in self.core.operator_ids():
             raise NodeError(f"unknown operator '{operator_id}'", code="unknown_operator")
-        for spec in self.centre.queues:
-            if operator_id in spec.member_ids:
-                return spec.id
-        raise NodeError(
-            f"operator '{operator_id}' is a member of no queue", code="unknown_operator"
-        )
+        return self.core.direct_queue(operator_id)
 
     # ---- inputs from nodes ------------------------------------------------------------
     def enter(self, ctx: CallContext, node_id: str, queue_id: str, **options: Any) -> QueueSession:
@@ -310,11 +307,29 @@ class AcdDriver:
         session.state = "completed"
         self._feed(lambda now: self.core.call_completed(now, call_id, by=by))
 
-    def request_callback(self, session: QueueSession) -> None:
+    def request_callback(self, session: QueueSession) -> bool:
+        """Ask for a callback that keeps the caller's place; True if the ACD
+        registered it (the caller may leave the line). False: the call is
+        not queued any more, or its queue (after an overflow, say) has no
+        callbacks — the caller stays in the queue as before."""
         call_id = session.call_id
-        self._callback_ids[call_id] = session.ctx.call.called
-        session.state = "callback"
-        self._feed(lambda now: self.core.request_callback(now, call_id))
+        if session.state != "queued":
+            return False
+        registered = False
+
+        def ask(now: float) -> list[d.Decision]:
+            nonlocal registered
+            out = self.core.request_callback(now, call_id)
+            registered = any(isinstance(x, d.CallbackRegistered) for x in out)
+            if registered:
+                # before the decisions are applied: CallbackRegistered moves the
+                # call to the queue stream, and the caller's number is dialled back
+                self._callback_ids[call_id] = session.ctx.call.called
+                session.state = "callback"
+            return out
+
+        self._feed(ask)
+        return registered
 
     def set_status(self, operator_id: str, status: str, reason: str | None = None) -> None:
         self._feed(lambda now: self.core.set_status(now, operator_id, status, reason))
@@ -423,7 +438,7 @@ class AcdDriver:
             elif isinstance(decision, d.CallbackRegistered):
                 self._callbacks.add(call_id)
         if isinstance(decision, d.Completed):
-            wrap = self.queue_spec(decision.queue_id).wrap_up
+            wrap = self.core.wrap_up(decision.queue_id)
             if wrap > 0:
                 self._wrap_ups[decision.operator_id] = (call_id, now)
                 self._publish_operator(
@@ -474,7 +489,10 @@ class AcdDriver:
 
     def _ring(self, session: QueueSession | None, ring: d.Ring) -> None:
         if session is None or not session.ctx.call.active:
-            self.loop.call_soon(self._report, ring, DialOutcome.FAILED, None)
+            # Nobody is on the line for this call: it has been abandoned (not a
+            # failure of the operator's phone, to be held against them).
+            call_id = ring.call_id
+            self.loop.call_soon(self._feed, lambda now: self.core.call_abandoned(now, call_id))
             return
         try:
             # the core times the offer out itself; the leg only needs to outlive it

@@ -46,6 +46,7 @@ from flowengine.telephony.dialpolicy import DialPolicy, PatternError, compile_pa
 __all__ = [
     "BUILTIN_STATUSES",
     "Announcements",
+    "CallbackPolicy",
     "Centre",
     "CentreError",
     "CustomStatus",
@@ -238,10 +239,39 @@ class Announcements(_Model):
     on_entry: bool = False
 
 
+class CallbackPolicy(_Model):
+    """Calling back a caller who left the line keeping their place.
+
+    An attempt the caller does not pick up (no answer within the ring
+    timeout, busy, rejected, failed) counts toward `attempts`; after the last
+    one the ACD gives up with `NoAnswer`. The next attempt waits `interval`
+    seconds (the place is kept meanwhile). Neither is held against the
+    operator who was reserved for the attempt. In a centre file ``callback:
+    true`` means the defaults, ``false`` (the default) no callbacks.
+    """
+
+    attempts: Annotated[int, Field(ge=1)] = 3
+    interval: Seconds = 60.0
+
+
+def _callback_policy(v: Any) -> Any:
+    if v is True:
+        return CallbackPolicy()
+    if v is False or v is None:
+        return None
+    if isinstance(v, dict | CallbackPolicy):
+        return v
+    raise ValueError("callback must be true, false or {attempts: N, interval: SECONDS}")
+
+
 class QueueSpec(_Model):
     """A queue (department): who answers, in what order, and its limits.
 
-    Times are seconds. ``None`` for `max_wait` / `max_length` means unlimited.
+    Times are seconds. ``None`` for `max_wait` / `max_total_wait` /
+    `max_length` means unlimited. `max_wait` bounds the wait in this queue
+    (it starts again in a queue the call overflows to); `max_total_wait`
+    bounds the caller's whole stay in the ACD, from the first arrival and
+    across overflows, for calls that have been in this queue.
     `no_operators` says what happens when nobody can take calls: ``wait``
     (queue anyway), ``unavailable`` (refuse, and empty the queue, when no
     member is logged in with an available status) or ``busy`` (refuse when no
@@ -258,13 +288,15 @@ class QueueSpec(_Model):
     retry: Seconds = 5.0
     wrap_up: Seconds = 0.0
     max_wait: Annotated[float, Field(gt=0)] | None = None
+    max_total_wait: Annotated[float, Field(gt=0)] | None = None
     max_length: Annotated[int, Field(ge=0)] | None = None
     max_rounds: Annotated[int, Field(ge=1)] | None = None
     service_level: Annotated[float, Field(gt=0)] = 20.0
     service_level_target: Annotated[float, Field(gt=0, le=1)] = 0.8
     overflow: OverflowRule | None = None
     announce: Announcements = Announcements()
-    callback: bool = False
+    #: None: no callbacks (``callback: false``); ``callback: true`` = the defaults
+    callback: Annotated[CallbackPolicy | None, BeforeValidator(_callback_policy)] = None
     auto_break_after: Annotated[int, Field(ge=1)] | None = None
     retry_delays: RetryDelays = RetryDelays()
     personal_managers: dict[str, str] = Field(default_factory=dict)

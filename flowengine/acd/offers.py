@@ -16,7 +16,14 @@ earlier offer to the same operator is recognised and ignored.
 from __future__ import annotations
 
 from flowengine.acd import decisions as d
-from flowengine.acd.bookkeeping import OFFER_TIMER, STEP_TIMER, TARGET_TIMER, Bookkeeping
+from flowengine.acd.bookkeeping import (
+    OFFER_TIMER,
+    PAUSE_TIMER,
+    STEP_TIMER,
+    TARGET_TIMER,
+    Bookkeeping,
+)
+from flowengine.acd.model import CallbackPolicy
 from flowengine.acd.operators import MISS_REASONS, OperatorRuntime, OperatorState
 from flowengine.acd.state import EPS, OFFERING, CallRt, CallState, Offer
 from flowengine.errors import UsageError
@@ -26,8 +33,10 @@ __all__ = ["CALLBACK_ATTEMPTS", "FAIL_REASONS", "Offers"]
 #: reasons `offer_failed` accepts
 FAIL_REASONS = MISS_REASONS | {"operator_gone"}
 
-#: failed callback attempts (the caller did not pick up) before the ACD gives up
-CALLBACK_ATTEMPTS = 3
+#: failed callback attempts (the caller did not pick up) before the ACD gives
+#: up, unless the queue says otherwise (``callback: {attempts: N}``)
+CALLBACK_ATTEMPTS = CallbackPolicy().attempts
+_DEFAULT_CALLBACK = CallbackPolicy()
 
 _IDLE = OperatorState.IDLE
 _RINGING = OperatorState.RINGING
@@ -107,25 +116,52 @@ class Offers(Bookkeeping):
         if call is None or not self._is_current_offer(call, operator_id, leg):
             self._dispatch(now, out)
             return out
-        # A callback that fails is the caller not picking up, not the operator
-        # missing a call: no miss, and after CALLBACK_ATTEMPTS the ACD gives up.
-        was_callback = call.state is CallState.CALLBACK_OFFERING
-        if reason == "operator_gone":
+        if call.state is CallState.CALLBACK_OFFERING and reason != "operator_gone":
+            self._callback_missed(now, call, operator_id, reason, out, stop=False)
+        elif reason == "operator_gone":
             self._end_offer(now, call, operator_id, reason, out, stop=False, miss=False)
             if op.status_available:
                 self._change_status(now, op, "not_available", "operator_gone", "acd", out)
+            self._after_offer_end(now, call, out)
         else:
-            self._end_offer(
-                now, call, operator_id, reason, out, stop=False, miss=True, count=not was_callback
-            )
-            if was_callback:
-                call.callback_failures += 1
-        if was_callback and call.callback_failures >= CALLBACK_ATTEMPTS:
-            self._no_answer(now, call, call.callback_failures, "callback_failed", out)
-        else:
+            self._end_offer(now, call, operator_id, reason, out, stop=False, miss=True)
             self._after_offer_end(now, call, out)
         self._dispatch(now, out)
         return out
+
+    def _ring_timed_out(self, now: float, call: CallRt, op_id: str, out: list[d.Decision]) -> None:
+        """The core's own ring timer ended the offer to `op_id`."""
+        if call.state is CallState.CALLBACK_OFFERING:
+            self._callback_missed(now, call, op_id, "no_answer", out, stop=True)
+        else:
+            self._end_offer(now, call, op_id, "no_answer", out, stop=True, miss=True)
+            self._after_offer_end(now, call, out)
+
+    def _callback_missed(
+        self, now: float, call: CallRt, op_id: str, reason: str, out: list[d.Decision], *, stop: bool
+    ) -> None:
+        """A callback attempt failed on the caller's side (however it was found
+        out: a report or the ring timer). It is recorded (`OfferMissed`) but not
+        held against the operator; it counts toward the queue's callback
+        attempts, after which the ACD gives up with `NoAnswer`; otherwise the
+        call keeps its place and the next attempt waits the callback interval."""
+        self._end_offer(now, call, op_id, reason, out, stop=stop, miss=True, count=False)
+        call.callback_failures += 1
+        policy = call.queue.spec.callback or _DEFAULT_CALLBACK
+        if call.callback_failures >= policy.attempts:
+            self._no_answer(now, call, call.callback_failures, "callback_failed", out)
+            return
+        for other in list(call.offers):
+            self._end_offer(now, call, other, "callback", out, stop=True, miss=False)
+        self._timers.cancel((STEP_TIMER, call.call_id))
+        call.round = None
+        call.state = CallState.CALLBACK
+        call.eligible_at = now + policy.interval
+        if policy.interval > 0:
+            self._call_timer(call, call.eligible_at, PAUSE_TIMER)
+        else:
+            self._set_ready(call, True)
+            self._dirty_calls.append(call)
 
     # -- internals ------------------------------------------------------------------
     def _start_offer(

@@ -28,7 +28,8 @@ class Queries(Bookkeeping):
         return self._now
 
     def queue_ids(self) -> list[str]:
-        return list(self._queues)
+        """The centre's queues (not the operators' private ones, `direct_queue`)."""
+        return [q.id for q in self.centre.queues]
 
     def waiting_count(self, queue_id: str) -> int:
         """Calls in the queue: waiting, being offered, or holding a callback place."""
@@ -89,6 +90,10 @@ class Queries(Bookkeeping):
     def average_handle_time(self, queue_id: str) -> float:
         return self._queue(queue_id).aht.mean
 
+    def wrap_up(self, queue_id: str) -> float:
+        """Seconds of wrap-up after a call answered in the queue (0 in a private one)."""
+        return self._queue(queue_id).spec.wrap_up
+
     def queue_stats(self, queue_id: str) -> QueueStats:
         """A copy of the queue's counters."""
         st = self._queue(queue_id).stats
@@ -118,7 +123,10 @@ class Queries(Bookkeeping):
         """Everything the live monitor shows, as plain data."""
         t = self._now if now is None else now
         queues = []
+        direct = set(self._direct.values())
         for q in self._queues.values():
+            if q.id in direct:
+                continue
             calls = []
             for i, entry in enumerate(q.waiting, 1):
                 c = self._calls[entry[3]]
@@ -164,7 +172,7 @@ class Queries(Bookkeeping):
                     "in_status": in_status,
                     "in_state": in_state,
                     "call_id": op.call_id,
-                    "queues": list(op.queues),
+                    "queues": [qid for qid in op.queues if qid not in direct],
                     "answered": op.answered,
                     "missed": dict(op.missed),
                     "consecutive_misses": op.consecutive_misses,

@@ -162,6 +162,7 @@ class CallRt:
         "widen_next",
         "ring_timeout_override",
         "max_wait_override",
+        "total_deadline",
         "max_rounds",
         "operators",
         "state",
@@ -202,6 +203,9 @@ class CallRt:
         self.widen_next = 1
         self.ring_timeout_override: float | None = None
         self.max_wait_override: float | None = None
+        #: when the caller's total wait runs out (the earliest of the limits of
+        #: the call and of every queue it has been in), None: no limit
+        self.total_deadline: float | None = None
         self.max_rounds: int | None = None
         self.operators: frozenset[str] | None = None
         self.state = CallState.WAITING

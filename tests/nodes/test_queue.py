@@ -410,6 +410,18 @@ def test_max_wait_sends_the_caller_to_the_timeout_exit() -> None:
     assert [e["t"] for e in qev(short, "timeout")] == [12.0]
 
 
+def test_max_total_wait_bounds_the_wait_across_an_overflow() -> None:
+    # q: 30 s max wait, overflow at 20 s to q2 (no max wait of its own)
+    c = centre({"max_wait": 30, "overflow": {"after": 20, "to": "q2"}}, {"id": "q2"})
+    away = dict.fromkeys(OPS, "break")
+    endless = one_call(queue_scenario(), c, statuses=away, hangup_after=200)
+    assert qev(endless, "timeout") == []  # max wait is per queue: q2 has none
+    bounded = one_call(queue_scenario(max_total_wait=45), c, statuses=away)
+    assert exit_of(bounded) == "timeout"
+    [timeout] = qev(bounded, "timeout")
+    assert (timeout["t"], timeout["queue_id"], timeout["wait"]) == (45.0, "q2", 45.0)
+
+
 def test_max_length_refuses_a_caller_when_the_queue_is_full() -> None:
     c = centre({"max_length": 1})
     sc = queue_scenario()

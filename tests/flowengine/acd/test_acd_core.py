@@ -337,6 +337,30 @@ def test_overflow_stops_ringing_and_counts(make_centre):
     assert r.acd.queue_stats("q").overflowed == 1
 
 
+def test_overflow_at_the_instant_of_a_retry_rings_nobody_for_zero_seconds(make_centre):
+    # 9.2 + 28.7 + 9.5 (the retry) and 9.2 + 38.2 (the overflow) differ in the last bit
+    c = make_centre(
+        "ring_all",
+        n=2,
+        ring_timeout=28.7,
+        retry=9.5,
+        overflow={"after": 38.2, "to": "q2"},
+        extra_queues=[{"id": "q2", "members": ["903"]}],
+        operators=[{"id": o, "extension": o} for o in ("901", "902", "903")],
+    )
+    c["queues"][0]["members"] = ["901", "902"]
+    r = VirtualCentre(ACD(c), default=NEVER)
+    r.arrive(9.2, "a", "q")
+    r.run(60)
+    assert [(round(t, 6), op) for t, op in r.rang("a")] == [
+        (9.2, "901"),
+        (9.2, "902"),
+        (47.4, "903"),
+    ]
+    at_overflow = [type(x).__name__ for t, x in r.trace if abs(t - 47.4) < 1e-6]
+    assert at_overflow == ["Overflow", "Ring"]
+
+
 # ------------------------------------------------------------- callback
 def test_callback_keeps_the_callers_place(make_centre):
     c = make_centre("ring_all", n=1, callback=True)
@@ -355,12 +379,63 @@ def test_callback_keeps_the_callers_place(make_centre):
     assert acd.position("b") == 1
 
 
-def test_callback_needs_the_queue_to_allow_it(make_centre):
+def test_callback_in_a_queue_without_callbacks_is_ignored(make_centre):
     acd = ACD(make_centre("ring_all", n=1))
     acd.set_status(0, "901", "not_available")
     acd.call_arrived(0, "a", "q")
-    with pytest.raises(UsageError, match="does not offer callbacks"):
-        acd.request_callback(1, "a")
+    assert acd.request_callback(1, "a") == []
+    assert acd.call_state("a") == "waiting"
+    assert acd.position("a") == 1
+
+
+def test_callback_after_overflow_into_a_queue_without_callbacks_is_ignored(make_centre):
+    c = make_centre(
+        "ring_all",
+        n=1,
+        callback=True,
+        overflow={"after": 5, "to": "q2"},
+        extra_queues=[{"id": "q2", "members": ["901"]}],
+    )
+    acd = ACD(c)
+    acd.set_status(0, "901", "not_available")
+    acd.call_arrived(0, "a", "q")
+    assert kinds(acd.handle_timer(5)) == ["Overflow"]
+    assert acd.request_callback(6, "a") == []  # the caller heard the offer in q
+    assert acd.call_state("a") == "waiting"
+    out = acd.set_status(7, "901", "available")
+    assert d.Ring("a", "q2", "901", "901", 20, 2) in out  # the caller is still on the line
+
+
+def test_callback_rung_out_counts_toward_attempts_not_against_operators(make_centre):
+    # the caller never picks up: the core's own ring timer ends every attempt
+    c = make_centre("ring_all", n=2, callback=True, auto_break_after=1)
+    r = VirtualCentre(ACD(c), default=NEVER)
+    for op in ("901", "902"):
+        r.status(0, op, "not_available")
+    r.arrive(0, "a", "q", caller="+79160000001")
+    r.callback(1, "a")
+    for op in ("901", "902"):
+        r.status(2, op, "available")
+    r.run(1000)
+    attempts = [t for t, _ in r.of(d.CallbackDue, "a")]
+    assert attempts == [2, 72, 142]  # ring timeout 10 s, then the 60 s interval
+    (_, gave_up), = r.of(d.NoAnswer, "a")
+    assert gave_up.rounds == 3
+    assert r.of(d.OperatorAutoBreak) == []
+    assert all(r.acd.operator_status(op)[0] == "available" for op in ("901", "902"))
+    assert all(not r.acd.operator(op).missed for op in ("901", "902"))
+
+
+def test_callback_attempts_and_interval_per_queue(make_centre):
+    c = make_centre("ring_all", n=1, callback={"attempts": 2, "interval": 30})
+    r = VirtualCentre(ACD(c), {"901": Behaviour(fail="busy", fail_after=3)})
+    r.status(0, "901", "not_available")
+    r.arrive(0, "a", "q")
+    r.callback(1, "a")
+    r.status(5, "901", "available")
+    r.run(1000)
+    assert [t for t, _ in r.of(d.CallbackDue, "a")] == [5, 38]
+    assert [t for t, _ in r.of(d.NoAnswer, "a")] == [41]
 
 
 def test_pending_callback_has_no_max_wait(make_centre):
@@ -520,3 +595,79 @@ def test_example_centre_routes_as_described():
     r.run(21)
     assert r.rang("v1") == [(0, "910"), (20, "911")]  # then the fallback (priority)
     assert r.acd.available_count("sales") == 6  # 907 starts not available
+
+
+# ------------------------------------------------------------- limits across overflow
+def _overflowing(make_centre, **first):
+    return make_centre(
+        "ring_all",
+        n=1,
+        overflow={"after": 20, "to": "q2"},
+        extra_queues=[{"id": "q2", "members": ["901"]}],  # no max wait of its own
+        **first,
+    )
+
+
+def test_max_wait_is_per_queue_and_starts_again_after_overflow(make_centre):
+    acd = ACD(_overflowing(make_centre, max_wait=30))
+    acd.set_status(0, "901", "not_available")
+    acd.call_arrived(0, "a", "q")
+    assert kinds(acd.handle_timer(20)) == ["Overflow"]
+    assert acd.handle_timer(1000) == []  # q2 has no max wait: documented, per queue
+    assert acd.call_state("a") == "waiting"
+
+
+def test_max_total_wait_bounds_the_whole_stay_across_overflow(make_centre):
+    acd = ACD(_overflowing(make_centre, max_wait=30, max_total_wait=45))
+    acd.set_status(0, "901", "not_available")
+    acd.call_arrived(0, "a", "q")
+    assert kinds(acd.handle_timer(20)) == ["Overflow"]
+    assert acd.next_timer() == 45
+    out = acd.handle_timer(45)
+    assert out == [d.MaxWaitReached("a", "q2", 1, 1, 45)]
+    assert acd.queue_stats("q2").timeouts == 1
+
+
+def test_max_total_wait_of_the_call_and_of_an_overflow_target(make_centre):
+    c = _overflowing(make_centre)
+    c["queues"][1]["max_total_wait"] = 60
+    acd = ACD(c)
+    acd.set_status(0, "901", "not_available")
+    acd.call_arrived(0, "a", "q", max_total_wait=100)
+    acd.call_arrived(0, "b", "q")
+    acd.handle_timer(20)
+    assert acd.handle_timer(60) == [  # q2's limit counts from the first arrival
+        d.MaxWaitReached("a", "q2", 1, 1, 60),
+        d.MaxWaitReached("b", "q2", 1, 2, 60),
+    ]
+
+
+def test_overflow_past_the_targets_total_limit_times_out_unrung(make_centre):
+    c = _overflowing(make_centre)
+    c["queues"][1]["max_total_wait"] = 10
+    c["queues"][0]["members"] = []  # nobody takes it in q; 901 is free in q2
+    acd = ACD(c)
+    acd.call_arrived(0, "a", "q")
+    out = acd.handle_timer(20)
+    assert kinds(out) == ["Overflow", "MaxWaitReached"]
+
+
+# ------------------------------------------------------------- an operator's private queue
+def test_a_direct_call_rings_any_operator_and_counts_in_no_centre_queue(make_centre):
+    c = make_centre("ring_all", n=1)
+    c["operators"].append({"id": "905", "extension": "905"})  # in no queue
+    acd = ACD(c)
+    for t, op in ((0, "901"), (10, "905")):
+        qid = acd.direct_queue(op)
+        assert qid == f"operator:{op}" and acd.direct_queue(op) == qid
+        out = acd.call_arrived(t + 1, f"t{op}", qid, no_operators="busy")
+        assert [(x.operator_id, x.queue_id) for x in out if isinstance(x, d.Ring)] == [(op, qid)]
+        acd.offer_answered(t + 2, f"t{op}", op)
+        acd.call_completed(t + 9, f"t{op}")
+    assert acd.queue_stats("q").offered == 0 and acd.queue_stats("q").answered == 0
+    assert acd.queue_ids() == ["q"]
+    snap = acd.snapshot()
+    assert [q["id"] for q in snap["queues"]] == ["q"]
+    assert {o["id"]: o["queues"] for o in snap["operators"]} == {"901": ["q"], "905": []}
+    # a queue call still reaches 901 as before
+    assert any(isinstance(x, d.Ring) for x in acd.call_arrived(20, "c", "q"))

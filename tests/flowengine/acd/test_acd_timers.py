@@ -26,3 +26,17 @@ def test_stale_entries_do_not_pile_up():
     assert len(t) == 1
     assert len(t._heap) < 4 * len(t) + 4097
     assert t.pop_due(1e9) == (99_999.0, "same")
+
+
+def test_deadlines_apart_by_float_rounding_are_one_instant_ordered_by_rank():
+    t = TimerHeap()
+    early = 37.9 + 9.5  # 47.4
+    late = 9.2 + 38.2  # 47.400000000000006
+    assert early < late
+    t.schedule(early, "retry", rank=3)
+    t.schedule(late, "overflow", rank=1)
+    t.schedule(47.5, "later", rank=0)
+    assert t.next_deadline() == late
+    assert t.pop_due(late) == (late, "overflow")
+    assert t.pop_due(late) == (early, "retry")
+    assert t.pop_due(late) is None

@@ -347,3 +347,39 @@ def test_an_operators_other_phone_stops_ringing_when_one_of_them_answers() -> No
     assert seen == [("ringing", "ringing"), ("on_call", "idle"), ("on_call", "idle")]
     mobile = [e for e in events(trace, "leg_ended") if e["target"] == "+79161234904"]
     assert [(e["t"], e["outcome"], e["cause"]) for e in mobile] == [(18.0, "cancelled", "answered_elsewhere")]
+
+
+# ---- callbacks after overflow --------------------------------------------------------------------
+def test_the_callback_digit_after_overflow_into_a_queue_without_callbacks_is_ignored() -> None:
+    c = parse_centre({
+        "operators": [{"id": o, "extension": o} for o in OPS],
+        "queues": [
+            {"id": "q", "members": ["902"], "callback": True, "overflow": {"after": 5, "to": "q2"}},
+            {"id": "q2", "members": ["901"], "ring_timeout": 10, "auto_break_after": 1},
+        ],
+        "dial_policy": {"allow": ["+7XXXXXXXXXX"]},
+    })
+    plan: list[tuple[float, Any]] = [
+        (0, (queue_scenario(callback_digit="1"), script(steps=[{"wait": 8}, {"press": "1"}]))),
+        (20, lambda drv: drv.set_status("901", "available")),
+    ]
+    [trace], driver = run(c, plan, statuses={"901": "break", "902": "break"})
+    assert "queue_callback_requested" not in [q["event"] for q in qev(trace)]
+    # the caller kept waiting in q2 and was answered there
+    assert [(e["t"], e["queue_id"], e["operator_id"]) for e in qev(trace, "connected")] == [(23.0, "q2", "901")]
+    assert history(driver, d.OperatorAutoBreak) == []
+    assert driver.core.queue_stats("q2").answered == 1
+
+
+def test_a_call_with_nobody_on_the_line_is_abandoned_not_rung() -> None:
+    c = centre(members=["901"], auto_break_after=1)
+    plan: list[tuple[float, Any]] = [
+        # a call the ACD knows of, but no node waits for it (its caller is gone)
+        (1, lambda drv: drv._feed(lambda now: drv.core.call_arrived(now, "ghost", "q"))),
+    ]
+    _traces, driver = run(c, plan, until=30)
+    assert [type(x).__name__ for _t, x in history(driver, d.Decision) if getattr(x, "call_id", None) == "ghost"][-2:] == [
+        "StopRinging", "Abandoned"]
+    assert history(driver, d.OperatorAutoBreak) == []
+    assert history(driver, d.OfferMissed) == []
+    assert driver.core.operator_status("901")[0] == "available"

@@ -106,7 +106,7 @@ def test_a_scenario_run_draws_talk_times_from_the_centre_setup_seed() -> None:
 # ---- ringing callers back -----------------------------------------------------------------
 def callback_run(caller_phone: VirtualPhone | None, *, until: float = 60.0, **queue: Any) -> AcdDriver:
     """A caller asks for a callback at 1 s; operator 901 comes back from a break at 5 s."""
-    c = centre(callback=True, **queue)
+    c = centre(**{"callback": True, **queue})
 
     async def main() -> AcdDriver:
         engine = Engine(clock=WallClock(AT), keep_events=True)
@@ -143,7 +143,9 @@ def test_the_callback_dialer_rings_the_caller_and_connects_the_reserved_operator
 
 
 def test_a_caller_who_does_not_pick_up_the_callback_is_not_the_operators_miss() -> None:
-    driver = callback_run(VirtualPhone(busy=True), until=30, auto_break_after=3, retry=5)
+    driver = callback_run(
+        VirtualPhone(busy=True), until=30, auto_break_after=3, retry=5, callback={"attempts": 3, "interval": 5}
+    )
     assert [h.decision for h in driver.history if isinstance(h.decision, d.OperatorAutoBreak)] == []
     assert driver.core.operator_status("901")[0] == "available"
     # the ACD gave up on the caller after a few attempts instead of redialling for ever
