@@ -59,6 +59,7 @@ class CallContext:
         "after_hangup",
         "in_error_handler",
         "jump",
+        "call_depth",
         "end_cause",
         "_t0",
         "_ts0",
@@ -103,6 +104,8 @@ class CallContext:
         self.in_error_handler = False
         #: set by a Subscenario "jump": (scenario, entry node id)
         self.jump: tuple[Scenario, str] | None = None
+        #: Subscenario "call" levels now running (bounded by the interpreter)
+        self.call_depth = 0
         #: hangup cause when the engine ends the call (a Hangup node may set it)
         self.end_cause = "normal"
         self._loop = asyncio.get_running_loop()

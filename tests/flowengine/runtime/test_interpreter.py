@@ -531,3 +531,49 @@ def test_node_entered_names_the_scenario() -> None:
         ("start", "lib"),
         ("s", "lib"),
     ]
+
+
+# ---- maximum call duration ---------------------------------------------------------------
+
+
+def silent_caller_loop(settings: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A menu that asks again for ever when the caller says nothing."""
+    return doc(
+        [
+            start("ask"),
+            gather("ask", "Press one", first_timeout=60, retries=0) | {"exits": {"timeout": "ask", "done": "bye"}},
+            hangup(),
+            start("note", entry="after_hangup"),
+            assign("note", None, POST="'done'"),
+        ],
+        settings={"max_steps": 1_000_000, "max_node_visits": 1_000_000, **(settings or {})},
+    )
+
+
+def test_max_call_duration_ends_a_silent_caller_in_a_retry_loop() -> None:
+    with deadline(20):
+        trace = run(silent_caller_loop({"max_call_duration": 3600}))
+    (hung,) = events(trace, "call_hung_up")
+    assert (hung["cause"], hung["by"], hung["node_id"]) == ("max_duration", "engine", "ask")
+    assert trace.duration == 3600
+    assert trace.exits[trace.path.index("note") - 2] == {"node": "ask", "exit": "hangup"}
+    assert trace.variables["POST"] == "done"  # post-processing still runs
+    (ended,) = events(trace, "call_ended")
+    assert ended["hangup_cause"] == "max_duration"
+    check_stream(trace.events)
+
+
+def test_max_call_duration_defaults_to_four_hours() -> None:
+    with deadline(60):
+        trace = run(silent_caller_loop())
+    (hung,) = events(trace, "call_hung_up")
+    assert hung["cause"] == "max_duration" and trace.duration == 4 * 3600
+
+
+@pytest.mark.parametrize("value", [0, -5, 8 * 86_400, "nan", "inf"])
+def test_max_call_duration_must_be_a_sane_number(value: Any) -> None:
+    from flowengine.errors import ScenarioError
+
+    with pytest.raises(ScenarioError) as err:
+        load(silent_caller_loop({"max_call_duration": float(value) if isinstance(value, str) else value}))
+    assert "settings.max_call_duration" in str(err.value)
