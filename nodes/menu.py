@@ -23,7 +23,6 @@ work on the value exceeds one evaluation's step budget, fail the node (its
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Any
 
 import re2
@@ -150,9 +149,8 @@ class MenuNode(NodeType[MenuParams]):
 
     async def run(self, ctx: CallContext) -> str:
         value = self._value.evaluate(ctx)
-        if self._regex_work(value) > _YIELD_AFTER_STEPS:
-            # a costly match: let the other calls run first
-            await asyncio.sleep(0)
+        # the walk lets the other calls run after costly matching
+        ctx.note_work(self._regex_work(value))
         for matcher in self._matchers:
             if matcher.test(value):
                 return matcher.exit
@@ -178,6 +176,3 @@ class MenuNode(NodeType[MenuParams]):
             )
         return steps
 
-
-#: A Menu whose regex work exceeds this many steps yields to the event loop first.
-_YIELD_AFTER_STEPS = 1000

@@ -456,9 +456,14 @@ def _call(spec: FunctionSpec, args: tuple[Compiled, ...], column: int) -> Compil
                 raise _too_many_steps(column)
             values = [arg(run) for arg in args]
             try:
-                run.budget -= cost(*values)
+                steps = cost(*values)
+                run.budget -= steps
                 if run.budget < 0:
                     raise _too_many_steps(column)
+                # tell the call (when it listens) so that its walk yields after heavy work
+                note_work = getattr(run.env, "note_work", None)
+                if note_work is not None:
+                    note_work(steps)
                 return check_value(fn(run.env, *values) if needs_env else fn(*values))
             except ExpressionError as exc:
                 if exc.column is None:

@@ -60,6 +60,7 @@ class CallContext:
         "in_error_handler",
         "jump",
         "call_depth",
+        "work",
         "end_cause",
         "_t0",
         "_ts0",
@@ -106,6 +107,8 @@ class CallContext:
         self.jump: tuple[Scenario, str] | None = None
         #: Subscenario "call" levels now running (bounded by the interpreter)
         self.call_depth = 0
+        #: costly work (regex matching, in evaluation steps) since the walk last yielded
+        self.work = 0
         #: hangup cause when the engine ends the call (a Hangup node may set it)
         self.end_cause = "normal"
         self._loop = asyncio.get_running_loop()
@@ -156,6 +159,11 @@ class CallContext:
 
     def digits(self) -> str:
         return self.last_digits
+
+    def note_work(self, steps: int) -> None:
+        """Costly work done for this call (regex matching); the interpreter
+        lets the other calls run once enough has piled up."""
+        self.work += steps
 
     def rng(self) -> random.Random:
         if self._rng is None:

@@ -41,6 +41,11 @@ log = logging.getLogger("flowengine.runtime.interpreter")
 #: until its step limit (which settings allow up to a million) is reached.
 YIELD_EVERY = 50
 
+#: ...and also before the next node once costly work (regex matching, counted
+#: in evaluation steps by `CallContext.note_work`) exceeds this, so that a few
+#: heavy nodes in a row cannot hold the loop for long either.
+YIELD_AFTER_WORK = 2000
+
 #: Hangup cause when ``settings.max_call_duration`` ends a call.
 MAX_DURATION_CAUSE = "max_duration"
 
@@ -138,7 +143,8 @@ async def walk(ctx: CallContext, node_id: str | None) -> None:
     """Walk the current scenario from `node_id` until a terminal node or an unwired exit."""
     settings = ctx.scenario.settings
     while node_id is not None:
-        if ctx.steps % YIELD_EVERY == YIELD_EVERY - 1:
+        if ctx.steps % YIELD_EVERY == YIELD_EVERY - 1 or ctx.work > YIELD_AFTER_WORK:
+            ctx.work = 0
             await _pause(ctx)
         scenario = ctx.scenario
         node = scenario.nodes.get(node_id)

@@ -153,6 +153,43 @@ def test_a_busy_call_lets_other_calls_run() -> None:
     assert ticks >= 5000 // 100  # the loop got the event loop back regularly
 
 
+def test_a_call_busy_matching_regexes_yields_after_each_heavy_node() -> None:
+    """Regex work counts too: a loop of costly matches() lets other calls run
+    after every couple of nodes, not only every YIELD_EVERY steps."""
+    busy = load(
+        doc(
+            [
+                start("inc"),
+                assign("inc", "check", N="N + 1", HIT="matches(T, 'a[ab]{100}c')"),
+                node("check", "if", {"condition": "N < 40"}, true="inc"),
+            ],
+            variables={"N": 0, "T": "ab" * 400},
+            settings={"max_steps": 5000, "max_node_visits": 5000},
+        )
+    )
+
+    async def main() -> tuple[int, Any]:
+        ticks = 0
+
+        async def other_work() -> None:
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0)
+
+        engine = Engine(keep_events=True)
+        engine.publish(busy, default=True)
+        other = asyncio.ensure_future(other_work())
+        _call, task = SimBackend(engine).place_call(script())
+        ctx = await task
+        other.cancel()
+        return ticks, trace_of(ctx)
+
+    ticks, trace = run_virtual(main())
+    assert failures(trace) == [] and trace.variables["N"] == 40
+    assert ticks >= 15  # 80 steps alone would have yielded once or twice
+
+
 # ---- error routing ---------------------------------------------------------------------
 
 
