@@ -220,16 +220,16 @@ def cmd_test(args: argparse.Namespace) -> int:
         return 1
     passed = failed = 0
     for path in files:
-        print(path)
+        print_safely(str(path))
         for result in run_case_file(path):
             if result.passed:
                 passed += 1
-                print(f"  PASSED  {result.name}")
+                print_safely(f"  PASSED  {result.name}")
             else:
                 failed += 1
-                print(f"  FAILED  {result.name}")
+                print_safely(f"  FAILED  {result.name}")
                 for line in ([result.error] if result.error else result.failures):
-                    print(f"          {line}")
+                    print_safely(f"          {line}")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 

@@ -196,3 +196,27 @@ def test_lone_surrogates_never_crash_the_output_nor_cut_the_event_file(tmp_path:
             assert "odd a\\ud800b" in out
     lines = events_file.read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["event"] for line in lines].count("call_ended") == 2
+
+
+def test_test_command_reports_lone_surrogates_escaped(tmp_path: Any) -> None:
+    write_scenario(
+        tmp_path / "odd.json",
+        [{"id": "s", "type": "start", "exits": {"next": "bye"}}, {"id": "bye", "type": "hangup"}],
+        variables=[{"name": "ODD", "default": "a\ud800b"}],
+    )
+    (tmp_path / "odd.tests.json").write_text(
+        json.dumps(
+            {"scenario": "odd.json", "cases": [{"name": "odd \ud800 case", "expect": {"variables": {"ODD": "x"}}}]}
+        ),
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "flowengine.cli", "test", str(tmp_path)],
+        capture_output=True,
+        cwd=REPO,
+        timeout=60,
+        env={**__import__("os").environ, "PYTHONIOENCODING": "utf-8:strict"},
+    )
+    out, err = done.stdout.decode("utf-8"), done.stderr.decode("utf-8")
+    assert done.returncode == 1 and "Traceback" not in err, err
+    assert "FAILED  odd \\ud800 case" in out and "0 passed, 1 failed" in out
