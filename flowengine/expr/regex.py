@@ -12,6 +12,7 @@ process.
 from __future__ import annotations
 
 import functools
+import re
 
 import re2
 
@@ -27,28 +28,45 @@ class RegexError(ValueError):
     """A pattern that cannot be used: invalid, too long or too large."""
 
 
+_REPEAT = re.compile(r"\{(\d+)(?:,(\d*))?\}")
+
+
 def compile_regex(pattern: str) -> re2._Regexp:
-    """The compiled pattern, or `RegexError` with a message for the author."""
+    """The compiled pattern, or `RegexError` with a message for the author.
+
+    Results and refusals are both cached, so a pattern costs its compilation
+    once per process; counted repetitions are summed first, so that a short
+    text that would compile into a huge program (``a{1000}a{1000}...``) is
+    refused before RE2 spends tens of milliseconds building it."""
     if len(pattern) > limits.MAX_REGEX_LENGTH:
         raise RegexError(
             f"regular expression is {len(pattern)} characters long (the limit is {limits.MAX_REGEX_LENGTH})"
         )
-    return _compile(pattern)
+    result = _compile(pattern)
+    if isinstance(result, str):
+        raise RegexError(result)
+    return result
 
 
 @functools.lru_cache(maxsize=512)
-def _compile(pattern: str) -> re2._Regexp:
+def _compile(pattern: str) -> re2._Regexp | str:
+    repeats = sum(int(high or low) for low, high in _REPEAT.findall(pattern))
+    if repeats > limits.MAX_REGEX_PROGRAM:
+        return (
+            f"regular expression {_short(pattern)} is too large once compiled "
+            f"(its counted repetitions add up to {repeats}, the limit is {limits.MAX_REGEX_PROGRAM})"
+        )
     try:
         regex = re2.compile(pattern, _RE2_OPTIONS)
     except re2.error as exc:
         detail = exc.args[0] if exc.args else exc
         if isinstance(detail, bytes):
             detail = detail.decode("utf-8", "replace")
-        raise RegexError(f"invalid regular expression {_short(pattern)}: {detail}") from None
+        return f"invalid regular expression {_short(pattern)}: {detail}"
     except UnicodeError:
-        raise RegexError("regular expression is not valid Unicode") from None
+        return "regular expression is not valid Unicode"
     if regex.programsize > limits.MAX_REGEX_PROGRAM:
-        raise RegexError(
+        return (
             f"regular expression {_short(pattern)} is too large once compiled "
             f"({regex.programsize} instructions, the limit is {limits.MAX_REGEX_PROGRAM})"
         )

@@ -107,7 +107,10 @@ async def run_call(ctx: CallContext) -> None:
         entry = ctx.scenario.after_hangup_entry
         if entry is not None:
             ctx.after_hangup = True
-            await walk(ctx, entry)
+            try:
+                await walk(ctx, entry)
+            except _CallAborted:  # the engine ended post-processing (runaway recursion)
+                pass
     except asyncio.CancelledError:
         # Cancelled from outside (engine shutdown): leave the line cleanly,
         # and say so in the stream like any other hangup.

@@ -146,3 +146,30 @@ def test_runaway_call_recursion_ends_the_call_with_a_clear_cause() -> None:
     assert (hung["cause"], hung["by"]) == ("error", "engine")
     assert "bye" not in trace.path  # the error exit does not swallow it
     check_stream(trace.events)
+
+
+def test_runaway_recursion_after_hangup_ends_post_processing_cleanly() -> None:
+    loose = {"max_steps": 100_000, "max_node_visits": 100_000}
+    main = doc(
+        [
+            start("bye"),
+            hangup(),
+            start("again", entry="after_hangup", node_id="post"),
+            node("again", "subscenario", {"scenario": "r"}, next="done"),
+            assign("done", None, DONE="1"),
+        ],
+        scenario_id="m",
+        settings=loose,
+    )
+    recursive = doc(
+        [start("self"), node("self", "subscenario", {"scenario": "r"}, next="end"), assign("end", None, X="1")],
+        scenario_id="r",
+        settings=loose,
+    )
+    trace = run(main, library=[load(recursive)])
+    (failed,) = events(trace, "node_failed")
+    assert failed["code"] == "subscenario_depth"
+    assert "DONE" not in trace.variables and "X" not in trace.variables
+    (hung,) = events(trace, "call_hung_up")
+    assert hung["cause"] == "normal"  # the call itself had ended normally before post-processing
+    check_stream(trace.events)

@@ -103,6 +103,7 @@ def test_matches_limits_pattern_text_and_work(env: MappingEnv) -> None:
             "long_pattern": "a" * (limits.MAX_REGEX_LENGTH + 1),
             "big_pattern": "a[ab]{900}c",
             "huge_pattern": "[ab]{1000}" * 5 + "x{1000}",
+            "costly_to_compile": "a{1000}" * 140,  # 980 characters, 140,000 instructions
         }
     )
     assert evaluate_text("matches(long_text, 'b$')", env) is True
@@ -110,6 +111,7 @@ def test_matches_limits_pattern_text_and_work(env: MappingEnv) -> None:
         "matches(too_long, 'b$')": "too long to match",
         "matches('x', long_pattern)": "1001 characters long",
         "matches('x', huge_pattern)": "too large once compiled",
+        "matches('x', costly_to_compile)": "repetitions add up to 140000",
         "matches(long_text, big_pattern)": "too many steps",
         "matches('x', '([a-')": "invalid regular expression",
     }
