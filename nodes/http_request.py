@@ -115,15 +115,25 @@ def lookup(document: Any, path: tuple[PathPart, ...]) -> Any:
     return current
 
 
+class ValueTooLong(Exception):
+    """A mapped value would be a text beyond the expression language's limit."""
+
+
 def to_variable(value: Any) -> Value:
-    """A JSON value as a variable: scalars as they are, objects and lists as JSON text."""
-    if value is None or isinstance(value, bool | str):
+    """A JSON value as a variable: scalars as they are, objects and lists as JSON text.
+
+    A text longer than `MAX_STRING_LENGTH` raises `ValueTooLong`: no variable
+    may hold what no expression could handle."""
+    if value is None or isinstance(value, bool):
         return value
     if isinstance(value, int):
         return value if abs(value) <= expr_limits.MAX_INT else str(value)
     if isinstance(value, float):
         return value if math.isfinite(value) else None
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if len(text) > expr_limits.MAX_STRING_LENGTH:
+        raise ValueTooLong(f"{len(text)} characters; the limit is {expr_limits.MAX_STRING_LENGTH}")
+    return text
 
 
 # ---- the node -----------------------------------------------------------------------------
@@ -254,6 +264,16 @@ class HttpRequestNode(NodeType[HttpParams]):
             except ValueError as exc:
                 outcome, detail = "bad_json", f"the answer is not JSON: {exc}"
 
+        values: dict[str, Value] = {}
+        if outcome == "ok":
+            for name, path in self._paths:
+                try:
+                    values[name] = to_variable(lookup(document, path))
+                except ValueTooLong as exc:
+                    outcome, detail = "too_large", f"the value for {name} is too long ({exc})"
+                    values = {}
+                    break
+
         ctx.emit(
             HttpRequested,
             node_id=self.id,
@@ -266,10 +286,8 @@ class HttpRequestNode(NodeType[HttpParams]):
         )
         if p.status_variable:
             ctx.set_var(p.status_variable, status, self.id)
-        for name, path in self._paths:
-            ctx.set_var(
-                name, to_variable(lookup(document, path)) if outcome == "ok" else None, self.id
-            )
+        for name, _path in self._paths:
+            ctx.set_var(name, values.get(name), self.id)
         if outcome == "timeout":
             return "timeout"
         if outcome != "ok":

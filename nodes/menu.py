@@ -12,6 +12,13 @@ may share one exit); nothing matched → "other". `equals`/`in` compare like the
 expression language's `=` (text "74951230001" equals number 74951230001);
 `range` is inclusive and numeric; `regex` is RE2 (linear time) with search
 semantics, so anchor it with ^ and $ to match the whole value.
+
+Regex cases obey the expression language's limits (docs/expressions.md): a
+pattern of at most `MAX_REGEX_LENGTH` characters and `MAX_REGEX_PROGRAM`
+compiled instructions (a load error), compiled once when the node is built;
+a value longer than `MAX_REGEX_TEXT_LENGTH` characters, or regex cases whose
+work on the value exceeds one evaluation's step budget, fail the node (its
+"error" exit) instead of holding the event loop that serves every call.
 """
 
 from __future__ import annotations
@@ -24,6 +31,10 @@ from pydantic import Field, model_validator
 from flowengine.components.fields import Expr
 from flowengine.components.node import NodeType, ParamsModel
 from flowengine.components.registry import registry
+from flowengine.errors import NodeError
+from flowengine.expr import limits
+from flowengine.expr.errors import ExpressionRuntimeError
+from flowengine.expr.regex import RegexError, check_text, compile_regex, regex_steps, search
 from flowengine.expr.values import equals, parse_number, to_text
 
 if TYPE_CHECKING:
@@ -33,9 +44,6 @@ EXIT_PATTERN = r"^[^\W\d]\w{0,63}$|^\d{1,16}$"
 RESERVED_EXITS = {"other", "error"}
 Scalar = str | int | float | bool | None
 MATCH_KINDS = ("equals", "in", "prefix", "range", "regex")
-# RE2 logs bad patterns to stderr by default; the loader reports them instead.
-_RE2_OPTIONS = re2.Options()
-_RE2_OPTIONS.log_errors = False
 
 
 class MenuCase(ParamsModel):
@@ -45,7 +53,7 @@ class MenuCase(ParamsModel):
     in_: list[Scalar] | None = Field(default=None, alias="in")
     prefix: str | None = None
     range: tuple[float, float] | None = None
-    regex: str | None = None
+    regex: str | None = Field(default=None, max_length=limits.MAX_REGEX_LENGTH)
 
     @model_validator(mode="before")
     @classmethod
@@ -67,12 +75,9 @@ class MenuCase(ParamsModel):
             raise ValueError(f"range [{self.range[0]}, {self.range[1]}] is empty (min > max)")
         if self.regex is not None:
             try:
-                re2.compile(self.regex, _RE2_OPTIONS)
-            except re2.error as exc:
-                detail = exc.args[0] if exc.args else exc
-                if isinstance(detail, bytes):
-                    detail = detail.decode("utf-8", "replace")
-                raise ValueError(f"bad regex {self.regex!r}: {detail}") from None
+                compile_regex(self.regex)
+            except RegexError as exc:
+                raise ValueError(f"bad regex: {exc}") from None
         return self
 
     @property
@@ -91,10 +96,11 @@ class MenuParams(ParamsModel):
 
 
 class _Matcher:
-    __slots__ = ("exit", "test")
+    __slots__ = ("exit", "test", "regex")
 
     def __init__(self, case: MenuCase) -> None:
         self.exit = case.exit
+        self.regex: re2._Regexp | None = None
         kind = case.kind
         if kind == "equals":
             expected = case.equals
@@ -109,8 +115,8 @@ class _Matcher:
             low, high = case.range or (0.0, 0.0)
             self.test = lambda v: _in_range(v, low, high)
         else:
-            pattern = re2.compile(case.regex or "", _RE2_OPTIONS)
-            self.test = lambda v: pattern.search(to_text(v)) is not None
+            pattern = self.regex = compile_regex(case.regex or "")
+            self.test = lambda v: search(pattern, to_text(v))
 
 
 def _in_range(value: Any, low: float, high: float) -> bool:
@@ -143,7 +149,30 @@ class MenuNode(NodeType[MenuParams]):
 
     async def run(self, ctx: CallContext) -> str:
         value = self._value.evaluate(ctx)
+        # the walk lets the other calls run after costly matching
+        ctx.note_work(self._regex_work(value))
         for matcher in self._matchers:
             if matcher.test(value):
                 return matcher.exit
         return "other"
+
+    def _regex_work(self, value: Any) -> int:
+        """Steps the regex cases would cost on `value`; too many fail the node
+        before any of them runs (the cases are tried in order, so count all)."""
+        regexes = [m.regex for m in self._matchers if m.regex is not None]
+        if not regexes:
+            return 0
+        text = to_text(value)
+        try:
+            check_text(text)
+        except ExpressionRuntimeError as exc:
+            raise NodeError(str(exc), code="regex_limit") from None
+        steps = sum(regex_steps(r, text) for r in regexes)
+        if steps > limits.MAX_EVAL_STEPS:
+            raise NodeError(
+                f"regex cases would take {steps} steps on a value of {len(text)} characters "
+                f"(the limit is {limits.MAX_EVAL_STEPS})",
+                code="regex_limit",
+            )
+        return steps
+

@@ -147,7 +147,8 @@ class NotifyNode(NodeType[NotifyParams]):
                 target=target or None,
             )
         else:
-            log.log(LEVELS[p.level], "call %s, node %s: %s", ctx.call_id, self.id, message)
+            # a lone surrogate from a variable must not break a strict-UTF-8 log stream
+            log.log(LEVELS[p.level], "call %s, node %s: %s", ctx.call_id, self.id, _loggable(message))
             ctx.emit(Notified, node_id=self.id, channel="log", message=message, level=p.level)
         return "next"
 
@@ -173,7 +174,10 @@ class NotifyNode(NodeType[NotifyParams]):
         )
         headers = render_headers(ctx, self._headers)
         headers.setdefault("Content-Type", "application/json")
-        content = json.dumps(payload, ensure_ascii=False, default=str).encode()
+        try:
+            content = json.dumps(payload, ensure_ascii=False, default=str).encode()
+        except UnicodeEncodeError:  # lone surrogates: JSON escapes keep the body valid UTF-8
+            content = json.dumps(payload, ensure_ascii=True, default=str).encode()
         status: int | None = None
         target = rendered
         try:
@@ -211,3 +215,12 @@ class NotifyNode(NodeType[NotifyParams]):
             )
             if p.on_failure == "error":
                 raise NodeError(f"webhook {target}: {detail}", code="webhook_failed")
+
+
+def _loggable(text: str) -> str:
+    """`text` with lone surrogates written as \\udXXX escapes."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text

@@ -186,9 +186,10 @@ class ScheduleParams(ParamsModel):
         if value is not None:
             try:
                 ZoneInfo(value)
-            except (ZoneInfoNotFoundError, ValueError):
+            except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: too long for a file name
+                shown = value if len(value) <= 60 else value[:57] + "..."
                 raise PydanticCustomError(
-                    "time_zone", "unknown time zone '{zone}'", {"zone": value}
+                    "time_zone", "unknown time zone '{zone}'", {"zone": shown}
                 ) from None
         return value
 

@@ -9,7 +9,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from flowengine.cli import options
 from flowengine.errors import FlowEngineError
+
+#: `--at` must fall within these years (UTC): the call's clock runs on from
+#: there, and dates near year 9999 overflow Python's datetime.
+AT_YEARS = (1970, 2999)
+#: longest simulated call `--hangup-after` may ask for, seconds (7 days)
+MAX_CALL_SECONDS = 7 * 86_400
 
 
 class _OrderedInput(argparse.Action):
@@ -28,6 +35,12 @@ def _iso_time(text: str) -> dt.datetime:
         raise argparse.ArgumentTypeError(f"'{text}' is not an ISO time like 2026-11-23T10:00+03:00") from None
     if value.tzinfo is None:
         raise argparse.ArgumentTypeError(f"'{text}' needs a UTC offset, e.g. 2026-11-23T10:00+03:00")
+    try:
+        year = value.astimezone(dt.UTC).year
+    except OverflowError:
+        year = value.year
+    if not AT_YEARS[0] <= year <= AT_YEARS[1]:
+        raise argparse.ArgumentTypeError(f"'{text}' is out of range: give a time in the years {AT_YEARS[0]}..{AT_YEARS[1]}")
     return value
 
 
@@ -44,9 +57,15 @@ def add_parsers(sub: Any) -> None:
         metavar="FILE",
         help="routing table (YAML/JSON): route the call by it among FILE and --lib (docs/routing.md)",
     )
-    p.add_argument("--input", action=_OrderedInput, metavar="DIGITS", help="digits to press at the next digit prompt (repeatable)")
+    p.add_argument("--input", action=_OrderedInput, type=options.digits, metavar="DIGITS", help="digits to press at the next digit prompt (repeatable)")
     p.add_argument("--say", action=_OrderedInput, metavar="TEXT", help="phrase to say at the next speech prompt (repeatable)")
-    p.add_argument("--hangup-after", type=float, default=None, metavar="S")
+    p.add_argument(
+        "--hangup-after",
+        type=options.number(0, MAX_CALL_SECONDS),
+        default=None,
+        metavar="S",
+        help=f"the caller hangs up after S seconds (0..{MAX_CALL_SECONDS})",
+    )
     p.add_argument("--at", type=_iso_time, default=None, help="wall-clock start, e.g. 2026-11-23T10:00+03:00")
     p.add_argument("--lib", action="append", type=Path, default=[], help="another scenario file for Subscenario nodes")
     p.add_argument("--realtime", action="store_true", help="run on the real clock instead of simulated time")
@@ -57,7 +76,8 @@ def add_parsers(sub: Any) -> None:
         "--events-out",
         type=Path,
         metavar="FILE",
-        help="append every event (the call's, and with --centre the operators' and queues') to FILE (JSON lines)",
+        help="append every event (the call's, and with --centre the operators' and queues') to FILE "
+        "(JSON lines; a missing directory is created)",
     )
     p.set_defaults(handler=cmd_run)
 
@@ -68,8 +88,10 @@ def add_parsers(sub: Any) -> None:
 
 def _centre_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--centre", type=Path, help="centre file (operators, queues) for Queue and Transfer nodes")
-    p.add_argument("--answer-after", type=float, default=3.0, metavar="S", help="virtual operators answer after S s")
-    p.add_argument("--talk", type=float, default=60.0, metavar="S", help="virtual operators talk for S s")
+    p.add_argument(
+        "--answer-after", type=options.number(0, 86_400), default=3.0, metavar="S", help="virtual operators answer after S s"
+    )
+    p.add_argument("--talk", type=options.number(0, 86_400), default=60.0, metavar="S", help="virtual operators talk for S s")
     p.add_argument(
         "--status",
         action="append",
@@ -108,7 +130,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     script = CallerScript(
         caller=args.caller, called=called, line=args.line, steps=steps, hangup_after=args.hangup_after
     )
-    sinks: list[EventSink] = [] if args.events_out is None else [JsonLinesSink(args.events_out)]
+    sinks: list[EventSink] = [] if args.events_out is None else [JsonLinesSink(_writable(args.events_out))]
     trace = run_scenario(
         scenario,
         script,
@@ -120,12 +142,43 @@ def cmd_run(args: argparse.Namespace) -> int:
         sinks=sinks,
     )
     if args.json:
-        print(json.dumps(trace.to_json(with_events=args.events), ensure_ascii=False, default=str))
+        print_safely(json.dumps(trace.to_json(with_events=args.events), ensure_ascii=False, default=str))
     else:
         from flowengine.testing.tracefmt import format_trace
 
-        print(format_trace(trace))
-    return 0
+        print_safely(format_trace(trace))
+    # a call that ended on an unhandled failure is a failed run (scripts and CI see it)
+    return 1 if trace.hangup_cause == "error" else 0
+
+
+def _writable(path: Path) -> Path:
+    """`--events-out`: its directory is created; a file that cannot be opened
+    for appending is an error now, not a lost stream later."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("ab"):
+            pass
+    except OSError as exc:
+        raise FlowEngineError(f"--events-out: cannot write '{path}': {exc.strerror or exc}") from None
+    return path
+
+
+def print_safely(text: str) -> None:
+    """Print `text` whatever stdout can encode: lone surrogates (from a
+    variable or a Notify message) come out escaped instead of crashing the
+    command. JSON output stays valid: its surrogates are written as \\u escapes."""
+    try:
+        print(text)
+        return
+    except UnicodeEncodeError:
+        pass
+    if text.startswith(("{", "[")):
+        try:
+            text = json.dumps(json.loads(text), ensure_ascii=True)
+        except ValueError:
+            pass
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    print(text.encode(encoding, "backslashreplace").decode(encoding, "replace"))
 
 
 def _routing(path: Path, scenarios: list[Any]) -> Any:
@@ -167,16 +220,16 @@ def cmd_test(args: argparse.Namespace) -> int:
         return 1
     passed = failed = 0
     for path in files:
-        print(path)
+        print_safely(str(path))
         for result in run_case_file(path):
             if result.passed:
                 passed += 1
-                print(f"  PASSED  {result.name}")
+                print_safely(f"  PASSED  {result.name}")
             else:
                 failed += 1
-                print(f"  FAILED  {result.name}")
+                print_safely(f"  FAILED  {result.name}")
                 for line in ([result.error] if result.error else result.failures):
-                    print(f"          {line}")
+                    print_safely(f"          {line}")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 

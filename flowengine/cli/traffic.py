@@ -14,6 +14,38 @@ from pathlib import Path
 from typing import Any
 
 from flowengine.acd.analysis.erlang import QueueMetrics, agents_for_target, erlang_a, erlang_c
+from flowengine.cli import options
+
+#: Sizes beyond which a run would take hours: refused with the option named.
+MAX_RATE_PER_HOUR = 1_000_000.0
+MAX_SECONDS = 86_400.0
+MAX_HOURS = 168.0
+MAX_REPLICATIONS = 1000
+MAX_OPERATORS = 10_000
+#: simulated calls of one `simulate` (arrivals x (hours + warm-up) x replications)
+MAX_SIMULATED_CALLS = 1_000_000
+#: Erlang load the formulas accept, and staffing searched up to
+MAX_ERLANGS = 4_000.0
+
+
+def _rate(text: str) -> float:
+    """`--arrivals`: 400/h, 7/min, 0.1/s, as calls per hour; finite and positive."""
+    from flowengine.errors import UsageError
+    from flowengine.testing.simulation import parse_rate
+
+    try:
+        value = parse_rate(text)
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if not math.isfinite(value) or value <= 0 or value > MAX_RATE_PER_HOUR:
+        raise argparse.ArgumentTypeError(
+            f"arrival rate '{text}' is out of range: more than 0 and at most {MAX_RATE_PER_HOUR:,.0f}/h"
+        )
+    return value
+
+
+_SECONDS = options.number(0, MAX_SECONDS)
+_POSITIVE_SECONDS = options.number(0, MAX_SECONDS, low_open=True)
 
 ROWS = (
     ("offered", "offered calls", "{:,.0f}"),
@@ -34,30 +66,39 @@ ROWS = (
 def add_parsers(sub: Any) -> None:
     p = sub.add_parser("simulate", help="traffic simulation of a scenario with its queues (Poisson arrivals)")
     p.add_argument("scenario", type=Path)
-    p.add_argument("--arrivals", required=True, metavar="RATE", help="e.g. 400/h, 7/min")
-    p.add_argument("--aht", type=float, required=True, metavar="S", help="average handle time, seconds")
-    p.add_argument("--operators", type=int, metavar="N", help="N operators serving every queue (default: the centre's)")
+    p.add_argument("--arrivals", type=_rate, required=True, metavar="RATE", help="e.g. 400/h, 7/min")
+    p.add_argument("--aht", type=_POSITIVE_SECONDS, required=True, metavar="S", help="average handle time, seconds")
+    p.add_argument(
+        "--operators",
+        type=options.whole(1, MAX_OPERATORS),
+        metavar="N",
+        help="N operators serving every queue (default: the centre's)",
+    )
     p.add_argument("--centre", type=Path, help="centre file (queues, strategies, operators)")
-    p.add_argument("--patience", type=float, metavar="S", help="mean caller patience, seconds (default: infinite)")
-    p.add_argument("--hours", type=float, default=8.0)
-    p.add_argument("--warmup", type=float, default=1800.0, metavar="S", help="not counted, seconds (default 1800)")
-    p.add_argument("--replications", type=int, default=10)
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--threshold", type=float, metavar="S", help="service-level threshold (default: the queue's)")
+    p.add_argument("--patience", type=_POSITIVE_SECONDS, metavar="S", help="mean caller patience, seconds (default: infinite)")
+    p.add_argument("--hours", type=options.number(0, MAX_HOURS, low_open=True), default=8.0)
+    p.add_argument("--warmup", type=_SECONDS, default=1800.0, metavar="S", help="not counted, seconds (default 1800)")
+    p.add_argument("--replications", type=options.whole(1, MAX_REPLICATIONS), default=10)
+    p.add_argument("--seed", type=options.whole(0, 2**63 - 1), default=1)
+    p.add_argument("--threshold", type=_SECONDS, metavar="S", help="service-level threshold (default: the queue's)")
     p.add_argument("--called", help="number the simulated callers dial")
-    p.add_argument("--input", action="append", default=[], metavar="DIGITS", help="digits callers press at each digit prompt")
-    p.add_argument("--answer-after", type=float, default=0.0, metavar="S", help="operators answer after S s")
+    p.add_argument(
+        "--input", action="append", type=options.digits, default=[], metavar="DIGITS", help="digits callers press at each digit prompt"
+    )
+    p.add_argument("--answer-after", type=_SECONDS, default=0.0, metavar="S", help="operators answer after S s")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_simulate)
 
     p = sub.add_parser("erlang", help="Erlang C / Erlang A figures and staffing for a target")
-    p.add_argument("--arrivals", required=True, metavar="RATE", help="e.g. 400/h")
-    p.add_argument("--aht", type=float, required=True, metavar="S")
-    p.add_argument("--operators", type=int, metavar="N", help="figures for N operators")
-    p.add_argument("--patience", type=float, metavar="S", help="mean patience: Erlang A (default: Erlang C)")
-    p.add_argument("--threshold", type=float, default=20.0, metavar="S")
-    p.add_argument("--target-sl", type=float, metavar="P", help="operators needed for this service level (0..1)")
-    p.add_argument("--target-asa", type=float, metavar="S", help="operators needed for this ASA")
+    p.add_argument("--arrivals", type=_rate, required=True, metavar="RATE", help="e.g. 400/h")
+    p.add_argument("--aht", type=_POSITIVE_SECONDS, required=True, metavar="S")
+    p.add_argument("--operators", type=options.whole(1, MAX_OPERATORS), metavar="N", help="figures for N operators")
+    p.add_argument("--patience", type=_POSITIVE_SECONDS, metavar="S", help="mean patience: Erlang A (default: Erlang C)")
+    p.add_argument("--threshold", type=_SECONDS, default=20.0, metavar="S")
+    p.add_argument(
+        "--target-sl", type=options.number(0, 1), metavar="P", help="operators needed for this service level (0..1)"
+    )
+    p.add_argument("--target-asa", type=_SECONDS, metavar="S", help="operators needed for this ASA")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_erlang)
 
@@ -67,12 +108,20 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     from flowengine.acd import load_centre
     from flowengine.scenario.loader import load_scenario_file
-    from flowengine.testing.simulation import SimulationConfig, parse_rate, simulate_scenario
+    from flowengine.testing.simulation import SimulationConfig, simulate_scenario
 
+    calls = args.arrivals * (args.hours + args.warmup / 3600) * args.replications
+    if calls > MAX_SIMULATED_CALLS:
+        print(
+            f"error: --arrivals x (--hours + --warmup) x --replications is about {calls:,.0f} simulated calls; "
+            f"at most {MAX_SIMULATED_CALLS:,} (fewer hours or replications)",
+            file=sys.stderr,
+        )
+        return 2
     scenario = load_scenario_file(args.scenario)
     centre = load_centre(args.centre) if args.centre else None
     cfg = SimulationConfig(
-        arrivals_per_hour=parse_rate(args.arrivals),
+        arrivals_per_hour=args.arrivals,
         aht=args.aht,
         hours=args.hours,
         warmup=args.warmup,
@@ -127,23 +176,32 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_erlang(args: argparse.Namespace) -> int:
-    from flowengine.testing.simulation import parse_rate
-
-    rate = parse_rate(args.arrivals) / 3600.0
+    rate = args.arrivals / 3600.0
+    if rate * args.aht > MAX_ERLANGS:
+        print(
+            f"error: --arrivals x --aht is {rate * args.aht:,.0f} Erlang; the formulas here go up to {MAX_ERLANGS:,.0f}",
+            file=sys.stderr,
+        )
+        return 2
     rows: list[QueueMetrics] = []
     if args.operators is not None:
         rows.append(_figures(args.operators, rate, args))
     if args.target_sl is not None or args.target_asa is not None:
-        rows.append(
-            agents_for_target(
-                rate,
-                args.aht,
-                service_level=args.target_sl,
-                threshold=args.threshold,
-                asa=args.target_asa,
-                patience=args.patience,
+        try:
+            rows.append(
+                agents_for_target(
+                    rate,
+                    args.aht,
+                    service_level=args.target_sl,
+                    threshold=args.threshold,
+                    asa=args.target_asa,
+                    patience=args.patience,
+                    max_agents=MAX_OPERATORS,
+                )
             )
-        )
+        except ValueError as exc:
+            print(f"error: the target cannot be reached: {exc}", file=sys.stderr)
+            return 1
     if not rows:
         base = max(1, math.ceil(rate * args.aht))
         rows = [_figures(n, rate, args) for n in range(base, base + 6)]

@@ -446,6 +446,33 @@ def _call(spec: FunctionSpec, args: tuple[Compiled, ...], column: int) -> Compil
     fn = spec.fn
     name = spec.name
     needs_env = spec.needs_env
+    cost = spec.cost
+
+    if cost is not None:
+
+        def costly_call(run: Run) -> Value:
+            run.budget -= 1
+            if run.budget < 0:
+                raise _too_many_steps(column)
+            values = [arg(run) for arg in args]
+            try:
+                steps = cost(*values)
+                run.budget -= steps
+                if run.budget < 0:
+                    raise _too_many_steps(column)
+                # tell the call (when it listens) so that its walk yields after heavy work
+                note_work = getattr(run.env, "note_work", None)
+                if note_work is not None:
+                    note_work(steps)
+                return check_value(fn(run.env, *values) if needs_env else fn(*values))
+            except ExpressionError as exc:
+                if exc.column is None:
+                    exc.column = column
+                raise
+            except Exception as exc:
+                raise _call_failed(exc, column, name) from exc
+
+        return costly_call
 
     if not args:
 

@@ -20,7 +20,7 @@ eager meaning.
 
 from __future__ import annotations
 
-import functools
+import dataclasses
 import random
 import re
 from collections.abc import Callable
@@ -32,6 +32,7 @@ import re2
 from flowengine.expr import limits
 from flowengine.expr.env import QUEUE_FACTS, Env
 from flowengine.expr.errors import ExpressionRuntimeError, FunctionRegistryError
+from flowengine.expr.regex import RegexError, check_text, compile_regex, regex_steps, search
 from flowengine.expr.values import (
     Value,
     check_number,
@@ -61,6 +62,8 @@ class FunctionSpec:
     needs_env: bool = False
     description_en: str = ""
     description_ru: str = ""
+    #: steps a call costs beyond its own one, from its argument values (expensive built-ins)
+    cost: Callable[..., int] | None = None
 
     def accepts(self, count: int) -> bool:
         return count >= self.min_args and (self.max_args is None or count <= self.max_args)
@@ -245,42 +248,25 @@ def _replace(s: Value, old: Value, new: Value) -> Value:
     return text.replace(a, b)
 
 
-_RE2_OPTIONS = re2.Options()
-_RE2_OPTIONS.log_errors = False
-_RE2_OPTIONS.never_capture = True
-
-
-_CACHED_PATTERN_LENGTH = 1000
-
-
-@functools.lru_cache(maxsize=512)
-def _cached_regex(pattern: str) -> re2._Regexp:
-    return _regex(pattern)
-
-
-def _regex(pattern: str) -> re2._Regexp:
+def _pattern(pattern: Value) -> re2._Regexp:
     try:
-        return re2.compile(pattern, _RE2_OPTIONS)
-    except re2.error as exc:
-        detail = exc.args[0] if exc.args else exc
-        if isinstance(detail, bytes):
-            detail = detail.decode("utf-8", "replace")
-        raise ExpressionRuntimeError(f"invalid regular expression {pattern!r}: {detail}") from None
-    except UnicodeError:
-        raise ExpressionRuntimeError("regular expression is not valid Unicode") from None
+        return compile_regex(to_text(pattern))
+    except RegexError as exc:
+        raise ExpressionRuntimeError(str(exc)) from None
 
 
 def _matches(s: Value, pattern: Value) -> Value:
     """RE2 search: true if the pattern matches anywhere (anchor with ^ and $)."""
-    text = to_text(pattern)
-    # Scenario patterns are short literals and are cached; long or one-off
-    # patterns built at run time are compiled each time, so the cache cannot
-    # pin large RE2 programs in memory.
-    regex = _cached_regex(text) if len(text) <= _CACHED_PATTERN_LENGTH else _regex(text)
-    try:
-        return regex.search(to_text(s)) is not None
-    except UnicodeError:
-        raise ExpressionRuntimeError("text is not valid Unicode") from None
+    text = to_text(s)
+    check_text(text)
+    return search(_pattern(pattern), text)
+
+
+def _matches_cost(s: Value, pattern: Value) -> int:
+    """Steps of one `matches()`: the compiled program's size times the text's length."""
+    text = to_text(s)
+    check_text(text)
+    return regex_steps(_pattern(pattern), text)
 
 
 # --- conversion --------------------------------------------------------------
@@ -426,6 +412,7 @@ def _register_builtins() -> None:
     add("startswith", _startswith, 2, 2, "Whether the text starts with the prefix.", "Начинается ли текст с префикса.")
     add("endswith", _endswith, 2, 2, "Whether the text ends with the suffix.", "Оканчивается ли текст суффиксом.")
     add("matches", _matches, 2, 2, "Whether an RE2 regular expression matches anywhere.", "Совпадает ли регулярное выражение.")
+    _REGISTRY["matches"] = dataclasses.replace(_REGISTRY["matches"], cost=_matches_cost)
     add("replace", _replace, 3, 3, "Text with every occurrence replaced.", "Замена всех вхождений.")
     add("number", _number, 1, 2, "Text as a number (or the default).", "Текст как число (или значение по умолчанию).")
     add("text", _text, 1, 1, "Any value as text.", "Значение как текст.")

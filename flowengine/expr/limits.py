@@ -34,3 +34,20 @@ MAX_INT = 10**18
 
 MAX_NUMBER_TEXT_LENGTH = 100
 """Longest text that is still read as a number (by number(), comparisons)."""
+
+MAX_REGEX_LENGTH = 1000
+"""Longest regular expression (``matches()``, Menu ``regex`` cases), in characters."""
+
+MAX_REGEX_PROGRAM = 5000
+"""Largest compiled RE2 program (its ``programsize``): ``a{1000}`` is short
+text but a large program, and matching time grows with the program."""
+
+MAX_REGEX_TEXT_LENGTH = 10_000
+"""Longest text a regular expression is matched against, in characters; a
+longer text is a runtime error, not a silent truncation."""
+
+REGEX_WORK_PER_STEP = 50
+"""RE2 is linear in program size × text length (its worst case is about
+5–15 ns per unit), so one match costs ``programsize × len(text) /
+REGEX_WORK_PER_STEP`` evaluation steps of `MAX_EVAL_STEPS`: the regular
+expressions of one evaluation (or one Menu) take a few milliseconds at most."""

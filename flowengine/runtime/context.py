@@ -60,6 +60,8 @@ class CallContext:
         "after_hangup",
         "in_error_handler",
         "jump",
+        "call_depth",
+        "work",
         "end_cause",
         "_t0",
         "_ts0",
@@ -104,6 +106,10 @@ class CallContext:
         self.in_error_handler = False
         #: set by a Subscenario "jump": (scenario, entry node id)
         self.jump: tuple[Scenario, str] | None = None
+        #: Subscenario "call" levels now running (bounded by the interpreter)
+        self.call_depth = 0
+        #: costly work (regex matching, in evaluation steps) since the walk last yielded
+        self.work = 0
         #: hangup cause when the engine ends the call (a Hangup node may set it)
         self.end_cause = "normal"
         self._loop = asyncio.get_running_loop()
@@ -166,6 +172,11 @@ class CallContext:
         except UsageError as exc:  # unknown queue
             raise ExpressionRuntimeError(str(exc)) from None
         return facts[fact]  # type: ignore[no-any-return]
+
+    def note_work(self, steps: int) -> None:
+        """Costly work done for this call (regex matching); the interpreter
+        lets the other calls run once enough has piled up."""
+        self.work += steps
 
     def rng(self) -> random.Random:
         if self._rng is None:

@@ -3,8 +3,10 @@
     node = entry
     while node: exit = await node.run(ctx); node = scenario.next(node, exit)
 
-around which sit the guards a call centre needs: a step limit and a per-node
-repeat guard, the node's "error" exit or else the scenario's error handler,
+around which sit the guards a call centre needs: a step limit, a per-node
+repeat guard, a maximum call duration (``settings.max_call_duration``: the
+call ends with cause ``max_duration``, interrupting the running node like a
+hangup), the node's "error" exit or else the scenario's error handler,
 hangup as a priority event that interrupts the running node, and the
 "after hangup" entry for post-processing. Nothing a node does can escape its
 own call: every exception ends in an event and a decided exit.
@@ -39,10 +41,32 @@ log = logging.getLogger("flowengine.runtime.interpreter")
 #: until its step limit (which settings allow up to a million) is reached.
 YIELD_EVERY = 50
 
+#: ...and also before the next node once costly work (regex matching, counted
+#: in evaluation steps by `CallContext.note_work`) exceeds this, so that a few
+#: heavy nodes in a row cannot hold the loop for long either.
+YIELD_AFTER_WORK = 2000
+
+#: Hangup cause when ``settings.max_call_duration`` ends a call.
+MAX_DURATION_CAUSE = "max_duration"
+
+#: Deepest nesting of Subscenario "call" mode in one call (scenario A calls B
+#: calls A ...): beyond it the call ends as an error (`subscenario_depth`),
+#: far below where Python itself would run out of stack.
+MAX_CALL_DEPTH = 32
+
 
 class _CallerHungUp(Exception):
     """Internal: the call is over while a node was running (the caller hung up,
     or a Hangup node inside a called subscenario ended it); stop walking."""
+
+    exit = "hangup"
+
+
+class _CallAborted(_CallerHungUp):
+    """Internal: the engine ends the call from deep inside (a failure no
+    "error" exit may handle, such as runaway subscenario recursion)."""
+
+    exit = "error"
 
 
 async def run_call(ctx: CallContext) -> None:
@@ -59,12 +83,21 @@ async def run_call(ctx: CallContext) -> None:
         if node is None or not getattr(node, "completes_on_hangup", False):
             task.cancel("caller hung up")
 
+    def time_is_up() -> None:
+        if call.active and not ctx.caller_hung_up:
+            ctx.end_cause = MAX_DURATION_CAUSE
+            ctx.caller_hung_up = True
+            task.cancel("maximum call duration reached")
+
     call.on_hangup = interrupt
+    deadline = asyncio.get_running_loop().call_later(ctx.scenario.settings.max_call_duration, time_is_up)
     try:
         try:
             await walk(ctx, ctx.scenario.main_entry)
         except _CallerHungUp:
             pass
+        finally:
+            deadline.cancel()
         call.on_hangup = None
         if call.active:
             await call.hangup(ctx.end_cause)
@@ -74,7 +107,10 @@ async def run_call(ctx: CallContext) -> None:
         entry = ctx.scenario.after_hangup_entry
         if entry is not None:
             ctx.after_hangup = True
-            await walk(ctx, entry)
+            try:
+                await walk(ctx, entry)
+            except _CallAborted:  # the engine ended post-processing (runaway recursion)
+                pass
     except asyncio.CancelledError:
         # Cancelled from outside (engine shutdown): leave the line cleanly,
         # and say so in the stream like any other hangup.
@@ -110,7 +146,8 @@ async def walk(ctx: CallContext, node_id: str | None) -> None:
     """Walk the current scenario from `node_id` until a terminal node or an unwired exit."""
     settings = ctx.scenario.settings
     while node_id is not None:
-        if ctx.steps % YIELD_EVERY == YIELD_EVERY - 1:
+        if ctx.steps % YIELD_EVERY == YIELD_EVERY - 1 or ctx.work > YIELD_AFTER_WORK:
+            ctx.work = 0
             await _pause(ctx)
         scenario = ctx.scenario
         node = scenario.nodes.get(node_id)
@@ -151,8 +188,8 @@ async def walk(ctx: CallContext, node_id: str | None) -> None:
                 if hung_up:
                     raise _CallerHungUp() from None
                 raise
-            except _CallerHungUp:
-                ctx.emit(NodeLeft, node_id=node_id, exit="hangup")
+            except _CallerHungUp as stop:
+                ctx.emit(NodeLeft, node_id=node_id, exit=stop.exit)
                 raise
             except ExpressionError as exc:
                 code = exc.code if isinstance(exc, NoCentreError) else "expression"
@@ -242,14 +279,25 @@ async def call_subscenario(ctx: CallContext, target: Scenario, node_id: str) -> 
 
     Variables are shared; the caller's scenario is restored afterwards.
     """
+    if ctx.call_depth >= MAX_CALL_DEPTH:
+        ctx.emit(
+            NodeFailed,
+            node_id=node_id,
+            code="subscenario_depth",
+            message=f"subscenarios nested more than {MAX_CALL_DEPTH} deep (a scenario calls itself in a loop?)",
+        )
+        ctx.end_cause = "error"
+        raise _CallAborted()
     outer = ctx.scenario
     outer_handler = ctx.in_error_handler
+    ctx.call_depth += 1
     ctx.scenario = target
     ctx.in_error_handler = False
     ctx.emit(ScenarioEntered, scenario_id=target.id, scenario_version=target.version, mode="call", node_id=node_id)
     try:
         await walk(ctx, target.main_entry)
     finally:
+        ctx.call_depth -= 1
         ctx.scenario = outer
         ctx.in_error_handler = outer_handler
         ctx.node_id = node_id

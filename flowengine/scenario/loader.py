@@ -172,8 +172,9 @@ def build_scenario(doc: ScenarioDoc, reg: NodeRegistry, source: str | None = Non
 
     try:
         tz = ZoneInfo(doc.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        problems.append(Problem(f"unknown time zone '{doc.timezone}'", path="timezone"))
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file
+        shown = doc.timezone if len(doc.timezone) <= 60 else doc.timezone[:57] + "..."
+        problems.append(Problem(f"unknown time zone '{shown}'", path="timezone"))
         tz = ZoneInfo("UTC")
 
     for index, node in enumerate(doc.nodes):

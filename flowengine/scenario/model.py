@@ -15,11 +15,13 @@ JSON Schema with per-type params from the same models.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from flowengine.components.fields import IDENT_PATTERN
+from flowengine.expr import limits
 
 CURRENT_SCHEMA = 1
 NODE_ID_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63}$"
@@ -53,6 +55,18 @@ class VariableDoc(BaseModel):
     default: Scalar = None
     description: str = ""
 
+    @field_validator("default")
+    @classmethod
+    def _within_limits(cls, value: Scalar) -> Scalar:
+        """A default is a value of the expression language, so its limits apply."""
+        if isinstance(value, str) and len(value) > limits.MAX_STRING_LENGTH:
+            raise ValueError(f"text of {len(value)} characters is too long (the limit is {limits.MAX_STRING_LENGTH})")
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > limits.MAX_INT:
+            raise ValueError(f"number out of range (whole numbers stay within ±{limits.MAX_INT})")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError("number out of range (decimals must be finite)")
+        return value
+
 
 class SettingsDoc(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -62,6 +76,13 @@ class SettingsDoc(BaseModel):
     )
     error_handler: str | None = Field(
         default=None, description="node entered when a node fails and has no error exit"
+    )
+    max_call_duration: float = Field(
+        default=14_400,
+        gt=0,
+        le=7 * 86_400,
+        allow_inf_nan=False,
+        description="seconds a call may last; the engine then ends it with cause max_duration (default 4 h)",
     )
 
 

@@ -103,7 +103,7 @@ def content_digest(doc: ScenarioDoc) -> str:
     """
     data = doc.model_dump(mode="json", by_alias=True, exclude={"version"})
     text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()  # lone surrogates too
 
 
 def _utc_now() -> dt.datetime:

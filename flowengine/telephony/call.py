@@ -48,6 +48,9 @@ from flowengine.telephony.leg import Leg
 if TYPE_CHECKING:
     from flowengine.telephony.backend import Backend
 
+#: Most DTMF digits buffered unread on one call; more are dropped.
+MAX_BUFFERED_DIGITS = 256
+
 __all__ = [
     "BlindTransfer",
     "BridgeResult",
@@ -284,8 +287,12 @@ class Call(ABC):
 
     # ---- from the backend -----------------------------------------------------------------------
     def dtmf_received(self, digit: str) -> None:
-        """A DTMF digit arrived (RFC 4733 event, ARI ChannelDtmfReceived, ESL DTMF)."""
-        if self.cause is not None:
+        """A DTMF digit arrived (RFC 4733 event, ARI ChannelDtmfReceived, ESL DTMF).
+
+        At most `MAX_BUFFERED_DIGITS` wait unread (type-ahead); a caller or a
+        peer sending more is ignored until the scenario reads them, so a flood
+        of digits cannot grow the call's memory or any text built from them."""
+        if self.cause is not None or len(self._digits) >= MAX_BUFFERED_DIGITS:
             return
         self._digits.append(digit)
         for waiter in (self._digit_waiter, self._digit_watch):

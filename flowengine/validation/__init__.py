@@ -12,6 +12,7 @@ beside them; `format_problem` renders one finding for people.
 
 Codes (see `CODES`): dangling_exit, unwired_exit, no_default, unreachable,
 no_end, endless_loop, unassigned_variable, unknown_reference,
+subscenario_cycle (scenarios that call each other without end),
 media_after_hangup, dial_unrestricted (a number the caller chooses, dialled
 without the node's `allow` patterns), dial_no_policy (a computed number no
 policy will let through); load-time codes come from the loader (syntax,

@@ -18,6 +18,7 @@ from flowengine.validation.graph import (
     check_reachable,
     check_references,
 )
+from flowengine.validation.recursion import check_call_cycles
 
 #: finding code -> default severity, in the order findings of one node are listed
 CODES: dict[str, str] = {
@@ -28,6 +29,7 @@ CODES: dict[str, str] = {
     "no_end": "error",
     "endless_loop": "error",
     "unknown_reference": "error",
+    "subscenario_cycle": "error",
     "media_after_hangup": "warning",
     "unassigned_variable": "error or warning",
     "dial_unrestricted": "error",
@@ -59,6 +61,7 @@ def validate(
         *check_ends(g),
         *check_loops(g),
         *check_references(g, known),
+        *check_call_cycles(g, library),
         *check_after_hangup_media(g),
         *check_variables(g, library),
         *check_dialled_numbers(g, library, dial_policy),

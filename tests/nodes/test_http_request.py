@@ -42,6 +42,8 @@ def crm_reply(request: dict[str, Any]) -> Reply:
         return Reply(200, b"hello, not json", "text/plain")
     if route == "/big":
         return Reply(200, b"[" + b"0," * (600 * 1024) + b"0]")
+    if route == "/long":
+        return Reply(200, json.dumps({"note": "x" * 100_001, "ok": "fine"}).encode())
     if route == "/list":
         return Reply(200, b'[{"name": "first"}, {"name": "last"}]')
     return Reply(404, b"{}")
@@ -235,6 +237,15 @@ def test_answer_over_one_mebibyte_is_refused(server: LocalServer) -> None:
     trace = run({"url": server.base + "/big", "response": {"X": "[0]"}})
     assert trace.path[-1] == "failed"
     assert requested(trace).outcome == "too_large"
+
+
+def test_a_mapped_text_over_the_expression_limit_fails_the_node(server: LocalServer) -> None:
+    trace = run({"url": server.base + "/long", "response": {"OK": "ok", "NOTE": "note"}})
+    assert trace.path[-1] == "failed"
+    event = requested(trace)
+    assert event.outcome == "too_large" and "NOTE" in (event.detail or "") and "100001" in (event.detail or "")
+    assert (trace.variables["OK"], trace.variables["NOTE"]) == (None, None)
+    assert failures(trace)[0].code == "http_too_large"
 
 
 def test_answer_list_mapped_from_the_top(server: LocalServer) -> None:

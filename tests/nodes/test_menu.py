@@ -152,8 +152,13 @@ def test_no_cases_always_other() -> None:
         ({"equals": "1", "exit": "other"}, "reserved"),
         ({"equals": "1", "exit": "has space"}, "pattern"),
         ({"equals": "1"}, "missing"),
+        ({"regex": "a" * 1001, "exit": "a"}, "at most 1000"),
+        ({"regex": "[ab]{1000}" * 5 + "x{1000}", "exit": "a"}, "too large once compiled"),
     ],
-    ids=["two kinds", "no kind", "bad regex", "reversed range", "range of three", "reserved exit", "bad exit name", "no exit"],
+    ids=[
+        "two kinds", "no kind", "bad regex", "reversed range", "range of three", "reserved exit", "bad exit name",
+        "no exit", "long regex", "large regex",
+    ],
 )
 def test_bad_case_is_a_load_error_with_path(case: dict[str, Any], words: str) -> None:
     cases = [{"equals": "ok", "exit": "fine"}, case]
@@ -170,3 +175,65 @@ def test_exit_not_declared_by_a_case_is_rejected() -> None:
     with pytest.raises(ScenarioError) as info:
         load(data)
     assert info.value.problems[0].path == "nodes[1].exits.two"
+
+
+# ---- hostile input: regex cost ------------------------------------------------------------
+
+HOSTILE = [{"regex": f"a[ab]{{{n}}}c", "exit": f"e{n}"} for n in range(900, 1000, 10)]
+
+
+def hostile_menu(value: str) -> dict[str, Any]:
+    return doc(
+        [
+            start("m"),
+            node("m", "menu", {"value": value, "cases": HOSTILE}, error="failed"),
+            node("failed", "assign", {"assignments": [{"variable": "F", "value": "1"}]}),
+        ],
+        variables={"F": 0, "repeat": "ab" * 50_000},
+    )
+
+
+@pytest.mark.parametrize(("length", "words"), [(100_000, "too long to match"), (5_000, "steps")])
+def test_hostile_regex_menu_fails_fast_and_does_not_stall_another_call(length: int, words: str) -> None:
+    import asyncio
+    import time
+
+    from flowengine.runtime.engine import Engine
+    from flowengine.runtime.virtual_loop import run_virtual
+    from flowengine.testing.harness import trace_of
+    from flowengine.testing.script import CallerScript
+    from telephony_adapters.sim import SimBackend
+
+    hostile = load(hostile_menu(f"substr(repeat, 0, {length})"))
+    gaps: list[float] = []
+
+    async def main() -> Any:
+        async def other_call() -> None:
+            last = time.perf_counter()
+            for _ in range(200):
+                await asyncio.sleep(0)
+                now = time.perf_counter()
+                gaps.append(now - last)
+                last = now
+
+        engine = Engine(keep_events=True)
+        engine.publish(hostile, default=True)
+        other = asyncio.ensure_future(other_call())
+        backend = SimBackend(engine)
+        _call, task = backend.place_call(CallerScript(caller="+7", called="100"))
+        ctx = await task
+        await other
+        return trace_of(ctx)
+
+    started = time.perf_counter()
+    trace = run_virtual(main())
+    assert time.perf_counter() - started < 2.0
+    (failed,) = events(trace, "node_failed")
+    assert failed["code"] == "regex_limit" and words in failed["message"], failed
+    assert trace.variables["F"] == 1  # the error exit was followed
+    assert max(gaps) < 0.25  # never held up for long (7 s before the limits; generous for a loaded machine)
+
+
+def test_regex_within_limits_still_matches_a_long_value() -> None:
+    cases = [{"regex": "x$", "exit": "end"}]
+    assert branch("v", cases, v="a" * 9_999 + "x") == "end"

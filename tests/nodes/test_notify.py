@@ -231,3 +231,21 @@ def test_bad_params_are_refused(params: dict[str, Any], message: str) -> None:
     with pytest.raises(ValidationError) as info:
         NotifyParams.model_validate(params)
     assert message in str(info.value)
+
+
+def test_lone_surrogates_reach_the_log_and_the_webhook_as_escapes(
+    hooks: LocalServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    odd = {"CLIENT": "An\ud800na"}
+    with caplog.at_level(logging.INFO, logger="flowengine.notify"):
+        trace = run({"message": "VIP {CLIENT}", "level": "warning"}, variables=odd)
+    assert trace.path[-1] == "after"
+    assert notified(trace).message == "VIP An\ud800na"  # the event keeps the value as it is
+    (record,) = [r for r in caplog.records if "VIP" in r.getMessage()]
+    record.getMessage().encode("utf-8")  # the logged text is encodable
+    assert "An\\ud800na" in record.getMessage()
+
+    trace = run({"channel": "webhook", "url": hooks.base + "/calls", "message": "{CLIENT}"}, variables=odd)
+    assert trace.path[-1] == "after" and notified(trace).ok
+    [hook] = hooks.requests
+    assert hook["json"]["message"] == "An\ud800na"

@@ -124,3 +124,52 @@ def test_a_failure_inside_the_subscenario_uses_its_own_error_handling() -> None:
     assert events(trace, "node_failed")[0]["handled_by"] == "sub_oops"
     assert trace.prompts == ["Back in main: error, 0"]
     assert trace.path[-4:] == ["sub_oops", "r", "after", "bye"]
+
+
+def test_runaway_call_recursion_ends_the_call_with_a_clear_cause() -> None:
+    """A calls B calls A ... : the call ends as an error at a fixed depth, not
+    with Python's RecursionError reported as an internal failure."""
+    from flowengine.runtime.interpreter import MAX_CALL_DEPTH
+
+    def ping_pong(me: str, other: str) -> dict[str, Any]:
+        return doc(
+            [start("again"), node("again", "subscenario", {"scenario": other}, next="bye", error="bye"), hangup()],
+            scenario_id=me,
+            settings={"max_steps": 100_000, "max_node_visits": 100_000},
+        )
+
+    trace = run(ping_pong("a", "b"), library=[load(ping_pong("b", "a"))])
+    (failed,) = events(trace, "node_failed")
+    assert failed["code"] == "subscenario_depth" and str(MAX_CALL_DEPTH) in failed["message"]
+    assert len(events(trace, "scenario_entered")) == MAX_CALL_DEPTH
+    (hung,) = events(trace, "call_hung_up")
+    assert (hung["cause"], hung["by"]) == ("error", "engine")
+    assert "bye" not in trace.path  # the error exit does not swallow it
+    check_stream(trace.events)
+
+
+def test_runaway_recursion_after_hangup_ends_post_processing_cleanly() -> None:
+    loose = {"max_steps": 100_000, "max_node_visits": 100_000}
+    main = doc(
+        [
+            start("bye"),
+            hangup(),
+            start("again", entry="after_hangup", node_id="post"),
+            node("again", "subscenario", {"scenario": "r"}, next="done"),
+            assign("done", None, DONE="1"),
+        ],
+        scenario_id="m",
+        settings=loose,
+    )
+    recursive = doc(
+        [start("self"), node("self", "subscenario", {"scenario": "r"}, next="end"), assign("end", None, X="1")],
+        scenario_id="r",
+        settings=loose,
+    )
+    trace = run(main, library=[load(recursive)])
+    (failed,) = events(trace, "node_failed")
+    assert failed["code"] == "subscenario_depth"
+    assert "DONE" not in trace.variables and "X" not in trace.variables
+    (hung,) = events(trace, "call_hung_up")
+    assert hung["cause"] == "normal"  # the call itself had ended normally before post-processing
+    check_stream(trace.events)

@@ -100,3 +100,123 @@ def test_module_entry_point_runs_as_a_program() -> None:
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
     assert out["path"][-2:] == ["hotline_complaints", "goodbye"]
+
+
+# ---- hostile input ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--input", "x"], "argument --input: 'x' is not DTMF digits"),
+        (["--input", ""], "argument --input"),
+        (["--hangup-after", "nan"], "argument --hangup-after: 'nan' is not a finite number"),
+        (["--hangup-after", "-1"], "argument --hangup-after: -1 is out of range"),
+        (["--hangup-after", "1e300"], "argument --hangup-after"),
+        (["--hangup-after", "soon"], "argument --hangup-after: 'soon' is not a number"),
+        (["--at", "9999-12-31T23:59:59-05:00"], "argument --at: '9999-12-31T23:59:59-05:00' is out of range"),
+        (["--at", "9999-12-31T23:59:59+00:00"], "argument --at"),
+        (["--talk", "inf"], "argument --talk"),
+    ],
+)
+def test_bad_options_are_clear_errors_naming_the_option(
+    capsys: pytest.CaptureFixture[str], args: list[str], words: str
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["run", str(PER_NUMBER_IVR), *args])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err
+
+
+def write_scenario(path: Any, nodes: list[dict[str, Any]], **extra: Any) -> Any:
+    path.write_text(json.dumps({"schema": 1, "id": "t", "nodes": nodes, **extra}), encoding="utf-8")
+    return path
+
+
+def test_a_300_character_time_zone_is_a_load_error(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    file = write_scenario(
+        tmp_path / "tz.json",
+        [{"id": "s", "type": "start", "exits": {"next": "bye"}}, {"id": "bye", "type": "hangup"}],
+        timezone="Europe/" + "x" * 300,
+    )
+    assert main(["run", str(file)]) == 1
+    err = capsys.readouterr().err
+    assert "unknown time zone" in err and "timezone" in err and len(err) < 400
+
+
+def test_events_out_creates_its_directory_or_says_why_not(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "new" / "dir" / "events.jsonl"
+    assert main(["run", str(PER_NUMBER_IVR), "--events-out", str(target)]) == 0
+    assert target.read_text(encoding="utf-8").count("\n") > 5
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["run", str(PER_NUMBER_IVR), "--events-out", str(blocker / "events.jsonl")]) == 1
+    assert "--events-out: cannot write" in capsys.readouterr().err
+
+
+def test_run_exits_1_when_the_call_ends_on_an_unhandled_error(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    file = write_scenario(
+        tmp_path / "fails.json",
+        [
+            {"id": "s", "type": "start", "exits": {"next": "a"}},
+            {"id": "a", "type": "assign", "params": {"assignments": [{"variable": "X", "value": "1 / 0"}]}},
+        ],
+        variables=[{"name": "X", "default": 0}],
+    )
+    assert main(["run", str(file), "--json"]) == 1
+    assert json.loads(capsys.readouterr().out)["hangup_cause"] == "error"
+
+
+def test_lone_surrogates_never_crash_the_output_nor_cut_the_event_file(tmp_path: Any) -> None:
+    file = write_scenario(
+        tmp_path / "odd.json",
+        [
+            {"id": "s", "type": "start", "exits": {"next": "say"}},
+            {"id": "say", "type": "say", "params": {"text": "odd {ODD}"}, "exits": {"next": "bye"}},
+            {"id": "bye", "type": "hangup"},
+        ],
+        variables=[{"name": "ODD", "default": "a\ud800b"}],
+    )
+    events_file = tmp_path / "events.jsonl"
+    for extra in ([], ["--json", "--events"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "flowengine.cli", "run", str(file), "--events-out", str(events_file), *extra],
+            capture_output=True,
+            cwd=REPO,
+            timeout=60,
+            env={**__import__("os").environ, "PYTHONIOENCODING": "utf-8:strict"},
+        )
+        assert done.returncode == 0, done.stderr.decode()
+        out = done.stdout.decode("utf-8")  # valid UTF-8
+        assert "Traceback" not in done.stderr.decode()
+        if extra:
+            assert json.loads(out)["variables"]["ODD"] == "a\ud800b"
+        else:
+            assert "odd a\\ud800b" in out
+    lines = events_file.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["event"] for line in lines].count("call_ended") == 2
+
+
+def test_test_command_reports_lone_surrogates_escaped(tmp_path: Any) -> None:
+    write_scenario(
+        tmp_path / "odd.json",
+        [{"id": "s", "type": "start", "exits": {"next": "bye"}}, {"id": "bye", "type": "hangup"}],
+        variables=[{"name": "ODD", "default": "a\ud800b"}],
+    )
+    (tmp_path / "odd.tests.json").write_text(
+        json.dumps(
+            {"scenario": "odd.json", "cases": [{"name": "odd \ud800 case", "expect": {"variables": {"ODD": "x"}}}]}
+        ),
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "flowengine.cli", "test", str(tmp_path)],
+        capture_output=True,
+        cwd=REPO,
+        timeout=60,
+        env={**__import__("os").environ, "PYTHONIOENCODING": "utf-8:strict"},
+    )
+    out, err = done.stdout.decode("utf-8"), done.stderr.decode("utf-8")
+    assert done.returncode == 1 and "Traceback" not in err, err
+    assert "FAILED  odd \\ud800 case" in out and "0 passed, 1 failed" in out

@@ -91,3 +91,42 @@ def test_string_size_limit(env: MappingEnv) -> None:
     ]:
         with pytest.raises(ExpressionRuntimeError, match="text too long"):
             evaluate_text(text, env)
+
+
+def test_matches_limits_pattern_text_and_work(env: MappingEnv) -> None:
+    import time
+
+    env.variables.update(
+        {
+            "long_text": "ab" * (limits.MAX_REGEX_TEXT_LENGTH // 2),
+            "too_long": "ab" * 50_000,
+            "long_pattern": "a" * (limits.MAX_REGEX_LENGTH + 1),
+            "big_pattern": "a[ab]{900}c",
+            "huge_pattern": "[ab]{1000}" * 5 + "x{1000}",
+            "costly_to_compile": "a{1000}" * 140,  # 980 characters, 140,000 instructions
+        }
+    )
+    assert evaluate_text("matches(long_text, 'b$')", env) is True
+    cases = {
+        "matches(too_long, 'b$')": "too long to match",
+        "matches('x', long_pattern)": "1001 characters long",
+        "matches('x', huge_pattern)": "too large once compiled",
+        "matches('x', costly_to_compile)": "repetitions add up to 140000",
+        "matches(long_text, big_pattern)": "too many steps",
+        "matches('x', '([a-')": "invalid regular expression",
+    }
+    for text, words in cases.items():
+        started = time.perf_counter()
+        with pytest.raises(ExpressionRuntimeError, match=words) as info:
+            evaluate_text(text, env)
+        assert info.value.column == 1
+        assert time.perf_counter() - started < 1.0, text  # minutes before the limits; generous for a loaded machine
+
+
+def test_matches_costs_steps_in_proportion_to_its_work(env: MappingEnv) -> None:
+    env.variables["t"] = "x" * 1000
+    # programsize of "x$" is small: 1000 characters cost a few hundred steps at most
+    assert evaluate_text("matches(t, 'x$')", env) is True
+    env.variables["t"] = "x" * 5000
+    with pytest.raises(ExpressionRuntimeError, match="too many steps"):
+        evaluate_text("matches(t, 'a[ab]{100}c')", env)  # about 100 x 5000 / 50 = 10,000 steps

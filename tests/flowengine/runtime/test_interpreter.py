@@ -153,6 +153,43 @@ def test_a_busy_call_lets_other_calls_run() -> None:
     assert ticks >= 5000 // 100  # the loop got the event loop back regularly
 
 
+def test_a_call_busy_matching_regexes_yields_after_each_heavy_node() -> None:
+    """Regex work counts too: a loop of costly matches() lets other calls run
+    after every couple of nodes, not only every YIELD_EVERY steps."""
+    busy = load(
+        doc(
+            [
+                start("inc"),
+                assign("inc", "check", N="N + 1", HIT="matches(T, 'a[ab]{100}c')"),
+                node("check", "if", {"condition": "N < 40"}, true="inc"),
+            ],
+            variables={"N": 0, "T": "ab" * 400},
+            settings={"max_steps": 5000, "max_node_visits": 5000},
+        )
+    )
+
+    async def main() -> tuple[int, Any]:
+        ticks = 0
+
+        async def other_work() -> None:
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0)
+
+        engine = Engine(keep_events=True)
+        engine.publish(busy, default=True)
+        other = asyncio.ensure_future(other_work())
+        _call, task = SimBackend(engine).place_call(script())
+        ctx = await task
+        other.cancel()
+        return ticks, trace_of(ctx)
+
+    ticks, trace = run_virtual(main())
+    assert failures(trace) == [] and trace.variables["N"] == 40
+    assert ticks >= 15  # 80 steps alone would have yielded once or twice
+
+
 # ---- error routing ---------------------------------------------------------------------
 
 
@@ -531,3 +568,49 @@ def test_node_entered_names_the_scenario() -> None:
         ("start", "lib"),
         ("s", "lib"),
     ]
+
+
+# ---- maximum call duration ---------------------------------------------------------------
+
+
+def silent_caller_loop(settings: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A menu that asks again for ever when the caller says nothing."""
+    return doc(
+        [
+            start("ask"),
+            gather("ask", "Press one", first_timeout=60, retries=0) | {"exits": {"timeout": "ask", "done": "bye"}},
+            hangup(),
+            start("note", entry="after_hangup"),
+            assign("note", None, POST="'done'"),
+        ],
+        settings={"max_steps": 1_000_000, "max_node_visits": 1_000_000, **(settings or {})},
+    )
+
+
+def test_max_call_duration_ends_a_silent_caller_in_a_retry_loop() -> None:
+    with deadline(20):
+        trace = run(silent_caller_loop({"max_call_duration": 3600}))
+    (hung,) = events(trace, "call_hung_up")
+    assert (hung["cause"], hung["by"], hung["node_id"]) == ("max_duration", "engine", "ask")
+    assert trace.duration == 3600
+    assert trace.exits[trace.path.index("note") - 2] == {"node": "ask", "exit": "hangup"}
+    assert trace.variables["POST"] == "done"  # post-processing still runs
+    (ended,) = events(trace, "call_ended")
+    assert ended["hangup_cause"] == "max_duration"
+    check_stream(trace.events)
+
+
+def test_max_call_duration_defaults_to_four_hours() -> None:
+    with deadline(60):
+        trace = run(silent_caller_loop())
+    (hung,) = events(trace, "call_hung_up")
+    assert hung["cause"] == "max_duration" and trace.duration == 4 * 3600
+
+
+@pytest.mark.parametrize("value", [0, -5, 8 * 86_400, "nan", "inf"])
+def test_max_call_duration_must_be_a_sane_number(value: Any) -> None:
+    from flowengine.errors import ScenarioError
+
+    with pytest.raises(ScenarioError) as err:
+        load(silent_caller_loop({"max_call_duration": float(value) if isinstance(value, str) else value}))
+    assert "settings.max_call_duration" in str(err.value)

@@ -115,6 +115,15 @@ def test_variable_names_are_checked() -> None:
     assert one(found, path="variables[0].name").code == "string_pattern_mismatch"
 
 
+@pytest.mark.parametrize(
+    ("default", "words"),
+    [("x" * 100_001, "too long"), (10**19, "out of range"), (float("inf"), "out of range"), (float("nan"), "out of range")],
+)
+def test_variable_defaults_obey_the_expression_limits(default: object, words: str) -> None:
+    found = problems(doc([start("bye"), hangup()], variables={"ok": "x" * 100_000, "bad": default}))
+    assert words in one(found, path="variables[1].default").message
+
+
 # ---- node level ----------------------------------------------------------------------------
 
 

@@ -710,3 +710,47 @@ def test_queue_functions_are_known_and_their_queue_names_checked_against_the_cen
         ("unknown_reference", "ask", "'salse' in an expression is not a known queue (did you mean 'sales'?)")
     ]
     assert problems[0].path.endswith(".params.assignments[0].value")
+
+
+# ---- subscenario cycles ---------------------------------------------------------------------
+
+
+def calling(me: str, other: str, mode: str = "call") -> Scenario:
+    exits = {"next": "bye"} if mode == "call" else {}
+    return scenario(
+        start("sub"), node("sub", "subscenario", exits, scenario=other, mode=mode), hangup(), id=me
+    )
+
+
+def test_call_cycle_across_scenarios_is_an_error_on_the_call_node() -> None:
+    a, b, c = calling("a", "b"), calling("b", "c"), calling("c", "a", mode="jump")
+    library = {s.id: s for s in (a, b, c)}
+    (problem,) = found(validate(a, library=library), "subscenario_cycle")
+    assert (problem.severity, problem.node_id, problem.path) == ("error", "sub", "nodes[1].params.scenario")
+    assert "a → b → c → a" in problem.message
+    # c only jumps: the cycle is reported where the nesting happens (a and b), not on c
+    assert found(validate(b, library=library), "subscenario_cycle")
+    assert not found(validate(c, library=library), "subscenario_cycle")
+
+
+def test_a_scenario_calling_itself_is_a_cycle_but_jumping_to_itself_is_not() -> None:
+    (problem,) = found(validate(calling("a", "a")), "subscenario_cycle")
+    assert "a → a" in problem.message
+    assert not found(validate(calling("a", "a", mode="jump")), "subscenario_cycle")
+
+
+def test_calls_without_a_way_back_are_fine() -> None:
+    a, b = calling("a", "b"), scenario(start("bye"), hangup(), id="b")
+    assert not found(validate(a, library={"b": b}), "subscenario_cycle")
+
+
+def test_validate_files_reports_cycles_among_the_files(tmp_path: Path) -> None:
+    for me, other in (("a", "b"), ("b", "a")):
+        data = {
+            "schema": 1,
+            "id": me,
+            "nodes": [start("sub"), node("sub", "subscenario", {"next": "bye"}, scenario=other), hangup()],
+        }
+        (tmp_path / f"{me}.json").write_text(json.dumps(data))
+    report = validate_files([tmp_path / "a.json"])
+    assert [p.code for p in report[str(tmp_path / "a.json")]] == ["subscenario_cycle"]
