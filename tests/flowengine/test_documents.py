@@ -132,3 +132,13 @@ def test_every_yaml_loader_uses_the_limits(tmp_path: Path) -> None:
         load_scenario_file(tmp_path / "scenario.yaml")
     with pytest.raises(ScenarioError, match="duplicate key"):
         parse_text('{"id": "a", "id": "b"}', "x.json")
+
+
+def test_the_limits_table_in_the_docs_matches_the_defaults() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "scenario-format.md").read_text(encoding="utf-8")
+    limits = Limits()
+    table = doc[doc.index("## Limits") :]
+    assert f"{limits.max_bytes // 2**20} MiB (JSON), {limits.max_yaml_bytes // 2**20} MiB (YAML)" in table
+    assert f"| {limits.max_depth} levels |" in table
+    nodes = f"{limits.max_yaml_nodes:,}".replace(",", " ")
+    assert f"{limits.max_aliases} uses, {nodes} values" in table
