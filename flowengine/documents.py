@@ -54,6 +54,9 @@ class Limits:
     max_depth: int = 100
     max_aliases: int = 100
     max_yaml_nodes: int = 200_000
+    #: nodes in one scenario: far beyond any real one, and validating a
+    #: scenario stays within seconds (a million nodes would take minutes)
+    max_scenario_nodes: int = 10_000
 
 
 def default_limits() -> Limits:

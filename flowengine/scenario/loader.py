@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from flowengine.components.fields import iter_expressions
 from flowengine.components.node import ERROR_EXIT, NodeType
 from flowengine.components.registry import NodeRegistry, builtin_registry
-from flowengine.documents import DocumentError, parse_document, read_text
+from flowengine.documents import DocumentError, default_limits, parse_document, read_text
 from flowengine.errors import Problem, ScenarioError
 from flowengine.expr import ExpressionError, compile_expression, compile_template
 from flowengine.scenario.compiled import Scenario
@@ -123,6 +123,12 @@ def load_scenario_data(
     reg = registry or builtin_registry()
     if not isinstance(data, dict):
         raise ScenarioError([Problem("a scenario must be a JSON object", code="type")], source)
+    nodes = data.get("nodes")
+    limit = default_limits().max_scenario_nodes
+    if isinstance(nodes, list) and len(nodes) > limit:
+        raise ScenarioError(
+            [Problem(f"{len(nodes)} nodes, more than {limit} (the limit)", path="nodes", code="too_large")], source
+        )
     data, problems = migrate(data)
     if problems:
         raise ScenarioError(problems, source)

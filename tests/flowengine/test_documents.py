@@ -140,5 +140,23 @@ def test_the_limits_table_in_the_docs_matches_the_defaults() -> None:
     table = doc[doc.index("## Limits") :]
     assert f"{limits.max_bytes // 2**20} MiB (JSON), {limits.max_yaml_bytes // 2**20} MiB (YAML)" in table
     assert f"| {limits.max_depth} levels |" in table
+    assert f"| {limits.max_scenario_nodes:,} |".replace(",", " ") in table
     nodes = f"{limits.max_yaml_nodes:,}".replace(",", " ")
     assert f"{limits.max_aliases} uses, {nodes} values" in table
+
+
+def test_a_scenario_with_too_many_nodes_is_refused_before_it_is_validated() -> None:
+    nodes = [{"id": f"n{i}", "type": "hangup"} for i in range(Limits().max_scenario_nodes + 1)]
+    started = time.perf_counter()
+    with pytest.raises(ScenarioError) as info:
+        parse_text_and_load(json.dumps({"id": "big", "schema": 1, "nodes": nodes}))
+    assert time.perf_counter() - started < 2
+    [problem] = info.value.problems
+    assert (problem.path, problem.code) == ("nodes", "too_large")
+    assert "10001 nodes, more than 10000" in problem.message
+
+
+def parse_text_and_load(text: str) -> object:
+    from flowengine.scenario.loader import load_scenario_text
+
+    return load_scenario_text(text, source="big.json")
