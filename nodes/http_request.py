@@ -48,6 +48,7 @@ from pydantic_core import PydanticCustomError
 from flowengine.components.fields import TemplateText, VarName
 from flowengine.components.node import NodeType, ParamsModel
 from flowengine.components.registry import registry
+from flowengine.documents import DocumentError, Limits, parse_json
 from flowengine.errors import NodeError
 from flowengine.events import HttpRequested
 from flowengine.expr import limits as expr_limits
@@ -78,6 +79,10 @@ _PATH = re.compile(r"^(?:[^.\[\]]+|\[-?\d+\])(?:\.[^.\[\]]+|\[-?\d+\])*$")
 _PATH_PART = re.compile(r"\[(-?\d+)\]|([^.\[\]]+)")
 
 PathPart = str | int
+
+#: an answer is read like any document (depth, duplicate keys, NaN, huge integers refused),
+#: its size already bounded by MAX_RESPONSE_BYTES while it streams in
+_ANSWER_LIMITS = Limits(max_bytes=MAX_RESPONSE_BYTES)
 
 
 # ---- response paths -------------------------------------------------------------------
@@ -260,8 +265,8 @@ class HttpRequestNode(NodeType[HttpParams]):
             outcome, detail = "bad_status", f"HTTP {status}"
         if outcome == "ok" and self._paths:
             try:
-                document = json.loads(data)
-            except ValueError as exc:
+                document = parse_json(data.decode(json.detect_encoding(data)), _ANSWER_LIMITS)
+            except (ValueError, DocumentError) as exc:  # ValueError: not text in its encoding
                 outcome, detail = "bad_json", f"the answer is not JSON: {exc}"
 
         values: dict[str, Value] = {}

@@ -22,12 +22,10 @@ names the file and the place, e.g.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -40,6 +38,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from flowengine.documents import DocumentError, load_document
 from flowengine.errors import FlowEngineError, Problem
 from flowengine.telephony.dialpolicy import DialPolicy, PatternError, compile_pattern
 
@@ -554,26 +553,7 @@ def load_centre(path: str | Path) -> Centre:
     """
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as e:
-        raise CentreError([Problem(f"cannot read file: {e.strerror or e}")], str(p)) from None
-    data: Any
-    if p.suffix.lower() == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise CentreError(
-                [Problem(f"malformed JSON: {e.msg}", line=e.lineno, column=e.colno)], str(p)
-            ) from None
-    else:
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as e:
-            mark = getattr(e, "problem_mark", None)
-            line = mark.line + 1 if mark is not None else None
-            col = mark.column + 1 if mark is not None else None
-            reason = getattr(e, "problem", None) or str(e)
-            raise CentreError(
-                [Problem(f"malformed YAML: {reason}", line=line, column=col)], str(p)
-            ) from None
+        data = load_document(p, yaml_unless_json=True)
+    except DocumentError as exc:
+        raise CentreError(exc.problems, str(p)) from None
     return parse_centre(data, str(p))

@@ -1,6 +1,6 @@
 """The `flowengine` command line: one module per command group.
 
-    flowengine validate FILE... [--json] [--centre FILE]      (scenarios)
+    flowengine validate FILE... [--lib DIR] [--json] [--centre F]  (scenarios)
     flowengine schema [--output FILE]                         (scenarios)
     flowengine components [--json | --markdown]               (scenarios)
     flowengine run FILE --called N [--input 1] [--say TEXT]   (calls)

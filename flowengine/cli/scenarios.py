@@ -7,13 +7,21 @@ import json
 from pathlib import Path
 from typing import Any
 
-from flowengine.errors import FlowEngineError  # noqa: F401
+from flowengine.errors import FlowEngineError
 
 
 def add_parsers(sub: Any) -> None:
     p = sub.add_parser("validate", help="check scenario files and report every problem")
     p.add_argument("files", nargs="+", type=Path)
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument(
+        "--lib",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="DIR|FILE",
+        help="scenarios that Subscenario nodes may call: a file, or a folder's *.json (repeatable)",
+    )
     p.add_argument(
         "--centre", type=Path, help="centre file: queues and operators the scenarios may name, its dial policy"
     )
@@ -40,7 +48,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         centre = load_centre(args.centre)
         known = {"queue": {q.id for q in centre.queues}, "operator": {o.id for o in centre.operators}}
         dial_policy = centre.dial_rules
-    results = validate_files(args.files, known=known, dial_policy=dial_policy)
+    results = validate_files(args.files, library=args.lib, known=known, dial_policy=dial_policy)
     errors = sum(1 for problems in results.values() for p in problems if p.severity == "error")
     warnings = sum(1 for problems in results.values() for p in problems if p.severity != "error")
     if args.json:
@@ -60,9 +68,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def _uses_acd(path: Path) -> bool:
     """Whether a scenario file has Queue or Transfer nodes (for the validate note)."""
+    from flowengine.documents import load_document
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = load_document(path)
+    except FlowEngineError:
         return False
     nodes = data.get("nodes") if isinstance(data, dict) else None
     return isinstance(nodes, list) and any(

@@ -12,17 +12,16 @@ Only a document with no problems becomes a `Scenario`.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from pydantic import ValidationError
 
 from flowengine.components.fields import iter_expressions
 from flowengine.components.node import ERROR_EXIT, NodeType
 from flowengine.components.registry import NodeRegistry, builtin_registry
+from flowengine.documents import DocumentError, default_limits, parse_document, read_text
 from flowengine.errors import Problem, ScenarioError
 from flowengine.expr import ExpressionError, compile_expression, compile_template
 from flowengine.scenario.compiled import Scenario
@@ -90,41 +89,26 @@ def _document_loc(loc: tuple[int | str, ...], data: Any, missing: bool) -> tuple
 
 
 def parse_text(text: str, source: str | None = None) -> Any:
-    """JSON (or YAML, for .yaml/.yml sources) to data; syntax errors with line/column."""
-    if source and source.endswith((".yaml", ".yml")):
-        try:
-            return yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            raise ScenarioError(
-                [
-                    Problem(
-                        f"malformed YAML: {getattr(exc, 'problem', exc)}",
-                        line=mark.line + 1 if mark else None,
-                        column=mark.column + 1 if mark else None,
-                        code="syntax",
-                    )
-                ],
-                source,
-            ) from None
+    """JSON (or YAML, for .yaml/.yml sources) to data, within the document
+    limits (`flowengine.documents`); errors name the line/column or JSON path."""
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ScenarioError(
-            [Problem(f"malformed JSON: {exc.msg}", line=exc.lineno, column=exc.colno, code="syntax")],
-            source,
-        ) from None
+        return parse_document(text, source)
+    except DocumentError as exc:
+        raise ScenarioError(exc.problems, source) from None
+
+
+def read_document(path: Path) -> Any:
+    """A file's data (`parse_text`); a file that cannot be read is a `ScenarioError` too."""
+    try:
+        text = read_text(path)
+    except DocumentError as exc:
+        raise ScenarioError(exc.problems, str(path)) from None
+    return parse_text(text, str(path))
 
 
 def load_scenario_file(path: str | Path, registry: NodeRegistry | None = None) -> Scenario:
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError([Problem(f"cannot read file: {exc.strerror}", code="io")], str(p)) from None
-    except UnicodeDecodeError as exc:
-        raise ScenarioError([Problem(f"file is not UTF-8 text: {exc.reason}", code="syntax")], str(p)) from None
-    scenario = load_scenario_data(parse_text(text, str(p)), registry, source=str(p))
+    scenario = load_scenario_data(read_document(p), registry, source=str(p))
     scenario.source = p
     return scenario
 
@@ -139,6 +123,12 @@ def load_scenario_data(
     reg = registry or builtin_registry()
     if not isinstance(data, dict):
         raise ScenarioError([Problem("a scenario must be a JSON object", code="type")], source)
+    nodes = data.get("nodes")
+    limit = default_limits().max_scenario_nodes
+    if isinstance(nodes, list) and len(nodes) > limit:
+        raise ScenarioError(
+            [Problem(f"{len(nodes)} nodes, more than {limit} (the limit)", path="nodes", code="too_large")], source
+        )
     data, problems = migrate(data)
     if problems:
         raise ScenarioError(problems, source)

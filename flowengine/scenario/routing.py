@@ -22,12 +22,10 @@ the CLI takes (``--routing FILE``), reporting every problem with its place.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
 import re2
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -38,6 +36,7 @@ from pydantic import (
     model_validator,
 )
 
+from flowengine.documents import DocumentError, load_document
 from flowengine.errors import FlowEngineError, Problem
 from flowengine.scenario.model import NODE_ID_PATTERN
 
@@ -571,31 +570,7 @@ def load_routing_file(path: str | Path) -> RoutingTable:
     """Read a routing table from ``.yaml``/``.yml`` or ``.json``."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise RoutingError([Problem(f"cannot read file: {exc.strerror or exc}", code="io")], str(p)) from None
-    data: Any
-    if p.suffix.lower() == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise RoutingError(
-                [Problem(f"malformed JSON: {exc.msg}", line=exc.lineno, column=exc.colno, code="syntax")], str(p)
-            ) from None
-    else:
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            raise RoutingError(
-                [
-                    Problem(
-                        f"malformed YAML: {getattr(exc, 'problem', None) or exc}",
-                        line=mark.line + 1 if mark is not None else None,
-                        column=mark.column + 1 if mark is not None else None,
-                        code="syntax",
-                    )
-                ],
-                str(p),
-            ) from None
+        data = load_document(p, yaml_unless_json=True)
+    except DocumentError as exc:
+        raise RoutingError(exc.problems, str(p)) from None
     return parse_routing(data, str(p))

@@ -48,7 +48,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from flowengine.errors import FlowEngineError, ScenarioError
 from flowengine.events.upgrade import QUEUE_KINDS
-from flowengine.scenario.loader import load_scenario_file, parse_text, problems_from_validation
+from flowengine.scenario.loader import load_scenario_file, problems_from_validation, read_document
 
 if TYPE_CHECKING:
     from flowengine.testing.harness import CallTrace
@@ -145,7 +145,7 @@ def find_case_files(paths: list[Path]) -> list[Path]:
 
 
 def load_case_file(path: Path) -> CaseFile:
-    data = parse_text(path.read_text(encoding="utf-8"), str(path))
+    data = read_document(path)
     try:
         return CaseFile.model_validate(data)
     except ValidationError as exc:

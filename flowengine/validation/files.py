@@ -1,17 +1,19 @@
 """Validating scenario files, and rendering findings for people.
 
 Subscenario references are resolved against the scenarios named on the
-command line, the *.json scenarios beside them and any library directories;
-those that load are also used to see which variables a called scenario sets.
+command line and the library given explicitly (files, and the *.json
+scenarios of folders); those that load are also used to see which variables
+a called scenario sets. Nothing else is read: a file that merely lies beside
+a scenario (or a FIFO there, which would block the reader) is never opened.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from flowengine.errors import Problem, ScenarioError
+from flowengine.documents import load_document
+from flowengine.errors import FlowEngineError, Problem, ScenarioError
 from flowengine.scenario.compiled import Scenario
 from flowengine.scenario.loader import load_scenario_file
 from flowengine.telephony.dialpolicy import DialPolicy
@@ -38,8 +40,8 @@ def format_problem(path: str | Path, problem: Problem) -> str:
 def _raw_id(path: Path) -> str | None:
     """The `id` of a scenario that does not load, so references to it are not also reported."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
+        data = load_document(path)
+    except FlowEngineError:
         return None
     if isinstance(data, dict) and isinstance(data.get("id"), str):
         return data["id"]
@@ -49,15 +51,16 @@ def _raw_id(path: Path) -> str | None:
 def validate_files(
     paths: Iterable[str | Path],
     *,
-    library_dirs: Iterable[Path] = (),
+    library: Iterable[str | Path] = (),
     known: Mapping[str, set[str]] | None = None,
     dial_policy: DialPolicy | None = None,
 ) -> dict[str, list[Problem]]:
     """Findings per file, keyed by the path as given, in the order given.
 
     A file that fails to load gets its load problems only (every one the
-    loader found). Known scenarios are the ids of the given files and of every
-    *.json scenario that loads in their directories and in `library_dirs`.
+    loader found). Known scenarios are the ids of the given files and of the
+    scenarios in `library`: files, and every *.json regular file of a folder
+    (those that do not load are left out).
     `known` adds other kinds of names, e.g. the queues and operators of a
     centre file ({"queue": {...}, "operator": {...}}); `dial_policy` its
     dial policy (`Centre.dial_rules`).
@@ -74,26 +77,20 @@ def validate_files(
                 loaded[key] = exc
         return loaded[key]
 
-    library: dict[str, Scenario] = {}
+    scenarios: dict[str, Scenario] = {}
     known_ids: set[str] = set()
     for _, path in given:
         result = load(path)
         if isinstance(result, Scenario):
-            library[result.id] = result
+            scenarios[result.id] = result
             known_ids.add(result.id)
         elif (raw := _raw_id(path)) is not None:
             known_ids.add(raw)
-    dirs = dict.fromkeys(
-        [*(p.parent.resolve() for _, p in given), *(Path(d).resolve() for d in library_dirs)]
-    )
-    for directory in dirs:
-        if not directory.is_dir():
-            continue
-        for sibling in sorted(directory.glob("*.json")):
-            result = load(sibling)
-            if isinstance(result, Scenario):
-                library.setdefault(result.id, result)
-                known_ids.add(result.id)
+    for path in library_files(library):
+        result = load(path)
+        if isinstance(result, Scenario):
+            scenarios.setdefault(result.id, result)
+            known_ids.add(result.id)
 
     report: dict[str, list[Problem]] = {}
     for name, path in given:
@@ -104,7 +101,26 @@ def validate_files(
             report[name] = validate(
                 result,
                 known={**(known or {}), "scenario": known_ids},
-                library=library,
+                library=scenarios,
                 dial_policy=dial_policy,
             )
     return report
+
+
+def library_files(entries: Iterable[str | Path]) -> list[Path]:
+    """The scenario files a library names: files as given, folders' *.json regular files.
+
+    A library entry that does not exist, or is neither a file nor a folder,
+    is an error (a `--lib` typo would otherwise leave references unresolved
+    with no hint why).
+    """
+    found: list[Path] = []
+    for entry in entries:
+        path = Path(entry)
+        if path.is_dir():
+            found.extend(p for p in sorted(path.glob("*.json")) if p.is_file())
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise ScenarioError([Problem("library is not a file or folder", code="io")], str(path))
+    return found

@@ -44,6 +44,10 @@ def crm_reply(request: dict[str, Any]) -> Reply:
         return Reply(200, b"[" + b"0," * (600 * 1024) + b"0]")
     if route == "/long":
         return Reply(200, json.dumps({"note": "x" * 100_001, "ok": "fine"}).encode())
+    if route == "/deep":
+        return Reply(200, b"[" * 100_000 + b"]" * 100_000)
+    if route == "/nan":
+        return Reply(200, b'{"a": NaN}')
     if route == "/list":
         return Reply(200, b'[{"name": "first"}, {"name": "last"}]')
     return Reply(404, b"{}")
@@ -231,6 +235,14 @@ def test_bad_json_is_an_error_only_when_a_mapping_needs_it(server: LocalServer) 
     assert "not JSON" in failures(trace)[0].message
     trace = run({"url": server.base + "/text"})
     assert trace.path[-1] == "found"
+
+
+@pytest.mark.parametrize(("route", "why"), [("/deep", "nested deeper than"), ("/nan", "a: NaN")])
+def test_a_deep_or_nan_answer_is_bad_json_not_a_crash(server: LocalServer, route: str, why: str) -> None:
+    trace = run({"url": server.base + route, "response": {"X": "a"}})
+    assert trace.path[-1] == "failed"
+    assert requested(trace).outcome == "bad_json"
+    assert why in failures(trace)[0].message
 
 
 def test_answer_over_one_mebibyte_is_refused(server: LocalServer) -> None:

@@ -11,38 +11,84 @@ Operators' initial statuses (``by: start``) are not changes and give no line.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from flowengine.acd.analysis.queue_log import QueueLogWriter
 from flowengine.acd.records import decision_from_event
-from flowengine.errors import FlowEngineError
+from flowengine.documents import DocumentError, Limits, default_limits, parse_json
+from flowengine.errors import FlowEngineError, Problem
 from flowengine.events import upgrade_stream
 
 
-def read_events(paths: Iterable[Path]) -> Iterator[dict[str, Any]]:
-    """Events from JSON-lines files; a bad line is an error naming file and line."""
+def read_events(paths: Iterable[Path], limits: Limits | None = None) -> Iterator[dict[str, Any]]:
+    """Events from JSON-lines files; a bad line is an error naming file and line.
+
+    Files of any size are read a line at a time, and each line within the
+    document limits (`flowengine.documents`): no line longer than
+    `Limits.max_bytes` is ever held in memory, and a FIFO or device is
+    refused before it is opened.
+    """
+    lim = limits or default_limits()
     for path in paths:
-        with path.open(encoding="utf-8") as fh:
-            for number, line in enumerate(fh, 1):
+        try:
+            if not path.is_file():
+                raise FlowEngineError(f"{path}: not a regular file" if path.exists() else f"{path}: no such file")
+            fh = path.open("rb")
+        except OSError as exc:
+            raise FlowEngineError(f"{path}: cannot read file: {exc.strerror or exc}") from None
+        with fh:
+            for number, raw in enumerate(_bounded_lines(fh, lim.max_bytes + 1), 1):
+                if len(raw) > lim.max_bytes:
+                    raise FlowEngineError(f"{path}:{number}: line longer than {lim.max_bytes} bytes (the limit)")
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise FlowEngineError(f"{path}:{number}: not UTF-8 text ({exc.reason})") from None
                 if not line.strip():
                     continue
                 try:
-                    event = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise FlowEngineError(f"{path}:{number}: not a JSON event ({exc.msg})") from None
+                    event = parse_json(line, lim)
+                except DocumentError as exc:
+                    reason = "; ".join(_without_line(p) for p in exc.problems)
+                    raise FlowEngineError(f"{path}:{number}: not a JSON event ({reason})") from None
                 if not isinstance(event, dict) or "event" not in event:
                     raise FlowEngineError(f"{path}:{number}: not an event object (no 'event' key)")
                 yield event
+
+
+def _bounded_lines(fh: BinaryIO, cap: int) -> Iterator[bytes]:
+    while raw := fh.readline(cap):
+        yield raw
+
+
+def _without_line(problem: Problem) -> str:
+    """The problem without its line (always 1 in a one-line document): column and path stay."""
+    where = [problem.path] if problem.path else []
+    if problem.column is not None:
+        where.append(f"column {problem.column}")
+    return f"{', '.join(where)}: {problem.message}" if where else problem.message
+
+
+def _upgraded(events: Iterable[Mapping[str, Any]]) -> Iterator[dict[str, Any]]:
+    """`upgrade_stream`, with an event it cannot make sense of as a `FlowEngineError`."""
+    stream = upgrade_stream(events)
+    while True:
+        try:
+            event = next(stream)
+        except StopIteration:
+            return
+        except (TypeError, ValueError, KeyError, AttributeError, ArithmeticError) as exc:
+            raise FlowEngineError(f"an event that cannot be read as an ACD event: {exc}") from None
+        yield event
 
 
 def queue_log_lines(events: Iterable[Mapping[str, Any]]) -> Iterator[str]:
     """queue_log lines for the ACD events among `events` (any stream version)."""
     writer = QueueLogWriter()
     callers: dict[str, str] = {}
-    for event in upgrade_stream(events):
+    for event in _upgraded(events):
         call_id = str(event.get("call_id", ""))
         name = event["event"]
         if name == "call_started":
@@ -55,7 +101,9 @@ def queue_log_lines(events: Iterable[Mapping[str, Any]]) -> Iterator[str]:
             continue
         try:
             decision = decision_from_event(event, caller=callers.get(call_id, ""))
-        except TypeError as exc:
-            raise FlowEngineError(f"event {name} of {call_id or event.get('operator_id')}, seq {event.get('seq')}: {exc}") from None
-        if decision is not None:
-            yield from writer.lines(float(event.get("ts") or 0.0), [decision])
+            lines = writer.lines(float(event.get("ts") or 0.0), [decision]) if decision is not None else []
+        except (TypeError, ValueError, KeyError, AttributeError, ArithmeticError) as exc:
+            raise FlowEngineError(
+                f"event {name} of {call_id or event.get('operator_id')}, seq {event.get('seq')}: {exc}"
+            ) from None
+        yield from lines

@@ -79,6 +79,46 @@ def test_a_broken_event_file_names_the_line(tmp_path: Path, capsys: pytest.Captu
     assert f"{path}:2: not a JSON event" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b'{"event": "x"}\n\n{"event": "y", "n": NaN}\n', ":3: not a JSON event (n: NaN is not a JSON number)"),
+        (b'{"event": "x", "event": "y"}\n', ":1: not a JSON event (event: duplicate key 'event')"),
+        (b"[" * 5000 + b"\n", ":1: not a JSON event (column 101: nested deeper than 100 levels)"),
+        (b'{"event": "x"}\n\xff\n', ":2: not UTF-8 text"),
+        (b'[1, 2]\n', ":1: not an event object"),
+        (b'{"event": "queue_entered", "call_id": "c", "seq": 4}\n', "event queue_entered of c, seq 1: "),
+    ],
+)
+def test_malformed_event_lines_name_the_line_and_what_is_wrong(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes, expected: str
+) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(content)
+    assert main(["export", "queue-log", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert expected in err and "Traceback" not in err
+
+
+def test_export_refuses_long_lines_fifos_and_folders(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    monkeypatch.setenv("FLOWENGINE_MAX_DOCUMENT_BYTES", "100")
+    path = tmp_path / "long.jsonl"
+    path.write_text('{"event": "call_started"}\n{"event": "' + "x" * 1000 + '"}\n')
+    assert main(["export", "queue-log", str(path)]) == 1
+    assert f"{path}:2: line longer than 100 bytes" in capsys.readouterr().err
+    fifo = tmp_path / "fifo.jsonl"
+    os.mkfifo(fifo)
+    assert main(["export", "queue-log", str(fifo)]) == 1
+    assert f"{fifo}: not a regular file" in capsys.readouterr().err
+    assert main(["export", "queue-log", str(tmp_path)]) == 1
+    assert main(["export", "queue-log", str(tmp_path / "missing.jsonl")]) == 1
+    assert "no such file" in capsys.readouterr().err
+
+
 def test_run_events_out_stores_every_stream_and_exports_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

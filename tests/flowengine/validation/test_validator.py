@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any, ClassVar
@@ -11,7 +12,7 @@ import pytest
 
 from flowengine.components.node import NodeType, ParamsModel
 from flowengine.components.registry import NodeRegistry, builtin_registry
-from flowengine.errors import Problem
+from flowengine.errors import Problem, ScenarioError
 from flowengine.scenario.compiled import Scenario
 from flowengine.scenario.loader import load_scenario_data, load_scenario_file
 from flowengine.validation import CODES, format_problem, validate, validate_files
@@ -653,25 +654,45 @@ def test_schema_violation_reports_every_path() -> None:
     assert [p.path for p in problems] == ["nodes[1].id", "nodes[2].exits.next", "nodes[3].ui.x"]
 
 
-def test_known_scenarios_come_from_the_files_and_their_directory(tmp_path: Path) -> None:
+def test_known_scenarios_come_from_the_files_and_the_library_only(tmp_path: Path) -> None:
     shutil.copy(VALID / "main.json", tmp_path / "main.json")
-    # billing.json is beside main.json but not named: it still counts (and sets BALANCE)
+    # billing.json beside main.json is not read unless it is named or in --lib
     shutil.copy(VALID / "billing.json", tmp_path / "billing.json")
-    (tmp_path / "cases.json").write_text(json.dumps({"cases": []}))  # not a scenario: ignored
-    assert validate_files([tmp_path / "main.json"]) == {str(tmp_path / "main.json"): []}
-
-    (tmp_path / "billing.json").unlink()
+    os.mkfifo(tmp_path / "pipe.json")  # would block a reader forever
     problems = validate_files([tmp_path / "main.json"])[str(tmp_path / "main.json")]
     assert [(p.code, p.node_id) for p in errors(problems)] == [
         ("unknown_reference", "billing_call")
     ]
+    assert validate_files([tmp_path / "main.json", tmp_path / "billing.json"])[str(tmp_path / "main.json")] == []
+    assert validate_files([tmp_path / "main.json"], library=[tmp_path / "billing.json"]) == {
+        str(tmp_path / "main.json"): []
+    }
 
     library = tmp_path / "lib"
     library.mkdir()
     shutil.copy(VALID / "billing.json", library / "billing.json")
-    assert validate_files([tmp_path / "main.json"], library_dirs=[library]) == {
+    (library / "cases.json").write_text(json.dumps({"cases": []}))  # not a scenario: ignored
+    os.mkfifo(library / "pipe.json")  # not a regular file: skipped
+    assert validate_files([tmp_path / "main.json"], library=[library]) == {
         str(tmp_path / "main.json"): []
     }
+    with pytest.raises(ScenarioError, match="library is not a file or folder"):
+        validate_files([tmp_path / "main.json"], library=[tmp_path / "nowhere"])
+
+
+def test_cli_validate_takes_lib_and_refuses_a_fifo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from flowengine.cli import main
+
+    shutil.copy(VALID / "main.json", tmp_path / "main.json")
+    assert main(["validate", str(tmp_path / "main.json")]) == 1
+    assert main(["validate", str(tmp_path / "main.json"), "--lib", str(VALID / "billing.json")]) == 0
+    assert main(["validate", str(tmp_path / "main.json"), "--lib", str(VALID)]) == 0
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)
+    capsys.readouterr()
+    assert main(["validate", str(fifo)]) == 1
+    out = capsys.readouterr().out
+    assert f"{fifo}: error [io]: not a regular file" in out
 
 
 def test_a_given_file_that_fails_to_load_still_counts_as_known(tmp_path: Path) -> None:
@@ -752,5 +773,5 @@ def test_validate_files_reports_cycles_among_the_files(tmp_path: Path) -> None:
             "nodes": [start("sub"), node("sub", "subscenario", {"next": "bye"}, scenario=other), hangup()],
         }
         (tmp_path / f"{me}.json").write_text(json.dumps(data))
-    report = validate_files([tmp_path / "a.json"])
+    report = validate_files([tmp_path / "a.json"], library=[tmp_path / "b.json"])
     assert [p.code for p in report[str(tmp_path / "a.json")]] == ["subscenario_cycle"]
