@@ -149,10 +149,39 @@ def event(name: str) -> Callable[[E], E]:
             for f in dataclasses.fields(cls)
             if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
         )
+        cls.__init__ = _fast_init(cls)  # type: ignore[method-assign]
         _REGISTRY[name] = cls
         return cls
 
     return register
+
+
+def _fast_init(cls: type[StreamEvent]) -> Callable[..., None]:
+    """An `__init__` that stores fields through their slot descriptors.
+
+    The one dataclass generates for a frozen class goes through
+    `object.__setattr__` for every field; events are made on the
+    interpreter's hot path (a dozen or more per call), and setting the slots
+    directly builds one in about a third of the time. Same keyword-only
+    signature and defaults; the instance stays frozen afterwards."""
+    namespace: dict[str, Any] = {}
+    params: list[str] = []
+    body: list[str] = []
+    for f in dataclasses.fields(cls):
+        if f.default_factory is not dataclasses.MISSING:
+            raise TypeError(f"event field {cls.__name__}.{f.name}: default factories are not supported")
+        if f.default is dataclasses.MISSING:
+            params.append(f.name)
+        else:
+            namespace[f"_default_{f.name}"] = f.default
+            params.append(f"{f.name}=_default_{f.name}")
+        namespace[f"_set_{f.name}"] = getattr(cls, f.name).__set__
+        body.append(f"    _set_{f.name}(self, {f.name})")
+    source = f"def __init__(self, *, {', '.join(params)}):\n" + "\n".join(body or ["    pass"]) + "\n"
+    exec(source, namespace)  # noqa: S102 (generated from the class's own field names)
+    init: Callable[..., None] = namespace["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    return init
 
 
 def event_types() -> dict[str, type[StreamEvent]]:
