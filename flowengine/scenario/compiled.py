@@ -6,6 +6,7 @@ version builds a new object, so a call is pinned to its version for life.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,15 +27,19 @@ class Scenario:
     source: Path | None = None
     defaults: dict[str, Any] = field(default_factory=dict)
 
-    @property
+    # `id`, `version` and `settings` are read on every step and every node
+    # event of every call; the document never changes once compiled (a new
+    # version is a new Scenario), so they are cached on first use.
+
+    @functools.cached_property
     def id(self) -> str:
         return self.doc.id
 
-    @property
+    @functools.cached_property
     def version(self) -> int:
         return self.doc.version
 
-    @property
+    @functools.cached_property
     def settings(self) -> SettingsDoc:
         return self.doc.settings
 
