@@ -39,7 +39,7 @@ import yaml
 from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from flowengine.errors import FlowEngineError, Problem
+from flowengine.errors import Problem, ProblemsError
 
 ENV_MAX_BYTES = "FLOWENGINE_MAX_DOCUMENT_BYTES"
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -75,18 +75,12 @@ def default_limits() -> Limits:
     return Limits(max_bytes=size, max_yaml_bytes=size)
 
 
-class DocumentError(FlowEngineError):
+class DocumentError(ProblemsError):
     """A document could not be read or parsed; each problem names the place.
 
     Loaders of particular kinds of documents re-raise the problems as their
     own error (`ScenarioError`, `CentreError`, ...) with the file name.
     """
-
-    def __init__(self, problems: list[Problem], source: str | None = None) -> None:
-        self.problems = problems
-        self.source = source
-        head = f"{source}: " if source else ""
-        super().__init__(head + "; ".join(str(p) for p in problems))
 
 
 # ---- files -----------------------------------------------------------------------------

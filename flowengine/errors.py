@@ -9,6 +9,7 @@ an expression (`ExpressionError`, with column), a node at run time
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 
 class FlowEngineError(Exception):
@@ -65,15 +66,29 @@ class Problem:
         }
 
 
-class ScenarioError(FlowEngineError):
-    """A scenario document could not be loaded; carries every problem found."""
+class ProblemsError(FlowEngineError):
+    """A document the user gave could not be used; carries every problem
+    found, each naming its place. One problem reads as one line; several are
+    counted and listed under what kind of document it was (`what`; a caller
+    may name it more precisely, e.g. a tests file)."""
 
-    def __init__(self, problems: list[Problem], source: str | None = None) -> None:
+    what: ClassVar[str] = "document"
+
+    def __init__(self, problems: list[Problem], source: str | None = None, *, what: str | None = None) -> None:
         self.problems = problems
         self.source = source
         head = f"{source}: " if source else ""
+        if len(problems) == 1:  # one line: "file: place: what is wrong"
+            super().__init__(f"{head}{problems[0]}")
+            return
         lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"{head}{len(problems)} problem(s) in scenario\n{lines}")
+        super().__init__(f"{head}{len(problems)} problems in {what or self.what}\n{lines}")
+
+
+class ScenarioError(ProblemsError):
+    """A scenario document could not be loaded."""
+
+    what = "scenario"
 
 
 class RegistryError(FlowEngineError):

@@ -39,7 +39,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from flowengine.documents import DocumentError, load_document
-from flowengine.errors import FlowEngineError, Problem
+from flowengine.errors import Problem, ProblemsError
 from flowengine.telephony.dialpolicy import DialPolicy, PatternError, compile_pattern
 
 __all__ = [
@@ -86,19 +86,10 @@ SkillLevel = Annotated[int, Field(ge=1, le=10)]
 RequiredLevel = Annotated[int, Field(ge=0, le=10)]
 
 
-class CentreError(FlowEngineError):
+class CentreError(ProblemsError):
     """A centre file could not be loaded; carries every problem found."""
 
-    def __init__(self, problems: list[Problem], source: str | None = None) -> None:
-        self.problems = problems
-        self.source = source
-        head = f"{source}: " if source else ""
-        if len(problems) == 1:
-            msg = f"{head}{problems[0]}"
-        else:
-            lines = "\n".join(f"  - {p}" for p in problems)
-            msg = f"{head}{len(problems)} problems in centre file\n{lines}"
-        super().__init__(msg)
+    what = "centre file"
 
 
 class _Model(BaseModel):

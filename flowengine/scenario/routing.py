@@ -37,7 +37,7 @@ from pydantic import (
 )
 
 from flowengine.documents import DocumentError, load_document
-from flowengine.errors import FlowEngineError, Problem
+from flowengine.errors import Problem, ProblemsError
 from flowengine.scenario.model import NODE_ID_PATTERN
 
 #: a line name: what a backend reports as `Call.line` (trunk, port, gateway)
@@ -53,19 +53,10 @@ _LITERALS = frozenset("0123456789+*#")
 _WILDCARDS = {"X": "0123456789", "Z": "123456789", "N": "23456789"}
 
 
-class RoutingError(FlowEngineError):
+class RoutingError(ProblemsError):
     """A routing table or a change to it was refused; carries every problem found."""
 
-    def __init__(self, problems: list[Problem], source: str | None = None) -> None:
-        self.problems = problems
-        self.source = source
-        head = f"{source}: " if source else ""
-        if len(problems) == 1:
-            message = f"{head}{problems[0]}"
-        else:
-            lines = "\n".join(f"  - {p}" for p in problems)
-            message = f"{head}{len(problems)} problems in routing table\n{lines}"
-        super().__init__(message)
+    what = "routing table"
 
 
 # ---- normalisation rules ----------------------------------------------------------------

@@ -145,11 +145,14 @@ def find_case_files(paths: list[Path]) -> list[Path]:
 
 
 def load_case_file(path: Path) -> CaseFile:
-    data = read_document(path)
+    try:
+        data = read_document(path)
+    except ScenarioError as exc:  # the reader speaks of scenarios; this is a tests file
+        raise ScenarioError(exc.problems, str(path), what="tests file") from None
     try:
         return CaseFile.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(problems_from_validation(exc), str(path)) from None
+        raise ScenarioError(problems_from_validation(exc), str(path), what="tests file") from None
 
 
 def run_case_file(path: Path, on_trace: Callable[[Case, CallTrace], None] | None = None) -> list[CaseResult]:

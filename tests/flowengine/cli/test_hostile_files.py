@@ -61,7 +61,7 @@ def test_validate_names_file_and_place_for_every_hostile_scenario() -> None:
 @pytest.mark.parametrize("path", TESTS_FILES, ids=lambda p: p.name)
 def test_flowengine_test_names_file_and_place_for_every_hostile_tests_file(path: Path) -> None:
     out = cli("test", path).stdout
-    assert f"{path}: 1 problem(s)" in out
+    assert f"{path}: " in out  # the file, then the place (checked below)
     assert PLACE.search(out.split("(loading)", 1)[1]), out
 
 
