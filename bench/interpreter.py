@@ -53,6 +53,7 @@ from flowengine.events import (  # noqa: E402
     Notified,
     PromptPlayed,
     StreamEvent,
+    UUIDv7,
     VariableChanged,
 )
 from flowengine.runtime.clock import WallClock  # noqa: E402
@@ -168,13 +169,15 @@ def hand_written_batch(count: int, events_out: Path) -> float:
         writer = EventWriter(name="event-writer", queue_size=1_000_000)
         writer.add_sink(JsonLinesSink(events_out))
         offset = engine.clock.epoch_offset()
-        wall = START.isoformat()
+        new_id = UUIDv7()
         loop = asyncio.get_running_loop()
         started = time.perf_counter()
         tasks = []
         for i, script in enumerate(scripts):
             call = SimCall(backend, f"hand-{i}", script)
-            ev = HandEvents(f"hand-{i}", writer.put, offset)
+            # like the engine: its own id and start time for every call
+            ev = HandEvents(new_id(call), writer.put, offset)
+            wall = engine.clock.now().isoformat()
             tasks.append(loop.create_task(hand_written_call(call, ev, wall), name=f"hand:{i}"))
             call.start_script()
         choices = await asyncio.gather(*tasks)
