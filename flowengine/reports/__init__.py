@@ -11,7 +11,13 @@ from flowengine.reports.calls import CallStory, fold_calls
 from flowengine.reports.operators import OPERATOR_COLUMNS, operator_report
 from flowengine.reports.period import Period, parse_instant, parse_zone
 from flowengine.reports.queues import QUEUE_COLUMNS, QueueSettings, queue_report
-from flowengine.reports.traffic import caller_history, load_report, lost_calls, scenario_paths, transfer_report
+from flowengine.reports.traffic import (
+    caller_history,
+    load_report,
+    lost_calls,
+    scenario_paths,
+    transfer_report,
+)
 
 __all__ = [
     "OPERATOR_COLUMNS",
