@@ -55,6 +55,7 @@ def queue_report(
     period: Period,
     *,
     settings: Mapping[str, QueueSettings] | None = None,
+    default: QueueSettings = QueueSettings(),
     queue_events: Iterable[Mapping[str, Any]] = (),
     only: set[str] | None = None,
 ) -> list[dict[str, Any]]:
@@ -75,7 +76,7 @@ def queue_report(
         for stay in story.stays:
             if not period.contains(stay.entered) or (only is not None and stay.queue_id not in only):
                 continue
-            qs = settings.get(stay.queue_id, QueueSettings())
+            qs = settings.get(stay.queue_id, default)
             r = row(stay.queue_id)
             w = waits[stay.queue_id]
             r["offered"] += 1

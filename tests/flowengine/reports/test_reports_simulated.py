@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -146,3 +147,35 @@ def test_load_lost_transfers_history_and_paths(events: list[dict[str, Any]]) -> 
     assert paths["menu"]["exits"] == {"direct": 1, "hangup": 1, "sales": 4}
     assert paths["menu"]["caller_hangups"] == 1
     assert paths["q"]["exits"] == {"answered": 3, "hangup": 1}
+
+
+def test_the_cli_prints_each_report_and_names_bad_options(
+    events: list[dict[str, Any]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import csv
+    import io
+    import json
+
+    from flowengine.cli import main
+
+    path = tmp_path / "events.jsonl"
+    path.write_text("".join(json.dumps(e) + "\n" for e in events))
+    common = ["--from", "2026-11-23", "--to", "2026-11-24", "--tz", "Europe/Moscow"]
+    assert main(["report", "queues", str(path), *common, "--format", "csv"]) == 0
+    [row] = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert (row["queue"], row["offered"], row["answered"], row["sl_offered"]) == ("sales", "4", "3", "0.75")
+    assert main(["report", "lost", str(path), *common]) == 0
+    table = capsys.readouterr().out
+    assert "+7005" in table and "ivr_hangup" in table and "at node menu" in table
+    assert main(["report", "history", str(path), "--caller", "+7003", "--format", "json"]) == 0
+    assert [r["result"] for r in json.loads(capsys.readouterr().out)] == ["abandoned", "talked"]
+    # a day with no calls
+    assert main(["report", "queues", str(path), "--from", "2026-11-24", "--tz", "Europe/Moscow"]) == 0
+    assert "nothing in the period" in capsys.readouterr().out
+    # bad options are named, with no traceback
+    assert main(["report", "load", str(path), "--from", "yesterday"]) == 1
+    assert "--from 'yesterday': not a date" in capsys.readouterr().err
+    assert main(["report", "load", str(path), "--tz", "Mars/Olympus"]) == 1
+    assert "--tz 'Mars/Olympus': not a time zone" in capsys.readouterr().err
+    assert main(["report", "load", str(path), "--from", "2026-11-24", "--to", "2026-11-23"]) == 1
+    assert "--to must be after --from" in capsys.readouterr().err
