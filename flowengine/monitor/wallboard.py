@@ -41,7 +41,7 @@ from flowengine.events import (
 __all__ = ["QueueInfo", "Wallboard", "queue_infos"]
 
 #: queue events after which the call no longer waits in that queue
-_LEFT = (QueueAbandoned, QueueTimeout, QueueNoOperators, QueueNoAnswer, QueueOverflow, QueueCallbackRequested)
+_LEFT = (QueueAbandoned, QueueTimeout, QueueNoOperators, QueueNoAnswer, QueueCallbackRequested)
 
 
 @dataclass(frozen=True)
@@ -115,6 +115,8 @@ class _Queue:
     answered_within: int = 0
     abandoned: int = 0
     other_lost: int = 0
+    overflow_in: int = 0
+    overflow_out: int = 0
     talk_total: float = 0.0
     completed: int = 0
     wait_total: float = 0.0
@@ -122,6 +124,7 @@ class _Queue:
     def reset_day(self) -> None:
         self.offered = self.answered = self.answered_within = 0
         self.abandoned = self.other_lost = self.completed = 0
+        self.overflow_in = self.overflow_out = 0
         self.talk_total = self.wait_total = 0.0
 
 
@@ -186,6 +189,14 @@ class Wallboard:
             q.completed += 1
             q.talk_total += event.talk_time
             self._op(event.operator_id).last_call_end = ts
+        elif isinstance(event, QueueOverflow):
+            # the call moves on with its seniority: it waits in the new queue from the same instant
+            q = self._queue(event.queue_id)
+            was = q.waiting.pop(event.call_id, None)
+            q.overflow_out += 1
+            target = self._queue(event.to_queue)
+            target.overflow_in += 1
+            target.waiting[event.call_id] = was or _Waiting(ts - event.wait, 0, self._callers.get(event.call_id, ""))
         elif isinstance(event, _LEFT):
             q = self._queue(event.queue_id)
             if q.waiting.pop(event.call_id, None) is not None:
@@ -256,7 +267,7 @@ class Wallboard:
             for i, (cid, w) in enumerate(order, 1)
         ]
         members = [self._ops[m] for m in q.info.members if m in self._ops]
-        finished = q.answered + q.abandoned + q.other_lost
+        finished = q.answered + q.abandoned + q.other_lost + q.overflow_out
         return {
             "id": qid,
             "name": q.info.name,
@@ -266,6 +277,8 @@ class Wallboard:
             "answered": q.answered,
             "abandoned": q.abandoned,
             "lost_other": q.other_lost,
+            "overflow_in": q.overflow_in,
+            "overflow_out": q.overflow_out,
             "avg_wait": round(q.wait_total / q.answered, 3) if q.answered else None,
             "avg_talk": round(q.talk_total / q.completed, 3) if q.completed else None,
             "threshold": q.info.threshold,

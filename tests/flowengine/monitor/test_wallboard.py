@@ -18,7 +18,7 @@ from scenario_builders import AT, deadline, doc, hangup, load, node, script, sta
 from flowengine.acd import parse_centre
 from flowengine.acd.analysis.export import read_events
 from flowengine.events import JsonLinesSink, event_from_dict
-from flowengine.monitor import MonitorHub, Wallboard, queue_infos
+from flowengine.monitor import MonitorHub, QueueInfo, Wallboard, queue_infos
 from flowengine.runtime.clock import WallClock
 from flowengine.runtime.engine import Engine, platform_call_ids
 from flowengine.runtime.virtual_loop import run_virtual
@@ -169,3 +169,17 @@ def test_an_operator_view_sees_only_their_own_row(tmp_path: Path) -> None:
     assert messages[0]["type"] == "snapshot" and messages[0]["board"]["queues"] == []
     seen = {c["id"] for m in messages[1:] for c in m["changes"]}
     assert seen == {"901"}
+
+
+def test_an_overflowed_call_waits_on_in_the_new_queue_with_its_seniority() -> None:
+    from flowengine.events import QueueEntered, QueueOverflow
+
+    board = Wallboard({"sales": QueueInfo(), "support": QueueInfo()}, tz="UTC")
+    common = {"call_id": "c1", "t": 0.0, "scenario_id": "s", "scenario_version": 1, "node_id": "q"}
+    t0 = 1_800_000_000.0
+    board.apply(QueueEntered(seq=1, ts=t0, queue_id="sales", position=1, **common))
+    board.apply(QueueOverflow(seq=2, ts=t0 + 30, queue_id="sales", to_queue="support", wait=30.0, **common))
+    queues = by_id(board.snapshot()["queues"])
+    assert queues["sales"]["waiting"] == [] and queues["sales"]["overflow_out"] == 1
+    assert [w["since"] for w in queues["support"]["waiting"]] == [t0]
+    assert queues["support"]["overflow_in"] == 1 and queues["support"]["longest_wait_since"] == t0
