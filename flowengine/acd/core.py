@@ -25,6 +25,10 @@ Inputs (all return ``list[Decision]``):
   offered, or holding a callback place; idempotent);
 * ``request_callback(now, call_id)`` — the caller leaves the line but keeps
   their place; at their turn the core emits `CallbackDue`;
+* ``file_callback(now, call_id, queue_id, *, caller, arrived, priority,
+  attempts, interval)`` — a callback request for a caller not in a queue
+  (the Callback component), placed by their first arrival; `CallbackRefused`
+  if the queue is unknown or the request a duplicate;
 * ``set_status(now, operator_id, status, reason=None)``;
   ``add_operator(now, ...)``; ``remove_operator(now, operator_id)`` — an
   operator disappearing mid-ring cancels the ring and the call stays queued;

@@ -16,6 +16,7 @@ class, in the style of h11's events. Two kinds:
                        the operator is reserved; dial the caller and report
                        `offer_answered` / `offer_failed` as for a `Ring`
 `Announce`             tell the caller their position and estimated wait
+`CallbackRefused`      a `file_callback` request was not filed (its reason)
 `QueueFull`            the call was refused at entry (``max_length``) — exit "full"
 `NoOperators`          refused at entry, or removed, because nobody can take
                        calls (queue ``no_operators`` policy) — exit "no_operators"
@@ -47,6 +48,7 @@ __all__ = [
     "Abandoned",
     "Announce",
     "CallbackDue",
+    "CallbackRefused",
     "CallbackRegistered",
     "Completed",
     "Connected",
@@ -229,6 +231,17 @@ class CallbackRegistered(Decision):
     queue_id: str
     position: int
     caller: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackRefused(Decision):
+    """`file_callback` did not file the request: `reason` is ``unknown_queue``
+    or ``duplicate`` (the call already holds a place in the ACD, or the same
+    caller's number already waits for a callback in that queue)."""
+
+    call_id: str
+    queue_id: str
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
