@@ -116,6 +116,7 @@ class Calls(Bookkeeping):
         self._seq += 1
         call = CallRt(call_id, caller, priority, now, self._seq)
         if own_strategy is not None:
+            own_strategy.calendar = self.calendar
             call.strategy = own_strategy
             call.own_strategy = True
         else:

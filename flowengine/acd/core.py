@@ -96,6 +96,7 @@ from flowengine.acd.bookkeeping import (
     WIDEN_TIMER,
     WRAPUP_TIMER,
 )
+from flowengine.acd.calendar import Calendar
 from flowengine.acd.calls import Calls
 from flowengine.acd.dispatch import Dispatch
 from flowengine.acd.model import Centre, parse_centre
@@ -135,6 +136,9 @@ class ACD(Calls, Dispatch, Offers, Staffing, Queries):
         }
         self._staffed = dict.fromkeys(self._ops, False)
         self._by_ext = {o.extension: o.id for o in centre.operators if o.extension}
+        #: the centre's time zone and the offset of this clock to the epoch (a
+        #: driver sets `calendar.offset`); strategies read calendar windows from it
+        self.calendar = Calendar(centre.timezone)
         self._queues = {}
         for spec in centre.queues:
             q = QueueRt(
@@ -143,6 +147,7 @@ class ACD(Calls, Dispatch, Offers, Staffing, Queries):
                     spec.strategy, spec.strategy_params, spec, self._resolver(spec.member_ids)
                 ),
             )
+            q.strategy.calendar = self.calendar
             self._queues[spec.id] = q
             for m in q.members:
                 self._ops[m].queues.append(spec.id)

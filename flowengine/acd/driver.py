@@ -44,6 +44,7 @@ from flowengine.acd import decisions as d
 from flowengine.acd.core import ACD
 from flowengine.acd.model import Centre, QueueSpec
 from flowengine.acd.records import call_event_for, callback_event_for, operator_event_for
+from flowengine.acd.restore import OperatorCounts, restore_counts
 from flowengine.errors import NodeError
 from flowengine.events import (
     OperatorEvent,
@@ -163,7 +164,10 @@ class QueueSession:
 class AcdDriver:
     """`keep_history` keeps the last `history_limit` decisions in `history`.
     After a restart, `operator_seq` / `queue_seq` give the last stored `seq`
-    of each operator's and queue's stream, so numbering goes on from there."""
+    of each operator's and queue's stream, so numbering goes on from there,
+    and `counts` (`flowengine.acd.restore.counts_from_events` of the stored
+    operator streams) the operators' answered calls and last conversation
+    ends, so fewest_calls and longest-idle orders go on too."""
 
     def __init__(
         self,
@@ -174,6 +178,7 @@ class AcdDriver:
         history_limit: int = HISTORY_LIMIT,
         operator_seq: Mapping[str, int] | None = None,
         queue_seq: Mapping[str, int] | None = None,
+        counts: Mapping[str, OperatorCounts] | None = None,
     ) -> None:
         self.loop = asyncio.get_running_loop()
         self.centre = centre
@@ -195,6 +200,7 @@ class AcdDriver:
         self._wrap_ups: dict[str, tuple[str, float]] = {}
         self._operator_seq: dict[str, int] = dict(operator_seq or {})
         self._queue_seq: dict[str, int] = dict(queue_seq or {})
+        self._counts = counts
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -219,6 +225,10 @@ class AcdDriver:
         and queue streams through it, starting with each operator's status."""
         engine.services["acd"] = self
         self.engine = engine
+        # calendar windows (fewest_calls "today") read the engine's wall clock
+        self.core.calendar.offset = engine.clock.epoch_offset()
+        if self._counts is not None and not self.core.has_had_calls():
+            restore_counts(self.core, self._counts)
         now = self.loop.time()
         for operator_id in self.core.operator_ids():
             op = self.core.operator(operator_id)
