@@ -29,6 +29,11 @@ def add_parsers(sub: Any) -> None:
     s.add_argument("files", nargs="+", type=Path, help="event files (JSON lines, from --events-out or a sink)")
     s.add_argument("--from", dest="start", required=True, help="start: ISO time with zone (2026-11-23T09:00:00+03:00) or epoch seconds")
     s.add_argument("--to", dest="end", required=True, help="end: ISO time with zone or epoch seconds")
+    s.add_argument(
+        "--until",
+        help="the streams ran until this time (ISO or epoch), though the last event is earlier; "
+        "default: the last event's time",
+    )
     s.add_argument("--json", action="store_true", help="one JSON object: operator -> {name: seconds}")
     s.set_defaults(handler=cmd_statuses)
 
@@ -50,13 +55,17 @@ def instant(text: str, option: str) -> float:
 
 def cmd_statuses(args: argparse.Namespace) -> int:
     from flowengine.acd.analysis.export import read_events
-    from flowengine.acd.analysis.status_time import STATE_NAMES, time_in_status
+    from flowengine.acd.analysis.status_time import STATE_NAMES, status_times
 
     start = instant(args.start, "--from")
     end = instant(args.end, "--to")
     if end < start:
         raise FlowEngineError("--to is before --from")
-    report = time_in_status(read_events(args.files), start, end)
+    until = instant(args.until, "--until") if args.until is not None else None
+    report, last = status_times(read_events(args.files), start, end, until=until)
+    if last is not None and last < end and not args.json:
+        shown = dt.datetime.fromtimestamp(last, dt.UTC).isoformat()
+        print(f"note: the events end at {shown}; what was still going on is counted until then")
     if args.json:
         print(json.dumps(report, ensure_ascii=False))
         return 0

@@ -73,8 +73,12 @@ def day() -> list[dict[str, Any]]:
     return scripted_day()
 
 
+#: the scripted day ran until t=300, though its last event is at t=138
+UNTIL = T0 + 300
+
+
 def test_seconds_in_each_status_and_state_clipped_to_the_period(day: list[dict[str, Any]]) -> None:
-    report = time_in_status(day, T0 + 50, T0 + 150)
+    report = time_in_status(day, T0 + 50, T0 + 150, until=UNTIL)
     assert report["901"] == {
         "break": 50.0,  # 50-100: the lunch began before the period, counted from its start
         "available": 50.0,  # 100-150: still available at the end, counted until it
@@ -90,8 +94,13 @@ def test_a_period_inside_one_interval_and_one_before_the_streams(day: list[dict[
     assert time_in_status(day, T0 + 124, T0 + 130)["901"] == {"available": 6.0, "talking": 6.0}
     assert time_in_status(day, T0 - 500, T0 - 100) == {}  # nothing known before the first event
     # the whole stream: from the ACD's start (t=0) to t=300
-    whole = time_in_status(day, T0 - 500, T0 + 300)["901"]
+    whole = time_in_status(day, T0 - 500, T0 + 300, until=UNTIL)["901"]
     assert (whole["break"], whole["available"], whole["idle"]) == (100.0, 200.0, 282.0)
+    # a period beyond the streams: the last event (the call's end, t=138) bounds
+    # what is known, unless the caller knows the streams run on (`until`)
+    later = time_in_status(day, T0 + 100, T0 + 10_000)["902"]
+    assert later == {"not_available": 30.0, "available": 8.0, "idle": 38.0}
+    assert time_in_status(day, T0 + 100, T0 + 10_000, until=T0 + 300)["902"]["available"] == 170.0
 
 
 def test_a_period_that_ends_before_it_starts_is_refused(day: list[dict[str, Any]]) -> None:
@@ -105,13 +114,19 @@ def test_report_statuses_command(day: list[dict[str, Any]], tmp_path: Path, caps
     msk = dt.timezone(dt.timedelta(hours=3))
     frm = (AT + dt.timedelta(seconds=50)).astimezone(msk).isoformat()
     to = (AT + dt.timedelta(seconds=150)).astimezone(dt.UTC).isoformat()  # any zone
-    assert main(["report", "statuses", str(events), "--from", frm, "--to", to, "--json"]) == 0
+    until = ["--until", str(UNTIL)]
+    assert main(["report", "statuses", str(events), "--from", frm, "--to", to, "--json", *until]) == 0
     got = json.loads(capsys.readouterr().out)
     assert got["901"]["break"] == 50.0 and got["902"]["not_available"] == 80.0
-    assert main(["report", "statuses", str(events), "--from", frm, "--to", to]) == 0
+    assert main(["report", "statuses", str(events), "--from", frm, "--to", to, *until]) == 0
     table = capsys.readouterr().out.splitlines()
     assert table[0].split() == ["operator", "available", "break", "not_available", "idle", "ringing", "talking", "wrap_up"]
     assert table[1].split() == ["901", "50.0", "50.0", "0.0", "82.0", "3.0", "10.0", "5.0"]
+    # without --until what is still going on counts until the last event (t=138), and says so
+    assert main(["report", "statuses", str(events), "--from", frm, "--to", to, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["902"]["available"] == 8.0
+    assert main(["report", "statuses", str(events), "--from", frm, "--to", to]) == 0
+    assert capsys.readouterr().out.startswith("note: the events end at 2026-11-23T07:02:18")
     assert main(["report", "statuses", str(events), "--from", "yesterday", "--to", to]) == 1
     assert "--from 'yesterday': not an ISO time" in capsys.readouterr().err
     assert main(["report", "statuses", str(events), "--from", "2026-11-23T10:00:00", "--to", to]) == 1
