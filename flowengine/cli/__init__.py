@@ -7,6 +7,7 @@
     flowengine test PATH...                                   (calls)
     flowengine simulate / erlang                              (traffic)
     flowengine export queue-log FILE...                       (export)
+    flowengine report statuses FILE... --from T --to T        (report)
     flowengine report queues|operators|load|lost|... FILE...  (report)
 """
 

@@ -35,8 +35,10 @@ def parse_zone(text: str, option: str = "--tz") -> dt.tzinfo:
         raise FlowEngineError(f"{option} {text!r}: not a time zone name (e.g. Europe/Moscow, UTC)") from None
 
 
-def parse_instant(text: str, option: str, tz: dt.tzinfo) -> float:
-    """Epoch seconds from `2026-11-23`, `2026-11-23T09:00` (in `tz`), an ISO time with zone, or a number."""
+def parse_instant(text: str, option: str, tz: dt.tzinfo | None) -> float:
+    """Epoch seconds from `2026-11-23`, `2026-11-23T09:00` (in `tz`), an ISO time with zone, or a number.
+
+    With `tz` None a time must carry its zone."""
     try:
         return float(text)
     except ValueError:
@@ -48,6 +50,8 @@ def parse_instant(text: str, option: str, tz: dt.tzinfo) -> float:
             f"{option} {text!r}: not a date (2026-11-23), an ISO time (2026-11-23T09:00:00+03:00) or epoch seconds"
         ) from None
     if when.tzinfo is None:
+        if tz is None:
+            raise FlowEngineError(f"{option} {text!r}: give the time zone (e.g. +03:00 or Z), or --tz")
         when = when.replace(tzinfo=tz)
     try:
         return when.timestamp()
