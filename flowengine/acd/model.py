@@ -42,6 +42,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from flowengine.acd.calendar import Calendar
 from flowengine.documents import DocumentError, load_document
 from flowengine.errors import Problem, ProblemsError
+from flowengine.monitor.settings import AlertSettings
 from flowengine.telephony.dialpolicy import DialPolicy, PatternError, compile_pattern
 
 __all__ = [
@@ -355,6 +356,8 @@ class Centre(_Model):
     #: the time zone of calendar windows ("this hour", "today" of the
     #: fewest_calls strategy) and of wall-clock recalculation hours
     timezone: str = "UTC"
+    #: what the live monitor raises alerts for (docs/monitor.md); none by default
+    alerts: AlertSettings = AlertSettings()
 
     @field_validator("timezone")
     @classmethod

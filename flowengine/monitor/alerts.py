@@ -19,10 +19,8 @@ import datetime as dt
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Any, Literal
+from typing import Any
 from zoneinfo import ZoneInfo
-
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from flowengine.events import (
     CallStarted,
@@ -32,79 +30,12 @@ from flowengine.events import (
     QueueTimeout,
     StreamEvent,
 )
+from flowengine.monitor.settings import AlertSettings, WebhookSettings
 from flowengine.monitor.wallboard import Wallboard
 
 __all__ = ["AlertSettings", "AlertWatch", "WebhookNotifier"]
 
 log = logging.getLogger(__name__)
-
-Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-_DAYS: tuple[Day, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Hours(_Model):
-    """When a line is expected to carry calls: days of the week, from-to (local time)."""
-
-    days: tuple[Day, ...] = _DAYS
-    start: str = Field(default="00:00", alias="from")
-    end: str = Field(default="24:00", alias="to")
-
-    @field_validator("start", "end")
-    @classmethod
-    def _hhmm(cls, value: str) -> str:
-        try:
-            h, m = value.split(":")
-            ok = len(m) == 2 and 0 <= int(h) <= 24 and 0 <= int(m) < 60 and (int(h) < 24 or int(m) == 0)
-        except ValueError:
-            ok = False
-        if not ok:
-            raise ValueError(f"{value!r} is not a time HH:MM")
-        return value
-
-    def contains(self, local: dt.datetime) -> bool:
-        if _DAYS[local.weekday()] not in self.days:
-            return False
-        minute = local.hour * 60 + local.minute
-        return _minutes(self.start) <= minute < _minutes(self.end)
-
-
-def _minutes(hhmm: str) -> int:
-    h, m = hhmm.split(":")
-    return int(h) * 60 + int(m)
-
-
-class LineAlert(_Model):
-    line: str = Field(min_length=1)
-    silent_minutes: float = Field(gt=0, le=24 * 60)
-    hours: Hours = Hours()
-
-
-class ServiceLevelAlert(_Model):
-    window_minutes: float = Field(default=15, gt=0, le=24 * 60)
-    min_calls: int = Field(default=5, ge=1)
-
-
-class LongWaitAlert(_Model):
-    seconds: float = Field(gt=0)
-
-
-class WebhookSettings(_Model):
-    url: str = Field(pattern=r"^https?://")
-    timeout: float = Field(default=5.0, gt=0, le=60)
-
-
-class AlertSettings(_Model):
-    """The `alerts` section of the centre file (docs/monitor.md)."""
-
-    lines: tuple[LineAlert, ...] = ()
-    service_level: ServiceLevelAlert | None = None
-    long_wait: LongWaitAlert | None = None
-    webhook: WebhookSettings | None = None
-
 
 class AlertWatch:
     """Follows the stream and the board; `check(now)` says what was raised or cleared."""

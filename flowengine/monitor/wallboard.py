@@ -150,6 +150,11 @@ class Wallboard:
         self.now: float | None = None
         self._dirty: set[tuple[str, str]] = set()
 
+    @classmethod
+    def for_centre(cls, centre: Any) -> Wallboard:
+        """A board for a loaded centre: its queues, operators and time zone."""
+        return cls(queue_infos(centre), tz=centre.timezone, operators=[op.id for op in centre.operators])
+
     # ---- folding events in ---------------------------------------------------------
     def apply(self, event: StreamEvent) -> None:
         ts = event.ts

@@ -189,3 +189,22 @@ def test_the_documented_alert_settings_load() -> None:
     settings = AlertSettings.model_validate(yaml.safe_load(block))
     assert settings.lines[0].silent_minutes == 30
     assert settings.webhook is not None and settings.webhook.timeout == 5
+
+
+def test_the_centre_file_carries_the_alerts_and_names_a_bad_one() -> None:
+    from flowengine.acd import CentreError, parse_centre
+
+    centre = parse_centre({
+        "timezone": "Europe/Moscow",
+        "operators": [{"id": "901", "extension": "901"}],
+        "queues": [{"id": "sales", "members": ["901"], "service_level": 30}],
+        "alerts": yaml.safe_load(SETTINGS),
+    })
+    assert centre.alerts.long_wait is not None and centre.alerts.long_wait.seconds == 120
+    board = Wallboard.for_centre(centre)
+    snap = board.snapshot()
+    assert [o["id"] for o in snap["operators"]] == ["901"]
+    assert snap["queues"][0]["threshold"] == 30
+    with pytest.raises(CentreError) as info:
+        parse_centre({"alerts": {"lines": [{"line": "t1", "silent_minutes": -5}]}})
+    assert "alerts.lines[0].silent_minutes: Input should be greater than 0" in str(info.value)
