@@ -40,6 +40,7 @@ from flowengine.components.registry import registry
 from flowengine.errors import NodeError
 from flowengine.events import Notified
 from flowengine.runtime.clock import external_io
+from flowengine.runtime.outbound import NoConnection
 from nodes.http_common import (
     DictTemplate,
     HeaderName,
@@ -185,12 +186,12 @@ class NotifyNode(NodeType[NotifyParams]):
             target = public_url(url)
             with external_io():
                 async with asyncio.timeout(p.timeout):
-                    async with ctx.engine.http().stream(
+                    async with ctx.engine.outbound.stream(
                         "POST", url, headers=headers, content=content, timeout=p.timeout
                     ) as answer:
                         status = answer.status_code
             detail = "" if answer.is_success else f"HTTP {status}"
-        except NodeError as exc:
+        except (NodeError, NoConnection) as exc:
             detail = str(exc)
         except (TimeoutError, httpx.TimeoutException):
             detail = timeout_detail(p.timeout)
