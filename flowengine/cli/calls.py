@@ -44,6 +44,13 @@ def _iso_time(text: str) -> dt.datetime:
     return value
 
 
+def _folder(text: str) -> Path:
+    path = Path(text)
+    if not path.is_dir():
+        raise argparse.ArgumentTypeError(f"'{options.short(text)}' is not a folder")
+    return path
+
+
 def add_parsers(sub: Any) -> None:
     p = sub.add_parser("run", help="run one call of a scenario on the simulator and print its trace")
     p.add_argument("file", type=Path)
@@ -69,6 +76,15 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--at", type=_iso_time, default=None, help="wall-clock start, e.g. 2026-11-23T10:00+03:00")
     p.add_argument("--lib", action="append", type=Path, default=[], help="another scenario file for Subscenario nodes")
     p.add_argument("--realtime", action="store_true", help="run on the real clock instead of simulated time")
+    p.add_argument(
+        "--media",
+        action="append",
+        type=_folder,
+        default=[],
+        metavar="DIR",
+        help="a folder audio files are played from (repeatable; the scenario's file names are "
+        "relative to it and cannot leave it); without one, no audio file is read",
+    )
     _centre_options(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--events", action="store_true", help="with --json: include the full event stream")
@@ -140,6 +156,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         centre=_centre_setup(args),
         routing=routing,
         sinks=sinks,
+        media=args.media,
     )
     if args.json:
         print_safely(json.dumps(trace.to_json(with_events=args.events), ensure_ascii=False, default=str))

@@ -67,5 +67,10 @@ def digits(text: str) -> str:
     return text
 
 
+def short(text: str) -> str:
+    """`text` cut to 40 characters for an error message."""
+    return _short(text)
+
+
 def _short(text: str) -> str:
     return text if len(text) <= 40 else text[:37] + "..."

@@ -21,6 +21,7 @@ the call id, so a replayed call makes the same random choices.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import random
 import zlib
@@ -198,7 +199,13 @@ class CallContext:
         *,
         barge_in: bool = False,
     ) -> bool:
-        """Play a prompt and log it; True if the caller's digit interrupted it."""
+        """Play a prompt and log it; True if the caller's digit interrupted it.
+
+        An audio file is looked up in the engine's media folders first
+        (`flowengine.telephony.media`); a name that is not allowed there is a
+        NodeError, and nothing is played."""
+        if prompt.kind == "play" and prompt.file is None and self.engine.media:
+            prompt = dataclasses.replace(prompt, file=self.engine.media.resolve(prompt.text))
         interrupted = True
         try:
             interrupted = await self.call.play(prompt, barge_in=barge_in)
@@ -213,6 +220,14 @@ class CallContext:
                 interrupted=interrupted,
             )
         return interrupted
+
+    def media_source(self, name: str | None) -> str | None:
+        """Music on hold `name` as the backend should get it: found in the
+        media folders (a real path), or as it is when there are none; None
+        stays None (the backend's default music)."""
+        if name is None or not self.engine.media:
+            return name
+        return self.engine.media.resolve(name)
 
     async def say(
         self,

@@ -24,7 +24,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Callable, Mapping
+import os
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -47,6 +48,7 @@ from flowengine.scenario.model import ScenarioDoc
 from flowengine.scenario.routing import Resolution, RoutingTable
 from flowengine.scenario.store import InMemoryScenarioStore, PublishResult, ScenarioStore
 from flowengine.telephony.backend import TargetRouter
+from flowengine.telephony.media import MediaFolders
 
 if TYPE_CHECKING:
     import httpx
@@ -77,7 +79,10 @@ class Engine:
     `store` holds the published versions, `routing` the number and line
     bindings (both in memory by default). `http_limits` shares outbound HTTP
     between origins (requests in flight per origin, pool size, how long a
-    request waits for a connection; see `flowengine.runtime.outbound`)."""
+    request waits for a connection; see `flowengine.runtime.outbound`).
+    `media_dirs`: the folders audio files are played from, in order; a
+    scenario's file names are confined to them (`flowengine.telephony.media`);
+    without any, no audio file is read from disk."""
 
     def __init__(
         self,
@@ -89,6 +94,7 @@ class Engine:
         store: ScenarioStore | None = None,
         routing: RoutingTable | None = None,
         http_limits: HttpLimits | None = None,
+        media_dirs: Iterable[str | os.PathLike[str]] = (),
     ) -> None:
         self.clock = clock or WallClock()
         self.keep_events = keep_events
@@ -103,6 +109,8 @@ class Engine:
         self._tasks: set[asyncio.Task[CallContext]] = set()
         #: outbound HTTP of HTTP and Notify nodes: one pool, a turn per origin
         self.outbound = OutboundHttp(http_limits)
+        #: where audio files named by scenarios are looked up (none: not read)
+        self.media = MediaFolders(media_dirs)
         #: services other parts attach (e.g. "acd"); looked up by node handlers
         self.services: dict[str, Any] = {}
         #: which backend rings a target (backends register themselves)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -229,6 +230,7 @@ def run_scenario(
     call_id: str | None = None,
     routing: RoutingTable | None = None,
     sinks: Sequence[EventSink] = (),
+    media: Sequence[str | os.PathLike[str]] = (),
 ) -> CallTrace:
     """Run one call of `scenario` and return its trace.
 
@@ -241,13 +243,14 @@ def run_scenario(
     default when the table names none.
 
     `sinks` also receive every event (call, operator and queue streams) and
-    are flushed and closed before this returns.
+    are flushed and closed before this returns. `media` are the folders audio
+    files are played from (see `flowengine.telephony.media`).
     """
 
     async def main() -> CallTrace:
         clock = WallClock(None if realtime and at is None else at or dt.datetime.now(dt.UTC))
         table = routing.model_copy(deep=True) if routing is not None else None
-        engine = Engine(clock=clock, routing=table, keep_events=True)
+        engine = Engine(clock=clock, routing=table, keep_events=True, media_dirs=media)
         for sink in sinks:
             engine.add_sink(sink)
         for other in library:
