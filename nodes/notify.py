@@ -1,8 +1,10 @@
 """Notify / Уведомление: tell someone about the call — the call log, a webhook, an operator's screen.
 
     {"channel": "log", "message": "Call to {CALLEDID} from {callerid()}", "level": "info"}
+
     {"channel": "webhook", "url": "https://hooks.example.com/missed?line={CALLEDID}",
      "message": "Missed call from {callerid()}", "timeout": 3, "on_failure": "continue"}
+
     {"channel": "screen", "message": "{CLIENT_NAME}, contract {CONTRACT}", "target": "sales"}
 
 Exit: "next" (and "error", see `on_failure`). Every notification is a
