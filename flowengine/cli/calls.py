@@ -146,7 +146,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     script = CallerScript(
         caller=args.caller, called=called, line=args.line, steps=steps, hangup_after=args.hangup_after
     )
-    sinks: list[EventSink] = [] if args.events_out is None else [JsonLinesSink(_writable(args.events_out))]
+    sinks: list[EventSink] = [] if args.events_out is None else [JsonLinesSink(options.writable(args.events_out, "--events-out"))]
     trace = run_scenario(
         scenario,
         script,
@@ -166,18 +166,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         print_safely(format_trace(trace))
     # a call that ended on an unhandled failure is a failed run (scripts and CI see it)
     return 1 if trace.hangup_cause == "error" else 0
-
-
-def _writable(path: Path) -> Path:
-    """`--events-out`: its directory is created; a file that cannot be opened
-    for appending is an error now, not a lost stream later."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("ab"):
-            pass
-    except OSError as exc:
-        raise FlowEngineError(f"--events-out: cannot write '{path}': {exc.strerror or exc}") from None
-    return path
 
 
 def print_safely(text: str) -> None:

@@ -10,6 +10,9 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Callable
+from pathlib import Path
+
+from flowengine.errors import FlowEngineError
 
 
 def number(
@@ -74,3 +77,19 @@ def short(text: str) -> str:
 
 def _short(text: str) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def writable(path: Path, option: str) -> Path:
+    """An output file: its missing directories are created; a path that
+    cannot be written (a folder, a file in the way of a directory, no
+    permission) is an error naming the option now, not a traceback later."""
+    blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        raise FlowEngineError(f"{option}: cannot write '{path}': '{blocker}' is a file, not a folder")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("ab"):
+            pass
+    except OSError as exc:
+        raise FlowEngineError(f"{option}: cannot write '{path}': {exc.strerror or exc}") from None
+    return path

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from flowengine.cli import options
 from flowengine.errors import FlowEngineError
 
 
@@ -85,7 +86,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
     text = json.dumps(scenario_json_schema(), ensure_ascii=False, indent=2)
     if args.output:
-        args.output.write_text(text + "\n", encoding="utf-8")
+        options.writable(args.output, "--output").write_text(text + "\n", encoding="utf-8")
     else:
         print(text)
     return 0
