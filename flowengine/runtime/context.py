@@ -28,9 +28,10 @@ import zlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from flowengine.errors import UsageError
+from flowengine.errors import NodeError, UsageError
 from flowengine.events import CallEvent, PromptPlayed, VariableChanged
 from flowengine.expr import ExpressionRuntimeError, NoCentreError, Template, Value
+from flowengine.expr.limits import MAX_STRING_LENGTH
 from flowengine.telephony import Call, Prompt
 
 if TYPE_CHECKING:
@@ -189,6 +190,15 @@ class CallContext:
         return template.render(self)
 
     def set_var(self, name: str, value: Any, node_id: str | None = None) -> None:
+        """Set a variable and record it. Text from outside (speech, a CRM, a
+        trunk's headers) is held to the expression language's limit here, the
+        one door every variable passes: a NodeError (code ``too_long``)."""
+        if type(value) is str and len(value) > MAX_STRING_LENGTH:
+            raise NodeError(
+                f"variable {name}: text of {len(value)} characters is too long "
+                f"(the limit is {MAX_STRING_LENGTH})",
+                code="too_long",
+            )
         self.variables[name] = value
         self.emit(VariableChanged, variable=name, value=value, node_id=node_id)
 
