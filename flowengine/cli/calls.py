@@ -44,13 +44,6 @@ def _iso_time(text: str) -> dt.datetime:
     return value
 
 
-def _folder(text: str) -> Path:
-    path = Path(text)
-    if not path.is_dir():
-        raise argparse.ArgumentTypeError(f"'{options.short(text)}' is not a folder")
-    return path
-
-
 def add_parsers(sub: Any) -> None:
     p = sub.add_parser("run", help="run one call of a scenario on the simulator and print its trace")
     p.add_argument("file", type=Path)
@@ -79,7 +72,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument(
         "--media",
         action="append",
-        type=_folder,
+        type=options.folder,
         default=[],
         metavar="DIR",
         help="a folder audio files are played from (repeatable; the scenario's file names are "

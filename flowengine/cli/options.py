@@ -70,13 +70,16 @@ def digits(text: str) -> str:
     return text
 
 
-def short(text: str) -> str:
-    """`text` cut to 40 characters for an error message."""
-    return _short(text)
-
-
 def _short(text: str) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def folder(text: str) -> Path:
+    """An existing folder (e.g. `--media`)."""
+    path = Path(text)
+    if not path.is_dir():
+        raise argparse.ArgumentTypeError(f"'{_short(text)}' is not a folder")
+    return path
 
 
 def writable(path: Path, option: str) -> Path:

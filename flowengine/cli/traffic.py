@@ -186,7 +186,10 @@ def print_figures(report: Any) -> None:
             line += f"{fmt.format(getattr(erlang, key)):>10}"
         print(line)
     replications = len(report.replications)
-    print(f"(means of {replications} replications with their 95% t-interval", end="")
+    if replications == 1:
+        print("(one replication: no interval; give --replications 10 or more", end="")
+    else:
+        print(f"(means of {replications} replications with their 95% t-interval", end="")
     if shows_adjusted:
         print("; 'adjusted': regression on the arrivals and handle times drawn (control variates),")
         print(f" shown where reliable: >= {CV_MIN_REPLICATIONS} replications and R² >= {CV_MIN_R2:g})")

@@ -160,3 +160,31 @@ def test_queue_music_is_looked_up_before_the_caller_queues(media: Path) -> None:
     assert (failed.node_id, failed.code) == ("q", "media_not_file")
     assert trace.path[-1] == "failed"
     assert not [e for e in trace.events if e.name == "queue_entered"]
+
+
+def test_validate_media_finds_every_file_a_call_could_not_play(
+    media: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = doc(
+        [
+            start("menu"),
+            node(
+                "menu",
+                "gather",
+                {"prompt": {"play": "ru/welcome.wav"}, "invalid_prompt": {"play": "pipe.wav"}, "options": [{"digits": "1", "exit": "a"}]},
+                a="p", timeout="p", invalid="p",
+            ),
+            node("p", "play", {"file": "missing.wav"}, next="bye"),
+            hangup(),
+        ]
+    )
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert main(["validate", str(path)]) == 0  # without --media nothing is looked up
+    capsys.readouterr()
+    assert main(["validate", str(path), "--media", str(media), "--json"]) == 1
+    found = {(p["node_id"], p["path"], p["code"]) for p in json.loads(capsys.readouterr().out)["problems"]}
+    assert found == {
+        ("menu", "nodes[1].params.invalid_prompt.play", "media_not_file"),
+        ("p", "nodes[2].params.file", "media_not_found"),
+    }
