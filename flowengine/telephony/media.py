@@ -16,6 +16,10 @@ from integrators, so a name must never reach anything else on the machine:
 
 Without media folders nothing is read from disk: the name goes to the
 backend as it is (the simulator counts such a prompt as one second of audio).
+
+A backend opens the resolved file with `open_media`, which checks again on
+the open file itself: whatever was swapped in between (a FIFO that would
+block the reader) is refused without blocking.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import os
 import stat
 from collections.abc import Iterable
 from pathlib import Path
+from typing import BinaryIO
 
 from flowengine.errors import NodeError
 
@@ -106,3 +111,17 @@ def _kind(mode: int) -> str:
     if stat.S_ISSOCK(mode):
         return "a socket"
     return "a special file"
+
+
+def open_media(path: str) -> BinaryIO:
+    """Open a resolved audio file for reading without ever blocking: opened
+    non-blocking, and refused (OSError) unless it is a regular file."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path}: not a regular file")
+        os.set_blocking(fd, True)  # a regular file: reads never wait on a writer
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise

@@ -22,6 +22,7 @@ from flowengine.telephony import (
     RecognitionResult,
     Recording,
 )
+from flowengine.telephony.media import open_media
 from flowengine.testing.script import CallerScript
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ def prompt_seconds(prompt: Prompt) -> float:
     if prompt.file is None:
         return UNKNOWN_AUDIO_SECONDS
     try:
-        with wave.open(prompt.file, "rb") as wav:
+        with open_media(prompt.file) as fh, wave.open(fh, "rb") as wav:
             return wav.getnframes() / float(wav.getframerate())
     except (OSError, wave.Error, EOFError, ZeroDivisionError):
         return UNKNOWN_AUDIO_SECONDS

@@ -188,3 +188,16 @@ def test_validate_media_finds_every_file_a_call_could_not_play(
         ("menu", "nodes[1].params.invalid_prompt.play", "media_not_file"),
         ("p", "nodes[2].params.file", "media_not_found"),
     }
+
+
+def test_a_file_swapped_for_a_fifo_after_the_lookup_never_blocks_the_player(media: Path) -> None:
+    from flowengine.telephony import Prompt
+    from flowengine.telephony.media import open_media
+    from telephony_adapters.sim.call import prompt_seconds
+
+    fifo = str(media / "pipe.wav")  # as if resolve() had seen a file there a moment before
+    with pytest.raises(OSError, match="not a regular file"):
+        open_media(fifo)
+    assert prompt_seconds(Prompt("play", "pipe.wav", file=fifo)) == 1.0  # unknown audio, at once
+    with open_media(str(media / "ru" / "welcome.wav")) as fh:
+        assert fh.read(4) == b"RIFF"
