@@ -18,7 +18,10 @@ Exit: "next" (and "error", see `on_failure`). Every notification is a
   custom payload is JSON whose strings are templates ("{ATTEMPT}" alone keeps
   its type). The node waits for the answer up to `timeout` s (default 3); a
   2xx answer is success. The event carries `target` (the URL), `status` and
-  `ok`; a failed webhook is logged at least at "warning".
+  `ok`; a failed webhook is logged at least at "warning". Webhooks share the
+  engine's outbound HTTP with the HTTP node: when too many requests to the
+  same origin are already in flight, one that gets no connection within the
+  engine's wait is not sent and counts as failed ("no free connection").
 - `screen`: an operator screen-pop with the message, for `target` (operator,
   department or queue; empty: whoever takes the call). The ACD routes it.
 - `on_failure`: "continue" (default: a failed webhook does not change the
