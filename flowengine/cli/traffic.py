@@ -199,6 +199,13 @@ def print_figures(report: Any) -> None:
 
 def cmd_erlang(args: argparse.Namespace) -> int:
     rate = args.arrivals / 3600.0
+    if args.target_sl is not None and args.target_sl >= 1:
+        print(
+            "error: --target-sl 1 (every call answered within the threshold) cannot be reached with "
+            "random arrivals at any staffing; give less than 1, e.g. 0.99",
+            file=sys.stderr,
+        )
+        return 2
     if rate * args.aht > MAX_ERLANGS:
         print(
             f"error: --arrivals x --aht is {rate * args.aht:,.0f} Erlang; the formulas here go up to {MAX_ERLANGS:,.0f}",

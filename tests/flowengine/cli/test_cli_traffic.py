@@ -75,3 +75,10 @@ def test_unreachable_staffing_target_says_so(capsys: pytest.CaptureFixture[str])
     assert main(["erlang", "--arrivals", "400/h", "--aht", "180", "--patience", "1", "--target-asa", "0"]) == 1
     err = capsys.readouterr().err
     assert "cannot be reached" in err and "Traceback" not in err
+
+
+def test_a_service_level_of_one_is_unreachable_and_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["erlang", "--arrivals", "400/h", "--aht", "180", "--target-sl", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "--target-sl 1" in err and "cannot be reached" in err
+    assert main(["erlang", "--arrivals", "400/h", "--aht", "180", "--target-sl", "0.99"]) == 0
