@@ -13,7 +13,8 @@ from flowengine.cli import options
 from flowengine.errors import FlowEngineError
 
 #: `--at` must fall within these years (UTC): the call's clock runs on from
-#: there, and dates near year 9999 overflow Python's datetime.
+#: there, and dates near year 9999 overflow Python's datetime
+#: (the same as `flowengine.testing.harness.START_YEARS`).
 AT_YEARS = (1970, 2999)
 #: longest simulated call `--hangup-after` may ask for, seconds (7 days)
 MAX_CALL_SECONDS = 7 * 86_400

@@ -218,6 +218,26 @@ async def run_call_async(
     return trace
 
 
+#: a call's wall-clock start must fall within these years (UTC): its clock runs
+#: on from there, and times near year 9999 overflow Python's datetime mid-call
+START_YEARS = (1970, 2999)
+
+
+def check_start(at: dt.datetime | None) -> None:
+    """UsageError unless `at` (a call's start) is within `START_YEARS`."""
+    if at is None:
+        return
+    try:
+        year = at.astimezone(dt.UTC).year
+    except OverflowError:
+        year = at.year + 1
+    if not START_YEARS[0] <= year <= START_YEARS[1]:
+        raise UsageError(
+            f"start time {at.isoformat()} is out of range: give a time in the years "
+            f"{START_YEARS[0]}..{START_YEARS[1]}"
+        )
+
+
 def run_scenario(
     scenario: Scenario,
     script: CallerScript,
@@ -246,6 +266,8 @@ def run_scenario(
     are flushed and closed before this returns. `media` are the folders audio
     files are played from (see `flowengine.telephony.media`).
     """
+
+    check_start(at)
 
     async def main() -> CallTrace:
         clock = WallClock(None if realtime and at is None else at or dt.datetime.now(dt.UTC))

@@ -246,3 +246,24 @@ def test_output_into_a_missing_directory_is_created_and_a_bad_one_named(
         assert main([*command, str(bad)]) == 1
         err = capsys.readouterr().err
         assert "cannot write" in err and why in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("at", ["9999-12-31T23:59:59-05:00", "9999-12-31T23:59:59+00:00", "1900-01-01T00:00:00+00:00"])
+def test_a_tests_file_starting_calls_at_year_9999_is_a_clear_error(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str], at: str
+) -> None:
+    """The clock of a call that starts near year 9999 would overflow mid-call
+    (hour() and schedules fail with Python's OverflowError): refused up front."""
+    write_scenario(
+        tmp_path / "late.json",
+        [
+            {"id": "s", "type": "start", "exits": {"next": "a"}},
+            {"id": "a", "type": "say", "params": {"text": "hour {hour()}"}, "exits": {"next": "bye"}},
+            {"id": "bye", "type": "hangup"},
+        ],
+    )
+    tests = tmp_path / "late.tests.yaml"
+    tests.write_text(f'scenario: late.json\ncases:\n  - name: late\n    at: "{at}"\n    expect: {{path_includes: [bye]}}\n')
+    assert main(["test", str(tests)]) == 1
+    err = capsys.readouterr().err
+    assert "out of range" in err and "1970..2999" in err and "Overflow" not in err
