@@ -1,7 +1,8 @@
 """Every JSON and YAML example in README.md and docs/*.md is valid — and does
 what it claims: a whole scenario loads and passes the validator with no
 error, a node or component params example is accepted by that component, an
-event is a known event, a centre file, tests file or routing table loads.
+event is a known event, a centre file (or its alerts section), tests file or
+routing table loads.
 
 Examples are fenced ```json / ```yaml blocks, read with the project's own
 document reader (duplicate keys, NaN and the like refused). A block that is
@@ -22,6 +23,7 @@ from flowengine.acd import parse_centre
 from flowengine.components.registry import builtin_registry
 from flowengine.documents import parse_json, parse_yaml
 from flowengine.events.base import event_from_dict
+from flowengine.monitor.alerts import AlertSettings
 from flowengine.scenario.loader import load_scenario_data
 from flowengine.scenario.routing import parse_routing
 from flowengine.testing.cases import CaseFile
@@ -95,6 +97,8 @@ def check_yaml(data: Any) -> None:
         CaseFile.model_validate(data)
     elif isinstance(data, dict) and ({"operators", "queues", "departments", "dial_policy"} & set(data)):
         parse_centre(data)
+    elif isinstance(data, dict) and ({"service_level", "long_wait", "webhook"} & set(data)):
+        AlertSettings.model_validate(data)  # a centre file's `alerts` section
     elif isinstance(data, dict) and ({"numbers", "lines", "default", "called"} & set(data)):
         parse_routing(data)
 
