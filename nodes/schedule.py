@@ -280,5 +280,10 @@ class ScheduleNode(NodeType[ScheduleParams]):
     exits = ("open", "closed", "holiday")
     __slots__ = ()
 
+    def possible_exits(self) -> tuple[str, ...]:
+        if self.params.holidays:
+            return self.all_exits
+        return ("open", "closed")
+
     async def run(self, ctx: CallContext) -> str:
         return schedule_state(self.params, ctx.now())

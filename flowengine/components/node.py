@@ -66,7 +66,9 @@ class NodeType(Generic[P]):
     Params: ClassVar[type[ParamsModel]] = NoParams
     #: exits every instance has; `exit_names` adds the ones params declare
     exits: ClassVar[tuple[str, ...]] = ("next",)
-    #: exits that may stay unwired (the call then ends normally)
+    #: exits that may stay unwired even in the main flow: taking one ends the
+    #: call normally (the engine hangs up). See `possible_exits` for exits
+    #: the node's params rule out, which are never required either.
     optional_exits: ClassVar[frozenset[str]] = frozenset()
     #: the "default" branch of a menu-like node; unwired is a validator error
     default_exits: ClassVar[tuple[str, ...]] = ()
@@ -77,6 +79,9 @@ class NodeType(Generic[P]):
     terminal: ClassVar[bool] = False
     #: the node needs live media (cannot run after the caller hung up)
     needs_media: ClassVar[bool] = False
+    #: a terminal node that ends the call (Hangup), rather than the walk of a
+    #: called subscenario (Return): nothing comes back from it to a caller
+    ends_call: ClassVar[bool] = False
 
     __slots__ = ("id", "params", "_exits")
 
@@ -98,6 +103,18 @@ class NodeType(Generic[P]):
     def all_exits(self) -> tuple[str, ...]:
         return self._exits
 
+    def possible_exits(self) -> tuple[str, ...]:
+        """The exits this node can take with its params (besides "error").
+
+        Every declared exit may be wired, but one the params rule out (a
+        Queue's "callback" with no `callback_digit`) is never required."""
+        return self._exits
+
+    def required_exits(self) -> tuple[str, ...]:
+        """The exits that must be wired where the caller is still on the line."""
+        optional = self.optional_exits
+        return tuple(e for e in self.possible_exits() if e not in optional)
+
     # ---- static facts for the validator ---------------------------------------
     def reads(self) -> set[str]:
         """Variables this node reads (from its expressions and templates)."""
@@ -110,6 +127,14 @@ class NodeType(Generic[P]):
     def writes(self) -> set[str]:
         """Variables this node assigns; override in nodes that set variables."""
         return set()
+
+    def writes_on(self, exit_name: str) -> set[str]:
+        """Variables certainly assigned when the node leaves by `exit_name`
+        (never called for "error": a failed node may have set nothing).
+        Default: all of `writes()`; a node that sets a variable only on some
+        exits (who answered, on "answered") says so here, or the validator
+        would take a read after its other exits for safe."""
+        return self.writes()
 
     def references(self) -> dict[str, set[str]]:
         """Named external things used, by kind (e.g. {"scenario": {"billing"}})."""

@@ -30,7 +30,7 @@ CODES: dict[str, str] = {
     "endless_loop": "error",
     "unknown_reference": "error",
     "subscenario_cycle": "error",
-    "media_after_hangup": "warning",
+    "media_after_hangup": "error or warning",
     "unassigned_variable": "error or warning",
     "dial_unrestricted": "error",
     "dial_no_policy": "warning",

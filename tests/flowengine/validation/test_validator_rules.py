@@ -1,0 +1,269 @@
+"""The validator's rules as docs/scenario-format.md states them, on scenarios
+written the way a user writes them: variables read before they are set,
+required and optional exits, media after hangup. Where the validator says a
+call fails, the same scenario is run and fails that way."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flowengine.errors import Problem
+from flowengine.scenario.loader import load_scenario_data
+from flowengine.testing.harness import run_scenario
+from flowengine.testing.phones import VirtualPhone
+from flowengine.validation import validate
+from tests.scenario_builders import AT, events, run, script
+
+
+def load(nodes: list[dict[str, Any]], **doc: Any) -> Any:
+    return load_scenario_data({"schema": 1, "id": doc.pop("id", "main"), "nodes": nodes, **doc})
+
+
+def findings(problems: list[Problem]) -> list[tuple[str, str | None, str]]:
+    return [(p.code, p.node_id, p.severity) for p in problems]
+
+
+# ---- variables read before they are assigned ------------------------------------------
+
+
+GREETING = [
+    {"id": "start", "type": "start", "exits": {"next": "ask"}},
+    {"id": "ask", "type": "gather",
+     "params": {"prompt": "Press 1 if you are a client", "retries": 0,
+                "options": [{"digits": "1", "exit": "client"}]},
+     "exits": {"client": "lookup", "timeout": "greet", "invalid": "greet"}},
+    {"id": "lookup", "type": "assign",
+     "params": {"assignments": [{"variable": "NAME", "value": "'dear client'"}]},
+     "exits": {"next": "greet"}},
+    {"id": "greet", "type": "say", "params": {"text": "Hello, {NAME}"}, "exits": {"next": "bye"}},
+    {"id": "bye", "type": "hangup"},
+]
+
+
+def test_read_before_assignment_on_one_path_is_an_error_and_the_run_fails_there() -> None:
+    problems = validate(load(GREETING))
+    assert findings(problems) == [("unassigned_variable", "greet", "error")]
+    assert problems[0].path == "nodes[3].params.text"
+    assert "(path: start → ask → greet)" in problems[0].message
+    assert "unknown variable" in problems[0].message
+    # the path it names: the caller presses nothing, and the Say fails
+    trace = run(load(GREETING))
+    [failed] = events(trace, "node_failed")
+    assert (failed["node_id"], failed["message"]) == ("greet", "unknown variable 'NAME'")
+    assert trace.hangup_cause == "error"
+    # the other path is fine
+    assert run(load(GREETING), [{"input": "1"}]).prompts[-1] == "Hello, dear client"
+
+
+def test_a_declared_variable_with_a_default_is_never_reported() -> None:
+    sc = load(GREETING, variables=[{"name": "NAME", "default": "caller"}])
+    assert validate(sc) == []
+    assert run(sc).prompts[-1] == "Hello, caller"
+
+
+def test_declared_without_a_default_is_null_and_safe_too() -> None:
+    sc = load(GREETING, variables=[{"name": "NAME"}])
+    assert validate(sc) == []
+    assert run(sc).hangup_cause == "normal"
+
+
+def test_a_loop_that_assigns_on_its_second_round_is_still_an_error() -> None:
+    """start → check reads TRIES before the loop body ever set it."""
+    nodes = [
+        {"id": "start", "type": "start", "exits": {"next": "check"}},
+        {"id": "check", "type": "if", "params": {"condition": "TRIES < 3"},
+         "exits": {"true": "ask", "false": "bye"}},
+        {"id": "ask", "type": "gather", "params": {"prompt": "Your code?", "max_digits": 4},
+         "exits": {"done": "count", "timeout": "count"}},
+        {"id": "count", "type": "assign",
+         "params": {"assignments": [{"variable": "TRIES", "value": "TRIES + 1"}]},
+         "exits": {"next": "check"}},
+        {"id": "bye", "type": "hangup"},
+    ]
+    assert findings(validate(load(nodes))) == [
+        ("unassigned_variable", "check", "error"),
+        ("unassigned_variable", "count", "error"),
+    ]
+    fixed = load(nodes, variables=[{"name": "TRIES", "default": 0}])
+    assert validate(fixed) == []
+
+
+CENTRE_QUEUE = [
+    {"id": "start", "type": "start", "exits": {"next": "wait"}},
+    {"id": "wait", "type": "queue", "params": {"queue": "sales", "operator_variable": "OPERATOR"},
+     "exits": {"answered": "log", "timeout": "log", "full": "bye", "no_operators": "bye"}},
+    {"id": "log", "type": "notify", "params": {"message": "talked to {OPERATOR}"},
+     "exits": {"next": "bye"}},
+    {"id": "bye", "type": "hangup"},
+]
+
+
+def test_a_variable_a_queue_sets_only_when_answered_is_unset_after_a_timeout() -> None:
+    problems = validate(load(CENTRE_QUEUE))
+    assert findings(problems) == [("unassigned_variable", "log", "error")]
+    assert "(path: start → wait (timeout) → log)" in problems[0].message
+
+
+def test_only_the_answered_exit_of_a_queue_counts_as_setting_the_operator() -> None:
+    nodes = [dict(n) for n in CENTRE_QUEUE]
+    nodes[1] = {**nodes[1], "exits": {"answered": "log", "timeout": "bye", "full": "bye",
+                                      "no_operators": "bye"}}
+    assert validate(load(nodes)) == []
+
+
+BILLING = [
+    {"id": "start", "type": "start", "exits": {"next": "vip"}},
+    {"id": "vip", "type": "if", "params": {"condition": "callerid() = '+79160000001'"},
+     "exits": {"true": "gold", "false": "hang"}},
+    {"id": "gold", "type": "assign",
+     "params": {"assignments": [{"variable": "BALANCE", "value": "100"}]},
+     "exits": {"next": "back"}},
+    {"id": "back", "type": "return"},
+    {"id": "hang", "type": "hangup"},
+]
+
+CALLS_BILLING = [
+    {"id": "start", "type": "start", "exits": {"next": "pay"}},
+    {"id": "pay", "type": "subscenario", "params": {"scenario": "billing"}, "exits": {"next": "tell"}},
+    {"id": "tell", "type": "say", "params": {"text": "Your balance is {BALANCE}"},
+     "exits": {"next": "bye"}},
+    {"id": "bye", "type": "hangup"},
+]
+
+
+def test_a_subscenario_that_hangs_up_on_the_other_path_sets_the_variable_on_every_way_back() -> None:
+    main = load(CALLS_BILLING)
+    billing = load(BILLING, id="billing")
+    assert validate(main, library={"billing": billing}) == []
+    # and the run agrees: a VIP hears the balance, the others are hung up on inside billing
+    assert run(main, library=[billing], caller="+79160000001").prompts == ["Your balance is 100"]
+    other = run(main, library=[billing], caller="+79160000002")
+    assert other.prompts == [] and other.hangup_cause == "normal"
+
+
+def test_a_subscenario_that_returns_by_an_unwired_exit_without_the_variable_is_an_error() -> None:
+    billing_nodes = [dict(n) for n in BILLING]
+    billing_nodes[1] = {**billing_nodes[1], "exits": {"true": "gold"}}  # "false" ends the walk
+    billing = load(billing_nodes, id="billing")
+    main = load(CALLS_BILLING)
+    problems = validate(main, library={"billing": billing})
+    assert findings(problems) == [("unassigned_variable", "tell", "error")]
+    trace = run(main, library=[billing], caller="+79160000002")
+    assert [e["message"] for e in events(trace, "node_failed")] == ["unknown variable 'BALANCE'"]
+
+
+def test_a_subscenario_not_given_makes_the_finding_a_warning() -> None:
+    [problem] = validate(load(CALLS_BILLING))
+    assert (problem.code, problem.severity) == ("unassigned_variable", "warning")
+    assert "subscenario 'billing'" in problem.message
+
+
+def test_a_failure_nothing_handles_inside_a_called_subscenario_ends_the_call() -> None:
+    """Not a way back: the calling scenario does not go on after it."""
+    broken = load(
+        [
+            {"id": "start", "type": "start", "exits": {"next": "calc"}},
+            {"id": "calc", "type": "assign",
+             "params": {"assignments": [{"variable": "BALANCE", "value": "1 / 0"}]},
+             "exits": {"next": "back"}},
+            {"id": "back", "type": "return"},
+        ],
+        id="billing",
+    )
+    main = load(CALLS_BILLING)
+    assert validate(main, library={"billing": broken}) == []
+    trace = run(main, library=[broken])
+    assert "tell" not in trace.path
+    assert trace.hangup_cause == "error"
+
+
+# ---- required and optional exits --------------------------------------------------------
+
+
+def test_queue_without_a_callback_digit_does_not_need_its_callback_exit() -> None:
+    nodes = [
+        {"id": "start", "type": "start", "exits": {"next": "wait"}},
+        {"id": "wait", "type": "queue", "params": {"queue": "sales"},
+         "exits": {"timeout": "sorry", "full": "sorry", "no_operators": "sorry"}},
+        {"id": "sorry", "type": "say", "params": {"text": "Please call later"}, "exits": {"next": "bye"}},
+        {"id": "bye", "type": "hangup"},
+    ]
+    assert validate(load(nodes)) == []  # "answered" is optional, "callback" cannot happen
+    with_digit = [dict(n) for n in nodes]
+    with_digit[1] = {**nodes[1], "params": {"queue": "sales", "callback_digit": "1"}}
+    problems = validate(load(with_digit))
+    assert [(p.code, p.path) for p in problems] == [("unwired_exit", "nodes[1].exits.callback")]
+
+
+def test_schedule_without_holidays_does_not_need_its_holiday_exit() -> None:
+    nodes = [
+        {"id": "start", "type": "start", "exits": {"next": "hours"}},
+        {"id": "hours", "type": "schedule", "params": {"weekly": {"mon": ["09:00-18:00"]}},
+         "exits": {"open": "bye", "closed": "bye"}},
+        {"id": "bye", "type": "hangup"},
+    ]
+    assert validate(load(nodes)) == []
+    nodes[1] = {**nodes[1], "params": {"weekly": {"mon": ["09:00-18:00"]}, "holidays": ["2026-05-09"]}}
+    assert [p.path for p in validate(load(nodes))] == ["nodes[1].exits.holiday"]
+
+
+def test_blind_transfer_needs_only_its_failed_exit() -> None:
+    nodes = [
+        {"id": "start", "type": "start", "exits": {"next": "away"}},
+        {"id": "away", "type": "transfer",
+         "params": {"to": "number", "numbers": ["+74951112233"], "blind": True},
+         "exits": {"failed": "bye"}},
+        {"id": "bye", "type": "hangup"},
+    ]
+    assert validate(load(nodes)) == []
+
+
+def test_an_unwired_optional_exit_ends_the_call_normally_hung_up_by_the_engine() -> None:
+    """A Transfer's "answered" left unwired: after the conversation the engine hangs up."""
+    sc = load(
+        [
+            {"id": "start", "type": "start", "exits": {"next": "manager"}},
+            {"id": "manager", "type": "transfer", "params": {"to": "number", "numbers": ["+74951112233"]},
+             "exits": {"busy": "bye", "no_answer": "bye", "failed": "bye"}},
+            {"id": "bye", "type": "hangup"},
+        ]
+    )
+    assert validate(sc) == []
+    trace = run_scenario(
+        sc, script(), at=AT, directory={"+74951112233": VirtualPhone(answer_after=2, talk_time=10)}
+    )
+    assert trace.exits[-1] == {"node": "manager", "exit": "answered"}
+    [hung] = events(trace, "call_hung_up")
+    assert (hung["cause"], hung["by"], hung["node_id"]) == ("normal", "engine", "manager")
+
+
+POST_PROCESSING = [
+    {"id": "start", "type": "start", "exits": {"next": "hello"}},
+    {"id": "hello", "type": "say", "params": {"text": "Hello"}, "exits": {"next": "bye"}},
+    {"id": "bye", "type": "hangup"},
+    {"id": "after", "type": "start", "params": {"entry": "after_hangup"}, "exits": {"next": "note"}},
+    {"id": "note", "type": "notify", "params": {"message": "call from {callerid()} is over"}},
+]
+
+
+def test_post_processing_needs_no_hangup_node_at_its_end() -> None:
+    sc = load(POST_PROCESSING)
+    assert validate(sc) == []
+    trace = run(sc)
+    assert trace.path == ["start", "hello", "bye", "after", "note"]
+    assert events(trace, "notified")[0]["message"] == "call from +79160000000 is over"
+
+
+def test_the_main_flow_still_needs_its_exits() -> None:
+    nodes = [dict(n) for n in POST_PROCESSING]
+    nodes[1] = {**nodes[1], "exits": {}}
+    problems = validate(load(nodes))
+    assert [(p.code, p.path) for p in problems if p.severity == "error"] == [
+        ("unwired_exit", "nodes[1].exits.next")
+    ]
+
+
+def test_media_reachable_only_after_hangup_is_an_error() -> None:
+    nodes = [*POST_PROCESSING[:4], {"id": "note", "type": "say", "params": {"text": "Goodbye"}}]
+    problems = validate(load(nodes))
+    assert findings(problems) == [("media_after_hangup", "note", "error")]
