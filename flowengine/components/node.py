@@ -79,6 +79,8 @@ class NodeType(Generic[P]):
     terminal: ClassVar[bool] = False
     #: the node needs live media (cannot run after the caller hung up)
     needs_media: ClassVar[bool] = False
+    #: a stand-in for a node that did not load (the validator's partial graph)
+    unchecked: ClassVar[bool] = False
     #: a terminal node that ends the call (Hangup), rather than the walk of a
     #: called subscenario (Return): nothing comes back from it to a caller
     ends_call: ClassVar[bool] = False
@@ -170,3 +172,32 @@ class NodeType(Generic[P]):
 
     def __repr__(self) -> str:
         return f"<{self.type_name} {self.id}>"
+
+
+class UncheckedNode(NodeType[NoParams]):
+    """Stands in for a node that did not load (unknown type, bad params, a bad
+    expression), so the validator can still check the rest of the graph and
+    report every problem at once. It takes the exits it is wired with and
+    requires none; it may wait for the caller, end the call, or set any
+    variable, so nothing is concluded from it that the real node might refute.
+    Never registered, never run.
+    """
+
+    type_name = "(not loaded)"
+    title_en = "Node"
+    title_ru = "Узел"
+    waits_for_caller = True
+    unchecked: ClassVar[bool] = True
+    __slots__ = ("written_type",)
+
+    def __init__(self, node_id: str, written_type: str, wired: list[str]) -> None:
+        super().__init__(node_id, NoParams())
+        #: the type the document names (maybe unknown)
+        self.written_type = written_type
+        self._exits = tuple(e for e in wired if e != ERROR_EXIT)
+
+    def possible_exits(self) -> tuple[str, ...]:
+        return ()
+
+    def reads(self) -> set[str]:
+        return set()

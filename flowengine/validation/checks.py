@@ -53,6 +53,10 @@ def validate(
     variables they assign count as assigned after the call (and caller input
     is followed through them). `dial_policy` is the centre's, when known: it
     vouches for computed numbers that are not caller input.
+
+    `scenario` may be the partial graph of one that failed to load
+    (`ScenarioError.partial`): the nodes that did not load stand in as
+    unknowns, and every check that does not depend on them still runs.
     """
     g = ScenarioGraph(scenario)
     found: list[Problem] = [
@@ -64,8 +68,10 @@ def validate(
         *check_call_cycles(g, library),
         *check_after_hangup_media(g),
         *check_variables(g, library),
-        *check_dialled_numbers(g, library, dial_policy),
     ]
+    if not any(node.unchecked for node in g.nodes.values()):
+        # the taint analysis follows what each node computes: it needs them all
+        found += check_dialled_numbers(g, library, dial_policy)
     return sorted(found, key=lambda p: _sort_key(g, p))
 
 

@@ -174,6 +174,8 @@ class Flow:
         self.opaque_calls: list[str] = []
         #: call nodes whose scenario we cannot see -> that scenario's id
         self.opaque_nodes: dict[str, str] = {}
+        #: nodes that did not load (a partial graph): they may set anything
+        self.unchecked = {n for n, node in g.nodes.items() if node.unchecked}
         for node_id, node in g.nodes.items():
             target = called_scenario(node)
             if target is None:
@@ -212,7 +214,7 @@ class Flow:
         """What leaving `node_id` by `exit_name` certainly sets (nothing on "error")."""
         if exit_name == ERROR_EXIT:
             return 0
-        if hopeful and node_id in self.opaque_nodes:
+        if node_id in self.unchecked or (hopeful and node_id in self.opaque_nodes):
             return self.top
         return self.gen[node_id].get(exit_name, 0)
 
@@ -297,6 +299,8 @@ class Flow:
             for name in sorted(self.reads[node_id]):
                 where = _expression_path(g, node_id, name)
                 if name not in self.possible:
+                    if self.unchecked:
+                        continue  # a node that did not load may be the one that sets it
                     if self.opaque_calls:
                         callees = ", ".join(f"'{c}'" for c in sorted(set(self.opaque_calls)))
                         message = (

@@ -99,13 +99,15 @@ class ScenarioGraph:
         A terminal node (hangup, return), a node without exits (subscenario
         jump), an exit it can take left unwired (the call ends there), or an exit
         wired to a missing node (reported separately; the call fails there).
-        An unwired "error" exit is not an end: it is the failure path.
+        An unwired "error" exit is not an end: it is the failure path. A
+        node that did not load (`unchecked`) may end the call too.
         """
         found = set()
         for node_id, node in self.nodes.items():
             wired = self.wired(node_id)
             if (
                 node.terminal
+                or node.unchecked
                 or not node.all_exits
                 or any(e not in wired for e in node.possible_exits() if e != ERROR_EXIT)
                 or any(t not in self.nodes for t in wired.values())

@@ -5,13 +5,18 @@ call fails, the same scenario is run and fails that way."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
-from flowengine.errors import Problem
+import pytest
+
+from flowengine.acd import CentreError, load_centre
+from flowengine.errors import Problem, ScenarioError
 from flowengine.scenario.loader import load_scenario_data
 from flowengine.testing.harness import run_scenario
 from flowengine.testing.phones import VirtualPhone
-from flowengine.validation import validate
+from flowengine.validation import format_problem, validate, validate_files
 from tests.scenario_builders import AT, events, run, script
 
 
@@ -267,3 +272,102 @@ def test_media_reachable_only_after_hangup_is_an_error() -> None:
     nodes = [*POST_PROCESSING[:4], {"id": "note", "type": "say", "params": {"text": "Goodbye"}}]
     problems = validate(load(nodes))
     assert findings(problems) == [("media_after_hangup", "note", "error")]
+
+
+# ---- every problem at once, with the value that was wrong ----------------------------------
+
+
+def test_bad_params_on_one_node_do_not_hide_a_dangling_exit_on_another(tmp_path: Path) -> None:
+    path = tmp_path / "ivr.json"
+    path.write_text(
+        json.dumps(
+            {
+                "schema": 1,
+                "id": "ivr",
+                "nodes": [
+                    {"id": "start", "type": "start", "exits": {"next": "ask"}},
+                    {"id": "ask", "type": "gather",
+                     "params": {"prompt": "Your code?", "max_digits": "abc"},
+                     "exits": {"done": "thanks", "timeout": "bye"}},
+                    {"id": "thanks", "type": "say", "params": {"text": "Thank you"},
+                     "exits": {"next": "byee"}},
+                    {"id": "bye", "type": "hangup"},
+                ],
+            }
+        )
+    )
+    [(name, problems)] = validate_files([path]).items()
+    assert [(p.code, p.node_id, p.path) for p in problems] == [
+        ("int_parsing", "ask", "nodes[1].params.max_digits"),
+        ("dangling_exit", "thanks", "nodes[2].exits.next"),
+    ]
+    assert problems[0].message == '"abc" is not an integer'
+    lines = [format_problem(name, p) for p in problems]
+    assert lines[0].endswith("node 'ask' (nodes[1].params.max_digits): \"abc\" is not an integer")
+    assert "did you mean 'bye'" in lines[1]
+    assert all("\n" not in line for line in lines)
+
+
+def test_a_node_that_did_not_load_is_taken_for_anything_it_might_be() -> None:
+    """No finding is drawn from a node that did not load: it may set the
+    variable read later, end the call, or wait for the caller."""
+    with pytest.raises(ScenarioError) as caught:
+        load(
+            [
+                {"id": "start", "type": "start", "exits": {"next": "crm"}},
+                {"id": "crm", "type": "htttp", "params": {"url": "http://crm/x"},
+                 "exits": {"ok": "hello"}},
+                {"id": "hello", "type": "say", "params": {"text": "Hello {NAME}"},
+                 "exits": {"next": "crm"}},
+            ]
+        )
+    assert [p.code for p in caught.value.problems] == ["unknown_type"]
+    assert caught.value.partial is not None
+    assert validate(caught.value.partial) == []
+
+
+@pytest.mark.parametrize(
+    ("params", "path", "message"),
+    [
+        ({"prompt": "x", "retries": -1}, "retries", "-1 should be greater than or equal to 0"),
+        ({"prompt": "x", "first_timeout": "soon"}, "first_timeout", '"soon" is not a number'),
+        ({"prompt": "x", "barge_in": "maybe"}, "barge_in", '"maybe" is not true or false'),
+        ({"prompt": "x", "terminator": "x"}, "terminator", '"x" should match pattern \'^[0-9*#]{0,4}$\''),
+    ],
+)
+def test_param_errors_echo_the_value(params: dict[str, Any], path: str, message: str) -> None:
+    with pytest.raises(ScenarioError) as caught:
+        load(
+            [
+                {"id": "start", "type": "start", "exits": {"next": "ask"}},
+                {"id": "ask", "type": "gather", "params": params, "exits": {"done": "bye", "timeout": "bye"}},
+                {"id": "bye", "type": "hangup"},
+            ]
+        )
+    [problem] = caught.value.problems
+    assert (problem.path, problem.message) == (f"nodes[1].params.{path}", message)
+    assert str(caught.value).endswith(f"nodes[1].params.{path}, node 'ask': {message}")
+
+
+def test_a_subscenario_mode_typo_echoes_the_value() -> None:
+    with pytest.raises(ScenarioError) as caught:
+        load(
+            [
+                {"id": "start", "type": "start", "exits": {"next": "pay"}},
+                {"id": "pay", "type": "subscenario", "params": {"scenario": "billing", "mode": "cal"}},
+            ]
+        )
+    assert caught.value.problems[0].message == "\"cal\" should be 'call' or 'jump'"
+
+
+def test_centre_file_errors_echo_the_value(tmp_path: Path) -> None:
+    centre = tmp_path / "centre.yaml"
+    centre.write_text(
+        "operators:\n  - {id: '901', extension: '901'}\n"
+        "queues:\n  - {id: sales, members: ['901'], ring_timeout: soon}\n"
+    )
+    with pytest.raises(CentreError) as caught:
+        load_centre(centre)
+    [problem] = caught.value.problems
+    assert (problem.path, problem.message) == ("queues[0].ring_timeout", '"soon" is not a number')
+    assert str(caught.value) == f'{centre}: queues[0].ring_timeout: "soon" is not a number'
