@@ -257,6 +257,11 @@ class Engine:
             self._http = httpx.AsyncClient(follow_redirects=False)
         return self._http
 
+    def use_http(self, client: httpx.AsyncClient) -> None:
+        """Send the HTTP and Notify nodes' requests through `client` instead
+        (the test runner's declared answers); the engine closes it on shutdown."""
+        self._http = client
+
     async def drain(self) -> None:
         """Wait until every running call has ended (new calls may still start)."""
         while self._tasks:

@@ -36,6 +36,7 @@ from flowengine.runtime.virtual_loop import run_virtual
 from flowengine.scenario.compiled import Scenario
 from flowengine.scenario.routing import RoutingTable
 from flowengine.telephony.backend import create_backend
+from flowengine.testing.network import DeclaredNetwork
 from flowengine.testing.phones import VirtualPhone, virtual_operators
 from flowengine.testing.script import CallerScript
 
@@ -229,6 +230,7 @@ def run_scenario(
     call_id: str | None = None,
     routing: RoutingTable | None = None,
     sinks: Sequence[EventSink] = (),
+    http: DeclaredNetwork | None = None,
 ) -> CallTrace:
     """Run one call of `scenario` and return its trace.
 
@@ -241,13 +243,16 @@ def run_scenario(
     default when the table names none.
 
     `sinks` also receive every event (call, operator and queue streams) and
-    are flushed and closed before this returns.
+    are flushed and closed before this returns. With `http`, the HTTP and
+    Notify nodes talk to its declared answers only (no network).
     """
 
     async def main() -> CallTrace:
         clock = WallClock(None if realtime and at is None else at or dt.datetime.now(dt.UTC))
         table = routing.model_copy(deep=True) if routing is not None else None
         engine = Engine(clock=clock, routing=table, keep_events=True)
+        if http is not None:
+            engine.use_http(http.client())
         for sink in sinks:
             engine.add_sink(sink)
         for other in library:
