@@ -94,6 +94,7 @@ class QueueNode(NodeType[QueueParams]):
     exits = ("answered", "timeout", "full", "no_operators", "callback")
     #: after the conversation the call may simply end
     optional_exits = frozenset({"answered"})
+    exit_conditions = {"callback": "only with `callback_digit`"}
     waits_for_caller = True
     needs_media = True
     __slots__ = ("_priority", "_manager")

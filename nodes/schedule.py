@@ -278,6 +278,7 @@ class ScheduleNode(NodeType[ScheduleParams]):
     category = "flow"
     Params = ScheduleParams
     exits = ("open", "closed", "holiday")
+    exit_conditions = {"holiday": "only with `holidays`"}
     __slots__ = ()
 
     def possible_exits(self) -> tuple[str, ...]:

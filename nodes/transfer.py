@@ -141,6 +141,7 @@ class TransferNode(NodeType[TransferParams]):
     exits = ("answered", "busy", "no_answer", "failed")
     #: after the conversation (or a blind transfer) the call may simply end
     optional_exits = frozenset({"answered"})
+    exit_conditions = {"busy": "not with `blind`", "no_answer": "not with `blind`"}
     waits_for_caller = True
     needs_media = True
     __slots__ = ("_numbers", "_allow")

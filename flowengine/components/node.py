@@ -72,6 +72,11 @@ class NodeType(Generic[P]):
     optional_exits: ClassVar[frozenset[str]] = frozenset()
     #: the "default" branch of a menu-like node; unwired is a validator error
     default_exits: ClassVar[tuple[str, ...]] = ()
+    #: for the docs: exit -> when the node can take it ("only with `callback_digit`");
+    #: `possible_exits` is what the validator uses
+    exit_conditions: ClassVar[dict[str, str]] = {}
+    #: for the docs: the exits of a type whose exits come from its params
+    params_exits: ClassVar[str] = ""
     #: the node waits for the caller (input or another person), so a cycle
     #: through it is not an endless loop
     waits_for_caller: ClassVar[bool] = False
