@@ -25,12 +25,18 @@ virtual operators (answering after `answer_after` s, talking `talk_time` s);
 `statuses: {"902": "break:lunch"}` and `phones: {"901": {answer_after: null}}`
 (file-wide or per case) shape who can take the call.
 
+`http:` (file-wide and per case) declares the answers HTTP request nodes and
+webhooks get (`flowengine.testing.network`); a case reaches no network, and a
+request nobody declared fails it.
+
 Expectations: `path` (exact list of node ids), `path_includes` (in order, gaps
 allowed), `path_excludes`, `exits` ({node: exit} taken at the node's last
-visit), `prompts` (exact), `prompts_include` (substrings, in order),
-`variables` (subset), `hangup_cause`, `events_include` (each a subset of some
-event's fields, e.g. {event: notified, channel: log} or {event: queue_offered,
-operator_id: "901"}; the operator and queue streams of the centre count too).
+visit), `prompts` (exact), `prompts_include` (each a substring of a distinct
+prompt, in order), `variables` (subset), `hangup_cause`, `hangup_by` (who
+hung up), `events_include` (each contained in some event, into nested
+objects and lists: `contains`; e.g. {event: notified, channel: log} or
+{event: queue_offered, operator_id: "901"}; the operator and queue streams
+of the centre count too).
 Expectations written for the v1 stream, {event: queue_event, kind: offered,
 ...}, still match: they are read as the typed event they became. Cases run on
 the simulator's virtual clock, so a day of waiting takes no time.

@@ -347,3 +347,20 @@ def test_a_tests_file_from_before_the_additions_still_runs(tmp_path: Path) -> No
     assert examples
     for case_file in examples:
         assert all(r.passed for r in run_case_file(case_file)), case_file
+
+
+def test_the_http_example_in_the_docs_runs_and_passes(tmp_path: Path) -> None:
+    text = (REPO / "docs" / "testing-scenarios.md").read_text(encoding="utf-8")
+    section = text[text.index("## HTTP requests and webhooks") :]
+    block = section[section.index("```yaml\n") + 8 : section.index("\n```", section.index("```yaml"))]
+    (tmp_path / "crm_lookup.json").write_text((REPO / "examples" / "crm_lookup.json").read_text())
+    path = tmp_path / "crm_lookup.tests.yaml"
+    path.write_text(block + "\n")
+    results = run_case_file(path)
+    assert [r.name for r in results] == [
+        "A known client is greeted by name",
+        "The CRM is down",
+        "The CRM is slow",
+        "The CRM refuses the connection",
+    ]
+    assert [(r.name, r.failures, r.error) for r in results if not r.passed] == []
