@@ -193,12 +193,16 @@ class UncheckedNode(NodeType[NoParams]):
     title_ru = "Узел"
     waits_for_caller = True
     unchecked: ClassVar[bool] = True
-    __slots__ = ("written_type",)
+    __slots__ = ("written_type", "exits_known", "anonymous")
 
     def __init__(self, node_id: str, written_type: str, wired: list[str]) -> None:
         super().__init__(node_id, NoParams())
         #: the type the document names (maybe unknown)
         self.written_type = written_type
+        #: False when some of its exits could not be read (so what it reaches is unknown)
+        self.exits_known = True
+        #: True for a node the document gave no usable id: findings about it are not shown
+        self.anonymous = False
         self._exits = tuple(e for e in wired if e != ERROR_EXIT)
 
     def possible_exits(self) -> tuple[str, ...]:

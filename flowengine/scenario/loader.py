@@ -12,6 +12,7 @@ Only a document with no problems becomes a `Scenario`.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -27,7 +28,7 @@ from flowengine.expr import ExpressionError, compile_expression, compile_templat
 from flowengine.field_errors import problems_from_validation
 from flowengine.scenario.compiled import Scenario
 from flowengine.scenario.migrations import migrate
-from flowengine.scenario.model import NodeDoc, ScenarioDoc
+from flowengine.scenario.model import NODE_ID_PATTERN, NodeDoc, ScenarioDoc
 
 
 def parse_text(text: str, source: str | None = None) -> Any:
@@ -77,8 +78,54 @@ def load_scenario_data(
     try:
         doc = ScenarioDoc.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(_envelope_problems(exc, data), source) from None
+        problems = _envelope_problems(exc, data)
+        error = ScenarioError(problems, source)
+        error.partial = _partial_despite(problems, data, reg)
+        raise error from None
     return build_scenario(doc, reg, source)
+
+
+def _partial_despite(problems: list[Problem], data: dict[str, Any], reg: NodeRegistry) -> Scenario | None:
+    """The graph of a document whose envelope problems all lie inside nodes,
+    with those nodes as stand-ins (their id and the exits that are text), so
+    the validator can still check the rest; None when that cannot be had."""
+    bad: set[int] = set()
+    for p in problems:
+        if not p.path.startswith("nodes["):
+            return None
+        bad.add(int(p.path[6 : p.path.index("]")]))
+    nodes = data["nodes"]
+    fixed: list[Any] = []
+    anonymous: set[str] = set()
+    for index, raw in enumerate(nodes):
+        if index not in bad:
+            fixed.append(raw)
+            continue
+        node_id = raw.get("id") if isinstance(raw, dict) else None
+        if not isinstance(node_id, str) or not re.fullmatch(NODE_ID_PATTERN, node_id):
+            node_id = f"_invalid.{index}"  # keeps the others' positions; never shown
+            anonymous.add(node_id)
+        exits = raw.get("exits") if isinstance(raw, dict) else None
+        wired = {k: v for k, v in exits.items() if isinstance(v, str)} if isinstance(exits, dict) else {}
+        fixed.append({"id": node_id, "type": _NO_TYPE, "exits": wired})
+    try:
+        build_scenario(ScenarioDoc.model_validate({**data, "nodes": fixed}), reg)
+    except ValidationError:
+        return None
+    except ScenarioError as exc:
+        partial = exc.partial
+        if partial is None:
+            return None
+        for node in partial.nodes.values():
+            if isinstance(node, UncheckedNode) and node.written_type == _NO_TYPE:
+                node.exits_known = False
+                node.anonymous = node.id in anonymous
+        return partial
+    return None  # unreachable: a stand-in never loads
+
+
+#: the type given to stand-ins for nodes whose envelope was wrong (never registered)
+_NO_TYPE = "(invalid node)"
 
 
 def _envelope_problems(exc: ValidationError, data: dict[str, Any]) -> list[Problem]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from flowengine.components.node import UncheckedNode
 from flowengine.errors import Problem
 from flowengine.scenario.compiled import Scenario
 from flowengine.telephony.dialpolicy import DialPolicy
@@ -72,7 +73,8 @@ def validate(
     if not any(node.unchecked for node in g.nodes.values()):
         # the taint analysis follows what each node computes: it needs them all
         found += check_dialled_numbers(g, library, dial_policy)
-    return sorted(found, key=lambda p: _sort_key(g, p))
+    hidden = {n for n, node in g.nodes.items() if isinstance(node, UncheckedNode) and node.anonymous}
+    return sorted((p for p in found if p.node_id not in hidden), key=lambda p: _sort_key(g, p))
 
 
 def _sort_key(g: ScenarioGraph, p: Problem) -> tuple[int, int, str, str]:

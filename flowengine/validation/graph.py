@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 import networkx as nx
 
 from flowengine.components.fields import iter_expressions
-from flowengine.components.node import ERROR_EXIT, NodeType
+from flowengine.components.node import ERROR_EXIT, NodeType, UncheckedNode
 from flowengine.errors import Problem
 from flowengine.expr.env import QUEUE_FACTS
 from flowengine.scenario.compiled import Scenario
@@ -215,6 +215,8 @@ def check_exits(g: ScenarioGraph) -> Iterator[Problem]:
 
 
 def check_reachable(g: ScenarioGraph) -> Iterator[Problem]:
+    if any(isinstance(node, UncheckedNode) and not node.exits_known for node in g.nodes.values()):
+        return  # a node whose exits could not be read may lead anywhere
     reached = g.reachable(g.entries)
     starts = ["the main start"]
     if g.scenario.after_hangup_entry:

@@ -371,3 +371,31 @@ def test_centre_file_errors_echo_the_value(tmp_path: Path) -> None:
     [problem] = caught.value.problems
     assert (problem.path, problem.message) == ("queues[0].ring_timeout", '"soon" is not a number')
     assert str(caught.value) == f'{centre}: queues[0].ring_timeout: "soon" is not a number'
+
+
+def test_a_node_with_a_malformed_envelope_does_not_hide_the_rest(tmp_path: Path) -> None:
+    """An exit that is not text, a node with no id: the other nodes are still checked."""
+    path = tmp_path / "ivr.json"
+    path.write_text(
+        json.dumps(
+            {
+                "schema": 1,
+                "id": "ivr",
+                "nodes": [
+                    {"id": "start", "type": "start", "exits": {"next": "greet"}},
+                    {"type": "say", "params": {"text": "Hello"}, "exits": {"next": "bye"}},
+                    {"id": "greet", "type": "say", "params": {"text": "Hi"}, "exits": {"next": 42}},
+                    {"id": "ask", "type": "gather", "params": {"prompt": "Code?"},
+                     "exits": {"done": "bye", "timeout": "nowhere"}},
+                    {"id": "bye", "type": "hangup"},
+                ],
+            }
+        )
+    )
+    [problems] = validate_files([path]).values()
+    assert [(p.code, p.node_id, p.path) for p in problems] == [
+        ("missing", None, "nodes[1].id"),
+        ("string_type", "greet", "nodes[2].exits.next"),
+        ("dangling_exit", "ask", "nodes[3].exits.timeout"),
+    ]
+    assert problems[1].message == "42 is not a string"
