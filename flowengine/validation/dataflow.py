@@ -174,6 +174,8 @@ class Flow:
         self.opaque_calls: list[str] = []
         #: call nodes whose scenario we cannot see -> that scenario's id
         self.opaque_nodes: dict[str, str] = {}
+        #: the scenario is meant to be called (it has a Return node)
+        self.called = any(node.terminal and not node.ends_call for node in g.nodes.values())
         #: nodes that did not load (a partial graph): they may set anything
         self.unchecked = {n for n, node in g.nodes.items() if node.unchecked}
         for node_id, node in g.nodes.items():
@@ -312,6 +314,11 @@ class Flow:
                         message = f"variable '{name}' is never assigned" + suggestion(
                             name, self.possible
                         )
+                        if self.called:
+                            message += (
+                                "; if the scenarios that call this one set it, declare it in "
+                                '"variables" (their value is kept)'
+                            )
                         severity = "error"
                     found.append(
                         Problem(

@@ -399,3 +399,27 @@ def test_a_node_with_a_malformed_envelope_does_not_hide_the_rest(tmp_path: Path)
         ("dangling_exit", "ask", "nodes[3].exits.timeout"),
     ]
     assert problems[1].message == "42 is not a string"
+
+
+def test_a_called_scenario_reads_what_its_caller_set_once_it_declares_it() -> None:
+    billing_nodes = [
+        {"id": "start", "type": "start", "exits": {"next": "tell"}},
+        {"id": "tell", "type": "say", "params": {"text": "Account {ACCOUNT}"}, "exits": {"next": "back"}},
+        {"id": "back", "type": "return"},
+    ]
+    [problem] = validate(load(billing_nodes, id="billing"))
+    assert (problem.code, problem.severity) == ("unassigned_variable", "error")
+    assert 'declare it in "variables"' in problem.message
+    billing = load(billing_nodes, id="billing", variables=[{"name": "ACCOUNT", "default": "unknown"}])
+    assert validate(billing) == []
+    main = load(
+        [
+            {"id": "start", "type": "start", "exits": {"next": "set"}},
+            {"id": "set", "type": "assign",
+             "params": {"assignments": [{"variable": "ACCOUNT", "value": "'42'"}]}, "exits": {"next": "pay"}},
+            {"id": "pay", "type": "subscenario", "params": {"scenario": "billing"}, "exits": {"next": "bye"}},
+            {"id": "bye", "type": "hangup"},
+        ]
+    )
+    assert validate(main, library={"billing": billing}) == []
+    assert run(main, library=[billing]).prompts == ["Account 42"]  # the caller's value is kept
