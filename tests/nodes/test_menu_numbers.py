@@ -1,4 +1,5 @@
-"""The Menu's number-format table in docs/components.md, row by row, on real calls.
+"""Numbers with or without `+`: the Menu's table in docs/components.md, row by
+row on real calls, and the routing table's example in docs/routing.md.
 
 Each row says whether a case matches a called number written with or
 without `+`; the test reads the table from the published docs and runs a
@@ -11,7 +12,9 @@ import re
 from typing import Any
 
 import pytest
+import yaml
 
+from flowengine.scenario.routing import parse_routing
 from tests.scenario_builders import REPO, run
 
 DOCS = REPO / "docs" / "components.md"
@@ -70,3 +73,16 @@ def test_return_outside_a_called_subscenario_ends_the_call_like_an_unwired_exit(
     assert trace.path == ["start", "done", "after", "log"]
     hung = [e.to_dict() for e in trace.events if e.name == "call_hung_up"]
     assert [(h["by"], h["cause"], h["node_id"]) for h in hung] == [("engine", "normal", "done")]
+
+
+def test_bindings_compare_numbers_as_text_until_a_rule_adds_the_plus() -> None:
+    """docs/routing.md, "With or without +": its table routes all three forms alike."""
+    text = (REPO / "docs" / "routing.md").read_text(encoding="utf-8")
+    section = text[text.index("**With or without `+`.**") :]
+    block = section[section.index("```yaml\n") + 8 : section.index("\n```", section.index("```yaml"))]
+    table = parse_routing(yaml.safe_load(block), "docs/routing.md")
+    for sent in ("+74951230001", "74951230001", "84951230001"):
+        called, _ = table.normalise(None, sent, "")
+        assert (called, table.resolve(called).scenario_id) == ("+74951230001", "sales")
+    bare = parse_routing({"numbers": [{"number": "+74951230001", "scenario_id": "sales"}]}, "t")
+    assert bare.resolve("74951230001").scenario_id is None  # no rule: another number
