@@ -87,8 +87,9 @@ class MenuCase(ParamsModel):
                     "a case has exactly one of equals, in, prefix, range, regex"
                     + (f" (got {', '.join(given)})" if given else "")
                 )
-            if data.get("exit") in RESERVED_EXITS:
-                raise ValueError(f"exit '{data['exit']}' is reserved; name the case's exit otherwise")
+            exit_name = data.get("exit")
+            if isinstance(exit_name, str) and exit_name in RESERVED_EXITS:  # a list is not hashable
+                raise ValueError(f"exit '{exit_name}' is reserved; name the case's exit otherwise")
         return data
 
     @model_validator(mode="after")

@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
+from flowengine.errors import ScenarioError
+from flowengine.scenario.loader import load_scenario_data
 from flowengine.scenario.routing import parse_routing
 from tests.scenario_builders import REPO, run
 
@@ -86,3 +88,20 @@ def test_bindings_compare_numbers_as_text_until_a_rule_adds_the_plus() -> None:
         assert (called, table.resolve(called).scenario_id) == ("+74951230001", "sales")
     bare = parse_routing({"numbers": [{"number": "+74951230001", "scenario_id": "sales"}]}, "t")
     assert bare.resolve("74951230001").scenario_id is None  # no rule: another number
+
+
+def test_a_case_exit_that_is_a_list_is_a_load_error_not_a_crash() -> None:
+    """Found by the validator's property test: the reserved-exit check hashed it."""
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario_data(
+            {
+                "schema": 1,
+                "id": "m",
+                "nodes": [
+                    {"id": "start", "type": "start", "exits": {"next": "m"}},
+                    {"id": "m", "type": "menu",
+                     "params": {"value": "1", "cases": [{"equals": "1", "exit": ["a"]}]}},
+                ],
+            }
+        )
+    assert [p.path for p in caught.value.problems] == ["nodes[1].params.cases[0].exit"]
