@@ -25,6 +25,7 @@ from flowengine.components.registry import NodeRegistry, builtin_registry
 from flowengine.documents import DocumentError, default_limits, parse_document, read_text
 from flowengine.errors import Problem, ScenarioError
 from flowengine.expr import ExpressionError, compile_expression, compile_template
+from flowengine.field_errors import json_path as json_path  # re-exported: it lived here
 from flowengine.field_errors import problems_from_validation
 from flowengine.scenario.compiled import Scenario
 from flowengine.scenario.migrations import migrate
