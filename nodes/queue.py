@@ -18,18 +18,18 @@ place; pressing the digit leaves the line through the "callback" exit. After
 an overflow into a queue without callbacks the offer is no longer made and
 the digit is ignored (the caller keeps waiting).
 
-The queue's ``announce`` settings shape what is said: ``ahead_limit`` (more
+The queue's `announce` settings shape what is said: `ahead_limit` (more
 callers ahead than that: "there are more than N callers ahead of you"
-instead of the position), ``hold_time`` (the estimated wait ``on`` every
-time, ``once``, or ``off``) and ``periodic`` (every N seconds, apart from the
+instead of the position), `hold_time` (the estimated wait `on` every
+time, `once`, or `off`) and `periodic` (every N seconds, apart from the
 position announcements, the node's `periodic_prompt` or a thank-you for
 waiting, in Russian or English after the scenario's language).
 
 Exits: "answered" (the conversation with the operator is over; the scenario
 may go on, e.g. to a survey), "timeout" (max wait), "full" (max length),
-"no_operators" (nobody can take calls, by the queue's ``no_operators``,
-``join_empty``, ``leave_when_empty`` or ``max_wait_no_operator``; the
-``queue_no_operators`` event says which), "callback".
+"no_operators" (nobody can take calls, by the queue's `no_operators`,
+`join_empty`, `leave_when_empty` or `max_wait_no_operator`; the
+`queue_no_operators` event says which), "callback".
 A caller who hangs up is counted as abandoned and the call goes to the
 after-hangup entry.
 """
