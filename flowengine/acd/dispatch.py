@@ -31,11 +31,12 @@ class Dispatch(Bookkeeping):
     """The ACD's matching of operators and calls, and its rounds of offers."""
 
     def _dispatch(self, now: float, out: list[d.Decision]) -> None:
-        self._match(now, out)
-        # queues with leave_when_empty: callers leave once the dust has settled;
-        # stopping their offers frees operators, who may take other calls
-        while self._empty_watch and self._leave_if_empty(now, out):
+        while True:
             self._match(now, out)
+            # queues with leave_when_empty: callers leave once matching is done;
+            # stopping their offers frees operators, who may take other calls
+            if not (self._empty_watch and self._leave_if_empty(now, out)):
+                return
 
     def _match(self, now: float, out: list[d.Decision]) -> None:
         while self._dirty_ops or self._dirty_calls:

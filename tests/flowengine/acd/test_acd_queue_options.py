@@ -253,3 +253,18 @@ def test_auto_break_counts_the_misses_the_queue_names(make_centre, counted, miss
         out += acd.offer_failed(i + 1, "c1", "901", reason)
     assert bool(of(out, d.OperatorAutoBreak)) is breaks
     assert acd.operator_status("901")[0] == ("break" if breaks else "available")
+
+
+def test_queue_log_writes_joinempty_and_exitempty_for_the_ways_out_with_nobody_there(make_centre) -> None:
+    from flowengine.acd.analysis.queue_log import QueueLogWriter
+
+    c = make_centre("ring_all", n=1, join_empty=["unavailable"], max_wait_no_operator=20)
+    acd = ACD(c)
+    log = QueueLogWriter(epoch_offset=1_700_000_000)
+    lines = log.lines(0, acd.call_arrived(0, "a", "q"))
+    lines += log.lines(1, acd.set_status(1, "901", "break"))
+    lines += log.lines(21, acd.handle_timer(21))  # nobody for 20 s: a leaves
+    lines += log.lines(22, acd.remove_operator(22, "901"))
+    lines += log.lines(23, acd.call_arrived(23, "b", "q"))  # logged out: refused
+    events = [line.split("|")[4] for line in lines if "|a|" in line or "|b|" in line]
+    assert events == ["ENTERQUEUE", "EXITEMPTY", "JOINEMPTY"]
