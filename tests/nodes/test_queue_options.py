@@ -22,6 +22,7 @@ from scenario_builders import AT, deadline, doc, hangup, load, node, script, sta
 from flowengine.acd import Centre, parse_centre
 from flowengine.acd import decisions as d
 from flowengine.acd.driver import AcdDriver
+from flowengine.events import StreamEvent
 from flowengine.runtime.clock import WallClock
 from flowengine.runtime.engine import Engine
 from flowengine.runtime.virtual_loop import run_virtual
@@ -71,6 +72,7 @@ def calls(
     statuses: dict[str, str] | None = None,
     talk_time: float = 10.0,
     phones: dict[str, VirtualPhone] | None = None,
+    seen: list[StreamEvent] | None = None,
 ) -> tuple[list[CallTrace], AcdDriver]:
     """Several calls in one centre: (t, (scenario, caller script)) places a
     call, (t, action(driver)) acts on the ACD; event times on the centre's clock."""
@@ -78,6 +80,8 @@ def calls(
     async def main() -> tuple[list[CallTrace], AcdDriver]:
         loop = asyncio.get_running_loop()
         engine = Engine(clock=WallClock(AT), keep_events=True)
+        if seen is not None:
+            engine.add_listener(seen.append)  # every stream: calls, operators, queues
         backend = SimBackend(engine)
         driver = attach_centre(engine, backend, CentreSetup(c, talk_time=talk_time, statuses=statuses or {}, phones=phones or {}))
         tasks, starts = [], []
@@ -210,3 +214,31 @@ def test_a_caller_who_hangs_up_and_calls_again_soon_gets_their_place_back() -> N
     assert [e["resumed_from"] for e in qev(other, "entered")] == [None]
     served = [x.call_id for _t, x in ((h.at, h.decision) for h in driver.history) if isinstance(x, d.Connected)]
     assert served[0] == back.call_id  # ahead of the caller who came in between
+
+
+# ---- an operator available on demand -------------------------------------------------------
+def test_an_operator_available_on_demand_takes_one_call_and_the_operator_stream_says_so() -> None:
+    c = centre(members=["901"], wrap_up=5)
+    sc = scenario()
+    seen: list[StreamEvent] = []
+    plan: list[tuple[float, Any]] = [
+        (0, (sc, caller())),  # 901 answers at 3, talks 10 s
+        (1, (sc, caller(hangup_after=60))),
+        (40, lambda drv: drv.set_status("901", "available_on_demand")),
+    ]
+    (first, second), _ = calls(c, plan, statuses={"901": "available_on_demand"}, seen=seen)
+    assert exit_of(first) == "answered"
+    # 901 is not offered the second caller until they are on demand again at 40
+    assert [(e["t"], e["operator_id"]) for e in qev(second, "offered")] == [(40.0, "901")]
+    statuses = [
+        (round(e.ts - AT.timestamp(), 3), e.status, e.reason, e.by)  # type: ignore[attr-defined]
+        for e in seen
+        if e.name == "operator_status_changed" and e.stream_key == "901"
+    ]
+    assert statuses == [
+        (0.0, "available", None, "start"),
+        (0.0, "available_on_demand", None, "operator"),
+        (13.0, "not_available", "on_demand", "acd"),
+        (40.0, "available_on_demand", None, "operator"),
+        (53.0, "not_available", "on_demand", "acd"),  # after the second call
+    ]
