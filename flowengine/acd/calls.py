@@ -7,8 +7,15 @@ widening, the personal manager's exclusive window). Waiting: announcements,
 overflow to another queue (keeping the first arrival time, hence its rank),
 callbacks (`request_callback`: the caller leaves the line and keeps their
 place). Leaving: answered calls complete (`call_completed`, the operator goes
-to wrap-up), unanswered ones leave through exactly one exit decision —
-`Abandoned`, `MaxWaitReached`, `NoAnswer`, `NoOperators` — via `_remove`.
+to wrap-up; an operator available on demand is then set not available),
+unanswered ones leave through exactly one exit decision — `Abandoned`,
+`MaxWaitReached`, `NoAnswer`, `NoOperators` — via `_remove`.
+
+Queue options beside app_queue and mod_callcenter (docs/acd.md): a caller who
+hung up gets their place back on calling again (``abandoned_resume``); a
+queue with nobody there refuses callers (``join_empty``), sends them out
+(``leave_when_empty``, checked after every dispatch) or lets them wait only so
+long (``max_wait_no_operator``); the periodic announcement has its own timer.
 """
 
 from __future__ import annotations
