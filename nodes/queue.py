@@ -92,7 +92,7 @@ class QueueParams(ParamsModel):
     priority: Expr | None = Field(default=None, description="caller priority, higher first; e.g. if(VIP, 10, 0)")
     greeting: PromptSpec | None = None
     music: str | None = Field(default=None, description="music on hold (audio file)")
-    announce: bool = Field(default=True, description="announce position and estimated wait")
+    announce: bool = Field(default=True, description="announce position and estimated wait, and the periodic message")
     periodic_prompt: PromptSpec | None = Field(
         default=None,
         description="said every announce.periodic seconds of the queue; default: a thank-you for waiting",

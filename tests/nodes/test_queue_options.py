@@ -131,6 +131,10 @@ def test_a_periodic_message_plays_on_its_own_clock_in_the_scenarios_language() -
     assert ru.prompts[0] == "Спасибо за ожидание. Ваш звонок очень важен для нас, пожалуйста, оставайтесь на линии."
     own = one_call(scenario(periodic_prompt="Наши операторы скоро освободятся."), c, statuses=AWAY)
     assert own.prompts[0] == own.prompts[2] == "Наши операторы скоро освободятся."
+    # a node that does not announce keeps the caller on music; the stream still has it
+    silent = one_call(scenario(announce=False), c, statuses=AWAY)
+    assert silent.prompts == []
+    assert [e["announcement"] for e in qev(silent, "announced")] == ["periodic", "position", "periodic"]
     # without the setting nothing but the position is said
     plain = one_call(scenario(), centre(announce={"period": 30}, max_wait=45), statuses=AWAY)
     assert plain.prompts == ["You are number 1 in the queue."]
