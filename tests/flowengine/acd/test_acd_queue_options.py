@@ -268,3 +268,18 @@ def test_queue_log_writes_joinempty_and_exitempty_for_the_ways_out_with_nobody_t
     lines += log.lines(23, acd.call_arrived(23, "b", "q"))  # logged out: refused
     events = [line.split("|")[4] for line in lines if "|a|" in line or "|b|" in line]
     assert events == ["ENTERQUEUE", "EXITEMPTY", "JOINEMPTY"]
+
+
+def test_hold_time_reads_yaml_on_off_and_names_a_wrong_value(make_centre, tmp_path) -> None:
+    from flowengine.acd.model import load_centre
+
+    f = tmp_path / "centre.yaml"
+    f.write_text(
+        "operators: [{id: '901', extension: '901'}]\n"
+        "queues: [{id: q, members: ['901'], announce: {period: 30, hold_time: off}}]\n",
+        encoding="utf-8",
+    )
+    assert load_centre(f).queue("q").announce.hold_time == "off"  # YAML reads off as false
+    f.write_text(f.read_text(encoding="utf-8").replace("hold_time: off", "hold_time: sometimes"), encoding="utf-8")
+    with pytest.raises(CentreError, match=r"queues\[0\]\.announce\.hold_time: Input should be 'on', 'once' or 'off'"):
+        load_centre(f)
