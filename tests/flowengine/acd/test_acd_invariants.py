@@ -130,6 +130,7 @@ class Shadow:
         self.connected: dict[str, str] = {}  # call -> op
         self.left: set[str] = set()  # calls whose caller left (or that left unanswered)
         self.engaged = dict.fromkeys(OPS, 0)  # calls bridged outside the ACD
+        self.on_demand_calls = dict.fromkeys(OPS, 0)  # answered since set available on demand
 
     def feed(self, out: list[d.Decision]) -> None:
         for x in out:
@@ -155,6 +156,9 @@ class Shadow:
                 self.ringing.pop(x.operator_id, None)
             elif isinstance(x, d.Connected):
                 assert self.ringing.pop(x.operator_id) == x.call_id
+                if self.status[x.operator_id] == "available_on_demand":
+                    self.on_demand_calls[x.operator_id] += 1
+                    assert self.on_demand_calls[x.operator_id] == 1, f"{x}: a second call on demand"
                 self.talking[x.operator_id] = x.call_id
                 self.connected[x.call_id] = x.operator_id
                 self.calls.pop(x.call_id)
@@ -175,6 +179,7 @@ class Shadow:
                 self.left.add(x.call_id)
             elif isinstance(x, d.OperatorStatusChanged):
                 self.status[x.operator_id] = x.status
+                self.on_demand_calls[x.operator_id] = 0
                 if x.by == "admin":  # remove_operator / add_operator
                     self.present[x.operator_id] = x.reason != "removed"
         for call in self.calls:
