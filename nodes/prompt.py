@@ -75,6 +75,7 @@ async def play_prompt(
         return False
     compiled = spec.compiled
     if isinstance(compiled, Template):
-        text = ctx.render(compiled)
-        return await ctx.say(node_id, text, language=spec.language, voice=spec.voice, barge_in=barge_in)
+        # what `ctx.say` does, one coroutine fewer: prompts are on every call's path
+        prompt = Prompt("say", compiled.render(ctx), spec.language or ctx.scenario.doc.language, spec.voice)
+        return await ctx.play(node_id, prompt, barge_in=barge_in)
     return await ctx.play(node_id, compiled, barge_in=barge_in)

@@ -92,6 +92,9 @@ class Engine:
         self._event_queue = event_queue
         self._listeners: list[EventListener] = []
         self._writer: EventWriter | None = None
+        #: where a call's events go: the writer alone when nothing listens
+        #: (one call less per event on the hot path), else `publish_event`
+        self.deliver: Callable[[StreamEvent], None] = _nowhere
         #: published versions, numbered by the store
         self.store: ScenarioStore = store if store is not None else InMemoryScenarioStore(now=self.clock.now)
         #: number and line bindings, default scenario, normalisation rules
@@ -164,12 +167,14 @@ class Engine:
     def add_listener(self, listener: EventListener) -> None:
         """Call `listener(event)` for every event, synchronously (keep it quick)."""
         self._listeners.append(listener)
+        self.deliver = self.publish_event
 
     def add_sink(self, sink: EventSink) -> None:
         """Store every event in `sink`, through the engine's event writer."""
         if self._writer is None:
             self._writer = EventWriter(name="event-writer", queue_size=self._event_queue)
         self._writer.add_sink(sink)
+        self.deliver = self._writer.put if not self._listeners else self.publish_event
 
     @property
     def writer(self) -> EventWriter | None:
@@ -278,6 +283,10 @@ class Engine:
             self._http = None
         if self._writer is not None:
             await self._writer.close()
+
+
+def _nowhere(event: StreamEvent) -> None:
+    """Events of an engine with no listener and no sink are dropped."""
 
 
 async def _refuse(ctx: CallContext) -> None:

@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Protocol
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from flowengine.acd.calendar import Calendar
+
 if TYPE_CHECKING:
     from flowengine.acd.model import QueueSpec
     from flowengine.acd.operators import OperatorRuntime
@@ -193,6 +195,8 @@ class Strategy:
     title_en: ClassVar[str] = ""
     title_ru: ClassVar[str] = ""
     Params: ClassVar[type[StrategyParams]] = NoParams
+    #: the centre's calendar (the core sets it): wall-clock hours and days
+    calendar: Calendar = Calendar()
 
     def __init__(self, queue: QueueSpec, params: StrategyParams, resolve: Resolver) -> None:
         self.queue = queue
