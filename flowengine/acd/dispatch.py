@@ -31,14 +31,6 @@ class Dispatch(Bookkeeping):
     """The ACD's matching of operators and calls, and its rounds of offers."""
 
     def _dispatch(self, now: float, out: list[d.Decision]) -> None:
-        while True:
-            self._match(now, out)
-            # queues with leave_when_empty: callers leave once matching is done;
-            # stopping their offers frees operators, who may take other calls
-            if not (self._empty_watch and self._leave_if_empty(now, out)):
-                return
-
-    def _match(self, now: float, out: list[d.Decision]) -> None:
         while self._dirty_ops or self._dirty_calls:
             if self._dirty_ops:
                 ops, self._dirty_ops = self._dirty_ops, []
@@ -57,6 +49,11 @@ class Dispatch(Bookkeeping):
                         and self._calls.get(c.call_id) is c
                     ):
                         self._start_round(now, c, out)
+        # queues with leave_when_empty: callers leave once matching is done; as
+        # stopping their offers frees operators, match again (each pass removes
+        # calls, so this ends)
+        if self._empty_watch and self._leave_if_empty(now, out):
+            self._dispatch(now, out)
 
     def _serve_operator(self, now: float, op: OperatorRuntime, out: list[d.Decision]) -> None:
         """Give a newly free operator the best waiting call they may take."""
