@@ -2,7 +2,9 @@
 
     {"to": "number", "numbers": ["+74951112233", "{MANAGER_MOBILE}"], "allow": ["+79XXXXXXXXX"],
      "strategy": "sequential", "ring_timeout": 20, "total_timeout": 60}
+
     {"to": "operator", "operator": "904", "ring_timeout": 25}
+
     {"to": "department", "department": "support", "strategy": "cumulative", "interval": 5}
 
 Ring strategies: `all` (every target at once), `sequential` (one after

@@ -44,3 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into head/less that closed early
         sys.stderr.close()
         return 0
+    except OSError as exc:  # a file that vanished or became unreadable while we worked
+        where = f" '{exc.filename}'" if exc.filename else ""
+        print(f"error:{where} {exc.strerror or exc}", file=sys.stderr)
+        return 1

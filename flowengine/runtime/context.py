@@ -21,15 +21,17 @@ the call id, so a replayed call makes the same random choices.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import random
 import zlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from flowengine.errors import UsageError
+from flowengine.errors import NodeError, UsageError
 from flowengine.events import CallEvent, NodeEntered, NodeLeft, PromptPlayed, VariableChanged
 from flowengine.expr import ExpressionRuntimeError, NoCentreError, Template, Value
+from flowengine.expr.limits import MAX_STRING_LENGTH
 from flowengine.telephony import Call, Prompt
 
 if TYPE_CHECKING:
@@ -214,6 +216,15 @@ class CallContext:
         return template.render(self)
 
     def set_var(self, name: str, value: Any, node_id: str | None = None) -> None:
+        """Set a variable and record it. Text from outside (speech, a CRM, a
+        trunk's headers) is held to the expression language's limit here, the
+        one door every variable passes: a NodeError (code ``too_long``)."""
+        if type(value) is str and len(value) > MAX_STRING_LENGTH:
+            raise NodeError(
+                f"variable {name}: text of {len(value)} characters is too long "
+                f"(the limit is {MAX_STRING_LENGTH})",
+                code="too_long",
+            )
         self.variables[name] = value
         self.emit(VariableChanged, variable=name, value=value, node_id=node_id)
 
@@ -224,7 +235,13 @@ class CallContext:
         *,
         barge_in: bool = False,
     ) -> bool:
-        """Play a prompt and log it; True if the caller's digit interrupted it."""
+        """Play a prompt and log it; True if the caller's digit interrupted it.
+
+        An audio file is looked up in the engine's media folders first
+        (`flowengine.telephony.media`); a name that is not allowed there is a
+        NodeError, and nothing is played."""
+        if prompt.kind == "play" and prompt.file is None and self.engine.media:
+            prompt = dataclasses.replace(prompt, file=self.engine.media.resolve(prompt.text))
         interrupted = True
         try:
             interrupted = await self.call.play(prompt, barge_in=barge_in)
@@ -239,6 +256,14 @@ class CallContext:
                 interrupted=interrupted,
             )
         return interrupted
+
+    def media_source(self, name: str | None) -> str | None:
+        """Music on hold `name` as the backend should get it: found in the
+        media folders (a real path), or as it is when there are none; None
+        stays None (the backend's default music)."""
+        if name is None or not self.engine.media:
+            return name
+        return self.engine.media.resolve(name)
 
     async def say(
         self,
