@@ -118,6 +118,7 @@ class QueueRt:
         "staffed",
         "aht",
         "stats",
+        "unstaffed_since",
     )
 
     def __init__(self, spec: QueueSpec, strategy: Strategy) -> None:
@@ -137,6 +138,9 @@ class QueueRt:
         self.staffed = 0
         self.aht = HandleTime(spec.expected_handle_time)
         self.stats = QueueStats()
+        #: since when no member has been staffed (None: somebody is), for
+        #: ``max_wait_no_operator``
+        self.unstaffed_since: float | None = None
 
 
 class CallRt:
