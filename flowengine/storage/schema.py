@@ -194,6 +194,15 @@ events = Table(
     Index(None, "operator_id", "ts"),
 )
 
+#: calls whose `call_started` is stored and whose `call_ended` is not: what
+#: start-up recovery closes with cause engine_restart
+open_calls = Table(
+    "open_calls",
+    metadata,
+    Column("call_id", String(64), primary_key=True),
+    Column("started_at", Float, nullable=False),
+)
+
 cdrs = Table(
     "cdrs",
     metadata,

@@ -64,6 +64,11 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_events_operator_id_ts'), ['operator_id', 'ts'], unique=False)
         batch_op.create_index(batch_op.f('ix_events_ts'), ['ts'], unique=False)
 
+    op.create_table('open_calls',
+    sa.Column('call_id', sa.String(length=64), nullable=False),
+    sa.Column('started_at', sa.Float(), nullable=False),
+    sa.PrimaryKeyConstraint('call_id', name=op.f('pk_open_calls'))
+    )
     op.create_table('media',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
@@ -191,6 +196,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_media_call_id'))
 
     op.drop_table('media')
+    op.drop_table('open_calls')
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_events_ts'))
         batch_op.drop_index(batch_op.f('ix_events_operator_id_ts'))
