@@ -215,3 +215,31 @@ def test_an_engine_on_the_database_routes_calls_and_keeps_their_version(db: Data
     for c in cdrs:
         texts = [e["text"] for e in EventStore(db).call_events(c.call_id) if e["event"] == "prompt_played"]
         assert texts == [f"Version {'one' if c.scenario_version == 1 else 'two'}"]
+
+
+def test_concurrent_publishers_get_consecutive_versions(db_url: str) -> None:
+    db = open_database(db_url)
+    try:
+        errors: list[BaseException] = []
+        results: list[int] = []
+        barrier = threading.Barrier(4)
+
+        def publisher(n: int) -> None:
+            store = SqlScenarioStore(db)
+            barrier.wait()
+            try:
+                for i in range(5):
+                    results.append(store.publish(_compiled(greeting(f"publisher {n} text {i}"))).version)
+            except BaseException as exc:  # noqa: BLE001 (reported below)
+                errors.append(exc)
+
+        threads = [threading.Thread(target=publisher, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert errors == []
+        assert sorted(results) == list(range(1, 21))
+        assert [v.version for v in SqlScenarioStore(db).versions("ivr")] == list(range(1, 21))
+    finally:
+        db.close()
