@@ -11,7 +11,8 @@ synchronous=NORMAL, as `flowengine serve` opens them):
 2. the same rows inserted with plain `sqlite3` `executemany` into the same
    table (same indexes, same batches, one commit per batch), alternating with
    (1) in the same run: `ratio_vs_raw_sqlite` = (1) / (2). The raw path gets
-   the rows already encoded; the sink encodes each event itself;
+   the rows already encoded and numbered (stream ids); the sink encodes each
+   event, numbers new streams and keeps the CDRs itself;
 3. step delay — events fed at a steady rate (as calls make them) while a
    probe coroutine sleeps 1 ms in a loop on the same event loop; the p99 of
    how late it wakes, with the SQL sink minus with no storage at all:
@@ -212,10 +213,12 @@ def main() -> None:
           f"sqlite {sqlite3.sqlite_version}")  # fmt: skip
     scenario = load_scenario_file(ROOT / "examples" / "per_number_ivr.json")
     events = make_events(scenario, args.calls)
+    numbers: dict[tuple[str, str], int] = {}  # the stream ids the raw path is given ready-made
     rows = [
-        (e.stream, e.stream_key, e.seq, e.ts, e.name, getattr(e, "operator_id", None), event_line(e)[:-1].decode())
+        (numbers.setdefault((e.stream, e.stream_key), len(numbers) + 1), e.stream, e.stream_key, e.seq, e.ts,
+         e.name, getattr(e, "operator_id", None), event_line(e)[:-1].decode())
         for e in events
-    ]
+    ]  # fmt: skip
     print(f"events: {len(events):,} from {args.calls:,} calls ({len(events) / args.calls:.1f} per call)")
     with tempfile.TemporaryDirectory(prefix="flowengine-bench-") as tmp:
         d = Path(tmp)

@@ -76,6 +76,8 @@ def test_a_queue_call_cdr_names_the_queue_operator_wait_and_talk(db: Database) -
     assert ops and {e["operator_id"] for e in ops} == {operator}
     assert "operator_state_changed" in {e["event"] for e in ops}
     assert [e["ts"] for e in ops] == sorted(e["ts"] for e in ops)
+    last = EventStore(db).last_seqs("operator")
+    assert last[operator] == max(e["seq"] for e in ops)
     with_calls = EventStore(db).operator_events(operator, stream=None)
     assert any(e["event"] == "queue_connected" and e["call_id"] == trace.call_id for e in with_calls)
 
