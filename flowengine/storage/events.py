@@ -89,6 +89,18 @@ def _event_insert_sql(db: Database) -> str:
     )
 
 
+class _Prepared:
+    """One batch, encoded: event rows, new streams, calls opened and ended."""
+
+    __slots__ = ("rows", "missing", "opened", "ended")
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[Any, ...]] = []
+        self.missing: set[tuple[str, str]] = set()
+        self.opened: dict[str, float] = {}
+        self.ended: list[tuple[CdrBuilder | None, str, dict[str, Any]]] = []
+
+
 class SqlEventSink:
     """An `EventSink` that stores events and CDRs in `db` (see the module doc).
 
@@ -117,23 +129,40 @@ class SqlEventSink:
         return len(self._builders)
 
     async def write_batch(self, batch: Sequence[StreamEvent]) -> None:
+        """Encode the batch on the event loop, a slice at a time (yielding in
+        between, so no call step waits for a whole batch), then commit it on
+        the sink's thread, where the driver lets go of the interpreter lock
+        while the database works."""
         if not batch:
             return
         if self._executor is None:
             self.write_sync(batch)
             return
-        await asyncio.get_running_loop().run_in_executor(self._executor, self.write_sync, list(batch))
+        work = _Prepared()
+        for i in range(0, len(batch), self.SLICE):
+            if i:
+                await asyncio.sleep(0)
+            self._prepare(batch[i : i + self.SLICE], work)
+        await asyncio.get_running_loop().run_in_executor(self._executor, self._commit, work)
+
+    #: events encoded between two yields to the event loop
+    SLICE = 100
 
     def write_sync(self, batch: Sequence[StreamEvent]) -> None:
-        """Store one batch in one transaction (from any thread, one at a time)."""
-        rows = []
-        opened: dict[str, float] = {}
-        ended: list[tuple[CdrBuilder | None, str, dict[str, Any]]] = []
+        """Store one batch in one transaction, here and now (one batch at a time)."""
+        work = _Prepared()
+        self._prepare(batch, work)
+        self._commit(work)
+
+    def _prepare(self, batch: Sequence[StreamEvent], work: _Prepared) -> None:
+        rows = work.rows
+        opened = work.opened
+        ended = work.ended
+        missing = work.missing
         builders = self._builders
         track = self.cdrs
         info = _CLASS_INFO
         ids = self._stream_ids
-        missing: set[tuple[str, str]] = set()
         for e in batch:
             stream, name, key_of, operator_of = info.get(type(e)) or _class_info(type(e))
             key = key_of(e)
@@ -159,15 +188,19 @@ class SqlEventSink:
                 if builder is None:
                     builder = builders[key] = CdrBuilder(key)
                 builder.count += 1
+
+    def _commit(self, work: _Prepared) -> None:
+        rows = work.rows
+        ids = self._stream_ids
         started = time.perf_counter()
         with self.db.begin() as conn:
-            found = _stream_ids(conn, self.db, missing) if missing else {}
+            found = _stream_ids(conn, self.db, work.missing) if work.missing else {}
             new = found.get
             conn.exec_driver_sql(self._insert_events_sql, [(new((r[0], r[1])) or ids[(r[0], r[1])], *r) for r in rows])
-            if track:
-                self._calls(conn, opened, ended)
+            if self.cdrs:
+                self._calls(conn, work.opened, work.ended)
         ids.update(found)  # only once committed: a rolled-back stream row has no id
-        for _builder, key, _end in ended:
+        for _builder, key, _end in work.ended:
             ids.pop(("call", key), None)
         self.commit_seconds.append(time.perf_counter() - started)
         self.written += len(rows)
