@@ -24,7 +24,7 @@ synchronous=NORMAL, as `flowengine serve` opens them):
    attached instead of the JSON-lines file; counted until every event is
    committed.
 
-Usage: python bench/service.py [--calls 3000] [--rounds 3] [--batches 3]
+Usage: python bench/service.py [--calls 3000] [--rounds 3] [--batches 3] [--no-pin]
 Last line: {"events_per_s", "ratio_vs_raw_sqlite", "commit_p99_ms",
 "step_delay_p99_ms", "calls_per_s_stored", "scenario_reads_per_s"}
 (scenario reads: not measured here yet, null).
@@ -227,10 +227,12 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=3, help="batches of stored calls")
     parser.add_argument("--batch-calls", type=int, default=2000)
     parser.add_argument("--rate", type=float, default=20_000, help="events/s fed during the step-delay probe")
+    parser.add_argument("--no-pin", action="store_true", help="use every core (the database driver works beside the interpreter)")
     args = parser.parse_args()
-    if hasattr(os, "sched_setaffinity"):
+    if hasattr(os, "sched_setaffinity") and not args.no_pin:
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
-    print(f"machine: nproc={os.cpu_count()}, pinned to one core; python {sys.version.split()[0]}; "
+    pinned = "all cores" if args.no_pin else "pinned to one core"
+    print(f"machine: nproc={os.cpu_count()}, {pinned}; python {sys.version.split()[0]}; "
           f"sqlite {sqlite3.sqlite_version}")  # fmt: skip
     scenario = load_scenario_file(ROOT / "examples" / "per_number_ivr.json")
     events = make_events(scenario, args.calls)

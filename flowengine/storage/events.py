@@ -92,10 +92,11 @@ def _event_insert_sql(db: Database) -> str:
 class _Prepared:
     """One batch, encoded: event rows, new streams, calls opened and ended."""
 
-    __slots__ = ("rows", "missing", "opened", "ended")
+    __slots__ = ("rows", "missing", "found", "opened", "ended")
 
     def __init__(self) -> None:
         self.rows: list[tuple[Any, ...]] = []
+        self.found: dict[tuple[str, str], int] = {}
         self.missing: set[tuple[str, str]] = set()
         self.opened: dict[str, float] = {}
         self.ended: list[tuple[CdrBuilder | None, str, dict[str, Any]]] = []
@@ -135,15 +136,25 @@ class SqlEventSink:
         while the database works."""
         if not batch:
             return
-        if self._executor is None:
-            self.write_sync(batch)
-            return
         work = _Prepared()
         for i in range(0, len(batch), self.SLICE):
             if i:
                 await asyncio.sleep(0)
             self._prepare(batch[i : i + self.SLICE], work)
-        await asyncio.get_running_loop().run_in_executor(self._executor, self._commit, work)
+        if self._executor is not None:
+            await asyncio.get_running_loop().run_in_executor(self._executor, self._commit, work)
+            return
+        # on the loop: the transaction's inserts in slices, the calls run in between
+        started = time.perf_counter()
+        with self.db.begin() as conn:
+            rows = self._rows(conn, work)
+            for i in range(0, len(rows), self.SLICE):
+                if i:
+                    await asyncio.sleep(0)
+                conn.exec_driver_sql(self._insert_events_sql, rows[i : i + self.SLICE])
+            if self.cdrs:
+                self._calls(conn, work.opened, work.ended)
+        self._committed(work, started)
 
     #: events encoded between two yields to the event loop
     SLICE = 100
@@ -190,20 +201,27 @@ class SqlEventSink:
                 builder.count += 1
 
     def _commit(self, work: _Prepared) -> None:
-        rows = work.rows
-        ids = self._stream_ids
         started = time.perf_counter()
         with self.db.begin() as conn:
-            found = _stream_ids(conn, self.db, work.missing) if work.missing else {}
-            new = found.get
-            conn.exec_driver_sql(self._insert_events_sql, [(new((r[0], r[1])) or ids[(r[0], r[1])], *r) for r in rows])
+            conn.exec_driver_sql(self._insert_events_sql, self._rows(conn, work))
             if self.cdrs:
                 self._calls(conn, work.opened, work.ended)
-        ids.update(found)  # only once committed: a rolled-back stream row has no id
+        self._committed(work, started)
+
+    def _rows(self, conn: Connection, work: _Prepared) -> list[tuple[Any, ...]]:
+        """The batch's rows with their stream ids (numbering new streams)."""
+        ids = self._stream_ids
+        work.found = found = _stream_ids(conn, self.db, work.missing) if work.missing else {}
+        new = found.get
+        return [(new((r[0], r[1])) or ids[(r[0], r[1])], *r) for r in work.rows]
+
+    def _committed(self, work: _Prepared, started: float) -> None:
+        ids = self._stream_ids
+        ids.update(work.found)  # only once committed: a rolled-back stream row has no id
         for _builder, key, _end in work.ended:
             ids.pop(("call", key), None)
         self.commit_seconds.append(time.perf_counter() - started)
-        self.written += len(rows)
+        self.written += len(work.rows)
         self.batches += 1
 
     def _calls(

@@ -161,9 +161,10 @@ def test_retention_purges_old_events_and_cdrs_but_not_open_calls(db: Database) -
     assert len(store.call_events("new")) == 3
 
 
-def test_the_writer_goes_on_while_the_sink_writes_on_its_thread(db: Database) -> None:
+@pytest.mark.parametrize("thread", [True, False], ids=["thread", "loop"])
+def test_batches_through_the_writer_on_a_thread_or_on_the_loop(db: Database, thread: bool) -> None:
     async def main() -> int:
-        sink = SqlEventSink(db)
+        sink = SqlEventSink(db, thread=thread)
         writer = EventWriter([sink], batch_size=100)
         for i in range(1, 11):
             for e in _events(f"call-{i}", 50, ts=float(i)):
