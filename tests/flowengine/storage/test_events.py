@@ -178,3 +178,17 @@ def test_batches_through_the_writer_on_a_thread_or_on_the_loop(db: Database, thr
     assert len(EventStore(db).open_call_ids()) == 10
 
 
+
+
+def test_odd_values_are_stored_and_read_back(db: Database) -> None:
+    """A variable holding a NUL, a lone surrogate (from a broken SIP header)
+    or bytes must not lose the batch, on either database."""
+    from flowengine.events import VariableChanged
+
+    odd = VariableChanged(call_id="odd", seq=1, ts=1.0, t=0.0, scenario_id="s", scenario_version=1,
+                          variable="X", value={"nul": "a\x00b", "surrogate": "\ud800x", "bytes": b"\xff"})  # fmt: skip
+    SqlEventSink(db, thread=False).write_sync([odd])
+    [stored] = EventStore(db).call_events("odd")
+    assert stored["value"]["nul"] == "a\x00b"
+    assert stored["value"]["surrogate"] == "\ud800x"
+    assert stored["value"]["bytes"] == "\ufffd"
