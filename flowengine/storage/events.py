@@ -35,6 +35,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from flowengine.events.base import StreamEvent
 from flowengine.events.codec import dumps_event, event_line
@@ -121,6 +122,14 @@ class SqlEventSink:
         self._stream_ids: dict[tuple[str, str], int] = {}
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="sql-event-sink") if thread else None
         self._insert_events_sql = _event_insert_sql(db)
+        self._copy_sql: str | None = None
+        #: what a batch that repeats stored events raises
+        self._duplicate_errors: tuple[type[Exception], ...] = (IntegrityError,)
+        if db.backend == "postgresql":
+            import psycopg
+
+            self._copy_sql = f"COPY {events.name} ({', '.join(_EVENT_COLUMNS)}) FROM STDIN"
+            self._duplicate_errors = (IntegrityError, psycopg.IntegrityError)
         self._insert_open = _insert_ignoring_duplicates(db, open_calls)
         self._insert_cdr = _insert_ignoring_duplicates(db, cdr_table)
 
@@ -151,7 +160,7 @@ class SqlEventSink:
             for i in range(0, len(rows), self.SLICE):
                 if i:
                     await asyncio.sleep(0)
-                conn.exec_driver_sql(self._insert_events_sql, rows[i : i + self.SLICE])
+                self._insert(conn, rows[i : i + self.SLICE])
             if self.cdrs:
                 self._calls(conn, work.opened, work.ended)
         self._committed(work, started)
@@ -203,10 +212,26 @@ class SqlEventSink:
     def _commit(self, work: _Prepared) -> None:
         started = time.perf_counter()
         with self.db.begin() as conn:
-            conn.exec_driver_sql(self._insert_events_sql, self._rows(conn, work))
+            self._insert(conn, self._rows(conn, work))
             if self.cdrs:
                 self._calls(conn, work.opened, work.ended)
         self._committed(work, started)
+
+    def _insert(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+        """Insert event rows: ``executemany`` on SQLite; on PostgreSQL ``COPY``
+        (several times faster), falling back to ``INSERT ... ON CONFLICT DO
+        NOTHING`` when the batch repeats stored events."""
+        if self._copy_sql is None or not rows:
+            conn.exec_driver_sql(self._insert_events_sql, rows)
+            return
+        try:
+            with conn.begin_nested():
+                cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+                with cursor.copy(self._copy_sql) as copy:
+                    for row in rows:
+                        copy.write_row(row)
+        except self._duplicate_errors:
+            conn.exec_driver_sql(self._insert_events_sql, rows)
 
     def _rows(self, conn: Connection, work: _Prepared) -> list[tuple[Any, ...]]:
         """The batch's rows with their stream ids (numbering new streams)."""

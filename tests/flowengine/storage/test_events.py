@@ -112,6 +112,8 @@ def test_a_replayed_batch_is_not_stored_twice(db: Database) -> None:
     sink.write_sync(batch)
     sink.write_sync(batch)
     assert EventStore(db).count_events() == 5
+    sink.write_sync(_events("c1", 8)[2:])  # overlaps: 3-5 again, 6-8 new
+    assert [e["seq"] for e in EventStore(db).call_events("c1")] == list(range(1, 9))
 
 
 def test_interrupted_calls_are_closed_with_engine_restart(db: Database) -> None:
