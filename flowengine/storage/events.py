@@ -486,7 +486,10 @@ def close_interrupted_calls(db: Database, *, now: float | None = None) -> list[C
     """Close every call the database holds as open (a `call_started` and no
     `call_ended`): append `call_ended` with cause ``engine_restart`` to its
     stream and write its CDR (result ``interrupted``). Run at start-up,
-    before taking calls. Returns the CDRs written."""
+    before taking calls, by the one engine that writes to this database
+    (another engine's calls in flight would be closed too). A call whose
+    `call_ended` was in a batch that failed to commit is closed here as well.
+    Returns the CDRs written."""
     now = time.time() if now is None else now
     closed: list[Cdr] = []
     with db.begin() as conn:
