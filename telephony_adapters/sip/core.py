@@ -43,7 +43,7 @@ from telephony_adapters.sip.dialog import (
     stamp_received,
 )
 from telephony_adapters.sip.errors import LocalProtocolError, SdpError, SipParseError
-from telephony_adapters.sip.headers import parse_name_addr, parse_via
+from telephony_adapters.sip.headers import parse_cseq, parse_name_addr, parse_via
 from telephony_adapters.sip.message import (
     MAX_MESSAGE_BYTES,
     Request,
@@ -593,9 +593,10 @@ def _ascii_reason(text: str) -> str:
 
 
 def _salvage_request(data: bytes) -> tuple[list[tuple[str, str]], tuple[str, int | None]] | None:
-    """The Via, From, To, Call-ID and CSeq lines of a malformed request, when
-    they are readable enough to address a 400 to; None for a response or a
-    message that cannot be answered."""
+    """The Via, From, To, Call-ID and CSeq of a malformed request, when each
+    of them is itself well-formed, so the 400 addressed with them is valid
+    SIP the client can match; None for a response, an ACK, or a request
+    whose own identity is broken (then it is dropped)."""
     text = data[:8192].decode("utf-8", "replace").lstrip("\r\n")
     lines = text.replace("\r\n", "\n").split("\n")
     first = lines[0].split(" ")
@@ -603,22 +604,35 @@ def _salvage_request(data: bytes) -> tuple[list[tuple[str, str]], tuple[str, int
         return None
     wanted = {"via": "Via", "v": "Via", "from": "From", "f": "From", "to": "To", "t": "To",
               "call-id": "Call-ID", "i": "Call-ID", "cseq": "CSeq"}
-    found: list[tuple[str, str]] = []
+    found: dict[str, str] = {}
+    vias: list[str] = []
     for line in lines[1:]:
         if not line:
             break
         name, colon, value = line.partition(":")
         canonical = wanted.get(name.strip().lower())
-        if colon and canonical:
-            value = value.strip()
-            if any(ord(c) < 32 or ord(c) == 127 for c in value) or len(value) > 1024:
-                return None
-            found.append((canonical, value))
-    names = {n for n, _ in found}
-    if names != {"Via", "From", "To", "Call-ID", "CSeq"}:
+        if not colon or canonical is None:
+            continue
+        value = value.strip()
+        if any(ord(c) < 32 or ord(c) == 127 or c == "\ufffd" for c in value) or len(value) > 1024:
+            return None
+        if canonical == "Via":
+            vias.append(value)
+        elif canonical in found:
+            return None  # two From / To / Call-ID / CSeq: whose identity would we answer?
+        else:
+            found[canonical] = value
+    if not vias or set(found) != {"From", "To", "Call-ID", "CSeq"}:
         return None
     try:
-        top = parse_via(next(v for n, v in found if n == "Via").split(",")[0])
+        parsed_vias = [parse_via(v) for via in vias for v in via.split(",")]
+        parse_name_addr(found["From"], "From")
+        parse_name_addr(found["To"], "To")
+        parse_cseq(found["CSeq"])
     except SipParseError:
         return None
-    return found, (top.host, top.port)
+    if not found["Call-ID"] or any(c in " \t" for c in found["Call-ID"]) or len(parsed_vias) > 32:
+        return None
+    top = parsed_vias[0]
+    headers = [("Via", str(v)) for v in parsed_vias] + [(n, found[n]) for n in ("From", "To", "Call-ID", "CSeq")]
+    return headers, (top.host, top.port)
