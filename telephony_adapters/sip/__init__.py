@@ -6,3 +6,9 @@ A sans-IO protocol core — `message` (parser and serializer), `headers`,
 a thin asyncio transport. Every layer takes bytes and `now` and returns
 events and bytes, so its tests run on a fake clock.
 """
+
+from telephony_adapters.sip.backend import SipBackend
+from telephony_adapters.sip.call import SipCall
+from telephony_adapters.sip.settings import SipSettings, Trunk
+
+__all__ = ["SipBackend", "SipCall", "SipSettings", "Trunk"]

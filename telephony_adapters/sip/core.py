@@ -496,15 +496,16 @@ class SipCore:
             raise LocalProtocolError(f"call {key} is {session.state}: cannot reject")
         self._end_unanswered(session, status, now, reason)
 
-    def hangup(self, key: str, now: float, *, q850: int | None = None) -> None:
+    def hangup(self, key: str, now: float, *, q850: int | None = None, status: int = 480) -> None:
         """End the call from our side: BYE (after the ACK of our 2xx, §15.1.1),
-        or 480 if it was never answered. Does nothing for an ended call."""
+        or the final response `status` if it was never answered. Does nothing
+        for an ended call."""
         session = self._sessions.get(key)
         if session is None:
             return
         session.reason_q850 = q850
         if session.state == "ringing":
-            self._end_unanswered(session, 480, now)
+            self._end_unanswered(session, status if 300 <= status < 700 else 480, now)
         elif session.state == "answered":
             session.bye_pending = True
         elif session.state == "confirmed":
