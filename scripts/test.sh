@@ -8,7 +8,7 @@ PY=${PYTHON:-python3}
 
 # System packages the tests need (none yet for the core; the SIP and TTS work
 # will add sip-tester, baresip, espeak-ng here).
-DEBIAN_PACKAGES=()
+DEBIAN_PACKAGES=(sip-tester)  # SIPp: the SIP backend's interop tests
 if [ ${#DEBIAN_PACKAGES[@]} -gt 0 ]; then
   missing=()
   for pkg in "${DEBIAN_PACKAGES[@]}"; do

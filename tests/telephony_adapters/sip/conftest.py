@@ -1,5 +1,6 @@
-"""Loads this folder's helper module (`sipmsgs`) by path, as the suite's
-root conftest does for its helpers (tests run with --import-mode=importlib)."""
+"""Loads this folder's helper modules (`sipmsgs`, `sipp_scenarios`) by path,
+as the suite's root conftest does for its helpers (tests run with
+--import-mode=importlib)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import importlib.util
 import sys
 from pathlib import Path
 
-if "sipmsgs" not in sys.modules:
-    _spec = importlib.util.spec_from_file_location("sipmsgs", Path(__file__).with_name("sipmsgs.py"))
-    assert _spec is not None and _spec.loader is not None
-    _module = importlib.util.module_from_spec(_spec)
-    sys.modules["sipmsgs"] = _module
-    _spec.loader.exec_module(_module)
+for _name in ("sipmsgs", "sipp_scenarios"):
+    if _name not in sys.modules:
+        _spec = importlib.util.spec_from_file_location(_name, Path(__file__).with_name(f"{_name}.py"))
+        assert _spec is not None and _spec.loader is not None
+        _module = importlib.util.module_from_spec(_spec)
+        sys.modules[_name] = _module
+        _spec.loader.exec_module(_module)
