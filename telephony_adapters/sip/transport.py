@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from collections.abc import Callable
 from typing import cast
 
 from telephony_adapters.sip.core import SipCore, SipEvent
 
 log = logging.getLogger("flowengine.sip.transport")
+
+#: receive buffer asked for the SIP socket (the kernel caps it at net.core.rmem_max):
+#: a burst of INVITEs while the loop is busy waits in the kernel instead of being lost
+RECEIVE_BUFFER = 4 * 1024 * 1024
 
 
 class SipTransport(asyncio.DatagramProtocol):
@@ -41,6 +46,12 @@ class SipTransport(asyncio.DatagramProtocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # (asyncio's selector transport is not an instance of the public DatagramTransport ABC)
         self.transport = cast(asyncio.DatagramTransport, transport)
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+            except OSError:
+                log.info("could not enlarge the SIP socket's receive buffer")
         host, port = transport.get_extra_info("sockname")[:2]
         self.core.local = (host, port)
 

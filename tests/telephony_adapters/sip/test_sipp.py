@@ -188,3 +188,21 @@ def test_cancel_during_early_media_gets_487_and_ends_the_call(tmp_path: Path) ->
             assert exits(stream)["greet"] == "hangup"
 
     with_engine(test, tmp_path, early)
+
+
+def test_sipp_load_500_calls_at_50_per_second_all_succeed_and_nothing_leaks(tmp_path: Path) -> None:
+    """The issue's load check: every call answered, prompted and hung up; the
+    leak checks of `with_engine` run after it (no call object, RTP socket,
+    dialog or call task left)."""
+
+    async def test(backend: SipBackend, events: list[StreamEvent], tmp: Path) -> None:
+        run = await sipp(
+            backend.address, "-sn", "uac", "-s", "+74951230001", "-m", "500", "-r", "50", "-d", "300",
+            cwd=tmp, timeout=120,
+        )
+        assert run.rc == 0, run.out[-2500:] + run.err[-2000:]
+        assert run.count("Successful call") == 500
+        assert run.count("Failed call") == 0
+        assert backend.core.stats.calls == 500  # a resent INVITE never became a second call
+
+    with_engine(test, tmp_path)
