@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sipp_scenarios import cancelling_caller, dtmf_caller
+from sipp_scenarios import cancelling_caller, dtmf_caller, holding_caller
 
 from flowengine.events import StreamEvent
 from flowengine.runtime.engine import Engine
@@ -204,5 +204,22 @@ def test_sipp_load_500_calls_at_50_per_second_all_succeed_and_nothing_leaks(tmp_
         assert run.count("Successful call") == 500
         assert run.count("Failed call") == 0
         assert backend.core.stats.calls == 500  # a resent INVITE never became a second call
+
+    with_engine(test, tmp_path)
+
+
+def test_options_and_hold_from_the_far_end_by_reinvite(tmp_path: Path) -> None:
+    """SIPp asks OPTIONS (200 listing INVITE in Allow), then holds and resumes
+    the call with re-INVITEs: each gets a 200 whose SDP mirrors the offer
+    (recvonly for sendonly, sendrecv again on resume), checked by SIPp's own
+    regular expressions; the call goes on and ends with SIPp's BYE."""
+    (tmp_path / "hold.xml").write_text(holding_caller())
+
+    async def test(backend: SipBackend, events: list[StreamEvent], tmp: Path) -> None:
+        run = await sipp(backend.address, "-sf", "hold.xml", "-s", "+74951230001", "-m", "1", cwd=tmp)
+        assert run.rc == 0, run.out[-2500:] + run.err[-2000:]
+        assert run.count("Successful call") == 1
+        (stream,) = by_call(events).values()
+        assert first(stream, "CallHungUp").by == "caller"
 
     with_engine(test, tmp_path)
