@@ -67,6 +67,7 @@ from telephony_adapters.sip.transactions import (
     TimerValues,
     TransactionLayer,
     TransactionTimeout,
+    server_key,
 )
 
 log = logging.getLogger("flowengine.sip.core")
@@ -188,6 +189,8 @@ class SipCore:
         self._sessions: dict[str, _Session] = {}
         #: (Call-ID, local tag) -> key
         self._dialogs: dict[tuple[str, str], str] = {}
+        #: the initial INVITE's server transaction key -> call key (CANCEL, Timer L)
+        self._by_tx: dict[tuple[str, ...], str] = {}
         #: our BYE's client transaction key -> call key
         self._byes: dict[tuple[str, ...], str] = {}
         self._stateless: list[tuple[bytes, Addr]] = []
@@ -345,15 +348,15 @@ class SipCore:
         session = _Session(key, req, peer, tx, dialog, offer, negotiated, sdp_session=int(now * 1000) % 2**31)
         self._sessions[key] = session
         self._dialogs[(req.call_id, key)] = key
+        self._by_tx[tx.key] = key
         self.stats.calls += 1
         self._events.append(IncomingCall(key, req, peer, offer, negotiated))
 
     def _cancel(self, req: Request, peer: Addr, now: float) -> None:
-        invite_key = ("s", req.top_via.branch or "", f"{req.top_via.host}:{req.top_via.port or 5060}", "INVITE")
-        invite_tx = self.layer.server.get(invite_key)
+        invite_tx = self.layer.server.get(server_key(req, "INVITE"))
         session = None
         if isinstance(invite_tx, ServerInviteTransaction):
-            session = next((s for s in self._sessions.values() if s.tx is invite_tx), None)
+            session = self._sessions.get(self._by_tx.get(invite_tx.key, ""))
         if invite_tx is None:
             self._respond_new(req, peer, now, 481)
             return
@@ -446,7 +449,7 @@ class SipCore:
         self.layer.events = []
         for ev in events:
             if isinstance(ev, AckTimeout):
-                session = next((s for s in self._sessions.values() if s.tx.key == ev.key), None)
+                session = self._sessions.get(self._by_tx.get(ev.key, ""))
                 if session is not None and session.state == "answered":
                     # §13.3.1.4: no ACK for our 2xx: end the dialog
                     self._events.append(CallFailed(session.key, "ack_timeout"))
@@ -565,6 +568,7 @@ class SipCore:
         session.state = "ended"
         self._sessions.pop(session.key, None)
         self._dialogs.pop((session.dialog.call_id, session.key), None)
+        self._by_tx.pop(session.tx.key, None)
 
 
 def _q850(reason: str | None) -> int | None:

@@ -386,11 +386,12 @@ def build_ack(invite: Request, response: Response) -> Request:
 
 
 # ---- the layer ------------------------------------------------------------------------------------------
-def server_key(request: Request) -> tuple[str, ...]:
-    """RFC 3261 §17.2.3: branch + sent-by + method (an ACK matches its INVITE);
-    for a pre-RFC 3261 branch, the §17.2.3 fallback fields."""
+def server_key(request: Request, method: str | None = None) -> tuple[str, ...]:
+    """RFC 3261 §17.2.3: branch + sent-by + method (an ACK matches its INVITE;
+    `method="INVITE"` finds the INVITE a CANCEL cancels); for a pre-RFC 3261
+    branch, the §17.2.3 fallback fields."""
     via = request.top_via
-    method = "INVITE" if request.method == "ACK" else request.method
+    method = method or ("INVITE" if request.method == "ACK" else request.method)
     branch = via.branch or ""
     sent_by = f"{via.host}:{via.port or 5060}"
     if branch.startswith(MAGIC_COOKIE):
@@ -399,7 +400,7 @@ def server_key(request: Request) -> tuple[str, ...]:
     to_tag = request.to.tag if request.to else None
     # an ACK to a non-2xx carries the To-tag its INVITE lacked; match without it
     return ("s2", request.call_id, from_tag or "", str(request.cseq[0]), method, sent_by, branch,
-            "" if request.method in ("ACK", "INVITE") else (to_tag or ""))
+            "" if method == "INVITE" else (to_tag or ""))
 
 
 def client_key(branch: str, method: str) -> tuple[str, ...]:

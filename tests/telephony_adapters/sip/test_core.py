@@ -266,3 +266,18 @@ def test_bye_while_ringing_ends_the_invite_with_487() -> None:
     out = phone.send(in_dialog("BYE", to_tag=key, branch="z9hG4bK-eb", cseq=2))
     assert sorted(statuses(out)) == [200, 487]
     assert phone.events() == [CallCancelled(key)]
+
+
+def test_peers_without_rfc3261_branches_are_matched_by_the_fallback_fields() -> None:
+    """An RFC 2543 peer's branch lacks the magic cookie: its resent INVITE,
+    its CANCEL and the ACK of our 487 are still matched (§17.2.3)."""
+    phone = Phone()
+    assert statuses(phone.send(invite(branch="old1"))) == [100]
+    (ev,) = phone.events()
+    assert isinstance(ev, IncomingCall)
+    assert statuses(phone.send(invite(branch="old1"))) == [100]  # resent: same answer, same call
+    assert phone.events() == [] and phone.core.calls == 1
+    assert sorted(statuses(phone.send(cancel(branch="old1")))) == [200, 487]
+    assert phone.events() == [CallCancelled(ev.key)]
+    assert phone.send(in_dialog("ACK", to_tag=ev.key, branch="old1", cseq=1)) == []
+    assert phone.tick(40.0) == []  # the ACK stopped the 487's resends
