@@ -62,6 +62,8 @@ class SipBackend(Backend):
             allow_untrusted=s.allow_untrusted,
             codecs=s.codecs,
             max_bytes=s.max_message_bytes,
+            invite_rate=s.invite_rate,
+            invite_burst=s.invite_burst,
         )
         self.rtp_pool = RtpPortPool(*s.rtp_ports)
         self.transport: SipTransport | None = None

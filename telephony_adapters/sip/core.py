@@ -11,7 +11,8 @@ What it does on its own, so no caller of it can forget:
 * 100 Trying at once; retransmitted INVITEs, BYEs and CANCELs absorbed by
   their transactions (a resend never becomes a second call or a 481);
 * a request from an address that `trusted(ip)` refuses gets 403, unless
-  `allow_untrusted`;
+  `allow_untrusted` (at most a few per second per address; the rest are
+  dropped); new INVITEs beyond `invite_rate` per address get 503;
 * garbage is answered with 400 naming the header when the message is
   otherwise a request we can answer, else dropped; oversized datagrams are
   dropped (counted in `stats`);
@@ -50,6 +51,7 @@ from telephony_adapters.sip.message import (
     Response,
     parse_message,
 )
+from telephony_adapters.sip.ratelimit import RateLimiter
 from telephony_adapters.sip.sdp import (
     SUPPORTED,
     Negotiated,
@@ -73,6 +75,9 @@ from telephony_adapters.sip.transactions import (
 log = logging.getLogger("flowengine.sip.core")
 
 ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO"
+#: 403s sent to one untrusted address per second (beyond: dropped unanswered)
+UNTRUSTED_REFUSALS_PER_S = 5.0
+UNTRUSTED_REFUSALS_BURST = 10.0
 _DTMF_INFO = frozenset("0123456789*#ABCD")
 
 
@@ -160,6 +165,7 @@ class CoreStats:
     dropped_malformed: int = 0
     answered_400: int = 0
     refused_untrusted: int = 0
+    rate_limited: int = 0
     calls: int = 0
 
 
@@ -176,6 +182,8 @@ class SipCore:
         max_bytes: int = MAX_MESSAGE_BYTES,
         codecs: tuple[str, ...] = SUPPORTED,
         user_agent: str = "flowengine",
+        invite_rate: float | None = None,
+        invite_burst: float = 20.0,
     ) -> None:
         self.local = local
         self.trusted = trusted
@@ -194,6 +202,10 @@ class SipCore:
         #: our BYE's client transaction key -> call key
         self._byes: dict[tuple[str, ...], str] = {}
         self._stateless: list[tuple[bytes, Addr]] = []
+        #: new INVITEs per source address (None: unlimited)
+        self._invite_limit = RateLimiter(invite_rate, invite_burst) if invite_rate else None
+        #: 403s we are willing to send to one untrusted address
+        self._refusal_limit = RateLimiter(UNTRUSTED_REFUSALS_PER_S, UNTRUSTED_REFUSALS_BURST)
 
     # ---- output ---------------------------------------------------------------------------------
     def datagrams_to_send(self) -> list[tuple[bytes, Addr]]:
@@ -281,7 +293,8 @@ class SipCore:
             return
         if not self.allow_untrusted and not self.trusted(peer[0]):
             self.stats.refused_untrusted += 1
-            self._send_stateless(make_response(req, 403, to_tag=new_tag(), server=self.user_agent), req, peer)
+            if self._refusal_limit.allow(peer[0], now):
+                self._send_stateless(make_response(req, 403, to_tag=new_tag(), server=self.user_agent), req, peer)
             return
         if req.method == "CANCEL":
             self._cancel(req, peer, now)
@@ -295,6 +308,10 @@ class SipCore:
             self._in_dialog(req, peer, now, to_tag)
             return
         if req.method == "INVITE":
+            if self._invite_limit is not None and not self._invite_limit.allow(peer[0], now):
+                self.stats.rate_limited += 1
+                self._respond_new(req, peer, now, 503, headers=[("Retry-After", "5")])
+                return
             self._invite(req, peer, now)
         elif req.method == "OPTIONS":
             self._respond_new(req, peer, now, 200, headers=self._capabilities())
@@ -383,6 +400,8 @@ class SipCore:
                 self._end_unanswered(session, 487, now)
                 self._events.append(CallCancelled(session.key))
             else:
+                # a BYE proves the far end has our 2xx even if its ACK was lost: stop resending it
+                session.tx.ack_received()
                 self._close(session)
                 self._events.append(CallHungUp(session.key, _q850(req.get("Reason"))))
         elif method == "INVITE":

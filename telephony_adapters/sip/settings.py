@@ -59,6 +59,9 @@ class SipSettings:
     rtp_ports: tuple[int, int] = (20000, 30000)
     codecs: tuple[str, ...] = SUPPORTED
     max_message_bytes: int = 65507
+    #: new INVITEs accepted per second from one address (beyond: 503); None: unlimited
+    invite_rate: float | None = None
+    invite_burst: float = 20.0
     #: where relative prompt files (Play) are looked up
     media_root: Path | None = None
 

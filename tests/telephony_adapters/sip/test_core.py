@@ -281,3 +281,32 @@ def test_peers_without_rfc3261_branches_are_matched_by_the_fallback_fields() -> 
     assert phone.events() == [CallCancelled(ev.key)]
     assert phone.send(in_dialog("ACK", to_tag=ev.key, branch="old1", cseq=1)) == []
     assert phone.tick(40.0) == []  # the ACK stopped the 487's resends
+
+
+def test_invite_flood_from_one_address_gets_503_and_others_still_get_in() -> None:
+    phone = Phone(SipCore(("127.0.0.1", 5080), invite_rate=2.0, invite_burst=3))
+    answers = [statuses(phone.send(invite(branch=f"z9hG4bK-f{i}", call_id=f"f{i}"))) for i in range(5)]
+    assert answers == [[100], [100], [100], [503], [503]]
+    assert phone.core.stats.rate_limited == 2 and phone.core.calls == 3
+    other = statuses(phone.send(invite(branch="z9hG4bK-o", call_id="o"), ("127.0.0.2", 5070)))
+    assert other == [100]
+    phone.now = 1.0  # two more tokens a second later
+    assert statuses(phone.send(invite(branch="z9hG4bK-late", call_id="late"))) == [100]
+
+
+def test_untrusted_flood_gets_a_few_403s_then_silence() -> None:
+    phone = Phone(SipCore(("127.0.0.1", 5080), trusted=lambda ip: False))
+    sent = [statuses(phone.send(invite(branch=f"z9hG4bK-u{i}", call_id=f"u{i}"))) for i in range(50)]
+    assert sum(1 for s in sent if s == [403]) == 10
+    assert phone.core.stats.refused_untrusted == 50 and phone.core.calls == 0
+
+
+def test_bye_without_the_ack_stops_our_2xx_resends() -> None:
+    phone = Phone()
+    _, key = call(phone)
+    phone.core.answer(key, 0.0, MEDIA)
+    phone.out()
+    # the ACK is lost; the caller hangs up
+    assert statuses(phone.send(in_dialog("BYE", to_tag=key, branch="z9hG4bK-bye", cseq=2))) == [200]
+    assert phone.events() == [CallHungUp(key, None)]
+    assert phone.tick(40.0) == []  # no 200 to the INVITE resent into a dead call
