@@ -36,7 +36,7 @@ from telephony_adapters.sip.core import (
 )
 from telephony_adapters.sip.errors import SipParseError
 from telephony_adapters.sip.headers import NameAddr, parse_name_addr
-from telephony_adapters.sip.media import RtpEndpoint, RtpPortPool
+from telephony_adapters.sip.media import MediaClock, RtpEndpoint, RtpPortPool
 from telephony_adapters.sip.message import Request
 from telephony_adapters.sip.settings import SipSettings
 from telephony_adapters.sip.transport import SipTransport
@@ -66,6 +66,8 @@ class SipBackend(Backend):
             invite_burst=s.invite_burst,
         )
         self.rtp_pool = RtpPortPool(*s.rtp_ports)
+        #: the one 20 ms clock every call's prompts are sent on
+        self.media_clock = MediaClock()
         self.transport: SipTransport | None = None
         #: live calls by the core's key
         self.calls: dict[str, SipCall] = {}

@@ -4,8 +4,8 @@ endpoint (media).
 What works on this backend today: answer, ringing (180), early media (183
 with SDP), reject and hangup (final response, or BYE with a Q.850 Reason),
 RFC 4733 and SIP INFO digits into the shared digit buffer (so Gather, Menu
-and barge-in work), and prompts from WAV files sent as G.711 on a monotonic
-20 ms cadence. What does not work yet raises `NodeError(code="unsupported")`
+and barge-in work), and prompts from WAV files sent as G.711 on the backend's
+shared 20 ms media clock. What does not work yet raises `NodeError(code="unsupported")`
 so the node follows its error exit with a message that says so: text to
 speech, recording, speech recognition, outgoing legs, bridging, transfer,
 hold and music. A `say` prompt has no TTS engine here yet: it is sent as
@@ -72,7 +72,7 @@ class SipCall(Call):
     # ---- media ---------------------------------------------------------------------------------------
     async def _media(self) -> RtpEndpoint:
         if self.rtp is None:
-            rtp = await RtpEndpoint.open(self.sip.settings.host, self.sip.rtp_pool, self.dtmf_received)
+            rtp = await RtpEndpoint.open(self.sip.settings.host, self.sip.rtp_pool, self.dtmf_received, self.sip.media_clock)
             if self.rtp is not None or not self.active:  # opened twice, or the call ended meanwhile
                 self.sip.release_rtp(rtp)
                 if self.rtp is None:

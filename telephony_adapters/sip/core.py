@@ -34,7 +34,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from telephony_adapters.sip.dialog import (
     Dialog,
@@ -154,8 +154,6 @@ class _Session:
     sdp_session: int = 0
     bye_pending: bool = False
     reason_q850: int | None = None
-    early_sent: bool = False
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -498,7 +496,6 @@ class SipCore:
         if session.state != "ringing":
             return
         session.local_media = media
-        session.early_sent = True
         body = self._answer_sdp(session) if session.offer is not None else b""
         session.tx.respond(self._provisional(session, 183, body), now)
 

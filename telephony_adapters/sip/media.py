@@ -1,10 +1,12 @@
 """One call's RTP endpoint on asyncio: a UDP socket from the configured port
 range, RFC 4733 digits in, G.711 frames out on a 20 ms cadence.
 
-The cadence is taken from the loop's monotonic clock as ``start + n * 20 ms``
-(not "sleep 20 ms" per frame), so a long prompt does not drift however late
-one wake-up is. RTP is symmetric: once the far end's packets arrive from an
-address other than its SDP said (NAT), we send there.
+Frames go out on one shared `MediaClock`: a single timer whose ticks sit on
+the grid ``start + n * 20 ms`` of the loop's monotonic clock (not "sleep
+20 ms" per frame, not a task per call), so a long prompt does not drift
+however late one wake-up is, and hundreds of prompts cost one timer. RTP is symmetric: the first packet that arrives fixes the far
+end's address (its SDP may name a private one behind NAT); we send there and
+ignore packets from any other address.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ class RtpPortPool:
 class RtpEndpoint(asyncio.DatagramProtocol):
     """The socket of one call. `on_digit` hears each RFC 4733 key press once."""
 
-    def __init__(self, on_digit: Callable[[str], None]) -> None:
+    def __init__(self, on_digit: Callable[[str], None], clock: MediaClock | None = None) -> None:
         self.on_digit = on_digit
         self.transport: asyncio.DatagramTransport | None = None
         self.local: Addr | None = None
@@ -70,19 +72,22 @@ class RtpEndpoint(asyncio.DatagramProtocol):
         self._seq = random.getrandbits(16)
         self._ts = random.getrandbits(32)
         self._marker = True
-        self._next_send: float | None = None
+        self._last_sent: float | None = None
+        self.clock = clock or MediaClock()
         #: the bound port (set by `open`)
         self.port = 0
 
     @classmethod
-    async def open(cls, host: str, pool: RtpPortPool, on_digit: Callable[[str], None]) -> RtpEndpoint:
+    async def open(
+        cls, host: str, pool: RtpPortPool, on_digit: Callable[[str], None], clock: MediaClock | None = None
+    ) -> RtpEndpoint:
         loop = asyncio.get_running_loop()
         for _ in range(32):
             port = pool.take()
             if port is None:
                 break
             try:
-                _, proto = await loop.create_datagram_endpoint(lambda: cls(on_digit), local_addr=(host, port))
+                _, proto = await loop.create_datagram_endpoint(lambda: cls(on_digit, clock), local_addr=(host, port))
             except OSError:
                 continue  # taken by another program: try the next one
             proto.port = port
@@ -99,11 +104,13 @@ class RtpEndpoint(asyncio.DatagramProtocol):
         pkt = parse_rtp(data)
         if pkt is None:
             return
-        self.packets_in += 1
+        source = (addr[0], addr[1])
         if not self._latched:
             self._latched = True
-            if self.remote != (addr[0], addr[1]):
-                self.remote = (addr[0], addr[1])
+            self.remote = source
+        elif source != self.remote:
+            return  # not the far end we latched onto: no digits injected by strangers
+        self.packets_in += 1
         if self.dtmf_payload_type is not None and pkt.payload_type == self.dtmf_payload_type:
             digit = self._dtmf.packet(pkt)
             if digit is not None:
@@ -121,27 +128,22 @@ class RtpEndpoint(asyncio.DatagramProtocol):
         self.codec, self.payload_type, self.dtmf_payload_type = codec, payload_type, dtmf_payload_type
 
     async def send_frames(self, frames: list[bytes], stop: Callable[[], bool] | None = None) -> bool:
-        """Send `frames` every 20 ms from a monotonic start; True if `stop()`
-        said so before the end (barge-in)."""
+        """Send `frames` on the shared 20 ms clock; True if `stop()` said so
+        before the end (barge-in). Cancelling the await stops the prompt."""
         loop = asyncio.get_running_loop()
-        start = loop.time()
-        if self._next_send is not None and self._next_send > start:
-            start = self._next_send  # back-to-back prompts keep one cadence
-        else:
+        now = loop.time()
+        if self._last_sent is None or now - self._last_sent > 2 * FRAME_SECONDS:
+            # a new talkspurt: the timestamp jumps by the silence, the marker is set
+            if self._last_sent is not None:
+                silent = round((now - self._last_sent) / FRAME_SECONDS) - 1
+                self._ts = (self._ts + max(0, silent) * SAMPLES_PER_FRAME) & 0xFFFFFFFF
             self._marker = True
-            gap = start - (self._next_send or start)
-            self._ts += int(gap * 8000)
-        for n, frame in enumerate(frames):
-            deadline = start + n * FRAME_SECONDS
-            delay = deadline - loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            if stop is not None and stop():
-                self._next_send = deadline
-                return True
-            self._send(frame)
-            self._next_send = deadline + FRAME_SECONDS
-        return False
+        playback = _Playback(self, frames, stop, loop.create_future())
+        self.clock.add(playback)
+        try:
+            return await playback.done
+        finally:
+            playback.cancelled = True
 
     def _send(self, payload: bytes) -> None:
         if self.transport is None or self.remote is None or self.transport.is_closing():
@@ -152,7 +154,92 @@ class RtpEndpoint(asyncio.DatagramProtocol):
         self._ts = (self._ts + SAMPLES_PER_FRAME) & 0xFFFFFFFF
         self.transport.sendto(pkt.to_bytes(), self.remote)
         self.packets_out += 1
+        self._last_sent = asyncio.get_running_loop().time()
 
     def close(self) -> None:
         if self.transport is not None:
             self.transport.close()
+
+
+class _Playback:
+    __slots__ = ("endpoint", "frames", "stop", "done", "index", "cancelled")
+
+    def __init__(
+        self, endpoint: RtpEndpoint, frames: list[bytes], stop: Callable[[], bool] | None, done: asyncio.Future[bool]
+    ) -> None:
+        self.endpoint, self.frames, self.stop, self.done = endpoint, frames, stop, done
+        self.index = 0
+        self.cancelled = False
+
+    def step(self) -> bool:
+        """Send the next frame; True once the playback is over."""
+        if self.cancelled or self.done.done():
+            return True
+        if self.stop is not None and self.stop():
+            self.done.set_result(True)
+            return True
+        if self.index >= len(self.frames):
+            self.done.set_result(False)
+            return True
+        self.endpoint._send(self.frames[self.index])
+        self.index += 1
+        return False
+
+
+class MediaClock:
+    """One 20 ms tick for every stream of the process.
+
+    Ticks sit on a grid ``start + n * 20 ms`` of the loop's monotonic clock,
+    so the cadence never drifts; each tick sends the next frame of every
+    playing prompt. One timer for all calls costs far less than one sleeping
+    task per call, which is what keeps packet spacing steady with hundreds
+    of prompts streaming at once. When the loop falls more than `MAX_BEHIND`
+    behind (a stall), the grid restarts from now instead of bursting the
+    missed frames out.
+    """
+
+    MAX_BEHIND = 0.2
+
+    def __init__(self) -> None:
+        self._plays: list[_Playback] = []
+        self._handle: asyncio.Handle | None = None
+        self._start = 0.0
+        self._n = 0
+        #: ticks whose grid time had already passed by more than a frame
+        self.late_ticks = 0
+
+    @property
+    def streams(self) -> int:
+        return len(self._plays)
+
+    def add(self, playback: _Playback) -> None:
+        self._plays.append(playback)
+        if self._handle is None:
+            loop = asyncio.get_running_loop()
+            self._start, self._n = loop.time(), 0
+            self._handle = loop.call_soon(self._tick)
+
+    def _tick(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._plays = [p for p in self._plays if not _step(p)]
+        if not self._plays:
+            self._handle = None
+            return
+        self._n += 1
+        when = self._start + self._n * FRAME_SECONDS
+        now = loop.time()
+        if now - when > FRAME_SECONDS:
+            self.late_ticks += 1
+            if now - when > self.MAX_BEHIND:
+                self._start, self._n, when = now, 0, now
+        self._handle = loop.call_at(when, self._tick)
+
+
+def _step(playback: _Playback) -> bool:
+    try:
+        return playback.step()
+    except Exception:  # one call's socket trouble must not stop everyone's prompts
+        log.exception("RTP playback failed")
+        if not playback.done.done():
+            playback.done.set_result(False)
+        return True

@@ -117,6 +117,12 @@ def test_rtp_socket_reports_digits_and_sends_a_prompt_on_a_steady_cadence() -> N
                 phone.sendto(pkt.to_bytes(), ("127.0.0.1", rtp.port))
             await asyncio.sleep(0.2)
             assert digits == ["5", "7"]
+            # once latched onto the phone, RTP from anyone else is ignored (no injected digits)
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as stranger:
+                pkt = RtpPacket(101, 1, 5555, 10, dtmf_payload("9", end=False, duration=160))
+                stranger.sendto(pkt.to_bytes(), ("127.0.0.1", rtp.port))
+                await asyncio.sleep(0.2)
+            assert digits == ["5", "7"]
             # a 1 s prompt: 50 packets, contiguous sequence and timestamps, ~1 s long
             frames = silence_frames(1.0, "PCMU")
             started = loop.time()
