@@ -15,14 +15,17 @@ import asyncio
 import logging
 import os
 import random
+import struct
 from collections.abc import Callable
 from typing import cast
 
-from telephony_adapters.sip.rtp import SAMPLES_PER_FRAME, DtmfReceiver, RtpPacket, parse_rtp
+from telephony_adapters.sip.rtp import SAMPLES_PER_FRAME, DtmfReceiver, parse_rtp
 
 log = logging.getLogger("flowengine.sip.media")
 
 FRAME_SECONDS = 0.02
+#: the fixed RTP header (RFC 3550 §5.1): V=2, no padding, extension or CSRC
+_HEADER = struct.Struct("!BBHII")
 Addr = tuple[str, int]
 
 
@@ -74,6 +77,7 @@ class RtpEndpoint(asyncio.DatagramProtocol):
         self._marker = True
         self._last_sent: float | None = None
         self.clock = clock or MediaClock()
+        self._loop = asyncio.get_running_loop()
         #: the bound port (set by `open`)
         self.port = 0
 
@@ -146,15 +150,16 @@ class RtpEndpoint(asyncio.DatagramProtocol):
             playback.cancelled = True
 
     def _send(self, payload: bytes) -> None:
-        if self.transport is None or self.remote is None or self.transport.is_closing():
+        transport, remote = self.transport, self.remote
+        if transport is None or remote is None or transport.is_closing():
             return
-        pkt = RtpPacket(self.payload_type, self._seq, self._ts, self._ssrc, payload, self._marker)
+        second = (0x80 if self._marker else 0) | (self.payload_type & 0x7F)
+        transport.sendto(_HEADER.pack(0x80, second, self._seq, self._ts, self._ssrc) + payload, remote)
         self._marker = False
         self._seq = (self._seq + 1) & 0xFFFF
         self._ts = (self._ts + SAMPLES_PER_FRAME) & 0xFFFFFFFF
-        self.transport.sendto(pkt.to_bytes(), self.remote)
         self.packets_out += 1
-        self._last_sent = asyncio.get_running_loop().time()
+        self._last_sent = self._loop.time()
 
     def close(self) -> None:
         if self.transport is not None:

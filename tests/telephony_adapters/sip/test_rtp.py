@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from flowengine.errors import NodeError
-from telephony_adapters.sip.media import RtpEndpoint, RtpPortPool
+from telephony_adapters.sip.media import MediaClock, RtpEndpoint, RtpPortPool
 from telephony_adapters.sip.prompts import silence_frames, wav_frames
 from telephony_adapters.sip.rtp import (
     DtmfReceiver,
@@ -149,5 +149,40 @@ def test_rtp_socket_reports_digits_and_sends_a_prompt_on_a_steady_cadence() -> N
             rtp.close()
             pool.give_back(rtp.port)
         assert pool.in_use == 0
+
+    asyncio.run(main())
+
+
+def test_one_media_clock_serves_many_calls_and_stops_a_cancelled_prompt() -> None:
+    async def main() -> None:
+        clock = MediaClock()
+        pool = RtpPortPool(42400, 42500)
+        sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sink.bind(("127.0.0.1", 0))
+        sink.setblocking(False)
+        endpoints = [await RtpEndpoint.open("127.0.0.1", pool, lambda d: None, clock) for _ in range(3)]
+        try:
+            for ep in endpoints:
+                ep.configure(sink.getsockname(), "PCMA", 8, None)
+            lengths = [10, 25, 40]
+            played = [asyncio.ensure_future(ep.send_frames(silence_frames(n * 0.02, "PCMA"))) for ep, n in zip(endpoints, lengths, strict=True)]
+            await asyncio.sleep(0)
+            assert clock.streams == 3
+            assert await asyncio.gather(*played) == [False, False, False]
+            assert [ep.packets_out for ep in endpoints] == lengths
+            assert clock.streams == 0  # idle: no timer left running
+            # a prompt whose call hangs up (its task cancelled) stops at once
+            long = asyncio.ensure_future(endpoints[0].send_frames(silence_frames(5.0, "PCMA")))
+            await asyncio.sleep(0.1)
+            long.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await long
+            sent = endpoints[0].packets_out
+            await asyncio.sleep(0.1)
+            assert endpoints[0].packets_out == sent and clock.streams == 0
+        finally:
+            sink.close()
+            for ep in endpoints:
+                ep.close()
 
     asyncio.run(main())
