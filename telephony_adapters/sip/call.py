@@ -46,7 +46,7 @@ MIN_PROMPT_SECONDS = 0.5
 
 class SipCall(Call):
     backend_name = "sip"
-    __slots__ = ("key", "sip", "negotiated", "rtp", "_rtp_opening")
+    __slots__ = ("key", "sip", "negotiated", "rtp")
 
     def __init__(
         self,
@@ -67,7 +67,6 @@ class SipCall(Call):
         self.key = key
         self.negotiated = negotiated
         self.rtp: RtpEndpoint | None = None
-        self._rtp_opening = False
 
     # ---- media ---------------------------------------------------------------------------------------
     async def _media(self) -> RtpEndpoint:
