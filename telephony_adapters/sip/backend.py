@@ -69,6 +69,7 @@ class SipBackend(Backend):
         #: the one 20 ms clock every call's prompts are sent on
         self.media_clock = MediaClock()
         self.transport: SipTransport | None = None
+        self._media_watch: asyncio.TimerHandle | None = None
         #: live calls by the core's key
         self.calls: dict[str, SipCall] = {}
 
@@ -78,6 +79,8 @@ class SipBackend(Backend):
         self.transport = await SipTransport.open(self.core, self._on_event, s.host, s.port)
         if s.advertise:
             self.core.local = (s.advertise, self.core.local[1])
+        if s.media_timeout is not None:
+            self._watch_media()
         log.info("SIP listening on %s:%s", *self.core.local)
 
     @property
@@ -88,6 +91,9 @@ class SipBackend(Backend):
     async def stop(self) -> None:
         """End live calls (503 before answer, BYE after; cause `shutdown` by
         `system`), give the goodbyes a moment on the wire, close the sockets."""
+        if self._media_watch is not None:
+            self._media_watch.cancel()
+            self._media_watch = None
         for call in list(self.calls.values()):
             cause = HangupCause("system", SHUTDOWN, 503, 16)
             call.remote_hangup(cause)
@@ -170,6 +176,27 @@ class SipBackend(Backend):
     def _forget(self, call: SipCall) -> None:
         self.calls.pop(call.key, None)
         call.release_media()
+
+    def _watch_media(self) -> None:
+        """Once a second: end answered calls whose far end has sent no RTP for
+        `media_timeout` seconds (cause `failed` by `system`, BYE with Q.850 41)."""
+        timeout = self.settings.media_timeout
+        assert timeout is not None
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        for call in list(self.calls.values()):
+            rtp = call.rtp
+            if rtp is None or call.answered_at is None:
+                continue
+            heard = max(rtp.last_received, call.answered_at)
+            if now - heard > timeout:
+                log.info("call %s: no RTP for %.0f s, ending it", call.call_id, now - heard)
+                try:
+                    self.command(self.core.hangup, call.key, q850=41)
+                except Exception:
+                    log.exception("ending call %s failed", call.call_id)
+                self._end(call, HangupCause("system", FAILED, None, 41))
+        self._media_watch = loop.call_later(min(1.0, timeout / 2), self._watch_media)
 
     def release_rtp(self, rtp: RtpEndpoint) -> None:
         rtp.close()

@@ -14,6 +14,7 @@ silence of the length the simulator would give it, with a warning.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from pathlib import Path
@@ -46,7 +47,7 @@ MIN_PROMPT_SECONDS = 0.5
 
 class SipCall(Call):
     backend_name = "sip"
-    __slots__ = ("key", "sip", "negotiated", "rtp")
+    __slots__ = ("key", "sip", "negotiated", "rtp", "answered_at")
 
     def __init__(
         self,
@@ -67,6 +68,8 @@ class SipCall(Call):
         self.key = key
         self.negotiated = negotiated
         self.rtp: RtpEndpoint | None = None
+        #: loop time of our 200 OK (None before)
+        self.answered_at: float | None = None
 
     # ---- media ---------------------------------------------------------------------------------------
     async def _media(self) -> RtpEndpoint:
@@ -101,6 +104,7 @@ class SipCall(Call):
         rtp = await self._media()
         if self.active:
             self.sip.command(self.sip.core.answer, self.key, media=(self.sip.settings.media_address, rtp.port))
+            self.answered_at = asyncio.get_running_loop().time()
 
     async def send_ringing(self) -> None:
         self.sip.command(self.sip.core.ring, self.key)

@@ -78,6 +78,8 @@ class RtpEndpoint(asyncio.DatagramProtocol):
         self._last_sent: float | None = None
         self.clock = clock or MediaClock()
         self._loop = asyncio.get_running_loop()
+        #: loop time of the last RTP packet from the far end (or of the endpoint's birth)
+        self.last_received = self._loop.time()
         #: the bound port (set by `open`)
         self.port = 0
 
@@ -108,6 +110,7 @@ class RtpEndpoint(asyncio.DatagramProtocol):
         pkt = parse_rtp(data)
         if pkt is None:
             return
+        self.last_received = self._loop.time()
         source = (addr[0], addr[1])
         if not self._latched:
             self._latched = True

@@ -64,6 +64,9 @@ class SipSettings:
     invite_burst: float = 20.0
     #: where relative prompt files (Play) are looked up
     media_root: Path | None = None
+    #: end an answered call whose far end sent no RTP for this many seconds
+    #: (a peer that vanished without BYE); None: never (some peers send no RTP while silent)
+    media_timeout: float | None = None
 
     def __post_init__(self) -> None:
         unknown = [c for c in self.codecs if c not in SUPPORTED]
@@ -73,6 +76,8 @@ class SipSettings:
             raise UsageError(f"sip settings: port {self.port} is not 0-65535")
         if self.host in ("0.0.0.0", "::") and not self.advertise:
             raise UsageError("sip settings: listening on all addresses needs `advertise` (the address peers reach)")
+        if self.media_timeout is not None and self.media_timeout <= 0:
+            raise UsageError(f"sip settings: media_timeout {self.media_timeout} must be > 0 seconds")
         names = [t.name for t in self.trunks]
         if len(set(names)) != len(names):
             raise UsageError(f"sip settings: trunk names repeat: {names}")

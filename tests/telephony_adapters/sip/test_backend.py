@@ -148,3 +148,28 @@ def test_stop_ends_live_calls_with_bye_and_frees_their_media() -> None:
         assert backend.calls == {} and backend.rtp_pool.in_use == 0
 
     run(test)
+
+
+def test_a_far_end_that_vanished_is_ended_by_the_media_timeout() -> None:
+    """With `media_timeout`, an answered call whose far end sends no RTP (it
+    vanished without BYE) is ended: BYE with Q.850 41, cause failed by system."""
+
+    async def test(backend: SipBackend, engine: Engine, events: list[StreamEvent], phone: Phone) -> None:
+        phone.send(invite(port=phone.port), backend.address)
+        assert (await phone.recv()).status == 100  # type: ignore[union-attr]
+        ok = await phone.recv()
+        assert isinstance(ok, Response) and ok.status == 200 and ok.to is not None and ok.to.tag
+        phone.send(in_dialog("ACK", to_tag=ok.to.tag, branch="z9hG4bK-ack", cseq=1, port=phone.port), backend.address)
+        bye = await phone.recv(timeout=10.0)
+        assert isinstance(bye, Request) and bye.method == "BYE" and bye.get("Reason") == "Q.850;cause=41"
+        await asyncio.wait_for(engine.drain(), 5)
+        hung = next(e for e in events if type(e).__name__ == "CallHungUp")
+        assert (hung.by, hung.cause) == ("system", "failed")  # type: ignore[attr-defined]
+        assert backend.calls == {} and backend.rtp_pool.in_use == 0
+
+    run(test, media_timeout=1.0)
+
+
+def test_media_timeout_must_be_positive() -> None:
+    with pytest.raises(UsageError, match="media_timeout"):
+        SipSettings(media_timeout=0)
