@@ -592,7 +592,7 @@ def _q850(reason: str | None) -> int | None:
         return None
     for part in reason.split(";")[1:]:
         name, _, value = part.strip().partition("=")
-        if name.lower() == "cause" and value.isdigit() and len(value) < 4:
+        if name.lower() == "cause" and value.isascii() and value.isdigit() and len(value) < 4:
             return int(value)
     return None
 

@@ -129,12 +129,17 @@ def _connection(value: str) -> str:
     return address
 
 
+def _number(text: str) -> bool:
+    """ASCII digits only: `str.isdigit` also takes '²' and other digits `int` refuses."""
+    return text.isascii() and text.isdigit()
+
+
 def _media_line(value: str) -> dict[str, object]:
     parts = value.split()
     if len(parts) < 4:
         raise SdpError(f"bad m= line {value[:40]!r}")
     port_text = parts[1].split("/")[0]
-    if not port_text.isascii() or not port_text.isdigit() or int(port_text) > 65535:
+    if not _number(port_text) or len(port_text) > 5 or int(port_text) > 65535:
         raise SdpError(f"bad m= port {parts[1][:10]!r}")
     return {
         "kind": parts[0],
@@ -151,19 +156,19 @@ def _media_attribute(m: dict[str, object], name: str, arg: str) -> None:
         pt_text, _, encoding = arg.partition(" ")
         codec, _, rate = encoding.partition("/")
         rate_text = rate.split("/")[0]
-        if not pt_text.isdigit() or not rate_text.isdigit() or not codec or int(pt_text) > 127:
+        if not (_number(pt_text) and len(pt_text) <= 3 and _number(rate_text) and len(rate_text) <= 6) or not codec or int(pt_text) > 127:
             raise SdpError(f"bad a=rtpmap {arg[:40]!r}")
         m["rtpmap"][int(pt_text)] = (codec, int(rate_text))  # type: ignore[index]
     elif name == "fmtp":
         pt_text, _, params = arg.partition(" ")
-        if pt_text.isdigit():
+        if _number(pt_text) and len(pt_text) <= 3:
             m["fmtp"][int(pt_text)] = params  # type: ignore[index]
-    elif name == "ptime" and arg.isdigit():
+    elif name == "ptime" and _number(arg) and len(arg) <= 4:
         m["ptime"] = int(arg)
 
 
 def _codec_of(media: Media, fmt: str) -> tuple[str, int] | None:
-    if not fmt.isdigit():
+    if not _number(fmt) or len(fmt) > 3:
         return None
     pt = int(fmt)
     if pt in media.rtpmap:

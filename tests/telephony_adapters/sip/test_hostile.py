@@ -6,6 +6,7 @@ answering good calls meanwhile; no parse takes long."""
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -15,8 +16,9 @@ from hypothesis import strategies as st
 from sipmsgs import SDP_OFFER, in_dialog, invite
 
 from telephony_adapters.sip.core import IncomingCall, SipCore
-from telephony_adapters.sip.errors import SipParseError
+from telephony_adapters.sip.errors import SdpError, SipParseError
 from telephony_adapters.sip.message import Request, Response, parse_message
+from telephony_adapters.sip.sdp import negotiate, parse_sdp
 
 CORPUS = Path(__file__).resolve().parents[2] / "data" / "hostile" / "sip"
 FILES = sorted(CORPUS.glob("*.sip"))
@@ -153,3 +155,51 @@ def test_the_core_survives_any_sequence_and_still_answers_calls(datagrams: list[
     # (earlier transactions may still be resending their own answers)
     assert [m.status for m in sent if isinstance(m, Response) and m.call_id == "after@fuzz"] == [100]
     assert isinstance(core.next_event(), IncomingCall)
+
+
+SDP_ALPHABET = st.sampled_from(
+    ["\r\n", "v=0", "o=", "c=IN IP4 ", "c=IN IP6 ::1", "m=audio ", "m=video ", "RTP/AVP", "RTP/SAVP", " ", "0", "8",
+     "101", "96", "²", "١", "9" * 5000, "65536", "-1", "a=rtpmap:", "a=fmtp:", "a=ptime:", "a=sendonly", "a=inactive",
+     "PCMU/8000", "PCMA/8000", "telephone-event/8000", "/", ":", "127.0.0.1", "\x00", "é"]
+)
+
+
+_SDP_PIECES = re.split(r"([ :/=\r\n])", SDP_OFFER)
+TRICKY_NUMBERS = st.sampled_from(["²", "١٢", "9" * 5000, "65536", "-1", "", "0x10", "128", "1e3"])
+
+
+@st.composite
+def mutated_sdp(draw: st.DrawFn) -> str:
+    """The valid offer with a few of its pieces (numbers, names, separators)
+    replaced by tricky numbers or other SDP fragments."""
+    pieces = list(_SDP_PIECES)
+    for _ in range(draw(st.integers(1, 4))):
+        at = draw(st.integers(0, len(pieces) - 1))
+        pieces[at] = draw(st.one_of(TRICKY_NUMBERS, SDP_ALPHABET))
+    return "".join(pieces)
+
+
+SDP_TEXTS = st.one_of(mutated_sdp(), st.lists(SDP_ALPHABET, max_size=40).map("".join))
+
+
+@FUZZ
+@given(SDP_TEXTS)
+def test_sdp_garbage_is_an_sdp_error_or_an_answer(text: str) -> None:
+    try:
+        negotiate(parse_sdp(text.encode("utf-8")))
+    except SdpError as exc:
+        assert exc.status in (400, 488) and str(exc)
+
+
+@FUZZ
+@given(SDP_TEXTS)
+def test_invites_with_garbage_sdp_get_a_final_answer_never_an_exception(text: str) -> None:
+    core = SipCore(("127.0.0.1", 5080))
+    core.receive(invite(sdp=text or None), PEER, 0.0)
+    sent = [parse_message(raw) for raw, _ in core.datagrams_to_send()]
+    statuses = [m.status for m in sent if isinstance(m, Response)]
+    ev = core.next_event()
+    if isinstance(ev, IncomingCall):
+        assert statuses == [100]  # usable: the application answers it
+    else:
+        assert statuses[-1] in (400, 415, 488), statuses
