@@ -87,7 +87,8 @@ SIP_ALPHABET = st.sampled_from(
     [b"\r\n", b"\n", b" ", b"\t", b":", b";", b",", b"=", b'"', b"\\", b"<", b">", b"@", b"[", b"]", b"/",
      b"sip:", b"SIP/2.0", b"Via", b"v", b"To", b"t", b"From", b"Call-ID", b"CSeq", b"Content-Length",
      b"l", b"tag", b"branch=z9hG4bK", b"0", b"1", b"65536", b"-1", b"INVITE", b"\x00", b"\xff", b"\xc3",
-     b"m=audio", b"c=IN IP4 ", b"v=0", b"a=rtpmap:", b"Record-Route", b"Contact", b"*", b"lr"]
+     b"m=audio", b"c=IN IP4 ", b"v=0", b"a=rtpmap:", b"Record-Route", b"Contact", b"*", b"lr",
+     "²".encode(), "١".encode(), b"9" * 5000, b"Reason: Q.850;cause=", b"Require: x", b"Content-Type: application/dtmf-relay"]
 )
 FUZZ = settings(max_examples=300, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
 
