@@ -139,7 +139,7 @@ def test_leave_when_empty_counts_wrap_up_only_when_listed(make_centre) -> None:
 
 
 def test_an_unknown_empty_condition_is_an_error_naming_the_place(make_centre) -> None:
-    with pytest.raises(CentreError, match=r"queues\[0\]\.join_empty\[1\]: Input should be 'paused'"):
+    with pytest.raises(CentreError, match=r'queues\[0\]\.join_empty\[1\]: "sleeping" should be \'paused\''):
         parse_centre(make_centre("ring_all", join_empty=["paused", "sleeping"]))
 
 
@@ -281,5 +281,5 @@ def test_hold_time_reads_yaml_on_off_and_names_a_wrong_value(make_centre, tmp_pa
     )
     assert load_centre(f).queue("q").announce.hold_time == "off"  # YAML reads off as false
     f.write_text(f.read_text(encoding="utf-8").replace("hold_time: off", "hold_time: sometimes"), encoding="utf-8")
-    with pytest.raises(CentreError, match=r"queues\[0\]\.announce\.hold_time: Input should be 'on', 'once' or 'off'"):
+    with pytest.raises(CentreError, match=r"queues\[0\]\.announce\.hold_time: \"sometimes\" should be 'on', 'once' or 'off'"):
         load_centre(f)
