@@ -7,6 +7,7 @@
     flowengine test PATH...                                   (calls)
     flowengine simulate / erlang                              (traffic)
     flowengine export queue-log FILE...                       (export)
+    flowengine serve [--data-dir DIR] [--port N]              (serve)
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from flowengine.cli import calls, export, scenarios, traffic
+from flowengine.cli import calls, export, scenarios, serve, traffic
 from flowengine.errors import FlowEngineError, ScenarioError
 
 #: command groups, in the order `--help` lists them
-GROUPS = (scenarios, calls, traffic, export)
+GROUPS = (scenarios, calls, traffic, export, serve)
 
 
 def build_parser() -> argparse.ArgumentParser:
