@@ -58,11 +58,36 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except ImportError as exc:  # the API's dependencies are an extra
         raise FlowEngineError(f"flowengine serve: a dependency is missing, reinstall flowengine ({exc})") from None
     settings = settings_from(args)
+    _Server = _server_class()
     app = create_app(settings)
     print(f"flowengine: serving on http://{settings.host}:{settings.port} (data in {settings.data_dir})", file=sys.stderr, flush=True)
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=args.log_level, lifespan="on")
-    server = uvicorn.Server(config)
-    # uvicorn handles SIGINT/SIGTERM: stop accepting, let the lifespan's
-    # shutdown end the calls and flush the event writer, then return
+    server = _Server(config)
+    # SIGINT/SIGTERM: uvicorn stops accepting, the lifespan's shutdown ends
+    # the calls and lets the event writer store every event; then exit 0
     server.run()
     return 0 if server.started else 1
+
+
+def _server_class() -> Any:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn re-raises a caught SIGINT/SIGTERM after its graceful
+        shutdown, so the process would die by the signal; a stop asked for
+        is a clean exit here (status 0)."""
+
+        def capture_signals(self) -> Any:
+            outer = super().capture_signals()
+
+            class _NoReraise:
+                def __enter__(inner) -> None:  # noqa: N805
+                    outer.__enter__()
+
+                def __exit__(inner, *exc: object) -> Any:  # noqa: N805
+                    self._captured_signals.clear()
+                    return outer.__exit__(*exc)
+
+            return _NoReraise()
+
+    return Server
