@@ -84,7 +84,7 @@ def _server_class() -> Any:
                 def __enter__(inner) -> None:  # noqa: N805
                     outer.__enter__()
 
-                def __exit__(inner, *exc: object) -> Any:  # noqa: N805
+                def __exit__(inner, *exc: Any) -> Any:  # noqa: N805
                     self._captured_signals.clear()
                     return outer.__exit__(*exc)
 
