@@ -7,7 +7,7 @@ Three roles, each including the rights of the ones below it::
 Passwords are hashed with argon2 (argon2-cffi). A login gives a session
 token that expires (`ServeSettings.session_ttl`); integrators create API
 tokens that do not, scoped to a role no higher than their own, shown once and
-revocable. Only a token's SHA-256 is stored: tokens are 256 random bits, so a
+revocable (a revoked token's `revoked_at` is when it was revoked). Only a token's SHA-256 is stored: tokens are 256 random bits, so a
 slow hash adds nothing, and the lookup stays one indexed read per request.
 
 There is no default password: the first start creates the user ``admin``
@@ -18,17 +18,21 @@ address (`LoginLimiter`).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
+import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy.exc import IntegrityError
 
-from flowengine.api.localdb import LocalDB
+from flowengine.storage import Database
+from flowengine.storage.schema import api_tokens, users
 
 Role = Literal["admin", "supervisor", "operator"]
 ROLES: tuple[Role, ...] = ("operator", "supervisor", "admin")
@@ -82,49 +86,64 @@ class TokenInfo:
 
 
 class Users:
-    """The users and tokens tables."""
+    """The users and api_tokens tables of the storage schema. Sessions are
+    tokens with an expiry; API tokens have none."""
 
-    def __init__(self, db: LocalDB, *, session_ttl: float) -> None:
+    def __init__(self, db: Database, *, session_ttl: float) -> None:
         self.db = db
         self.session_ttl = session_ttl
 
     # ---- users --------------------------------------------------------------------
     def count(self) -> int:
-        return int(self.db.execute("SELECT count(*) FROM users").fetchone()[0])
+        with self.db.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(users)).scalar() or 0)
 
     def get(self, username: str) -> User | None:
-        row = self.db.execute(
-            "SELECT username, role, operator_id, created_at FROM users WHERE username=?", (username,)
-        ).fetchone()
-        return User(row[0], row[1], row[2], row[3]) if row else None
+        with self.db.connect() as conn:
+            row = conn.execute(sa.select(users).where(users.c.username == username, users.c.active)).first()
+        return _user(row) if row is not None else None
 
     def all(self) -> list[User]:
-        rows = self.db.execute("SELECT username, role, operator_id, created_at FROM users ORDER BY username")
-        return [User(r[0], r[1], r[2], r[3]) for r in rows]
+        with self.db.connect() as conn:
+            rows = conn.execute(sa.select(users).where(users.c.active).order_by(users.c.username)).all()
+        return [_user(r) for r in rows]
 
     def create(self, username: str, password: str, role: Role, operator_id: str | None = None) -> User | None:
         """None when the name is taken."""
-        now = time.time()
-        cur = self.db.execute(
-            "INSERT OR IGNORE INTO users VALUES (?, ?, ?, ?, ?)",
-            (username, role, _hasher.hash(password), operator_id, now),
-        )
-        return User(username, role, operator_id, now) if cur.rowcount else None
+        try:
+            with self.db.begin() as conn:
+                conn.execute(
+                    users.insert().values(
+                        username=username, role=role, password_hash=_hasher.hash(password),
+                        operator_id=operator_id, display_name="", active=True, created_at=_now(),
+                    )
+                )
+        except IntegrityError:
+            return None
+        return self.get(username)
 
     def set_password(self, username: str, password: str) -> bool:
-        cur = self.db.execute(
-            "UPDATE users SET password_hash=? WHERE username=?", (_hasher.hash(password), username)
-        )
-        return cur.rowcount > 0
+        with self.db.begin() as conn:
+            done = conn.execute(
+                users.update().where(users.c.username == username).values(password_hash=_hasher.hash(password))
+            ).rowcount
+        return bool(done)
 
     def delete(self, username: str) -> bool:
-        with self.db.transaction():
-            self.db.execute("UPDATE tokens SET revoked_at=? WHERE username=? AND revoked_at IS NULL", (time.time(), username))
-            return self.db.execute("DELETE FROM users WHERE username=?", (username,)).rowcount > 0
+        with self.db.begin() as conn:
+            uid = conn.execute(sa.select(users.c.id).where(users.c.username == username)).scalar()
+            if uid is None:
+                return False
+            conn.execute(api_tokens.delete().where(api_tokens.c.user_id == uid))
+            conn.execute(users.delete().where(users.c.id == uid))
+        return True
 
     def check_password(self, username: str, password: str) -> User | None:
-        row = self.db.execute("SELECT password_hash FROM users WHERE username=?", (username,)).fetchone()
-        if row is None:
+        with self.db.connect() as conn:
+            stored = conn.execute(
+                sa.select(users.c.password_hash).where(users.c.username == username, users.c.active)
+            ).scalar()
+        if stored is None:
             # spend the same time as a real check, so timing does not tell which names exist
             try:
                 _hasher.verify(_DUMMY_HASH, password)
@@ -132,7 +151,7 @@ class Users:
                 pass
             return None
         try:
-            _hasher.verify(row[0], password)
+            _hasher.verify(stored, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return None
         return self.get(username)
@@ -141,55 +160,93 @@ class Users:
     def issue(self, user: User, *, kind: Literal["session", "api"], role: Role, name: str = "") -> tuple[str, TokenInfo]:
         """A new token (returned once, in clear) and its stored description."""
         token = (SESSION_PREFIX if kind == "session" else API_PREFIX) + secrets.token_urlsafe(32)
-        now = time.time()
+        now = _now()
+        expires = now + dt.timedelta(seconds=self.session_ttl) if kind == "session" else None
+        with self.db.begin() as conn:
+            uid = conn.execute(sa.select(users.c.id).where(users.c.username == user.username)).scalar()
+            result = conn.execute(
+                api_tokens.insert().values(
+                    user_id=uid, name=name, token_hash=_digest(token), scope=role, revoked=False,
+                    created_at=now, expires_at=expires,
+                )
+            )
+            token_id = str(result.inserted_primary_key[0])  # type: ignore[index]
         info = TokenInfo(
-            id=secrets.token_hex(8),
-            kind=kind,
-            username=user.username,
-            role=role,
-            name=name,
-            created_at=now,
-            expires_at=now + self.session_ttl if kind == "session" else None,
-            revoked_at=None,
-        )
-        self.db.execute(
-            "INSERT INTO tokens VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)",
-            (info.id, _digest(token), kind, info.username, role, name, now, info.expires_at),
+            id=token_id, kind=kind, username=user.username, role=role, name=name,
+            created_at=now.timestamp(), expires_at=expires.timestamp() if expires else None, revoked_at=None,
         )
         return token, info
 
     def authenticate(self, token: str) -> Principal | None:
-        row = self.db.execute(
-            "SELECT t.id, t.kind, t.username, t.role, t.expires_at, t.revoked_at, u.operator_id "
-            "FROM tokens t JOIN users u ON u.username = t.username WHERE t.token_hash=?",
-            (_digest(token),),
-        ).fetchone()
-        if row is None or row[5] is not None:
+        with self.db.connect() as conn:
+            row = conn.execute(
+                sa.select(api_tokens.c.id, api_tokens.c.scope, api_tokens.c.revoked, api_tokens.c.expires_at,
+                          users.c.username, users.c.operator_id)
+                .join(users, users.c.id == api_tokens.c.user_id)
+                .where(api_tokens.c.token_hash == _digest(token), users.c.active)
+            ).first()
+        if row is None or row.revoked:
             return None
-        if row[4] is not None and row[4] < time.time():
+        if row.expires_at is not None and _aware(row.expires_at) < _now():
             return None
-        return Principal(username=row[2], role=row[3], operator_id=row[6], token_id=row[0], kind=row[1])
+        kind: Literal["session", "api"] = "session" if row.expires_at is not None else "api"
+        return Principal(username=row.username, role=row.scope, operator_id=row.operator_id, token_id=str(row.id), kind=kind)
+
+    def _select_tokens(self) -> Any:
+        return sa.select(api_tokens, users.c.username).join(users, users.c.id == api_tokens.c.user_id)
 
     def tokens(self, username: str | None = None) -> list[TokenInfo]:
-        sql = "SELECT id, kind, username, role, name, created_at, expires_at, revoked_at FROM tokens WHERE kind='api'"
-        args: tuple[str, ...] = ()
+        """API tokens (not sessions), of `username` or everyone's."""
+        query = self._select_tokens().where(api_tokens.c.expires_at.is_(None))
         if username is not None:
-            sql += " AND username=?"
-            args = (username,)
-        return [TokenInfo(*r) for r in self.db.execute(sql + " ORDER BY created_at", args)]
+            query = query.where(users.c.username == username)
+        with self.db.connect() as conn:
+            return [_token(r) for r in conn.execute(query.order_by(api_tokens.c.id)).all()]
 
     def token(self, token_id: str) -> TokenInfo | None:
-        row = self.db.execute(
-            "SELECT id, kind, username, role, name, created_at, expires_at, revoked_at FROM tokens WHERE id=?",
-            (token_id,),
-        ).fetchone()
-        return TokenInfo(*row) if row else None
+        if not token_id.isdigit() or len(token_id) > 18:
+            return None
+        with self.db.connect() as conn:
+            row = conn.execute(self._select_tokens().where(api_tokens.c.id == int(token_id))).first()
+        return _token(row) if row is not None else None
 
     def revoke(self, token_id: str) -> bool:
-        cur = self.db.execute(
-            "UPDATE tokens SET revoked_at=? WHERE id=? AND revoked_at IS NULL", (time.time(), token_id)
-        )
-        return cur.rowcount > 0
+        if not token_id.isdigit() or len(token_id) > 18:
+            return False
+        with self.db.begin() as conn:
+            done = conn.execute(
+                api_tokens.update().where(api_tokens.c.id == int(token_id), api_tokens.c.revoked.is_(False))
+                .values(revoked=True, last_used_at=_now())
+            ).rowcount
+        return bool(done)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    """SQLite hands datetimes back without their zone; they were written in UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+def _user(row: Any) -> User:
+    return User(row.username, row.role, row.operator_id, _aware(row.created_at).timestamp())
+
+
+def _token(row: Any) -> TokenInfo:
+    return TokenInfo(
+        id=str(row.id),
+        kind="session" if row.expires_at is not None else "api",
+        username=row.username,
+        role=row.scope,
+        name=row.name,
+        created_at=_aware(row.created_at).timestamp(),
+        expires_at=_aware(row.expires_at).timestamp() if row.expires_at is not None else None,
+        revoked_at=_aware(row.last_used_at).timestamp() if row.revoked and row.last_used_at is not None else (
+            0.0 if row.revoked else None
+        ),
+    )
 
 
 _DUMMY_HASH = _hasher.hash("not a password anyone has")

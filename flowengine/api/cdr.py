@@ -1,10 +1,8 @@
-"""Call detail records built from a call's stored event stream.
+"""What the API shows of a call, live or ended, read off its event stream.
 
-One record per call: start (wall clock), answer and end offsets, duration,
-scenario and version, result, queue, operator, wait and talk time, hangup
-cause and who hung up. The stream is the source of truth; a CDR is a view of
-it, so a restarted engine that closed a call with ``engine_restart`` shows
-that cause here too.
+The stored CDR (`flowengine.storage`) is written when a call ends; a test
+console also needs a call in flight: who called what, which scenario and
+version it runs, why it was routed there, and its hangup cause once known.
 """
 
 from __future__ import annotations
@@ -13,8 +11,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-#: the hangup cause of calls the engine closed on start because it had stopped under them
-ENGINE_RESTART = "engine_restart"
+from flowengine.storage import ENGINE_RESTART
 
 
 def build_cdr(events: Iterable[dict[str, Any]]) -> dict[str, Any] | None:

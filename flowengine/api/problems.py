@@ -28,6 +28,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from flowengine.errors import FlowEngineError, Problem, ProblemsError, UsageError
+from flowengine.storage import Conflict, DatabaseError, NotFound, Refused
 
 log = logging.getLogger("flowengine.api")
 
@@ -150,6 +151,23 @@ def install(app: FastAPI) -> None:
     async def _document(_request: Request, exc: ProblemsError) -> JSONResponse:
         p = from_problems(exc.problems, "body")
         return response(p.status, p.detail, p.errors)
+
+    @app.exception_handler(NotFound)
+    async def _not_found(_request: Request, exc: NotFound) -> JSONResponse:
+        return response(404, str(exc))
+
+    @app.exception_handler(Conflict)
+    async def _conflict(_request: Request, exc: Conflict) -> JSONResponse:
+        return response(409, str(exc))
+
+    @app.exception_handler(Refused)
+    async def _refused(_request: Request, exc: Refused) -> JSONResponse:
+        return response(409, str(exc))
+
+    @app.exception_handler(DatabaseError)
+    async def _database(_request: Request, exc: DatabaseError) -> JSONResponse:
+        log.error("database: %s", exc)
+        return response(503, "the database is not available now; try again")
 
     @app.exception_handler(UsageError)
     async def _usage(_request: Request, exc: UsageError) -> JSONResponse:

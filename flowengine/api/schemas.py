@@ -322,24 +322,28 @@ class TracePublic(BaseModel):
 
 
 class CdrPublic(BaseModel):
+    """One call: times are epoch seconds; `result` is answered by an operator
+    (connected), completed in the scenario, abandoned, interrupted (the
+    engine stopped under it: hangup cause engine_restart), ..."""
+
     call_id: str
-    start: str
+    started_at: float
+    answered_at: float | None
+    ended_at: float
+    duration: float
     caller: str
     called: str
     line: str | None
     scenario_id: str
     scenario_version: int
-    route: str
-    answered_after: float | None
-    ended_after: float | None
-    duration: float | None
     result: str
     queue_id: str | None
     operator_id: str | None
     wait: float | None
     talk: float | None
-    hangup_cause: str | None
-    hangup_by: str | None
+    hangup_cause: str
+    hangup_by: str
+    events: int
 
 
 class Health(BaseModel):

@@ -1,11 +1,12 @@
 """The running service behind the API: database, engine, simulator, ACD.
 
-`Service.start()` opens the database, closes the calls an earlier process
-left unfinished (cause ``engine_restart``), reloads the published versions,
-the routing table and the centre, imports the examples into an empty
-database, creates the first admin, and attaches the simulator backend and the
-ACD to one engine whose events go to the database through the engine's
-event writer. `Service.stop()` stops taking calls, ends the calls in flight,
+`Service.start()` opens the database (`flowengine.storage`: SQLite by
+default, PostgreSQL by URL, migrations applied), closes the calls an earlier
+process left unfinished (cause ``engine_restart``), takes the published
+versions, the routing table and the centre from it, imports the examples
+into an empty database, creates the first admin, and attaches the simulator
+backend and the ACD to one engine whose events go to the database through
+the engine's event writer (`SqlEventSink`). `Service.stop()` stops taking calls, ends the calls in flight,
 lets the writer store every event and closes the database.
 """
 
@@ -22,39 +23,31 @@ from flowengine.acd.driver import AcdDriver
 from flowengine.acd.model import Centre, CentreError, parse_centre
 from flowengine.api.auth import LoginLimiter, Users, generate_password
 from flowengine.api.catalog import Catalog
-from flowengine.api.cdr import ENGINE_RESTART
-from flowengine.api.localdb import LocalDB, LocalEventSink
 from flowengine.api.problems import ApiProblem, from_problems
 from flowengine.api.settings import ServeSettings
 from flowengine.documents import DocumentError, load_document
 from flowengine.errors import FlowEngineError
-from flowengine.events import CallEnded, CallHungUp, StreamEvent
 from flowengine.runtime.engine import Engine
-from flowengine.scenario.routing import RoutingTable, load_routing_file, parse_routing
+from flowengine.scenario.routing import RoutingTable, load_routing_file
+from flowengine.storage import (
+    CentreRepository,
+    Database,
+    EventStore,
+    RoutingRepository,
+    SqlEventSink,
+    SqlScenarioStore,
+    close_interrupted_calls,
+    open_database,
+)
 from flowengine.testing.harness import scripted_backend
 from flowengine.testing.phones import virtual_operators
 
 log = logging.getLogger("flowengine.api")
 
-CENTRE = ("centre", "main")
-ROUTING = ("routing", "main")
-
-
 def default_examples_dir() -> Path | None:
     """The examples/ directory of a source checkout, when there is one."""
     candidate = Path(__file__).resolve().parents[2] / "examples"
     return candidate if candidate.is_dir() else None
-
-
-def database_path(settings: ServeSettings) -> Path:
-    """The SQLite file of `database_url` (default: flowengine.db in the data directory)."""
-    url = settings.database_url
-    if url is None:
-        return settings.data_dir / "flowengine.db"
-    for prefix in ("sqlite:///", "sqlite+pysqlite:///"):
-        if url.startswith(prefix) and len(url) > len(prefix):
-            return Path(url[len(prefix):])
-    raise FlowEngineError(f"database_url: only sqlite:///FILE is supported by this version, got '{url.split(':')[0]}:...'")
 
 
 class Service:
@@ -67,11 +60,14 @@ class Service:
         self.first_password: str | None = None
         self.recovered_calls: list[str] = []
         # set by start()
-        self.db: LocalDB
+        self.db: Database
         self.users: Users
         self.engine: Engine
         self.catalog: Catalog
-        self.sink: LocalEventSink
+        self.events: EventStore
+        self.routing: RoutingRepository
+        self.centres: CentreRepository
+        self.sink: SqlEventSink
         self.backend: Any
         self.acd: AcdDriver | None = None
         self.centre: Centre = Centre()
@@ -84,27 +80,25 @@ class Service:
     async def start(self) -> None:
         s = self.settings
         s.data_dir.mkdir(parents=True, exist_ok=True)
-        self.db = LocalDB(database_path(s))
+        self.db = open_database(s.db_url)
         self.users = Users(self.db, session_ttl=s.session_ttl)
-        self.recovered_calls = self._close_interrupted_calls()
-        self.engine = Engine()
-        self.sink = LocalEventSink(self.db)
-        self.engine.add_sink(self.sink)
-        for listener in self._listeners:
-            self.engine.add_listener(listener)
-        self.catalog = Catalog(self.db, self.engine)
-        empty = self.db.is_empty()
+        self.events = EventStore(self.db)
+        self.routing = RoutingRepository(self.db)
+        self.centres = CentreRepository(self.db)
+        self.recovered_calls = [c.call_id for c in close_interrupted_calls(self.db)]
+        store = SqlScenarioStore(self.db)
+        empty = not store.list_drafts() and self.centres.revision() == 0
         examples = (s.examples_dir or default_examples_dir()) if empty and s.import_examples else None
         if examples is not None:
             self._import_example_centre(examples)
-        self.catalog.load()
-        stored = self.db.get_doc(*ROUTING)
-        if stored is not None:
-            self.engine.routing = parse_routing(stored.body, "stored routing table")
-        centre = self.db.get_doc(*CENTRE)
-        if centre is not None:
-            self.centre = parse_centre(centre.body, "stored centre")
-            self.centre_revision = centre.revision
+        self.engine = Engine(store=store, routing=self.routing.load())
+        self.sink = SqlEventSink(self.db)
+        self.engine.add_sink(self.sink)
+        for listener in self._listeners:
+            self.engine.add_listener(listener)
+        self.catalog = Catalog(store, self.engine)
+        self.centre = self.centres.load()
+        self.centre_revision = self.centres.revision()
         self.backend = scripted_backend(self.engine, directory={})
         self._attach_centre(self.centre, statuses={})
         if examples is not None:
@@ -122,47 +116,23 @@ class Service:
         await self.engine.shutdown()
         self.db.close()
 
+    def operator_seq(self, stream: str) -> dict[str, int]:
+        """The last stored `seq` of each operator's or queue's stream."""
+        import sqlalchemy as sa
+
+        from flowengine.storage.schema import events
+
+        with self.db.connect() as conn:
+            rows = conn.execute(
+                sa.select(events.c.stream_key, sa.func.max(events.c.seq))
+                .where(events.c.stream == stream)
+                .group_by(events.c.stream_key)
+            ).all()
+        return {key: int(seq) for key, seq in rows}
+
     def add_listener(self, listener: Any) -> None:
         """An engine event listener (metrics), attached when the engine is made."""
         self._listeners.append(listener)
-
-    # ---- recovery ------------------------------------------------------------------------
-    def _close_interrupted_calls(self) -> list[str]:
-        """Calls whose stream has a start but no end were cut off by a crash:
-        end them now with cause `engine_restart` (hung up by the engine)."""
-        closed = []
-        for call_id in self.db.unfinished_calls():
-            events = self.db.stream("call", call_id, 0, 1_000_000)
-            if not events:
-                continue
-            last = events[-1]
-            started = events[0]
-            now = time.time()
-            seq = int(last.get("seq", len(events)))
-            t = float(last.get("t", 0.0) or 0.0)
-            node_id = next((e.get("node_id") for e in reversed(events) if e.get("event") == "node_entered"), None)
-            scenario_id = str(started.get("scenario_id", ""))
-            version = int(started.get("scenario_version", 0) or 0)
-            batch: list[StreamEvent] = []
-            if not any(e.get("event") == "call_hung_up" for e in events):
-                batch.append(
-                    CallHungUp(
-                        seq=seq + 1, ts=now, call_id=call_id, t=t, scenario_id=scenario_id,
-                        scenario_version=version, cause=ENGINE_RESTART, by="engine", node_id=node_id,
-                    )
-                )
-            batch.append(
-                CallEnded(
-                    seq=seq + len(batch) + 1, ts=now, call_id=call_id, t=t, duration=t,
-                    steps=sum(1 for e in events if e.get("event") == "node_entered"),
-                    hangup_cause=ENGINE_RESTART,
-                )
-            )
-            self.db.write_events(batch)
-            closed.append(call_id)
-        if closed:
-            log.warning("closed %d call(s) interrupted by the last stop, cause %s", len(closed), ENGINE_RESTART)
-        return closed
 
     # ---- first start ------------------------------------------------------------------------
     def _first_admin(self) -> None:
@@ -186,11 +156,9 @@ class Service:
             return
         try:
             data = load_document(centre_file, yaml_unless_json=True)
-            parse_centre(data, str(centre_file))
+            self.centres.save(parse_centre(data, str(centre_file)))
         except FlowEngineError as exc:
             log.error("example centre not imported: %s", exc)
-            return
-        self.db.put_doc(*CENTRE, data, expect=-1, by="examples")
 
     def _import_example_scenarios(self, folder: Path) -> None:
         """The example scenarios, published, and their routing table."""
@@ -206,8 +174,9 @@ class Service:
             log.error("examples not imported: %s", exc)
 
     # ---- routing ----------------------------------------------------------------------------
-    def save_routing(self, by: str) -> None:
-        self.db.put_doc(*ROUTING, self.engine.routing.model_dump(mode="json", exclude_none=True), expect=-1, by=by)
+    def save_routing(self, by: str = "") -> None:
+        """Store the engine's routing table (publishing may have bound numbers)."""
+        self.routing.save(self.engine.routing)
 
     def routing_copy(self) -> RoutingTable:
         return self.engine.routing.model_copy(deep=True)
@@ -216,8 +185,8 @@ class Service:
     def _attach_centre(self, centre: Centre, statuses: dict[str, tuple[str, str | None]]) -> None:
         driver = AcdDriver(
             centre,
-            operator_seq=self.db.last_seq("operator"),
-            queue_seq=self.db.last_seq("queue"),
+            operator_seq=self.operator_seq("operator"),
+            queue_seq=self.operator_seq("queue"),
         )
         for operator_id, (status, reason) in statuses.items():
             if operator_id in driver.core.operator_ids():
@@ -240,19 +209,18 @@ class Service:
         self.catalog.known_extra = known
         self.catalog.dial_policy = centre.dial_rules
 
-    async def set_centre(self, centre: Centre, data: Any, *, by: str, revision: int | None = -1) -> int:
-        """Replace the centre in the running ACD. While calls are queued or
-        talking to operators the change is refused (409): the ACD carries its
-        state over only between calls."""
+    async def set_centre(self, centre: Centre, *, revision: int | None = None) -> int:
+        """Store `centre` and put it in the running ACD. While calls are
+        queued or talking to operators the change is refused (409): the ACD
+        carries operators' statuses over, not calls. `revision`, when given,
+        must be the stored one (409 otherwise)."""
         busy = len(self.acd._sessions) if self.acd is not None else 0  # noqa: SLF001
         if busy:
             raise ApiProblem(409, f"{busy} call(s) are in the ACD now; change the centre when they have ended")
-        new = self.db.put_doc(*CENTRE, data, expect=revision, by=by)
-        if new is None:
-            current = self.db.get_doc(*CENTRE)
-            raise ApiProblem(
-                409, f"the centre is at revision {current.revision if current else 0}, not {revision}: reload it"
-            )
+        current = self.centres.revision()
+        if revision is not None and revision != current:
+            raise ApiProblem(409, f"the centre is at revision {current}, not {revision}: reload it")
+        self.centres.save(centre)
         statuses: dict[str, tuple[str, str | None]] = {}
         if self.acd is not None:
             for operator_id in self.acd.core.operator_ids():
@@ -262,8 +230,8 @@ class Service:
             self.acd = None
             await old.shutdown()
         self._attach_centre(centre, statuses)
-        self.centre_revision = new
-        return new
+        self.centre_revision = self.centres.revision()
+        return self.centre_revision
 
     def parse_centre(self, data: Any) -> Centre:
         try:

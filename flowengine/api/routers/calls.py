@@ -19,6 +19,7 @@ from flowengine.api.schemas import (
     TracePublic,
 )
 from flowengine.api.service import Service
+from flowengine.storage import Cdr
 from flowengine.testing.script import CallerScript
 
 router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
@@ -31,7 +32,7 @@ TRACE_PAGE = 1000
 def _live(service: Service, call_id: str) -> Any:
     found = service.live.get(call_id)
     if found is None:
-        if service.db.stream("call", call_id, 0, 1):
+        if service.events.call_events(call_id, limit=1):
             raise ApiProblem(409, f"call '{call_id}' has ended")
         raise not_found(f"live call '{call_id}'")
     return found[0]
@@ -63,7 +64,7 @@ async def start_call(body: TestCallCreate, _user: SupervisorUser, service: Servi
     task.add_done_callback(lambda _t: service.live.pop(call_id, None))
     await asyncio.sleep(0)  # the call starts: routed, its first event published
     await service.engine.flush_events()
-    return _public(call_id, build_cdr(service.db.stream("call", call_id, 0, 5)), not task.done(), call)
+    return _public(call_id, build_cdr(service.events.call_events(call_id, limit=5)), not task.done(), call)
 
 
 @router.get("/calls", operation_id="listLiveCalls", tags=["calls"], response_model=list[CallPublic])
@@ -71,7 +72,7 @@ async def list_calls(_user: SupervisorUser, service: ServiceDep) -> list[CallPub
     """The calls in flight now."""
     await service.engine.flush_events()
     return [
-        _public(call_id, build_cdr(service.db.stream("call", call_id, 0, 5)), True, call)
+        _public(call_id, build_cdr(service.events.call_events(call_id, limit=5)), True, call)
         for call_id, (call, _task) in list(service.live.items())
     ]
 
@@ -79,7 +80,7 @@ async def list_calls(_user: SupervisorUser, service: ServiceDep) -> list[CallPub
 @router.get("/calls/{call_id}", operation_id="getCall", tags=["calls"], response_model=CallPublic)
 async def get_call(call_id: CallId, _user: SupervisorUser, service: ServiceDep) -> CallPublic:
     await service.engine.flush_events()
-    cdr = build_cdr(service.db.stream("call", call_id, 0, 1_000_000))
+    cdr = build_cdr(service.events.call_events(call_id, limit=100_000))
     live = service.live.get(call_id)
     if cdr is None and live is None:
         raise not_found(f"call '{call_id}'")
@@ -129,7 +130,7 @@ async def trace(
 ) -> TracePublic:
     """The call's event stream in `seq` order, resumable: pass the `next_seq` you got."""
     await service.engine.flush_events()
-    events = service.db.stream("call", call_id, from_seq, limit)
+    events = service.events.call_events(call_id, after_seq=from_seq, limit=limit)
     if not events and from_seq == 0 and call_id not in service.live:
         raise not_found(f"call '{call_id}'")
     next_seq = int(events[-1]["seq"]) if events else from_seq
@@ -139,13 +140,18 @@ async def trace(
     return TracePublic(call_id=call_id, events=events, next_seq=next_seq, ended=ended)
 
 
+def _cdr(found: Cdr) -> CdrPublic:
+    return CdrPublic(**found.to_row())
+
+
 @router.get("/calls/{call_id}/cdr", operation_id="getCdr", tags=["cdrs"], response_model=CdrPublic)
 async def cdr(call_id: CallId, _user: SupervisorUser, service: ServiceDep) -> CdrPublic:
+    """The call's detail record, written when the call ended (404 before)."""
     await service.engine.flush_events()
-    found = build_cdr(service.db.stream("call", call_id, 0, 1_000_000))
+    found = service.events.cdr(call_id)
     if found is None:
-        raise not_found(f"call '{call_id}'")
-    return CdrPublic(**found)
+        raise not_found(f"CDR of call '{call_id}' (a call has one once it has ended)")
+    return _cdr(found)
 
 
 @router.get("/cdrs", operation_id="listCdrs", tags=["cdrs"], response_model=list[CdrPublic])
@@ -154,12 +160,12 @@ async def list_cdrs(
     service: ServiceDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    start: Annotated[float | None, Query(ge=0, le=1e11, description="calls started at or after (epoch s)")] = None,
+    end: Annotated[float | None, Query(ge=0, le=1e11, description="calls started before (epoch s)")] = None,
+    operator_id: Annotated[str | None, Query(max_length=100)] = None,
+    result: Annotated[str | None, Query(max_length=40)] = None,
 ) -> list[CdrPublic]:
     """Ended calls, newest first."""
     await service.engine.flush_events()
-    out = []
-    for call_id in service.db.ended_call_ids(limit, offset):
-        found = build_cdr(service.db.stream("call", call_id, 0, 1_000_000))
-        if found is not None:
-            out.append(CdrPublic(**found))
-    return out
+    found = service.events.cdrs(start=start, end=end, operator_id=operator_id, result=result, limit=limit, offset=offset)
+    return [_cdr(c) for c in found]

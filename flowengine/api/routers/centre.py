@@ -22,7 +22,7 @@ from flowengine.api.schemas import (
     StatusChange,
     StatusEvent,
 )
-from flowengine.api.service import CENTRE, Service
+from flowengine.api.service import Service
 from flowengine.errors import FlowEngineError
 
 router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
@@ -31,13 +31,11 @@ Id = Annotated[str, Path(pattern=NAME)]
 
 
 def _centre_data(service: Service) -> dict[str, Any]:
-    doc = service.db.get_doc(*CENTRE)
-    return dict(doc.body) if doc is not None and isinstance(doc.body, dict) else {"version": 1}
+    return dict(service.centres.document())
 
 
-async def _replace(service: Service, data: dict[str, Any], by: str, revision: int | None = -1) -> int:
-    centre = service.parse_centre(data)
-    return await service.set_centre(centre, data, by=by, revision=revision)
+async def _replace(service: Service, data: dict[str, Any], revision: int | None = None) -> int:
+    return await service.set_centre(service.parse_centre(data), revision=revision)
 
 
 @router.get("/centre", operation_id="getCentre", tags=["centre"], response_model=CentrePublic)
@@ -48,7 +46,7 @@ async def get_centre(_user: SupervisorUser, service: ServiceDep) -> CentrePublic
 
 @router.put("/centre", operation_id="replaceCentre", tags=["centre"], response_model=CentrePublic)
 async def replace_centre(body: CentreUpdate, user: AdminUser, service: ServiceDep) -> CentrePublic:
-    revision = await _replace(service, body.centre, user.username, -1 if body.revision is None else body.revision or None)
+    revision = await _replace(service, body.centre, body.revision)
     return CentrePublic(revision=revision, centre=_centre_data(service))
 
 
@@ -88,14 +86,14 @@ async def get_operator(operator_id: Id, _user: AnyUser, service: ServiceDep) -> 
 @router.put("/operators/{operator_id}", operation_id="putOperator", tags=["operators"], response_model=OperatorPublic)
 async def put_operator(operator_id: Id, body: dict[str, Any], user: AdminUser, service: ServiceDep) -> OperatorPublic:
     """Add or replace an operator (the centre file's operator form); the ACD uses it at once."""
-    await _replace(service, _upsert(_centre_data(service), "operators", operator_id, body), user.username)
+    await _replace(service, _upsert(_centre_data(service), "operators", operator_id, body))
     return _operator(service, operator_id)
 
 
 @router.delete("/operators/{operator_id}", operation_id="deleteOperator", tags=["operators"], status_code=204)
 async def delete_operator(operator_id: Id, user: AdminUser, service: ServiceDep) -> Response:
     _operator(service, operator_id)
-    await _replace(service, _upsert(_centre_data(service), "operators", operator_id, None), user.username)
+    await _replace(service, _upsert(_centre_data(service), "operators", operator_id, None))
     return Response(status_code=204)
 
 
@@ -129,7 +127,7 @@ async def history(
     fields = set(StatusEvent.model_fields)
     return [
         StatusEvent(**{k: v for k, v in e.items() if k in fields})
-        for e in service.db.stream("operator", operator_id, from_seq, limit)
+        for e in service.events.stream_events("operator", operator_id, after_seq=from_seq, limit=limit)
     ]
 
 
@@ -152,7 +150,7 @@ async def list_queues(_user: AnyUser, service: ServiceDep) -> list[QueuePublic]:
 @router.put("/queues/{queue_id}", operation_id="putQueue", tags=["queues"], response_model=QueuePublic)
 async def put_queue(queue_id: Id, body: dict[str, Any], user: AdminUser, service: ServiceDep) -> QueuePublic:
     """Add or replace a queue (every ACD setting, docs/acd.md); the ACD uses it at once."""
-    await _replace(service, _upsert(_centre_data(service), "queues", queue_id, body), user.username)
+    await _replace(service, _upsert(_centre_data(service), "queues", queue_id, body))
     return next(q for q in await list_queues(user, service) if q.id == queue_id)
 
 
@@ -160,5 +158,5 @@ async def put_queue(queue_id: Id, body: dict[str, Any], user: AdminUser, service
 async def delete_queue(queue_id: Id, user: AdminUser, service: ServiceDep) -> Response:
     if not any(q.id == queue_id for q in service.centre.queues):
         raise not_found(f"queue '{queue_id}'")
-    await _replace(service, _upsert(_centre_data(service), "queues", queue_id, None), user.username)
+    await _replace(service, _upsert(_centre_data(service), "queues", queue_id, None))
     return Response(status_code=204)

@@ -24,7 +24,8 @@ async def readyz(service: ServiceDep) -> Response:
     if not service.ready:
         return JSONResponse(Health(status="unavailable", detail="starting or stopping").model_dump(), status_code=503)
     try:
-        service.db.execute("SELECT 1")
+        with service.db.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
     except Exception as exc:  # the probe reports, never raises
         return JSONResponse(Health(status="unavailable", detail=f"database: {exc}").model_dump(), status_code=503)
     return JSONResponse(Health(status="ok").model_dump())

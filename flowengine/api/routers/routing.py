@@ -43,15 +43,18 @@ def _change(service: Service, by: str, change: object) -> RoutingTable:
         table = parse_routing(table.model_dump(mode="json", exclude_none=True, warnings=False))
     except RoutingError as exc:
         raise from_problems(exc.problems, "body", status=409 if any(p.code == "binding_conflict" for p in exc.problems) else 422) from None
+    try:
+        service.routing.save(table)
+    except RoutingError as exc:
+        raise from_problems(exc.problems, "body") from None
     service.engine.routing = table
-    service.save_routing(by)
     return table
 
 
 def _published(service: Service, scenario_id: str | None, version: int | None, path: str = "body.scenario_id") -> None:
     if scenario_id is None:
         return
-    history = service.catalog.versions.get(scenario_id)
+    history = service.catalog.store.versions(scenario_id)
     if not history:
         raise ApiProblem(422, f"scenario '{scenario_id}' is not published", errors=[FieldProblem(path=path, message="not published")])
     if version is not None and version > len(history):

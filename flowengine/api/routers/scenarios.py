@@ -6,9 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 
-from flowengine.api.catalog import Draft, VersionMeta
 from flowengine.api.deps import AdminUser, ServiceDep, SupervisorUser
-from flowengine.api.problems import PROBLEM_RESPONSES, ApiProblem, FieldProblem, not_found
+from flowengine.api.problems import PROBLEM_RESPONSES, ApiProblem, FieldProblem
 from flowengine.api.schemas import (
     NAME,
     Bundle,
@@ -27,6 +26,8 @@ from flowengine.api.schemas import (
     VersionDocument,
     VersionPublic,
 )
+from flowengine.scenario.store import VersionInfo
+from flowengine.storage import Draft
 
 router = APIRouter(prefix="/api/v1/scenarios", tags=["scenarios"], responses=PROBLEM_RESPONSES)
 
@@ -34,30 +35,31 @@ ScenarioId = Annotated[str, Path(pattern=NAME, description="the scenario's id")]
 Version = Annotated[int, Path(ge=1, le=2**31)]
 
 
-def _summary(service: Any, d: Draft) -> dict[str, Any]:
-    history = service.catalog.versions.get(d.scenario_id)
+def _summary(d: Draft) -> dict[str, Any]:
     name = d.document.get("name")
     return {
         "id": d.scenario_id,
         "name": name if isinstance(name, str) else None,
         "revision": d.revision,
-        "latest_version": history[-1].version if history else None,
-        "updated_at": d.updated_at,
+        "latest_version": d.latest_version,
+        "updated_at": d.updated_at.timestamp(),
         "updated_by": d.updated_by,
     }
 
 
-def _public(service: Any, d: Draft) -> ScenarioPublic:
-    return ScenarioPublic(**_summary(service, d), document=d.document)
+def _public(d: Draft) -> ScenarioPublic:
+    return ScenarioPublic(**_summary(d), document=d.document)
 
 
-def _version(m: VersionMeta) -> VersionPublic:
-    return VersionPublic(scenario_id=m.scenario_id, version=m.version, published_at=m.published_at, author=m.author, comment=m.comment)
+def _version(m: VersionInfo) -> VersionPublic:
+    return VersionPublic(
+        scenario_id=m.scenario_id, version=m.version, published_at=m.published_at.timestamp(), author=m.author, comment=m.comment
+    )
 
 
 @router.get("", operation_id="listScenarios", response_model=list[ScenarioSummary])
 async def list_scenarios(_user: SupervisorUser, service: ServiceDep) -> list[ScenarioSummary]:
-    return [ScenarioSummary(**_summary(service, d)) for d in service.catalog.drafts()]
+    return [ScenarioSummary(**_summary(d)) for d in service.catalog.drafts()]
 
 
 @router.post("", operation_id="createScenario", response_model=ScenarioPublic, status_code=201)
@@ -68,7 +70,7 @@ async def create_scenario(body: ScenarioCreate, user: AdminUser, service: Servic
         raise ApiProblem(422, "document.id: a scenario needs a text id",
                          errors=[FieldProblem(path="body.document.id", message="required, text")])
     draft = service.catalog.save_draft(sid, body.document, revision=None, by=user.username)
-    return _public(service, draft)
+    return _public(draft)
 
 
 @router.post("/import", operation_id="importScenarios", response_model=ImportResult)
@@ -90,23 +92,19 @@ async def export_bundle(
 ) -> Bundle:
     """The latest published version of each scenario (its draft if never published)."""
     chosen = ids or [d.scenario_id for d in service.catalog.drafts()]
-    out = []
-    for sid in chosen:
-        history = service.catalog.versions.get(sid)
-        out.append(history[-1].document if history else service.catalog.draft(sid).document)
-    return Bundle(scenarios=out)
+    return Bundle(scenarios=[service.catalog.latest_document(sid) for sid in chosen])
 
 
 @router.get("/{scenario_id}", operation_id="getScenario", response_model=ScenarioPublic)
 async def get_scenario(scenario_id: ScenarioId, _user: SupervisorUser, service: ServiceDep) -> ScenarioPublic:
-    return _public(service, service.catalog.draft(scenario_id))
+    return _public(service.catalog.draft(scenario_id))
 
 
 @router.put("/{scenario_id}", operation_id="updateScenarioDraft", response_model=ScenarioPublic)
 async def update_draft(scenario_id: ScenarioId, body: DraftUpdate, user: AdminUser, service: ServiceDep) -> ScenarioPublic:
     """Save the draft; `revision` must be the one you read, else 409 and nothing is saved."""
     draft = service.catalog.save_draft(scenario_id, body.document, revision=body.revision, by=user.username)
-    return _public(service, draft)
+    return _public(draft)
 
 
 @router.delete("/{scenario_id}", operation_id="deleteScenario", status_code=204)
@@ -143,15 +141,13 @@ async def rollback(scenario_id: ScenarioId, body: RollbackRequest, user: AdminUs
 
 @router.get("/{scenario_id}/versions", operation_id="listVersions", response_model=list[VersionPublic])
 async def list_versions(scenario_id: ScenarioId, _user: SupervisorUser, service: ServiceDep) -> list[VersionPublic]:
-    if not service.catalog.exists(scenario_id):
-        raise not_found(f"scenario '{scenario_id}'")
-    return [_version(m) for m in service.catalog.versions.get(scenario_id, [])]
+    return [_version(m) for m in service.catalog.versions(scenario_id)]
 
 
 @router.get("/{scenario_id}/versions/{version}", operation_id="getVersion", response_model=VersionDocument)
 async def get_version(scenario_id: ScenarioId, version: Version, _user: SupervisorUser, service: ServiceDep) -> VersionDocument:
     m = service.catalog.version(scenario_id, version)
-    return VersionDocument(**_version(m).model_dump(), document=m.document)
+    return VersionDocument(**_version(m).model_dump(), document=service.catalog.document(scenario_id, version))
 
 
 @router.get("/{scenario_id}/compare", operation_id="compareVersions", response_model=Comparison)
@@ -176,8 +172,5 @@ async def export_one(
 ) -> dict[str, Any]:
     """One scenario document, ready to import elsewhere."""
     if version is not None:
-        return service.catalog.version(scenario_id, version).document
-    history = service.catalog.versions.get(scenario_id)
-    if history:
-        return history[-1].document
-    return service.catalog.draft(scenario_id).document
+        return service.catalog.document(scenario_id, version)
+    return service.catalog.latest_document(scenario_id)

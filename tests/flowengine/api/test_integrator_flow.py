@@ -59,7 +59,7 @@ def test_scenario_lifecycle_routing_and_test_call(api: Any) -> None:
     assert r.status_code == 200 and r.json()["revision"] == 2
     r = api.call("PUT", f"{V1}/scenarios/hello", json={"revision": 1, "document": hello("lost update")})
     assert r.status_code == 409
-    assert r.json()["errors"][0]["path"] == "revision"
+    assert r.json()["errors"][0]["path"] == "body.revision"
     assert api.call("GET", f"{V1}/scenarios/hello").json()["document"] == with_thanks()
 
     r = api.call("POST", f"{V1}/scenarios/hello/publish", json={"comment": "thanks node", "revision": 2})
@@ -74,7 +74,8 @@ def test_scenario_lifecycle_routing_and_test_call(api: Any) -> None:
     assert r.status_code == 201 and r.json()["version"] == 3
     versions = api.call("GET", f"{V1}/scenarios/hello/versions").json()
     assert [(v["version"], v["comment"]) for v in versions] == [(1, "first"), (2, "thanks node"), (3, "back")]
-    assert api.call("GET", f"{V1}/scenarios/hello/versions/3").json()["document"]["nodes"] == hello()["nodes"]
+    v3 = api.call("GET", f"{V1}/scenarios/hello/versions/3").json()["document"]
+    assert [(n["id"], n.get("exits")) for n in v3["nodes"]] == [(n["id"], n.get("exits")) for n in hello()["nodes"]]
 
     # bind a number and a line that sends national numbers
     r = api.call("PUT", f"{V1}/routing/numbers/+74950000001", json={"scenario_id": "hello"})
@@ -104,7 +105,7 @@ def test_scenario_lifecycle_routing_and_test_call(api: Any) -> None:
 
     cdr = api.call("GET", f"{V1}/calls/{call_id}/cdr", role="supervisor").json()
     assert (cdr["scenario_id"], cdr["scenario_version"], cdr["called"]) == ("hello", 3, "+74950000001")
-    assert cdr["result"] == "completed" and cdr["duration"] > 0
+    assert cdr["hangup_cause"] == "normal" and cdr["duration"] > 0 and cdr["events"] == len(names)
     assert call_id in [c["call_id"] for c in api.call("GET", f"{V1}/cdrs", role="supervisor").json()]
 
     # deleting a bound scenario is refused; unbound, it goes
@@ -155,7 +156,7 @@ def test_bundle_import_is_all_or_nothing(api: Any) -> None:
     assert r.status_code == 422
     body = r.json()
     assert body["status"] == 422 and body["detail"].startswith("nothing imported")
-    assert any(e["path"].startswith("scenarios[1].nodes[1]") and e["node_id"] == "hi" for e in body["errors"])
+    assert any(e["path"].startswith("body.scenarios[1].nodes[1]") and e["node_id"] == "hi" for e in body["errors"])
     assert api.call("GET", f"{V1}/scenarios/good_one").status_code == 404
     # export a bundle and import it again: nothing changes, no new versions
     bundle = api.call("GET", f"{V1}/scenarios/export", params={"ids": ["per_number_ivr"]}).json()
