@@ -57,3 +57,10 @@ def settings(data_dir: Path, **extra: Any) -> ServeSettings:
 def api(tmp_path: Path) -> Iterator[Api]:
     with TestClient(create_app(settings(tmp_path / "data"))) as client:
         yield make_api(client)
+
+
+@pytest.fixture
+def api_pg(tmp_path: Path, postgres_url: str) -> Iterator[Api]:
+    """The same service on a real PostgreSQL server (a fresh database)."""
+    with TestClient(create_app(settings(tmp_path / "data", database_url=postgres_url))) as client:
+        yield make_api(client)

@@ -39,6 +39,14 @@ def wait_ended(api: Any, call_id: str, timeout: float = 30.0) -> dict[str, Any]:
 
 
 def test_scenario_lifecycle_routing_and_test_call(api: Any) -> None:
+    lifecycle(api)
+
+
+def test_scenario_lifecycle_on_postgresql(api_pg: Any) -> None:
+    lifecycle(api_pg)
+
+
+def lifecycle(api: Any) -> None:
     # import one scenario as a draft (not published yet)
     r = api.call("POST", f"{V1}/scenarios/import", json={"scenarios": [hello()], "publish": False})
     assert r.status_code == 200, r.text
