@@ -82,7 +82,7 @@ class _FileSource(PydanticBaseSettingsSource):
         try:
             data = load_document(Path(path), yaml_unless_json=True)
         except DocumentError as exc:
-            raise SettingsFileError(f"settings file {path}: {exc}") from None
+            raise SettingsFileError(f"settings file {exc}") from None
         if not isinstance(data, dict):
             raise SettingsFileError(f"settings file {path}: must be a mapping of setting: value")
         return {k.replace("-", "_"): v for k, v in data.items()}

@@ -58,6 +58,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except ImportError as exc:  # the API's dependencies are an extra
         raise FlowEngineError(f"flowengine serve: a dependency is missing, reinstall flowengine ({exc})") from None
     settings = settings_from(args)
+    _check_database(settings)
     _Server = _server_class()
     app = create_app(settings)
     print(f"flowengine: serving on http://{settings.host}:{settings.port} (data in {settings.data_dir})", file=sys.stderr, flush=True)
@@ -67,6 +68,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # the calls and lets the event writer store every event; then exit 0
     server.run()
     return 0 if server.started else 1
+
+
+def _check_database(settings: Any) -> None:
+    """Open the database once before serving: an unreachable server or a
+    schema newer than this code is a one-line error, not a traceback from
+    inside the web server's start-up."""
+    from flowengine.storage import open_database
+
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise FlowEngineError(f"data directory {settings.data_dir}: {exc.strerror or exc}") from None
+    open_database(settings.db_url).close()
 
 
 def _server_class() -> Any:
