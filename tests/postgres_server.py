@@ -26,8 +26,12 @@ class PostgresUnavailable(RuntimeError):
 
 
 def postgres_bin() -> Path | None:
-    """The newest installed PostgreSQL's bin directory (Debian layout), or
-    the directory of `pg_ctl` on PATH."""
+    """FLOWENGINE_PG_BIN if set; else the newest installed PostgreSQL's bin
+    directory (Debian layout), or the directory of `pg_ctl` on PATH."""
+    chosen = os.environ.get("FLOWENGINE_PG_BIN")
+    if chosen:
+        path = Path(chosen)
+        return path if (path / "pg_ctl").exists() and (path / "initdb").exists() else None
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(Path(p).parent.name) if Path(p).parent.name.isdigit() else 0)
     for path in reversed(found):
         if (Path(path) / "pg_ctl").exists() and (Path(path) / "initdb").exists():
@@ -60,7 +64,8 @@ class PostgresServer:
         self.bin = postgres_bin()
         if self.bin is None:
             raise PostgresUnavailable(
-                "PostgreSQL is not installed (no initdb/pg_ctl under /usr/lib/postgresql/*/bin or on PATH): "
+                "PostgreSQL is not installed (no initdb/pg_ctl in FLOWENGINE_PG_BIN, under "
+                "/usr/lib/postgresql/*/bin or on PATH): "
                 "install Debian's 'postgresql' package (scripts/test.sh does), "
                 "or set FLOWENGINE_SKIP_PG=1 to skip the PostgreSQL tests"
             )

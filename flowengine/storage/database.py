@@ -58,6 +58,8 @@ def database_url(url: str | Path) -> URL:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # transactions are begun by `_sqlite_begin`, not by the sqlite3 module
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
@@ -68,6 +70,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+def _sqlite_begin(conn: Connection) -> None:
+    """BEGIN IMMEDIATE for write transactions (`Database.begin`): the write
+    lock is taken first, waiting out the busy timeout, so a transaction that
+    reads and then writes never fails half-way because another connection
+    wrote in between (SQLite would refuse the upgrade at once). Reads begin
+    deferred and never block anyone."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("flowengine_write") else "BEGIN")
+
+
 def create_engine(url: str | Path, *, echo: bool = False) -> Engine:
     """The engine for `url` with this project's settings (see the module doc)."""
     parsed = database_url(url)
@@ -76,6 +87,7 @@ def create_engine(url: str | Path, *, echo: bool = False) -> Engine:
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(parsed, echo=echo)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
+        sa.event.listen(engine, "begin", _sqlite_begin)
         return engine
     return sa.create_engine(parsed, echo=echo, pool_pre_ping=True)
 
@@ -99,8 +111,10 @@ class Database:
     @contextlib.contextmanager
     def begin(self) -> Iterator[Connection]:
         """One transaction: committed when the block ends, rolled back if it raises."""
-        with self.engine.begin() as conn:
-            yield conn
+        with self.engine.connect() as conn:
+            conn.execution_options(flowengine_write=True)
+            with conn.begin():
+                yield conn
 
     def connect(self) -> Connection:
         return self.engine.connect()
@@ -119,10 +133,12 @@ def open_database(url: str | Path, *, migrate: bool = True, echo: bool = False) 
     flowengine wrote, `DatabaseError` when it cannot be reached."""
     engine = create_engine(url, echo=echo)
     try:
-        with engine.begin() as conn:
-            check_schema(conn)
-            if migrate:
-                upgrade(conn)
+        with engine.connect() as conn:
+            conn.execution_options(flowengine_write=True)
+            with conn.begin():
+                check_schema(conn)
+                if migrate:
+                    upgrade(conn)
     except OperationalError as exc:
         engine.dispose()
         where = engine.url.render_as_string(hide_password=True)

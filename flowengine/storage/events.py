@@ -140,7 +140,7 @@ class SqlEventSink:
             else:
                 builder.count += 1
         started = time.perf_counter()
-        with self.db.engine.begin() as conn:
+        with self.db.begin() as conn:
             conn.exec_driver_sql(self._insert_events_sql, rows)
             if track:
                 self._calls(conn, opened, ended)

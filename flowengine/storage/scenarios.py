@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -123,12 +124,14 @@ class SqlScenarioStore:
         doc = scenario.doc
         sid = doc.id
         now = self._now()
-        if conn.execute(sa.select(scenarios.c.id).where(scenarios.c.id == sid)).first() is None:
-            conn.execute(
-                scenarios.insert().values(
-                    id=sid, draft=_dumps(doc.dump()), revision=1, created_at=now, updated_at=now, updated_by=author
-                )
-            )
+        insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(scenarios)
+        conn.execute(
+            insert.values(
+                id=sid, draft=_dumps(doc.dump()), revision=1, created_at=now, updated_at=now, updated_by=author
+            ).on_conflict_do_nothing()
+        )
+        if conn.dialect.name == "postgresql":  # SQLite: BEGIN IMMEDIATE already serialises publishers
+            conn.execute(sa.select(scenarios.c.id).where(scenarios.c.id == sid).with_for_update())
         rows = conn.execute(
             sa.select(scenario_versions.c.version, scenario_versions.c.digest)
             .where(scenario_versions.c.scenario_id == sid)

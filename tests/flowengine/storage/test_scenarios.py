@@ -175,3 +175,71 @@ def test_engine_runs_calls_from_the_database(db: Database) -> None:
     started = [e for e in trace.events if e.name == "call_started"][0]
     assert started.scenario_version == 1  # type: ignore[attr-defined]
     assert trace.variables["CHOICE"] == "1"
+
+
+def test_an_engine_on_the_database_routes_calls_and_keeps_their_version(db: Database) -> None:
+    """Engine(store=SqlScenarioStore, routing=RoutingRepository.load()): a call
+    started on v1 finishes on v1 while v2 is published; the next call gets v2;
+    every event and the CDRs land in the same database."""
+    import asyncio
+
+    from scenario_builders import AT, script
+
+    from flowengine.runtime.clock import WallClock
+    from flowengine.runtime.engine import Engine
+    from flowengine.runtime.virtual_loop import run_virtual
+    from flowengine.storage import EventStore, SqlEventSink
+    from flowengine.storage.routing import RoutingRepository
+    from telephony_adapters.sim import SimBackend
+
+    store = SqlScenarioStore(db)
+    store.publish(_compiled(greeting("Version one")))
+    RoutingRepository(db).bind_number("100", "ivr")
+
+    async def main() -> list[int]:
+        engine = Engine(clock=WallClock(AT), store=SqlScenarioStore(db), routing=RoutingRepository(db).load())
+        engine.add_sink(SqlEventSink(db))
+        backend = SimBackend(engine)
+        _call, first = backend.place_call(script(called="100"))
+        await asyncio.sleep(0)  # the first call has started on v1
+        engine.publish(_compiled(greeting("Version two")))
+        _call2, second = backend.place_call(script(called="100"))
+        done = await asyncio.gather(first, second)
+        await engine.shutdown()
+        return [ctx.scenario.version for ctx in done]
+
+    assert run_virtual(main()) == [1, 2]
+    assert store.latest_version("ivr") == 2
+    cdrs = EventStore(db).cdrs()
+    assert sorted(c.scenario_version for c in cdrs) == [1, 2]
+    for c in cdrs:
+        texts = [e["text"] for e in EventStore(db).call_events(c.call_id) if e["event"] == "prompt_played"]
+        assert texts == [f"Version {'one' if c.scenario_version == 1 else 'two'}"]
+
+
+def test_concurrent_publishers_get_consecutive_versions(db_url: str) -> None:
+    db = open_database(db_url)
+    try:
+        errors: list[BaseException] = []
+        results: list[int] = []
+        barrier = threading.Barrier(4)
+
+        def publisher(n: int) -> None:
+            store = SqlScenarioStore(db)
+            barrier.wait()
+            try:
+                for i in range(5):
+                    results.append(store.publish(_compiled(greeting(f"publisher {n} text {i}"))).version)
+            except BaseException as exc:  # noqa: BLE001 (reported below)
+                errors.append(exc)
+
+        threads = [threading.Thread(target=publisher, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert errors == []
+        assert sorted(results) == list(range(1, 21))
+        assert [v.version for v in SqlScenarioStore(db).versions("ivr")] == list(range(1, 21))
+    finally:
+        db.close()

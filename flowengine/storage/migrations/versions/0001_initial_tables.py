@@ -61,7 +61,10 @@ def upgrade() -> None:
     sa.UniqueConstraint('stream', 'stream_key', 'seq', name=op.f('uq_events_stream_stream_key_seq'))
     )
     with op.batch_alter_table('events', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_events_operator_id_ts'), ['operator_id', 'ts'], unique=False)
+        batch_op.create_index(
+            batch_op.f('ix_events_operator_id_ts'), ['operator_id', 'ts'], unique=False,
+            sqlite_where=sa.text('operator_id IS NOT NULL'), postgresql_where=sa.text('operator_id IS NOT NULL'),
+        )
         batch_op.create_index(batch_op.f('ix_events_ts'), ['ts'], unique=False)
 
     op.create_table('open_calls',
