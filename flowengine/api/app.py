@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import time
+from collections.abc import AsyncIterator, MutableMapping
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
-from starlette.requests import Request
-from starlette.responses import Response
+from fastapi.responses import ORJSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from flowengine.api import problems
 from flowengine.api.metrics import Metrics
@@ -51,18 +53,48 @@ def create_app(settings: ServeSettings | None = None, service: Service | None = 
         "Errors are RFC 9457 problem details naming the JSON path at fault.",
         lifespan=lifespan,
         openapi_tags=TAGS,
+        default_response_class=ORJSONResponse,
     )
     app.state.service = service
     app.state.metrics = metrics = Metrics(service)
     problems.install(app)
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
-            return problems.response(413, f"the request body is larger than {MAX_BODY} bytes")
-        return await metrics.middleware(request, call_next)
+    app.add_middleware(HttpMiddleware, metrics=metrics)
 
     for module in (health, auth, scenarios, routing, centre, calls):
         app.include_router(module.router)
     return app
+
+
+class HttpMiddleware:
+    """Refuses bodies over `MAX_BODY` (413) and times every request for
+    /metrics. Plain ASGI: Starlette's BaseHTTPMiddleware costs more than a
+    scenario read."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope["headers"]:
+            if name == b"content-length" and (not value.isdigit() or int(value) > MAX_BODY):
+                reply = problems.response(413, f"the request body is larger than {MAX_BODY} bytes")
+                await reply(scope, receive, send)
+                return
+        status = 500
+
+        async def sending(message: MutableMapping[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        started = time.perf_counter()
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            self.metrics.observe(scope["method"], route, status, time.perf_counter() - started)

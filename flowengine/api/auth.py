@@ -40,6 +40,8 @@ _RANK: dict[str, int] = {role: i for i, role in enumerate(ROLES)}
 
 #: token prefixes: say what a leaked string is (and let secret scanners find it)
 SESSION_PREFIX = "fes_"
+#: how long a checked token is trusted without reading the database again
+TOKEN_CACHE_SECONDS = 5.0
 API_PREFIX = "fet_"
 
 _hasher = PasswordHasher()
@@ -89,9 +91,12 @@ class Users:
     """The users and api_tokens tables of the storage schema. Sessions are
     tokens with an expiry; API tokens have none."""
 
-    def __init__(self, db: Database, *, session_ttl: float) -> None:
+    def __init__(self, db: Database, *, session_ttl: float, cache_seconds: float = TOKEN_CACHE_SECONDS) -> None:
         self.db = db
         self.session_ttl = session_ttl
+        self.cache_seconds = cache_seconds
+        #: token digest -> (who, when the token expires, when this was read)
+        self._cache: dict[str, tuple[Principal, float | None, float]] = {}
 
     # ---- users --------------------------------------------------------------------
     def count(self) -> int:
@@ -130,6 +135,7 @@ class Users:
         return bool(done)
 
     def delete(self, username: str) -> bool:
+        self._cache.clear()
         with self.db.begin() as conn:
             uid = conn.execute(sa.select(users.c.id).where(users.c.username == username)).scalar()
             if uid is None:
@@ -178,19 +184,41 @@ class Users:
         return token, info
 
     def authenticate(self, token: str) -> Principal | None:
+        """Who the token stands for; a valid answer is reused for
+        `cache_seconds` (a revocation here clears it at once; one made by
+        another process takes effect within that time)."""
+        digest = _digest(token)
+        now = time.time()
+        cached = self._cache.get(digest)
+        if cached is not None:
+            principal, expires, read_at = cached
+            if now - read_at < self.cache_seconds and (expires is None or expires > now):
+                return principal
+            del self._cache[digest]
+        found = self._lookup(digest)
+        if found is not None:
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[digest] = (found[0], found[1], now)
+            return found[0]
+        return None
+
+    def _lookup(self, digest: str) -> tuple[Principal, float | None] | None:
         with self.db.connect() as conn:
             row = conn.execute(
                 sa.select(api_tokens.c.id, api_tokens.c.scope, api_tokens.c.revoked, api_tokens.c.expires_at,
                           users.c.username, users.c.operator_id)
                 .join(users, users.c.id == api_tokens.c.user_id)
-                .where(api_tokens.c.token_hash == _digest(token), users.c.active)
+                .where(api_tokens.c.token_hash == digest, users.c.active)
             ).first()
         if row is None or row.revoked:
             return None
-        if row.expires_at is not None and _aware(row.expires_at) < _now():
+        expires = _aware(row.expires_at).timestamp() if row.expires_at is not None else None
+        if expires is not None and expires < time.time():
             return None
-        kind: Literal["session", "api"] = "session" if row.expires_at is not None else "api"
-        return Principal(username=row.username, role=row.scope, operator_id=row.operator_id, token_id=str(row.id), kind=kind)
+        kind: Literal["session", "api"] = "session" if expires is not None else "api"
+        who = Principal(username=row.username, role=row.scope, operator_id=row.operator_id, token_id=str(row.id), kind=kind)
+        return who, expires
 
     def _select_tokens(self) -> Any:
         return sa.select(api_tokens, users.c.username).join(users, users.c.id == api_tokens.c.user_id)
@@ -211,6 +239,7 @@ class Users:
         return _token(row) if row is not None else None
 
     def revoke(self, token_id: str) -> bool:
+        self._cache.clear()
         if not token_id.isdigit() or len(token_id) > 18:
             return False
         with self.db.begin() as conn:

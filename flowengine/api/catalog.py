@@ -12,6 +12,7 @@ problem responses (`problems.install`).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -25,19 +26,44 @@ from flowengine.scenario.store import PublishResult, VersionInfo, content_digest
 from flowengine.storage import Conflict, Draft, NotFound, SqlScenarioStore
 from flowengine.validation.checks import validate
 
+#: how long a draft read is reused (changes through this process drop it at once)
+DRAFT_CACHE_SECONDS = 2.0
+
 
 class Catalog:
     """`known_extra` and `dial_policy` come from the centre (set by the service)."""
 
-    def __init__(self, store: SqlScenarioStore, engine: Engine) -> None:
+    def __init__(self, store: SqlScenarioStore, engine: Engine, *, cache_seconds: float = DRAFT_CACHE_SECONDS) -> None:
         self.store = store
         self.engine = engine
         self.known_extra: dict[str, set[str]] = {}
         self.dial_policy: Any = None
+        self.cache_seconds = cache_seconds
+        #: scenario id -> (its draft, when it was read): reads are the API's hot path
+        self._drafts: dict[str, tuple[Draft, float]] = {}
 
     # ---- drafts -------------------------------------------------------------------------
     def draft(self, sid: str) -> Draft:
-        return self.store.get_draft(sid)
+        """The draft as stored. A read is reused for `cache_seconds`; every
+        change made through this process drops it at once (saves always go
+        to the database with their revision, so the cache never decides a
+        conflict)."""
+        now = time.monotonic()
+        cached = self._drafts.get(sid)
+        if cached is not None and now - cached[1] < self.cache_seconds:
+            return cached[0]
+        draft = self.store.get_draft(sid)
+        if len(self._drafts) > 10_000:
+            self._drafts.clear()
+        self._drafts[sid] = (draft, now)
+        return draft
+
+    def forget(self, sid: str | None = None) -> None:
+        """Drop cached drafts (one, or all) after a change."""
+        if sid is None:
+            self._drafts.clear()
+        else:
+            self._drafts.pop(sid, None)
 
     def drafts(self) -> list[Draft]:
         return self.store.list_drafts()
@@ -53,6 +79,7 @@ class Catalog:
         """`revision` None creates the draft (409 if it exists); otherwise it
         must be the revision the editor read (409 if someone saved since)."""
         _check_id(sid, document, "body.document.id")
+        self.forget(sid)
         try:
             if revision is None:
                 return self.store.create_draft(document, author=by)
@@ -87,7 +114,7 @@ class Catalog:
 
     # ---- publication ------------------------------------------------------------------------
     def publish(self, sid: str, *, comment: str, author: str, revision: int | None = None) -> VersionInfo:
-        draft = self.draft(sid)
+        draft = self.store.get_draft(sid)  # fresh: publish what is stored now
         if revision is not None and revision != draft.revision:
             raise conflict(
                 f"draft '{sid}' is at revision {draft.revision}, not {revision}: publish what you have seen",
@@ -97,6 +124,7 @@ class Catalog:
         return self._publish(scenario, comment=comment, author=author)
 
     def _publish(self, scenario: Scenario, *, comment: str, author: str) -> VersionInfo:
+        self.forget(scenario.id)  # its latest_version changes
         result: PublishResult = self.engine.publish(scenario, comment=comment, author=author)
         if not result.changed:
             raise conflict(result.message)
@@ -169,6 +197,7 @@ class Catalog:
             raise ApiProblem(422, f"nothing imported: {len(problems)} problem(s), first: "
                              f"{problems[0].path}: {problems[0].message}", errors=problems)
         out: list[tuple[Draft, VersionInfo | None]] = []
+        self.forget()
         for _prefix, document, scenario in compiled:
             try:
                 current = self.store.get_draft(scenario.id)
@@ -190,6 +219,7 @@ class Catalog:
     # ---- deletion ----------------------------------------------------------------------------
     def delete(self, sid: str) -> None:
         """Refused (409) while a number, a line or the default routes to it."""
+        self.forget(sid)
         self.store.delete(sid)
 
 

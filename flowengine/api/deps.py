@@ -28,10 +28,7 @@ async def get_service(request: Request) -> Service:
 ServiceDep = Annotated[Service, Depends(get_service)]
 
 
-async def _principal(
-    service: ServiceDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
+def _principal(service: Service, credentials: HTTPAuthorizationCredentials | None) -> Principal:
     if credentials is None or not credentials.credentials:
         raise ApiProblem(401, "credentials needed: send 'Authorization: Bearer <token>'",
                          headers={"WWW-Authenticate": "Bearer"})
@@ -42,7 +39,10 @@ async def _principal(
 
 
 def _require(role: Role):  # type: ignore[no-untyped-def]
-    async def check(principal: Annotated[Principal, Depends(_principal)]) -> Principal:
+    async def check(
+        request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    ) -> Principal:
+        principal = _principal(request.app.state.service, credentials)
         if not at_least(principal.role, role):
             raise ApiProblem(403, f"this needs the role '{role}' or higher; the token has '{principal.role}'")
         return principal

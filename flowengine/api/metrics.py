@@ -7,15 +7,12 @@ waiting per queue, operators per status, events written, the writer's queue.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from starlette.requests import Request
-from starlette.responses import Response
 
 from flowengine.events import CallEnded, CallStarted, StreamEvent
 
@@ -47,13 +44,8 @@ class Metrics:
         elif isinstance(event, CallEnded):
             self.calls_ended.labels(event.hangup_cause or "normal").inc()
 
-    async def middleware(self, request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        self.http_latency.labels(request.method, path, str(response.status_code)).observe(time.perf_counter() - started)
-        return response
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        self.http_latency.labels(method, route, str(status)).observe(seconds)
 
 
 class _Live(Collector):
