@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from flowengine.api import problems
 from flowengine.api.metrics import Metrics
-from flowengine.api.routers import auth, calls, centre, health, routing, scenarios
+from flowengine.api.routers import auth, calls, centre, health, routing, scenarios, schedules
 from flowengine.api.service import Service
 from flowengine.api.settings import ServeSettings
 
@@ -29,6 +29,7 @@ TAGS = [
     {"name": "centre", "description": "the call centre document"},
     {"name": "operators", "description": "operators and their statuses"},
     {"name": "queues", "description": "queues (departments)"},
+    {"name": "schedules", "description": "working hours, holidays and exception dates"},
     {"name": "calls", "description": "simulated test calls and their traces"},
     {"name": "cdrs", "description": "call detail records"},
     {"name": "health", "description": "probes and metrics"},
@@ -61,7 +62,7 @@ def create_app(settings: ServeSettings | None = None, service: Service | None = 
 
     app.add_middleware(HttpMiddleware, metrics=metrics)
 
-    for module in (health, auth, scenarios, routing, centre, calls):
+    for module in (health, auth, scenarios, routing, centre, schedules, calls):
         app.include_router(module.router)
     return app
 
