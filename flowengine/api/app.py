@@ -12,13 +12,11 @@ from fastapi.responses import ORJSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from flowengine.api import problems
+from flowengine.api.app_limits import MAX_BODY
 from flowengine.api.metrics import Metrics
-from flowengine.api.routers import auth, calls, centre, health, routing, scenarios, schedules
+from flowengine.api.routers import auth, calls, centre, health, media, routing, scenarios, schedules
 from flowengine.api.service import Service
 from flowengine.api.settings import ServeSettings
-
-#: the largest request body accepted (a bundle of big scenarios fits)
-MAX_BODY = 8 * 1024 * 1024
 
 TAGS = [
     {"name": "auth", "description": "login and the current user"},
@@ -32,6 +30,7 @@ TAGS = [
     {"name": "schedules", "description": "working hours, holidays and exception dates"},
     {"name": "calls", "description": "simulated test calls and their traces"},
     {"name": "cdrs", "description": "call detail records"},
+    {"name": "media", "description": "prompt audio files"},
     {"name": "health", "description": "probes and metrics"},
 ]
 
@@ -62,7 +61,7 @@ def create_app(settings: ServeSettings | None = None, service: Service | None = 
 
     app.add_middleware(HttpMiddleware, metrics=metrics)
 
-    for module in (health, auth, scenarios, routing, centre, schedules, calls):
+    for module in (health, auth, scenarios, routing, centre, schedules, calls, media):
         app.include_router(module.router)
     return app
 

@@ -23,6 +23,7 @@ from flowengine.acd.driver import AcdDriver
 from flowengine.acd.model import Centre, CentreError, parse_centre
 from flowengine.api.auth import LoginLimiter, Users, generate_password
 from flowengine.api.catalog import Catalog
+from flowengine.api.media import MediaStore
 from flowengine.api.problems import ApiProblem, from_problems
 from flowengine.api.settings import ServeSettings
 from flowengine.documents import DocumentError, load_document
@@ -68,6 +69,7 @@ class Service:
         self.routing: RoutingRepository
         self.centres: CentreRepository
         self.sink: SqlEventSink
+        self.media: MediaStore
         self.backend: Any
         self.acd: AcdDriver | None = None
         self.centre: Centre = Centre()
@@ -99,7 +101,8 @@ class Service:
         self.catalog = Catalog(store, self.engine)
         self.centre = self.centres.load()
         self.centre_revision = self.centres.revision()
-        self.backend = scripted_backend(self.engine, directory={})
+        self.media = MediaStore(self.db, s.data_dir / "media")
+        self.backend = scripted_backend(self.engine, directory={}, media_root=s.data_dir / "media")
         self._attach_centre(self.centre, statuses={})
         if examples is not None:
             self._import_example_scenarios(examples)
