@@ -25,6 +25,8 @@ from .conftest import ADMIN_PASSWORD
 from .conftest import settings as serve_settings
 
 EXAMPLES_PER_OPERATION = 6
+# prompt uploads are raw WAV bytes: send generated bodies as they are
+schemathesis.serializer.alias("audio/wav", "application/octet-stream")
 #: these end the fuzzer's own session
 SKIP = {"logout"}
 #: the only paths that answer without credentials
