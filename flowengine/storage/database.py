@@ -28,7 +28,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
+from sqlalchemy.exc import ArgumentError, DBAPIError, ProgrammingError
 
 from flowengine.storage.errors import DatabaseError, SchemaTooNew
 
@@ -139,7 +139,7 @@ def open_database(url: str | Path, *, migrate: bool = True, echo: bool = False) 
                 check_schema(conn)
                 if migrate:
                     upgrade(conn)
-    except OperationalError as exc:
+    except DBAPIError as exc:  # unreachable server, bad credentials, not a database file...
         engine.dispose()
         where = engine.url.render_as_string(hide_password=True)
         raise DatabaseError(f"cannot open database {where}: {_first_line(exc.orig or exc)}") from None

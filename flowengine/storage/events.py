@@ -24,9 +24,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import operator
 import time
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -34,13 +35,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from flowengine.events.base import StreamEvent
 from flowengine.events.codec import dumps_event, event_line
 from flowengine.storage.cdr import CDR_COLUMNS, ENGINE_RESTART, Cdr, CdrBuilder
 from flowengine.storage.database import Database
 from flowengine.storage.schema import cdrs as cdr_table
-from flowengine.storage.schema import events, open_calls
+from flowengine.storage.schema import events, open_calls, streams
 
 __all__ = ["EventStore", "PurgeResult", "SqlEventSink", "close_interrupted_calls"]
 
@@ -57,13 +59,24 @@ _CDR_EVENTS = frozenset(
 )  # fmt: skip
 
 
+#: event class -> (stream, name, its key's getter, its operator_id getter or None)
+_CLASS_INFO: dict[type, tuple[str, str, Callable[[Any], str], Callable[[Any], Any] | None]] = {}
+
+
+def _class_info(cls: type[StreamEvent]) -> tuple[str, str, Callable[[Any], str], Callable[[Any], Any] | None]:
+    operator_of = operator.attrgetter("operator_id") if "operator_id" in cls.field_names else None
+    info = (cls.stream, cls.name, operator.attrgetter(cls.key), operator_of)
+    _CLASS_INFO[cls] = info
+    return info
+
+
 def _insert_ignoring_duplicates(db: Database, table: sa.Table) -> Any:
     if db.backend == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing()
     return sqlite.insert(table).on_conflict_do_nothing()
 
 
-_EVENT_COLUMNS = ("stream", "stream_key", "seq", "ts", "name", "operator_id", "body")
+_EVENT_COLUMNS = ("stream_id", "stream", "stream_key", "seq", "ts", "name", "operator_id", "body")
 
 
 def _event_insert_sql(db: Database) -> str:
@@ -75,6 +88,19 @@ def _event_insert_sql(db: Database) -> str:
         f"INSERT INTO {events.name} ({', '.join(_EVENT_COLUMNS)}) "
         f"VALUES ({', '.join([mark] * len(_EVENT_COLUMNS))}) ON CONFLICT DO NOTHING"
     )
+
+
+class _Prepared:
+    """One batch, encoded: event rows, new streams, calls opened and ended."""
+
+    __slots__ = ("rows", "missing", "found", "opened", "ended")
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[Any, ...]] = []
+        self.found: dict[tuple[str, str], int] = {}
+        self.missing: set[tuple[str, str]] = set()
+        self.opened: dict[str, float] = {}
+        self.ended: list[tuple[CdrBuilder | None, str, dict[str, Any]]] = []
 
 
 class SqlEventSink:
@@ -92,8 +118,18 @@ class SqlEventSink:
         self.batches = 0
         self.commit_seconds: deque[float] = deque(maxlen=keep_timings)
         self._builders: dict[str, CdrBuilder] = {}
+        #: (stream, key) -> streams.id; a call's entry goes when it ends
+        self._stream_ids: dict[tuple[str, str], int] = {}
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="sql-event-sink") if thread else None
         self._insert_events_sql = _event_insert_sql(db)
+        self._copy_sql: str | None = None
+        #: what a batch that repeats stored events raises
+        self._duplicate_errors: tuple[type[Exception], ...] = (IntegrityError,)
+        if db.backend == "postgresql":
+            import psycopg
+
+            self._copy_sql = f"COPY {events.name} ({', '.join(_EVENT_COLUMNS)}) FROM STDIN"
+            self._duplicate_errors = (IntegrityError, psycopg.IntegrityError)
         self._insert_open = _insert_ignoring_duplicates(db, open_calls)
         self._insert_cdr = _insert_ignoring_duplicates(db, cdr_table)
 
@@ -103,49 +139,114 @@ class SqlEventSink:
         return len(self._builders)
 
     async def write_batch(self, batch: Sequence[StreamEvent]) -> None:
+        """Encode the batch on the event loop, a slice at a time (yielding in
+        between, so no call step waits for a whole batch), then commit it on
+        the sink's thread, where the driver lets go of the interpreter lock
+        while the database works."""
         if not batch:
             return
-        if self._executor is None:
-            self.write_sync(batch)
+        work = _Prepared()
+        for i in range(0, len(batch), self.SLICE):
+            if i:
+                await asyncio.sleep(0)
+            self._prepare(batch[i : i + self.SLICE], work)
+        if self._executor is not None:
+            await asyncio.get_running_loop().run_in_executor(self._executor, self._commit, work)
             return
-        await asyncio.get_running_loop().run_in_executor(self._executor, self.write_sync, list(batch))
+        # on the loop: the transaction's inserts in slices, the calls run in between
+        started = time.perf_counter()
+        with self.db.begin() as conn:
+            rows = self._rows(conn, work)
+            for i in range(0, len(rows), self.SLICE):
+                if i:
+                    await asyncio.sleep(0)
+                self._insert(conn, rows[i : i + self.SLICE])
+            if self.cdrs:
+                self._calls(conn, work.opened, work.ended)
+        self._committed(work, started)
+
+    #: events encoded between two yields to the event loop
+    SLICE = 100
 
     def write_sync(self, batch: Sequence[StreamEvent]) -> None:
-        """Store one batch in one transaction (from any thread, one at a time)."""
-        rows = []
-        opened: dict[str, float] = {}
-        ended: list[tuple[CdrBuilder | None, str, dict[str, Any]]] = []
+        """Store one batch in one transaction, here and now (one batch at a time)."""
+        work = _Prepared()
+        self._prepare(batch, work)
+        self._commit(work)
+
+    def _prepare(self, batch: Sequence[StreamEvent], work: _Prepared) -> None:
+        rows = work.rows
+        opened = work.opened
+        ended = work.ended
+        missing = work.missing
         builders = self._builders
         track = self.cdrs
+        info = _CLASS_INFO
+        ids = self._stream_ids
         for e in batch:
-            stream = e.stream
-            key = e.stream_key
-            name = e.name
+            stream, name, key_of, operator_of = info.get(type(e)) or _class_info(type(e))
+            key = key_of(e)
+            if (stream, key) not in ids:
+                missing.add((stream, key))
             rows.append(
-                (stream, key, e.seq, e.ts, name, getattr(e, "operator_id", None), event_line(e)[:-1].decode("utf-8"))
+                (stream, key, e.seq, e.ts, name, operator_of(e) if operator_of else None, event_line(e)[:-1].decode())
             )
-            if not track or stream != "call":
-                continue
-            builder = builders.get(key)
-            if builder is None:
-                builder = builders[key] = CdrBuilder(key)
-            if name == "call_ended":
-                del builders[key]
-                ended.append((builder if builder.has_start else None, key, e.to_dict()))
+            if stream != "call" or not track:
                 continue
             if name in _CDR_EVENTS:
+                builder = builders.get(key)
+                if builder is None:
+                    builder = builders[key] = CdrBuilder(key)
                 if name == "call_started":
                     opened[key] = e.ts
                 builder.feed(name, e.to_dict())
+            elif name == "call_ended":
+                builder = builders.pop(key, None)
+                ended.append((builder if builder is not None and builder.has_start else None, key, e.to_dict()))
             else:
+                builder = builders.get(key)
+                if builder is None:
+                    builder = builders[key] = CdrBuilder(key)
                 builder.count += 1
+
+    def _commit(self, work: _Prepared) -> None:
         started = time.perf_counter()
         with self.db.begin() as conn:
+            self._insert(conn, self._rows(conn, work))
+            if self.cdrs:
+                self._calls(conn, work.opened, work.ended)
+        self._committed(work, started)
+
+    def _insert(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+        """Insert event rows: ``executemany`` on SQLite; on PostgreSQL ``COPY``
+        (several times faster), falling back to ``INSERT ... ON CONFLICT DO
+        NOTHING`` when the batch repeats stored events."""
+        if self._copy_sql is None or not rows:
             conn.exec_driver_sql(self._insert_events_sql, rows)
-            if track:
-                self._calls(conn, opened, ended)
+            return
+        try:
+            with conn.begin_nested():
+                cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+                with cursor.copy(self._copy_sql) as copy:
+                    for row in rows:
+                        copy.write_row(row)
+        except self._duplicate_errors:
+            conn.exec_driver_sql(self._insert_events_sql, rows)
+
+    def _rows(self, conn: Connection, work: _Prepared) -> list[tuple[Any, ...]]:
+        """The batch's rows with their stream ids (numbering new streams)."""
+        ids = self._stream_ids
+        work.found = found = _stream_ids(conn, self.db, work.missing) if work.missing else {}
+        new = found.get
+        return [(new((r[0], r[1])) or ids[(r[0], r[1])], *r) for r in work.rows]
+
+    def _committed(self, work: _Prepared, started: float) -> None:
+        ids = self._stream_ids
+        ids.update(work.found)  # only once committed: a rolled-back stream row has no id
+        for _builder, key, _end in work.ended:
+            ids.pop(("call", key), None)
         self.commit_seconds.append(time.perf_counter() - started)
-        self.written += len(rows)
+        self.written += len(work.rows)
         self.batches += 1
 
     def _calls(
@@ -177,11 +278,34 @@ class SqlEventSink:
             self._executor = None
 
 
+def _stream_ids(conn: Connection, db: Database, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """The ids of these (stream, key) pairs, numbering the new ones."""
+    conn.execute(
+        _insert_ignoring_duplicates(db, streams), [{"stream": stream, "stream_key": key} for stream, key in pairs]
+    )
+    keys = list({key for _stream, key in pairs})
+    found: dict[tuple[str, str], int] = {}
+    for i in range(0, len(keys), 500):
+        for sid, stream, key in conn.execute(
+            sa.select(streams.c.id, streams.c.stream, streams.c.stream_key).where(streams.c.stream_key.in_(keys[i : i + 500]))
+        ):
+            if (stream, key) in pairs:
+                found[(stream, key)] = sid
+    return found
+
+
+def _stream_id(stream: str, key: str) -> Any:
+    """The stream's id, as a subquery."""
+    return (
+        sa.select(streams.c.id).where(streams.c.stream == stream, streams.c.stream_key == key).scalar_subquery()
+    )
+
+
 def _builder_from_db(conn: Connection, call_id: str, exclude_seq: int | None = None) -> CdrBuilder:
     builder = CdrBuilder(call_id)
     query = (
         sa.select(events.c.name, events.c.body)
-        .where(events.c.stream == "call", events.c.stream_key == call_id)
+        .where(events.c.stream_id == _stream_id("call", call_id))
         .order_by(events.c.seq)
     )
     for name, body in conn.execute(query):
@@ -225,7 +349,7 @@ class EventStore:
     ) -> list[dict[str, Any]]:
         query = (
             sa.select(events.c.body)
-            .where(events.c.stream == stream, events.c.stream_key == key, events.c.seq > after_seq)
+            .where(events.c.stream_id == _stream_id(stream, key), events.c.seq > after_seq)
             .order_by(events.c.seq)
             .limit(limit)
         )
@@ -267,6 +391,18 @@ class EventStore:
         if end is not None:
             query = query.where(events.c.ts < end)
         return self._bodies(query.order_by(events.c.ts, events.c.id).limit(limit))
+
+    def last_seqs(self, stream: str) -> dict[str, int]:
+        """The last stored `seq` of every stream of a kind (``operator``,
+        ``queue``): where a restarted engine goes on numbering."""
+        query = (
+            sa.select(streams.c.stream_key, sa.func.max(events.c.seq))
+            .join(events, events.c.stream_id == streams.c.id)
+            .where(streams.c.stream == stream)
+            .group_by(streams.c.stream_key)
+        )
+        with self.db.connect() as conn:
+            return {key: int(seq) for key, seq in conn.execute(query).all()}
 
     def count_events(self) -> int:
         with self.db.connect() as conn:
@@ -311,12 +447,16 @@ class EventStore:
         """Delete events with ts < `before` and CDRs of calls started before
         it, `chunk` rows per transaction; events of calls still open stay."""
         gone_events = gone_cdrs = 0
+        still_open = (
+            sa.select(streams.c.id)
+            .join(open_calls, open_calls.c.call_id == streams.c.stream_key)
+            .where(streams.c.stream == "call")
+        )
         while True:
             with self.db.begin() as conn:
                 ids = (
                     sa.select(events.c.id)
-                    .where(events.c.ts < before)
-                    .where(~sa.and_(events.c.stream == "call", events.c.stream_key.in_(sa.select(open_calls.c.call_id))))
+                    .where(events.c.ts < before, events.c.stream_id.not_in(still_open))
                     .limit(chunk)
                     .scalar_subquery()
                 )
@@ -326,6 +466,12 @@ class EventStore:
                 break
         with self.db.begin() as conn:
             gone_cdrs = conn.execute(cdr_table.delete().where(cdr_table.c.started_at < before)).rowcount
+            conn.execute(  # call streams with nothing left in them
+                streams.delete().where(
+                    streams.c.stream == "call",
+                    ~sa.exists().where(events.c.stream_id == streams.c.id),
+                )
+            )
         return PurgeResult(gone_events, gone_cdrs)
 
     def _bodies(self, query: Any) -> list[dict[str, Any]]:
@@ -340,18 +486,22 @@ def close_interrupted_calls(db: Database, *, now: float | None = None) -> list[C
     """Close every call the database holds as open (a `call_started` and no
     `call_ended`): append `call_ended` with cause ``engine_restart`` to its
     stream and write its CDR (result ``interrupted``). Run at start-up,
-    before taking calls. Returns the CDRs written."""
+    before taking calls, by the one engine that writes to this database
+    (another engine's calls in flight would be closed too). A call whose
+    `call_ended` was in a batch that failed to commit is closed here as well.
+    Returns the CDRs written."""
     now = time.time() if now is None else now
     closed: list[Cdr] = []
     with db.begin() as conn:
         keys = list(conn.execute(sa.select(open_calls.c.call_id).order_by(open_calls.c.started_at)).scalars())
         for key in keys:
-            if conn.execute(
-                sa.select(events.c.id).where(
-                    events.c.stream == "call", events.c.stream_key == key, events.c.name == "call_ended"
-                )
+            sid = conn.execute(
+                sa.select(streams.c.id).where(streams.c.stream == "call", streams.c.stream_key == key)
+            ).scalar()
+            if sid is None or conn.execute(
+                sa.select(events.c.id).where(events.c.stream_id == sid, events.c.name == "call_ended")
             ).first():
-                continue  # ended after all (written by an older sink): only the bookkeeping is stale
+                continue  # nothing stored, or ended after all: only the bookkeeping is stale
             builder = _builder_from_db(conn, key)
             started = builder.started_at if builder.started_at is not None else builder.last_ts
             ended_at = max(now, builder.last_ts)
@@ -371,7 +521,7 @@ def close_interrupted_calls(db: Database, *, now: float | None = None) -> list[C
                 _insert_ignoring_duplicates(db, events),
                 [
                     {
-                        "stream": "call", "stream_key": key, "seq": end["seq"], "ts": ended_at,
+                        "stream_id": sid, "stream": "call", "stream_key": key, "seq": end["seq"], "ts": ended_at,
                         "name": "call_ended", "operator_id": None, "body": dumps_event(end),
                     }
                 ],

@@ -70,3 +70,11 @@ def test_urls() -> None:
 def test_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(DatabaseError, match="cannot open database"):
         open_database(f"postgresql://nobody@/x?host={tmp_path}&port=1&connect_timeout=2")
+
+
+def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "notes.db"
+    path.write_bytes(b"these are somebody's notes, not an SQLite database\n" * 100)
+    with pytest.raises(DatabaseError, match="cannot open database .*notes.db: file is not a database"):
+        open_database(path)
+    assert path.read_bytes().startswith(b"these are somebody's notes")  # left as it was

@@ -76,6 +76,8 @@ def test_a_queue_call_cdr_names_the_queue_operator_wait_and_talk(db: Database) -
     assert ops and {e["operator_id"] for e in ops} == {operator}
     assert "operator_state_changed" in {e["event"] for e in ops}
     assert [e["ts"] for e in ops] == sorted(e["ts"] for e in ops)
+    last = EventStore(db).last_seqs("operator")
+    assert last[operator] == max(e["seq"] for e in ops)
     with_calls = EventStore(db).operator_events(operator, stream=None)
     assert any(e["event"] == "queue_connected" and e["call_id"] == trace.call_id for e in with_calls)
 
@@ -110,6 +112,8 @@ def test_a_replayed_batch_is_not_stored_twice(db: Database) -> None:
     sink.write_sync(batch)
     sink.write_sync(batch)
     assert EventStore(db).count_events() == 5
+    sink.write_sync(_events("c1", 8)[2:])  # overlaps: 3-5 again, 6-8 new
+    assert [e["seq"] for e in EventStore(db).call_events("c1")] == list(range(1, 9))
 
 
 def test_interrupted_calls_are_closed_with_engine_restart(db: Database) -> None:
@@ -159,9 +163,10 @@ def test_retention_purges_old_events_and_cdrs_but_not_open_calls(db: Database) -
     assert len(store.call_events("new")) == 3
 
 
-def test_the_writer_goes_on_while_the_sink_writes_on_its_thread(db: Database) -> None:
+@pytest.mark.parametrize("thread", [True, False], ids=["thread", "loop"])
+def test_batches_through_the_writer_on_a_thread_or_on_the_loop(db: Database, thread: bool) -> None:
     async def main() -> int:
-        sink = SqlEventSink(db)
+        sink = SqlEventSink(db, thread=thread)
         writer = EventWriter([sink], batch_size=100)
         for i in range(1, 11):
             for e in _events(f"call-{i}", 50, ts=float(i)):
@@ -175,3 +180,17 @@ def test_the_writer_goes_on_while_the_sink_writes_on_its_thread(db: Database) ->
     assert len(EventStore(db).open_call_ids()) == 10
 
 
+
+
+def test_odd_values_are_stored_and_read_back(db: Database) -> None:
+    """A variable holding a NUL, a lone surrogate (from a broken SIP header)
+    or bytes must not lose the batch, on either database."""
+    from flowengine.events import VariableChanged
+
+    odd = VariableChanged(call_id="odd", seq=1, ts=1.0, t=0.0, scenario_id="s", scenario_version=1,
+                          variable="X", value={"nul": "a\x00b", "surrogate": "\ud800x", "bytes": b"\xff"})  # fmt: skip
+    SqlEventSink(db, thread=False).write_sync([odd])
+    [stored] = EventStore(db).call_events("odd")
+    assert stored["value"]["nul"] == "a\x00b"
+    assert stored["value"]["surrogate"] == "\ud800x"
+    assert stored["value"]["bytes"] == "\ufffd"

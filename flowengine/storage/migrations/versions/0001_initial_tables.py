@@ -48,8 +48,16 @@ def upgrade() -> None:
     sa.Column('revision', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_centre_settings'))
     )
+    op.create_table('streams',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('stream', sa.String(length=16), nullable=False),
+    sa.Column('stream_key', sa.String(length=128), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_streams')),
+    sa.UniqueConstraint('stream', 'stream_key', name=op.f('uq_streams_stream_stream_key'))
+    )
     op.create_table('events',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('stream_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('stream', sa.String(length=16), nullable=False),
     sa.Column('stream_key', sa.String(length=128), nullable=False),
     sa.Column('seq', sa.Integer(), nullable=False),
@@ -58,7 +66,7 @@ def upgrade() -> None:
     sa.Column('operator_id', sa.String(length=128), nullable=True),
     sa.Column('body', sa.Text(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_events')),
-    sa.UniqueConstraint('stream', 'stream_key', 'seq', name=op.f('uq_events_stream_stream_key_seq'))
+    sa.UniqueConstraint('stream_id', 'seq', name=op.f('uq_events_stream_id_seq'))
     )
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.create_index(
@@ -205,6 +213,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_events_operator_id_ts'))
 
     op.drop_table('events')
+    op.drop_table('streams')
     op.drop_table('centre_settings')
     with op.batch_alter_table('cdrs', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_cdrs_started_at'))
