@@ -77,6 +77,7 @@ class Service:
         #: call id -> (call, task) of the test calls in flight
         self.live: dict[str, tuple[Any, asyncio.Task[Any]]] = {}
         self._listeners: list[Any] = []
+        self._purge_task: asyncio.Task[None] | None = None
 
     # ---- start and stop --------------------------------------------------------------
     async def start(self) -> None:
@@ -107,6 +108,8 @@ class Service:
         if examples is not None:
             self._import_example_scenarios(examples)
         self._first_admin()
+        if s.event_retention_days is not None:
+            self._purge_task = asyncio.get_running_loop().create_task(self._purge_loop(), name="retention-purge")
         self.accepting = True
         self.ready = True
 
@@ -114,6 +117,9 @@ class Service:
         """Stop taking calls, end the ones in flight, store every event."""
         self.accepting = False
         self.ready = False
+        if self._purge_task is not None:
+            self._purge_task.cancel()
+            await asyncio.wait([self._purge_task], timeout=10)
         if self.acd is not None:
             await self.acd.shutdown()
         await self.engine.shutdown()
@@ -121,17 +127,27 @@ class Service:
 
     def operator_seq(self, stream: str) -> dict[str, int]:
         """The last stored `seq` of each operator's or queue's stream."""
-        import sqlalchemy as sa
+        return self.events.last_seqs(stream)
 
-        from flowengine.storage.schema import events
+    # ---- retention ---------------------------------------------------------------------
+    async def purge_once(self) -> None:
+        """Delete events and CDRs older than `event_retention_days` (in a
+        worker thread: a large purge must not hold up calls)."""
+        days = self.settings.event_retention_days
+        if days is None:
+            return
+        before = time.time() - days * 86400
+        result = await asyncio.to_thread(self.events.purge, before)
+        if result.events or result.cdrs:
+            log.info("retention: purged %d events and %d CDRs older than %g days", result.events, result.cdrs, days)
 
-        with self.db.connect() as conn:
-            rows = conn.execute(
-                sa.select(events.c.stream_key, sa.func.max(events.c.seq))
-                .where(events.c.stream == stream)
-                .group_by(events.c.stream_key)
-            ).all()
-        return {key: int(seq) for key, seq in rows}
+    async def _purge_loop(self) -> None:
+        while True:
+            try:
+                await self.purge_once()
+            except Exception:  # the next round tries again; the service goes on
+                log.exception("retention purge failed")
+            await asyncio.sleep(self.settings.purge_interval)
 
     def add_listener(self, listener: Any) -> None:
         """An engine event listener (metrics), attached when the engine is made."""

@@ -41,6 +41,10 @@ class ServeSettings(BaseSettings):
     operator_answer_after: float = Field(default=3.0, ge=0, description="virtual operators answer after S s")
     operator_talk_time: float = Field(default=60.0, ge=0, description="virtual operators talk for S s")
     max_test_calls: int = Field(default=200, ge=1, description="simulated test calls in flight at most")
+    event_retention_days: float | None = Field(
+        default=None, gt=0, description="delete events and CDRs older than this many days; none: keep them"
+    )
+    purge_interval: float = Field(default=3600.0, gt=0, description="seconds between retention purges")
     config: Path | None = Field(default=None, description="settings file (YAML or JSON)")
 
     @classmethod

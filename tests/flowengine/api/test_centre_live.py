@@ -71,3 +71,31 @@ def test_centre_revision_guards_whole_replacement(api: Any) -> None:
     assert r.json()["centre"]["ring_in_use"] is True
     r = api.call("PUT", f"{V1}/centre", json={"centre": {"operators": [{"id": "1", "bogus": 1}]}})
     assert r.status_code == 422 and r.json()["errors"][0]["path"].startswith("body.operators[0]")
+
+
+def test_retention_purges_old_cdrs_and_keeps_recent_ones(tmp_path: Any) -> None:
+    import time as _time
+
+    from fastapi.testclient import TestClient
+
+    from flowengine.api import create_app
+    from flowengine.storage.schema import cdrs
+
+    from .conftest import make_api, settings
+
+    app = create_app(settings(tmp_path / "data", event_retention_days=7))
+    with TestClient(app) as client:
+        api = make_api(client)
+        service = app.state.service
+        old = {"call_id": "old-call", "started_at": _time.time() - 30 * 86400, "ended_at": _time.time() - 30 * 86400 + 60,
+               "duration": 60.0, "result": "completed", "scenario_id": "x", "events": 0}
+        with service.db.begin() as conn:
+            conn.execute(cdrs.insert().values(**old))
+        call_id = api.call("POST", f"{V1}/calls", role="supervisor", json={"called": "+74951230001"}).json()["call_id"]
+        api.call("POST", f"{V1}/calls/{call_id}/hangup", role="supervisor")
+        ids = [c["call_id"] for c in api.call("GET", f"{V1}/cdrs", role="supervisor").json()]
+        assert "old-call" in ids and call_id in ids
+        client.portal.call(service.purge_once)  # type: ignore[union-attr]
+        ids = [c["call_id"] for c in api.call("GET", f"{V1}/cdrs", role="supervisor").json()]
+        assert "old-call" not in ids and call_id in ids
+        assert api.call("GET", f"{V1}/calls/{call_id}/events", role="supervisor").json()["events"]
