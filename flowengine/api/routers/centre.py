@@ -105,7 +105,7 @@ async def set_status(operator_id: Id, body: StatusChange, user: AnyUser, service
     _operator(service, operator_id)
     assert service.acd is not None
     try:
-        service.acd.set_status(operator_id, body.status, body.reason)
+        service.acd.set_status(operator_id, body.status, body.reason, by=user.role)
     except FlowEngineError as exc:
         raise ApiProblem(422, str(exc), errors=[FieldProblem(path="body.status", message=str(exc))]) from None
     return _operator(service, operator_id)

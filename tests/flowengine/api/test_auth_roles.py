@@ -51,7 +51,10 @@ def test_operator_changes_only_their_own_status(api: Any) -> None:
     r = api.call("PUT", f"{V1}/operators/903/status", role="admin", json={"status": "no_such_status"})
     assert r.status_code == 422 and r.json()["errors"][0]["path"] == "body.status"
     history = api.call("GET", f"{V1}/operators/901/history", role="operator").json()
-    assert [(e["status"], e["reason"]) for e in history if e["event"] == "operator_status_changed"][-1] == ("break", "lunch")
+    changes = [(e["status"], e["reason"], e["by"]) for e in history if e["event"] == "operator_status_changed"]
+    assert changes[-1] == ("break", "lunch", "operator")
+    history = api.call("GET", f"{V1}/operators/902/history", role="supervisor").json()
+    assert [e["by"] for e in history if e["event"] == "operator_status_changed"][-1] == "supervisor"
     assert api.call("GET", f"{V1}/operators/902/history", role="operator").status_code == 403
 
 
