@@ -26,8 +26,8 @@ synchronous=NORMAL, as `flowengine serve` opens them):
 
 Usage: python bench/service.py [--calls 3000] [--rounds 3] [--batches 3] [--no-pin]
 Last line: {"events_per_s", "ratio_vs_raw_sqlite", "commit_p99_ms",
-"step_delay_p99_ms", "calls_per_s_stored", "scenario_reads_per_s"}
-(scenario reads: not measured here yet, null).
+"step_delay_p99_ms", "calls_per_s_stored", "scenario_reads_per_s",
+"scenario_reads_per_cpu_s", "cdr_lists_per_s"} (5. the API's reads: bench/api_reads.py).
 """
 
 from __future__ import annotations
@@ -278,6 +278,13 @@ def main() -> None:
             print(f"batch {b + 1}/{args.batches}: {args.batch_calls} calls, {calls:,.0f} complete calls/s with every event in SQLite")
         calls_stored = statistics.median(stored)
         print(f"median: {calls_stored:,.0f} calls/s stored (target >= 2,000)")
+
+        import api_reads  # bench/api_reads.py: flowengine serve as a process, one worker
+
+        reads = api_reads.measure(d)
+        print(f"API: {reads['scenario_reads_per_s']:,.0f} scenario reads/s (target >= 1,000; "
+              f"{reads['scenario_reads_per_cpu_s']:,.0f} per second of server CPU), "
+              f"{reads['cdr_lists_per_s']:,.0f} CDR pages/s with {reads['cdrs_stored']:,} calls stored")  # fmt: skip
     print(json.dumps({
         "events_per_s": round(rate, 1),
         "ratio_vs_raw_sqlite": round(rate / raw, 3),
@@ -285,7 +292,9 @@ def main() -> None:
         "commit_p99_ms": round(commit_p99, 2),
         "step_delay_p99_ms": round(added, 3),
         "calls_per_s_stored": round(calls_stored, 1),
-        "scenario_reads_per_s": None,
+        "scenario_reads_per_s": reads["scenario_reads_per_s"],
+        "scenario_reads_per_cpu_s": reads["scenario_reads_per_cpu_s"],
+        "cdr_lists_per_s": reads["cdr_lists_per_s"],
     }))  # fmt: skip
 
 

@@ -404,8 +404,8 @@ class AcdDriver:
             if len(first) > FIRST_ARRIVALS_KEPT:
                 first.popitem(last=False)
 
-    def set_status(self, operator_id: str, status: str, reason: str | None = None) -> None:
-        self._feed(lambda now: self.core.set_status(now, operator_id, status, reason))
+    def set_status(self, operator_id: str, status: str, reason: str | None = None, *, by: str = "operator") -> None:
+        self._feed(lambda now: self.core.set_status(now, operator_id, status, reason, by=by))
 
     def remove_operator(self, operator_id: str) -> None:
         self._feed(lambda now: self.core.remove_operator(now, operator_id))

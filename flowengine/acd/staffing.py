@@ -33,13 +33,15 @@ class Staffing(Bookkeeping):
 
     # -- inputs -----------------------------------------------------------------------
     def set_status(
-        self, now: float, operator_id: str, status: str, reason: str | None = None
+        self, now: float, operator_id: str, status: str, reason: str | None = None, *, by: str = "operator"
     ) -> list[d.Decision]:
-        """The operator (or a supervisor) set their status; unknown ones raise `UsageError`."""
+        """The operator (or a supervisor) set their status; unknown ones raise
+        `UsageError`. `by` says who, for the operator's stream (operator,
+        supervisor, admin)."""
         op = self._op(operator_id)
         self._statuses.is_available(status)
         out = self._begin(now)
-        self._change_status(now, op, status, reason, "operator", out)
+        self._change_status(now, op, status, reason, by, out)
         self._dispatch(now, out)
         return out
 

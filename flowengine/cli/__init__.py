@@ -9,6 +9,7 @@
     flowengine export queue-log FILE...                       (export)
     flowengine report statuses FILE... --from T --to T        (report)
     flowengine report queues|operators|load|lost|... FILE...  (report)
+    flowengine serve [--data-dir DIR] [--port N]              (serve)
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from flowengine.cli import calls, export, report, scenarios, traffic
+from flowengine.cli import calls, export, report, scenarios, serve, traffic
 from flowengine.errors import FlowEngineError, ScenarioError
 
 #: command groups, in the order `--help` lists them
-GROUPS = (scenarios, calls, traffic, export, report)
+GROUPS = (scenarios, calls, traffic, export, report, serve)
 
 
 def build_parser() -> argparse.ArgumentParser:

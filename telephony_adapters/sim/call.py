@@ -153,6 +153,12 @@ class SimCall(Call):
         # scenario move on); only then may the next step look at what it listens for.
         asyncio.get_running_loop().call_soon(self._advance)
 
+    def say(self, text: str) -> None:
+        """The caller says `text` now: a test console drives a call by hand
+        (a Recognize or Record node listening hears it)."""
+        if self.active:
+            self._speak(text)
+
     def _speak(self, text: str) -> None:
         self._last_speech = asyncio.get_running_loop().time()
         fut = self._speech
