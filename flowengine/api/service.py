@@ -94,7 +94,8 @@ class Service:
         examples = (s.examples_dir or default_examples_dir()) if empty and s.import_examples else None
         if examples is not None:
             self._import_example_centre(examples)
-        self.engine = Engine(store=store, routing=self.routing.load())
+        # uploaded prompts are played from the data directory's media folder
+        self.engine = Engine(store=store, routing=self.routing.load(), media_dirs=[s.data_dir / "media"])
         self.sink = SqlEventSink(self.db)
         self.engine.add_sink(self.sink)
         for listener in self._listeners:
@@ -103,7 +104,7 @@ class Service:
         self.centre = self.centres.load()
         self.centre_revision = self.centres.revision()
         self.media = MediaStore(self.db, s.data_dir / "media")
-        self.backend = scripted_backend(self.engine, directory={}, media_root=s.data_dir / "media")
+        self.backend = scripted_backend(self.engine, directory={})
         self._attach_centre(self.centre, statuses={})
         if examples is not None:
             self._import_example_scenarios(examples)

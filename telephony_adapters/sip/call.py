@@ -129,11 +129,10 @@ class SipCall(Call):
         rtp = await self._media()
         codec = rtp.codec
         if prompt.kind == "play":
-            path = Path(prompt.text)
-            root = self.sip.settings.media_root
-            if root is not None and not path.is_absolute():
-                path = root / path
-            frames = wav_frames(path, codec)
+            # the engine looked the name up in its media folders (confined there)
+            if prompt.file is None:
+                raise NodeError(f"audio {prompt.text!r} is not in the engine's media folders", code="media_not_found")
+            frames = wav_frames(Path(prompt.file), codec)
         else:
             seconds = max(MIN_PROMPT_SECONDS, len(prompt.text) * SAY_SECONDS_PER_CHAR)
             log.warning("call %s: no TTS engine on the sip backend yet; %r sent as %.1f s of silence", self.call_id, prompt.text[:40], seconds)

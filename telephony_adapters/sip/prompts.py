@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from flowengine.errors import NodeError
+from flowengine.telephony.media import open_media
 from telephony_adapters.sip.rtp import SAMPLES_PER_FRAME, SILENCE, encode
 
 RATE = 8000
@@ -36,7 +37,8 @@ def wav_frames(path: Path, codec: str) -> list[bytes]:
 @lru_cache(maxsize=256)
 def _wav_frames(path: str, mtime: int, codec: str) -> tuple[bytes, ...]:
     try:
-        with wave.open(path, "rb") as wav:
+        # no FIFO or device, opened without blocking (flowengine.telephony.media)
+        with open_media(path) as fh, wave.open(fh, "rb") as wav:
             channels, width, rate, count = wav.getnchannels(), wav.getsampwidth(), wav.getframerate(), wav.getnframes()
             if rate <= 0 or count / rate > MAX_PROMPT_SECONDS:
                 raise NodeError(f"prompt file {Path(path).name!r} is longer than {MAX_PROMPT_SECONDS} s", code="media_invalid")

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from flowengine.errors import UsageError
 from telephony_adapters.sip.sdp import SUPPORTED
@@ -62,8 +61,6 @@ class SipSettings:
     #: new INVITEs accepted per second from one address (beyond: 503); None: unlimited
     invite_rate: float | None = None
     invite_burst: float = 20.0
-    #: where relative prompt files (Play) are looked up
-    media_root: Path | None = None
     #: end an answered call whose far end sent no RTP for this many seconds
     #: (a peer that vanished without BYE); None: never (some peers send no RTP while silent)
     media_timeout: float | None = None
