@@ -274,6 +274,7 @@ class Calls(Bookkeeping):
             self._call_timer(call, now + spec.announce.period, ANNOUNCE_TIMER)
         call.widen_next = 1
         self._schedule_widen(call)
+        self._schedule_level(now, call)
         call.manager = call.explicit_manager or call.strategy.personal_operator(call.caller)
         call.exclusive = None
         window = call.strategy.exclusive_window()

@@ -29,6 +29,8 @@ STRATS = [
     "linear",
     "skills",
     "personal_manager",
+    "wrandom",
+    "rrordered",
 ]
 OPS = ["901", "902", "903", "904"]
 STATUSES = ["available", "available", "not_available", "break", "training", "backoffice"]
@@ -78,6 +80,20 @@ def make_centre(s1: str, s2: str, wrap: float) -> dict:
             },
         ],
     }
+
+
+def with_levels(c: dict) -> dict:
+    """The same centre with member penalties and tier rules in both queues."""
+    a, b = c["queues"]
+    a["members"] = [
+        {"operator": "901", "penalty": 1},
+        {"operator": "902", "penalty": 0},
+        {"operator": "903", "penalty": 2, "position": 1},
+    ]
+    a["tier_rules"] = {"wait": 8, "no_agent_no_wait": True}
+    b["members"] = [{"operator": "902", "level": 1}, "903", {"operator": "904", "penalty": 3}]
+    b["tier_rules"] = {"wait": 4, "multiply_by_level": True}
+    return c
 
 
 class Shadow:
@@ -155,14 +171,16 @@ class Shadow:
     st.sampled_from(STRATS),
     st.sampled_from(STRATS),
     st.sampled_from([0.0, 5.0]),
+    st.booleans(),
     st.lists(
         st.tuples(st.integers(0, 10), st.integers(0, 1000), st.floats(0, 9)),
         min_size=5,
         max_size=80,
     ),
 )
-def test_random_interleavings_keep_every_invariant(s1, s2, wrap, actions):
-    acd = ACD(make_centre(s1, s2, wrap), seed=3)
+def test_random_interleavings_keep_every_invariant(s1, s2, wrap, levels, actions):
+    centre = make_centre(s1, s2, wrap)
+    acd = ACD(with_levels(centre) if levels else centre, seed=3)
     sh = Shadow(acd)
     now = 0.0
     n = 0
