@@ -83,7 +83,8 @@ def make_centre(s1: str, s2: str, wrap: float) -> dict:
 
 
 def with_levels(c: dict) -> dict:
-    """The same centre with member penalties and tier rules in both queues."""
+    """The same centre with member penalties and tier rules in both queues
+    (and cumulative rung in groups)."""
     a, b = c["queues"]
     a["members"] = [
         {"operator": "901", "penalty": 1},
@@ -93,6 +94,9 @@ def with_levels(c: dict) -> dict:
     a["tier_rules"] = {"wait": 8, "no_agent_no_wait": True}
     b["members"] = [{"operator": "902", "level": 1}, "903", {"operator": "904", "penalty": 3}]
     b["tier_rules"] = {"wait": 4, "multiply_by_level": True}
+    for q, steps in ((a, [["902"], ["901", "903"]]), (b, [["903", "904"], ["902"]])):
+        if q["strategy"] == "cumulative":  # in groups
+            q["strategy_params"] = {"interval": 3, "steps": steps}
     return c
 
 
