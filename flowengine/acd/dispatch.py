@@ -16,6 +16,8 @@ scanned, never all operators or all calls.
 
 from __future__ import annotations
 
+from bisect import bisect_left
+
 from flowengine.acd import decisions as d
 from flowengine.acd.bookkeeping import (
     LEVEL_TIMER,
@@ -25,7 +27,7 @@ from flowengine.acd.bookkeeping import (
     Bookkeeping,
 )
 from flowengine.acd.operators import OperatorRuntime
-from flowengine.acd.state import DISPATCHABLE, CallRt, CallState, Ctx, QueueRt
+from flowengine.acd.state import DISPATCHABLE, EPS, CallRt, CallState, Ctx, QueueRt
 from flowengine.acd.strategies import HuntRound, Round, start_round
 
 __all__ = ["Dispatch"]
@@ -64,7 +66,11 @@ class Dispatch(Bookkeeping):
         while op.free:
             best: CallRt | None = None
             for qid in op.queues:
-                for entry in queues[qid].ready:
+                q = queues[qid]
+                if q.tiers is not None:
+                    best = self._best_behind_tiers(now, op, q, best, skip)
+                    continue
+                for entry in q.ready:
                     if best is not None and entry > best.entry:
                         break  # every later entry is worse than the best so far
                     c = calls[entry[3]]
@@ -79,6 +85,34 @@ class Dispatch(Bookkeeping):
                 skip = set()
             skip.add(best.seq)
             self._start_round(now, best, out)
+
+    def _best_behind_tiers(
+        self, now: float, op: OperatorRuntime, q: QueueRt, best: CallRt | None, skip: set[int] | None
+    ) -> CallRt | None:
+        """`_serve_operator`'s scan of a queue with tier rules: only callers who
+        have waited long enough for `op`'s level may be taken. Waiting lists are
+        sorted by priority, then first arrival, so within a priority everybody
+        after the first caller who arrived too late is too late as well: the
+        scan jumps to the next priority instead of asking each of them."""
+        ready = q.ready
+        need = q.level_opens()[q.level_index(op.id)]
+        latest = now - need + EPS  # entered (>= first arrival) no later than this
+        calls = self._calls
+        i, n = 0, len(ready)
+        while i < n:
+            entry = ready[i]
+            if best is not None and entry > best.entry:
+                break
+            if need > 0 and entry[1] > latest:
+                i = bisect_left(ready, (entry[0] + 1,), i + 1)
+                continue
+            i += 1
+            c = calls[entry[3]]
+            if skip is not None and c.seq in skip:
+                continue
+            if c.eligible(op, now):
+                return c
+        return best
 
     def _start_round(self, now: float, call: CallRt, out: list[d.Decision]) -> None:
         self._set_ready(call, False)

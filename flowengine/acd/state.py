@@ -203,28 +203,37 @@ class QueueRt:
         elif penalty not in self.levels:
             self._build_levels({self.levels[0]: self.staffed} if self.levels else {})
 
+    def level_opens(self) -> list[float]:
+        """For each level, the wait in this queue after which it is open to a
+        caller (0 for all without tier rules). See `flowengine.acd.model.TierRules`."""
+        levels = self.levels
+        rules = self.tiers
+        if rules is None:
+            return [0.0] * len(levels)
+        staffed = self.level_staffed
+        out = [0.0]
+        opens = 0.0
+        for k in range(1, len(levels)):
+            if rules.no_agent_no_wait and staffed[k - 1] <= 0:
+                pass  # nobody there to wait for: opens with the level below
+            elif rules.multiply_by_level:
+                opens = max(opens, rules.wait * levels[k])
+            else:
+                opens += rules.wait
+            out.append(opens)
+        return out
+
     def open_levels(self, waited: float) -> tuple[int, float | None]:
         """For a caller who has waited `waited` s in this queue: the index of
         the highest level open to them, and the wait at which the next one
-        opens (None: all open). See `flowengine.acd.model.TierRules`."""
-        levels = self.levels
-        last = len(levels) - 1
-        rules = self.tiers
-        if rules is None:
-            return last, None
-        staffed = self.level_staffed
-        opens = 0.0
-        for k in range(1, last + 1):
-            if rules.no_agent_no_wait and staffed[k - 1] <= 0:
-                at = opens
-            elif rules.multiply_by_level:
-                at = max(opens, rules.wait * levels[k])
-            else:
-                at = opens + rules.wait
-            if waited + EPS < at:
-                return k - 1, at
-            opens = at
-        return last, None
+        opens (None: all open)."""
+        if self.tiers is None:
+            return len(self.levels) - 1, None
+        opens = self.level_opens()
+        for k in range(1, len(opens)):
+            if waited + EPS < opens[k]:
+                return k - 1, opens[k]
+        return len(opens) - 1, None
 
 
 class CallRt:

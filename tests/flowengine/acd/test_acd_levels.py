@@ -274,3 +274,34 @@ def test_bad_tier_rules_are_named_in_the_error():
 def test_level_is_an_alias_of_penalty():
     c = parse_centre(centre("linear", [{"operator": "901", "level": 4}]))
     assert c.queue("q").members[0].penalty == 4
+
+
+def test_a_freed_operator_takes_the_caller_who_reached_their_level_over_a_younger_vip():
+    r = run(centre("linear", TWO_LEVELS, n=2, tier_rules={"wait": 30}), {"901": LONG_TALK})
+    r.status(0, "902", "break", "coffee")
+    r.arrive(0, "c0", "q")
+    r.arrive(3, "c1", "q")
+    r.arrive(20, "c2", "q", priority=5)
+    r.status(40, "902", "available")
+    r.run(45)
+    # c2 is first in line but has waited 20 s of the 30 the second level needs
+    assert r.rang("c1") == [(40, "902")]
+    assert r.rang("c2") == []
+
+
+def test_the_tier_wait_counts_in_the_queue_the_call_overflowed_to():
+    c = centre("linear", TWO_LEVELS, n=3, tier_rules={"wait": 30})
+    c["queues"].append(
+        {
+            "id": "first",
+            "members": ["903"],
+            "overflow": {"after": 35, "to": "q"},
+            "ring_timeout": 10,
+        }
+    )
+    r = run(c, {"901": LONG_TALK}, default=NEVER)
+    r.status(0, "903", "break", "lunch")
+    r.arrive(0, "c0", "q")
+    r.arrive(1, "c1", "first")
+    r.run(70)
+    assert r.rang("c1") == [(66, "902")]  # entered q at 36, level 1 opens 30 s later
