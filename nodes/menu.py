@@ -65,7 +65,8 @@ class MenuCase(ParamsModel):
                     "a case has exactly one of equals, in, prefix, range, regex"
                     + (f" (got {', '.join(given)})" if given else "")
                 )
-            if data.get("exit") in RESERVED_EXITS:
+            exit_name = data.get("exit")
+            if isinstance(exit_name, str) and exit_name in RESERVED_EXITS:
                 raise ValueError(f"exit '{data['exit']}' is reserved; name the case's exit otherwise")
         return data
 
