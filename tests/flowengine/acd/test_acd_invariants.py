@@ -5,7 +5,8 @@ operators vanishing and coming back, callbacks and timer ticks are fed to the
 core; a shadow model rebuilt *only from the decisions* checks after every step
 that each `Ring` goes to an operator who is present, in an available status,
 idle (not ringing elsewhere, talking or in wrap-up), and that legs, calls and
-queue counts stay consistent.
+queue counts stay consistent. With member levels and tier rules, no operator
+is rung for a caller who has not yet waited long enough for their level.
 """
 
 from __future__ import annotations
@@ -113,6 +114,34 @@ class Shadow:
         self.wrap: set[str] = set()
         self.calls: dict[str, str] = {}  # queued call -> queue
         self.connected: dict[str, str] = {}  # call -> op
+        # the clock of the input being fed and of the one before: decisions
+        # of an input happened at or after `prev` (timers fire on the way)
+        self.now = self.prev = 0.0
+        self.entered: dict[str, float] = {}  # call -> earliest it can have entered its queue
+
+    def clock(self, now: float) -> None:
+        self.prev, self.now = self.now, now
+
+    def level_wait(self, queue_id: str, op: str) -> float:
+        """The wait a caller needs before `op`'s level opens (tier rules),
+        from the statuses the decisions told so far; 0 without tier rules."""
+        q = self.acd.centre.queue(queue_id)
+        rules = q.tier_rules
+        pen = {m.operator: m.penalty for m in q.members}
+        levels = sorted(set(pen.values()))
+        if rules is None or len(levels) < 2:
+            return 0.0
+        opens, at = 0.0, {levels[0]: 0.0}
+        for below, lv in zip(levels, levels[1:], strict=False):
+            staffed = [o for o, p in pen.items() if p == below and self.present[o]]
+            if rules.no_agent_no_wait and not any(AVAILABLE[self.status[o]] for o in staffed):
+                pass
+            elif rules.multiply_by_level:
+                opens = max(opens, rules.wait * lv)
+            else:
+                opens += rules.wait
+            at[lv] = opens
+        return at[pen[op]]
 
     def feed(self, out: list[d.Decision]) -> None:
         for x in out:
@@ -120,6 +149,10 @@ class Shadow:
                 op = x.operator_id
                 if self.ringing.get(op) == x.call_id and isinstance(x, d.Ring):
                     continue  # a further target of the same offer
+                if x.call_id in self.calls:  # never rung for a level not reached yet
+                    waited = self.now - self.entered[x.call_id]
+                    need = self.level_wait(self.calls[x.call_id], op)
+                    assert waited + 1e-6 >= need, f"{x}: waited {waited} < {need} for the level"
                 assert self.present[op], f"{x}: operator removed"
                 assert AVAILABLE[self.status[op]], f"{x}: status {self.status[op]}"
                 assert op not in self.ringing, f"{x}: already ringing for {self.ringing[op]}"
@@ -148,9 +181,11 @@ class Shadow:
                 self.wrap.remove(x.operator_id)
             elif isinstance(x, d.Queued):
                 self.calls[x.call_id] = x.queue_id
+                self.entered[x.call_id] = self.now  # arrivals are inputs, never timers
             elif isinstance(x, d.Overflow):
                 assert self.calls[x.call_id] == x.from_queue
                 self.calls[x.call_id] = x.to_queue
+                self.entered[x.call_id] = self.prev
             elif isinstance(x, d.Abandoned | d.MaxWaitReached | d.NoOperators | d.NoAnswer):
                 self.calls.pop(x.call_id, None)
             elif isinstance(x, d.OperatorStatusChanged):
@@ -242,6 +277,7 @@ def test_random_interleavings_keep_every_invariant(s1, s2, wrap, levels, actions
                 out = acd.handle_timer(now)
         except UsageError as e:  # only legitimate misuse may raise
             raise AssertionError(f"unexpected UsageError: {e}") from e
+        sh.clock(now)
         sh.feed(out)
         sh.check_counts()
     # drain: let every timer run; the shadow stays consistent to the end
@@ -250,5 +286,6 @@ def test_random_interleavings_keep_every_invariant(s1, s2, wrap, levels, actions
         if t is None or t > now + 5000:
             break
         now = max(now, t)
+        sh.clock(now)
         sh.feed(acd.handle_timer(now))
     sh.check_counts()
