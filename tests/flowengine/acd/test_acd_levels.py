@@ -305,3 +305,21 @@ def test_the_tier_wait_counts_in_the_queue_the_call_overflowed_to():
     r.arrive(1, "c1", "first")
     r.run(70)
     assert r.rang("c1") == [(66, "902")]  # entered q at 36, level 1 opens 30 s later
+
+
+@pytest.mark.parametrize(("no_agent_no_wait", "rung_at"), [(False, 31), (True, 1)])
+def test_an_operator_added_below_a_single_level_queue_makes_the_tier_rules_apply(
+    no_agent_no_wait, rung_at
+):
+    members = [{"operator": "901", "penalty": 1}, {"operator": "902", "penalty": 1}]
+    tiers = {"wait": 30, "no_agent_no_wait": no_agent_no_wait}
+    r = run(centre("linear", members, n=2, tier_rules=tiers))
+    r.at(
+        0,
+        lambda now: r.acd.add_operator(
+            now, {"id": "905", "extension": "905"}, status="break", queues=["q"]
+        ),
+    )
+    r.arrive(1, "c1", "q")
+    r.run(40)
+    assert r.rang("c1") == [(rung_at, "901")]
