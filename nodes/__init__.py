@@ -6,6 +6,7 @@ Importing this package registers every built-in type in
 
 from nodes import (  # noqa: F401
     assign,
+    callback,
     gather,
     hangup,
     http_request,

@@ -9,10 +9,13 @@
      "status_variable": "CRM_STATUS"}
 
 Exits: "ok" (a 2xx answer), "timeout" (no complete answer within `timeout`
-seconds, connecting included), "error" (any other status — redirects are not
+seconds, connecting included; or no free connection to the origin within the
+engine's wait, outcome "pool_timeout": too many requests already in flight
+there — see `flowengine.runtime.outbound`), "error" (any other status — redirects are not
 followed —, connection failure, an answer over 1 MiB, or a body that is not
 JSON while `response` needs it). Every request leaves an `HttpRequested` event
-(`outcome`: ok, timeout, bad_status, connection, too_large, bad_json); a
+(`outcome`: ok, timeout, pool_timeout, bad_status, connection, too_large,
+bad_json); a
 failure also leaves a `NodeFailed` event with the reason (code "http_" +
 outcome, or "bad_url" when the rendered URL is not http(s)).
 
@@ -53,6 +56,7 @@ from flowengine.errors import NodeError
 from flowengine.events import HttpRequested
 from flowengine.expr import limits as expr_limits
 from flowengine.runtime.clock import external_io
+from flowengine.runtime.outbound import NoConnection
 from nodes.http_common import (
     DictTemplate,
     HeaderName,
@@ -247,12 +251,14 @@ class HttpRequestNode(NodeType[HttpParams]):
         try:
             with external_io():
                 async with asyncio.timeout(p.timeout):
-                    async with ctx.engine.http().stream(
+                    async with ctx.engine.outbound.stream(
                         p.method, url, headers=headers, content=content, timeout=p.timeout
                     ) as answer:
                         status = answer.status_code
                         if answer.is_success and self._paths:
                             data = await read_limited(answer)
+        except NoConnection as exc:
+            outcome, detail = "pool_timeout", str(exc)
         except (TimeoutError, httpx.TimeoutException):
             outcome, detail = "timeout", timeout_detail(p.timeout)
         except ResponseTooLarge:
@@ -293,7 +299,7 @@ class HttpRequestNode(NodeType[HttpParams]):
             ctx.set_var(p.status_variable, status, self.id)
         for name, _path in self._paths:
             ctx.set_var(name, values.get(name), self.id)
-        if outcome == "timeout":
+        if outcome in ("timeout", "pool_timeout"):
             return "timeout"
         if outcome != "ok":
             raise NodeError(f"{p.method} {public_url(url)}: {detail}", code=f"http_{outcome}")

@@ -1,4 +1,4 @@
-"""Menu / Меню: branch on any expression — CalledID, CallerID, a variable, digits.
+r"""Menu / Меню: branch on any expression — CalledID, CallerID, a variable, digits.
 
     {"value": "CALLEDID",
      "cases": [{"equals": "+74951230001", "exit": "moscow"},

@@ -1,8 +1,10 @@
 """Notify / Уведомление: tell someone about the call — the call log, a webhook, an operator's screen.
 
     {"channel": "log", "message": "Call to {CALLEDID} from {callerid()}", "level": "info"}
+
     {"channel": "webhook", "url": "https://hooks.example.com/missed?line={CALLEDID}",
      "message": "Missed call from {callerid()}", "timeout": 3, "on_failure": "continue"}
+
     {"channel": "screen", "message": "{CLIENT_NAME}, contract {CONTRACT}", "target": "sales"}
 
 Exit: "next" (and "error", see `on_failure`). Every notification is a
@@ -16,7 +18,10 @@ Exit: "next" (and "error", see `on_failure`). Every notification is a
   custom payload is JSON whose strings are templates ("{ATTEMPT}" alone keeps
   its type). The node waits for the answer up to `timeout` s (default 3); a
   2xx answer is success. The event carries `target` (the URL), `status` and
-  `ok`; a failed webhook is logged at least at "warning".
+  `ok`; a failed webhook is logged at least at "warning". Webhooks share the
+  engine's outbound HTTP with the HTTP node: when too many requests to the
+  same origin are already in flight, one that gets no connection within the
+  engine's wait is not sent and counts as failed ("no free connection").
 - `screen`: an operator screen-pop with the message, for `target` (operator,
   department or queue; empty: whoever takes the call). The ACD routes it.
 - `on_failure`: "continue" (default: a failed webhook does not change the
@@ -40,6 +45,7 @@ from flowengine.components.registry import registry
 from flowengine.errors import NodeError
 from flowengine.events import Notified
 from flowengine.runtime.clock import external_io
+from flowengine.runtime.outbound import NoConnection
 from nodes.http_common import (
     DictTemplate,
     HeaderName,
@@ -185,12 +191,12 @@ class NotifyNode(NodeType[NotifyParams]):
             target = public_url(url)
             with external_io():
                 async with asyncio.timeout(p.timeout):
-                    async with ctx.engine.http().stream(
+                    async with ctx.engine.outbound.stream(
                         "POST", url, headers=headers, content=content, timeout=p.timeout
                     ) as answer:
                         status = answer.status_code
             detail = "" if answer.is_success else f"HTTP {status}"
-        except NodeError as exc:
+        except (NodeError, NoConnection) as exc:
             detail = str(exc)
         except (TimeoutError, httpx.TimeoutException):
             detail = timeout_detail(p.timeout)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
+from flowengine.components.fields import MediaName
 from flowengine.components.node import NodeType, ParamsModel
 from flowengine.components.registry import registry
 from flowengine.telephony import Prompt
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
 
 
 class PlayParams(ParamsModel):
-    file: str = Field(min_length=1, description="audio file, relative to the media folder")
+    file: MediaName = Field(description="audio file, relative to the media folders")
     repeat: int = Field(default=1, ge=1, le=100)
 
 

@@ -35,7 +35,7 @@ from pydantic import Field
 
 from flowengine.acd import decisions as d
 from flowengine.acd.driver import AcdDriver, QueueSession, driver_of
-from flowengine.components.fields import Expr, VarName
+from flowengine.components.fields import Expr, MediaName, VarName
 from flowengine.components.node import NodeType, ParamsModel
 from flowengine.components.registry import registry
 from flowengine.events import DialBlocked
@@ -69,7 +69,7 @@ class QueueParams(ParamsModel):
     queue: str = Field(min_length=1, description="queue (department) id from the centre file")
     priority: Expr | None = Field(default=None, description="caller priority, higher first; e.g. if(VIP, 10, 0)")
     greeting: PromptSpec | None = None
-    music: str | None = Field(default=None, description="music on hold (audio file)")
+    music: MediaName | None = Field(default=None, description="music on hold (audio file, relative to the media folders)")
     announce: bool = Field(default=True, description="announce position and estimated wait")
     callback_digit: str | None = Field(default=None, pattern=r"^[0-9*#]$")
     max_wait: float | None = Field(
@@ -125,11 +125,12 @@ class QueueNode(NodeType[QueueParams]):
             options["max_total_wait"] = p.max_total_wait
         if p.skills is not None:
             options["skills"] = p.skills
+        music = ctx.media_source(p.music)  # a bad file fails before the caller queues
         await play_prompt(ctx, self.id, p.greeting)
         session = driver.enter(ctx, self.id, p.queue, **options)
         session.watch_digits = bool(p.callback_digit and spec.callback) and self._may_call_back(ctx, driver)
         try:
-            await ctx.call.start_music(p.music)
+            await ctx.call.start_music(music)
             while True:
                 await session.wait()
                 if session.watch_digits and ctx.call.pending_digits():

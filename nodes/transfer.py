@@ -2,7 +2,9 @@
 
     {"to": "number", "numbers": ["+74951112233", "{MANAGER_MOBILE}"], "allow": ["+79XXXXXXXXX"],
      "strategy": "sequential", "ring_timeout": 20, "total_timeout": 60}
+
     {"to": "operator", "operator": "904", "ring_timeout": 25}
+
     {"to": "department", "department": "support", "strategy": "cumulative", "interval": 5}
 
 Ring strategies: `all` (every target at once), `sequential` (one after
@@ -238,6 +240,9 @@ class TransferNode(NodeType[TransferParams]):
         outcomes: list[DialOutcome] = []
         next_add = loop.time()
         timed_out = False
+        # a number that is an operator's phone is reported as that operator's
+        driver = ctx.engine.services.get("acd")
+        operator_at = driver.operator_at if isinstance(driver, AcdDriver) else (lambda number: None)
         try:
             while True:
                 now = loop.time()
@@ -255,7 +260,8 @@ class TransferNode(NodeType[TransferParams]):
                     starting = [pending.pop(0)] if pending and not live else []
                 for number in starting:
                     leg = dialing.dial(
-                        ctx, number, ring_timeout=min(p.ring_timeout, deadline - now), node_id=self.id
+                        ctx, number, ring_timeout=min(p.ring_timeout, deadline - now), node_id=self.id,
+                        operator_id=operator_at(number),
                     )
                     live[leg.outcome()] = leg
                 if not live:
@@ -268,7 +274,10 @@ class TransferNode(NodeType[TransferParams]):
                 for fut in [f for f in live if f in done]:
                     leg = live.pop(fut)
                     outcome = DialOutcome.FAILED if fut.cancelled() else fut.result()
-                    ctx.emit(DialAttempted, node_id=self.id, target=leg.target, outcome=str(outcome))
+                    ctx.emit(
+                        DialAttempted, node_id=self.id, target=leg.target, outcome=str(outcome),
+                        operator_id=operator_at(leg.target),
+                    )
                     if outcome is DialOutcome.ANSWERED:
                         # the others are released, even one that answered in the same instant
                         for other in live.values():
@@ -287,8 +296,9 @@ class TransferNode(NodeType[TransferParams]):
             ctx.set_var(p.operator_variable, who, self.id)
         driver = ctx.engine.services.get("acd")
         # an operator's phone on this call is busy for the ACD meanwhile (ring_in_use)
+        operator_id = driver.operator_at(leg.target) if isinstance(driver, AcdDriver) else None
         with driver.engaged(leg.target) if isinstance(driver, AcdDriver) else nullcontext():
-            await dialing.bridge(ctx, leg, node_id=self.id)
+            await dialing.bridge(ctx, leg, node_id=self.id, operator_id=operator_id)
         return "answered"
 
     # ---- operators and departments, through the ACD ------------------------------------

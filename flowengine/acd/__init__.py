@@ -17,10 +17,14 @@ The pieces, each in its own module:
 * `state` — the core's records of calls, queues and offers;
 * `pool`, `timers` — the core's indexes (free operators, keyed timers);
 * `estimate` — estimated waiting time for announcements;
+* `calendar` — the centre's time zone: where this hour and today began;
+* `restore` — answered counts rebuilt from the operator stream after a restart;
 * `driver` — the asyncio driver that runs the core on the loop's clock;
 * `testing` — a fake-clock harness with scripted virtual operators;
 * `analysis` — off-line: `erlang` (Erlang B / C / A, staffing for a target),
   `traffic` (a discrete-event harness running the core under Poisson load),
+  `drawn` (pre-drawn calls replayed through the core, for fair comparisons),
+  `status_time` (time in each status over any period, from the operator stream),
   `queue_log` and `export` (Asterisk ``queue_log``).
 
 See ``docs/acd.md``.

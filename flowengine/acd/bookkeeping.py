@@ -28,6 +28,7 @@ from bisect import bisect_left, insort
 from typing import TYPE_CHECKING, Any
 
 from flowengine.acd import decisions as d
+from flowengine.acd.calendar import Calendar
 from flowengine.acd.model import Centre
 from flowengine.acd.operators import OperatorRuntime, OperatorState, StatusTable
 from flowengine.acd.state import CallRt, QueueRt
@@ -85,6 +86,8 @@ class Bookkeeping:
 
     centre: Centre
     rng: random.Random
+    #: the centre's time zone and this clock's offset to the epoch
+    calendar: Calendar
     #: time of the latest input (or timer fired)
     _now: float
     _statuses: StatusTable

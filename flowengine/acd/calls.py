@@ -31,7 +31,7 @@ from flowengine.acd.bookkeeping import (
     Bookkeeping,
 )
 from flowengine.acd.estimate import estimated_wait
-from flowengine.acd.model import Member, QueueSpec, SkillStep
+from flowengine.acd.model import CallbackPolicy, Member, QueueSpec, SkillStep
 from flowengine.acd.operators import OperatorState
 from flowengine.acd.state import EPS, CallRt, CallState, QueueRt
 from flowengine.acd.strategies import build_strategy
@@ -116,6 +116,7 @@ class Calls(Bookkeeping):
         self._seq += 1
         call = CallRt(call_id, caller, priority, now, self._seq)
         if own_strategy is not None:
+            own_strategy.calendar = self.calendar
             call.strategy = own_strategy
             call.own_strategy = True
         else:
@@ -222,6 +223,87 @@ class Calls(Bookkeeping):
         self._dirty_calls.append(call)
         self._dispatch(now, out)
         return out
+
+    def file_callback(
+        self,
+        now: float,
+        call_id: str,
+        queue_id: str,
+        *,
+        caller: str,
+        arrived: float | None = None,
+        priority: int = 0,
+        attempts: int | None = None,
+        interval: float | None = None,
+    ) -> list[d.Decision]:
+        """File a callback request for a caller who is not (any more) in a queue
+        (the Callback component: after max wait, from an IVR option...).
+
+        The request holds a place in `queue_id` ordered by `arrived` — when
+        the caller first joined a queue in this call (default `now`), so a
+        caller who waited 5 minutes before is ahead of one who just came —
+        then by `priority`, like a waiting call. When it is the request's
+        turn the ACD reserves a free operator and emits `CallbackDue`, as for
+        `request_callback`. `attempts` / `interval` override the queue's
+        ``callback`` setting for this request (default: the queue's, else
+        3 attempts 60 s apart); a queue need not offer callbacks to its
+        waiting callers to take filed ones.
+
+        Refused (`CallbackRefused`): ``unknown_queue``, or ``duplicate`` when
+        the call is already in the ACD or the same caller's number already
+        holds a callback place in the queue.
+        """
+        if attempts is not None and attempts < 1:
+            raise UsageError(f"callback attempts must be at least 1, not {attempts}")
+        if interval is not None and interval < 0:
+            raise UsageError(f"callback interval must not be negative, not {interval}")
+        out = self._begin(now)
+        q = self._queues.get(queue_id)
+        if q is None or queue_id in self._direct.values():
+            out.append(d.CallbackRefused(call_id, queue_id, "unknown_queue"))
+            return out
+        if call_id in self._calls or self._callback_pending(q, caller):
+            out.append(d.CallbackRefused(call_id, queue_id, "duplicate"))
+            return out
+        spec = q.spec
+        base = spec.callback or CallbackPolicy()
+        self._seq += 1
+        first = now if arrived is None else min(arrived, now)
+        call = CallRt(call_id, caller, priority, first, self._seq)
+        call.strategy = q.strategy
+        call.skill_steps = spec.skills
+        call.max_rounds = spec.max_rounds
+        call.callback_policy = CallbackPolicy(
+            attempts=base.attempts if attempts is None else attempts,
+            interval=base.interval if interval is None else interval,
+        )
+        call.queue = q
+        call.entered = now
+        call.state = CallState.CALLBACK
+        call.eligible_at = now
+        call.manager = call.strategy.personal_operator(caller)
+        self._calls[call_id] = call
+        insort(q.waiting, call.entry)
+        self._set_ready(call, True)
+        self._schedule_level(now, call)
+        call.orig_position = pos = self._position(call)
+        q.stats.callbacks += 1
+        out.append(d.CallbackRegistered(call_id, q.id, pos, caller))
+        self._dirty_calls.append(call)
+        self._dispatch(now, out)
+        return out
+
+    def _callback_pending(self, q: QueueRt, caller: str) -> bool:
+        """Does `caller` already hold a callback place in `q`? (A rare input:
+        a scan of the queue is fine.)"""
+        if not caller:
+            return False
+        calls = self._calls
+        for entry in q.waiting:
+            c = calls[entry[3]]
+            if c.caller == caller and c.state in (CallState.CALLBACK, CallState.CALLBACK_OFFERING):
+                return True
+        return False
 
     def direct_queue(self, operator_id: str) -> str:
         """The id of `operator_id`'s private queue, made on first use: a call put

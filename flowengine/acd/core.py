@@ -25,6 +25,10 @@ Inputs (all return ``list[Decision]``):
   offered, or holding a callback place; idempotent);
 * ``request_callback(now, call_id)`` — the caller leaves the line but keeps
   their place; at their turn the core emits `CallbackDue`;
+* ``file_callback(now, call_id, queue_id, *, caller, arrived, priority,
+  attempts, interval)`` — a callback request for a caller not in a queue
+  (the Callback component), placed by their first arrival; `CallbackRefused`
+  if the queue is unknown or the request a duplicate;
 * ``set_status(now, operator_id, status, reason=None)``;
   ``add_operator(now, ...)``; ``remove_operator(now, operator_id)`` — an
   operator disappearing mid-ring cancels the ring and the call stays queued;
@@ -93,6 +97,7 @@ from flowengine.acd.bookkeeping import (
     WIDEN_TIMER,
     WRAPUP_TIMER,
 )
+from flowengine.acd.calendar import Calendar
 from flowengine.acd.calls import Calls
 from flowengine.acd.dispatch import Dispatch
 from flowengine.acd.model import Centre, parse_centre
@@ -132,6 +137,9 @@ class ACD(Calls, Dispatch, Offers, Staffing, Queries):
         }
         self._staffed = dict.fromkeys(self._ops, False)
         self._by_ext = {o.extension: o.id for o in centre.operators if o.extension}
+        #: the centre's time zone and the offset of this clock to the epoch (a
+        #: driver sets `calendar.offset`); strategies read calendar windows from it
+        self.calendar = Calendar(centre.timezone)
         self._queues = {}
         for spec in centre.queues:
             q = QueueRt(
@@ -140,6 +148,7 @@ class ACD(Calls, Dispatch, Offers, Staffing, Queries):
                     spec.strategy, spec.strategy_params, spec, self._resolver(spec.member_ids)
                 ),
             )
+            q.strategy.calendar = self.calendar
             self._queues[spec.id] = q
             for m in q.members:
                 self._ops[m].queues.append(spec.id)

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -44,12 +44,14 @@ from flowengine.acd import decisions as d
 from flowengine.acd.core import ACD
 from flowengine.acd.model import Centre, QueueSpec
 from flowengine.acd.records import call_event_for, callback_event_for, operator_event_for
+from flowengine.acd.restore import OperatorCounts, restore_counts
 from flowengine.errors import NodeError
 from flowengine.events import (
     OperatorEvent,
     OperatorStatusChanged,
     OperatorWrapUpEnded,
     OperatorWrapUpStarted,
+    QueueCallbackRequested,
     QueueStreamEvent,
 )
 from flowengine.telephony import DialOutcome, Leg, dialing
@@ -81,6 +83,8 @@ _OPERATOR_DECISIONS = (d.OperatorStatusChanged, d.OperatorStateChanged, d.Operat
 
 #: decisions kept in `history` by default
 HISTORY_LIMIT = 10_000
+#: calls whose first arrival in a queue is remembered for a later Callback component
+FIRST_ARRIVALS_KEPT = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +164,10 @@ class QueueSession:
 class AcdDriver:
     """`keep_history` keeps the last `history_limit` decisions in `history`.
     After a restart, `operator_seq` / `queue_seq` give the last stored `seq`
-    of each operator's and queue's stream, so numbering goes on from there."""
+    of each operator's and queue's stream, so numbering goes on from there,
+    and `counts` (`flowengine.acd.restore.counts_from_events` of the stored
+    operator streams) the operators' answered calls and last conversation
+    ends, so fewest_calls and longest-idle orders go on too."""
 
     def __init__(
         self,
@@ -171,6 +178,7 @@ class AcdDriver:
         history_limit: int = HISTORY_LIMIT,
         operator_seq: Mapping[str, int] | None = None,
         queue_seq: Mapping[str, int] | None = None,
+        counts: Mapping[str, OperatorCounts] | None = None,
     ) -> None:
         self.loop = asyncio.get_running_loop()
         self.centre = centre
@@ -192,12 +200,16 @@ class AcdDriver:
         self._wrap_ups: dict[str, tuple[str, float]] = {}
         self._operator_seq: dict[str, int] = dict(operator_seq or {})
         self._queue_seq: dict[str, int] = dict(queue_seq or {})
+        self._counts = counts
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._listeners: list[Callable[[float, d.Decision], None]] = []
         #: operators' answers of this instant, not yet told to the core (`_settle_answers`)
         self._answers: list[tuple[d.Ring, Leg]] = []
+        #: call id -> loop time the call first joined a queue (a Callback
+        #: component files its request with it); the oldest are forgotten
+        self._first_arrival: OrderedDict[str, float] = OrderedDict()
 
     @property
     def keep_history(self) -> bool:
@@ -213,6 +225,10 @@ class AcdDriver:
         and queue streams through it, starting with each operator's status."""
         engine.services["acd"] = self
         self.engine = engine
+        # calendar windows (fewest_calls "today") read the engine's wall clock
+        self.core.calendar.offset = engine.clock.epoch_offset()
+        if self._counts is not None and not self.core.has_had_calls():
+            restore_counts(self.core, self._counts)
         now = self.loop.time()
         for operator_id in self.core.operator_ids():
             op = self.core.operator(operator_id)
@@ -259,6 +275,7 @@ class AcdDriver:
         """Put the call in `queue_id` (options as `ACD.call_arrived`)."""
         session = QueueSession(ctx, node_id, queue_id)
         self._sessions[session.call_id] = session
+        self._remember_arrival(session.call_id)
         self._feed(
             lambda now: self.core.call_arrived(
                 now, session.call_id, queue_id, caller=ctx.call.caller, **options
@@ -330,6 +347,62 @@ class AcdDriver:
 
         self._feed(ask)
         return registered
+
+    def file_callback(
+        self,
+        ctx: CallContext,
+        node_id: str,
+        queue_id: str,
+        *,
+        priority: int = 0,
+        attempts: int | None = None,
+        interval: float | None = None,
+    ) -> str | None:
+        """File a callback request for this call's caller into `queue_id` (the
+        Callback component): None when filed (the caller may leave the line;
+        the request is in the call stream as `queue_callback_requested`, its
+        attempts in the queue stream as `callback_*`), else why not:
+        ``unknown_queue`` or ``duplicate`` (`ACD.file_callback`). The dial
+        policy is the node's to check first. The place is kept from when the
+        caller first joined a queue in this call (now if they never did)."""
+        call_id = ctx.call_id
+        if call_id in self._sessions:
+            return "duplicate"  # still waiting in a Queue node of this call
+        arrived = self._first_arrival.get(call_id)
+        refused: str | None = None
+
+        def file(now: float) -> list[d.Decision]:
+            nonlocal refused
+            out = self.core.file_callback(
+                now,
+                call_id,
+                queue_id,
+                caller=ctx.call.caller,
+                arrived=arrived,
+                priority=priority,
+                attempts=attempts,
+                interval=interval,
+            )
+            for x in out:
+                if isinstance(x, d.CallbackRefused) and x.call_id == call_id:
+                    refused = x.reason
+                elif isinstance(x, d.CallbackRegistered) and x.call_id == call_id:
+                    # before the decisions are applied: what follows (an attempt
+                    # at once, say) goes to the queue stream
+                    ctx.emit(QueueCallbackRequested, node_id=node_id, queue_id=queue_id, position=x.position)
+                    self._callback_ids[call_id] = ctx.call.called
+                    self._callbacks.add(call_id)
+            return out
+
+        self._feed(file)
+        return refused
+
+    def _remember_arrival(self, call_id: str) -> None:
+        first = self._first_arrival
+        if call_id not in first:
+            first[call_id] = self.loop.time()
+            if len(first) > FIRST_ARRIVALS_KEPT:
+                first.popitem(last=False)
 
     def set_status(self, operator_id: str, status: str, reason: str | None = None) -> None:
         self._feed(lambda now: self.core.set_status(now, operator_id, status, reason))

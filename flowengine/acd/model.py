@@ -25,6 +25,7 @@ import functools
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
@@ -39,8 +40,10 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from flowengine.acd.calendar import Calendar
 from flowengine.documents import DocumentError, load_document
 from flowengine.errors import Problem, ProblemsError
+from flowengine.monitor.settings import AlertSettings
 from flowengine.telephony.dialpolicy import DialPolicy, PatternError, compile_pattern
 
 __all__ = [
@@ -390,6 +393,21 @@ class Centre(_Model):
     #: phone is on a call the engine bridged outside the ACD (a Transfer to their
     #: number) from being offered queue calls until that call ends
     ring_in_use: bool = False
+    #: the time zone of calendar windows ("this hour", "today" of the
+    #: fewest_calls strategy) and of wall-clock recalculation hours
+    timezone: str = "UTC"
+    #: what the live monitor raises alerts for (docs/monitor.md); none by default
+    alerts: AlertSettings = AlertSettings()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        try:
+            Calendar(v)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            shown = v if len(v) <= 60 else v[:57] + "..."
+            raise ValueError(f"unknown time zone '{shown}' (e.g. Europe/Moscow, UTC)") from None
+        return v
 
     @model_validator(mode="before")
     @classmethod

@@ -147,7 +147,7 @@ class Offers(Bookkeeping):
         call keeps its place and the next attempt waits the callback interval."""
         self._end_offer(now, call, op_id, reason, out, stop=stop, miss=True, count=False)
         call.callback_failures += 1
-        policy = call.queue.spec.callback or _DEFAULT_CALLBACK
+        policy = call.callback_policy or call.queue.spec.callback or _DEFAULT_CALLBACK
         if call.callback_failures >= policy.attempts:
             self._no_answer(now, call, call.callback_failures, "callback_failed", out)
             return

@@ -46,8 +46,9 @@ __all__ = [
 #: retry delay). ``operator_gone`` is the device vanishing, not the person.
 MISS_REASONS = frozenset({"no_answer", "busy", "rejected", "failed"})
 
-#: Answered-call timestamps older than this are forgotten (longest window).
-_HISTORY = 86_400.0
+#: Answered-call timestamps older than this are forgotten (longest window:
+#: a day, or a calendar day of 25 hours when the clocks go back).
+_HISTORY = 90_000.0
 
 
 class IllegalTransition(FlowEngineError):
@@ -233,6 +234,15 @@ class OperatorRuntime:
         log.append(now)
         if len(log) > 64 and log[0] < now - _HISTORY:
             del log[: bisect_left(log, now - _HISTORY)]
+
+    def restore_answers(self, answered: list[float], last_call_end: float | None, now: float) -> None:
+        """Answers (core times) and the last conversation's end from before a
+        restart (`flowengine.acd.restore`); the ones beyond the longest window
+        are not kept."""
+        log = sorted(t for t in answered if t >= now - _HISTORY)
+        self._answered = sorted([*log, *self._answered])
+        if last_call_end is not None and last_call_end > self.last_call_end:
+            self.last_call_end = last_call_end
 
     def calls_between(self, start: float, end: float) -> int:
         """Calls answered in the half-open interval ``(start, end]``."""

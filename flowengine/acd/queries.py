@@ -115,6 +115,10 @@ class Queries(Bookkeeping):
     def operator_ids(self) -> list[str]:
         return list(self._ops)
 
+    def has_had_calls(self) -> bool:
+        """Has any call (or offer) been seen since the ACD was made?"""
+        return self._seq > 0
+
     def call_state(self, call_id: str) -> str | None:
         call = self._calls.get(call_id)
         return call.state.value if call is not None else None

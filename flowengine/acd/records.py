@@ -176,4 +176,13 @@ def decision_from_event(event: Mapping[str, Any], *, caller: str = "") -> d.Deci
         data["callback"] = True
     if cls is d.OperatorStatusChanged:
         data["previous"] = event.get("previous") or ""
+    missing = [
+        f.name
+        for f in dataclasses.fields(cls)
+        if f.name not in data
+        and f.default is dataclasses.MISSING
+        and f.default_factory is dataclasses.MISSING
+    ]
+    if missing:
+        raise ValueError(f"'{name}' lacks {', '.join(missing)}")
     return cls(**data)

@@ -19,7 +19,7 @@ from flowengine.acd.estimate import HandleTime
 from flowengine.acd.pool import FreePool
 
 if TYPE_CHECKING:
-    from flowengine.acd.model import QueueSpec, SkillStep, TierRules
+    from flowengine.acd.model import CallbackPolicy, QueueSpec, SkillStep, TierRules
     from flowengine.acd.operators import OperatorRuntime
     from flowengine.acd.strategies import Round, Strategy
 
@@ -274,6 +274,7 @@ class CallRt:
         "timers",
         "ready",
         "callback_failures",
+        "callback_policy",
     )
 
     def __init__(self, call_id: str, caller: str, priority: int, arrived: float, seq: int) -> None:
@@ -282,6 +283,9 @@ class CallRt:
         self.priority = priority
         #: callbacks the caller did not pick up (not the operator's misses)
         self.callback_failures = 0
+        #: attempts and interval of a callback filed with its own (`file_callback`);
+        #: None: the queue's ``callback`` setting, else its defaults
+        self.callback_policy: CallbackPolicy | None = None
         self.manager: str | None = None
         self.explicit_manager: str | None = None
         self.exclusive: str | None = None

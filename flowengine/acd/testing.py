@@ -85,6 +85,9 @@ class VirtualCentre:
     def callback(self, t: float, call_id: str) -> None:
         self.at(t, lambda now: self.acd.request_callback(now, call_id))
 
+    def file_callback(self, t: float, call_id: str, queue_id: str, **kw: Any) -> None:
+        self.at(t, lambda now: self.acd.file_callback(now, call_id, queue_id, **kw))
+
     # -- running -----------------------------------------------------------------
     def run(self, until: float) -> list[tuple[float, d.Decision]]:
         """Process events and core timers up to `until`; return the new trace part."""

@@ -7,6 +7,8 @@
     flowengine test PATH...                                   (calls)
     flowengine simulate / erlang                              (traffic)
     flowengine export queue-log FILE...                       (export)
+    flowengine report statuses FILE... --from T --to T        (report)
+    flowengine report queues|operators|load|lost|... FILE...  (report)
 """
 
 from __future__ import annotations
@@ -14,11 +16,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from flowengine.cli import calls, export, scenarios, traffic
+from flowengine.cli import calls, export, report, scenarios, traffic
 from flowengine.errors import FlowEngineError, ScenarioError
 
 #: command groups, in the order `--help` lists them
-GROUPS = (scenarios, calls, traffic, export)
+GROUPS = (scenarios, calls, traffic, export, report)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,3 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into head/less that closed early
         sys.stderr.close()
         return 0
+    except OSError as exc:  # a file that vanished or became unreadable while we worked
+        where = f" '{exc.filename}'" if exc.filename else ""
+        print(f"error:{where} {exc.strerror or exc}", file=sys.stderr)
+        return 1

@@ -13,7 +13,8 @@ from flowengine.cli import options
 from flowengine.errors import FlowEngineError
 
 #: `--at` must fall within these years (UTC): the call's clock runs on from
-#: there, and dates near year 9999 overflow Python's datetime.
+#: there, and dates near year 9999 overflow Python's datetime
+#: (the same as `flowengine.testing.harness.START_YEARS`).
 AT_YEARS = (1970, 2999)
 #: longest simulated call `--hangup-after` may ask for, seconds (7 days)
 MAX_CALL_SECONDS = 7 * 86_400
@@ -69,6 +70,15 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--at", type=_iso_time, default=None, help="wall-clock start, e.g. 2026-11-23T10:00+03:00")
     p.add_argument("--lib", action="append", type=Path, default=[], help="another scenario file for Subscenario nodes")
     p.add_argument("--realtime", action="store_true", help="run on the real clock instead of simulated time")
+    p.add_argument(
+        "--media",
+        action="append",
+        type=options.folder,
+        default=[],
+        metavar="DIR",
+        help="a folder audio files are played from (repeatable; the scenario's file names are "
+        "relative to it and cannot leave it); without one, no audio file is read",
+    )
     _centre_options(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--events", action="store_true", help="with --json: include the full event stream")
@@ -130,7 +140,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     script = CallerScript(
         caller=args.caller, called=called, line=args.line, steps=steps, hangup_after=args.hangup_after
     )
-    sinks: list[EventSink] = [] if args.events_out is None else [JsonLinesSink(_writable(args.events_out))]
+    sinks: list[EventSink] = [] if args.events_out is None else [JsonLinesSink(options.writable(args.events_out, "--events-out"))]
     trace = run_scenario(
         scenario,
         script,
@@ -140,6 +150,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         centre=_centre_setup(args),
         routing=routing,
         sinks=sinks,
+        media=args.media,
     )
     if args.json:
         print_safely(json.dumps(trace.to_json(with_events=args.events), ensure_ascii=False, default=str))
@@ -149,18 +160,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         print_safely(format_trace(trace))
     # a call that ended on an unhandled failure is a failed run (scripts and CI see it)
     return 1 if trace.hangup_cause == "error" else 0
-
-
-def _writable(path: Path) -> Path:
-    """`--events-out`: its directory is created; a file that cannot be opened
-    for appending is an error now, not a lost stream later."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("ab"):
-            pass
-    except OSError as exc:
-        raise FlowEngineError(f"--events-out: cannot write '{path}': {exc.strerror or exc}") from None
-    return path
 
 
 def print_safely(text: str) -> None:

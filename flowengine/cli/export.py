@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from flowengine.cli import options
+
 
 def add_parsers(sub: Any) -> None:
     p = sub.add_parser("export", help="export recorded events in other formats")
@@ -21,7 +23,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     lines = queue_log_lines(read_events(args.files))
     if args.output is not None:
-        with args.output.open("w", encoding="utf-8") as fh:
+        with options.writable(args.output, "--output").open("w", encoding="utf-8") as fh:
             count = 0
             for line in lines:
                 fh.write(line + "\n")

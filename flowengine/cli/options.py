@@ -10,6 +10,9 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Callable
+from pathlib import Path
+
+from flowengine.errors import FlowEngineError
 
 
 def number(
@@ -69,3 +72,27 @@ def digits(text: str) -> str:
 
 def _short(text: str) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def folder(text: str) -> Path:
+    """An existing folder (e.g. `--media`)."""
+    path = Path(text)
+    if not path.is_dir():
+        raise argparse.ArgumentTypeError(f"'{_short(text)}' is not a folder")
+    return path
+
+
+def writable(path: Path, option: str) -> Path:
+    """An output file: its missing directories are created; a path that
+    cannot be written (a folder, a file in the way of a directory, no
+    permission) is an error naming the option now, not a traceback later."""
+    blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        raise FlowEngineError(f"{option}: cannot write '{path}': '{blocker}' is a file, not a folder")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("ab"):
+            pass
+    except OSError as exc:
+        raise FlowEngineError(f"{option}: cannot write '{path}': {exc.strerror or exc}") from None
+    return path

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from flowengine.cli import options
 from flowengine.errors import FlowEngineError
 
 
@@ -24,6 +25,14 @@ def add_parsers(sub: Any) -> None:
     )
     p.add_argument(
         "--centre", type=Path, help="centre file: queues and operators the scenarios may name, its dial policy"
+    )
+    p.add_argument(
+        "--media",
+        action="append",
+        type=options.folder,
+        default=[],
+        metavar="DIR",
+        help="media folder (repeatable): every audio file the scenarios name must be a file in one",
     )
     p.set_defaults(handler=cmd_validate)
 
@@ -48,7 +57,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
         centre = load_centre(args.centre)
         known = {"queue": {q.id for q in centre.queues}, "operator": {o.id for o in centre.operators}}
         dial_policy = centre.dial_rules
-    results = validate_files(args.files, library=args.lib, known=known, dial_policy=dial_policy)
+    from flowengine.telephony.media import MediaFolders
+
+    results = validate_files(
+        args.files, library=args.lib, known=known, dial_policy=dial_policy, media=MediaFolders(args.media)
+    )
     errors = sum(1 for problems in results.values() for p in problems if p.severity == "error")
     warnings = sum(1 for problems in results.values() for p in problems if p.severity != "error")
     if args.json:
@@ -85,7 +98,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
     text = json.dumps(scenario_json_schema(), ensure_ascii=False, indent=2)
     if args.output:
-        args.output.write_text(text + "\n", encoding="utf-8")
+        options.writable(args.output, "--output").write_text(text + "\n", encoding="utf-8")
     else:
         print(text)
     return 0

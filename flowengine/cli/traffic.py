@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from flowengine.acd.analysis.erlang import QueueMetrics, agents_for_target, erlang_a, erlang_c
+from flowengine.acd.analysis.traffic import CV_MIN_R2, CV_MIN_REPLICATIONS
 from flowengine.cli import options
 
 #: Sizes beyond which a run would take hours: refused with the option named.
@@ -154,29 +155,57 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         f"{cfg.replications} replications x {cfg.hours:g} h after {cfg.warmup:g} s warm-up, "
         f"{report.calls:,} simulated calls"
     )
-    erlang = report.erlang
-    head = f"{'':46}{'simulated':>12}{'± s.e.':>10}"
-    if erlang is not None:
-        head += f"{erlang.model:>12}"
-    print(head)
-    for key, label, fmt in ROWS:
-        counts = key in ("offered", "answered", "abandoned", "other")
-        value = report.mean[key] if counts else report.adjusted[key]
-        spread = "" if counts else fmt.format(report.adjusted_stderr[key])
-        line = f"{label:46}{fmt.format(value):>12}{spread:>10}"
-        if erlang is not None and hasattr(erlang, key):
-            line += f"{fmt.format(getattr(erlang, key)):>12}"
-        print(line)
-    print("(rates are means over replications, adjusted with control variates for the arrivals and")
-    print(" handle times drawn; counts are plain means per replication)")
+    print_figures(report)
     print("per-operator load (busy share of the measured time):")
     for op, load in sorted(report.loads.items()):
         print(f"  {op:<12} {load:6.1%}  {'#' * round(load * 40)}")
     return 0
 
 
+def print_figures(report: Any) -> None:
+    """The headline table: plain means over replications with their 95 %
+    t-interval; the control-variate adjustment only where it is reliable
+    (`flowengine.acd.analysis.traffic`); the Erlang figures beside them."""
+    erlang = report.erlang
+    reliable = report.adjusted_reliable
+    shows_adjusted = any(reliable.get(key, False) for key, _label, _fmt in ROWS)
+    head = f"{'':46}{'mean':>10}{'95% interval':>20}"
+    if shows_adjusted:
+        head += f"{'adjusted':>10}"
+    if erlang is not None:
+        head += f"{erlang.model:>10}"
+    print(head)
+    for key, label, fmt in ROWS:
+        half = report.ci95.get(key, math.inf)
+        mean = report.mean[key]
+        interval = "" if not math.isfinite(half) else f"{fmt.format(mean - half)} – {fmt.format(mean + half)}"
+        line = f"{label:46}{fmt.format(mean):>10}{interval:>20}"
+        if shows_adjusted:
+            line += f"{fmt.format(report.adjusted[key]) if reliable.get(key) else '':>10}"
+        if erlang is not None and hasattr(erlang, key):
+            line += f"{fmt.format(getattr(erlang, key)):>10}"
+        print(line)
+    replications = len(report.replications)
+    if replications == 1:
+        print("(one replication: no interval; give --replications 10 or more", end="")
+    else:
+        print(f"(means of {replications} replications with their 95% t-interval", end="")
+    if shows_adjusted:
+        print("; 'adjusted': regression on the arrivals and handle times drawn (control variates),")
+        print(f" shown where reliable: >= {CV_MIN_REPLICATIONS} replications and R² >= {CV_MIN_R2:g})")
+    else:
+        print(f";\n control-variate adjustment not shown: it needs >= {CV_MIN_REPLICATIONS} replications and R² >= {CV_MIN_R2:g})")
+
+
 def cmd_erlang(args: argparse.Namespace) -> int:
     rate = args.arrivals / 3600.0
+    if args.target_sl is not None and args.target_sl >= 1:
+        print(
+            "error: --target-sl 1 (every call answered within the threshold) cannot be reached with "
+            "random arrivals at any staffing; give less than 1, e.g. 0.99",
+            file=sys.stderr,
+        )
+        return 2
     if rate * args.aht > MAX_ERLANGS:
         print(
             f"error: --arrivals x --aht is {rate * args.aht:,.0f} Erlang; the formulas here go up to {MAX_ERLANGS:,.0f}",

@@ -19,6 +19,7 @@ from typing import Annotated, Any, Union
 from pydantic import AfterValidator, BaseModel, Field
 
 from flowengine.telephony.dialpolicy import PatternError, compile_pattern
+from flowengine.telephony.media import check_media_name
 
 
 class _Marker:
@@ -68,6 +69,13 @@ def _dial_pattern(value: str) -> str:
 #: A pattern of the dial policy's language (flowengine.telephony.dialpolicy): 9XX, +7., [1-5]XX.
 DialPatternText = Annotated[
     str, Field(min_length=1, json_schema_extra={"format": "dial-pattern"}), AfterValidator(_dial_pattern)
+]
+
+
+#: An audio file, relative to the engine's media folders (flowengine.telephony.media):
+#: no absolute path, no '..', no backslash or control character.
+MediaName = Annotated[
+    str, Field(min_length=1, json_schema_extra={"format": "media-file"}), AfterValidator(check_media_name)
 ]
 
 

@@ -78,12 +78,13 @@ class NodeType(Generic[P]):
     #: the node needs live media (cannot run after the caller hung up)
     needs_media: ClassVar[bool] = False
 
-    __slots__ = ("id", "params", "_exits")
+    __slots__ = ("id", "params", "all_exits")
 
     def __init__(self, node_id: str, params: P) -> None:
         self.id = node_id
         self.params: P = params
-        self._exits = tuple(self.exit_names(params))
+        #: every exit this node has, as its params declare them
+        self.all_exits: tuple[str, ...] = tuple(self.exit_names(params))
 
     @classmethod
     def exit_names(cls, params: P) -> list[str]:
@@ -93,10 +94,6 @@ class NodeType(Generic[P]):
     def default_exit_names(cls, params: P) -> tuple[str, ...]:
         """The exits that make up the node's default branch (menu-like nodes)."""
         return cls.default_exits
-
-    @property
-    def all_exits(self) -> tuple[str, ...]:
-        return self._exits
 
     # ---- static facts for the validator ---------------------------------------
     def reads(self) -> set[str]:

@@ -22,7 +22,7 @@ from typing import Any
 
 import orjson
 
-from flowengine.events.base import StreamEvent
+from flowengine.events.base import _ROWS, StreamEvent
 
 
 def _default(value: Any) -> Any:
@@ -78,21 +78,13 @@ def dumps_event(data: dict[str, Any]) -> str:
     return _line(data).decode("utf-8")
 
 
-#: event class -> the start of its JSON object, with the stream name
-_PREFIX: dict[type, bytes] = {}
-
-
 def event_line(event: StreamEvent) -> bytes:
     """The JSON-lines record of `event`: UTF-8, newline-terminated.
 
-    Fast path: orjson writes the dataclass's fields itself (no dict built),
-    behind the event's name; anything it refuses takes the careful path."""
-    cls = type(event)
-    prefix = _PREFIX.get(cls)
-    if prefix is None:
-        prefix = _PREFIX[cls] = b'{"event":' + orjson.dumps(cls.name) + b","
+    Fast path: the event's generated dict straight into orjson; anything it
+    refuses (lone surrogates, exotic values) takes the careful path."""
+    data = _ROWS[type(event)](event)
     try:
-        body = orjson.dumps(event, default=_default, option=_FAST_OPTIONS | orjson.OPT_APPEND_NEWLINE)
+        return orjson.dumps(data, default=_default, option=_FAST_OPTIONS | orjson.OPT_APPEND_NEWLINE)
     except (TypeError, orjson.JSONEncodeError):
-        return _line(event.to_dict()) + b"\n"
-    return prefix + body[1:]
+        return _line(data) + b"\n"

@@ -21,15 +21,17 @@ the call id, so a replayed call makes the same random choices.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import random
 import zlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from flowengine.errors import UsageError
-from flowengine.events import CallEvent, PromptPlayed, VariableChanged
+from flowengine.errors import NodeError, UsageError
+from flowengine.events import CallEvent, NodeEntered, NodeLeft, PromptPlayed, VariableChanged
 from flowengine.expr import ExpressionRuntimeError, NoCentreError, Template, Value
+from flowengine.expr.limits import MAX_STRING_LENGTH
 from flowengine.telephony import Call, Prompt
 
 if TYPE_CHECKING:
@@ -133,8 +135,34 @@ class CallContext:
         event = cls(call_id=self.call_id, seq=seq, ts=self._ts0 + t, t=t, **fields)
         if self.events is not None:
             self.events.append(event)
-        self.engine.publish_event(event)
+        self.engine.deliver(event)
         return event
+
+    # Entering and leaving nodes are most of a call's events: these two build
+    # them with no keyword dict in between (same events as `emit` makes).
+    def node_entered(self, node_id: str, node_type: str) -> None:
+        t = int((self._loop.time() - self._t0) * 1e6 + 0.5) / 1e6
+        self.seq = seq = self.seq + 1
+        scenario = self.scenario
+        event = NodeEntered(
+            call_id=self.call_id, seq=seq, ts=self._ts0 + t, t=t, scenario_id=scenario.id,
+            scenario_version=scenario.version, node_id=node_id, node_type=node_type,
+        )
+        if self.events is not None:
+            self.events.append(event)
+        self.engine.deliver(event)
+
+    def node_left(self, node_id: str, exit: str) -> None:
+        t = int((self._loop.time() - self._t0) * 1e6 + 0.5) / 1e6
+        self.seq = seq = self.seq + 1
+        scenario = self.scenario
+        event = NodeLeft(
+            call_id=self.call_id, seq=seq, ts=self._ts0 + t, t=t, scenario_id=scenario.id,
+            scenario_version=scenario.version, node_id=node_id, exit=exit,
+        )
+        if self.events is not None:
+            self.events.append(event)
+        self.engine.deliver(event)
 
     # ---- Env for the expression language --------------------------------------------
     def get_variable(self, name: str) -> Value:
@@ -188,6 +216,15 @@ class CallContext:
         return template.render(self)
 
     def set_var(self, name: str, value: Any, node_id: str | None = None) -> None:
+        """Set a variable and record it. Text from outside (speech, a CRM, a
+        trunk's headers) is held to the expression language's limit here, the
+        one door every variable passes: a NodeError (code ``too_long``)."""
+        if type(value) is str and len(value) > MAX_STRING_LENGTH:
+            raise NodeError(
+                f"variable {name}: text of {len(value)} characters is too long "
+                f"(the limit is {MAX_STRING_LENGTH})",
+                code="too_long",
+            )
         self.variables[name] = value
         self.emit(VariableChanged, variable=name, value=value, node_id=node_id)
 
@@ -198,7 +235,13 @@ class CallContext:
         *,
         barge_in: bool = False,
     ) -> bool:
-        """Play a prompt and log it; True if the caller's digit interrupted it."""
+        """Play a prompt and log it; True if the caller's digit interrupted it.
+
+        An audio file is looked up in the engine's media folders first
+        (`flowengine.telephony.media`); a name that is not allowed there is a
+        NodeError, and nothing is played."""
+        if prompt.kind == "play" and prompt.file is None and self.engine.media:
+            prompt = dataclasses.replace(prompt, file=self.engine.media.resolve(prompt.text))
         interrupted = True
         try:
             interrupted = await self.call.play(prompt, barge_in=barge_in)
@@ -213,6 +256,14 @@ class CallContext:
                 interrupted=interrupted,
             )
         return interrupted
+
+    def media_source(self, name: str | None) -> str | None:
+        """Music on hold `name` as the backend should get it: found in the
+        media folders (a real path), or as it is when there are none; None
+        stays None (the backend's default music)."""
+        if name is None or not self.engine.media:
+            return name
+        return self.engine.media.resolve(name)
 
     async def say(
         self,

@@ -24,7 +24,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Callable, Mapping
+import os
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -41,11 +42,13 @@ from flowengine.events.writer import QUEUE_SIZE
 from flowengine.runtime.clock import WallClock
 from flowengine.runtime.context import CallContext
 from flowengine.runtime.interpreter import emit_hung_up, run_call
+from flowengine.runtime.outbound import HttpLimits, OutboundHttp
 from flowengine.scenario.compiled import Scenario
 from flowengine.scenario.model import ScenarioDoc
 from flowengine.scenario.routing import Resolution, RoutingTable
 from flowengine.scenario.store import InMemoryScenarioStore, PublishResult, ScenarioStore
 from flowengine.telephony.backend import TargetRouter
+from flowengine.telephony.media import MediaFolders
 
 if TYPE_CHECKING:
     import httpx
@@ -74,7 +77,12 @@ class Engine:
     `call_ids(call)` names each new call (default: a UUIDv7).
     `event_queue` bounds the writer's queue (events waiting for the sinks).
     `store` holds the published versions, `routing` the number and line
-    bindings (both in memory by default)."""
+    bindings (both in memory by default). `http_limits` shares outbound HTTP
+    between origins (requests in flight per origin, pool size, how long a
+    request waits for a connection; see `flowengine.runtime.outbound`).
+    `media_dirs`: the folders audio files are played from, in order; a
+    scenario's file names are confined to them (`flowengine.telephony.media`);
+    without any, no audio file is read from disk."""
 
     def __init__(
         self,
@@ -85,6 +93,8 @@ class Engine:
         event_queue: int = QUEUE_SIZE,
         store: ScenarioStore | None = None,
         routing: RoutingTable | None = None,
+        http_limits: HttpLimits | None = None,
+        media_dirs: Iterable[str | os.PathLike[str]] = (),
     ) -> None:
         self.clock = clock or WallClock()
         self.keep_events = keep_events
@@ -92,12 +102,18 @@ class Engine:
         self._event_queue = event_queue
         self._listeners: list[EventListener] = []
         self._writer: EventWriter | None = None
+        #: where a call's events go: the writer alone when nothing listens
+        #: (one call less per event on the hot path), else `publish_event`
+        self.deliver: Callable[[StreamEvent], None] = _nowhere
         #: published versions, numbered by the store
         self.store: ScenarioStore = store if store is not None else InMemoryScenarioStore(now=self.clock.now)
         #: number and line bindings, default scenario, normalisation rules
         self.routing = routing if routing is not None else RoutingTable()
         self._tasks: set[asyncio.Task[CallContext]] = set()
-        self._http: httpx.AsyncClient | None = None
+        #: outbound HTTP of HTTP and Notify nodes: one pool, a turn per origin
+        self.outbound = OutboundHttp(http_limits)
+        #: where audio files named by scenarios are looked up (none: not read)
+        self.media = MediaFolders(media_dirs)
         #: services other parts attach (e.g. "acd"); looked up by node handlers
         self.services: dict[str, Any] = {}
         #: which backend rings a target (backends register themselves)
@@ -164,12 +180,14 @@ class Engine:
     def add_listener(self, listener: EventListener) -> None:
         """Call `listener(event)` for every event, synchronously (keep it quick)."""
         self._listeners.append(listener)
+        self.deliver = self.publish_event
 
     def add_sink(self, sink: EventSink) -> None:
         """Store every event in `sink`, through the engine's event writer."""
         if self._writer is None:
             self._writer = EventWriter(name="event-writer", queue_size=self._event_queue)
         self._writer.add_sink(sink)
+        self.deliver = self._writer.put if not self._listeners else self.publish_event
 
     @property
     def writer(self) -> EventWriter | None:
@@ -250,12 +268,9 @@ class Engine:
         return len(self._tasks)
 
     def http(self) -> httpx.AsyncClient:
-        """One shared HTTP client (connection pooling) for HTTP and Notify nodes."""
-        if self._http is None:
-            import httpx
-
-            self._http = httpx.AsyncClient(follow_redirects=False)
-        return self._http
+        """The shared HTTP client behind `outbound` (connection pooling). Nodes
+        send through `outbound.stream`, which takes the origin's turn first."""
+        return self.outbound.client
 
     async def drain(self) -> None:
         """Wait until every running call has ended (new calls may still start)."""
@@ -273,11 +288,13 @@ class Engine:
             task.cancel("engine shutdown")
         if tasks:
             await asyncio.wait(tasks, timeout=timeout)
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
+        await self.outbound.aclose()
         if self._writer is not None:
             await self._writer.close()
+
+
+def _nowhere(event: StreamEvent) -> None:
+    """Events of an engine with no listener and no sink are dropped."""
 
 
 async def _refuse(ctx: CallContext) -> None:

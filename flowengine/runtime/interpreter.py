@@ -23,9 +23,7 @@ from flowengine.errors import NodeError
 from flowengine.events import (
     CallEnded,
     CallHungUp,
-    NodeEntered,
     NodeFailed,
-    NodeLeft,
     ScenarioEntered,
 )
 from flowengine.expr import ExpressionError, NoCentreError
@@ -144,52 +142,65 @@ def emit_hung_up(ctx: CallContext, node_id: str | None, cause: str, by: str) -> 
 
 async def walk(ctx: CallContext, node_id: str | None) -> None:
     """Walk the current scenario from `node_id` until a terminal node or an unwired exit."""
-    settings = ctx.scenario.settings
+    # Every guard below runs once per node of every call: the loop keeps what
+    # it reads often in locals (refreshed when a Subscenario jump switches
+    # scenario), which is a measurable share of a short call's cost.
+    scenario = ctx.scenario
+    settings = scenario.settings
+    max_steps, max_visits = settings.max_steps, settings.max_node_visits
+    nodes, wiring = scenario.nodes, scenario.wiring
+    visits_of = ctx.visits
+    call = ctx.call
     while node_id is not None:
-        if ctx.steps % YIELD_EVERY == YIELD_EVERY - 1 or ctx.work > YIELD_AFTER_WORK:
+        steps = ctx.steps + 1
+        if steps % YIELD_EVERY == 0 or ctx.work > YIELD_AFTER_WORK:
             ctx.work = 0
             await _pause(ctx)
-        scenario = ctx.scenario
-        node = scenario.nodes.get(node_id)
+        if ctx.scenario is not scenario:  # a called Subscenario returned
+            scenario = ctx.scenario
+            settings = scenario.settings
+            max_steps, max_visits = settings.max_steps, settings.max_node_visits
+            nodes, wiring = scenario.nodes, scenario.wiring
+        node = nodes.get(node_id)
         if node is None:
             ctx.emit(NodeFailed, node_id=node_id, code="missing_node", message=f"exit leads to missing node '{node_id}'")
             ctx.end_cause = "error"
             return
-        ctx.steps += 1
+        ctx.steps = steps
         # keyed by the node itself: ids are unique only within one scenario
-        visits = ctx.visits.get(node, 0) + 1
-        ctx.visits[node] = visits
+        visits = visits_of.get(node, 0) + 1
+        visits_of[node] = visits
         ctx.node_id = node_id
-        ctx.emit(NodeEntered, node_id=node_id, node_type=node.type_name)
-        if ctx.steps > settings.max_steps:
+        ctx.node_entered(node_id, node.type_name)
+        if steps > max_steps:
             # A hard stop: following "error" exits from here could cycle for
             # ever (every further node fails the same way), so the call ends.
             ctx.emit(
                 NodeFailed,
                 node_id=node_id,
                 code="step_limit",
-                message=f"step limit of {settings.max_steps} reached",
+                message=f"step limit of {max_steps} reached",
             )
-            ctx.emit(NodeLeft, node_id=node_id, exit=ERROR_EXIT)
+            ctx.node_left(node_id, ERROR_EXIT)
             ctx.end_cause = "error"
             return
-        if visits > settings.max_node_visits:
+        if visits > max_visits:
             exit_name = _node_failed(
-                ctx, node_id, "repeat_limit", f"node entered more than {settings.max_node_visits} times"
+                ctx, node_id, "repeat_limit", f"node entered more than {max_visits} times"
             )
-        elif node.needs_media and not ctx.call.active:
+        elif node.needs_media and call.cause is not None:
             exit_name = _node_failed(ctx, node_id, "no_media", "the caller has hung up")
         else:
             try:
                 exit_name = await node.run(ctx)
             except asyncio.CancelledError:
                 hung_up = _absorb_hangup(ctx)
-                ctx.emit(NodeLeft, node_id=node_id, exit="hangup" if hung_up else "cancelled")
+                ctx.node_left(node_id, "hangup" if hung_up else "cancelled")
                 if hung_up:
                     raise _CallerHungUp() from None
                 raise
             except _CallerHungUp as stop:
-                ctx.emit(NodeLeft, node_id=node_id, exit=stop.exit)
+                ctx.node_left(node_id, stop.exit)
                 raise
             except ExpressionError as exc:
                 code = exc.code if isinstance(exc, NoCentreError) else "expression"
@@ -199,10 +210,11 @@ async def walk(ctx: CallContext, node_id: str | None) -> None:
             except Exception as exc:  # a bug in a handler must not touch other calls
                 log.exception("node %s (%s) crashed in call %s", node_id, node.type_name, ctx.call_id)
                 exit_name = _node_failed(ctx, node_id, "internal", f"{type(exc).__name__}: {exc}")
+        terminal = node.terminal
         if (
             exit_name not in node.all_exits
             and exit_name != ERROR_EXIT
-            and not node.terminal
+            and not terminal
             and ctx.jump is None
         ):
             # A node type returned an exit it never declared: a bug in that
@@ -210,24 +222,26 @@ async def walk(ctx: CallContext, node_id: str | None) -> None:
             exit_name = _node_failed(
                 ctx, node_id, "internal", f"'{node.type_name}' returned undeclared exit '{exit_name}'"
             )
-        if not ctx.after_hangup and not ctx.call.active and not node.terminal:
+        if call.cause is not None and not terminal and not ctx.after_hangup:
             # The call is over while the node ran: the caller hung up during a
             # node that completes on hangup (Record), or the node handed the
             # call away (blind transfer). The main walk stops here.
-            ctx.emit(NodeLeft, node_id=node_id, exit=exit_name)
+            ctx.node_left(node_id, exit_name)
             raise _CallerHungUp()
-        ctx.emit(NodeLeft, node_id=node_id, exit=exit_name)
+        ctx.node_left(node_id, exit_name)
         if ctx.jump is not None:
             target, entry = ctx.jump
             ctx.jump = None
-            ctx.scenario = target
+            ctx.scenario = scenario = target
             settings = target.settings
+            max_steps, max_visits = settings.max_steps, settings.max_node_visits
+            nodes, wiring = target.nodes, target.wiring
             ctx.emit(ScenarioEntered, scenario_id=target.id, scenario_version=target.version, mode="jump", node_id=node_id)
             node_id = entry
             continue
-        if node.terminal:
+        if terminal:
             return
-        next_id = scenario.next(node_id, exit_name)
+        next_id = wiring[node_id].get(exit_name)
         if next_id is None and exit_name == ERROR_EXIT:
             next_id = _error_route(ctx)
             if next_id is None:

@@ -38,6 +38,7 @@ from pydantic import (
 
 from flowengine.documents import DocumentError, load_document
 from flowengine.errors import Problem, ProblemsError
+from flowengine.numbers import Token, parse_pattern
 from flowengine.scenario.model import NODE_ID_PATTERN
 
 #: a line name: what a backend reports as `Call.line` (trunk, port, gateway)
@@ -49,8 +50,6 @@ MAX_PATTERN_LENGTH = 64
 MAX_REGEX_LENGTH = 256
 MAX_RULES = 100
 
-_LITERALS = frozenset("0123456789+*#")
-_WILDCARDS = {"X": "0123456789", "Z": "123456789", "N": "23456789"}
 
 
 class RoutingError(ProblemsError):
@@ -62,34 +61,13 @@ class RoutingError(ProblemsError):
 # ---- normalisation rules ----------------------------------------------------------------
 
 
-def _parse_pattern(pattern: str) -> list[str]:
-    """Tokens of a match pattern; ValueError naming the first bad character."""
-    if not pattern:
-        raise ValueError("the pattern is empty")
-    tokens: list[str] = []
-    for i, ch in enumerate(pattern):
-        up = ch.upper()
-        if up in _WILDCARDS or ch in _LITERALS:
-            tokens.append(up if up in _WILDCARDS else ch)
-        elif ch == ".":
-            if i != len(pattern) - 1:
-                raise ValueError(f"'.' (the rest of the number) must come last in '{pattern}'")
-            tokens.append(".")
-        else:
-            raise ValueError(
-                f"'{ch}' at position {i + 1} of '{pattern}' is not allowed "
-                "(digits, + * #, X = any digit, Z = 1-9, N = 2-9, . = the rest)"
-            )
-    return tokens
-
-
 class NormalisationRule(BaseModel):
     """One rewrite of a number, tried against the whole number.
 
-    Written ``"8XXXXXXXXXX -> +7XXXXXXXXXX"`` (or ``{match, to}``): in `match`,
-    digits and ``+ * #`` stand for themselves, ``X`` is any digit, ``Z`` 1-9,
-    ``N`` 2-9 and a final ``.`` the rest of the number (one or more
-    characters). `to` repeats the wildcards of `match` in the same order, each
+    Written ``"8XXXXXXXXXX -> +7XXXXXXXXXX"`` (or ``{match, to}``); `match`
+    is in the number pattern language of `flowengine.numbers` (the dial
+    policy's too), its final ``.`` taking the rest of the number whatever it
+    holds. `to` repeats the wildcards of `match` in the same order, each
     standing for what it matched, around new literal digits; or has no
     wildcard at all (the number is replaced by `to`).
 
@@ -103,8 +81,8 @@ class NormalisationRule(BaseModel):
     regex: str | None = Field(default=None, max_length=MAX_REGEX_LENGTH, description="RE2 expression")
     to: str = Field(min_length=1, max_length=MAX_PATTERN_LENGTH, description="the rewritten number")
 
-    _tokens: list[str] = PrivateAttr(default_factory=list)
-    _out: list[str] = PrivateAttr(default_factory=list)
+    _tokens: list[Token] = PrivateAttr(default_factory=list)
+    _out: list[Token] = PrivateAttr(default_factory=list)
     _regex: Any = PrivateAttr(default=None)
 
     @model_validator(mode="before")
@@ -125,14 +103,15 @@ class NormalisationRule(BaseModel):
             self._regex = _compile_regex(self.regex, self.to)
             return self
         assert self.match is not None
-        self._tokens = _parse_pattern(self.match)
-        out = _parse_pattern(self.to)
-        wild_in = [t for t in self._tokens if t not in _LITERALS]
-        wild_out = [t for t in out if t not in _LITERALS]
+        self._tokens = parse_pattern(self.match)
+        out = parse_pattern(self.to, what="replacement")
+        wild_in = [(t.kind, t.chars) for t in self._tokens if t.wild]
+        wild_out = [(t.kind, t.chars) for t in out if t.wild]
         if wild_out and wild_out != wild_in:
+            written = "".join(t.text for t in self._tokens if t.wild)
             raise ValueError(
                 f"'{self.to}' must repeat the wildcards of '{self.match}' in the same order "
-                f"({''.join(wild_in) or 'none'}), or have none"
+                f"({written or 'none'}), or have none"
             )
         self._out = out
         return self
@@ -150,7 +129,7 @@ class NormalisationRule(BaseModel):
         captured: list[str] = []
         tokens = self._tokens
         for i, token in enumerate(tokens):
-            if token == ".":
+            if token.kind == "rest":
                 if i >= len(number):
                     return None
                 captured.append(number[i:])
@@ -158,20 +137,20 @@ class NormalisationRule(BaseModel):
             if i >= len(number):
                 return None
             ch = number[i]
-            if token in _LITERALS:
-                if ch != token:
+            if token.kind == "literal":
+                if ch != token.chars:
                     return None
-            elif ch not in _WILDCARDS[token]:
+            elif ch not in token.chars:
                 return None
             else:
                 captured.append(ch)
         else:
             if len(number) != len(tokens):
                 return None
-        if not any(t not in _LITERALS for t in self._out):
-            return self.to
+        if not any(t.wild for t in self._out):
+            return "".join(t.chars for t in self._out)
         it = iter(captured)
-        return "".join(t if t in _LITERALS else next(it) for t in self._out)
+        return "".join(next(it) if t.wild else t.chars for t in self._out)
 
     def __str__(self) -> str:
         return f"{self.match if self.match is not None else f're:{self.regex}'} -> {self.to}"

@@ -68,12 +68,16 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class Prompt:
-    """Something to play: `kind` "say" is TTS text, "play" an audio file path."""
+    """Something to play: `kind` "say" is TTS text, "play" an audio file name
+    (relative to the media folders). `file` is that name found in a media
+    folder (a real path the backend may open), or None when the engine has
+    no media folders: then the backend must not read it from disk."""
 
     kind: str
     text: str
     language: str | None = None
     voice: str | None = None
+    file: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,13 +22,11 @@ number computed at run time passes every layer that is configured; with no
 centre and no node patterns nothing vouches for it and it is refused (fail
 closed). `check_destination` is that rule; `DialPolicy.check` one pattern set.
 
-Pattern language (as Asterisk dialplan patterns, without the leading ``_``,
-which is accepted and ignored): a digit, ``+``, ``*`` and ``#`` stand for
-themselves; ``X`` is any digit, ``Z`` 1-9, ``N`` 2-9; ``[15-7]`` one digit
-from a set with ranges; a final ``.`` is one or more further digits. A
-pattern matches the whole number: ``9XX`` matches 900-999 only, ``+7.``
-every number starting with +7. ``.`` and ``X`` never match ``*`` or ``#``,
-so a star code gets through only a pattern that spells the star out.
+Patterns are in the number pattern language of `flowengine.numbers` (the
+normalisation rules' too): ``9XX`` matches 900-999 only, ``+7.`` every
+number starting with +7. Here the final ``.`` is one or more further
+*digits*: ``.`` and ``X`` never match ``*`` or ``#``, so a star code gets
+through only a pattern that spells the star out.
 """
 
 from __future__ import annotations
@@ -37,6 +35,8 @@ import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from flowengine.numbers import PatternError, parse_pattern
 
 __all__ = [
     "MAX_NUMBER_LENGTH",
@@ -54,12 +54,6 @@ MAX_PATTERN_LENGTH = 64
 
 _DIALABLE = re.compile(r"\+?[0-9*#]+")
 _URI = re.compile(r"^(?:sips?|tel|https?):|@", re.IGNORECASE)
-_CLASSES = {"X": "[0-9]", "Z": "[1-9]", "N": "[2-9]"}
-_LANGUAGE = "digits, + * #, X Z N, [1-5] sets and a final '.'"
-
-
-class PatternError(ValueError):
-    """A dial pattern is not in the pattern language; the message says where."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,61 +101,19 @@ def compile_pattern(text: str) -> DialPattern:
 
 @functools.lru_cache(maxsize=1024)
 def _compile(text: str) -> DialPattern:
-    body = text[1:] if text.startswith("_") else text
-    if not body:
-        raise PatternError("empty dial pattern")
-    if len(body) > MAX_PATTERN_LENGTH:
+    if len(text.removeprefix("_")) > MAX_PATTERN_LENGTH:
         raise PatternError(f"dial pattern longer than {MAX_PATTERN_LENGTH} characters")
+    tokens = parse_pattern(text, what="dial pattern")
     out: list[str] = []
-    fixed = False
-    i = 0
-    while i < len(body):
-        char = body[i]
-        where = f"dial pattern '{text}', character {i + 1 + (len(text) - len(body))}"
-        if (char.isascii() and char.isdigit()) or char in "*#":
-            out.append(re.escape(char))
-            fixed = True
-        elif char == "+":
-            if i != 0:
-                raise PatternError(f"{where}: '+' may only start a pattern")
-            out.append(r"\+")
-        elif char.upper() in _CLASSES:
-            out.append(_CLASSES[char.upper()])
-        elif char == ".":
-            if i != len(body) - 1:
-                raise PatternError(f"{where}: '.' may only end a pattern")
+    for token in tokens:
+        if token.kind == "literal":
+            out.append(re.escape(token.chars))
+        elif token.kind == "set":
+            out.append(f"[{token.chars}]")
+        else:  # the rest: digits only, so "." never lets a star code through
             out.append("[0-9]+")
-        elif char == "[":
-            end = body.find("]", i)
-            if end < 0:
-                raise PatternError(f"{where}: '[' is not closed")
-            out.append(_digit_set(body[i + 1 : end], where))
-            i = end
-        else:
-            raise PatternError(f"{where}: '{char}' is not in the pattern language ({_LANGUAGE})")
-        i += 1
-    return DialPattern(text, re.compile("".join(out)), fixed or not body.endswith("."))
-
-
-def _digit_set(inside: str, where: str) -> str:
-    if not inside:
-        raise PatternError(f"{where}: empty set '[]'")
-    digits: set[str] = set()
-    i = 0
-    while i < len(inside):
-        first = inside[i]
-        if not (first.isascii() and first.isdigit()):
-            raise PatternError(f"{where}: a set holds digits and ranges such as [1-5], not '{first}'")
-        if i + 2 < len(inside) and inside[i + 1] == "-":
-            last = inside[i + 2]
-            if not (last.isascii() and last.isdigit()) or last < first:
-                raise PatternError(f"{where}: '{first}-{last}' is not a range of digits")
-            digits.update(str(d) for d in range(int(first), int(last) + 1))
-            i += 3
-        else:
-            digits.add(first)
-            i += 1
-    return "[" + "".join(sorted(digits)) + "]"
+    fixed = any(t.kind == "literal" and t.chars != "+" for t in tokens)
+    return DialPattern(text, re.compile("".join(out)), fixed or tokens[-1].kind != "rest")
 
 
 def check_number(number: str) -> Verdict:

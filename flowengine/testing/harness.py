@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -217,6 +218,26 @@ async def run_call_async(
     return trace
 
 
+#: a call's wall-clock start must fall within these years (UTC): its clock runs
+#: on from there, and times near year 9999 overflow Python's datetime mid-call
+START_YEARS = (1970, 2999)
+
+
+def check_start(at: dt.datetime | None) -> None:
+    """UsageError unless `at` (a call's start) is within `START_YEARS`."""
+    if at is None:
+        return
+    try:
+        year = at.astimezone(dt.UTC).year
+    except OverflowError:
+        year = at.year + 1
+    if not START_YEARS[0] <= year <= START_YEARS[1]:
+        raise UsageError(
+            f"start time {at.isoformat()} is out of range: give a time in the years "
+            f"{START_YEARS[0]}..{START_YEARS[1]}"
+        )
+
+
 def run_scenario(
     scenario: Scenario,
     script: CallerScript,
@@ -229,6 +250,7 @@ def run_scenario(
     call_id: str | None = None,
     routing: RoutingTable | None = None,
     sinks: Sequence[EventSink] = (),
+    media: Sequence[str | os.PathLike[str]] = (),
 ) -> CallTrace:
     """Run one call of `scenario` and return its trace.
 
@@ -241,13 +263,16 @@ def run_scenario(
     default when the table names none.
 
     `sinks` also receive every event (call, operator and queue streams) and
-    are flushed and closed before this returns.
+    are flushed and closed before this returns. `media` are the folders audio
+    files are played from (see `flowengine.telephony.media`).
     """
+
+    check_start(at)
 
     async def main() -> CallTrace:
         clock = WallClock(None if realtime and at is None else at or dt.datetime.now(dt.UTC))
         table = routing.model_copy(deep=True) if routing is not None else None
-        engine = Engine(clock=clock, routing=table, keep_events=True)
+        engine = Engine(clock=clock, routing=table, keep_events=True, media_dirs=media)
         for sink in sinks:
             engine.add_sink(sink)
         for other in library:

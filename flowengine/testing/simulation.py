@@ -24,7 +24,7 @@ from typing import Any
 
 from flowengine.acd import decisions as d
 from flowengine.acd.analysis.erlang import QueueMetrics, erlang_a, erlang_c
-from flowengine.acd.analysis.traffic import ReplicationResult, Tally, summarize
+from flowengine.acd.analysis.traffic import ReplicationResult, Tally, finite_or_none, summarize
 from flowengine.acd.model import Centre
 from flowengine.errors import UsageError
 from flowengine.runtime.clock import WallClock
@@ -75,6 +75,10 @@ class SimulationReport:
     loads: dict[str, float]
     erlang: QueueMetrics | None
     calls: int
+    #: half-width of the plain mean's 95 % t-interval (the headline's spread)
+    ci95: dict[str, float] = field(default_factory=dict)
+    #: whether the adjustment may be shown (`flowengine.acd.analysis.traffic`)
+    adjusted_reliable: dict[str, bool] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -84,8 +88,10 @@ class SimulationReport:
             "operators": self.operators,
             "mean": self.mean,
             "stderr": self.stderr,
+            "ci95": finite_or_none(self.ci95),
             "adjusted": self.adjusted,
             "adjusted_stderr": self.adjusted_stderr,
+            "adjusted_reliable": self.adjusted_reliable,
             "per_operator_load": self.loads,
             "erlang": self.erlang.as_dict() if self.erlang else None,
             "simulated_calls": self.calls,
@@ -186,6 +192,8 @@ def simulate_scenario(
         loads=summary.loads,
         erlang=erlang,
         calls=sum(r.calls for r in reps),
+        ci95=summary.ci95,
+        adjusted_reliable=summary.adjusted_reliable,
     )
 
 

@@ -17,7 +17,9 @@ from flowengine.errors import FlowEngineError, Problem, ScenarioError
 from flowengine.scenario.compiled import Scenario
 from flowengine.scenario.loader import load_scenario_file
 from flowengine.telephony.dialpolicy import DialPolicy
+from flowengine.telephony.media import MediaFolders
 from flowengine.validation.checks import validate
+from flowengine.validation.media import check_media
 
 
 def format_problem(path: str | Path, problem: Problem) -> str:
@@ -54,6 +56,7 @@ def validate_files(
     library: Iterable[str | Path] = (),
     known: Mapping[str, set[str]] | None = None,
     dial_policy: DialPolicy | None = None,
+    media: MediaFolders | None = None,
 ) -> dict[str, list[Problem]]:
     """Findings per file, keyed by the path as given, in the order given.
 
@@ -63,7 +66,8 @@ def validate_files(
     (those that do not load are left out).
     `known` adds other kinds of names, e.g. the queues and operators of a
     centre file ({"queue": {...}, "operator": {...}}); `dial_policy` its
-    dial policy (`Centre.dial_rules`).
+    dial policy (`Centre.dial_rules`); `media` the folders audio files are
+    looked up in (`flowengine.validation.media`).
     """
     given = [(str(p), Path(p)) for p in paths]
     loaded: dict[Path, Scenario | ScenarioError] = {}
@@ -104,6 +108,8 @@ def validate_files(
                 library=scenarios,
                 dial_policy=dial_policy,
             )
+            if media:
+                report[name] += check_media(result, media)
     return report
 
 

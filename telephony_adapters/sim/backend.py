@@ -13,7 +13,6 @@ import asyncio
 import itertools
 import random
 from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flowengine.errors import UsageError
@@ -37,13 +36,11 @@ class SimBackend(Backend):
         self,
         engine: Engine,
         *,
-        media_root: Path | None = None,
         directory: dict[str, VirtualPhone] | None = None,
         seed: int = 1,
         caller_phone: VirtualPhone | None = None,
     ) -> None:
         super().__init__(engine)
-        self.media_root = media_root
         self.directory = directory if directory is not None else {}
         self.rng = random.Random(seed)
         #: how a scripted caller's own phone answers when the engine rings it (a callback)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import wave
 from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from flowengine.telephony import (
@@ -23,6 +22,7 @@ from flowengine.telephony import (
     RecognitionResult,
     Recording,
 )
+from flowengine.telephony.media import open_media
 from flowengine.testing.script import CallerScript
 
 if TYPE_CHECKING:
@@ -33,14 +33,16 @@ MIN_PROMPT_SECONDS = 0.5
 UNKNOWN_AUDIO_SECONDS = 1.0
 
 
-def prompt_seconds(prompt: Prompt, media_root: Path | None = None) -> float:
+def prompt_seconds(prompt: Prompt) -> float:
+    """How long a prompt plays. An audio file is read only when the engine
+    found it in its media folders (`prompt.file`, a regular file); otherwise
+    it counts as `UNKNOWN_AUDIO_SECONDS`."""
     if prompt.kind == "say":
         return max(MIN_PROMPT_SECONDS, len(prompt.text) * SAY_SECONDS_PER_CHAR)
-    path = Path(prompt.text)
-    if media_root is not None and not path.is_absolute():
-        path = media_root / path
+    if prompt.file is None:
+        return UNKNOWN_AUDIO_SECONDS
     try:
-        with wave.open(str(path), "rb") as wav:
+        with open_media(prompt.file) as fh, wave.open(fh, "rb") as wav:
             return wav.getnframes() / float(wav.getframerate())
     except (OSError, wave.Error, EOFError, ZeroDivisionError):
         return UNKNOWN_AUDIO_SECONDS
@@ -197,7 +199,7 @@ class SimCall(Call):
         pass
 
     async def play_prompt(self, prompt: Prompt, *, barge_in: bool) -> bool:
-        seconds = prompt_seconds(prompt, self.sim.media_root)
+        seconds = prompt_seconds(prompt)
         if barge_in:
             return await self.wait_for_digit(seconds)
         await asyncio.sleep(seconds)

@@ -1,10 +1,16 @@
 """Mutated and random documents of every kind: only flowengine's own errors come out.
 
-Each file kind (scenario JSON and YAML, tests file, centre file, event
-stream) gets documents made from a real example with parts replaced or
-removed, and texts with hostile characters inserted or cut; whatever the
-loader makes of them, nothing but a `FlowEngineError` may escape, and each
-example is bounded by the deadline.
+Each file kind (scenario JSON and YAML, tests file, centre file, routing
+table, event stream) gets documents made from a real example with parts
+replaced or removed, and texts with hostile characters inserted or cut;
+whatever the loader makes of them, nothing but a `FlowEngineError` may
+escape, and each example is bounded in time (hypothesis' deadline) and in
+memory (`MEMORY_BOUND`, measured with tracemalloc). Event streams go through
+every reader of them: the queue_log export and `event_from_dict`, which
+rebuilds typed events (after upgrading earlier versions).
+
+The hostile corpus (tests/data/hostile/) goes through every loader as well,
+each file within the same bounds.
 """
 
 from __future__ import annotations
@@ -12,10 +18,13 @@ from __future__ import annotations
 import copy
 import json
 import tempfile
+import time
+import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -23,7 +32,9 @@ from hypothesis import strategies as st
 from flowengine.acd import load_centre
 from flowengine.acd.analysis.export import queue_log_lines, read_events
 from flowengine.errors import FlowEngineError
-from flowengine.scenario.loader import load_scenario_text
+from flowengine.events import event_from_dict, upgrade_stream
+from flowengine.scenario.loader import load_scenario_file, load_scenario_text
+from flowengine.scenario.routing import load_routing_file
 from flowengine.testing.cases import load_case_file
 from flowengine.validation import validate
 
@@ -32,6 +43,10 @@ EVENTS = Path(__file__).resolve().parents[1] / "data" / "events" / "v1_calls.jso
 SCENARIO = json.loads((EXAMPLES / "call_centre.json").read_text(encoding="utf-8"))
 CENTRE = yaml.safe_load((EXAMPLES / "centre.yaml").read_text(encoding="utf-8"))
 CASES = yaml.safe_load((EXAMPLES / "call_centre.tests.yaml").read_text(encoding="utf-8"))
+ROUTING = yaml.safe_load((EXAMPLES / "routing.yaml").read_text(encoding="utf-8"))
+HOSTILE_CORPUS = Path(__file__).resolve().parents[1] / "data" / "hostile"
+#: peak memory one hostile document may cost its loader
+MEMORY_BOUND = 64 * 1024 * 1024
 
 BOUNDED = settings(
     max_examples=40, deadline=3000, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
@@ -91,10 +106,17 @@ def mangled(draw: st.DrawFn, text: str) -> str:
 
 
 def only_our_errors(action: Callable[[], object]) -> None:
+    """Run `action`: a FlowEngineError is fine, anything else fails the test,
+    and so does a peak of traced memory above `MEMORY_BOUND`."""
+    tracemalloc.start()
     try:
         action()
     except FlowEngineError:
         pass
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    assert peak < MEMORY_BOUND, f"{peak / 2**20:.0f} MiB"
 
 
 def _load_and_validate(text: str, source: str) -> None:
@@ -145,4 +167,34 @@ EVENT_LINES = [json.loads(line) for line in EVENTS.read_text(encoding="utf-8").s
     )
 )
 def test_event_stream(text: str) -> None:
-    _in_file("events.jsonl", text, lambda path: list(queue_log_lines(read_events([path]))))
+    _in_file("events.jsonl", text, read_every_way)
+
+
+def read_every_way(path: Path) -> None:
+    """Every reader of an event file: the queue_log export, and typed events."""
+    list(queue_log_lines(read_events([path])))
+    for data in upgrade_stream(read_events([path])):
+        event_from_dict(data)
+
+
+@BOUNDED
+@given(st.one_of(mutated(ROUTING).map(yaml.safe_dump), mangled(yaml.safe_dump(ROUTING)), st.text(max_size=200)))
+def test_routing_file(text: str) -> None:
+    _in_file("routing.yaml", text, load_routing_file)
+
+
+LOADERS: dict[str, Callable[[Path], object]] = {
+    "scenario": lambda path: validate(load_scenario_file(path)),
+    "tests file": load_case_file,
+    "centre file": load_centre,
+    "routing table": load_routing_file,
+    "event stream": read_every_way,
+}
+
+
+@pytest.mark.parametrize("kind", sorted(LOADERS))
+@pytest.mark.parametrize("path", sorted(HOSTILE_CORPUS.iterdir()), ids=lambda p: p.name)
+def test_every_hostile_file_through_every_loader(path: Path, kind: str) -> None:
+    began = time.monotonic()
+    only_our_errors(lambda: LOADERS[kind](path))
+    assert time.monotonic() - began < 10  # seconds, on a loaded machine; these take milliseconds

@@ -239,10 +239,11 @@ def test_bad_json_is_an_error_only_when_a_mapping_needs_it(server: LocalServer) 
 
 @pytest.mark.parametrize(("route", "why"), [("/deep", "nested deeper than"), ("/nan", "a: NaN")])
 def test_a_deep_or_nan_answer_is_bad_json_not_a_crash(server: LocalServer, route: str, why: str) -> None:
-    trace = run({"url": server.base + route, "response": {"X": "a"}})
+    trace = run({"url": server.base + route, "response": {"X": "a"}}, {"X": "before"})
     assert trace.path[-1] == "failed"
     assert requested(trace).outcome == "bad_json"
     assert why in failures(trace)[0].message
+    assert trace.variables["X"] is None  # mapped variables become null, as documented
 
 
 def test_answer_over_one_mebibyte_is_refused(server: LocalServer) -> None:

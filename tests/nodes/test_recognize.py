@@ -161,3 +161,15 @@ def test_bad_params_are_refused(params: dict[str, Any], message: str) -> None:
     with pytest.raises(ValidationError) as info:
         RecognizeParams.model_validate(params)
     assert message in str(info.value)
+
+
+def test_speech_longer_than_any_text_fails_the_node_not_the_engine() -> None:
+    """Text limits hold for what the caller says too: a recognizer that hands
+    back more than an expression could hold is a node error, and the
+    variable keeps its old value."""
+    trace = call(["pay " * 25_001])
+    failed = [e for e in trace.events if e.name == "node_failed"]
+    assert [(e.node_id, e.code) for e in failed] == [("ask", "too_long")]  # type: ignore[attr-defined]
+    assert "SPOKEN: text of 100004 characters is too long" in failed[0].message  # type: ignore[attr-defined]
+    assert trace.variables.get("SPOKEN") in (None, "")
+    assert trace.hangup_cause == "error"

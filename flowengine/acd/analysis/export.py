@@ -22,40 +22,61 @@ from flowengine.errors import FlowEngineError, Problem
 from flowengine.events import upgrade_stream
 
 
-def read_events(paths: Iterable[Path], limits: Limits | None = None) -> Iterator[dict[str, Any]]:
+class EventFileError(FlowEngineError):
+    """A line of an event file that is not a JSON event (names file and line)."""
+
+
+class EventFiles:
+    """Events from JSON-lines files, one at a time (`read_events`); `where`
+    is the file and line of the event read last, so a later stage that finds
+    the event wrong can say where it is."""
+
+    def __init__(self, paths: Iterable[Path], limits: Limits | None = None) -> None:
+        self.paths = list(paths)
+        self.limits = limits or default_limits()
+        self.where = ""
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        lim = self.limits
+        for path in self.paths:
+            try:
+                if not path.is_file():
+                    raise EventFileError(f"{path}: not a regular file" if path.exists() else f"{path}: no such file")
+                fh = path.open("rb")
+            except OSError as exc:
+                raise EventFileError(f"{path}: cannot read file: {exc.strerror or exc}") from None
+            with fh:
+                for number, raw in enumerate(_bounded_lines(fh, lim.max_bytes + 1), 1):
+                    self.where = f"{path}:{number}"
+                    if len(raw) > lim.max_bytes:
+                        raise EventFileError(f"{path}:{number}: line longer than {lim.max_bytes} bytes (the limit)")
+                    try:
+                        line = raw.decode("utf-8")
+                    except UnicodeDecodeError as exc:
+                        raise EventFileError(f"{path}:{number}: not UTF-8 text ({exc.reason})") from None
+                    if not line.strip():
+                        continue
+                    try:
+                        event = parse_json(line, lim)
+                    except DocumentError as exc:
+                        reason = "; ".join(_without_line(p) for p in exc.problems)
+                        raise EventFileError(f"{path}:{number}: not a JSON event ({reason})") from None
+                    if not isinstance(event, dict) or "event" not in event:
+                        raise EventFileError(f"{path}:{number}: not an event object (no 'event' key)")
+                    yield event
+
+
+def read_events(paths: Iterable[Path], limits: Limits | None = None) -> EventFiles:
     """Events from JSON-lines files; a bad line is an error naming file and line.
 
     Files of any size are read a line at a time, and each line within the
     document limits (`flowengine.documents`): no line longer than
     `Limits.max_bytes` is ever held in memory, and a FIFO or device is
-    refused before it is opened.
+    refused before it is opened. Give the result to `queue_log_lines`, and
+    an event that parses but is not a valid ACD event is named by its file
+    and line too.
     """
-    lim = limits or default_limits()
-    for path in paths:
-        try:
-            if not path.is_file():
-                raise FlowEngineError(f"{path}: not a regular file" if path.exists() else f"{path}: no such file")
-            fh = path.open("rb")
-        except OSError as exc:
-            raise FlowEngineError(f"{path}: cannot read file: {exc.strerror or exc}") from None
-        with fh:
-            for number, raw in enumerate(_bounded_lines(fh, lim.max_bytes + 1), 1):
-                if len(raw) > lim.max_bytes:
-                    raise FlowEngineError(f"{path}:{number}: line longer than {lim.max_bytes} bytes (the limit)")
-                try:
-                    line = raw.decode("utf-8")
-                except UnicodeDecodeError as exc:
-                    raise FlowEngineError(f"{path}:{number}: not UTF-8 text ({exc.reason})") from None
-                if not line.strip():
-                    continue
-                try:
-                    event = parse_json(line, lim)
-                except DocumentError as exc:
-                    reason = "; ".join(_without_line(p) for p in exc.problems)
-                    raise FlowEngineError(f"{path}:{number}: not a JSON event ({reason})") from None
-                if not isinstance(event, dict) or "event" not in event:
-                    raise FlowEngineError(f"{path}:{number}: not an event object (no 'event' key)")
-                yield event
+    return EventFiles(paths, limits)
 
 
 def _bounded_lines(fh: BinaryIO, cap: int) -> Iterator[bytes]:
@@ -86,6 +107,18 @@ def _upgraded(events: Iterable[Mapping[str, Any]]) -> Iterator[dict[str, Any]]:
 
 def queue_log_lines(events: Iterable[Mapping[str, Any]]) -> Iterator[str]:
     """queue_log lines for the ACD events among `events` (any stream version)."""
+    where = events if isinstance(events, EventFiles) else None
+    try:
+        yield from _queue_log_lines(events)
+    except EventFileError:
+        raise
+    except FlowEngineError as exc:
+        if where is None or not where.where:
+            raise
+        raise FlowEngineError(f"{where.where}: {exc}") from None
+
+
+def _queue_log_lines(events: Iterable[Mapping[str, Any]]) -> Iterator[str]:
     writer = QueueLogWriter()
     callers: dict[str, str] = {}
     for event in _upgraded(events):

@@ -43,6 +43,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Protocol
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from flowengine.acd.calendar import Calendar
+
 if TYPE_CHECKING:
     from flowengine.acd.model import QueueSpec
     from flowengine.acd.operators import OperatorRuntime
@@ -272,6 +274,8 @@ class Strategy:
     Params: ClassVar[type[StrategyParams]] = NoParams
     #: run over one level at a time, lowest first (see `LevelRound`)
     by_level: ClassVar[bool] = True
+    #: the centre's calendar (the core sets it): wall-clock hours and days
+    calendar: Calendar = Calendar()
 
     def __init__(self, queue: QueueSpec, params: StrategyParams, resolve: Resolver) -> None:
         self.queue = queue

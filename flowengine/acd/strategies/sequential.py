@@ -64,18 +64,41 @@ class SequentialParams(StrategyParams):
 
 
 class _SequentialRound(Round):
-    __slots__ = ("groups", "timeout", "next_group")
+    __slots__ = ("groups", "timeout", "next_group", "group_of", "left")
 
-    def __init__(self, groups: list[list[str]], timeout: float | None) -> None:
+    def __init__(
+        self,
+        groups: list[list[str]],
+        timeout: float | None,
+        group_of: dict[str, int] | None = None,
+        left: list[int] | None = None,
+    ) -> None:
         super().__init__()
         self.groups = groups
         self.timeout = timeout
         self.next_group = 0
+        #: operator -> index of their group; members in groups[i:] (see `advance`)
+        self.group_of = group_of
+        self.left = left
 
     def advance(self, ctx: OfferContext, live: int) -> Step:
         if live:
             return EMPTY
         ok = ctx.ok
+        free = ctx.pool.free
+        i = self.next_group
+        left = self.left
+        if self.group_of is not None and left is not None and i < len(left) and len(free) < left[i]:
+            # fewer free operators than members still to go: the first group at
+            # or after `i` with a member who may be rung, found from the free
+            # ones (only they can be) — the same group the scan below finds
+            first = len(self.groups)
+            group_of = self.group_of
+            for op in free:
+                g = group_of.get(op)
+                if g is not None and i <= g < first and ok(op):
+                    first = g
+            self.next_group = first
         while self.next_group < len(self.groups):
             group = self.groups[self.next_group]
             self.next_group += 1
@@ -102,6 +125,13 @@ class Sequential(Strategy):
             self.groups = resolve_steps(params.steps, resolve)
         self.step_timeout = params.step_timeout
         self.flat = [op for g in self.groups for op in g]
+        self.group_of = {op: i for i, g in enumerate(self.groups) for op in g}
+        self.position = {op: i for i, op in enumerate(self.flat)}
+        self.left = [0] * len(self.groups)
+        total = 0
+        for i in range(len(self.groups) - 1, -1, -1):
+            total += len(self.groups[i])
+            self.left[i] = total
 
     @classmethod
     def check(
@@ -111,10 +141,19 @@ class Sequential(Strategy):
         return steps_problems(params.steps, queue, resolve)
 
     def new_round(self, ctx: OfferContext) -> Round:
-        return _SequentialRound(self.groups, self.step_timeout)
+        return _SequentialRound(self.groups, self.step_timeout, self.group_of, self.left)
 
     def pick(self, ctx: OfferContext, rnd: HuntRound | None) -> str | None:
         ok = ctx.ok
+        free = ctx.pool.free
+        if len(free) < len(self.flat):  # the first in step order, found from the free ones
+            position = self.position
+            best: tuple[int, str] | None = None
+            for op in free:
+                at = position.get(op)
+                if at is not None and (best is None or at < best[0]) and ok(op):
+                    best = (at, op)
+            return best[1] if best is not None else None
         for op in self.flat:
             if ok(op):
                 return op

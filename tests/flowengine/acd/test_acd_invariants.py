@@ -7,6 +7,12 @@ that each `Ring` goes to an operator who is present, in an available status,
 idle (not ringing elsewhere, talking or in wrap-up), and that legs, calls and
 queue counts stay consistent. With member levels and tier rules, no operator
 is rung for a caller who has not yet waited long enough for their level.
+
+Callbacks (asked for while waiting, or filed from outside a queue with their
+own attempt limit) are followed too: a callback's caller-side misses never
+exceed its attempt limit, the ACD gives up exactly at the limit, and once
+everybody is back and the test stops interfering every callback has ended —
+completed, given up, or cancelled.
 """
 
 from __future__ import annotations
@@ -114,6 +120,9 @@ class Shadow:
         self.wrap: set[str] = set()
         self.calls: dict[str, str] = {}  # queued call -> queue
         self.connected: dict[str, str] = {}  # call -> op
+        #: callback call -> its attempt limit, set by the test before the input
+        self.limits: dict[str, int] = {}
+        self.callbacks: dict[str, list] = {}  # call -> [limit, misses, how it ended or None]
         # the clock of the input being fed and of the one before: decisions
         # of an input happened at or after `prev` (timers fire on the way)
         self.now = self.prev = 0.0
@@ -167,6 +176,10 @@ class Shadow:
             elif isinstance(x, d.OfferMissed):
                 # a timeout comes with StopRinging first; a reported failure without
                 self.ringing.pop(x.operator_id, None)
+                cb = self.callbacks.get(x.call_id)
+                if cb is not None and cb[2] is None:
+                    cb[1] += 1
+                    assert cb[1] <= cb[0], f"{x}: callback miss {cb[1]} of at most {cb[0]}"
             elif isinstance(x, d.Connected):
                 assert self.ringing.pop(x.operator_id) == x.call_id
                 self.talking[x.operator_id] = x.call_id
@@ -175,6 +188,9 @@ class Shadow:
             elif isinstance(x, d.Completed):
                 self.talking.pop(x.operator_id)
                 self.connected.pop(x.call_id)
+                cb = self.callbacks.get(x.call_id)
+                if cb is not None and cb[2] is None:
+                    cb[2] = "completed"
                 if self.acd.centre.queue(x.queue_id).wrap_up > 0:
                     self.wrap.add(x.operator_id)
             elif isinstance(x, d.WrapUpEnded):
@@ -188,6 +204,18 @@ class Shadow:
                 self.entered[x.call_id] = self.prev
             elif isinstance(x, d.Abandoned | d.MaxWaitReached | d.NoOperators | d.NoAnswer):
                 self.calls.pop(x.call_id, None)
+                cb = self.callbacks.get(x.call_id)
+                if cb is not None and cb[2] is None:
+                    assert not isinstance(x, d.MaxWaitReached | d.NoOperators), f"{x}: a pending callback"
+                    if isinstance(x, d.NoAnswer):
+                        assert cb[1] == cb[0] == x.rounds, f"{x}: given up after {cb[1]} of {cb[0]}"
+                        cb[2] = "given_up"
+                    else:
+                        cb[2] = "cancelled"
+            elif isinstance(x, d.CallbackRegistered):
+                self.calls.setdefault(x.call_id, x.queue_id)  # a filed one was in no queue
+                self.entered.setdefault(x.call_id, self.now)  # filing is an input
+                self.callbacks[x.call_id] = [self.limits[x.call_id], 0, None]
             elif isinstance(x, d.OperatorStatusChanged):
                 self.status[x.operator_id] = x.status
                 if x.by == "admin":  # remove_operator / add_operator
@@ -267,9 +295,19 @@ def test_random_interleavings_keep_every_invariant(s1, s2, wrap, levels, actions
             elif kind == 9 and sh.calls:
                 call = sorted(sh.calls)[k % len(sh.calls)]
                 if sh.calls[call] == "a" and acd.call_state(call) in ("waiting", "offering"):
+                    sh.limits[call] = 3  # queue a: callback: true
                     out = acd.request_callback(now, call)
                 else:
                     out = acd.handle_timer(now)
+            elif kind == 10 and k % 4 == 0:
+                # a Callback component files a request from outside the queues
+                n += 1
+                attempts = [None, 1, 2, 4][(k // 4) % 4]
+                sh.limits[f"c{n}"] = attempts or 3  # no limit of its own: the queue's (or 3)
+                out = acd.file_callback(
+                    now, f"c{n}", "ab"[k % 8 // 4], caller=f"9{k % 3}", arrived=now - k % 50,
+                    attempts=attempts, interval=float(k % 20),
+                )
             else:
                 t = acd.next_timer()
                 if t is not None and t >= now:
@@ -289,3 +327,37 @@ def test_random_interleavings_keep_every_invariant(s1, s2, wrap, levels, actions
         sh.clock(now)
         sh.feed(acd.handle_timer(now))
     sh.check_counts()
+    settle_callbacks(acd, sh, now)
+
+
+def settle_callbacks(acd: ACD, sh: Shadow, now: float) -> None:
+    """Everybody back and available; callers rung back answer every other time,
+    conversations end: every callback must end, within its attempt limit."""
+    sh.clock(now)
+    for op in OPS:
+        if not sh.present[op]:
+            sh.feed(acd.add_operator(now, op))
+        sh.feed(acd.set_status(now, op, "available"))
+    turn = 0
+    for _ in range(2000):
+        if all(cb[2] is not None for cb in sh.callbacks.values()):
+            break
+        now += 1.0
+        turn += 1
+        if sh.ringing:
+            op = sorted(sh.ringing)[0]
+            call = sh.ringing[op]
+            if turn % 2:
+                out = acd.offer_answered(now, call, op, sh.leg[op])
+            else:
+                out = acd.offer_failed(now, call, op, "no_answer", sh.leg[op])
+        elif sh.connected:
+            out = acd.call_completed(now, sorted(sh.connected)[0])
+        else:
+            t = acd.next_timer()
+            now = max(now, t) if t is not None else now
+            out = acd.handle_timer(now)
+        sh.clock(now)
+        sh.feed(out)
+    pending = {c: cb for c, cb in sh.callbacks.items() if cb[2] is None}
+    assert not pending, f"callbacks never ended: {pending}"

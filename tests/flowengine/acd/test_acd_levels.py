@@ -323,3 +323,12 @@ def test_an_operator_added_below_a_single_level_queue_makes_the_tier_rules_apply
     r.arrive(1, "c1", "q")
     r.run(40)
     assert r.rang("c1") == [(rung_at, "901")]
+
+
+def test_a_filed_callback_reaches_the_next_level_after_the_tier_wait():
+    r = run(centre("linear", TWO_LEVELS, n=2, tier_rules={"wait": 30}), {"901": LONG_TALK})
+    r.arrive(0, "c0", "q")
+    r.at(3, lambda now: r.acd.file_callback(now, "cb1", "q", caller="+79161112233"))
+    r.run(60)
+    due = [(t, x.operator_id) for t, x in r.of(d.CallbackDue, "cb1")]
+    assert due == [(33, "902")]

@@ -223,3 +223,47 @@ def test_a_tests_file_with_a_lone_surrogate_is_a_clean_load_error(tmp_path: Any)
     out, err = done.stdout.decode("utf-8"), done.stderr.decode("utf-8")
     assert done.returncode == 1 and "Traceback" not in err, err
     assert "cases[0].name" in out and "surrogate" in out and "0 passed, 1 failed" in out
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["schema", "--output"],
+        ["export", "queue-log", str(REPO / "tests" / "data" / "events" / "v1_calls.jsonl"), "--output"],
+        ["run", str(PER_NUMBER_IVR), "--events-out"],
+    ],
+    ids=["schema", "export", "run"],
+)
+def test_output_into_a_missing_directory_is_created_and_a_bad_one_named(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    target = tmp_path / "not" / "yet" / "out.txt"
+    assert main([*command, str(target)]) == 0
+    assert target.stat().st_size > 0
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    for bad, why in ((blocker / "out.txt", "is a file, not a folder"), (tmp_path, "Is a directory")):
+        assert main([*command, str(bad)]) == 1
+        err = capsys.readouterr().err
+        assert "cannot write" in err and why in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("at", ["9999-12-31T23:59:59-05:00", "9999-12-31T23:59:59+00:00", "1900-01-01T00:00:00+00:00"])
+def test_a_tests_file_starting_calls_at_year_9999_is_a_clear_error(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str], at: str
+) -> None:
+    """The clock of a call that starts near year 9999 would overflow mid-call
+    (hour() and schedules fail with Python's OverflowError): refused up front."""
+    write_scenario(
+        tmp_path / "late.json",
+        [
+            {"id": "s", "type": "start", "exits": {"next": "a"}},
+            {"id": "a", "type": "say", "params": {"text": "hour {hour()}"}, "exits": {"next": "bye"}},
+            {"id": "bye", "type": "hangup"},
+        ],
+    )
+    tests = tmp_path / "late.tests.yaml"
+    tests.write_text(f'scenario: late.json\ncases:\n  - name: late\n    at: "{at}"\n    expect: {{path_includes: [bye]}}\n')
+    assert main(["test", str(tests)]) == 1
+    err = capsys.readouterr().err
+    assert "out of range" in err and "1970..2999" in err and "Overflow" not in err

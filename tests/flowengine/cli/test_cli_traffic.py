@@ -22,6 +22,10 @@ from flowengine.cli import main
         (["--arrivals", "400/h", "--aht", "180", "--target-sl", "1.5"], "argument --target-sl: 1.5 is out of range"),
         (["--arrivals", "400/h", "--aht", "180", "--patience", "-inf"], "argument --patience"),
         (["--arrivals", "400/h", "--aht", "180", "--threshold", "1e9"], "argument --threshold"),
+        (["--arrivals", "400/h", "--aht", "180", "--target-sl", "nan"], "argument --target-sl: 'nan' is not a finite number"),
+        (["--arrivals", "400/h", "--aht", "180", "--target-asa", "-1"], "argument --target-asa: -1 is out of range"),
+        (["--arrivals", "400/h", "--aht", "1e12"], "argument --aht"),
+        (["--arrivals", "1e400/h", "--aht", "180"], "argument --arrivals"),
     ],
 )
 def test_erlang_bad_numbers_name_the_option(capsys: pytest.CaptureFixture[str], args: list[str], words: str) -> None:
@@ -41,6 +45,11 @@ def test_erlang_bad_numbers_name_the_option(capsys: pytest.CaptureFixture[str], 
         (["--warmup", "-1"], "argument --warmup"),
         (["--input", "x1"], "argument --input"),
         (["--answer-after", "nan"], "argument --answer-after"),
+        (["--seed", "-1"], "argument --seed: -1 is out of range"),
+        (["--threshold", "nan"], "argument --threshold"),
+        (["--patience", "0"], "argument --patience: 0 is out of range"),
+        (["--operators", "0"], "argument --operators"),
+        (["--warmup", "1e9"], "argument --warmup"),
     ],
 )
 def test_simulate_bad_numbers_name_the_option(capsys: pytest.CaptureFixture[str], args: list[str], words: str) -> None:
@@ -66,3 +75,10 @@ def test_unreachable_staffing_target_says_so(capsys: pytest.CaptureFixture[str])
     assert main(["erlang", "--arrivals", "400/h", "--aht", "180", "--patience", "1", "--target-asa", "0"]) == 1
     err = capsys.readouterr().err
     assert "cannot be reached" in err and "Traceback" not in err
+
+
+def test_a_service_level_of_one_is_unreachable_and_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["erlang", "--arrivals", "400/h", "--aht", "180", "--target-sl", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "--target-sl 1" in err and "cannot be reached" in err
+    assert main(["erlang", "--arrivals", "400/h", "--aht", "180", "--target-sl", "0.99"]) == 0

@@ -3,8 +3,9 @@
 The corpus: billion laughs (as a scenario and as a tests file), recursive
 aliases, a Python tag, nesting far deeper than the limit in JSON and YAML,
 duplicate keys, NaN, Infinity, a 5000-digit integer, a lone surrogate, text
-that is not UTF-8, a NUL character, and event streams with a too-deep line
-and a NaN; a FIFO and an oversized document are made at test time. Each must
+that is not UTF-8, a NUL character, event streams with a too-deep line, a
+NaN and an ACD event without its fields, centre files with multiplying
+aliases and numbers beyond any bound, a routing table with a regex bomb; a FIFO and an oversized document are made at test time. Each must
 give exit code 1 and a short error naming the file and the place, never a
 traceback, within seconds.
 """
@@ -24,7 +25,13 @@ ROOT = Path(__file__).resolve().parents[3]
 HOSTILE = ROOT / "tests" / "data" / "hostile"
 TIME_BOUND = 15.0  # seconds for a whole command, interpreter start-up included
 
-SCENARIOS = sorted(p for p in HOSTILE.iterdir() if p.suffix in (".json", ".yaml") and ".tests." not in p.name)
+SCENARIOS = sorted(
+    p
+    for p in HOSTILE.iterdir()
+    if p.suffix in (".json", ".yaml") and not any(kind in p.name for kind in (".tests.", ".centre.", ".routing."))
+)
+CENTRE_FILES = sorted(HOSTILE.glob("*.centre.yaml"))
+ROUTING_FILES = sorted(HOSTILE.glob("*.routing.yaml"))
 TESTS_FILES = sorted(HOSTILE.glob("*.tests.yaml"))
 EVENT_STREAMS = sorted(HOSTILE.glob("*.jsonl"))
 PLACE = re.compile(r"line \d+, column \d+|\[\w+\] [\w\[\]\".]+:|byte \d+|:\d+: ")
@@ -47,7 +54,21 @@ def cli(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.Comp
 
 
 def test_the_corpus_has_every_kind() -> None:
-    assert len(SCENARIOS) >= 10 and len(TESTS_FILES) >= 2 and len(EVENT_STREAMS) >= 2
+    assert len(SCENARIOS) >= 10 and len(TESTS_FILES) >= 2 and len(EVENT_STREAMS) >= 3
+    assert len(CENTRE_FILES) >= 2 and len(ROUTING_FILES) >= 1
+
+
+@pytest.mark.parametrize("path", CENTRE_FILES, ids=lambda p: p.name)
+def test_validate_names_the_place_in_every_hostile_centre_file(path: Path) -> None:
+    err = cli("validate", "--centre", path, ROOT / "examples" / "call_centre.json").stderr
+    assert str(path) in err and PLACE.search(err), err
+
+
+@pytest.mark.parametrize("path", ROUTING_FILES, ids=lambda p: p.name)
+def test_run_names_the_place_in_every_hostile_routing_table(path: Path) -> None:
+    out = cli("run", ROOT / "examples" / "per_number_ivr.json", "--routing", path)
+    err = out.stderr + out.stdout
+    assert str(path) in err and "called[0]" in err, err
 
 
 def test_validate_names_file_and_place_for_every_hostile_scenario() -> None:

@@ -44,6 +44,10 @@ def rule(text: object) -> NormalisationRule:
         ("0000 -> +74951230001", "0000", "+74951230001"),
         ("XXXX -> 100", "5678", "100"),  # no wildcard on the right: a fixed number
         ("+7. -> 8.", "+74951230001", "84951230001"),
+        # the dial policy's language: digit sets, and a leading '_' as in Asterisk
+        ("8[3-9]XXXXXXXXX -> +7[3-9]XXXXXXXXX", "89161234567", "+79161234567"),
+        ("8[3-9]XXXXXXXXX -> +7[3-9]XXXXXXXXX", "81161234567", None),
+        ("_8XXX -> 7XXX", "8123", "7123"),
     ],
 )
 def test_pattern_rules(text: str, number: str, expected: str | None) -> None:
@@ -62,8 +66,10 @@ def test_regex_rules_use_re2_and_group_references() -> None:
     [
         ("8XX -> +7X", "must repeat the wildcards of '8XX' in the same order (XX)"),
         ("8XX -> +7ZX", "must repeat the wildcards"),
-        ("8.X -> 1", "'.' (the rest of the number) must come last"),
-        ("8-XX -> 1", "'-' at position 2 of '8-XX' is not allowed"),
+        ("8.X -> 1", "'.' (the rest of the number) may only end a pattern"),
+        ("8-XX -> 1", "pattern '8-XX', character 2: '-' is not in the pattern language"),
+        ("8X+X -> 1", "character 3: '+' may only start a pattern"),
+        ("8X -> 7[1-", "replacement '7[1-', character 2: '[' is not closed"),
         ("8XX", "a rule is written 'PATTERN -> REPLACEMENT'"),
         (" -> 1", "the pattern is empty"),
         ({"regex": "(", "to": "1"}, "invalid regular expression '('"),

@@ -147,3 +147,55 @@ def test_erlang_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["erlang", "--arrivals", "400/h", "--aht", "180", "--target-sl", "0.9"]) == 0
     out = capsys.readouterr().out
     assert "erlang_c" in out
+
+
+def test_the_headline_is_the_plain_mean_with_its_interval(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Five replications (the README's example): the table leads with the plain
+    mean and its 95 % t-interval, and shows no adjustment, which five points
+    cannot support."""
+    path = tmp_path / "q.json"
+    path.write_text(json.dumps(ONE_QUEUE), encoding="utf-8")
+    common = [
+        "simulate", str(path), "--arrivals", "150/h", "--aht", "180", "--operators", "10",
+        "--hours", "2", "--warmup", "600", "--replications", "5",
+    ]
+    assert main([*common, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    mean, half = data["mean"]["asa"], data["ci95"]["asa"]
+    assert half == pytest.approx(2.776 * data["stderr"]["asa"])  # t(0.975, 4 df)
+    assert not any(data["adjusted_reliable"].values())
+    assert main(common) == 0
+    out = capsys.readouterr().out
+    [row] = [line for line in out.splitlines() if line.startswith("ASA over answered calls")]
+    figures = row.split()[5:]
+    assert figures[:4] == [f"{mean:.1f}", f"{mean - half:.1f}", "–", f"{mean + half:.1f}"]
+    assert figures[4] == f"{data['erlang']['asa']:.1f}"  # then Erlang C, no adjusted column
+    assert "adjusted" not in out.splitlines()[2]
+    assert "adjustment not shown" in out
+
+
+def test_the_adjustment_is_trusted_only_with_enough_replications_and_correlation() -> None:
+    from flowengine.acd.analysis.traffic import ReplicationResult, summarize, t_975
+
+    def reps(values: list[float]) -> list[ReplicationResult]:
+        out = []
+        for v in values:
+            r = ReplicationResult()
+            r.occupancy = v
+            out.append(r)
+        return out
+
+    noise = [0.03, -0.02, 0.01, -0.04, 0.02, 0.0, -0.01, 0.04, -0.03, 0.01, 0.02, -0.02]
+    zs = [[z, 0.0 + 0.001 * i] for i, z in enumerate([0.1, -0.2, 0.05, 0.3, -0.1, 0.2, -0.3, 0.15, -0.05, 0.25, -0.15, 0.0])]
+    explained = [0.8 + 0.5 * z[0] + n / 10 for z, n in zip(zs, noise, strict=True)]
+    s = summarize(reps(explained), zs)
+    assert s.adjusted_reliable["occupancy"]  # 12 replications, the controls explain it
+    assert s.adjusted["occupancy"] == pytest.approx(0.8, abs=0.01)
+    assert s.mean["occupancy"] == pytest.approx(sum(explained) / 12)
+    s5 = summarize(reps(explained[:5]), zs[:5])
+    assert not s5.adjusted_reliable["occupancy"]  # the same data, five replications
+    unexplained = [0.8 + n for n in noise]
+    s = summarize(reps(unexplained), zs)
+    assert not s.adjusted_reliable["occupancy"]  # controls unrelated to the metric
+    assert s.ci95["occupancy"] == pytest.approx(t_975(11) * s.stderr["occupancy"])
+    assert t_975(4) == pytest.approx(2.776) and 1.96 < t_975(1000) < 1.97

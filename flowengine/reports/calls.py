@@ -1,0 +1,202 @@
+"""Each call's story, folded from its events: the input of every call report.
+
+`fold_calls(events)` reads call-stream events (dicts, as stored; any order of
+calls, each call's events in `seq` order) and returns one `CallStory` per
+call: where it went in the scenario, its stays in queues, the operators
+offered it, the numbers a Transfer rang, and how it ended. Reports then
+count stories; none of them reads events again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["CallStory", "Offer", "QueueStay", "Dial", "fold_calls"]
+
+#: queue events that end a stay without an operator -> the stay's outcome
+_STAY_ENDS = {
+    "queue_abandoned": "abandoned",
+    "queue_timeout": "timeout",
+    "queue_full": "full",
+    "queue_no_operators": "no_operators",
+    "queue_no_answer": "no_answer",
+    "queue_callback_requested": "callback",
+    "queue_overflow": "overflow",
+}
+
+
+@dataclass
+class QueueStay:
+    """One stay of a call in one queue (an overflow starts a new stay)."""
+
+    queue_id: str
+    entered: float
+    #: "answered", or how it left unanswered (_STAY_ENDS), "overflow" included; None: still waiting at the end
+    outcome: str | None = None
+    #: seconds since the call first arrived at the ACD when the stay ended
+    wait: float | None = None
+    operator_id: str | None = None
+    talk: float | None = None
+    completed_by: str | None = None
+    overflow_to: str | None = None
+    #: came from another queue by overflow (not a new arrival)
+    overflow_in: bool = False
+    left: float | None = None
+
+
+@dataclass
+class Offer:
+    """One ring of an operator for a queue call."""
+
+    operator_id: str
+    queue_id: str
+    at: float
+    #: answered, missed, cancelled; None while ringing at the end of the stream
+    outcome: str | None = None
+    reason: str | None = None
+    ring_time: float | None = None
+
+
+@dataclass
+class Dial:
+    """A number a Transfer rang."""
+
+    node_id: str
+    target: str
+    outcome: str
+    operator_id: str | None
+    at: float
+
+
+@dataclass
+class CallStory:
+    call_id: str
+    started: float | None = None
+    caller: str = ""
+    called: str = ""
+    line: str | None = None
+    scenario_id: str = ""
+    scenario_version: int = 0
+    answered: float | None = None
+    ended: float | None = None
+    #: (node_id, node_type, exit) in the order walked; exit None if the node never left
+    path: list[tuple[str, str, str | None]] = field(default_factory=list)
+    stays: list[QueueStay] = field(default_factory=list)
+    offers: list[Offer] = field(default_factory=list)
+    dials: list[Dial] = field(default_factory=list)
+    #: blind transfers: (target, "completed" or the failure reason)
+    blind: list[tuple[str, str]] = field(default_factory=list)
+    hangup_cause: str | None = None
+    hangup_by: str | None = None
+    hangup_node: str | None = None
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def talked(self) -> bool:
+        """Did the caller talk to a person (a queue operator or a Transfer)?"""
+        return any(s.outcome == "answered" for s in self.stays) or any(d.outcome == "answered" for d in self.dials)
+
+    def stay(self, queue_id: str) -> QueueStay | None:
+        for s in reversed(self.stays):
+            if s.queue_id == queue_id:
+                return s
+        return None
+
+
+def fold_calls(events: Iterable[Mapping[str, Any]]) -> dict[str, CallStory]:
+    """Call id -> its story; events of other streams are skipped."""
+    stories: dict[str, CallStory] = {}
+    for e in events:
+        call_id = e.get("call_id")
+        name = e.get("event")
+        if not call_id or not isinstance(name, str) or "operator_id" in e and name.startswith("operator_"):
+            continue
+        if name.startswith("callback_"):
+            continue  # queue stream (after the caller left): the queue report reads it
+        s = stories.get(call_id)
+        if s is None:
+            s = stories[call_id] = CallStory(call_id)
+        _fold(s, name, e)
+    return stories
+
+
+def _fold(s: CallStory, name: str, e: Mapping[str, Any]) -> None:
+    ts = float(e.get("ts") or 0.0)
+    if name == "call_started":
+        s.started = ts
+        s.caller = str(e.get("caller") or "")
+        s.called = str(e.get("called") or "")
+        s.line = e.get("line")
+        s.scenario_id = str(e.get("scenario_id") or "")
+        s.scenario_version = int(e.get("scenario_version") or 0)
+    elif name == "call_answered":
+        s.answered = s.answered or ts
+    elif name == "node_entered":
+        s.path.append((str(e.get("node_id")), str(e.get("node_type") or ""), None))
+    elif name == "node_left":
+        if s.path and s.path[-1][0] == e.get("node_id") and s.path[-1][2] is None:
+            node_id, node_type, _ = s.path[-1]
+            s.path[-1] = (node_id, node_type, str(e.get("exit")))
+    elif name == "node_failed":
+        s.failures.append(str(e.get("code")))
+    elif name == "queue_entered":
+        s.stays.append(QueueStay(str(e.get("queue_id")), ts))
+    elif name == "queue_offered":
+        s.offers.append(Offer(str(e.get("operator_id")), str(e.get("queue_id")), ts))
+    elif name in ("queue_offer_missed", "queue_offer_cancelled"):
+        offer = _open_offer(s, e)
+        if offer is not None:
+            offer.outcome = "missed" if name == "queue_offer_missed" else "cancelled"
+            offer.reason = e.get("reason")
+            offer.ring_time = e.get("ring_time", ts - offer.at)
+    elif name == "queue_connected":
+        offer = _open_offer(s, e)
+        if offer is not None:
+            offer.outcome, offer.ring_time = "answered", e.get("ring_time", ts - offer.at)
+        stay = _stay(s, e, ts)
+        stay.outcome, stay.wait, stay.operator_id, stay.left = "answered", e.get("wait"), e.get("operator_id"), ts
+    elif name == "queue_completed":
+        stay = _stay(s, e, ts)
+        stay.talk = float(e.get("talk_time") or 0.0)
+        stay.completed_by = e.get("by")
+        stay.operator_id = stay.operator_id or e.get("operator_id")
+    elif name in _STAY_ENDS:
+        stay = _stay(s, e, ts)
+        stay.outcome, stay.left = _STAY_ENDS[name], ts
+        if e.get("wait") is not None:
+            stay.wait = float(e["wait"])
+        if name == "queue_overflow":
+            stay.overflow_to = str(e.get("to_queue"))
+            s.stays.append(QueueStay(stay.overflow_to, ts, overflow_in=True))
+    elif name == "dial_attempted":
+        s.dials.append(Dial(str(e.get("node_id")), str(e.get("target")), str(e.get("outcome")), e.get("operator_id"), ts))
+    elif name == "transfer_completed":
+        s.blind.append((str(e.get("target")), "completed"))
+    elif name == "transfer_failed":
+        s.blind.append((str(e.get("target")), str(e.get("reason"))))
+    elif name == "call_hung_up":
+        if s.hangup_cause is None:  # the call's own end; post-processing may not add one
+            s.hangup_cause, s.hangup_by, s.hangup_node = e.get("cause"), e.get("by"), e.get("node_id")
+    elif name == "call_ended":
+        s.ended = ts
+        if s.hangup_cause is None:
+            s.hangup_cause = e.get("hangup_cause")
+
+
+def _stay(s: CallStory, e: Mapping[str, Any], ts: float) -> QueueStay:
+    qid = str(e.get("queue_id"))
+    stay = s.stay(qid)
+    if stay is None:  # a stream cut before queue_entered: start the stay here
+        stay = QueueStay(qid, ts)
+        s.stays.append(stay)
+    return stay
+
+
+def _open_offer(s: CallStory, e: Mapping[str, Any]) -> Offer | None:
+    op = e.get("operator_id")
+    for offer in reversed(s.offers):
+        if offer.operator_id == op and offer.outcome is None:
+            return offer
+    return None

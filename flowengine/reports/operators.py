@@ -1,0 +1,113 @@
+"""The per-operator report: offers, answers, misses, talk and wrap-up, and how
+each operator compares with the average of the operators in the report.
+
+Counted over the offers made in the period (`queue_offered` time). A *miss*
+is an offer the operator failed (no answer, busy, rejected, failed); an offer
+stopped because someone else answered or the caller left is *cancelled* and
+no fault of theirs. Talk is the conversation time of the queue calls they
+answered; `ended_by_caller` / `ended_by_operator` say who hung up. Wrap-up is
+the after-call work the operator stream records (`operator_wrap_up_ended`).
+
+The `*_vs_avg` columns are the operator's figure minus the mean over the
+operators in the report: filter by queue (`--queue`) to compare within a
+department. When an operator stands out from the average, look into it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from flowengine.reports.calls import CallStory
+from flowengine.reports.period import Period
+
+__all__ = ["OPERATOR_COLUMNS", "operator_report"]
+
+MISS_REASONS = ("no_answer", "busy", "rejected", "failed")
+
+OPERATOR_COLUMNS = (
+    "operator", "offered", "answered", "missed", "missed_no_answer", "missed_busy", "missed_rejected",
+    "missed_failed", "cancelled", "answer_rate", "avg_ring_time", "talk_total", "talk_avg",
+    "ended_by_caller", "ended_by_operator", "wrap_up_total", "direct_answered",
+    "answered_vs_avg", "talk_avg_vs_avg", "missed_vs_avg",
+)  # fmt: skip
+
+
+def operator_report(
+    stories: Iterable[CallStory],
+    period: Period,
+    *,
+    operator_events: Iterable[Mapping[str, Any]] = (),
+    queues: set[str] | None = None,
+    operators: set[str] | None = None,
+) -> list[dict[str, Any]]:
+    rows: dict[str, dict[str, Any]] = {}
+    rings: dict[str, list[float]] = {}
+
+    def row(op: str) -> dict[str, Any]:
+        if op not in rows:
+            rows[op] = dict.fromkeys(OPERATOR_COLUMNS, 0)
+            rows[op]["operator"] = op
+            rings[op] = []
+        return rows[op]
+
+    def wanted(op: str | None, qid: str | None = None) -> bool:
+        if op is None or (operators is not None and op not in operators):
+            return False
+        return queues is None or qid is None or qid in queues
+
+    for story in stories:
+        for offer in story.offers:
+            if not period.contains(offer.at) or not wanted(offer.operator_id, offer.queue_id):
+                continue
+            r = row(offer.operator_id)
+            r["offered"] += 1
+            if offer.outcome == "answered":
+                r["answered"] += 1
+                if offer.ring_time is not None:
+                    rings[offer.operator_id].append(float(offer.ring_time))
+            elif offer.outcome == "missed":
+                r["missed"] += 1
+                if offer.reason in MISS_REASONS:
+                    r[f"missed_{offer.reason}"] += 1
+            elif offer.outcome == "cancelled":
+                r["cancelled"] += 1
+        for stay in story.stays:
+            if stay.outcome != "answered" or stay.left is None or not period.contains(stay.left):
+                continue
+            if not wanted(stay.operator_id, stay.queue_id):
+                continue
+            assert stay.operator_id is not None
+            r = row(stay.operator_id)
+            r["talk_total"] += stay.talk or 0.0
+            if stay.completed_by == "caller":
+                r["ended_by_caller"] += 1
+            elif stay.completed_by is not None:
+                r["ended_by_operator"] += 1
+        for dial in story.dials:
+            if dial.outcome == "answered" and period.contains(dial.at) and queues is None and wanted(dial.operator_id):
+                assert dial.operator_id is not None
+                row(dial.operator_id)["direct_answered"] += 1
+    for e in operator_events:
+        if e.get("event") != "operator_wrap_up_ended" or not period.contains(float(e.get("ts") or 0.0)):
+            continue
+        op = e.get("operator_id")
+        if wanted(op) and (queues is None or op in rows):
+            row(str(op))["wrap_up_total"] += float(e.get("duration") or 0.0)
+    for op, r in rows.items():
+        r["answer_rate"] = round(r["answered"] / r["offered"], 4) if r["offered"] else None
+        r["avg_ring_time"] = round(sum(rings[op]) / len(rings[op]), 3) if rings[op] else None
+        r["talk_total"] = round(r["talk_total"], 3)
+        r["wrap_up_total"] = round(r["wrap_up_total"], 3)
+        r["talk_avg"] = round(r["talk_total"] / r["answered"], 3) if r["answered"] else None
+    _versus_average(rows, "answered", "answered_vs_avg")
+    _versus_average(rows, "talk_avg", "talk_avg_vs_avg")
+    _versus_average(rows, "missed", "missed_vs_avg")
+    return [rows[o] for o in sorted(rows)]
+
+
+def _versus_average(rows: dict[str, dict[str, Any]], column: str, into: str) -> None:
+    values = [r[column] for r in rows.values() if r[column] is not None]
+    mean = sum(values) / len(values) if values else None
+    for r in rows.values():
+        r[into] = None if mean is None or r[column] is None else round(r[column] - mean, 3)

@@ -1,0 +1,75 @@
+"""The four service-level variants against their definitions, on crafted streams.
+
+Ten calls enter queue "sales" (threshold 20 s, short abandon 5 s):
+answered after 5, 10, 20, 25 and 40 s; abandoned after 3 s and 4 s (short),
+after 15 s and after 60 s; one times out after 120 s. So:
+offered 10, answered 5, answered within 20 s: 3 (5, 10 and 20 — "within" includes 20),
+short abandons 2, abandoned within 20 s: 3 (3, 4, 15).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from flowengine.reports import Period, QueueSettings, fold_calls, queue_report
+
+T0 = 1_800_000_000.0
+
+
+def stream() -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = []
+
+    def call(i: int, kind: str, wait: float) -> None:
+        cid = f"c{i}"
+        base = {"call_id": cid, "scenario_id": "s", "scenario_version": 1, "node_id": "q", "queue_id": "sales"}
+        at = T0 + i * 100
+        events.append({"event": "call_started", "call_id": cid, "seq": 1, "ts": at, "caller": f"+7{i}", "called": "100"})
+        events.append({**base, "event": "queue_entered", "seq": 2, "ts": at, "position": 1})
+        if kind == "answered":
+            events.append({**base, "event": "queue_offered", "seq": 3, "ts": at + wait - 2, "operator_id": "901"})
+            events.append({**base, "event": "queue_connected", "seq": 4, "ts": at + wait, "operator_id": "901",
+                           "wait": wait, "ring_time": 2.0})
+            events.append({**base, "event": "queue_completed", "seq": 5, "ts": at + wait + 60, "operator_id": "901",
+                           "wait": wait, "talk_time": 60.0, "orig_position": 1, "by": "caller"})
+        else:
+            events.append({**base, "event": f"queue_{kind}", "seq": 3, "ts": at + wait, "wait": wait,
+                           "position": 1, "orig_position": 1})
+        events.append({"event": "call_ended", "call_id": cid, "seq": 9, "ts": at + 200})
+
+    for i, wait in enumerate((5, 10, 20, 25, 40)):
+        call(i, "answered", wait)
+    for i, wait in enumerate((3, 4, 15, 60), 5):
+        call(i, "abandoned", wait)
+    call(9, "timeout", 120)
+    return events
+
+
+def test_the_four_variants_follow_their_definitions() -> None:
+    [row] = queue_report(fold_calls(stream()).values(), Period(), settings={"sales": QueueSettings(20, 5)})
+    assert (row["offered"], row["answered"], row["answered_within"]) == (10, 5, 3)
+    assert (row["abandoned"], row["short_abandoned"], row["timeout"]) == (4, 2, 1)
+    assert row["sl_offered"] == pytest.approx(3 / 10)
+    assert row["sl_offered_minus_short"] == pytest.approx(3 / 8)
+    assert row["sl_with_abandons"] == pytest.approx((3 + 3) / 10)
+    assert row["sl_answered"] == pytest.approx(3 / 5)
+    assert row["asa"] == pytest.approx((5 + 10 + 20 + 25 + 40) / 5)
+    assert row["avg_abandon_wait"] == pytest.approx((3 + 4 + 15 + 60) / 4)
+    assert row["longest_wait"] == 120
+    assert row["avg_talk"] == 60.0
+
+
+def test_the_period_takes_the_stays_that_began_in_it() -> None:
+    # calls 0-4 began in the first 500 s
+    [row] = queue_report(fold_calls(stream()).values(), Period(T0, T0 + 500))
+    assert (row["offered"], row["answered"], row["abandoned"]) == (5, 5, 0)
+    assert row["sl_offered"] == pytest.approx(3 / 5)
+
+
+def test_a_queue_with_no_answered_call_has_no_answered_based_level() -> None:
+    events = [e for e in stream() if e["call_id"] in ("c5", "c6")]
+    [row] = queue_report(fold_calls(events).values(), Period())
+    assert row["sl_answered"] is None and row["asa"] is None
+    assert row["sl_offered_minus_short"] is None  # every call was a short abandon
+    assert row["sl_offered"] == 0.0
