@@ -9,7 +9,10 @@ an expression (`ExpressionError`, with column), a node at run time
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from flowengine.scenario.compiled import Scenario
 
 
 class FlowEngineError(Exception):
@@ -86,9 +89,14 @@ class ProblemsError(FlowEngineError):
 
 
 class ScenarioError(ProblemsError):
-    """A scenario document could not be loaded."""
+    """A scenario document could not be loaded.
+
+    `partial`, when the loader got that far, is the scenario's graph with
+    stand-ins (`UncheckedNode`) for the nodes that failed: the validator
+    checks the rest of it, so one bad node does not hide other problems."""
 
     what = "scenario"
+    partial: Scenario | None = None
 
 
 class RegistryError(FlowEngineError):

@@ -17,6 +17,7 @@ from nodes import (  # noqa: F401
     queue,
     recognize,
     record,
+    return_node,
     say,
     schedule,
     start,

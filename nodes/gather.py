@@ -7,11 +7,24 @@
      "invalid_prompt": "There is no such option.",
      "variable": "CHOICE"}
 
-With options: one exit per option, plus "timeout" and "invalid" once retries
-are spent. Without options (e.g. "enter your contract number, then #"): any
-input goes to "done", nothing to "timeout". Digits pressed over the prompt
-interrupt it (barge-in) and count. The digits are stored in `variable` and
-are available to expressions as digits().
+Each attempt plays `prompt` and collects digits until the terminator, until
+`max_digits` digits, or until a timeout (`first_timeout` for the first digit,
+`inter_timeout` between digits); the terminator itself is not part of the
+digits. Digits pressed over the prompt interrupt it (barge-in) and count.
+The digits are stored in `variable` ("" when nothing was pressed) and are
+available to expressions as digits().
+
+Exits, with options:
+- an option's `exit`: the digits equal that option's `digits` (at once, on
+  any attempt);
+- "timeout": nothing was pressed on the last attempt;
+- "invalid": digits that are no option, on the last attempt.
+
+Before each of the `retries` further attempts, `timeout_prompt` (after
+silence) or `invalid_prompt` (after a wrong entry) is played, then `prompt`
+again; the last attempt's outcome picks the exit. Without options (e.g.
+"enter your contract number, then #"): "done" as soon as anything is
+entered, "timeout" when nothing was, on every attempt.
 """
 
 from __future__ import annotations
@@ -92,6 +105,11 @@ class GatherNode(NodeType[GatherParams]):
     #: Not "next": the schema and the editor read this, and a Gather has none.
     exits = ("timeout",)
     default_exits = ("timeout", "invalid")
+    params_exits = (
+        "with `options`: one per option's `exit` (options may share one), required; "
+        "`timeout` and `invalid`, required as the default branch (unwired: `no_default`). "
+        "Without `options`: `done` (any input) and `timeout` (nothing entered), both required"
+    )
     waits_for_caller = True
     needs_media = True
     __slots__ = ("_options",)

@@ -26,6 +26,7 @@ class HangupNode(NodeType[HangupParams]):
     Params = HangupParams
     exits = ()
     terminal = True
+    ends_call = True
 
     async def run(self, ctx: CallContext) -> str:
         params = self.params

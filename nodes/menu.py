@@ -13,6 +13,28 @@ expression language's `=` (text "74951230001" equals number 74951230001);
 `range` is inclusive and numeric; `regex` is RE2 (linear time) with search
 semantics, so anchor it with ^ and $ to match the whole value.
 
+Phone numbers with or without `+`: `calledid()` and `callerid()` are text,
+the number as the line's normalisation rules left it (docs/routing.md), or as
+the line sent it when there are none. A text case compares text exactly, so
+"+74951230001" and "74951230001" differ; a number case (a JSON number)
+compares numerically, reading the text as a number, so a leading `+` (and
+leading zeros) make no difference; `prefix` is text; `range` is numeric. Write
+numbers the way the line rules produce them (E.164 with `+` is the usual
+choice), as text. With `calledid()` as the value:
+
+| `calledid()` | case | matches |
+| --- | --- | --- |
+| `+74951230001` | `{"equals": "+74951230001", "exit": "moscow"}` | yes |
+| `74951230001` | `{"equals": "+74951230001", "exit": "moscow"}` | no: text is compared exactly |
+| `74951230001` | `{"equals": 74951230001, "exit": "moscow"}` | yes: a number case compares numbers |
+| `+74951230001` | `{"equals": 74951230001, "exit": "moscow"}` | yes: "+74951230001" reads as 74951230001 |
+| `84951230001` | `{"equals": 74951230001, "exit": "moscow"}` | no: another number |
+| `74951230001` | `{"in": ["+74951230001", "74951230001"], "exit": "moscow"}` | yes: either form listed |
+| `+78005550101` | `{"prefix": "+7800", "exit": "toll_free"}` | yes |
+| `78005550101` | `{"prefix": "+7800", "exit": "toll_free"}` | no: a prefix is text |
+| `78005550101` | `{"regex": "^[+]?7800", "exit": "toll_free"}` | yes: the regex allows both |
+| `+74951230001` | `{"range": [74950000000, 74959999999], "exit": "moscow"}` | yes: a range is numeric |
+
 Regex cases obey the expression language's limits (docs/expressions.md): a
 pattern of at most `MAX_REGEX_LENGTH` characters and `MAX_REGEX_PROGRAM`
 compiled instructions (a load error), compiled once when the node is built;
@@ -66,8 +88,8 @@ class MenuCase(ParamsModel):
                     + (f" (got {', '.join(given)})" if given else "")
                 )
             exit_name = data.get("exit")
-            if isinstance(exit_name, str) and exit_name in RESERVED_EXITS:
-                raise ValueError(f"exit '{data['exit']}' is reserved; name the case's exit otherwise")
+            if isinstance(exit_name, str) and exit_name in RESERVED_EXITS:  # a list is not hashable
+                raise ValueError(f"exit '{exit_name}' is reserved; name the case's exit otherwise")
         return data
 
     @model_validator(mode="after")
@@ -136,6 +158,10 @@ class MenuNode(NodeType[MenuParams]):
     Params = MenuParams
     exits = ("other",)
     default_exits = ("other",)
+    params_exits = (
+        "one per case's `exit` (cases may share one), required; `other`, required as the "
+        "default branch (unwired: `no_default`)"
+    )
     __slots__ = ("_value", "_matchers")
 
     def __init__(self, node_id: str, params: MenuParams) -> None:

@@ -92,6 +92,9 @@ class QueueNode(NodeType[QueueParams]):
     category = "acd"
     Params = QueueParams
     exits = ("answered", "timeout", "full", "no_operators", "callback")
+    #: after the conversation the call may simply end
+    optional_exits = frozenset({"answered"})
+    exit_conditions = {"callback": "only with `callback_digit`"}
     waits_for_caller = True
     needs_media = True
     __slots__ = ("_priority", "_manager")
@@ -104,6 +107,14 @@ class QueueNode(NodeType[QueueParams]):
     def writes(self) -> set[str]:
         p = self.params
         return {p.operator_variable} if p.operator_variable else set()
+
+    def writes_on(self, exit_name: str) -> set[str]:
+        return self.writes() if exit_name == "answered" else set()
+
+    def possible_exits(self) -> tuple[str, ...]:
+        if self.params.callback_digit:
+            return self.all_exits
+        return tuple(e for e in self.all_exits if e != "callback")
 
     def references(self) -> dict[str, set[str]]:
         return {"queue": {self.params.queue}}

@@ -99,6 +99,11 @@ class RecognizeNode(NodeType[RecognizeParams]):
     Params = RecognizeParams
     exits = ("timeout",)
     default_exits = ("other", "timeout")
+    params_exits = (
+        "with `choices`: one per choice's `exit`, required; `other` and `timeout`, required as "
+        "the default branch (unwired: `no_default`). Without `choices`: `done` (anything said) "
+        "and `timeout`, both required"
+    )
     waits_for_caller = True
     needs_media = True
     __slots__ = ("_choices", "_phrases")

@@ -278,7 +278,13 @@ class ScheduleNode(NodeType[ScheduleParams]):
     category = "flow"
     Params = ScheduleParams
     exits = ("open", "closed", "holiday")
+    exit_conditions = {"holiday": "only with `holidays`"}
     __slots__ = ()
+
+    def possible_exits(self) -> tuple[str, ...]:
+        if self.params.holidays:
+            return self.all_exits
+        return ("open", "closed")
 
     async def run(self, ctx: CallContext) -> str:
         return schedule_state(self.params, ctx.now())

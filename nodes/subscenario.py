@@ -1,10 +1,20 @@
 """Subscenario / Подсценарий: jump to another scenario, or call it and come back.
 
+    {"scenario": "billing", "mode": "call"}
+
 `mode: "call"` runs the other scenario from its main start until a Return
-node (or the end of its flow) and continues here through "next"; `mode:
-"jump"` hands the call over for good. Variables are shared both ways; the
-other scenario's declared defaults fill variables not set yet. The version
-used is the one published when the call started.
+node (or an exit left unwired there) and continues here through "next";
+`mode: "jump"` hands the call over for good (the node has no exits).
+Variables are shared both ways; the other scenario's declared defaults fill
+variables not set yet. The version used is the one published when the call
+started.
+
+A Hangup inside the called scenario ends the call (the calling scenario does
+not go on), and so does a failure there that no "error" exit or error
+handler of that scenario takes: the call is hung up with cause "error", as
+anywhere else. `flowengine validate` reports scenarios that call each other
+in a circle (subscenario_cycle), and counts a variable as set after the call
+only if the called scenario sets it on every way back.
 """
 
 from __future__ import annotations
@@ -35,6 +45,7 @@ class SubscenarioNode(NodeType[SubscenarioParams]):
     title_ru = "Подсценарий"
     description = "Run another scenario: call it and return, or jump to it"
     Params = SubscenarioParams
+    params_exits = "`next` in call mode, required; none in jump mode"
 
     @classmethod
     def exit_names(cls, params: SubscenarioParams) -> list[str]:
@@ -55,21 +66,3 @@ class SubscenarioNode(NodeType[SubscenarioParams]):
             return "jump"
         await call_subscenario(ctx, target, self.id)
         return "next"
-
-
-class ReturnParams(ParamsModel):
-    pass
-
-
-@registry.register
-class ReturnNode(NodeType[ReturnParams]):
-    type_name = "return"
-    title_en = "Return"
-    title_ru = "Возврат"
-    description = "End a called subscenario and continue in the calling scenario"
-    Params = ReturnParams
-    exits = ()
-    terminal = True
-
-    async def run(self, ctx: CallContext) -> str:
-        return "return"

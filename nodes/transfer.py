@@ -141,6 +141,9 @@ class TransferNode(NodeType[TransferParams]):
     category = "acd"
     Params = TransferParams
     exits = ("answered", "busy", "no_answer", "failed")
+    #: after the conversation (or a blind transfer) the call may simply end
+    optional_exits = frozenset({"answered"})
+    exit_conditions = {"busy": "not with `blind`", "no_answer": "not with `blind`"}
     waits_for_caller = True
     needs_media = True
     __slots__ = ("_numbers", "_allow")
@@ -153,6 +156,14 @@ class TransferNode(NodeType[TransferParams]):
     def writes(self) -> set[str]:
         p = self.params
         return {p.operator_variable} if p.operator_variable else set()
+
+    def writes_on(self, exit_name: str) -> set[str]:
+        return self.writes() if exit_name == "answered" else set()
+
+    def possible_exits(self) -> tuple[str, ...]:
+        if self.params.to == "number" and self.params.blind:
+            return ("answered", "failed")  # handed over, or not: nobody rings here
+        return self.all_exits
 
     def dialled(self) -> list[Dialled]:
         p = self.params

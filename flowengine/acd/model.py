@@ -43,6 +43,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from flowengine.acd.calendar import Calendar
 from flowengine.documents import DocumentError, load_document
 from flowengine.errors import Problem, ProblemsError
+from flowengine.field_errors import problems_from_validation as field_problems
 from flowengine.monitor.settings import AlertSettings
 from flowengine.telephony.dialpolicy import DialPolicy, PatternError, compile_pattern
 
@@ -561,27 +562,10 @@ def _duplicates(
         seen.add(x)
 
 
-def _loc_text(loc: Iterable[str | int]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif out:
-            out += f".{part}"
-        else:
-            out = str(part)
-    return out
-
-
 def problems_from_validation(err: ValidationError) -> list[Problem]:
-    """Pydantic errors as `Problem`s with JSON-path-like locations."""
-    out = []
-    for e in err.errors(include_url=False):
-        msg = e["msg"]
-        if msg.startswith("Value error, "):
-            msg = msg[len("Value error, ") :]
-        out.append(Problem(message=msg, path=_loc_text(e["loc"]), code=e["type"]))
-    return out
+    """Pydantic errors as `Problem`s with JSON-path-like locations, echoing
+    the bad value as every document's errors do (`flowengine.field_errors`)."""
+    return field_problems(err)
 
 
 def parse_centre(data: Any, source: str | None = None) -> Centre:

@@ -228,7 +228,8 @@ def cmd_test(args: argparse.Namespace) -> int:
                 failed += 1
                 print_safely(f"  FAILED  {result.name}")
                 for line in ([result.error] if result.error else result.failures):
-                    print_safely(f"          {line}")
+                    for part in line.splitlines():  # a load error lists its problems below it
+                        print_safely(f"          {part}")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 

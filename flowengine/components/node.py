@@ -66,10 +66,17 @@ class NodeType(Generic[P]):
     Params: ClassVar[type[ParamsModel]] = NoParams
     #: exits every instance has; `exit_names` adds the ones params declare
     exits: ClassVar[tuple[str, ...]] = ("next",)
-    #: exits that may stay unwired (the call then ends normally)
+    #: exits that may stay unwired even in the main flow: taking one ends the
+    #: call normally (the engine hangs up). See `possible_exits` for exits
+    #: the node's params rule out, which are never required either.
     optional_exits: ClassVar[frozenset[str]] = frozenset()
     #: the "default" branch of a menu-like node; unwired is a validator error
     default_exits: ClassVar[tuple[str, ...]] = ()
+    #: for the docs: exit -> when the node can take it ("only with `callback_digit`");
+    #: `possible_exits` is what the validator uses
+    exit_conditions: ClassVar[dict[str, str]] = {}
+    #: for the docs: the exits of a type whose exits come from its params
+    params_exits: ClassVar[str] = ""
     #: the node waits for the caller (input or another person), so a cycle
     #: through it is not an endless loop
     waits_for_caller: ClassVar[bool] = False
@@ -77,6 +84,11 @@ class NodeType(Generic[P]):
     terminal: ClassVar[bool] = False
     #: the node needs live media (cannot run after the caller hung up)
     needs_media: ClassVar[bool] = False
+    #: a stand-in for a node that did not load (the validator's partial graph)
+    unchecked: ClassVar[bool] = False
+    #: a terminal node that ends the call (Hangup), rather than the walk of a
+    #: called subscenario (Return): nothing comes back from it to a caller
+    ends_call: ClassVar[bool] = False
 
     __slots__ = ("id", "params", "all_exits")
 
@@ -95,6 +107,18 @@ class NodeType(Generic[P]):
         """The exits that make up the node's default branch (menu-like nodes)."""
         return cls.default_exits
 
+    def possible_exits(self) -> tuple[str, ...]:
+        """The exits this node can take with its params (besides "error").
+
+        Every declared exit may be wired, but one the params rule out (a
+        Queue's "callback" with no `callback_digit`) is never required."""
+        return self.all_exits
+
+    def required_exits(self) -> tuple[str, ...]:
+        """The exits that must be wired where the caller is still on the line."""
+        optional = self.optional_exits
+        return tuple(e for e in self.possible_exits() if e not in optional)
+
     # ---- static facts for the validator ---------------------------------------
     def reads(self) -> set[str]:
         """Variables this node reads (from its expressions and templates)."""
@@ -107,6 +131,14 @@ class NodeType(Generic[P]):
     def writes(self) -> set[str]:
         """Variables this node assigns; override in nodes that set variables."""
         return set()
+
+    def writes_on(self, exit_name: str) -> set[str]:
+        """Variables certainly assigned when the node leaves by `exit_name`
+        (never called for "error": a failed node may have set nothing).
+        Default: all of `writes()`; a node that sets a variable only on some
+        exits (who answered, on "answered") says so here, or the validator
+        would take a read after its other exits for safe."""
+        return self.writes()
 
     def references(self) -> dict[str, set[str]]:
         """Named external things used, by kind (e.g. {"scenario": {"billing"}})."""
@@ -142,3 +174,36 @@ class NodeType(Generic[P]):
 
     def __repr__(self) -> str:
         return f"<{self.type_name} {self.id}>"
+
+
+class UncheckedNode(NodeType[NoParams]):
+    """Stands in for a node that did not load (unknown type, bad params, a bad
+    expression), so the validator can still check the rest of the graph and
+    report every problem at once. It takes the exits it is wired with and
+    requires none; it may wait for the caller, end the call, or set any
+    variable, so nothing is concluded from it that the real node might refute.
+    Never registered, never run.
+    """
+
+    type_name = "(not loaded)"
+    title_en = "Node"
+    title_ru = "Узел"
+    waits_for_caller = True
+    unchecked: ClassVar[bool] = True
+    __slots__ = ("written_type", "exits_known", "anonymous")
+
+    def __init__(self, node_id: str, written_type: str, wired: list[str]) -> None:
+        super().__init__(node_id, NoParams())
+        #: the type the document names (maybe unknown)
+        self.written_type = written_type
+        #: False when some of its exits could not be read (so what it reaches is unknown)
+        self.exits_known = True
+        #: True for a node the document gave no usable id: findings about it are not shown
+        self.anonymous = False
+        self.all_exits = tuple(e for e in wired if e != ERROR_EXIT)
+
+    def possible_exits(self) -> tuple[str, ...]:
+        return ()
+
+    def reads(self) -> set[str]:
+        return set()

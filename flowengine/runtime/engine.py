@@ -272,6 +272,11 @@ class Engine:
         send through `outbound.stream`, which takes the origin's turn first."""
         return self.outbound.client
 
+    def use_http(self, client: httpx.AsyncClient) -> None:
+        """Send the HTTP and Notify nodes' requests through `client` instead
+        (the test runner's declared answers); the engine closes it on shutdown."""
+        self.outbound.use_client(client)
+
     async def drain(self) -> None:
         """Wait until every running call has ended (new calls may still start)."""
         while self._tasks:

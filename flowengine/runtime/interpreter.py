@@ -165,6 +165,7 @@ async def walk(ctx: CallContext, node_id: str | None) -> None:
         if node is None:
             ctx.emit(NodeFailed, node_id=node_id, code="missing_node", message=f"exit leads to missing node '{node_id}'")
             ctx.end_cause = "error"
+            _end_on_failure(ctx)
             return
         ctx.steps = steps
         # keyed by the node itself: ids are unique only within one scenario
@@ -246,7 +247,16 @@ async def walk(ctx: CallContext, node_id: str | None) -> None:
             next_id = _error_route(ctx)
             if next_id is None:
                 ctx.end_cause = "error"
+                _end_on_failure(ctx)
         node_id = next_id
+
+
+def _end_on_failure(ctx: CallContext) -> None:
+    """A failure nothing handled ends the call with cause "error" — inside a
+    called subscenario too: the calling scenario does not go on as if the
+    subscenario had returned."""
+    if ctx.call_depth > 0:
+        raise _CallAborted()
 
 
 def _absorb_hangup(ctx: CallContext) -> bool:

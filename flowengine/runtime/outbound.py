@@ -96,6 +96,11 @@ class OutboundHttp:
             )
         return self._client
 
+    def use_client(self, client: httpx.AsyncClient) -> None:
+        """Send through `client` (the test runner's declared answers), with the
+        same turns per origin; `aclose` closes it."""
+        self._client = client
+
     def in_flight(self, origin: str) -> int:
         """Requests holding a turn at `origin` now."""
         entry = self._origins.get(origin)

@@ -60,6 +60,11 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
     def end_external(self) -> None:
         self._external -= 1
 
+    @property
+    def external(self) -> int:
+        """How many real I/O sections are open now."""
+        return self._external
+
 
 def run_virtual(coro: Coroutine[Any, Any, T], start: float = 0.0) -> T:
     """Run `coro` to completion on a fresh virtual-time loop."""

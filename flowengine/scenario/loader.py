@@ -12,6 +12,7 @@ Only a document with no problems becomes a `Scenario`.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -19,73 +20,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import ValidationError
 
 from flowengine.components.fields import iter_expressions
-from flowengine.components.node import ERROR_EXIT, NodeType
+from flowengine.components.node import ERROR_EXIT, NodeType, UncheckedNode
 from flowengine.components.registry import NodeRegistry, builtin_registry
 from flowengine.documents import DocumentError, default_limits, parse_document, read_text
 from flowengine.errors import Problem, ScenarioError
 from flowengine.expr import ExpressionError, compile_expression, compile_template
+from flowengine.field_errors import json_path as json_path  # re-exported: it lived here
+from flowengine.field_errors import problems_from_validation
 from flowengine.scenario.compiled import Scenario
 from flowengine.scenario.migrations import migrate
-from flowengine.scenario.model import ScenarioDoc
-
-_NO_DATA: Any = object()
-
-
-def json_path(loc: tuple[int | str, ...], prefix: str = "") -> str:
-    out = prefix
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out
-
-
-def problems_from_validation(
-    err: ValidationError, prefix: str = "", node_id: str | None = None, data: Any = _NO_DATA
-) -> list[Problem]:
-    """One problem per place; with `data` (the validated input), paths name
-    places in the document only: the member tags pydantic adds inside unions
-    (``equals.str``, ``equals.int``...) are dropped and their messages merged
-    into one ("Input should be a valid string or a valid integer ...")."""
-    found: list[Problem] = []
-    merged_at: dict[str, int] = {}
-    for item in err.errors(include_url=False):
-        loc = tuple(item["loc"])
-        msg = item["msg"].removeprefix("Value error, ")
-        if item["type"] == "extra_forbidden":
-            msg = "unknown field (not part of the format)"
-        elif item["type"] == "missing":
-            msg = "required field is missing"
-        real = loc if data is _NO_DATA else _document_loc(loc, data, item["type"] == "missing")
-        path = json_path(real, prefix)
-        if real != loc and path in merged_at:
-            index = merged_at[path]
-            before = found[index]
-            extra = msg.removeprefix("Input should be ")
-            found[index] = Problem(f"{before.message} or {extra}", path=path, node_id=node_id, code=before.code)
-            continue
-        if real != loc:
-            merged_at[path] = len(found)
-        found.append(Problem(msg, path=path, node_id=node_id, code=item["type"]))
-    return found
-
-
-def _document_loc(loc: tuple[int | str, ...], data: Any, missing: bool) -> tuple[int | str, ...]:
-    """`loc` without the parts that are not places in `data` (union member tags)."""
-    out: list[int | str] = []
-    current = data
-    for i, part in enumerate(loc):
-        if isinstance(current, dict) and part in current:
-            current = current[part]
-            out.append(part)
-        elif missing and isinstance(current, dict) and i == len(loc) - 1:
-            out.append(part)  # the required field that is missing
-        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
-            current = current[part]
-            out.append(part)
-        # else: a tag naming a union member, not a place in the document
-    return tuple(out)
+from flowengine.scenario.model import NODE_ID_PATTERN, NodeDoc, ScenarioDoc
 
 
 def parse_text(text: str, source: str | None = None) -> Any:
@@ -135,8 +79,54 @@ def load_scenario_data(
     try:
         doc = ScenarioDoc.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(_envelope_problems(exc, data), source) from None
+        problems = _envelope_problems(exc, data)
+        error = ScenarioError(problems, source)
+        error.partial = _partial_despite(problems, data, reg)
+        raise error from None
     return build_scenario(doc, reg, source)
+
+
+def _partial_despite(problems: list[Problem], data: dict[str, Any], reg: NodeRegistry) -> Scenario | None:
+    """The graph of a document whose envelope problems all lie inside nodes,
+    with those nodes as stand-ins (their id and the exits that are text), so
+    the validator can still check the rest; None when that cannot be had."""
+    bad: set[int] = set()
+    for p in problems:
+        if not p.path.startswith("nodes["):
+            return None
+        bad.add(int(p.path[6 : p.path.index("]")]))
+    nodes = data["nodes"]
+    fixed: list[Any] = []
+    anonymous: set[str] = set()
+    for index, raw in enumerate(nodes):
+        if index not in bad:
+            fixed.append(raw)
+            continue
+        node_id = raw.get("id") if isinstance(raw, dict) else None
+        if not isinstance(node_id, str) or not re.fullmatch(NODE_ID_PATTERN, node_id):
+            node_id = f"_invalid.{index}"  # keeps the others' positions; never shown
+            anonymous.add(node_id)
+        exits = raw.get("exits") if isinstance(raw, dict) else None
+        wired = {k: v for k, v in exits.items() if isinstance(v, str)} if isinstance(exits, dict) else {}
+        fixed.append({"id": node_id, "type": _NO_TYPE, "exits": wired})
+    try:
+        build_scenario(ScenarioDoc.model_validate({**data, "nodes": fixed}), reg)
+    except ValidationError:
+        return None
+    except ScenarioError as exc:
+        partial = exc.partial
+        if partial is None:
+            return None
+        for node in partial.nodes.values():
+            if isinstance(node, UncheckedNode) and node.written_type == _NO_TYPE:
+                node.exits_known = False
+                node.anonymous = node.id in anonymous
+        return partial
+    return None  # unreachable: a stand-in never loads
+
+
+#: the type given to stand-ins for nodes whose envelope was wrong (never registered)
+_NO_TYPE = "(invalid node)"
 
 
 def _envelope_problems(exc: ValidationError, data: dict[str, Any]) -> list[Problem]:
@@ -182,23 +172,24 @@ def build_scenario(doc: ScenarioDoc, reg: NodeRegistry, source: str | None = Non
                     code="unknown_type",
                 )
             )
-            wiring[node.id] = dict(node.exits)
+            _stand_in(node, nodes, wiring)
             continue
         try:
             params = cls.Params.model_validate(node.params)
         except ValidationError as exc:
             problems.extend(problems_from_validation(exc, f"{base}.params", node.id, node.params))
-            wiring[node.id] = dict(node.exits)
+            _stand_in(node, nodes, wiring)
             continue
         expr_problems = _compile_expressions(params, base, node.id)
         if expr_problems:
             problems.extend(expr_problems)
-            wiring[node.id] = dict(node.exits)
+            _stand_in(node, nodes, wiring)
             continue
         try:
             instance = cls(node.id, params)
         except ValueError as exc:
             problems.append(Problem(str(exc), path=f"{base}.params", node_id=node.id))
+            _stand_in(node, nodes, wiring)
             continue
         declared = set(instance.all_exits) | {ERROR_EXIT}
         for exit_name in node.exits:
@@ -234,17 +225,31 @@ def build_scenario(doc: ScenarioDoc, reg: NodeRegistry, source: str | None = Non
         problems.append(
             Problem(f"error handler '{handler}' is not a node of this scenario", path="settings.error_handler")
         )
+    scenario = None
+    if "main" in entries:
+        scenario = Scenario(
+            doc=doc,
+            nodes=nodes,
+            wiring=wiring,
+            main_entry=entries["main"],
+            after_hangup_entry=entries.get("after_hangup"),
+            tz=tz,
+            defaults={v.name: v.default for v in doc.variables},
+        )
     if problems:
-        raise ScenarioError(problems, source)
-    return Scenario(
-        doc=doc,
-        nodes=nodes,
-        wiring=wiring,
-        main_entry=entries["main"],
-        after_hangup_entry=entries.get("after_hangup"),
-        tz=tz,
-        defaults={v.name: v.default for v in doc.variables},
-    )
+        error = ScenarioError(problems, source)
+        # the graph with stand-ins for the nodes that failed, so the validator
+        # can still report the rest (a dangling exit elsewhere, ...)
+        error.partial = scenario
+        raise error
+    assert scenario is not None  # "main" missing is a problem
+    return scenario
+
+
+def _stand_in(node: NodeDoc, nodes: dict[str, NodeType], wiring: dict[str, dict[str, str]]) -> None:
+    """Keep a node that did not load in the graph, as an `UncheckedNode`."""
+    nodes[node.id] = UncheckedNode(node.id, node.type, list(node.exits))
+    wiring[node.id] = dict(node.exits)
 
 
 def _compile_expressions(params: Any, base: str, node_id: str) -> list[Problem]:

@@ -25,12 +25,18 @@ virtual operators (answering after `answer_after` s, talking `talk_time` s);
 `statuses: {"902": "break:lunch"}` and `phones: {"901": {answer_after: null}}`
 (file-wide or per case) shape who can take the call.
 
+`http:` (file-wide and per case) declares the answers HTTP request nodes and
+webhooks get (`flowengine.testing.network`); a case reaches no network, and a
+request nobody declared fails it.
+
 Expectations: `path` (exact list of node ids), `path_includes` (in order, gaps
 allowed), `path_excludes`, `exits` ({node: exit} taken at the node's last
-visit), `prompts` (exact), `prompts_include` (substrings, in order),
-`variables` (subset), `hangup_cause`, `events_include` (each a subset of some
-event's fields, e.g. {event: notified, channel: log} or {event: queue_offered,
-operator_id: "901"}; the operator and queue streams of the centre count too).
+visit), `prompts` (exact), `prompts_include` (each a substring of a distinct
+prompt, in order), `variables` (subset), `hangup_cause`, `hangup_by` (who
+hung up), `events_include` (each contained in some event, into nested
+objects and lists: `contains`; e.g. {event: notified, channel: log} or
+{event: queue_offered, operator_id: "901"}; the operator and queue streams
+of the centre count too).
 Expectations written for the v1 stream, {event: queue_event, kind: offered,
 ...}, still match: they are read as the typed event they became. Cases run on
 the simulator's virtual clock, so a day of waiting takes no time.
@@ -38,7 +44,10 @@ the simulator's virtual clock, so a day of waiting takes no time.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,9 +55,12 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from flowengine.errors import FlowEngineError, ScenarioError
+from flowengine.errors import FlowEngineError, Problem, ScenarioError
 from flowengine.events.upgrade import QUEUE_KINDS
-from flowengine.scenario.loader import load_scenario_file, problems_from_validation, read_document
+from flowengine.field_errors import problems_from_validation
+from flowengine.scenario.loader import load_scenario_file, read_document
+from flowengine.telephony.causes import Party
+from flowengine.testing.network import DeclaredNetwork, HttpAnswer
 
 if TYPE_CHECKING:
     from flowengine.testing.harness import CallTrace
@@ -66,6 +78,8 @@ class Expect(BaseModel):
     prompts_include: list[str] | None = None
     variables: dict[str, Any] | None = None
     hangup_cause: str | None = None
+    #: who ended the call: caller, engine, callee or system (the call_hung_up event's `by`)
+    hangup_by: Party | None = None
     events_include: list[dict[str, Any]] | None = None
 
 
@@ -101,6 +115,7 @@ class Case(BaseModel):
     steps: list[dict[str, Any]] = Field(default_factory=list)
     hangup_after: float | None = None
     think: float | None = None
+    http: list[HttpAnswer] = Field(default_factory=list, description="answers to HTTP requests and webhooks")
     expect: Expect = Field(default_factory=Expect)
 
 
@@ -115,6 +130,9 @@ class CaseFile(BaseModel):
     statuses: dict[str, str] = Field(default_factory=dict)
     phones: dict[str, Phone] = Field(default_factory=dict)
     defaults: CaseDefaults = Field(default_factory=CaseDefaults)
+    http: list[HttpAnswer] = Field(
+        default_factory=list, description="answers to HTTP requests and webhooks, for every case"
+    )
     cases: list[Case] = Field(min_length=1)
 
 
@@ -152,7 +170,26 @@ def load_case_file(path: Path) -> CaseFile:
     try:
         return CaseFile.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(problems_from_validation(exc), str(path), what="tests file") from None
+        problems = [_in_case(p, data) for p in problems_from_validation(exc, data=data)]
+        raise ScenarioError(problems, str(path), what="tests file") from None
+
+
+_CASE_INDEX = re.compile(r"^cases\[(\d+)\]")
+
+
+def _in_case(problem: Problem, data: Any) -> Problem:
+    """A problem inside `cases[i]` says which case by name too (the index
+    alone is hard to count in a long file)."""
+    match = _CASE_INDEX.match(problem.path)
+    cases = data.get("cases") if isinstance(data, dict) else None
+    if match is None or not isinstance(cases, list):
+        return problem
+    case = cases[int(match.group(1))]
+    name = case.get("name") if isinstance(case, dict) else None
+    if not isinstance(name, str):
+        return problem
+    shown = name if len(name) <= 80 else name[:77] + "..."
+    return dataclasses.replace(problem, message=f"case '{shown}': {problem.message}")
 
 
 def run_case_file(path: Path, on_trace: Callable[[Case, CallTrace], None] | None = None) -> list[CaseResult]:
@@ -193,8 +230,8 @@ def run_case_file(path: Path, on_trace: Callable[[Case, CallTrace], None] | None
             continue
         at = case.at or d.at
         setup = None
+        phones = {k: VirtualPhone(**v.model_dump()) for k, v in {**spec.phones, **case.phones}.items()}
         if centre is not None:
-            phones = {k: VirtualPhone(**v.model_dump()) for k, v in {**spec.phones, **case.phones}.items()}
             setup = CentreSetup(
                 centre,
                 answer_after=spec.answer_after,
@@ -202,10 +239,22 @@ def run_case_file(path: Path, on_trace: Callable[[Case, CallTrace], None] | None
                 statuses={**spec.statuses, **case.statuses},
                 phones=phones,
             )
-        trace = run_scenario(scenario, script, at=at, library=library, centre=setup, routing=routing)
+        # the case's answers first, then the file's; nothing else is reachable
+        network = DeclaredNetwork([*case.http, *spec.http])
+        trace = run_scenario(
+            scenario,
+            script,
+            at=at,
+            library=library,
+            centre=setup,
+            routing=routing,
+            http=network,
+            # without a centre, `phones` are the numbers a Transfer may ring
+            directory=phones if setup is None else None,
+        )
         if on_trace is not None:
             on_trace(case, trace)
-        result.failures = check(case.expect, trace.to_json(with_events=True))
+        result.failures = network.failures() + check(case.expect, trace.to_json(with_events=True))
         results.append(result)
     return results
 
@@ -246,12 +295,48 @@ def check(expect: Expect, trace: dict[str, Any]) -> list[str]:
             out.append(f"variable {name}: expected {value!r}, got {got!r}")
     if expect.hangup_cause is not None and expect.hangup_cause != trace["hangup_cause"]:
         out.append(f"hangup cause: expected '{expect.hangup_cause}', got '{trace['hangup_cause']}'")
+    if expect.hangup_by is not None:
+        hung = [e for e in trace.get("events", []) if e.get("event") == "call_hung_up"]
+        by = hung[-1].get("by") if hung else None
+        if by != expect.hangup_by:
+            out.append(f"hung up by: expected '{expect.hangup_by}', got {by!r}")
     events = [*trace["events"], *trace.get("centre_events", [])]
     for written in expect.events_include or []:
         wanted = _wanted_v2(written)
-        if not any(all(e.get(k) == v for k, v in wanted.items()) for e in events):
+        if not any(contains(e, wanted) for e in events):
             out.append(f"events: none matches {written}")
     return out
+
+
+def contains(got: Any, wanted: Any) -> bool:
+    """`events_include` matching: is `wanted` a part of `got`?
+
+    - a mapping matches a mapping that has each of its keys with a matching
+      value (other keys may be there too), at any depth;
+    - a list matches a list that has a matching item for each of its items,
+      in the same order, each item used once (others may come between);
+    - a mapping or list matches a text that is JSON for a value it matches
+      (variables hold objects from HTTP answers as JSON text);
+    - anything else matches an equal value of the same kind (true is not 1,
+      "5" is not 5; 5 and 5.0 are equal).
+    """
+    if isinstance(wanted, dict | list) and isinstance(got, str):
+        try:
+            got = json.loads(got)
+        except ValueError:
+            return False
+    if isinstance(wanted, dict):
+        return isinstance(got, dict) and all(k in got and contains(got[k], v) for k, v in wanted.items())
+    if isinstance(wanted, list):
+        if not isinstance(got, list):
+            return False
+        items = iter(got)
+        return all(any(contains(g, w) for g in items) for w in wanted)
+    if isinstance(wanted, bool) or isinstance(got, bool):
+        return isinstance(wanted, bool) and isinstance(got, bool) and wanted == got
+    if isinstance(wanted, int | float) and isinstance(got, int | float):
+        return wanted == got
+    return type(wanted) is type(got) and wanted == got  # type: ignore[no-any-return]
 
 
 def _wanted_v2(wanted: dict[str, Any]) -> dict[str, Any]:

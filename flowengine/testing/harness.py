@@ -37,6 +37,7 @@ from flowengine.runtime.virtual_loop import run_virtual
 from flowengine.scenario.compiled import Scenario
 from flowengine.scenario.routing import RoutingTable
 from flowengine.telephony.backend import create_backend
+from flowengine.testing.network import DeclaredNetwork
 from flowengine.testing.phones import VirtualPhone, virtual_operators
 from flowengine.testing.script import CallerScript
 
@@ -251,6 +252,7 @@ def run_scenario(
     routing: RoutingTable | None = None,
     sinks: Sequence[EventSink] = (),
     media: Sequence[str | os.PathLike[str]] = (),
+    http: DeclaredNetwork | None = None,
 ) -> CallTrace:
     """Run one call of `scenario` and return its trace.
 
@@ -264,7 +266,8 @@ def run_scenario(
 
     `sinks` also receive every event (call, operator and queue streams) and
     are flushed and closed before this returns. `media` are the folders audio
-    files are played from (see `flowengine.telephony.media`).
+    files are played from (see `flowengine.telephony.media`). With `http`, the
+    HTTP and Notify nodes talk to its declared answers only (no network).
     """
 
     check_start(at)
@@ -273,6 +276,8 @@ def run_scenario(
         clock = WallClock(None if realtime and at is None else at or dt.datetime.now(dt.UTC))
         table = routing.model_copy(deep=True) if routing is not None else None
         engine = Engine(clock=clock, routing=table, keep_events=True, media_dirs=media)
+        if http is not None:
+            engine.use_http(http.client())
         for sink in sinks:
             engine.add_sink(sink)
         for other in library:

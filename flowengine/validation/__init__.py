@@ -6,9 +6,13 @@
 malformed JSON, schema violations, unknown node types and bad expressions are
 the loader's `ScenarioError`) and returns findings about the graph and its
 data flow, each a `Problem` with severity, node id, code and message, sorted
-by the node's position in the document. `validate_files(paths)` loads and
-validates files, resolving subscenario references against the scenarios
-beside them; `format_problem` renders one finding for people.
+by the node's position in the document. It also takes the partial graph of a
+scenario that failed to load (`ScenarioError.partial`), so one bad node does
+not hide the other problems. `validate_files(paths)` loads and validates
+files (load problems first, then the graph's), resolving subscenario
+references against the files given and `library`; `format_problem` renders
+one finding for people. The rules are documented in docs/scenario-format.md
+("Exits", "What flowengine validate checks").
 
 Codes (see `CODES`): dangling_exit, unwired_exit, no_default, unreachable,
 no_end, endless_loop, unassigned_variable, unknown_reference,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from flowengine.components.node import UncheckedNode
 from flowengine.errors import Problem
 from flowengine.scenario.compiled import Scenario
 from flowengine.telephony.dialpolicy import DialPolicy
@@ -30,7 +31,7 @@ CODES: dict[str, str] = {
     "endless_loop": "error",
     "unknown_reference": "error",
     "subscenario_cycle": "error",
-    "media_after_hangup": "warning",
+    "media_after_hangup": "error or warning",
     "unassigned_variable": "error or warning",
     "dial_unrestricted": "error",
     "dial_no_policy": "warning",
@@ -53,6 +54,10 @@ def validate(
     variables they assign count as assigned after the call (and caller input
     is followed through them). `dial_policy` is the centre's, when known: it
     vouches for computed numbers that are not caller input.
+
+    `scenario` may be the partial graph of one that failed to load
+    (`ScenarioError.partial`): the nodes that did not load stand in as
+    unknowns, and every check that does not depend on them still runs.
     """
     g = ScenarioGraph(scenario)
     found: list[Problem] = [
@@ -64,9 +69,12 @@ def validate(
         *check_call_cycles(g, library),
         *check_after_hangup_media(g),
         *check_variables(g, library),
-        *check_dialled_numbers(g, library, dial_policy),
     ]
-    return sorted(found, key=lambda p: _sort_key(g, p))
+    if not any(node.unchecked for node in g.nodes.values()):
+        # the taint analysis follows what each node computes: it needs them all
+        found += check_dialled_numbers(g, library, dial_policy)
+    hidden = {n for n, node in g.nodes.items() if isinstance(node, UncheckedNode) and node.anonymous}
+    return sorted((p for p in found if p.node_id not in hidden), key=lambda p: _sort_key(g, p))
 
 
 def _sort_key(g: ScenarioGraph, p: Problem) -> tuple[int, int, str, str]:

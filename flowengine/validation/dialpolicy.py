@@ -46,7 +46,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from flowengine.components.node import NodeType
+from flowengine.components.node import ERROR_EXIT, NodeType
 from flowengine.errors import Problem
 from flowengine.expr import ExpressionError, Template, compile_template
 from flowengine.scenario.compiled import Scenario
@@ -221,9 +221,9 @@ class TaintFlow:
 
         return solve_forward(self.g, initial=clean, start=start, carry=self.carry, meet=merge)
 
-    def carry(self, node_id: str, s: Taint, failed: bool) -> Taint:
+    def carry(self, node_id: str, s: Taint, exits: tuple[str, ...]) -> Taint:
         out = self.after(node_id, s)
-        return merge(s, out) if failed else out
+        return merge(s, out) if ERROR_EXIT in exits else out
 
     def after(self, node_id: str, s: Taint) -> Taint:
         """The taint after the node ran, given the taint before it."""

@@ -60,8 +60,9 @@ def validate_files(
 ) -> dict[str, list[Problem]]:
     """Findings per file, keyed by the path as given, in the order given.
 
-    A file that fails to load gets its load problems only (every one the
-    loader found). Known scenarios are the ids of the given files and of the
+    A file that fails to load gets its load problems (every one the loader
+    found) followed by the findings about the rest of its graph, the nodes
+    that did not load standing in as unknowns. Known scenarios are the ids of the given files and of the
     scenarios in `library`: files, and every *.json regular file of a folder
     (those that do not load are left out).
     `known` adds other kinds of names, e.g. the queues and operators of a
@@ -100,7 +101,16 @@ def validate_files(
     for name, path in given:
         result = load(path)
         if isinstance(result, ScenarioError):
+            # every problem at once: the load problems, then what the rest of
+            # the graph shows (a dangling exit beside a node with bad params)
             report[name] = list(result.problems)
+            if result.partial is not None:
+                report[name] += validate(
+                    result.partial,
+                    known={**(known or {}), "scenario": known_ids},
+                    library=scenarios,
+                    dial_policy=dial_policy,
+                )
         else:
             report[name] = validate(
                 result,

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 import networkx as nx
 
 from flowengine.components.fields import iter_expressions
-from flowengine.components.node import ERROR_EXIT, NodeType
+from flowengine.components.node import ERROR_EXIT, NodeType, UncheckedNode
 from flowengine.errors import Problem
 from flowengine.expr.env import QUEUE_FACTS
 from flowengine.scenario.compiled import Scenario
@@ -84,21 +84,32 @@ class ScenarioGraph:
                     queue.append(nxt)
         return seen
 
+    def live(self) -> set[str]:
+        """Nodes that may run while the caller is on the line: reached from the
+        main start or the error handler, or reached from no entry at all
+        (checked as if they were, so a node not yet wired in is still checked)."""
+        live = self.reachable(
+            e for e in (self.scenario.main_entry, self.scenario.settings.error_handler) if e is not None
+        )
+        return live | (set(self.nodes) - self.reachable(self.entries))
+
     def ends(self) -> set[str]:
         """Nodes where a walk can end normally.
 
         A terminal node (hangup, return), a node without exits (subscenario
-        jump), a declared exit left unwired (the call ends there), or an exit
+        jump), an exit it can take left unwired (the call ends there), or an exit
         wired to a missing node (reported separately; the call fails there).
-        An unwired "error" exit is not an end: it is the failure path.
+        An unwired "error" exit is not an end: it is the failure path. A
+        node that did not load (`unchecked`) may end the call too.
         """
         found = set()
         for node_id, node in self.nodes.items():
             wired = self.wired(node_id)
             if (
                 node.terminal
+                or node.unchecked
                 or not node.all_exits
-                or any(e not in wired for e in node.all_exits if e != ERROR_EXIT)
+                or any(e not in wired for e in node.possible_exits() if e != ERROR_EXIT)
                 or any(t not in self.nodes for t in wired.values())
             ):
                 found.add(node_id)
@@ -156,7 +167,15 @@ def _label(node: NodeType) -> str:
 
 
 def check_exits(g: ScenarioGraph) -> Iterator[Problem]:
-    """dangling_exit, unwired_exit and no_default."""
+    """dangling_exit, unwired_exit and no_default.
+
+    Required are the exits a node can take with its params (`possible_exits`)
+    that its type does not mark optional, and only where the caller may still
+    be on the line: in post-processing (nodes reached only from the
+    after-hangup start) an unwired exit just ends post-processing, so no
+    exit is required there. "error" is never required.
+    """
+    live = g.live()
     for node_id in sorted(g.nodes, key=g.pos):
         node = g.nodes[node_id]
         wired = g.wired(node_id)
@@ -169,17 +188,16 @@ def check_exits(g: ScenarioGraph) -> Iterator[Problem]:
                     node_id=node_id,
                     code="dangling_exit",
                 )
-        if node.terminal:
+        if node.terminal or node_id not in live:
             continue
         defaults = set(node.default_exit_names(node.params))
-        optional = node.optional_exits
         missing_defaults = []
-        for exit_name in node.all_exits:
+        for exit_name in node.required_exits():
             if exit_name in wired or exit_name == ERROR_EXIT:
                 continue
             if exit_name in defaults:
                 missing_defaults.append(exit_name)
-            elif exit_name not in optional:
+            else:
                 yield Problem(
                     f"exit '{exit_name}' is not connected to any node (the call would end there)",
                     path=g.path(node_id, f".exits.{exit_name}"),
@@ -197,6 +215,8 @@ def check_exits(g: ScenarioGraph) -> Iterator[Problem]:
 
 
 def check_reachable(g: ScenarioGraph) -> Iterator[Problem]:
+    if any(isinstance(node, UncheckedNode) and not node.exits_known for node in g.nodes.values()):
+        return  # a node whose exits could not be read may lead anywhere
     reached = g.reachable(g.entries)
     starts = ["the main start"]
     if g.scenario.after_hangup_entry:
@@ -274,21 +294,34 @@ def check_loops(g: ScenarioGraph) -> Iterator[Problem]:
 
 
 def check_after_hangup_media(g: ScenarioGraph) -> Iterator[Problem]:
-    """media_after_hangup: a node that needs the line, run after the caller is gone."""
+    """media_after_hangup: a node that needs the line, run after the caller is gone.
+
+    An error where the node runs only after hangup (it can never work); a
+    warning where the main flow reaches it too (it fails on the after-hangup path).
+    """
     entry = g.scenario.after_hangup_entry
     if entry is None:
         return
+    live = g.live()
     for node_id in sorted(g.reachable([entry]), key=g.pos):
         node = g.nodes[node_id]
-        if node.needs_media:
-            yield Problem(
-                f"{_label(node)} needs the caller's line but runs after hangup "
-                f"(reached from the after-hangup start '{entry}'), so it will always fail",
-                path=g.path(node_id),
-                node_id=node_id,
-                severity="warning",
-                code="media_after_hangup",
-            )
+        if not node.needs_media:
+            continue
+        shared = node_id in live
+        message = (
+            f"{_label(node)} needs the caller's line but runs after hangup "
+            f"(reached from the after-hangup start '{entry}')"
+        )
+        message += (
+            ", where it fails (the main flow reaches it too)" if shared else ", so it will always fail"
+        )
+        yield Problem(
+            message,
+            path=g.path(node_id),
+            node_id=node_id,
+            severity="warning" if shared else "error",
+            code="media_after_hangup",
+        )
 
 
 def check_references(g: ScenarioGraph, known: dict[str, set[str]] | None) -> Iterator[Problem]:

@@ -111,9 +111,9 @@ def test_field_errors_have_paths_too():
     with pytest.raises(CentreError) as e:
         parse_centre(data)
     got = {(p.path, p.message) for p in e.value.problems}
-    assert ("operators[0].skills.english", "Input should be less than or equal to 10") in got
+    assert ("operators[0].skills.english", "11 should be less than or equal to 10") in got
     assert ("operators[2]", "an operator needs an extension or at least one target") in got
-    assert ("queues[0].ring_timeout", "Input should be greater than 0") in got
+    assert ("queues[0].ring_timeout", "0 should be greater than 0") in got
 
 
 def test_custom_statuses_cannot_shadow_built_ins_or_states():

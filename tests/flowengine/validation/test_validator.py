@@ -310,7 +310,8 @@ def test_variable_never_assigned_is_an_error() -> None:
     assert problem.path == "nodes[1].params.text"
 
 
-def test_variable_assigned_on_one_branch_only_is_a_warning_with_path() -> None:
+def test_variable_assigned_on_one_branch_only_is_an_error_with_path() -> None:
+    """The run fails on the branch that skips the assignment ('unknown variable')."""
     sc = scenario(
         start("vip"),
         node("vip", "if", {"true": "name", "false": "greet"}, condition="callerid() = '1'"),
@@ -321,13 +322,14 @@ def test_variable_assigned_on_one_branch_only_is_a_warning_with_path() -> None:
     )
     problems = validate(sc)
     assert [(p.code, p.node_id, p.severity) for p in problems] == [
-        ("unassigned_variable", "greet", "warning"),
-        ("unassigned_variable", "again", "warning"),
+        ("unassigned_variable", "greet", "error"),
+        ("unassigned_variable", "again", "error"),
     ]
-    assert problems[0].message == (
-        "variable 'NAME' may be read before it is assigned (path: start → vip → greet)"
+    assert problems[0].message.startswith(
+        "variable 'NAME' may be read before it is assigned (path: start → vip → greet): "
+        "on that path the call fails with 'unknown variable'"
     )
-    assert problems[1].message.endswith("(path: start → vip → greet → again)")
+    assert "(path: start → vip → greet → again)" in problems[1].message
 
 
 def test_declared_and_earlier_assignments_count_as_assigned() -> None:
@@ -362,8 +364,8 @@ def test_error_exit_carries_the_state_before_the_failed_node() -> None:
     )
     problems = validate(sc)
     assert codes(problems) == [("unassigned_variable", "failed")]
-    assert problems[0].severity == "warning"
-    assert problems[0].message.endswith("(path: start → set (error) → failed)")
+    assert problems[0].severity == "error"
+    assert "(path: start → set (error) → failed)" in problems[0].message
 
 
 def test_error_exit_and_normal_exit_to_the_same_node() -> None:
@@ -393,9 +395,10 @@ def test_after_hangup_entry_starts_with_declared_variables_only() -> None:
     )
     problems = validate(sc)
     assert codes(problems) == [("unassigned_variable", "note")]
-    assert problems[0].message == (
+    assert problems[0].message.startswith(
         "variable 'CALLEDID' may be read before it is assigned (path: after → note)"
     )
+    assert problems[0].severity == "error"
 
 
 def test_error_handler_starts_with_declared_variables_only() -> None:
@@ -409,13 +412,28 @@ def test_error_handler_starts_with_declared_variables_only() -> None:
     assert codes(validate(sc)) == [("unassigned_variable", "handler")]
 
 
-def test_media_after_hangup_is_a_warning() -> None:
+def test_media_after_hangup_only_is_an_error() -> None:
     sc = scenario(
         start("bye"),
         hangup(),
         start("thanks", node_id="after", entry="after_hangup"),
         say("thanks", "Thank you", target="end"),
         hangup("end"),
+    )
+    problems = validate(sc)
+    assert [(p.code, p.node_id, p.severity) for p in problems] == [
+        ("media_after_hangup", "thanks", "error")
+    ]
+    assert "so it will always fail" in problems[0].message
+
+
+def test_media_node_shared_by_the_main_flow_and_post_processing_is_a_warning() -> None:
+    """It works in the main flow and fails only on the after-hangup path."""
+    sc = scenario(
+        start("thanks"),
+        say("thanks", "Thank you", target="end"),
+        hangup("end"),
+        start("thanks", node_id="after", entry="after_hangup"),
     )
     problems = validate(sc)
     assert [(p.code, p.node_id, p.severity) for p in problems] == [
@@ -487,7 +505,7 @@ def test_called_subscenario_assignments_count_after_the_call() -> None:
     )
     problems = validate(main, library={"billing": billing})
     assert [(p.node_id, p.severity, p.message.split(" may")[0]) for p in problems] == [
-        ("tell", "warning", "variable 'TARIFF'")
+        ("tell", "error", "variable 'TARIFF'")
     ]
     # Without the billing scenario, nothing is known about what it sets: warnings only.
     problems = validate(main)
@@ -594,7 +612,7 @@ def test_large_generated_loop_converges() -> None:
             "unassigned_variable.json",
             [
                 ("error", "unassigned_variable", "greet"),
-                ("warning", "unassigned_variable", "greet"),
+                ("error", "unassigned_variable", "greet"),
             ],
         ),
         (
