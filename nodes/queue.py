@@ -18,9 +18,18 @@ place; pressing the digit leaves the line through the "callback" exit. After
 an overflow into a queue without callbacks the offer is no longer made and
 the digit is ignored (the caller keeps waiting).
 
+The queue's `announce` settings shape what is said: `ahead_limit` (more
+callers ahead than that: "there are more than N callers ahead of you"
+instead of the position), `hold_time` (the estimated wait `on` every
+time, `once`, or `off`) and `periodic` (every N seconds, apart from the
+position announcements, the node's `periodic_prompt` or a thank-you for
+waiting, in Russian or English after the scenario's language).
+
 Exits: "answered" (the conversation with the operator is over; the scenario
 may go on, e.g. to a survey), "timeout" (max wait), "full" (max length),
-"no_operators" (nobody can take calls, by the queue's policy), "callback".
+"no_operators" (nobody can take calls, by the queue's `no_operators`,
+`join_empty`, `leave_when_empty` or `max_wait_no_operator`; the
+`queue_no_operators` event says which), "callback".
 A caller who hangs up is counted as abandoned and the call goes to the
 after-hangup entry.
 """
@@ -29,7 +38,8 @@ from __future__ import annotations
 
 import asyncio
 import math
-from typing import TYPE_CHECKING
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
@@ -59,6 +69,18 @@ ANNOUNCEMENTS = {
         " To be called back without losing your place, press {digit}.",
     ),
 }
+#: said instead of the position when more callers are ahead than the queue's
+#: ``announce.ahead_limit``
+AHEAD_LIMIT = {
+    "ru": "Перед вами в очереди больше {limit} абонентов.",
+    "en": "There are more than {limit} callers ahead of you.",
+}
+#: the queue's own periodic message (``announce.periodic``) unless the node
+#: gives its ``periodic_prompt``
+PERIODIC = {
+    "ru": "Спасибо за ожидание. Ваш звонок очень важен для нас, пожалуйста, оставайтесь на линии.",
+    "en": "Thank you for waiting. Your call is important to us, please stay on the line.",
+}
 
 
 #: the exit for a decision that takes the call out of the queue unanswered
@@ -70,7 +92,11 @@ class QueueParams(ParamsModel):
     priority: Expr | None = Field(default=None, description="caller priority, higher first; e.g. if(VIP, 10, 0)")
     greeting: PromptSpec | None = None
     music: MediaName | None = Field(default=None, description="music on hold (audio file, relative to the media folders)")
-    announce: bool = Field(default=True, description="announce position and estimated wait")
+    announce: bool = Field(default=True, description="announce position and estimated wait, and the periodic message")
+    periodic_prompt: PromptSpec | None = Field(
+        default=None,
+        description="said every announce.periodic seconds of the queue; default: a thank-you for waiting",
+    )
     callback_digit: str | None = Field(default=None, pattern=r"^[0-9*#]$")
     max_wait: float | None = Field(
         default=None, gt=0, description="seconds in each queue (again after an overflow); default: the queue's"
@@ -140,6 +166,7 @@ class QueueNode(NodeType[QueueParams]):
         await play_prompt(ctx, self.id, p.greeting)
         session = driver.enter(ctx, self.id, p.queue, **options)
         session.watch_digits = bool(p.callback_digit and spec.callback) and self._may_call_back(ctx, driver)
+        told_wait = False  # for announce.hold_time "once"
         try:
             await ctx.call.start_music(music)
             while True:
@@ -156,7 +183,7 @@ class QueueNode(NodeType[QueueParams]):
                     return "answered"
                 if isinstance(decision, d.Announce):
                     if p.announce:
-                        await self._announce(ctx, session, decision)
+                        told_wait = await self._announce(ctx, session, decision, told_wait)
                     continue
                 return _LEFT_EXIT.get(type(decision), "timeout")  # MaxWaitReached, NoAnswer
         finally:
@@ -164,21 +191,44 @@ class QueueNode(NodeType[QueueParams]):
             if ctx.call.active:
                 await ctx.call.stop_music()
 
-    async def _announce(self, ctx: CallContext, session: QueueSession, a: d.Announce) -> None:
+    async def _announce(
+        self, ctx: CallContext, session: QueueSession, a: d.Announce, told_wait: bool
+    ) -> bool:
+        """Say the announcement `a`; return whether an estimated wait has been
+        told by now (for the queue's ``announce.hold_time: once``)."""
         p = self.params
         lang = "ru" if (ctx.scenario.doc.language or "").startswith("ru") else "en"
+        settings = driver_of(ctx).queue_spec(session.queue_id)
+        if a.announcement == "periodic":
+            if p.periodic_prompt is not None:
+                await self._while_waiting(
+                    ctx, session, play_prompt(ctx, self.id, p.periodic_prompt, barge_in=session.watch_digits)
+                )
+            else:
+                await self._while_waiting(
+                    ctx, session, ctx.say(self.id, PERIODIC[lang], language=lang, barge_in=session.watch_digits)
+                )
+            return told_wait
         position_text, wait_text, short_wait_text, callback_text = ANNOUNCEMENTS[lang]
-        text = position_text.format(position=a.position)
-        if a.estimated_wait is not None:
+        limit = settings.announce.ahead_limit
+        if limit is not None and a.position - 1 > limit:
+            text = AHEAD_LIMIT[lang].format(limit=limit)
+        else:
+            text = position_text.format(position=a.position)
+        hold_time = settings.announce.hold_time
+        if a.estimated_wait is not None and (hold_time == "on" or (hold_time == "once" and not told_wait)):
             minutes = math.ceil(a.estimated_wait / 60)
             text += wait_text.format(minutes=minutes) if minutes > 1 else short_wait_text
-        if session.watch_digits and driver_of(ctx).queue_spec(session.queue_id).callback:
+            told_wait = True
+        if session.watch_digits and settings.callback:
             text += callback_text.format(digit=p.callback_digit)
-        # The announcement yields to an operator who answers meanwhile.
-        play = asyncio.get_running_loop().create_task(
-            ctx.say(self.id, text, language=lang, barge_in=session.watch_digits),
-            name=f"announce:{ctx.call_id}",
-        )
+        await self._while_waiting(ctx, session, ctx.say(self.id, text, language=lang, barge_in=session.watch_digits))
+        return told_wait
+
+    async def _while_waiting(self, ctx: CallContext, session: QueueSession, speech: Coroutine[Any, Any, bool]) -> None:
+        """Play `speech` to the waiting caller; it yields to an operator who
+        answers meanwhile (or any other decision for the call)."""
+        play = asyncio.get_running_loop().create_task(speech, name=f"announce:{ctx.call_id}")
         waiter = asyncio.get_running_loop().create_task(
             session.wait(), name=f"announce-wait:{ctx.call_id}"
         )

@@ -6,9 +6,11 @@ cd "$(dirname "$0")/.."
 
 PY=${PYTHON:-python3}
 
-# System packages the tests need (none yet for the core; the SIP and TTS work
-# will add sip-tester, baresip, espeak-ng here).
-DEBIAN_PACKAGES=()
+# System packages the tests need:
+#   postgresql  the storage tests start a throwaway server of their own
+#               (FLOWENGINE_SKIP_PG=1 skips them where it cannot be installed)
+#   sip-tester  SIPp: the SIP backend's interop tests
+DEBIAN_PACKAGES=(postgresql sip-tester)
 if [ ${#DEBIAN_PACKAGES[@]} -gt 0 ]; then
   missing=()
   for pkg in "${DEBIAN_PACKAGES[@]}"; do

@@ -26,6 +26,7 @@ def _load_helpers(name: str) -> None:
 
 _load_helpers("scenario_builders")
 _load_helpers("local_http")
+_load_helpers("postgres_server")
 
 
 def _hypothesis_profiles() -> None:
@@ -42,3 +43,38 @@ def _hypothesis_profiles() -> None:
 
 
 _hypothesis_profiles()
+
+
+# ---- a real PostgreSQL server, once per session --------------------------------------------
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def postgres_server():  # type: ignore[no-untyped-def]
+    """A throwaway PostgreSQL server (tests/postgres_server.py), started on
+    first use and stopped at the end of the session. Missing PostgreSQL
+    fails the test with the reason; FLOWENGINE_SKIP_PG=1 skips it instead."""
+    import os
+
+    from postgres_server import PostgresServer, PostgresUnavailable
+
+    if os.environ.get("FLOWENGINE_SKIP_PG") == "1":
+        pytest.skip("FLOWENGINE_SKIP_PG=1: PostgreSQL tests skipped on request")
+    server = PostgresServer()
+    try:
+        server.start()
+    except PostgresUnavailable as exc:
+        server.stop()
+        pytest.fail(f"PostgreSQL tests cannot run: {exc}", pytrace=False)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server):  # type: ignore[no-untyped-def]
+    """The URL of a fresh, empty database on the session's PostgreSQL server."""
+    url = postgres_server.create_database()
+    yield url
+    postgres_server.drop_database(url)

@@ -55,15 +55,20 @@ __all__ = ["Bookkeeping"]
     WRAPUP_TIMER,
     NOTBEFORE_TIMER,
     TOTALWAIT_TIMER,
-    LEVEL_TIMER,
-) = range(13)
+) = range(12)
 STEP_TIMER_BIT = 1 << STEP_TIMER
+# call timers of the queue options (docs/acd.md, "Settings beside app_queue and
+# mod_callcenter"): the periodic announcement, and no operator for too long
+PERIODIC_TIMER = 12
+NOAGENT_TIMER = 13
+#: wakes a waiting call when the next level of its queue opens (tier rules)
+LEVEL_TIMER = 14
 
 #: the order of timers due at one instant (`flowengine.acd.timers`): a call
 #: leaves (max wait) or moves (overflow) before anything rings, ends or frees
 #: up at that instant, so nobody is rung for a call that is gone or moved the
 #: same instant (a zero-length ring); then rings time out; then the rest
-_RANK = {MAXWAIT_TIMER: 0, TOTALWAIT_TIMER: 0, OVERFLOW_TIMER: 1, OFFER_TIMER: 2}
+_RANK = {MAXWAIT_TIMER: 0, TOTALWAIT_TIMER: 0, NOAGENT_TIMER: 0, OVERFLOW_TIMER: 1, OFFER_TIMER: 2}
 TIMER_RANK = tuple(_RANK.get(kind, 3) for kind in range(LEVEL_TIMER + 1))
 #: timers keyed by call alone; `CallRt.timers` has a bit for each one armed
 CALL_TIMERS = (
@@ -75,6 +80,8 @@ CALL_TIMERS = (
     WIDEN_TIMER,
     EXCL_TIMER,
     TOTALWAIT_TIMER,
+    PERIODIC_TIMER,
+    NOAGENT_TIMER,
     LEVEL_TIMER,
 )
 
@@ -109,6 +116,11 @@ class Bookkeeping:
     #: operators who became free and calls that may be offered, since the last dispatch
     _dirty_ops: list[OperatorRuntime]
     _dirty_calls: list[CallRt]
+    #: (queue id, caller) -> (first arrival, seq, until, call id) of a caller who
+    #: hung up in a queue with ``abandoned_resume``: their place, kept until `until`
+    _resume: dict[tuple[str, str], tuple[float, int, float, str]]
+    #: queues with ``leave_when_empty``, checked after every dispatch
+    _empty_watch: list[QueueRt]
 
     if TYPE_CHECKING:
         # -- provided by the other parts ------------------------------------------
@@ -149,6 +161,8 @@ class Bookkeeping:
         def _no_answer(
             self, now: float, call: CallRt, rounds: int, reason: str, out: list[d.Decision]
         ) -> None: ...
+        def _arm_no_operator(self, call: CallRt, q: QueueRt) -> None: ...
+        def _leave_if_empty(self, now: float, out: list[d.Decision]) -> bool: ...
 
         # staffing
         def _change_status(
@@ -159,6 +173,9 @@ class Bookkeeping:
             reason: str | None,
             by: str,
             out: list[d.Decision],
+        ) -> None: ...
+        def _empty_queue(
+            self, now: float, q: QueueRt, out: list[d.Decision], reason: str = "unavailable"
         ) -> None: ...
 
     # -- look-ups -------------------------------------------------------------------

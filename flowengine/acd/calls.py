@@ -7,8 +7,15 @@ widening, the personal manager's exclusive window). Waiting: announcements,
 overflow to another queue (keeping the first arrival time, hence its rank),
 callbacks (`request_callback`: the caller leaves the line and keeps their
 place). Leaving: answered calls complete (`call_completed`, the operator goes
-to wrap-up), unanswered ones leave through exactly one exit decision —
-`Abandoned`, `MaxWaitReached`, `NoAnswer`, `NoOperators` — via `_remove`.
+to wrap-up; an operator available on demand is then set not available),
+unanswered ones leave through exactly one exit decision — `Abandoned`,
+`MaxWaitReached`, `NoAnswer`, `NoOperators` — via `_remove`.
+
+Queue options beside app_queue and mod_callcenter (docs/acd.md): a caller who
+hung up gets their place back on calling again (``abandoned_resume``); a
+queue with nobody there refuses callers (``join_empty``), sends them out
+(``leave_when_empty``, checked after every dispatch) or lets them wait only so
+long (``max_wait_no_operator``); the periodic announcement has its own timer.
 """
 
 from __future__ import annotations
@@ -22,8 +29,10 @@ from flowengine.acd.bookkeeping import (
     ANNOUNCE_TIMER,
     EXCL_TIMER,
     MAXWAIT_TIMER,
+    NOAGENT_TIMER,
     OVERFLOW_TIMER,
     PAUSE_TIMER,
+    PERIODIC_TIMER,
     STEP_TIMER,
     TOTALWAIT_TIMER,
     WIDEN_TIMER,
@@ -31,8 +40,8 @@ from flowengine.acd.bookkeeping import (
     Bookkeeping,
 )
 from flowengine.acd.estimate import estimated_wait
-from flowengine.acd.model import CallbackPolicy, Member, QueueSpec, SkillStep
-from flowengine.acd.operators import OperatorState
+from flowengine.acd.model import ON_DEMAND, CallbackPolicy, Member, QueueSpec, SkillStep
+from flowengine.acd.operators import OperatorRuntime, OperatorState
 from flowengine.acd.state import EPS, CallRt, CallState, QueueRt
 from flowengine.acd.strategies import build_strategy
 from flowengine.errors import UsageError
@@ -43,7 +52,12 @@ __all__ = ["Calls", "SkillRequirement"]
 SkillRequirement = Mapping[str, int] | Sequence[SkillStep | Mapping[str, Any]]
 
 _IDLE = OperatorState.IDLE
+_RINGING = OperatorState.RINGING
+_TALKING = OperatorState.TALKING
 _WRAP_UP = OperatorState.WRAP_UP
+#: a place kept for a caller who hung up (`QueueSpec.abandoned_resume`) is
+#: forgotten after its time; the table is swept when it outgrows this
+_RESUME_SWEEP = 1024
 
 
 class Calls(Bookkeeping):
@@ -113,8 +127,13 @@ class Calls(Bookkeeping):
             q.stats.no_operators += 1
             out.append(d.NoOperators(call_id, q.id, "unavailable"))
             return out
+        if spec.join_empty and self._is_empty(q, spec.join_empty):
+            q.stats.no_operators += 1
+            out.append(d.NoOperators(call_id, q.id, "join_empty"))
+            return out
         self._seq += 1
         call = CallRt(call_id, caller, priority, now, self._seq)
+        resumed = self._take_place(now, call, q) if spec.abandoned_resume and caller else None
         if own_strategy is not None:
             own_strategy.calendar = self.calendar
             call.strategy = own_strategy
@@ -137,7 +156,7 @@ class Calls(Bookkeeping):
         self._enqueue(now, call, q)
         pos = self._position(call)
         call.orig_position = pos
-        out.append(d.Queued(call_id, q.id, pos, caller, priority))
+        out.append(d.Queued(call_id, q.id, pos, caller, priority, resumed))
         if spec.announce.on_entry:
             out.append(self._announcement(call))
         self._dirty_calls.append(call)
@@ -169,6 +188,12 @@ class Calls(Bookkeeping):
             self._complete(now, call, "caller", out)
         else:
             q = call.queue
+            if (
+                q.spec.abandoned_resume
+                and call.caller
+                and call.state in (CallState.WAITING, CallState.OFFERING)
+            ):
+                self._keep_place(now, call, q.spec.abandoned_resume)
             position = self._remove(now, call, "abandoned", out)
             wait = now - call.arrived
             q.stats.abandoned += 1
@@ -212,6 +237,8 @@ class Calls(Bookkeeping):
             OVERFLOW_TIMER,
             ANNOUNCE_TIMER,
             PAUSE_TIMER,
+            PERIODIC_TIMER,
+            NOAGENT_TIMER,
         ):
             cancel((kind, call_id))
         call.state = CallState.CALLBACK
@@ -327,6 +354,8 @@ class Calls(Bookkeeping):
         op.queues.append(qid)
         if self._staffed.get(operator_id):
             q.staffed = 1
+        else:
+            q.unstaffed_since = self._now
         if op.free:
             self._epoch += 1
             q.pool.add(operator_id, self._epoch)
@@ -354,6 +383,10 @@ class Calls(Bookkeeping):
             self._call_timer(call, now + spec.overflow.after, OVERFLOW_TIMER)
         if spec.announce.period:
             self._call_timer(call, now + spec.announce.period, ANNOUNCE_TIMER)
+        if spec.announce.periodic:
+            self._call_timer(call, now + spec.announce.periodic, PERIODIC_TIMER)
+        if spec.max_wait_no_operator is not None and q.unstaffed_since is not None:
+            self._arm_no_operator(call, q)
         call.widen_next = 1
         self._schedule_widen(call)
         self._schedule_level(now, call)
@@ -378,11 +411,109 @@ class Calls(Bookkeeping):
             return q.staffed > 0
         return any(self._staffed.get(o) and o in q.pool.index for o in restrict)
 
-    def _announcement(self, call: CallRt) -> d.Announce:
+    def _announcement(self, call: CallRt, announcement: str = "position") -> d.Announce:
         q = call.queue
         pos = self._position(call)
         return d.Announce(
-            call.call_id, q.id, pos, estimated_wait(pos, len(q.pool), q.staffed, q.aht.mean)
+            call.call_id, q.id, pos, estimated_wait(pos, len(q.pool), q.staffed, q.aht.mean), announcement
+        )
+
+    # -- a place kept for a caller who hung up (abandoned_resume) ---------------------
+    def _keep_place(self, now: float, call: CallRt, keep: float) -> None:
+        table = self._resume
+        if len(table) >= _RESUME_SWEEP:
+            for key in [k for k, v in table.items() if v[2] < now]:
+                del table[key]
+        arrived, seq = call.entry[1], call.entry[2]
+        table[(call.queue.id, call.caller)] = (arrived, seq, now + keep, call.call_id)
+
+    def _take_place(self, now: float, call: CallRt, q: QueueRt) -> str | None:
+        """A caller who hung up in `q` within its ``abandoned_resume`` calls
+        again: `call` takes their place (their first arrival and order); the
+        id of the call they hung up, or None."""
+        kept = self._resume.pop((q.id, call.caller), None)
+        if kept is None or kept[2] < now - EPS:
+            return None
+        arrived, seq, _until, old_id = kept
+        call.seq = seq
+        call.entry = (call.entry[0], arrived, seq, call.call_id)
+        return old_id
+
+    # -- when nobody is there (join_empty, leave_when_empty, max_wait_no_operator) ----
+    def _is_empty(self, q: QueueRt, conditions: Sequence[str]) -> bool:
+        """Is every member of `q` in one of `conditions` (app_queue's joinempty /
+        leavewhenempty): ``unavailable`` logged out (removed), ``paused`` in a
+        status that takes no calls, ``inuse`` talking (or on a call bridged
+        outside the ACD), ``ringing``, ``wrapup``?"""
+        for m in q.members:
+            if not self._member_absent(self._ops[m], conditions):
+                return False
+        return True
+
+    @staticmethod
+    def _member_absent(op: OperatorRuntime, conditions: Sequence[str]) -> bool:
+        if not op.present:
+            return "unavailable" in conditions
+        if not op.status_available:
+            return "paused" in conditions
+        state = op.state
+        if state is _TALKING or op.engaged:
+            return "inuse" in conditions
+        if state is _RINGING:
+            return "ringing" in conditions
+        if state is _WRAP_UP:
+            return "wrapup" in conditions
+        return False
+
+    def _leave_if_empty(self, now: float, out: list[d.Decision]) -> bool:
+        """Send the callers of every queue that is empty by its
+        ``leave_when_empty`` to the no_operators exit; True if any left."""
+        left = False
+        for q in self._empty_watch:
+            if q.waiting and self._is_empty(q, q.spec.leave_when_empty):
+                before = len(out)
+                self._empty_queue(now, q, out, "leave_empty")
+                left = left or len(out) > before
+        return left
+
+    def _no_operator_deadline(self, call: CallRt, q: QueueRt) -> float | None:
+        """When `call` leaves `q` for want of operators: it has waited
+        ``max_wait_no_operator`` with nobody staffing the queue, or the queue
+        has been without operators that long and the caller has waited
+        ``max_wait_no_operator_reached`` (mod_callcenter's two rules)."""
+        since = q.unstaffed_since
+        limit = q.spec.max_wait_no_operator
+        if since is None or limit is None:
+            return None
+        waited = max(call.entered, since) + limit
+        reached = max(call.entered + q.spec.max_wait_no_operator_reached, since + limit)
+        return min(waited, reached)
+
+    def _arm_no_operator(self, call: CallRt, q: QueueRt) -> None:
+        if call.state not in (CallState.WAITING, CallState.OFFERING):
+            return
+        deadline = self._no_operator_deadline(call, q)
+        if deadline is not None:
+            self._call_timer(call, deadline, NOAGENT_TIMER)
+
+    def _no_operator_timeout(self, now: float, call: CallRt, out: list[d.Decision]) -> None:
+        if call.state not in (CallState.WAITING, CallState.OFFERING):
+            return
+        q = call.queue
+        deadline = self._no_operator_deadline(call, q)
+        if deadline is None or deadline > now + EPS:
+            return  # somebody came back meanwhile (a later emptiness re-arms it)
+        position = self._remove(now, call, "no_operators", out)
+        q.stats.no_operators += 1
+        out.append(
+            d.NoOperators(
+                call.call_id,
+                q.id,
+                "no_operator_timeout",
+                position,
+                call.orig_position,
+                now - call.arrived,
+            )
         )
 
     # -- leaving ----------------------------------------------------------------------
@@ -439,7 +570,11 @@ class Calls(Bookkeeping):
             )
         )
         del self._calls[call.call_id]
-        self._refresh(now, op)
+        if op.status == ON_DEMAND:
+            # took their one call: not available until they say otherwise
+            self._change_status(now, op, "not_available", "on_demand", "acd", out)
+        else:
+            self._refresh(now, op)
 
     def _max_wait(self, now: float, call: CallRt, out: list[d.Decision]) -> None:
         if call.state not in (CallState.WAITING, CallState.OFFERING):

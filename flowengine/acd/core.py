@@ -87,10 +87,12 @@ from flowengine.acd.bookkeeping import (
     EXCL_TIMER,
     LEVEL_TIMER,
     MAXWAIT_TIMER,
+    NOAGENT_TIMER,
     NOTBEFORE_TIMER,
     OFFER_TIMER,
     OVERFLOW_TIMER,
     PAUSE_TIMER,
+    PERIODIC_TIMER,
     STEP_TIMER,
     TARGET_TIMER,
     TOTALWAIT_TIMER,
@@ -159,10 +161,15 @@ class ACD(Calls, Dispatch, Offers, Staffing, Queries):
         self._timers = TimerHeap()
         self._dirty_ops = []
         self._dirty_calls = []
+        self._resume = {}
         for op in self._ops.values():
             self._update_staffed(now, op, None)
             self._refresh(now, op)
         self._dirty_ops.clear()
+        for q in self._queues.values():
+            if q.staffed == 0:
+                q.unstaffed_since = now
+        self._empty_watch = [q for q in self._queues.values() if q.spec.leave_when_empty]
 
     def handle_timer(self, now: float) -> list[d.Decision]:
         """Fire every timer due at or before `now`."""
@@ -235,6 +242,14 @@ class ACD(Calls, Dispatch, Offers, Staffing, Queries):
                 period = call.queue.spec.announce.period
                 if period:
                     self._call_timer(call, t + period, ANNOUNCE_TIMER)
+        elif kind == PERIODIC_TIMER:
+            if call.state in (CallState.WAITING, CallState.OFFERING):
+                out.append(self._announcement(call, "periodic"))
+                period = call.queue.spec.announce.periodic
+                if period:
+                    self._call_timer(call, t + period, PERIODIC_TIMER)
+        elif kind == NOAGENT_TIMER:
+            self._no_operator_timeout(t, call, out)
         elif kind == PAUSE_TIMER:
             if call.state in DISPATCHABLE:
                 self._set_ready(call, True)

@@ -87,6 +87,9 @@ class Queued(Decision):
     position: int
     caller: str = ""
     priority: int = 0
+    #: the call of the same caller who hung up in this queue, whose place this
+    #: one took (queue ``abandoned_resume``); None: a new place
+    resumed_from: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,12 +223,15 @@ class Completed(Decision):
 
 @dataclass(frozen=True, slots=True)
 class Announce(Decision):
-    """`estimated_wait` is None when nobody staffs the queue (no estimate possible)."""
+    """`estimated_wait` is None when nobody staffs the queue (no estimate possible).
+    `announcement` is ``position`` (every ``announce.period``: tell position and wait) or
+    ``periodic`` (every ``announce.periodic``: the queue's own message)."""
 
     call_id: str
     queue_id: str
     position: int
     estimated_wait: float | None
+    announcement: str = "position"
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,6 +57,11 @@ class Dispatch(Bookkeeping):
                         and self._calls.get(c.call_id) is c
                     ):
                         self._start_round(now, c, out)
+        # queues with leave_when_empty: callers leave once matching is done; as
+        # stopping their offers frees operators, match again (each pass removes
+        # calls, so this ends)
+        if self._empty_watch and self._leave_if_empty(now, out):
+            self._dispatch(now, out)
 
     def _serve_operator(self, now: float, op: OperatorRuntime, out: list[d.Decision]) -> None:
         """Give a newly free operator the best waiting call they may take."""

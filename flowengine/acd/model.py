@@ -55,8 +55,11 @@ __all__ = [
     "CentreError",
     "CustomStatus",
     "DialPolicySpec",
+    "EMPTY_CONDITIONS",
     "LocalizedName",
     "Member",
+    "ON_DEMAND",
+    "OperatorRetryDelays",
     "OperatorSpec",
     "OverflowRule",
     "PhoneTarget",
@@ -73,7 +76,20 @@ BUILTIN_STATUSES: dict[str, bool] = {
     "available": True,
     "not_available": False,
     "break": False,
+    # mod_callcenter's "Available (On Demand)": takes one call; when its
+    # conversation ends the ACD sets the operator not available
+    "available_on_demand": True,
 }
+
+#: the status an operator takes one call in, then is set not available
+ON_DEMAND = "available_on_demand"
+
+#: operator states a queue's ``join_empty`` / ``leave_when_empty`` may count as
+#: "nobody there" (app_queue's joinempty / leavewhenempty conditions)
+EmptyCondition = Literal["paused", "unavailable", "inuse", "ringing", "wrapup"]
+EMPTY_CONDITIONS: tuple[str, ...] = ("paused", "unavailable", "inuse", "ringing", "wrapup")
+#: offer failures that may count toward auto-break (`QueueSpec.auto_break_on`)
+MissReason = Literal["no_answer", "busy", "rejected", "failed"]
 
 #: Names reserved for the system-set state; a custom status may not reuse them,
 #: because `OperatorRuntime.time_in` looks both up by name.
@@ -141,6 +157,17 @@ class PhoneTarget(_Model):
         return data
 
 
+class OperatorRetryDelays(_Model):
+    """An operator's own delays after a miss, by reason (mod_callcenter's
+    ``no-answer-delay-time``, ``busy-delay-time``, ``reject-delay-time``);
+    a reason left out uses the queue's `RetryDelays`."""
+
+    no_answer: Seconds | None = None
+    busy: Seconds | None = None
+    rejected: Seconds | None = None
+    failed: Seconds | None = None
+
+
 class OperatorSpec(_Model):
     """A person who takes calls."""
 
@@ -151,6 +178,8 @@ class OperatorSpec(_Model):
     skills: dict[str, SkillLevel] = Field(default_factory=dict)
     status: str = "available"
     break_reason: str | None = None
+    #: replaces the queues' ``retry_delays`` for this operator, reason by reason
+    retry_delays: OperatorRetryDelays = OperatorRetryDelays()
 
     @model_validator(mode="after")
     def _default_target(self) -> OperatorSpec:
@@ -250,6 +279,28 @@ class RetryDelays(_Model):
     failed: Seconds = 0.0
 
 
+def _on_off(v: Any) -> Any:
+    # YAML 1.1 reads unquoted on/off/yes/no as booleans
+    if v is True:
+        return "on"
+    if v is False:
+        return "off"
+    return v
+
+
+def _conditions(v: Any) -> Any:
+    """``"paused,unavailable"`` (app_queue's spelling) as a list; ``false`` none."""
+    if v is False or v is None:
+        return ()
+    if isinstance(v, str):
+        return tuple(part.strip() for part in v.split(",") if part.strip())
+    return v
+
+
+#: conditions under which a queue counts as empty (see `QueueSpec.join_empty`)
+EmptyConditions = Annotated[tuple[EmptyCondition, ...], BeforeValidator(_conditions)]
+
+
 class Announcements(_Model):
     """When to tell waiting callers their position and estimated wait.
 
@@ -260,6 +311,17 @@ class Announcements(_Model):
 
     period: Annotated[float, Field(gt=0)] | None = None
     on_entry: bool = False
+    #: seconds between announcements of the queue's own message (app_queue's
+    #: periodic-announce, mod_callcenter's announce-frequency), counted apart
+    #: from `period`; the Queue node says what (its ``periodic_prompt``)
+    periodic: Annotated[float, Field(gt=0)] | None = None
+    #: with more than this many callers ahead, the position is not said, only
+    #: "more than N callers are ahead of you" (app_queue announce-position-limit)
+    ahead_limit: Annotated[int, Field(ge=0)] | None = None
+    #: the estimated wait in position announcements: every time (``on``),
+    #: in the first one that has an estimate (``once``) or never (``off``)
+    #: (app_queue announce-holdtime yes / once / no)
+    hold_time: Annotated[Literal["on", "once", "off"], BeforeValidator(_on_off)] = "on"
 
 
 class CallbackPolicy(_Model):
@@ -325,6 +387,28 @@ class QueueSpec(_Model):
     personal_managers: dict[str, str] = Field(default_factory=dict)
     no_operators: Literal["wait", "unavailable", "busy"] = "wait"
     expected_handle_time: Annotated[float, Field(gt=0)] = 180.0
+    #: a caller who hung up and calls again (same number, same queue) within
+    #: this many seconds gets their place back (mod_callcenter
+    #: abandoned-resume-allowed + discard-abandoned-after); None: off
+    abandoned_resume: Annotated[float, Field(gt=0)] | None = None
+    #: refuse a new caller (exit no_operators, reason ``join_empty``) when every
+    #: member is in one of these conditions (app_queue joinempty)
+    join_empty: EmptyConditions = ()
+    #: send waiting callers out (reason ``leave_empty``) as soon as every member
+    #: is in one of these conditions (app_queue leavewhenempty)
+    leave_when_empty: EmptyConditions = ()
+    #: a waiting caller leaves (reason ``no_operator_timeout``) after this many
+    #: seconds with no member logged in with an available status
+    #: (mod_callcenter max-wait-time-with-no-agent); None: never
+    max_wait_no_operator: Annotated[float, Field(gt=0)] | None = None
+    #: a caller who joins when the queue has been without operators for
+    #: `max_wait_no_operator` already waits only this long (mod_callcenter
+    #: max-wait-time-with-no-agent-time-reached)
+    max_wait_no_operator_reached: Seconds = 5.0
+    #: the misses that count toward `auto_break_after` (app_queue counts only
+    #: no-answers unless autopausebusy / autopauseunavail); the others are
+    #: recorded but neither count nor break the streak
+    auto_break_on: tuple[MissReason, ...] = ("no_answer", "busy", "rejected", "failed")
     #: None: every level open from the start (see `Member.penalty`)
     tier_rules: TierRules | None = None
 

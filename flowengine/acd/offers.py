@@ -25,7 +25,7 @@ from flowengine.acd.bookkeeping import (
 )
 from flowengine.acd.model import CallbackPolicy
 from flowengine.acd.operators import MISS_REASONS, OperatorRuntime, OperatorState
-from flowengine.acd.state import EPS, OFFERING, CallRt, CallState, Offer
+from flowengine.acd.state import EPS, OFFERING, CallRt, CallState, Offer, QueueRt
 from flowengine.errors import UsageError
 
 __all__ = ["CALLBACK_ATTEMPTS", "FAIL_REASONS", "Offers"]
@@ -234,17 +234,29 @@ class Offers(Bookkeeping):
             q = call.queue
             out.append(d.OfferMissed(call.call_id, q.id, op_id, reason, now - offer.started))
             if count:
-                n = op.record_miss(reason)
-                delay = getattr(q.spec.retry_delays, reason, 0.0)
+                counted = reason in q.spec.auto_break_on
+                n = op.record_miss(reason, counted)
+                delay = self._retry_delay(op, q, reason)
                 if delay > 0:
                     op.not_before = max(op.not_before, now + delay)
                 limit = q.spec.auto_break_after
-                if limit is not None and n >= limit and op.status_available:
+                if counted and limit is not None and n >= limit and op.status_available:
                     text = f"auto_break: missed {n} calls"
                     out.append(d.OperatorAutoBreak(op_id, n, text))
                     op.consecutive_misses = 0
                     self._change_status(now, op, "break", text, "acd", out)
         self._refresh(now, op)
+
+    def _retry_delay(self, op: OperatorRuntime, q: QueueRt, reason: str) -> float:
+        """Seconds `op` is not offered calls after missing one for `reason`: the
+        operator's own delay if set, else the queue's (a private queue of a
+        direct Transfer has none, and applies none)."""
+        if self._direct.get(op.id) == q.id:
+            return 0.0
+        own = getattr(op.spec.retry_delays, reason, None)
+        if own is not None:
+            return float(own)
+        return float(getattr(q.spec.retry_delays, reason, 0.0))
 
     def _after_offer_end(self, now: float, call: CallRt, out: list[d.Decision]) -> None:
         if call.state in OFFERING and not call.offers and call.round is not None:

@@ -249,8 +249,11 @@ class OperatorRuntime:
         log = self._answered
         return bisect_right(log, end) - bisect_right(log, start)
 
-    def record_miss(self, reason: str) -> int:
-        """Count a missed offer; return the consecutive-miss count."""
+    def record_miss(self, reason: str, streak: bool = True) -> int:
+        """Count a missed offer; return the consecutive-miss count. With
+        `streak` false (a reason the queue's ``auto_break_on`` leaves out) the
+        miss is counted by reason only: it neither adds to nor breaks the streak."""
         self.missed[reason] = self.missed.get(reason, 0) + 1
-        self.consecutive_misses += 1
+        if streak:
+            self.consecutive_misses += 1
         return self.consecutive_misses

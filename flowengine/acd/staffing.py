@@ -163,11 +163,21 @@ class Staffing(Bookkeeping):
                 q.level_staffed[at] += delta
                 if q.level_staffed[at] == (1 if staffed else 0) and out is not None:
                     self._levels_changed(now, q)
-            if q.staffed == 0 and out is not None and q.spec.no_operators != "wait":
-                self._empty_queue(now, q, out)
+            if q.staffed == 0:
+                q.unstaffed_since = now
+                if q.spec.max_wait_no_operator is not None:
+                    for entry in q.waiting:
+                        self._arm_no_operator(self._calls[entry[3]], q)
+                if out is not None and q.spec.no_operators != "wait":
+                    self._empty_queue(now, q, out)
+            elif delta > 0 and q.staffed == 1:
+                q.unstaffed_since = None
 
-    def _empty_queue(self, now: float, q: QueueRt, out: list[d.Decision]) -> None:
-        """Nobody staffs a queue that refuses to wait without operators: send its
+    def _empty_queue(
+        self, now: float, q: QueueRt, out: list[d.Decision], reason: str = "unavailable"
+    ) -> None:
+        """Nobody staffs a queue that refuses to wait without operators (or it
+        is empty by its ``leave_when_empty``, `reason` ``leave_empty``): send its
         callers (not pending callbacks) to the no_operators exit."""
         for entry in list(q.waiting):
             call = self._calls[entry[3]]
@@ -179,7 +189,7 @@ class Staffing(Bookkeeping):
                 d.NoOperators(
                     call.call_id,
                     q.id,
-                    "unavailable",
+                    reason,
                     position,
                     call.orig_position,
                     now - call.arrived,

@@ -131,6 +131,7 @@ class QueueRt:
         "level_of",
         "level_staffed",
         "tiers",
+        "unstaffed_since",
     )
 
     def __init__(self, spec: QueueSpec, strategy: Strategy) -> None:
@@ -163,6 +164,9 @@ class QueueRt:
         self.staffed = 0
         self.aht = HandleTime(spec.expected_handle_time)
         self.stats = QueueStats()
+        #: since when no member has been staffed (None: somebody is), for
+        #: ``max_wait_no_operator``
+        self.unstaffed_since: float | None = None
         self._build_levels({})
 
     def _build_levels(self, staffed: Mapping[int, int]) -> None:

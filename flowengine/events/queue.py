@@ -60,10 +60,13 @@ class QueueCallEvent(NodeEvent):
 @event("queue_entered")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class QueueEntered(QueueCallEvent):
-    """The call joined the queue at `position` (1 = next), with caller `priority`."""
+    """The call joined the queue at `position` (1 = next), with caller `priority`;
+    `resumed_from` names the call of the same caller who hung up in this queue
+    and whose place this one took (queue ``abandoned_resume``)."""
 
     position: int
     priority: int = 0
+    resumed_from: str | None = None
 
 
 @event("queue_offered")
@@ -184,10 +187,12 @@ class QueueOverflow(QueueCallEvent):
 @event("queue_announced")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class QueueAnnounced(QueueCallEvent):
-    """Position and estimated wait told to the caller (None: nobody staffs the queue)."""
+    """Position and estimated wait told to the caller (None: nobody staffs the
+    queue); `announcement` ``periodic`` is the queue's own periodic message instead."""
 
     position: int
     estimated_wait: float | None
+    announcement: str = "position"
 
 
 @event("queue_callback_requested")

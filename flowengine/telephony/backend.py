@@ -29,7 +29,10 @@ if TYPE_CHECKING:
     from flowengine.telephony.leg import Leg
 
 #: built-in backends, used when the package metadata is not installed
-BUILTIN_BACKENDS = {"sim": "telephony_adapters.sim:SimBackend"}
+BUILTIN_BACKENDS = {
+    "sim": "telephony_adapters.sim:SimBackend",
+    "sip": "telephony_adapters.sip:SipBackend",
+}
 
 ENTRY_POINT_GROUP = "flowengine.backends"
 

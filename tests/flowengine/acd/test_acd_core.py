@@ -93,7 +93,7 @@ def test_unknown_operator_or_status_is_a_clear_error(make_centre):
     with pytest.raises(UsageError, match="unknown operator 'ivanov'"):
         acd.set_status(0, "ivanov", "available")
     with pytest.raises(
-        UsageError, match="unknown status 'holiday'.*known: available, break, not_available"
+        UsageError, match="unknown status 'holiday'.*known: available, available_on_demand, break, not_available"
     ):
         acd.set_status(0, "901", "holiday")
     with pytest.raises(UsageError, match="unknown queue 'nope'"):

@@ -5,8 +5,14 @@ operators vanishing and coming back, callbacks and timer ticks are fed to the
 core; a shadow model rebuilt *only from the decisions* checks after every step
 that each `Ring` goes to an operator who is present, in an available status,
 idle (not ringing elsewhere, talking or in wrap-up), and that legs, calls and
-queue counts stay consistent. With member levels and tier rules, no operator
-is rung for a caller who has not yet waited long enough for their level.
+queue counts stay consistent; that no call is offered after its caller
+left, and no operator while on any call (one the ACD placed, or one bridged
+outside it: `set_engaged`). Half the runs switch on the queue and operator
+options (abandoned-caller resume, join-empty / leave-when-empty, leaving with
+no operator, periodic announcements, available on demand, per-operator
+retry delays, auto-break on no-answers only). With member levels and tier
+rules (half the runs), no operator is rung for a caller who has not yet
+waited long enough for their level.
 
 Callbacks (asked for while waiting, or filed from outside a queue with their
 own attempt limit) are followed too: a callback's caller-side misses never
@@ -40,8 +46,17 @@ STRATS = [
     "rrordered",
 ]
 OPS = ["901", "902", "903", "904"]
-STATUSES = ["available", "available", "not_available", "break", "training", "backoffice"]
+STATUSES = [
+    "available",
+    "available",
+    "not_available",
+    "break",
+    "training",
+    "backoffice",
+    "available_on_demand",
+]
 AVAILABLE = {
+    "available_on_demand": True,
     "available": True,
     "not_available": False,
     "break": False,
@@ -50,8 +65,29 @@ AVAILABLE = {
 }
 
 
-def make_centre(s1: str, s2: str, wrap: float) -> dict:
+def make_centre(s1: str, s2: str, wrap: float, options: bool = False) -> dict:
     ops = [{"id": o, "extension": o, "skills": {"en": i * 2}} for i, o in enumerate(OPS, 1)]
+    centre = _centre(ops, s1, s2, wrap)
+    if options:
+        a, b = centre["queues"]
+        ops[0]["retry_delays"] = {"busy": 12, "no_answer": 3}
+        a.update(
+            abandoned_resume=30,
+            leave_when_empty=["paused", "unavailable", "wrapup"],
+            auto_break_on=["no_answer"],
+            max_wait_no_operator=25,
+            announce={"period": 40, "periodic": 15},
+        )
+        b.update(
+            abandoned_resume=10,
+            join_empty=["paused", "unavailable", "inuse"],
+            max_wait_no_operator=20,
+            max_wait_no_operator_reached=3,
+        )
+    return centre
+
+
+def _centre(ops: list[dict], s1: str, s2: str, wrap: float) -> dict:
     return {
         "statuses": [
             {"id": "training", "available": False},
@@ -120,6 +156,9 @@ class Shadow:
         self.wrap: set[str] = set()
         self.calls: dict[str, str] = {}  # queued call -> queue
         self.connected: dict[str, str] = {}  # call -> op
+        self.left: set[str] = set()  # calls whose caller left (or that left unanswered)
+        self.engaged = dict.fromkeys(OPS, 0)  # calls bridged outside the ACD
+        self.on_demand_calls = dict.fromkeys(OPS, 0)  # answered since set available on demand
         #: callback call -> its attempt limit, set by the test before the input
         self.limits: dict[str, int] = {}
         self.callbacks: dict[str, list] = {}  # call -> [limit, misses, how it ended or None]
@@ -167,6 +206,8 @@ class Shadow:
                 assert op not in self.ringing, f"{x}: already ringing for {self.ringing[op]}"
                 assert op not in self.talking, f"{x}: talking"
                 assert op not in self.wrap, f"{x}: in wrap-up"
+                assert not self.engaged[op], f"{x}: on a call bridged outside the ACD"
+                assert x.call_id not in self.left, f"{x}: offered after its caller left"
                 assert x.call_id in self.calls, f"{x}: call not queued"
                 self.ringing[op] = x.call_id
                 self.leg[op] = x.leg
@@ -182,6 +223,9 @@ class Shadow:
                     assert cb[1] <= cb[0], f"{x}: callback miss {cb[1]} of at most {cb[0]}"
             elif isinstance(x, d.Connected):
                 assert self.ringing.pop(x.operator_id) == x.call_id
+                if self.status[x.operator_id] == "available_on_demand":
+                    self.on_demand_calls[x.operator_id] += 1
+                    assert self.on_demand_calls[x.operator_id] == 1, f"{x}: a second call on demand"
                 self.talking[x.operator_id] = x.call_id
                 self.connected[x.call_id] = x.operator_id
                 self.calls.pop(x.call_id)
@@ -204,6 +248,7 @@ class Shadow:
                 self.entered[x.call_id] = self.prev
             elif isinstance(x, d.Abandoned | d.MaxWaitReached | d.NoOperators | d.NoAnswer):
                 self.calls.pop(x.call_id, None)
+                self.left.add(x.call_id)
                 cb = self.callbacks.get(x.call_id)
                 if cb is not None and cb[2] is None:
                     assert not isinstance(x, d.MaxWaitReached | d.NoOperators), f"{x}: a pending callback"
@@ -218,6 +263,7 @@ class Shadow:
                 self.callbacks[x.call_id] = [self.limits[x.call_id], 0, None]
             elif isinstance(x, d.OperatorStatusChanged):
                 self.status[x.operator_id] = x.status
+                self.on_demand_calls[x.operator_id] = 0
                 if x.by == "admin":  # remove_operator / add_operator
                     self.present[x.operator_id] = x.reason != "removed"
         for call in self.calls:
@@ -240,13 +286,14 @@ class Shadow:
     st.sampled_from([0.0, 5.0]),
     st.booleans(),
     st.lists(
-        st.tuples(st.integers(0, 10), st.integers(0, 1000), st.floats(0, 9)),
+        st.tuples(st.integers(0, 12), st.integers(0, 1000), st.floats(0, 9)),
         min_size=5,
         max_size=80,
     ),
+    st.booleans(),
 )
-def test_random_interleavings_keep_every_invariant(s1, s2, wrap, levels, actions):
-    centre = make_centre(s1, s2, wrap)
+def test_random_interleavings_keep_every_invariant(s1, s2, wrap, levels, actions, options):
+    centre = make_centre(s1, s2, wrap, options)
     acd = ACD(with_levels(centre) if levels else centre, seed=3)
     sh = Shadow(acd)
     now = 0.0
@@ -261,7 +308,8 @@ def test_random_interleavings_keep_every_invariant(s1, s2, wrap, levels, actions
                     f"c{n}",
                     "ab"[k % 2],
                     priority=k % 3,
-                    caller=f"7{k}" if k % 4 == 0 else f"8{k}",
+                    # few numbers, so callers call again (abandoned-caller resume)
+                    caller=f"7{k % 5}" if k % 4 == 0 else f"8{k % 7}",
                 )
             elif kind == 3 and sh.ringing:
                 op = sorted(sh.ringing)[k % len(sh.ringing)]
@@ -308,6 +356,14 @@ def test_random_interleavings_keep_every_invariant(s1, s2, wrap, levels, actions
                     now, f"c{n}", "ab"[k % 8 // 4], caller=f"9{k % 3}", arrived=now - k % 50,
                     attempts=attempts, interval=float(k % 20),
                 )
+            elif kind == 11:
+                op = OPS[k % 4]
+                engaged = not sh.engaged[op] or k % 3 == 0
+                # the timers due by `now` first (every input fires them first), so
+                # what the shadow knows of the engagement holds for the answer
+                sh.feed(acd.handle_timer(now))
+                sh.engaged[op] += 1 if engaged else -1 if sh.engaged[op] else 0
+                out = acd.set_engaged(now, op, engaged)
             else:
                 t = acd.next_timer()
                 if t is not None and t >= now:
@@ -338,6 +394,9 @@ def settle_callbacks(acd: ACD, sh: Shadow, now: float) -> None:
         if not sh.present[op]:
             sh.feed(acd.add_operator(now, op))
         sh.feed(acd.set_status(now, op, "available"))
+        while sh.engaged[op]:  # calls bridged outside the ACD end too
+            sh.engaged[op] -= 1
+            sh.feed(acd.set_engaged(now, op, False))
     turn = 0
     for _ in range(2000):
         if all(cb[2] is not None for cb in sh.callbacks.values()):

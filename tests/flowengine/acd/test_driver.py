@@ -164,7 +164,7 @@ def test_status_changes_for_unknown_operators_or_statuses_are_clear_errors() -> 
         driver = AcdDriver(centre())
         with pytest.raises(UsageError, match="unknown operator '999'"):
             driver.set_status("999", "available")
-        with pytest.raises(UsageError, match=r"unknown status 'lunch' \(known: available, break, not_available\)"):
+        with pytest.raises(UsageError, match=r"unknown status 'lunch' \(known: available, available_on_demand, break, not_available\)"):
             driver.set_status("901", "lunch")
         with pytest.raises(UsageError, match="unknown operator '999'"):
             driver.remove_operator("999")

@@ -207,4 +207,4 @@ def test_the_centre_file_carries_the_alerts_and_names_a_bad_one() -> None:
     assert snap["queues"][0]["threshold"] == 30
     with pytest.raises(CentreError) as info:
         parse_centre({"alerts": {"lines": [{"line": "t1", "silent_minutes": -5}]}})
-    assert "alerts.lines[0].silent_minutes: Input should be greater than 0" in str(info.value)
+    assert "alerts.lines[0].silent_minutes: -5 should be greater than 0" in str(info.value)

@@ -1,0 +1,238 @@
+"""The SIP backend: answers real SIP calls over UDP and hands each to the engine.
+
+Each INVITE the core accepts becomes a `SipCall` with its numbers taken the
+way docs/backends.md says: CalledID from the Request-URI user part (the To
+user when the Request-URI has none), CallerID and name from From (from
+P-Asserted-Identity when a trusted trunk sent one), the line from the trunk
+the INVITE came from, the `X-*` and `Diversion` headers kept. The engine
+then routes it by number and line exactly as on the simulator, and the
+scenario's Start node answers it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec
+from urllib.parse import unquote
+
+from flowengine.errors import NodeError
+from flowengine.telephony import HangupCause
+from flowengine.telephony.backend import Backend
+from flowengine.telephony.causes import FAILED, SHUTDOWN
+from telephony_adapters.sip.call import SipCall
+from telephony_adapters.sip.core import (
+    CallCancelled,
+    CallConfirmed,
+    CallFailed,
+    CallHungUp,
+    CallReinvited,
+    DtmfInfo,
+    IncomingCall,
+    SipCore,
+    SipEvent,
+)
+from telephony_adapters.sip.errors import SipParseError
+from telephony_adapters.sip.headers import NameAddr, parse_name_addr
+from telephony_adapters.sip.media import MediaClock, RtpEndpoint, RtpPortPool
+from telephony_adapters.sip.message import Request
+from telephony_adapters.sip.settings import SipSettings
+from telephony_adapters.sip.transport import SipTransport
+
+if TYPE_CHECKING:
+    from flowengine.runtime.engine import Engine
+    from flowengine.telephony import Leg
+
+log = logging.getLogger("flowengine.sip")
+P = ParamSpec("P")
+
+
+class SipBackend(Backend):
+    name = "sip"
+
+    def __init__(self, engine: Engine, *, settings: SipSettings | None = None, **options: Any) -> None:
+        super().__init__(engine)
+        self.settings = settings or SipSettings(**options)
+        s = self.settings
+        self.core = SipCore(
+            (s.media_address, s.port),
+            trusted=lambda ip: s.trunk_for(ip) is not None,
+            allow_untrusted=s.allow_untrusted,
+            codecs=s.codecs,
+            max_bytes=s.max_message_bytes,
+            invite_rate=s.invite_rate,
+            invite_burst=s.invite_burst,
+        )
+        self.rtp_pool = RtpPortPool(*s.rtp_ports)
+        #: the one 20 ms clock every call's prompts are sent on
+        self.media_clock = MediaClock()
+        self.transport: SipTransport | None = None
+        self._media_watch: asyncio.TimerHandle | None = None
+        #: live calls by the core's key
+        self.calls: dict[str, SipCall] = {}
+
+    # ---- lifecycle -------------------------------------------------------------------------------------
+    async def start(self) -> None:
+        s = self.settings
+        self.transport = await SipTransport.open(self.core, self._on_event, s.host, s.port)
+        if s.advertise:
+            self.core.local = (s.advertise, self.core.local[1])
+        if s.media_timeout is not None:
+            self._watch_media()
+        log.info("SIP listening on %s:%s", *self.core.local)
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """Where peers send SIP (the port is the bound one when 0 was asked)."""
+        return self.core.local
+
+    async def stop(self) -> None:
+        """End live calls (503 before answer, BYE after; cause `shutdown` by
+        `system`), give the goodbyes a moment on the wire, close the sockets."""
+        if self._media_watch is not None:
+            self._media_watch.cancel()
+            self._media_watch = None
+        for call in list(self.calls.values()):
+            cause = HangupCause("system", SHUTDOWN, 503, 16)
+            call.remote_hangup(cause)
+            self.command(self.core.hangup, call.key, q850=16, status=503)
+            self._forget(call)
+        await asyncio.sleep(0.05)
+        if self.transport is not None:
+            self.transport.close()
+            self.transport = None
+
+    def command(self, fn: Callable[Concatenate[str, float, P], None], key: str, *args: P.args, **kwargs: P.kwargs) -> None:
+        """Run a core command for one call now, then send what it produced."""
+        loop = asyncio.get_running_loop()
+        fn(key, loop.time(), *args, **kwargs)
+        if self.transport is not None:
+            self.transport.flush()
+
+    # ---- events from the core --------------------------------------------------------------------------
+    def _on_event(self, ev: SipEvent) -> None:
+        if isinstance(ev, IncomingCall):
+            self._incoming(ev)
+            return
+        call = self.calls.get(ev.key)
+        if call is None:
+            return
+        if isinstance(ev, CallHungUp):
+            cause = HangupCause.from_q850(ev.q850, by="caller") if ev.q850 else HangupCause("caller", "normal", None, 16)
+            self._end(call, cause)
+        elif isinstance(ev, CallCancelled):
+            self._end(call, HangupCause.from_sip(487, by="caller"))
+        elif isinstance(ev, CallFailed):
+            self._end(call, HangupCause("system", FAILED, None, 41))
+        elif isinstance(ev, DtmfInfo):
+            call.dtmf_received(ev.digit)
+        elif isinstance(ev, CallReinvited):
+            call.media_changed(ev.negotiated)
+        elif isinstance(ev, CallConfirmed):
+            pass  # media already flows (symmetric RTP latches on the first packet)
+
+    def _incoming(self, ev: IncomingCall) -> None:
+        invite = ev.invite
+        trunk = self.settings.trunk_for(ev.peer[0])
+        assert invite.from_ is not None and invite.to is not None
+        identity = invite.from_
+        pai = invite.get("P-Asserted-Identity")
+        if pai and trunk is not None:
+            try:
+                identity = parse_name_addr(pai.split(",")[0], "P-Asserted-Identity")
+            except SipParseError:
+                log.info("ignoring a malformed P-Asserted-Identity from %s", ev.peer[0])
+        call = SipCall(
+            self,
+            ev.key,
+            invite.call_id,
+            _number(identity),
+            called_number(invite),
+            line=trunk.name if trunk is not None else None,
+            caller_name=identity.display or invite.from_.display,
+            headers=_kept_headers(invite),
+            negotiated=ev.negotiated,
+        )
+        self.calls[ev.key] = call
+        task = self.engine.start_call(call)
+        task.add_done_callback(functools.partial(self._call_task_done, call))
+
+    def _end(self, call: SipCall, cause: HangupCause) -> None:
+        self._forget(call)
+        call.remote_hangup(cause)
+
+    def _call_task_done(self, call: SipCall, _task: object) -> None:
+        """The engine is done with the call: whatever the scenario did, the
+        dialog ends and its RTP port goes back."""
+        if call.key in self.calls:
+            try:
+                self.command(self.core.hangup, call.key, q850=16)
+            except Exception:
+                log.exception("ending call %s failed", call.call_id)
+        self._forget(call)
+
+    def _forget(self, call: SipCall) -> None:
+        self.calls.pop(call.key, None)
+        call.release_media()
+
+    def _watch_media(self) -> None:
+        """Once a second: end answered calls whose far end has sent no RTP for
+        `media_timeout` seconds (cause `failed` by `system`, BYE with Q.850 41)."""
+        timeout = self.settings.media_timeout
+        assert timeout is not None
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        for call in list(self.calls.values()):
+            rtp = call.rtp
+            if rtp is None or call.answered_at is None:
+                continue
+            heard = max(rtp.last_received, call.answered_at)
+            if now - heard > timeout:
+                log.info("call %s: no RTP for %.0f s, ending it", call.call_id, now - heard)
+                try:
+                    self.command(self.core.hangup, call.key, q850=41)
+                except Exception:
+                    log.exception("ending call %s failed", call.call_id)
+                self._end(call, HangupCause("system", FAILED, None, 41))
+        self._media_watch = loop.call_later(min(1.0, timeout / 2), self._watch_media)
+
+    def release_rtp(self, rtp: RtpEndpoint) -> None:
+        rtp.close()
+        self.rtp_pool.give_back(rtp.port)
+
+    # ---- legs ---------------------------------------------------------------------------------------------
+    def originate(
+        self,
+        target: str,
+        *,
+        ring_timeout: float,
+        caller_id: str,
+        caller_name: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Leg:
+        raise NodeError("outgoing calls are not available on the sip backend yet", code="unsupported")
+
+
+def _number(addr: NameAddr) -> str:
+    """The user part of an address, bare: no scheme, no parameters, unescaped."""
+    user = addr.uri.user or ""
+    return unquote(user.split(";")[0])
+
+
+def called_number(invite: Request) -> str:
+    """CalledID: the Request-URI's user part, else the To header's."""
+    user = invite.uri.user
+    if user:
+        return unquote(user.split(";")[0])
+    assert invite.to is not None
+    return _number(invite.to)
+
+
+def _kept_headers(invite: Request) -> dict[str, str]:
+    kept: dict[str, str] = {}
+    for name, value in invite.headers:
+        if name.lower().startswith("x-") or name.lower() == "diversion":
+            kept.setdefault(name, value)
+    return kept

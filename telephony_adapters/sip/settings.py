@@ -1,0 +1,93 @@
+"""Settings of the SIP backend: where it listens, which peers it trusts
+(trunks), its RTP port range and codecs.
+
+A trunk is a named set of addresses (IPs or networks). A request from an
+address in no trunk gets 403, unless `allow_untrusted` is set; the trunk an
+INVITE came from is the call's `line`, so routing by line and per-line
+number normalisation work exactly as on the simulator. The default trusts
+only the loopback addresses: a safe default that keeps a fresh install from
+answering the internet.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flowengine.errors import UsageError
+from telephony_adapters.sip.sdp import SUPPORTED
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True, slots=True)
+class Trunk:
+    name: str
+    addresses: tuple[str, ...]
+    networks: tuple[Network, ...] = field(default=(), compare=False, repr=False)
+
+    @classmethod
+    def of(cls, name: str, addresses: tuple[str, ...] | list[str]) -> Trunk:
+        nets: list[Network] = []
+        for i, text in enumerate(addresses):
+            try:
+                nets.append(ipaddress.ip_network(text, strict=False))
+            except ValueError:
+                raise UsageError(
+                    f"sip settings: trunks.{name}.addresses[{i}]: {text!r} is not an IP address or network"
+                ) from None
+        return cls(name, tuple(addresses), tuple(nets))
+
+    def matches(self, ip: str) -> bool:
+        try:
+            address = ipaddress.ip_address(ip)
+        except ValueError:
+            return False
+        return any(address in net for net in self.networks)
+
+
+@dataclass(frozen=True, slots=True)
+class SipSettings:
+    host: str = "127.0.0.1"
+    port: int = 5060
+    #: the address written in SDP and Contact (default: `host`)
+    advertise: str | None = None
+    trunks: tuple[Trunk, ...] = (Trunk.of("local", ("127.0.0.0/8", "::1")),)
+    #: answer requests from addresses in no trunk (their calls have no line)
+    allow_untrusted: bool = False
+    rtp_ports: tuple[int, int] = (20000, 30000)
+    codecs: tuple[str, ...] = SUPPORTED
+    max_message_bytes: int = 65507
+    #: new INVITEs accepted per second from one address (beyond: 503); None: unlimited
+    invite_rate: float | None = None
+    invite_burst: float = 20.0
+    #: where relative prompt files (Play) are looked up
+    media_root: Path | None = None
+    #: end an answered call whose far end sent no RTP for this many seconds
+    #: (a peer that vanished without BYE); None: never (some peers send no RTP while silent)
+    media_timeout: float | None = None
+
+    def __post_init__(self) -> None:
+        unknown = [c for c in self.codecs if c not in SUPPORTED]
+        if unknown or not self.codecs:
+            raise UsageError(f"sip settings: codecs: {unknown or 'none'} (supported: {', '.join(SUPPORTED)})")
+        if not 0 <= self.port <= 65535:
+            raise UsageError(f"sip settings: port {self.port} is not 0-65535")
+        if self.host in ("0.0.0.0", "::") and not self.advertise:
+            raise UsageError("sip settings: listening on all addresses needs `advertise` (the address peers reach)")
+        if self.media_timeout is not None and self.media_timeout <= 0:
+            raise UsageError(f"sip settings: media_timeout {self.media_timeout} must be > 0 seconds")
+        names = [t.name for t in self.trunks]
+        if len(set(names)) != len(names):
+            raise UsageError(f"sip settings: trunk names repeat: {names}")
+
+    @property
+    def media_address(self) -> str:
+        return self.advertise or self.host
+
+    def trunk_for(self, ip: str) -> Trunk | None:
+        for trunk in self.trunks:
+            if trunk.matches(ip):
+                return trunk
+        return None

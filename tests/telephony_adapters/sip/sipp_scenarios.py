@@ -1,0 +1,221 @@
+"""SIPp scenarios (XML) the integration tests write into their tmp folder.
+
+`dtmf_caller(digits)`: the caller dials, waits for the answer, presses the
+digits with the RFC 2833 pcaps Debian's sip-tester ships, then waits for the
+engine's BYE and answers it. `cancelling_caller()`: the caller gives up
+while the engine is still in early media (CANCEL before the answer).
+"""
+
+from __future__ import annotations
+
+PCAP_DIR = "/usr/share/sip-tester"
+_PCAP_NAMES = {"*": "star", "#": "pound"}
+
+_INVITE = """
+  <send retrans="500">
+    <![CDATA[
+      INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: "SIPp caller" <sip:100@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 INVITE
+      Contact: sip:100@[local_ip]:[local_port]
+      Max-Forwards: 70
+      Subject: flowengine test
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0 101
+      a=rtpmap:0 PCMU/8000
+      a=rtpmap:101 telephone-event/8000
+      a=fmtp:101 0-15
+    ]]>
+  </send>
+"""
+
+_ACK = """
+  <send>
+    <![CDATA[
+      ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: "SIPp caller" <sip:100@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Contact: sip:100@[local_ip]:[local_port]
+      Max-Forwards: 70
+      Content-Length: 0
+    ]]>
+  </send>
+"""
+
+
+def dtmf_caller(digits: str, *, hold_ms: int = 500) -> str:
+    presses = "".join(
+        f'  <nop><action><exec play_pcap_audio="{PCAP_DIR}/dtmf_2833_{_PCAP_NAMES.get(d, d)}.pcap"/></action></nop>\n'
+        f'  <pause milliseconds="{hold_ms}"/>\n'
+        for d in digits
+    )
+    return f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="flowengine dtmf caller">
+{_INVITE}
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="183" optional="true"/>
+  <recv response="200" rtd="true"/>
+{_ACK}
+  <pause milliseconds="300"/>
+{presses}
+  <recv request="BYE" timeout="20000"/>
+  <send>
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:100@[local_ip]:[local_port]>
+      Content-Length: 0
+    ]]>
+  </send>
+  <timewait milliseconds="500"/>
+</scenario>
+"""
+
+
+def cancelling_caller(*, after_ms: int = 800) -> str:
+    return f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="flowengine cancelling caller">
+{_INVITE}
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="183"/>
+  <pause milliseconds="{after_ms}"/>
+  <send>
+    <![CDATA[
+      CANCEL sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      [last_Via:]
+      From: "SIPp caller" <sip:100@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 CANCEL
+      Max-Forwards: 70
+      Content-Length: 0
+    ]]>
+  </send>
+  <recv response="200"/>
+  <recv response="487"/>
+{_ACK.replace("Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]", "[last_Via:]")}
+  <timewait milliseconds="500"/>
+</scenario>
+"""
+
+
+def holding_caller() -> str:
+    """OPTIONS first, then a call that the caller puts on hold (re-INVITE
+    a=sendonly), resumes (a=sendrecv) and hangs up."""
+
+    def reinvite(cseq: int, direction: str) -> str:
+        expected = {"sendonly": "recvonly", "sendrecv": "sendrecv"}[direction]
+        return f"""
+  <send retrans="500">
+    <![CDATA[
+      INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: "SIPp caller" <sip:100@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: {cseq} INVITE
+      Contact: sip:100@[local_ip]:[local_port]
+      Max-Forwards: 70
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=user1 53655765 {cseq} IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0 101
+      a=rtpmap:0 PCMU/8000
+      a=rtpmap:101 telephone-event/8000
+      a={direction}
+    ]]>
+  </send>
+  <recv response="100" optional="true"/>
+  <recv response="200">
+    <action>
+      <ereg regexp="a={expected}" search_in="body" check_it="true" assign_to="{direction}_answer"/>
+    </action>
+  </recv>
+  <send>
+    <![CDATA[
+      ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: "SIPp caller" <sip:100@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: {cseq} ACK
+      Contact: sip:100@[local_ip]:[local_port]
+      Max-Forwards: 70
+      Content-Length: 0
+    ]]>
+  </send>
+  <pause milliseconds="200"/>
+"""
+
+    return f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="flowengine holding caller">
+  <send retrans="500">
+    <![CDATA[
+      OPTIONS sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:100@[local_ip]:[local_port]>;tag=[pid]opt[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 OPTIONS
+      Max-Forwards: 70
+      Content-Length: 0
+    ]]>
+  </send>
+  <recv response="200">
+    <action>
+      <ereg regexp="INVITE" search_in="hdr" header="Allow:" check_it="true" assign_to="allow"/>
+    </action>
+  </recv>
+{_INVITE}
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="183" optional="true"/>
+  <recv response="200" rtd="true"/>
+{_ACK}
+  <pause milliseconds="300"/>
+{reinvite(2, "sendonly")}
+{reinvite(3, "sendrecv")}
+  <send retrans="500">
+    <![CDATA[
+      BYE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: "SIPp caller" <sip:100@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 4 BYE
+      Contact: sip:100@[local_ip]:[local_port]
+      Max-Forwards: 70
+      Content-Length: 0
+    ]]>
+  </send>
+  <recv response="200" crlf="true"/>
+  <Reference variables="allow,sendonly_answer,sendrecv_answer"/>
+</scenario>
+"""
