@@ -361,6 +361,7 @@ def test_random_interleavings_keep_every_invariant(s1, s2, wrap, levels, actions
                 engaged = not sh.engaged[op] or k % 3 == 0
                 # the timers due by `now` first (every input fires them first), so
                 # what the shadow knows of the engagement holds for the answer
+                sh.clock(now)
                 sh.feed(acd.handle_timer(now))
                 sh.engaged[op] += 1 if engaged else -1 if sh.engaged[op] else 0
                 out = acd.set_engaged(now, op, engaged)
