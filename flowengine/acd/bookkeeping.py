@@ -61,13 +61,15 @@ STEP_TIMER_BIT = 1 << STEP_TIMER
 # mod_callcenter"): the periodic announcement, and no operator for too long
 PERIODIC_TIMER = 12
 NOAGENT_TIMER = 13
+#: wakes a waiting call when the next level of its queue opens (tier rules)
+LEVEL_TIMER = 14
 
 #: the order of timers due at one instant (`flowengine.acd.timers`): a call
 #: leaves (max wait) or moves (overflow) before anything rings, ends or frees
 #: up at that instant, so nobody is rung for a call that is gone or moved the
 #: same instant (a zero-length ring); then rings time out; then the rest
 _RANK = {MAXWAIT_TIMER: 0, TOTALWAIT_TIMER: 0, NOAGENT_TIMER: 0, OVERFLOW_TIMER: 1, OFFER_TIMER: 2}
-TIMER_RANK = tuple(_RANK.get(kind, 3) for kind in range(NOAGENT_TIMER + 1))
+TIMER_RANK = tuple(_RANK.get(kind, 3) for kind in range(LEVEL_TIMER + 1))
 #: timers keyed by call alone; `CallRt.timers` has a bit for each one armed
 CALL_TIMERS = (
     STEP_TIMER,
@@ -80,6 +82,7 @@ CALL_TIMERS = (
     TOTALWAIT_TIMER,
     PERIODIC_TIMER,
     NOAGENT_TIMER,
+    LEVEL_TIMER,
 )
 
 _IDLE = OperatorState.IDLE
@@ -129,6 +132,8 @@ class Bookkeeping:
         def _advance(
             self, now: float, call: CallRt, out: list[d.Decision], ctx: Ctx | None = None
         ) -> None: ...
+        def _schedule_level(self, now: float, call: CallRt) -> None: ...
+        def _levels_changed(self, now: float, q: QueueRt) -> None: ...
 
         # offers
         def _start_offer(
@@ -248,7 +253,15 @@ class Bookkeeping:
         if free:
             self._epoch += 1
             for qid in op.queues:
-                queues[qid].pool.add(op.id, self._epoch)
+                q = queues[qid]
+                q.pool.add(op.id, self._epoch)
+                lp = q.level_pools
+                if lp is not None:
+                    lp[q.level_index(op.id)].add(op.id, self._epoch)
         else:
             for qid in op.queues:
-                queues[qid].pool.discard(op.id)
+                q = queues[qid]
+                q.pool.discard(op.id)
+                lp = q.level_pools
+                if lp is not None:
+                    lp[q.level_index(op.id)].discard(op.id)

@@ -312,6 +312,7 @@ class Calls(Bookkeeping):
         self._calls[call_id] = call
         insort(q.waiting, call.entry)
         self._set_ready(call, True)
+        self._schedule_level(now, call)
         call.orig_position = pos = self._position(call)
         q.stats.callbacks += 1
         out.append(d.CallbackRegistered(call_id, q.id, pos, caller))
@@ -388,6 +389,7 @@ class Calls(Bookkeeping):
             self._arm_no_operator(call, q)
         call.widen_next = 1
         self._schedule_widen(call)
+        self._schedule_level(now, call)
         call.manager = call.explicit_manager or call.strategy.personal_operator(call.caller)
         call.exclusive = None
         window = call.strategy.exclusive_window()

@@ -85,6 +85,7 @@ from flowengine.acd import decisions as d
 from flowengine.acd.bookkeeping import (
     ANNOUNCE_TIMER,
     EXCL_TIMER,
+    LEVEL_TIMER,
     MAXWAIT_TIMER,
     NOAGENT_TIMER,
     NOTBEFORE_TIMER,
@@ -258,3 +259,5 @@ class ACD(Calls, Dispatch, Offers, Staffing, Queries):
         elif kind == WIDEN_TIMER:
             self._dirty_calls.append(call)
             self._schedule_widen(call)
+        elif kind == LEVEL_TIMER:
+            self._level_opened(t, call)

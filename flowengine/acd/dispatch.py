@@ -16,11 +16,19 @@ scanned, never all operators or all calls.
 
 from __future__ import annotations
 
+from bisect import bisect_left
+
 from flowengine.acd import decisions as d
-from flowengine.acd.bookkeeping import PAUSE_TIMER, STEP_TIMER, STEP_TIMER_BIT, Bookkeeping
+from flowengine.acd.bookkeeping import (
+    LEVEL_TIMER,
+    PAUSE_TIMER,
+    STEP_TIMER,
+    STEP_TIMER_BIT,
+    Bookkeeping,
+)
 from flowengine.acd.operators import OperatorRuntime
-from flowengine.acd.state import DISPATCHABLE, CallRt, CallState, Ctx
-from flowengine.acd.strategies import HuntRound, Round
+from flowengine.acd.state import DISPATCHABLE, EPS, CallRt, CallState, Ctx, QueueRt
+from flowengine.acd.strategies import HuntRound, Round, start_round
 
 __all__ = ["Dispatch"]
 
@@ -63,7 +71,11 @@ class Dispatch(Bookkeeping):
         while op.free:
             best: CallRt | None = None
             for qid in op.queues:
-                for entry in queues[qid].ready:
+                q = queues[qid]
+                if q.tiers is not None:
+                    best = self._best_behind_tiers(now, op, q, best, skip)
+                    continue
+                for entry in q.ready:
                     if best is not None and entry > best.entry:
                         break  # every later entry is worse than the best so far
                     c = calls[entry[3]]
@@ -79,14 +91,43 @@ class Dispatch(Bookkeeping):
             skip.add(best.seq)
             self._start_round(now, best, out)
 
+    def _best_behind_tiers(
+        self, now: float, op: OperatorRuntime, q: QueueRt, best: CallRt | None, skip: set[int] | None
+    ) -> CallRt | None:
+        """`_serve_operator`'s scan of a queue with tier rules: only callers who
+        have waited long enough for `op`'s level may be taken. Waiting lists are
+        sorted by priority, then first arrival, so within a priority everybody
+        after the first caller who arrived too late is too late as well: the
+        scan jumps to the next priority instead of asking each of them."""
+        ready = q.ready
+        need = q.level_opens()[q.level_index(op.id)]
+        latest = now - need + EPS  # entered (>= first arrival) no later than this
+        calls = self._calls
+        i, n = 0, len(ready)
+        while i < n:
+            entry = ready[i]
+            if best is not None and entry > best.entry:
+                break
+            if need > 0 and entry[1] > latest:
+                i = bisect_left(ready, (entry[0] + 1,), i + 1)
+                continue
+            i += 1
+            c = calls[entry[3]]
+            if skip is not None and c.seq in skip:
+                continue
+            if c.eligible(op, now):
+                return c
+        return best
+
     def _start_round(self, now: float, call: CallRt, out: list[d.Decision]) -> None:
         self._set_ready(call, False)
         ctx = Ctx(now, call, self._ops, self.rng, _NO_TRIED)
+        strategy = call.strategy
         if call.state is CallState.CALLBACK:
-            rnd: Round = HuntRound(call.strategy)
+            rnd: Round = start_round(strategy, ctx, lambda _ctx: HuntRound(strategy))
             call.state = CallState.CALLBACK_OFFERING
         else:
-            rnd = call.strategy.new_round(ctx)
+            rnd = start_round(strategy, ctx)
             call.state = CallState.OFFERING
         call.round = rnd
         ctx._tried = rnd.tried
@@ -137,3 +178,35 @@ class Dispatch(Bookkeeping):
         else:
             self._set_ready(call, True)
             self._dirty_calls.append(call)
+
+    # -- levels -------------------------------------------------------------------------
+    def _schedule_level(self, now: float, call: CallRt) -> None:
+        """Wake the call when the next level of its queue opens to it (tier rules)."""
+        q = call.queue
+        if q.tiers is None:
+            return
+        nxt = q.open_levels(now - call.entered)[1]
+        if nxt is not None:
+            self._call_timer(call, call.entered + nxt, LEVEL_TIMER)
+        elif call.timers & (1 << LEVEL_TIMER):
+            self._timers.cancel((LEVEL_TIMER, call.call_id))
+            call.timers &= ~(1 << LEVEL_TIMER)
+
+    def _level_opened(self, now: float, call: CallRt) -> None:
+        """`LEVEL_TIMER`: more members may take the call now; look again."""
+        if call.state in DISPATCHABLE:
+            self._dirty_calls.append(call)
+        self._schedule_level(now, call)
+
+    def _levels_changed(self, now: float, q: QueueRt) -> None:
+        """A level of `q` gained its first or lost its last staffed member: with
+        "no agent, no wait" that moves when the levels above it open."""
+        tiers = q.tiers
+        if tiers is None or not tiers.no_agent_no_wait:
+            return
+        calls = self._calls
+        for entry in q.waiting:
+            call = calls[entry[3]]
+            self._schedule_level(now, call)
+            if call.state in DISPATCHABLE:
+                self._dirty_calls.append(call)

@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
+    AliasChoices,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -65,6 +66,7 @@ __all__ = [
     "QueueSpec",
     "RetryDelays",
     "SkillStep",
+    "TierRules",
     "load_centre",
 ]
 
@@ -205,21 +207,48 @@ class Member(_Model):
     Order in the member list is the queue's linear order (linear, round robin,
     cumulative and sequential-by-default use it). `rank` is the competence
     rating used by the ``priority`` strategy: higher ranks are offered first.
+    `penalty` (alias `level`: app_queue's member penalty, mod_callcenter's
+    tier level) puts the member on a level: every strategy tries the lowest
+    level first (``wrandom`` weighs by it instead), and the queue's
+    `tier_rules` may hold callers back from higher levels. `position` orders
+    members within a level (mod_callcenter's tier position); the queue's
+    member order is by penalty, then position, then as listed.
     A plain string or number is shorthand for ``{operator: ...}``.
     """
 
     operator: Text
     rank: int = 0
+    penalty: Annotated[int, Field(ge=0, validation_alias=AliasChoices("penalty", "level"))] = 0
+    position: Annotated[int, Field(ge=0)] = 0
 
     @model_validator(mode="before")
     @classmethod
     def _from_scalar(cls, data: Any) -> Any:
         if isinstance(data, str | int):
             return {"operator": str(data)}
+        if isinstance(data, dict) and "penalty" in data and "level" in data:
+            raise ValueError("give either 'penalty' or 'level', not both")
         if isinstance(data, dict) and "priority" in data and "rank" not in data:
             data = {**data, "rank": data["priority"]}
             del data["priority"]
         return data
+
+
+class TierRules(_Model):
+    """When a waiting caller reaches the queue's higher levels (mod_callcenter's
+    tier rules). Without them every level is open from the start; lower levels
+    are still tried first.
+
+    The lowest level is open at once. Each further level opens `wait` seconds
+    (of waiting in this queue) after the one below it, or, with
+    `multiply_by_level`, after `wait` × its level number. With
+    `no_agent_no_wait` a level where no member is logged in with an available
+    status does not hold callers back: the next level opens together with it.
+    """
+
+    wait: Annotated[float, Field(gt=0)]
+    multiply_by_level: bool = False
+    no_agent_no_wait: bool = False
 
 
 class SkillStep(_Model):
@@ -380,6 +409,8 @@ class QueueSpec(_Model):
     #: no-answers unless autopausebusy / autopauseunavail); the others are
     #: recorded but neither count nor break the streak
     auto_break_on: tuple[MissReason, ...] = ("no_answer", "busy", "rejected", "failed")
+    #: None: every level open from the start (see `Member.penalty`)
+    tier_rules: TierRules | None = None
 
     @field_validator("personal_managers", mode="before")
     @classmethod
@@ -397,8 +428,17 @@ class QueueSpec(_Model):
         return v
 
     @property
+    def ordered_members(self) -> list[Member]:
+        """The members in the queue's order: by penalty, then position, then as listed."""
+        ms = self.members
+        if all(m.penalty == 0 and m.position == 0 for m in ms):
+            return list(ms)
+        return sorted(ms, key=lambda m: (m.penalty, m.position))  # stable: as listed
+
+    @property
     def member_ids(self) -> list[str]:
-        return [m.operator for m in self.members]
+        """Member operator ids in the queue's order (`ordered_members`)."""
+        return [m.operator for m in self.ordered_members]
 
 
 def _dial_pattern(text: str) -> str:

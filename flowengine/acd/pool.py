@@ -46,9 +46,13 @@ class FreePool:
 
     __slots__ = ("members", "index", "free", "_sorted", "_rand", "_rand_pos", "_heaps")
 
-    def __init__(self, members: list[str]) -> None:
+    def __init__(self, members: list[str], index: dict[str, int] | None = None) -> None:
+        """`index` (member -> position in `members`) is shared when given: a
+        queue's level pools hold some of its members under the queue's positions."""
         self.members = members
-        self.index: dict[str, int] = {m: i for i, m in enumerate(members)}
+        self.index: dict[str, int] = (
+            index if index is not None else {m: i for i, m in enumerate(members)}
+        )
         #: op id -> free-epoch at which it became free
         self.free: dict[str, int] = {}
         self._sorted: list[int] | None = None

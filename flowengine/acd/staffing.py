@@ -83,9 +83,7 @@ class Staffing(Bookkeeping):
             if spec.extension:
                 self._by_ext[spec.extension] = spec.id
             for qid in queues:
-                q = self._queues[qid]
-                q.pool.add_member(spec.id)
-                q.ranks.append(0)
+                self._queues[qid].add_member(spec.id)
                 op.queues.append(qid)
         if not op.present:
             op.present = True
@@ -162,6 +160,11 @@ class Staffing(Bookkeeping):
         for qid in op.queues:
             q = self._queues[qid]
             q.staffed += delta
+            if q.level_of is not None:
+                at = q.level_of[op.id]
+                q.level_staffed[at] += delta
+                if q.level_staffed[at] == (1 if staffed else 0) and out is not None:
+                    self._levels_changed(now, q)
             if q.staffed == 0:
                 q.unstaffed_since = now
                 if q.spec.max_wait_no_operator is not None:

@@ -19,7 +19,7 @@ from flowengine.acd.estimate import HandleTime
 from flowengine.acd.pool import FreePool
 
 if TYPE_CHECKING:
-    from flowengine.acd.model import CallbackPolicy, QueueSpec, SkillStep
+    from flowengine.acd.model import CallbackPolicy, QueueSpec, SkillStep, TierRules
     from flowengine.acd.operators import OperatorRuntime
     from flowengine.acd.strategies import Round, Strategy
 
@@ -104,13 +104,21 @@ class Offer:
 
 
 class QueueRt:
-    """A queue at run time: its waiting list, free pool and strategy."""
+    """A queue at run time: its waiting list, free pool and strategy.
+
+    Members sit on levels (their distinct penalties, lowest first). A queue
+    with more than one level keeps a free pool per level beside the pool of
+    all members (`level_pools`, sharing its member positions), so a strategy
+    can be run over one level at a time, and counts its staffed members per
+    level for the tier rule "no agent, no wait". With one level all of that is
+    None and costs nothing."""
 
     __slots__ = (
         "spec",
         "id",
         "members",
         "ranks",
+        "penalties",
         "pool",
         "strategy",
         "waiting",
@@ -118,15 +126,33 @@ class QueueRt:
         "staffed",
         "aht",
         "stats",
+        "levels",
+        "level_pools",
+        "level_of",
+        "level_staffed",
+        "tiers",
         "unstaffed_since",
     )
 
     def __init__(self, spec: QueueSpec, strategy: Strategy) -> None:
         self.spec = spec
         self.id = spec.id
-        self.members: list[str] = spec.member_ids
-        self.ranks: list[int] = [m.rank for m in spec.members]
+        ordered = spec.ordered_members
+        self.members: list[str] = [m.operator for m in ordered]
+        self.ranks: list[int] = [m.rank for m in ordered]
+        #: member penalties (levels), by member position
+        self.penalties: list[int] = [m.penalty for m in ordered]
         self.pool = FreePool(self.members)
+        #: distinct penalties, ascending
+        self.levels: list[int] = []
+        #: one free pool per level (None: a single level)
+        self.level_pools: list[FreePool] | None = None
+        #: operator id -> index of their level in `levels` (None: a single level)
+        self.level_of: dict[str, int] | None = None
+        #: staffed members per level (kept only with `level_pools`)
+        self.level_staffed: list[int] = []
+        #: the tier rules, when they can hold anybody back (several levels)
+        self.tiers: TierRules | None = None
         self.strategy = strategy
         #: sorted entries ``(-priority, arrived, seq, call_id)`` of every call
         #: in the queue: waiting, being offered, or holding a callback place
@@ -141,6 +167,77 @@ class QueueRt:
         #: since when no member has been staffed (None: somebody is), for
         #: ``max_wait_no_operator``
         self.unstaffed_since: float | None = None
+        self._build_levels({})
+
+    def _build_levels(self, staffed: Mapping[int, int]) -> None:
+        """(Re)build the level indexes from `penalties` and the free pool;
+        `staffed` maps level values to their staffed counts so far."""
+        levels = sorted(set(self.penalties))
+        self.levels = levels
+        if len(levels) < 2:
+            self.level_pools = self.level_of = None
+            self.level_staffed = []
+            self.tiers = None
+            return
+        at = {v: i for i, v in enumerate(levels)}
+        members = self.members
+        self.level_of = {members[i]: at[p] for i, p in enumerate(self.penalties)}
+        self.level_pools = [FreePool(members, self.pool.index) for _ in levels]
+        for op_id, epoch in self.pool.free.items():
+            self.level_pools[self.level_of[op_id]].add(op_id, epoch)
+        self.level_staffed = [staffed.get(v, 0) for v in levels]
+        self.tiers = self.spec.tier_rules
+
+    def level_index(self, op_id: str) -> int:
+        """Index in `levels` of the member's level (0 with a single level)."""
+        lv = self.level_of
+        return lv[op_id] if lv is not None else 0
+
+    def add_member(self, op_id: str, penalty: int = 0) -> None:
+        """A member joins at run time (not free, not staffed yet)."""
+        if op_id in self.pool.index:
+            return
+        self.pool.add_member(op_id)
+        self.ranks.append(0)
+        self.penalties.append(penalty)
+        if self.level_of is not None and penalty in self.levels:
+            self.level_of[op_id] = self.levels.index(penalty)
+        elif self.level_of is not None:
+            self._build_levels(dict(zip(self.levels, self.level_staffed, strict=True)))
+        elif penalty not in self.levels:
+            self._build_levels({self.levels[0]: self.staffed} if self.levels else {})
+
+    def level_opens(self) -> list[float]:
+        """For each level, the wait in this queue after which it is open to a
+        caller (0 for all without tier rules). See `flowengine.acd.model.TierRules`."""
+        levels = self.levels
+        rules = self.tiers
+        if rules is None:
+            return [0.0] * len(levels)
+        staffed = self.level_staffed
+        out = [0.0]
+        opens = 0.0
+        for k in range(1, len(levels)):
+            if rules.no_agent_no_wait and staffed[k - 1] <= 0:
+                pass  # nobody there to wait for: opens with the level below
+            elif rules.multiply_by_level:
+                opens = max(opens, rules.wait * levels[k])
+            else:
+                opens += rules.wait
+            out.append(opens)
+        return out
+
+    def open_levels(self, waited: float) -> tuple[int, float | None]:
+        """For a caller who has waited `waited` s in this queue: the index of
+        the highest level open to them, and the wait at which the next one
+        opens (None: all open)."""
+        if self.tiers is None:
+            return len(self.levels) - 1, None
+        opens = self.level_opens()
+        for k in range(1, len(opens)):
+            if waited + EPS < opens[k]:
+                return k - 1, opens[k]
+        return len(opens) - 1, None
 
 
 class CallRt:
@@ -261,6 +358,9 @@ class CallRt:
             for s, lvl in self.requirement(now):
                 if skills.get(s, 0) < lvl:
                     return False
+        q = self.queue
+        if q.tiers is not None and q.level_index(op.id) > q.open_levels(now - self.entered)[0]:
+            return False
         return True
 
 
@@ -273,6 +373,9 @@ class Ctx:
         "pool",
         "members",
         "ranks",
+        "penalties",
+        "levels",
+        "top_level",
         "operators",
         "rng",
         "ring_timeout",
@@ -281,6 +384,8 @@ class Ctx:
         "_restrict",
         "_exclusive",
         "_req",
+        "_level_of",
+        "_gate",
     )
 
     def __init__(
@@ -297,6 +402,21 @@ class Ctx:
         self.pool = q.pool
         self.members = q.members
         self.ranks = q.ranks
+        self.penalties = q.penalties
+        lp = q.level_pools
+        #: the level pools, lowest first (empty: one level), and the highest open
+        self.levels: Sequence[FreePool] = lp if lp is not None else ()
+        self._level_of = q.level_of
+        self._gate: int | None = None
+        if lp is None:
+            self.top_level = 0
+        elif q.tiers is None:
+            self.top_level = len(lp) - 1
+        else:
+            top = q.open_levels(now - call.entered)[0]
+            self.top_level = top
+            if top < len(lp) - 1:
+                self._gate = top
         self.operators = operators
         self.rng = rng
         self.ring_timeout = call.ring_timeout
@@ -315,6 +435,10 @@ class Ctx:
             return False
         if self._exclusive is not None and op_id != self._exclusive:
             return False
+        if self._gate is not None:
+            assert self._level_of is not None
+            if self._level_of[op_id] > self._gate:
+                return False  # a level the caller has not reached yet
         if self._req:
             skills = self.operators[op_id].spec.skills
             for s, lvl in self._req:

@@ -237,3 +237,13 @@ def test_hostile_regex_menu_fails_fast_and_does_not_stall_another_call(length: i
 def test_regex_within_limits_still_matches_a_long_value() -> None:
     cases = [{"regex": "x$", "exit": "end"}]
     assert branch("v", cases, v="a" * 9_999 + "x") == "end"
+
+
+def test_a_case_exit_that_is_not_text_is_a_validation_error_not_a_crash():
+    from pydantic import ValidationError
+
+    from nodes.menu import MenuCase
+
+    with pytest.raises(ValidationError) as e:
+        MenuCase.model_validate({"exit": [], "in": ["1"]})
+    assert e.value.errors()[0]["loc"] == ("exit",)

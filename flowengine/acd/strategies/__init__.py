@@ -7,14 +7,21 @@ ring_all           всем сразу                   all free members at onc
 sequential         последовательно группами     group after group
 cumulative         по нарастающей               one more every interval, none dropped
 random             случайно                     random member per attempt
+wrandom            случайно с весами            random, weighted 1/(1 + penalty)
 fewest_calls       наименьшее число звонков     hunt, fewest answered in window
 longest_idle       дольше всех свободен         hunt, longest since last call
 priority           по приоритету/рейтингу       hunt, highest rank, then longest idle
 round_robin        по кругу с памятью           hunt, after the last who got a call
+rrordered          по кругу по списку           hunt, list order after the last rung
 linear             линейно сверху               hunt, always from the top
 skills             по навыкам                   hunt, best skill score
 personal_manager   персональный менеджер        caller's manager, then a fallback
 =================  ===========================  =====================================
+
+Members may carry a penalty (level): every strategy runs over the lowest
+level first (`start_round`), except ``wrandom`` (penalties are its weights)
+and ``personal_manager`` (the manager whatever their level; its fallback by
+level).
 
 `STRATEGIES` maps names to classes; `build_strategy` validates parameters and
 instantiates one for a queue. Registering a name twice is an error.
@@ -29,6 +36,7 @@ from pydantic import ValidationError
 from flowengine.acd.strategies.base import (
     CallView,
     HuntRound,
+    LevelRound,
     NoParams,
     OfferContext,
     Resolver,
@@ -37,6 +45,7 @@ from flowengine.acd.strategies.base import (
     Strategy,
     StrategyParams,
     member_resolver,
+    start_round,
 )
 from flowengine.acd.strategies.cumulative import Cumulative
 from flowengine.acd.strategies.fewest_calls import FewestCalls
@@ -47,8 +56,10 @@ from flowengine.acd.strategies.priority import Priority
 from flowengine.acd.strategies.random_ring import RandomRing
 from flowengine.acd.strategies.ring_all import RingAll
 from flowengine.acd.strategies.round_robin import RoundRobin
+from flowengine.acd.strategies.rr_ordered import RoundRobinOrdered
 from flowengine.acd.strategies.sequential import Sequential
 from flowengine.acd.strategies.skills import Skills
+from flowengine.acd.strategies.weighted_random import WeightedRandom
 from flowengine.errors import RegistryError, UsageError
 
 if TYPE_CHECKING:
@@ -58,6 +69,7 @@ __all__ = [
     "STRATEGIES",
     "CallView",
     "HuntRound",
+    "LevelRound",
     "NoParams",
     "OfferContext",
     "Resolver",
@@ -68,6 +80,7 @@ __all__ = [
     "build_strategy",
     "member_resolver",
     "register",
+    "start_round",
 ]
 
 STRATEGIES: dict[str, type[Strategy]] = {}
@@ -95,6 +108,8 @@ for _cls in (
     Linear,
     Skills,
     PersonalManager,
+    WeightedRandom,
+    RoundRobinOrdered,
 ):
     register(_cls)
 

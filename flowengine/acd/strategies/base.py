@@ -23,6 +23,16 @@ list) and not yet tried in this round".
 
 Strategies hold no clock and no I/O; randomness comes from ``ctx.rng`` (a
 seeded `random.Random` owned by the core), so runs are reproducible.
+
+**Levels.** Members may sit on levels (penalties). In a queue with several,
+`start_round` wraps a strategy's round in a `LevelRound`: the strategy runs
+over the free members of the lowest level only (``ctx.pool`` is that level's
+pool), and when that inner round is over the next level gets a fresh inner
+round, up to the highest level the caller has reached (``ctx.top_level``,
+from the queue's tier rules). So "lower levels first" holds for every
+strategy without each one knowing about levels. A strategy that uses
+penalties itself (``wrandom``) sets ``by_level = False`` and sees every open
+level at once (``ctx.accept`` refuses members of levels not reached yet).
 """
 
 from __future__ import annotations
@@ -43,6 +53,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CallView",
     "HuntRound",
+    "LevelRound",
     "NoParams",
     "OfferContext",
     "Resolver",
@@ -51,6 +62,7 @@ __all__ = [
     "Strategy",
     "StrategyParams",
     "member_resolver",
+    "start_round",
 ]
 
 #: Maps a reference from the centre file (operator id or extension) to the id
@@ -102,16 +114,29 @@ class CallView(Protocol):
 class OfferContext(Protocol):
     """The view of the ACD a strategy gets while placing one call (read-only)."""
 
+    #: the free members to choose from (one level's, inside a `LevelRound`)
+    pool: FreePool
+
     @property
     def now(self) -> float: ...
     @property
     def call(self) -> CallView: ...
     @property
-    def pool(self) -> FreePool: ...
-    @property
     def members(self) -> Sequence[str]: ...
     @property
     def ranks(self) -> Sequence[int]: ...
+    @property
+    def penalties(self) -> Sequence[int]:
+        """Member penalties (levels), by member position (``pool.index``)."""
+        ...
+    @property
+    def levels(self) -> Sequence[FreePool]:
+        """Free pools per level, lowest first; empty when the queue has one level."""
+        ...
+    @property
+    def top_level(self) -> int:
+        """Index in `levels` of the highest level the caller has reached."""
+        ...
     @property
     def operators(self) -> Mapping[str, OperatorRuntime]: ...
     @property
@@ -183,6 +208,58 @@ class HuntRound(Round):
         return Step((op,), self.timeout)
 
 
+RoundFactory = Callable[[OfferContext], Round]
+
+
+class LevelRound(Round):
+    """A round over the queue's levels: the inner strategy's round for the
+    lowest level, then a fresh one for the next, while the caller has reached it.
+
+    Inner rounds share `tried` (nobody rings twice in the round) and see the
+    round's `attempts` (so a strategy's ``max_attempts`` bounds the whole
+    round). A level whose inner round rings nobody is passed at once."""
+
+    __slots__ = ("factory", "inner", "level")
+
+    def __init__(self, factory: RoundFactory) -> None:
+        super().__init__()
+        self.factory = factory
+        self.inner: Round | None = None
+        self.level = 0
+
+    def advance(self, ctx: OfferContext, live: int) -> Step:
+        levels = ctx.levels
+        whole = ctx.pool
+        try:
+            while True:
+                if self.level > ctx.top_level or self.level >= len(levels):
+                    return EMPTY
+                ctx.pool = levels[self.level]
+                inner = self.inner
+                if inner is None:
+                    if live:
+                        return EMPTY  # the next level waits for the legs ringing
+                    inner = self.inner = self.factory(ctx)
+                    inner.tried = self.tried
+                inner.attempts = self.attempts
+                step = inner.advance(ctx, live)
+                if step.ring or step.next_at is not None or live:
+                    return step
+                self.inner = None
+                self.level += 1
+        finally:
+            ctx.pool = whole
+
+
+def start_round(strategy: Strategy, ctx: OfferContext, factory: RoundFactory | None = None) -> Round:
+    """A new round of `strategy` (made by `factory`, default its `new_round`),
+    level by level when the queue has several levels and the strategy runs by level."""
+    make = factory if factory is not None else strategy.new_round
+    if ctx.levels and strategy.by_level:
+        return LevelRound(make)
+    return make(ctx)
+
+
 class Strategy:
     """Base of every distribution strategy (one subclass per module).
 
@@ -195,6 +272,8 @@ class Strategy:
     title_en: ClassVar[str] = ""
     title_ru: ClassVar[str] = ""
     Params: ClassVar[type[StrategyParams]] = NoParams
+    #: run over one level at a time, lowest first (see `LevelRound`)
+    by_level: ClassVar[bool] = True
     #: the centre's calendar (the core sets it): wall-clock hours and days
     calendar: Calendar = Calendar()
 

@@ -31,6 +31,7 @@ from flowengine.acd.strategies.base import (
     Step,
     Strategy,
     StrategyParams,
+    start_round,
 )
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ class _ManagerRound(Round):
                 return Step((self.manager,), self.timeout)
             if live:
                 return EMPTY
-            self.inner = self.fallback.new_round(ctx)
+            self.inner = start_round(self.fallback, ctx)
             self.inner.tried = self.tried
         self.inner.attempts = self.attempts
         return self.inner.advance(ctx, live)
@@ -83,6 +84,8 @@ class PersonalManager(Strategy):
     title_en = "personal manager"
     title_ru = "персональный менеджер"
     Params = PersonalManagerParams
+    #: the manager is rung whatever their level; the fallback runs by level
+    by_level = False
 
     def __init__(self, queue: QueueSpec, params: StrategyParams, resolve: Resolver) -> None:
         super().__init__(queue, params, resolve)
@@ -139,7 +142,7 @@ class PersonalManager(Strategy):
         manager = ctx.call.manager
         if manager is not None and ctx.call.rounds == 0:
             return _ManagerRound(self.fallback, manager, self.fallback_after)
-        return self.fallback.new_round(ctx)
+        return start_round(self.fallback, ctx)
 
     def pick(self, ctx: OfferContext, rnd: HuntRound | None) -> str | None:
         manager = ctx.call.manager

@@ -32,7 +32,30 @@ from flowengine.acd.strategies.base import (
 if TYPE_CHECKING:
     from flowengine.acd.model import QueueSpec
 
-__all__ = ["Sequential", "SequentialParams"]
+__all__ = ["Sequential", "SequentialParams", "resolve_steps", "steps_problems"]
+
+
+def steps_problems(
+    steps: list[list[str]] | None, queue: QueueSpec, resolve: Resolver
+) -> Iterable[CheckProblem]:
+    """Problems of a `steps` list (groups of members by id or extension)."""
+    seen: set[str] = set()
+    for i, group in enumerate(steps or ()):
+        if not group:
+            yield ("steps", i), "a step must name at least one operator", group
+        for j, ref in enumerate(group):
+            op = resolve(ref)
+            if op is None:
+                yield ("steps", i, j), f"'{ref}' is not a member of queue '{queue.id}'", ref
+            elif op in seen:
+                yield ("steps", i, j), f"operator '{op}' appears in two steps", ref
+            else:
+                seen.add(op)
+
+
+def resolve_steps(steps: list[list[str]], resolve: Resolver) -> list[list[str]]:
+    """`steps` with every reference turned into a member id (unknown ones dropped)."""
+    return [[r for r in (resolve(x) for x in g) if r is not None] for g in steps]
 
 
 class SequentialParams(StrategyParams):
@@ -99,9 +122,7 @@ class Sequential(Strategy):
         if params.steps is None:
             self.groups = [[m] for m in queue.member_ids]
         else:
-            self.groups = [
-                [r for r in (resolve(x) for x in g) if r is not None] for g in params.steps
-            ]
+            self.groups = resolve_steps(params.steps, resolve)
         self.step_timeout = params.step_timeout
         self.flat = [op for g in self.groups for op in g]
         self.group_of = {op: i for i, g in enumerate(self.groups) for op in g}
@@ -117,18 +138,7 @@ class Sequential(Strategy):
         cls, params: StrategyParams, queue: QueueSpec, resolve: Resolver
     ) -> Iterable[CheckProblem]:
         assert isinstance(params, SequentialParams)
-        seen: set[str] = set()
-        for i, group in enumerate(params.steps or ()):
-            if not group:
-                yield ("steps", i), "a step must name at least one operator", group
-            for j, ref in enumerate(group):
-                op = resolve(ref)
-                if op is None:
-                    yield ("steps", i, j), f"'{ref}' is not a member of queue '{queue.id}'", ref
-                elif op in seen:
-                    yield ("steps", i, j), f"operator '{op}' appears in two steps", ref
-                else:
-                    seen.add(op)
+        return steps_problems(params.steps, queue, resolve)
 
     def new_round(self, ctx: OfferContext) -> Round:
         return _SequentialRound(self.groups, self.step_timeout, self.group_of, self.left)

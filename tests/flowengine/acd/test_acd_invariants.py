@@ -10,7 +10,9 @@ left, and no operator while on any call (one the ACD placed, or one bridged
 outside it: `set_engaged`). Half the runs switch on the queue and operator
 options (abandoned-caller resume, join-empty / leave-when-empty, leaving with
 no operator, periodic announcements, available on demand, per-operator
-retry delays, auto-break on no-answers only).
+retry delays, auto-break on no-answers only). With member levels and tier
+rules (half the runs), no operator is rung for a caller who has not yet
+waited long enough for their level.
 
 Callbacks (asked for while waiting, or filed from outside a queue with their
 own attempt limit) are followed too: a callback's caller-side misses never
@@ -40,6 +42,8 @@ STRATS = [
     "linear",
     "skills",
     "personal_manager",
+    "wrandom",
+    "rrordered",
 ]
 OPS = ["901", "902", "903", "904"]
 STATUSES = [
@@ -121,6 +125,24 @@ def _centre(ops: list[dict], s1: str, s2: str, wrap: float) -> dict:
     }
 
 
+def with_levels(c: dict) -> dict:
+    """The same centre with member penalties and tier rules in both queues
+    (and cumulative rung in groups)."""
+    a, b = c["queues"]
+    a["members"] = [
+        {"operator": "901", "penalty": 1},
+        {"operator": "902", "penalty": 0},
+        {"operator": "903", "penalty": 2, "position": 1},
+    ]
+    a["tier_rules"] = {"wait": 8, "no_agent_no_wait": True}
+    b["members"] = [{"operator": "902", "level": 1}, "903", {"operator": "904", "penalty": 3}]
+    b["tier_rules"] = {"wait": 4, "multiply_by_level": True}
+    for q, steps in ((a, [["902"], ["901", "903"]]), (b, [["903", "904"], ["902"]])):
+        if q["strategy"] == "cumulative":  # in groups
+            q["strategy_params"] = {"interval": 3, "steps": steps}
+    return c
+
+
 class Shadow:
     """What the decisions say about operators and calls."""
 
@@ -140,6 +162,34 @@ class Shadow:
         #: callback call -> its attempt limit, set by the test before the input
         self.limits: dict[str, int] = {}
         self.callbacks: dict[str, list] = {}  # call -> [limit, misses, how it ended or None]
+        # the clock of the input being fed and of the one before: decisions
+        # of an input happened at or after `prev` (timers fire on the way)
+        self.now = self.prev = 0.0
+        self.entered: dict[str, float] = {}  # call -> earliest it can have entered its queue
+
+    def clock(self, now: float) -> None:
+        self.prev, self.now = self.now, now
+
+    def level_wait(self, queue_id: str, op: str) -> float:
+        """The wait a caller needs before `op`'s level opens (tier rules),
+        from the statuses the decisions told so far; 0 without tier rules."""
+        q = self.acd.centre.queue(queue_id)
+        rules = q.tier_rules
+        pen = {m.operator: m.penalty for m in q.members}
+        levels = sorted(set(pen.values()))
+        if rules is None or len(levels) < 2:
+            return 0.0
+        opens, at = 0.0, {levels[0]: 0.0}
+        for below, lv in zip(levels, levels[1:], strict=False):
+            staffed = [o for o, p in pen.items() if p == below and self.present[o]]
+            if rules.no_agent_no_wait and not any(AVAILABLE[self.status[o]] for o in staffed):
+                pass
+            elif rules.multiply_by_level:
+                opens = max(opens, rules.wait * lv)
+            else:
+                opens += rules.wait
+            at[lv] = opens
+        return at[pen[op]]
 
     def feed(self, out: list[d.Decision]) -> None:
         for x in out:
@@ -147,6 +197,10 @@ class Shadow:
                 op = x.operator_id
                 if self.ringing.get(op) == x.call_id and isinstance(x, d.Ring):
                     continue  # a further target of the same offer
+                if x.call_id in self.calls:  # never rung for a level not reached yet
+                    waited = self.now - self.entered[x.call_id]
+                    need = self.level_wait(self.calls[x.call_id], op)
+                    assert waited + 1e-6 >= need, f"{x}: waited {waited} < {need} for the level"
                 assert self.present[op], f"{x}: operator removed"
                 assert AVAILABLE[self.status[op]], f"{x}: status {self.status[op]}"
                 assert op not in self.ringing, f"{x}: already ringing for {self.ringing[op]}"
@@ -187,9 +241,11 @@ class Shadow:
                 self.wrap.remove(x.operator_id)
             elif isinstance(x, d.Queued):
                 self.calls[x.call_id] = x.queue_id
+                self.entered[x.call_id] = self.now  # arrivals are inputs, never timers
             elif isinstance(x, d.Overflow):
                 assert self.calls[x.call_id] == x.from_queue
                 self.calls[x.call_id] = x.to_queue
+                self.entered[x.call_id] = self.prev
             elif isinstance(x, d.Abandoned | d.MaxWaitReached | d.NoOperators | d.NoAnswer):
                 self.calls.pop(x.call_id, None)
                 self.left.add(x.call_id)
@@ -203,6 +259,7 @@ class Shadow:
                         cb[2] = "cancelled"
             elif isinstance(x, d.CallbackRegistered):
                 self.calls.setdefault(x.call_id, x.queue_id)  # a filed one was in no queue
+                self.entered.setdefault(x.call_id, self.now)  # filing is an input
                 self.callbacks[x.call_id] = [self.limits[x.call_id], 0, None]
             elif isinstance(x, d.OperatorStatusChanged):
                 self.status[x.operator_id] = x.status
@@ -227,6 +284,7 @@ class Shadow:
     st.sampled_from(STRATS),
     st.sampled_from(STRATS),
     st.sampled_from([0.0, 5.0]),
+    st.booleans(),
     st.lists(
         st.tuples(st.integers(0, 12), st.integers(0, 1000), st.floats(0, 9)),
         min_size=5,
@@ -234,8 +292,9 @@ class Shadow:
     ),
     st.booleans(),
 )
-def test_random_interleavings_keep_every_invariant(s1, s2, wrap, actions, options):
-    acd = ACD(make_centre(s1, s2, wrap, options), seed=3)
+def test_random_interleavings_keep_every_invariant(s1, s2, wrap, levels, actions, options):
+    centre = make_centre(s1, s2, wrap, options)
+    acd = ACD(with_levels(centre) if levels else centre, seed=3)
     sh = Shadow(acd)
     now = 0.0
     n = 0
@@ -302,6 +361,7 @@ def test_random_interleavings_keep_every_invariant(s1, s2, wrap, actions, option
                 engaged = not sh.engaged[op] or k % 3 == 0
                 # the timers due by `now` first (every input fires them first), so
                 # what the shadow knows of the engagement holds for the answer
+                sh.clock(now)
                 sh.feed(acd.handle_timer(now))
                 sh.engaged[op] += 1 if engaged else -1 if sh.engaged[op] else 0
                 out = acd.set_engaged(now, op, engaged)
@@ -312,6 +372,7 @@ def test_random_interleavings_keep_every_invariant(s1, s2, wrap, actions, option
                 out = acd.handle_timer(now)
         except UsageError as e:  # only legitimate misuse may raise
             raise AssertionError(f"unexpected UsageError: {e}") from e
+        sh.clock(now)
         sh.feed(out)
         sh.check_counts()
     # drain: let every timer run; the shadow stays consistent to the end
@@ -320,6 +381,7 @@ def test_random_interleavings_keep_every_invariant(s1, s2, wrap, actions, option
         if t is None or t > now + 5000:
             break
         now = max(now, t)
+        sh.clock(now)
         sh.feed(acd.handle_timer(now))
     sh.check_counts()
     settle_callbacks(acd, sh, now)
@@ -328,6 +390,7 @@ def test_random_interleavings_keep_every_invariant(s1, s2, wrap, actions, option
 def settle_callbacks(acd: ACD, sh: Shadow, now: float) -> None:
     """Everybody back and available; callers rung back answer every other time,
     conversations end: every callback must end, within its attempt limit."""
+    sh.clock(now)
     for op in OPS:
         if not sh.present[op]:
             sh.feed(acd.add_operator(now, op))
@@ -354,6 +417,7 @@ def settle_callbacks(acd: ACD, sh: Shadow, now: float) -> None:
             t = acd.next_timer()
             now = max(now, t) if t is not None else now
             out = acd.handle_timer(now)
+        sh.clock(now)
         sh.feed(out)
     pending = {c: cb for c, cb in sh.callbacks.items() if cb[2] is None}
     assert not pending, f"callbacks never ended: {pending}"

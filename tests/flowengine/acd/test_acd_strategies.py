@@ -37,6 +37,8 @@ def test_registry_has_every_strategy_with_a_russian_name():
         "linear",
         "skills",
         "personal_manager",
+        "wrandom",
+        "rrordered",
     }
     assert set(STRATEGIES) == expected
     for cls in STRATEGIES.values():
