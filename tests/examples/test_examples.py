@@ -12,7 +12,8 @@ from flowengine.scenario.loader import load_scenario_file
 from flowengine.validation import validate_files
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-SCENARIOS = sorted(p for p in EXAMPLES.glob("*.json"))
+#: examples beside the example centre, and in folders of their own with their own centre
+SCENARIOS = sorted(p for p in EXAMPLES.rglob("*.json"))
 
 
 def test_there_are_examples() -> None:
@@ -33,7 +34,8 @@ def test_example_round_trips(path: Path) -> None:
 
 
 def test_example_test_cases_pass(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["test", str(EXAMPLES)]) == 0
+    folders = [EXAMPLES, *sorted(p for p in EXAMPLES.iterdir() if p.is_dir())]
+    assert main(["test", *map(str, folders)]) == 0
     out = capsys.readouterr().out
     assert " 0 failed" in out
     assert "FAILED" not in out

@@ -38,7 +38,8 @@ def test_new_queue_and_operator_take_calls_without_restart(api: Any) -> None:
     assert r.status_code == 422 and r.json()["errors"]
     assert "broken" not in [q["id"] for q in api.call("GET", f"{V1}/queues").json()]
 
-    assert api.call("POST", f"{V1}/scenarios/helpdesk/publish", json={}).status_code == 201
+    r = api.call("POST", f"{V1}/scenarios/helpdesk/publish", json={})
+    assert r.status_code == 201, r.text
     assert api.call("PUT", f"{V1}/routing/numbers/+74950000920", json={"scenario_id": "helpdesk"}).status_code == 200
     call_id = api.call("POST", f"{V1}/calls", role="supervisor", json={"called": "+74950000920"}).json()["call_id"]
     deadline = time.monotonic() + 30
@@ -99,3 +100,13 @@ def test_retention_purges_old_cdrs_and_keeps_recent_ones(tmp_path: Any) -> None:
         ids = [c["call_id"] for c in api.call("GET", f"{V1}/cdrs", role="supervisor").json()]
         assert "old-call" not in ids and call_id in ids
         assert api.call("GET", f"{V1}/calls/{call_id}/events", role="supervisor").json()["events"]
+
+
+def test_every_example_beside_the_example_centre_is_imported_on_first_start(api: Any) -> None:
+    import json
+    from pathlib import Path
+
+    examples = Path(__file__).resolve().parents[3] / "examples"
+    expected = {json.loads(p.read_text(encoding="utf-8"))["id"] for p in examples.glob("*.json")}
+    listed = api.call("GET", f"{V1}/scenarios").json()
+    assert {s["id"] for s in listed} == expected
