@@ -10,7 +10,6 @@ backends' media root, so a Play node or a prompt names the file as
 
 from __future__ import annotations
 
-import audioop
 import datetime as dt
 import io
 import os
@@ -23,6 +22,7 @@ import sqlalchemy as sa
 from flowengine.errors import FlowEngineError
 from flowengine.storage import Database
 from flowengine.storage.schema import media
+from flowengine.telephony.audio import resample, to_mono16
 
 RATE = 8000
 MAX_SECONDS = 600.0
@@ -59,13 +59,7 @@ def convert(data: bytes) -> tuple[bytes, float]:
             pcm = wav.readframes(frames)
     except (wave.Error, EOFError) as exc:
         raise MediaError(f"not a WAV file: {exc}") from None
-    if width == 1:
-        pcm = audioop.bias(pcm, 1, -128)  # 8-bit WAV is unsigned
-        pcm = audioop.lin2lin(pcm, 1, 2)
-    if channels == 2:
-        pcm = audioop.tomono(pcm, 2, 0.5, 0.5)
-    if rate != RATE:
-        pcm, _state = audioop.ratecv(pcm, 2, 1, rate, RATE, None)
+    pcm = resample(to_mono16(pcm, width, channels), rate, RATE).tobytes()
     out = io.BytesIO()
     with wave.open(out, "wb") as wav:
         wav.setnchannels(1)

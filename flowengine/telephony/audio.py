@@ -1,0 +1,62 @@
+"""PCM conversions for prompts: any WAV sample layout to 16-bit mono at the
+telephone rate. Pure Python on `array`, so it works where the standard
+library's `audioop` is gone (Python 3.13); a prompt's quality is bounded by
+8 kHz G.711 anyway, so linear interpolation is enough for resampling.
+
+Used by the service's prompt upload and by the SIP backend's prompt player.
+"""
+
+from __future__ import annotations
+
+from array import array
+
+__all__ = ["TELEPHONE_RATE", "resample", "to_mono16"]
+
+#: the sample rate prompts are played at
+TELEPHONE_RATE = 8000
+
+
+def to_mono16(raw: bytes, width: int, channels: int) -> array:
+    """Little-endian PCM frames of `width` bytes and `channels` channels as
+    16-bit mono samples (8-bit WAV is unsigned; wider samples keep their top
+    16 bits; channels are averaged). ValueError for another width."""
+    if channels < 1:
+        raise ValueError(f"{channels} channels")
+    if width == 1:
+        samples = array("h", ((b - 128) << 8 for b in raw))
+    elif width == 2:
+        samples = array("h")
+        samples.frombytes(raw[: len(raw) - len(raw) % 2])
+    elif width in (3, 4):
+        samples = array(
+            "h",
+            (
+                int.from_bytes(raw[i + width - 2 : i + width], "little", signed=True)
+                for i in range(0, len(raw) - width + 1, width)
+            ),
+        )
+    else:
+        raise ValueError(f"unsupported sample width: {width * 8} bit")
+    if channels > 1:
+        samples = array(
+            "h", (sum(samples[i : i + channels]) // channels for i in range(0, len(samples) - channels + 1, channels))
+        )
+    return samples
+
+
+def resample(samples: array, src: int, dst: int = TELEPHONE_RATE) -> array:
+    """`samples` at rate `src` as samples at rate `dst` (linear interpolation)."""
+    if src == dst or not samples:
+        return samples
+    n_out = int(len(samples) * dst / src)
+    step = src / dst
+    last = len(samples) - 1
+    out = array("h", bytes(2 * n_out))
+    for i in range(n_out):
+        pos = i * step
+        j = int(pos)
+        frac = pos - j
+        a = samples[j]
+        b = samples[j + 1] if j < last else a
+        out[i] = int(a + (b - a) * frac)
+    return out
