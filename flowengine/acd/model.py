@@ -405,10 +405,11 @@ class QueueSpec(_Model):
     #: `max_wait_no_operator` already waits only this long (mod_callcenter
     #: max-wait-time-with-no-agent-time-reached)
     max_wait_no_operator_reached: Seconds = 5.0
-    #: the misses that count toward `auto_break_after` (app_queue counts only
-    #: no-answers unless autopausebusy / autopauseunavail); the others are
-    #: recorded but neither count nor break the streak
-    auto_break_on: tuple[MissReason, ...] = ("no_answer", "busy", "rejected", "failed")
+    #: the misses that count toward `auto_break_after`: only no-answers by
+    #: default, as app_queue (add busy / failed for its autopausebusy /
+    #: autopauseunavail); the others are recorded but neither count nor break
+    #: the streak
+    auto_break_on: tuple[MissReason, ...] = ("no_answer",)
     #: None: every level open from the start (see `Member.penalty`)
     tier_rules: TierRules | None = None
 

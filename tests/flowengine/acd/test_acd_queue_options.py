@@ -235,7 +235,8 @@ def test_an_operator_delay_is_checked_when_the_centre_is_loaded(make_centre) -> 
 @pytest.mark.parametrize(
     ("counted", "misses", "breaks"),
     [
-        (None, ["busy", "busy"], True),  # today's default: every miss counts
+        (None, ["busy", "busy"], False),  # the default, as app_queue: only no-answers count
+        (None, ["no_answer", "no_answer"], True),
         (["no_answer"], ["busy", "busy", "busy"], False),  # app_queue without autopausebusy
         (["no_answer"], ["no_answer", "busy", "no_answer"], True),  # a busy neither counts nor resets
         (["no_answer", "busy"], ["busy", "busy"], True),  # autopausebusy
