@@ -42,10 +42,9 @@ includes time spent in a queue it overflowed from.
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+
+from flowengine.events.base import slot_init
 
 __all__ = [
     "Abandoned",
@@ -303,35 +302,8 @@ class OperatorStateChanged(Decision):
     at: float = field(default=0.0, compare=False)
 
 
-def _slot_init(cls: type[Decision]) -> Callable[..., None]:
-    """An `__init__` that stores fields through their slot descriptors.
-
-    The one dataclass generates for a frozen class goes through
-    `object.__setattr__` for every field; the core makes several decisions
-    per call on its hot path, and setting the slots directly builds one in
-    about a third of the time. Same signature (positional or keyword) and
-    defaults; the instance stays frozen afterwards (as for events,
-    `flowengine.events.base`)."""
-    namespace: dict[str, Any] = {}
-    params: list[str] = []
-    body: list[str] = []
-    for f in dataclasses.fields(cls):
-        if f.default is dataclasses.MISSING:
-            params.append(f.name)
-        else:
-            namespace[f"_default_{f.name}"] = f.default
-            params.append(f"{f.name}=_default_{f.name}")
-        namespace[f"_set_{f.name}"] = getattr(cls, f.name).__set__
-        body.append(f"    _set_{f.name}(self, {f.name})")
-    source = f"def __init__(self, {', '.join(params)}):\n" + "\n".join(body or ["    pass"]) + "\n"
-    exec(source, namespace)  # noqa: S102 (generated from the class's own field names)
-    init: Callable[..., None] = namespace["__init__"]
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
-    return init
-
-
 for _name in __all__:
     if _name != "Decision":
         _cls = globals()[_name]
-        _cls.__init__ = _slot_init(_cls)
+        _cls.__init__ = slot_init(_cls, kw_only=False)
 del _name, _cls

@@ -146,21 +146,23 @@ def event(name: str) -> Callable[[E], E]:
             for f in dataclasses.fields(cls)
             if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
         )
-        cls.__init__ = _fast_init(cls)  # type: ignore[method-assign]
+        cls.__init__ = slot_init(cls)  # type: ignore[method-assign]
         _REGISTRY[name] = cls
         return cls
 
     return register
 
 
-def _fast_init(cls: type[StreamEvent]) -> Callable[..., None]:
-    """An `__init__` that stores fields through their slot descriptors.
+def slot_init(cls: type, *, kw_only: bool = True) -> Callable[..., None]:
+    """An `__init__` for a frozen slotted dataclass that stores fields through
+    their slot descriptors.
 
     The one dataclass generates for a frozen class goes through
     `object.__setattr__` for every field; events are made on the
-    interpreter's hot path (a dozen or more per call), and setting the slots
-    directly builds one in about a third of the time. Same keyword-only
-    signature and defaults; the instance stays frozen afterwards."""
+    interpreter's hot path (a dozen or more per call), as are the ACD's
+    decisions, and setting the slots directly builds one in about a third of
+    the time. Same signature (keyword-only, or not with `kw_only=False`) and
+    defaults; the instance stays frozen afterwards."""
     namespace: dict[str, Any] = {}
     params: list[str] = []
     body: list[str] = []
@@ -174,7 +176,8 @@ def _fast_init(cls: type[StreamEvent]) -> Callable[..., None]:
             params.append(f"{f.name}=_default_{f.name}")
         namespace[f"_set_{f.name}"] = getattr(cls, f.name).__set__
         body.append(f"    _set_{f.name}(self, {f.name})")
-    source = f"def __init__(self, *, {', '.join(params)}):\n" + "\n".join(body or ["    pass"]) + "\n"
+    star = "*, " if kw_only and params else ""
+    source = f"def __init__(self, {star}{', '.join(params)}):\n" + "\n".join(body or ["    pass"]) + "\n"
     exec(source, namespace)  # noqa: S102 (generated from the class's own field names)
     init: Callable[..., None] = namespace["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"
