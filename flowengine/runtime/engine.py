@@ -48,6 +48,7 @@ from flowengine.scenario.model import ScenarioDoc
 from flowengine.scenario.routing import Resolution, RoutingTable
 from flowengine.scenario.store import InMemoryScenarioStore, PublishResult, ScenarioStore
 from flowengine.telephony.backend import TargetRouter
+from flowengine.telephony.causes import NO_ROUTE  # SIP 404, Q.850 1 (causes.SEND)
 from flowengine.telephony.media import MediaFolders
 
 if TYPE_CHECKING:
@@ -65,10 +66,6 @@ def platform_call_ids(call: Call) -> str:
     """A `call_ids` policy that keeps the backend's id as the engine's: for
     tests and tools that choose ids themselves (deterministic streams)."""
     return call.call_id
-
-
-#: hangup cause of a call nothing routes (SIP 404 Not Found, Q.850 cause 1/3)
-NO_ROUTE = "no_route"
 
 
 class Engine:

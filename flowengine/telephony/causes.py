@@ -49,6 +49,8 @@ ANSWERED_ELSEWHERE: Final = "answered_elsewhere"
 TRANSFERRED: Final = "transferred"
 SHUTDOWN: Final = "shutdown"
 ENGINE_RESTART: Final = "engine_restart"
+#: no scenario takes the called number: refused before answer ("unallocated number")
+NO_ROUTE: Final = "no_route"
 
 #: cause -> (SIP status to send before answer, Q.850 code). After answer the
 #: engine always sends BYE; the Q.850 code then travels in a `Reason` header.
@@ -65,6 +67,7 @@ SEND: Final[dict[str, tuple[int, int | None]]] = {
     ANSWERED_ELSEWHERE: (487, 26),
     SHUTDOWN: (503, 16),
     ENGINE_RESTART: (503, 16),
+    NO_ROUTE: (404, 1),
 }
 
 #: SIP final response -> (cause, Q.850). Any other 4xx/5xx/6xx is `failed`

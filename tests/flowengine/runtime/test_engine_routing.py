@@ -78,6 +78,8 @@ def test_a_call_nothing_routes_is_refused_with_a_clear_cause() -> None:
     assert started(trace)["scenario_id"] == "" and started(trace)["scenario_version"] == 0
     (hung_up,) = events(trace, "call_hung_up")
     assert (hung_up["cause"], hung_up["by"]) == ("no_route", "engine")
+    # refused before answer as an unallocated number (SIP 404, Q.850 1), not a plain 480
+    assert (hung_up["sip_status"], hung_up["q850"]) == (404, 1)
     check_stream(trace.events)
 
 
