@@ -14,7 +14,17 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from flowengine.api import problems
 from flowengine.api.app_limits import MAX_BODY
 from flowengine.api.metrics import Metrics
-from flowengine.api.routers import auth, calls, centre, health, media, routing, scenarios, schedules
+from flowengine.api.routers import (
+    auth,
+    calls,
+    centre,
+    health,
+    media,
+    monitor,
+    routing,
+    scenarios,
+    schedules,
+)
 from flowengine.api.service import Service
 from flowengine.api.settings import ServeSettings
 
@@ -61,7 +71,7 @@ def create_app(settings: ServeSettings | None = None, service: Service | None = 
 
     app.add_middleware(HttpMiddleware, metrics=metrics)
 
-    for module in (health, auth, scenarios, routing, centre, schedules, calls, media):
+    for module in (health, auth, scenarios, routing, centre, schedules, calls, media, monitor):
         app.include_router(module.router)
     return app
 

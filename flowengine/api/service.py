@@ -28,6 +28,7 @@ from flowengine.api.problems import ApiProblem, from_problems
 from flowengine.api.settings import ServeSettings
 from flowengine.documents import DocumentError, load_document
 from flowengine.errors import FlowEngineError
+from flowengine.monitor import MonitorHub, Wallboard, queue_infos
 from flowengine.runtime.engine import Engine
 from flowengine.scenario.routing import RoutingTable, load_routing_file
 from flowengine.storage import (
@@ -70,6 +71,7 @@ class Service:
         self.centres: CentreRepository
         self.sink: SqlEventSink
         self.media: MediaStore
+        self.monitor: MonitorHub
         self.backend: Any
         self.acd: AcdDriver | None = None
         self.centre: Centre = Centre()
@@ -98,10 +100,13 @@ class Service:
         self.engine = Engine(store=store, routing=self.routing.load(), media_dirs=[s.data_dir / "media"])
         self.sink = SqlEventSink(self.db)
         self.engine.add_sink(self.sink)
+        self.centre = self.centres.load()
+        #: the live wallboard and call traces (the WebSocket endpoints)
+        self.monitor = MonitorHub(Wallboard.for_centre(self.centre))
+        self.engine.add_listener(self.monitor.publish)
         for listener in self._listeners:
             self.engine.add_listener(listener)
         self.catalog = Catalog(store, self.engine)
-        self.centre = self.centres.load()
         self.centre_revision = self.centres.revision()
         self.media = MediaStore(self.db, s.data_dir / "media")
         self.backend = scripted_backend(self.engine, directory={})
@@ -217,6 +222,8 @@ class Service:
         driver.attach(self.engine)
         self.acd = driver
         self.centre = centre
+        # the board follows the centre's queues and thresholds
+        self.monitor.board.configure(queue_infos(centre))
         self.backend.directory.clear()
         self.backend.directory.update(
             virtual_operators(

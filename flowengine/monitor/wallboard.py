@@ -155,6 +155,17 @@ class Wallboard:
         """A board for a loaded centre: its queues, operators and time zone."""
         return cls(queue_infos(centre), tz=centre.timezone, operators=[op.id for op in centre.operators])
 
+    def configure(self, queues: Mapping[str, QueueInfo]) -> None:
+        """New queue settings (the centre changed): thresholds and members
+        follow at once; today's counts are kept; new queues start empty."""
+        for qid, info in queues.items():
+            q = self._queues.get(qid)
+            if q is None:
+                self._queues[qid] = _Queue(info)
+            else:
+                q.info = info
+            self._dirty.add(("queue", qid))
+
     # ---- folding events in ---------------------------------------------------------
     def apply(self, event: StreamEvent) -> None:
         ts = event.ts

@@ -1,0 +1,76 @@
+"""Live monitoring over WebSocket: the wallboard stream and live call traces
+(docs/monitor.md for the messages).
+
+    /api/v1/monitor/wallboard?token=T                 a snapshot, then deltas (resync when behind)
+    /api/v1/monitor/calls/{call_id}/trace?token=T&from_seq=N   a live call's events
+
+The token is the same session or API token as for the REST API, given as
+`?token=` (browsers cannot set headers on a WebSocket) or as a bearer
+header. Supervisors and admins see the whole board; an operator sees only
+their own row and no call traces. A refused connection is closed with code
+4401 (no or bad token) or 4403 (role too low), before any message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from flowengine.api.auth import Principal, at_least
+
+router = APIRouter(prefix="/api/v1/monitor")
+
+
+async def _principal(ws: WebSocket) -> Principal | None:
+    token = ws.query_params.get("token") or ""
+    header = ws.headers.get("authorization") or ""
+    if not token and header.lower().startswith("bearer "):
+        token = header[7:].strip()
+    found = ws.app.state.service.users.authenticate(token) if token else None
+    if found is None:
+        await ws.close(code=4401, reason="a valid token is needed (?token=...)")
+    return found
+
+
+async def _send_all(ws: WebSocket, source: Any) -> None:
+    try:
+        async for message in source:
+            await ws.send_json(message)
+    except (WebSocketDisconnect, RuntimeError):
+        pass  # the viewer left
+    finally:
+        source.close()
+
+
+@router.websocket("/wallboard")
+async def wallboard(ws: WebSocket) -> None:
+    principal = await _principal(ws)
+    if principal is None:
+        return
+    only = None
+    if not at_least(principal.role, "supervisor"):
+        mine = principal.operator_id
+
+        def only(change: dict[str, Any]) -> bool:  # an operator: their own row only
+            return change["kind"] == "operator" and change["id"] == mine
+
+    await ws.accept()
+    await _send_all(ws, ws.app.state.service.monitor.subscribe(only=only))
+
+
+@router.websocket("/calls/{call_id}/trace")
+async def call_trace(ws: WebSocket, call_id: str) -> None:
+    principal = await _principal(ws)
+    if principal is None:
+        return
+    if not at_least(principal.role, "supervisor"):
+        await ws.close(code=4403, reason="call traces need the role 'supervisor' or higher")
+        return
+    try:
+        from_seq = int(ws.query_params.get("from_seq") or 0)
+    except ValueError:
+        await ws.close(code=4400, reason="from_seq must be a whole number")
+        return
+    await ws.accept()
+    await _send_all(ws, ws.app.state.service.monitor.trace(call_id, from_seq))
