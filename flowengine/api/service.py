@@ -13,11 +13,13 @@ lets the writer store every event and closes the database.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import sys
 import time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flowengine.acd.driver import AcdDriver
 from flowengine.acd.model import Centre, CentreError, parse_centre
@@ -28,6 +30,7 @@ from flowengine.api.problems import ApiProblem, from_problems
 from flowengine.api.settings import ServeSettings
 from flowengine.documents import DocumentError, load_document
 from flowengine.errors import FlowEngineError
+from flowengine.events import event_from_dict
 from flowengine.monitor import MonitorHub, Wallboard, queue_infos
 from flowengine.runtime.engine import Engine
 from flowengine.scenario.routing import RoutingTable, load_routing_file
@@ -50,6 +53,14 @@ def default_examples_dir() -> Path | None:
     """The examples/ directory of a source checkout, when there is one."""
     candidate = Path(__file__).resolve().parents[2] / "examples"
     return candidate if candidate.is_dir() else None
+
+
+#: the events the wallboard counts, replayed from storage at start
+_BOARD_EVENTS = (
+    "call_started", "call_ended", "queue_entered", "queue_connected", "queue_completed", "queue_abandoned",
+    "queue_timeout", "queue_no_operators", "queue_no_answer", "queue_overflow", "queue_callback_requested",
+)  # fmt: skip
+_REPLAY_LIMIT = 500_000
 
 
 class Service:
@@ -103,6 +114,7 @@ class Service:
         self.centre = self.centres.load()
         #: the live wallboard and call traces (the WebSocket endpoints)
         self.monitor = MonitorHub(Wallboard.for_centre(self.centre))
+        self._replay_today(self.monitor.board)
         self.engine.add_listener(self.monitor.publish)
         for listener in self._listeners:
             self.engine.add_listener(listener)
@@ -130,6 +142,20 @@ class Service:
             await self.acd.shutdown()
         await self.engine.shutdown()
         self.db.close()
+
+    def _replay_today(self, board: Wallboard) -> None:
+        """Today's stored call and queue events into the wallboard, so its
+        counts survive a restart (statuses come from the ACD's start)."""
+        tz = ZoneInfo(self.centre.timezone)
+        midnight = dt.datetime.now(tz).replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+        rows = self.events.events_between(midnight, time.time() + 1, names=_BOARD_EVENTS, limit=_REPLAY_LIMIT)
+        for row in rows:
+            try:
+                board.apply(event_from_dict(row))
+            except (FlowEngineError, TypeError, ValueError):  # one bad stored event does not stop the board
+                log.warning("wallboard: a stored %s event could not be read", row.get("event"))
+        if len(rows) == _REPLAY_LIMIT:
+            log.warning("wallboard: today's counts start from the first %d events only", _REPLAY_LIMIT)
 
     def operator_seq(self, stream: str) -> dict[str, int]:
         """The last stored `seq` of each operator's or queue's stream."""

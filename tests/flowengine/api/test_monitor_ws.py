@@ -69,3 +69,47 @@ def test_a_test_calls_trace_streams_its_events_from_a_seq(api: Any) -> None:
         while names[-1] != "call_ended":
             names.append(ws.receive_json()["event"])
     assert "node_entered" in names and "call_hung_up" in names
+
+
+def test_todays_counts_survive_a_restart(tmp_path: Any) -> None:
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from flowengine.api import create_app
+    from flowengine.events import (
+        CallEnded,
+        CallStarted,
+        QueueCompleted,
+        QueueConnected,
+        QueueEntered,
+    )
+
+    from .conftest import settings
+
+    now = time.time()
+    common = {"t": 0.0, "scenario_id": "call_centre", "scenario_version": 1}
+
+    def queue(cls: type, call_id: str, seq: int, **fields: Any) -> Any:
+        return cls(call_id=call_id, seq=seq, ts=now, node_id="sales_queue", queue_id="sales", **common, **fields)
+
+    with TestClient(create_app(settings(tmp_path / "data"))) as client:
+        service = client.app.state.service  # type: ignore[attr-defined]
+        for cid in ("c1", "c2"):
+            service.engine.publish_event(CallStarted(call_id=cid, seq=1, ts=now, wall="", caller=f"+7916{cid}",
+                                                     called="+74957654321", backend="sim", platform_id=cid, **common))
+            service.engine.publish_event(queue(QueueEntered, cid, 2, position=1))
+        service.engine.publish_event(queue(QueueConnected, "c1", 3, operator_id="901", wait=4.0, ring_time=2.0))
+        service.engine.publish_event(queue(QueueCompleted, "c1", 4, operator_id="901", wait=4.0, talk_time=30.0,
+                                           orig_position=1, by="caller"))
+        service.engine.publish_event(CallEnded(call_id="c1", seq=5, ts=now, t=40.0, duration=40.0, steps=3,
+                                               hangup_cause="normal"))
+        sales = {q["id"]: q for q in service.monitor.board.snapshot()["queues"]}["sales"]
+        assert (sales["offered"], sales["answered"], len(sales["waiting"])) == (2, 1, 1)
+    # c2 was still waiting when the service stopped: the restart closes it and keeps today's counts
+    with TestClient(create_app(settings(tmp_path / "data"))) as client:
+        service = client.app.state.service  # type: ignore[attr-defined]
+        assert "c2" in service.recovered_calls
+        sales = {q["id"]: q for q in service.monitor.board.snapshot()["queues"]}["sales"]
+        assert (sales["offered"], sales["answered"], sales["waiting"]) == (2, 1, [])
+        assert sales["avg_talk"] == 30.0
