@@ -8,11 +8,13 @@ from a Gather option "press 2 to be called back". The request takes a place
 in the queue ordered by when the caller first joined a queue in this call
 (now, if they never did), then by `priority`, as a waiting caller would.
 When it is the request's turn and an operator is free, the ACD reserves the
-operator and dials the caller's number (on the engine's router; the
-centre's dial policy applies); a caller who does not pick up (no answer,
-busy, rejected, failed) costs one of `attempts`, the next one waits
-`interval` seconds, and after the last the ACD gives up. None of that counts
-against the operator. `attempts` / `interval` default to the queue's
+operator, rings their phone, and once they answer dials the caller's number
+(on the engine's router; the centre's dial policy applies). An operator who
+does not answer misses it like any queue call, and the next free operator
+gets it. A caller who does not pick up (no answer, busy, rejected, failed)
+costs one of `attempts`, the next one waits `interval` seconds, and after
+the last the ACD gives up. None of the caller's misses count against the
+operator. `attempts` / `interval` default to the queue's
 ``callback: {attempts, interval}``, else 3 attempts 60 s apart. Every attempt
 is in the queue's event stream (`callback_attempted`, `callback_missed`,
 `callback_connected`, `callback_completed`, `callback_given_up`).

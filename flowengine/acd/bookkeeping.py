@@ -93,6 +93,8 @@ class Bookkeeping:
 
     centre: Centre
     rng: random.Random
+    #: callback offers ring the operator, then the caller (`ACD.__init__`)
+    callback_rings_operator: bool
     #: the centre's time zone and this clock's offset to the epoch
     calendar: Calendar
     #: time of the latest input (or timer fired)

@@ -132,6 +132,11 @@ class ACD(Calls, Dispatch, Offers, Staffing, Queries):
             centre = parse_centre(dict(centre))
         self.centre = centre
         self.rng = rng if rng is not None else random.Random(seed)
+        #: a callback offer rings the operator first, then the caller
+        #: (`callback_operator_answered` between): until the operator answers a
+        #: failure is their miss. False (the default): one offer stands for
+        #: both, and every failure is the caller's (the traffic harness's model)
+        self.callback_rings_operator = False
         self._now = now
         self._statuses = StatusTable(centre.status_table())
         self._ops = {

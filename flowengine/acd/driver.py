@@ -183,6 +183,8 @@ class AcdDriver:
         self.loop = asyncio.get_running_loop()
         self.centre = centre
         self.core = ACD(centre, now=self.loop.time(), seed=seed)
+        # a callback rings the operator's phone first, then the caller (`_follow_callback`)
+        self.core.callback_rings_operator = True
         for operator_id in self.core.operator_ids():
             self.core.operator(operator_id).report_states = True
         self.history: deque[HistoryItem] = deque(maxlen=history_limit)
@@ -654,26 +656,19 @@ class AcdDriver:
 
     # ---- callbacks -------------------------------------------------------------------------
     def _callback(self, due: d.CallbackDue) -> None:
-        """Ring the caller back on a leg of no call, through the engine's router."""
+        """A callback's turn: ring the operator's phone, then (once they are on
+        the line) the caller, and bridge the two; every leg on the engine's
+        router, belonging to no call."""
         engine = self.engine
         if engine is None:
             log.warning("callback due for %s but the driver is attached to no engine", due.call_id)
             self.loop.call_soon(self._report, due, DialOutcome.FAILED, None)
             return
-        verdict = self.centre.dial_rules.check(due.caller)
-        if not verdict.allowed:  # the Queue node offers no callback then; this is the last guard
-            log.warning("callback to %r for call %s refused by the dial policy: %s", due.caller, due.call_id, verdict.reason)
-            self.loop.call_soon(self._report, due, DialOutcome.FAILED, None)
-            return
         try:
-            leg = dialing.originate(
-                engine.router,
-                due.caller,
-                ring_timeout=due.timeout,
-                caller_id=self._callback_ids.get(due.call_id, ""),
-            )
+            target = self.core.operator(due.operator_id).spec.targets[0].number
+            leg = dialing.originate(engine.router, target, ring_timeout=due.timeout + 1.0, caller_id=due.caller)
         except Exception:  # a broken backend must not break the queue
-            log.exception("cannot ring %s back for call %s", due.caller, due.call_id)
+            log.exception("cannot ring operator %s for the callback of %s", due.operator_id, due.call_id)
             self.loop.call_soon(self._report, due, DialOutcome.FAILED, None)
             return
         self._callback_legs[due.call_id] = leg
@@ -681,21 +676,72 @@ class AcdDriver:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _follow_callback(self, due: d.CallbackDue, leg: Leg) -> None:
-        """The callback leg's outcome to the core; when answered, the
-        conversation lasts until the leg ends (the caller's or the operator's
-        hangup), then wrap-up starts."""
+    def _ring_caller(self, due: d.CallbackDue) -> Leg | None:
+        """The caller's leg of a callback, or None when it cannot be rung
+        (reported to the core as the caller's failure)."""
+        assert self.engine is not None
+        verdict = self.centre.dial_rules.check(due.caller)
+        if not verdict.allowed:  # the Queue node offers no callback then; this is the last guard
+            log.warning("callback to %r for call %s refused by the dial policy: %s", due.caller, due.call_id, verdict.reason)
+            self._report(due, DialOutcome.FAILED, None)
+            return None
         try:
-            outcome = await leg.outcome()
+            return dialing.originate(
+                self.engine.router,
+                due.caller,
+                ring_timeout=due.timeout + 1.0,
+                caller_id=self._callback_ids.get(due.call_id, ""),
+            )
+        except Exception:  # a broken backend must not break the queue
+            log.exception("cannot ring %s back for call %s", due.caller, due.call_id)
+            self._report(due, DialOutcome.FAILED, None)
+            return None
+
+    async def _follow_callback(self, due: d.CallbackDue, operator_leg: Leg) -> None:
+        """The operator's leg, then the caller's: a failure before the operator
+        answers is the operator's miss; after, the caller's (one attempt). When
+        both are up the conversation lasts until either hangs up; then the
+        other leg is released and wrap-up starts."""
+        legs = [operator_leg]
+        try:
+            outcome = await operator_leg.outcome()
+            if outcome is DialOutcome.CANCELLED:
+                return  # the core ended the offer itself
+            if outcome is not DialOutcome.ANSWERED:
+                self._report(due, outcome, operator_leg)
+                return
+            taken = True
+
+            def operator_up(now: float) -> list[d.Decision]:
+                nonlocal taken
+                out = self.core.callback_operator_answered(now, due.call_id, due.operator_id, leg=due.leg)
+                taken = not any(isinstance(x, d.StopRinging) and x.reason == "not_offered" for x in out)
+                return out
+
+            self._feed(operator_up)
+            if not taken:
+                return
+            caller_leg = self._ring_caller(due)
+            if caller_leg is None:
+                return
+            legs.append(caller_leg)
+            self._callback_legs[due.call_id] = caller_leg
+            outcome = await caller_leg.outcome()
             if outcome is DialOutcome.CANCELLED:
                 return
-            if self._report(due, outcome, leg):
-                await leg.ended()
-                self.callback_completed(due)
+            if self._report(due, outcome, caller_leg):
+                # both phones are up: the conversation (joining two legs of no
+                # call is the backend's; the simulator needs nothing more)
+                ended = await asyncio.wait(
+                    {caller_leg.ended(), operator_leg.ended()}, return_when=asyncio.FIRST_COMPLETED
+                )
+                by = "caller" if caller_leg.ended() in ended[0] else "agent"
+                self.callback_completed(due, by=by)
         finally:
-            if self._callback_legs.get(due.call_id) is leg:
+            if self._callback_legs.get(due.call_id) in legs:
                 del self._callback_legs[due.call_id]
-            leg.hangup()  # a shutdown mid-call releases it
+            for leg in legs:
+                leg.hangup()  # the other side of a finished conversation, or a shutdown mid-call
 
     # ---- what a callback leg reports (public: a custom dialer may report too) ---------------
     def callback_answered(self, due: d.CallbackDue) -> None:
@@ -704,9 +750,9 @@ class AcdDriver:
     def callback_failed(self, due: d.CallbackDue, outcome: DialOutcome) -> None:
         self._report(due, outcome, None)
 
-    def callback_completed(self, due: d.CallbackDue) -> None:
+    def callback_completed(self, due: d.CallbackDue, by: str = "caller") -> None:
         self._callback_ids.pop(due.call_id, None)
-        self._feed(lambda now: self.core.call_completed(now, due.call_id, by="caller"))
+        self._feed(lambda now: self.core.call_completed(now, due.call_id, by=by))
 
     def operator_report(self) -> list[dict[str, Any]]:
         """Each operator now: status and state, calls answered and missed, and

@@ -117,7 +117,10 @@ class Offers(Bookkeeping):
             self._dispatch(now, out)
             return out
         if call.state is CallState.CALLBACK_OFFERING and reason != "operator_gone":
-            self._callback_missed(now, call, operator_id, reason, out, stop=False)
+            if call.callback_operator_up:
+                self._callback_missed(now, call, operator_id, reason, out, stop=False)
+            else:
+                self._callback_operator_missed(now, call, operator_id, reason, out, stop=False)
         elif reason == "operator_gone":
             self._end_offer(now, call, operator_id, reason, out, stop=False, miss=False)
             if op.status_available:
@@ -132,10 +135,53 @@ class Offers(Bookkeeping):
     def _ring_timed_out(self, now: float, call: CallRt, op_id: str, out: list[d.Decision]) -> None:
         """The core's own ring timer ended the offer to `op_id`."""
         if call.state is CallState.CALLBACK_OFFERING:
-            self._callback_missed(now, call, op_id, "no_answer", out, stop=True)
+            if call.callback_operator_up:
+                self._callback_missed(now, call, op_id, "no_answer", out, stop=True)
+            else:
+                self._callback_operator_missed(now, call, op_id, "no_answer", out, stop=True)
         else:
             self._end_offer(now, call, op_id, "no_answer", out, stop=True, miss=True)
             self._after_offer_end(now, call, out)
+
+    def callback_operator_answered(
+        self, now: float, call_id: str, operator_id: str, leg: int | None = None
+    ) -> list[d.Decision]:
+        """The operator took a callback offer (their phone is up): the caller
+        is rung next, for the offer's ring timeout again. From now on a failure
+        is the caller's (a callback attempt), not the operator's miss. A report
+        about an offer that is over gets `StopRinging` (reason ``not_offered``)."""
+        out = self._begin(now)
+        call = self._calls.get(call_id)
+        if (
+            call is None
+            or call.state is not CallState.CALLBACK_OFFERING
+            or not self._is_current_offer(call, operator_id, leg)
+        ):
+            out.append(d.StopRinging(call_id, operator_id, "not_offered"))
+            self._dispatch(now, out)
+            return out
+        offer = call.offers[operator_id]
+        call.callback_operator_up = True
+        timeout = offer.ends - offer.started
+        offer.ends = now + timeout
+        self._schedule(offer.ends, (OFFER_TIMER, call_id, operator_id))
+        self._dispatch(now, out)
+        return out
+
+    def _callback_operator_missed(
+        self, now: float, call: CallRt, op_id: str, reason: str, out: list[d.Decision], *, stop: bool
+    ) -> None:
+        """The operator did not take a callback offer: their miss (auto-break,
+        retry delay), as for any call. The request keeps its place and waits
+        for the next free operator at once; no callback attempt is used."""
+        self._end_offer(now, call, op_id, reason, out, stop=stop, miss=True)
+        for other in list(call.offers):
+            self._end_offer(now, call, other, "callback", out, stop=True, miss=False)
+        self._timers.cancel((STEP_TIMER, call.call_id))
+        call.round = None
+        call.state = CallState.CALLBACK
+        self._set_ready(call, True)
+        self._dirty_calls.append(call)
 
     def _callback_missed(
         self, now: float, call: CallRt, op_id: str, reason: str, out: list[d.Decision], *, stop: bool
@@ -185,6 +231,7 @@ class Offers(Bookkeeping):
         self._schedule(ends, (OFFER_TIMER, call.call_id, op_id))
         q = call.queue
         if call.state is CallState.CALLBACK_OFFERING:
+            call.callback_operator_up = not self.callback_rings_operator
             out.append(d.CallbackDue(call.call_id, q.id, op_id, call.caller, timeout, offer_id))
             return
         targets = op.spec.targets

@@ -279,6 +279,7 @@ class CallRt:
         "ready",
         "callback_failures",
         "callback_policy",
+        "callback_operator_up",
     )
 
     def __init__(self, call_id: str, caller: str, priority: int, arrived: float, seq: int) -> None:
@@ -287,6 +288,9 @@ class CallRt:
         self.priority = priority
         #: callbacks the caller did not pick up (not the operator's misses)
         self.callback_failures = 0
+        #: a callback offer's operator has answered and the caller is being rung
+        #: (before: a failure is the operator's miss; after: the caller's)
+        self.callback_operator_up = False
         #: attempts and interval of a callback filed with its own (`file_callback`);
         #: None: the queue's ``callback`` setting, else its defaults
         self.callback_policy: CallbackPolicy | None = None

@@ -126,17 +126,18 @@ def test_filed_after_max_wait_it_keeps_the_first_arrival_and_is_rung_back_first(
     assert first.variables["WHY"] == ""
     [requested] = [e.to_dict() for e in first.events if e.name == "queue_callback_requested"]
     assert (requested["node_id"], requested["position"]) == ("cb", 1)  # ahead of the caller from t=10
-    # at 60 the operator frees up: the callback (first arrival 0) before the caller on the line (10);
-    # the rung-back caller answers after 5 s and talks 10 s
+    # at 60 the operator frees up: the callback (first arrival 0) before the caller on the line (10).
+    # 901's phone rings first and answers after 3 s; then the caller is rung, answers after 5 s;
+    # 901 talks 10 s from their answer
     assert queue_stream(events) == [
         (60.0, "callback_attempted", first.call_id),
-        (65.0, "callback_connected", first.call_id),
-        (75.0, "callback_completed", first.call_id),
+        (68.0, "callback_connected", first.call_id),
+        (73.0, "callback_completed", first.call_id),
     ]
     [connected] = [e.to_dict() for e in events if e.stream == "queue" and e.name == "callback_connected"]
-    assert connected["wait"] == 65.0  # from the first arrival, not from the filing at 20
+    assert connected["wait"] == 68.0  # from the first arrival, not from the filing at 20
     [offered] = [e.to_dict() for e in second.events if e.name == "queue_offered"]
-    assert round(offered["t"] + 10, 3) == 75.0  # the second call started at 10
+    assert round(offered["t"] + 10, 3) == 73.0  # the second call started at 10
 
 
 def test_every_attempt_is_an_event_and_the_acd_gives_up_after_the_nodes_attempts() -> None:
@@ -147,11 +148,11 @@ def test_every_attempt_is_an_event_and_the_acd_gives_up_after_the_nodes_attempts
     ]
     events, _ = run(c, plan, until=200, caller_phone=VirtualPhone(answer_after=None))
     assert [(t, name) for t, name, _ in queue_stream(events)] == [
-        (10.0, "callback_attempted"),
-        (20.0, "callback_missed"),  # ring timeout 10 s
-        (50.0, "callback_attempted"),  # the node's interval, not the queue's
-        (60.0, "callback_missed"),
-        (60.0, "callback_given_up"),
+        (10.0, "callback_attempted"),  # 901 answers at 13, then the caller is rung
+        (23.0, "callback_missed"),  # the caller's ring timeout, 10 s
+        (53.0, "callback_attempted"),  # the node's interval, not the queue's
+        (66.0, "callback_missed"),
+        (66.0, "callback_given_up"),
     ]
     operator = [e.to_dict() for e in events if e.stream == "operator" and e.name == "operator_status_changed"]
     assert operator[-1]["status"] == "available"  # the caller's misses are not the operator's

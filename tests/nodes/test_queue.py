@@ -472,9 +472,10 @@ def test_a_callback_keeps_the_callers_place_ahead_of_later_callers() -> None:
     [(due_at, due)] = history(driver, d.CallbackDue)
     assert (due_at, due.call_id, due.operator_id) == (20.0, first.call_id, "901")
     [(conn_at, conn)] = [(t, x) for t, x in history(driver, d.Connected) if x.callback]
-    assert (conn_at, conn.call_id) == (25.0, first.call_id)  # the caller picks up after 5 s
-    # the callback conversation (30 s) ends at 55; only then is the second caller offered
-    assert offers(second) == [(55.0, "901")]
+    # 901's phone answers after 3 s (23), then the caller is rung and picks up after 5 s
+    assert (conn_at, conn.call_id) == (28.0, first.call_id)
+    # 901 talks 30 s from their answer: the callback ends at 53; only then is the second caller offered
+    assert offers(second) == [(53.0, "901")]
 
 
 def test_overflow_moves_the_caller_to_another_queue_after_n_seconds() -> None:

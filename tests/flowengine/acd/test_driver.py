@@ -223,8 +223,8 @@ def test_a_callback_answer_reported_twice_is_harmless() -> None:
     ]
     [trace], driver = run(c, plan, statuses={"901": "break"}, until=70)
     assert [q["event"] for q in qev(trace)][-1] == "queue_callback_requested"
-    # due at 5, the caller picks up at 10, talks 10 s
-    assert [(t, x.call_id) for t, x in history(driver, d.Completed)] == [(20.0, trace.call_id)]
+    # due at 5: 901 answers at 8, the caller at 13; 901 talks 10 s from their answer and hangs up
+    assert [(t, x.call_id) for t, x in history(driver, d.Completed)] == [(18.0, trace.call_id)]
     assert [(t, x.reason) for t, x in history(driver, d.StopRinging)] == [(60.0, "not_offered")]
     assert len(history(driver, d.Connected)) == 1
     assert seen == [("available", None, "idle")]  # not "talking" to a call that is over

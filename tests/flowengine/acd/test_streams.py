@@ -191,8 +191,8 @@ def test_a_pending_callback_is_rung_back_and_recorded_in_the_queue_stream() -> N
     queue = of(seen, "queue", "q")
     assert [(e["seq"], e["event"], round(e["ts"] - AT.timestamp(), 3)) for e in queue] == [
         (1, "callback_attempted", 30.0),
-        (2, "callback_connected", 35.0),
-        (3, "callback_completed", 45.0),
+        (2, "callback_connected", 38.0),  # 901 answers at 33, then the caller after 5 s
+        (3, "callback_completed", 43.0),  # 901 talks 10 s from their answer
     ]
     assert {e["call_id"] for e in queue} == {"sim-1"} and queue[0]["operator_id"] == "901"
     # the call's own stream ended long before, with the request as its queue fact
@@ -200,7 +200,7 @@ def test_a_pending_callback_is_rung_back_and_recorded_in_the_queue_stream() -> N
     assert call[-1].name == "call_ended" and call[-1].ts < queue[0]["ts"]
     lines = list(queue_log_lines(e.to_dict() for e in seen))
     assert [line.split("|")[4] for line in lines] == [
-        "PAUSEALL", "ENTERQUEUE", "CALLBACK", "UNPAUSEALL", "CONNECT", "COMPLETECALLER",
+        "PAUSEALL", "ENTERQUEUE", "CALLBACK", "UNPAUSEALL", "CONNECT", "COMPLETEAGENT",
     ]
 
 

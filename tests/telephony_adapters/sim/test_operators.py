@@ -134,10 +134,12 @@ def timeline(driver: AcdDriver) -> list[tuple[float, str]]:
 
 
 def test_the_callback_dialer_rings_the_caller_and_connects_the_reserved_operator() -> None:
-    default = callback_run(None)  # callers not in the directory answer after 5 s
-    assert timeline(default) == [(5.0, "CallbackDue"), (10.0, "Connected"), (25.0, "Completed")]
+    # 901's phone rings first and answers after 3 s; then the caller is rung.
+    # Callers not in the directory answer after 5 s; 901 talks 15 s from their answer.
+    default = callback_run(None)
+    assert timeline(default) == [(5.0, "CallbackDue"), (13.0, "Connected"), (23.0, "Completed")]
     own_phone = callback_run(VirtualPhone(answer_after=2, talk_time=30))
-    assert timeline(own_phone) == [(5.0, "CallbackDue"), (7.0, "Connected"), (37.0, "Completed")]
+    assert timeline(own_phone) == [(5.0, "CallbackDue"), (10.0, "Connected"), (23.0, "Completed")]
     [(_t, connected)] = [(h.at, h.decision) for h in own_phone.history if isinstance(h.decision, d.Connected)]
     assert (connected.operator_id, connected.callback) == ("901", True)
 
@@ -151,6 +153,42 @@ def test_a_caller_who_does_not_pick_up_the_callback_is_not_the_operators_miss() 
     # the ACD gave up on the caller after a few attempts instead of redialling for ever
     gave_up = [h.decision for h in driver.history if isinstance(h.decision, d.NoAnswer)]
     assert len(gave_up) == 1 and gave_up[0].rounds == 3
+
+
+def test_an_operator_who_does_not_answer_a_callback_misses_it_and_it_goes_to_the_next() -> None:
+    # 901's phone never answers; 902 answers after 3 s. The callback is the
+    # operators' miss while their phone rings, and uses none of the caller's attempts.
+    c = centre(callback={"attempts": 1, "interval": 60}, members=["901", "902"], strategy="linear",
+               auto_break_after=1)
+
+    async def main() -> AcdDriver:
+        engine = Engine(clock=WallClock(AT), keep_events=True)
+        backend = SimBackend(engine)
+        setup = CentreSetup(c, talk_time=15, statuses={"901": "break", "902": "break"},
+                            phones={"901": VirtualPhone(answer_after=None)})
+        driver = attach_centre(engine, backend, setup)
+        try:
+            _call, task = backend.place_call(script(steps=[{"wait": 1}, {"press": "1"}]), queue_scenario(callback_digit="1"))
+            await asyncio.sleep(5)
+            driver.set_status("901", "available")
+            driver.set_status("902", "available")
+            await task
+            await asyncio.sleep(60)
+        finally:
+            await driver.shutdown()
+            await engine.shutdown()
+        return driver
+
+    driver = run_virtual(main())
+    dues = [(h.at, h.decision.operator_id) for h in driver.history if isinstance(h.decision, d.CallbackDue)]
+    assert dues == [(5.0, "901"), (15.0, "902")]  # 901 rang out after the 10 s ring timeout
+    missed = [(h.at, h.decision.operator_id, h.decision.reason) for h in driver.history
+              if isinstance(h.decision, d.OfferMissed)]
+    assert missed == [(15.0, "901", "no_answer")]
+    assert [h.decision.operator_id for h in driver.history if isinstance(h.decision, d.OperatorAutoBreak)] == ["901"]
+    # 902 answers at 18, the caller at 23: one attempt was enough, none was spent on 901
+    assert timeline(driver)[-2:] == [(23.0, "Connected"), (33.0, "Completed")]
+    assert [h.decision for h in driver.history if isinstance(h.decision, d.NoAnswer)] == []
 
 
 class Originating(SimBackend):
@@ -184,7 +222,7 @@ def test_a_callback_is_a_leg_originated_without_a_callers_call() -> None:
             await task  # the caller left the line at 1 s, keeping their place
             await asyncio.sleep(5 - asyncio.get_running_loop().time())
             driver.set_status("901", "available")
-            for at in (6, 12, 26):
+            for at in (6, 9, 14, 26):
                 await asyncio.sleep(at - asyncio.get_running_loop().time())
                 seen.append((at, backend.phone_state("+79160000000")))
         finally:
@@ -193,6 +231,8 @@ def test_a_callback_is_a_leg_originated_without_a_callers_call() -> None:
         return backend.originated, seen
 
     originated, seen = run_virtual(main())
-    # rung back at 5 s from the number they dialled, while no call of theirs was up
-    assert originated == [(5.0, "+79160000000", "100", False)]
-    assert seen == [(6, "ringing"), (12, "on_call"), (26, "idle")]
+    # at 5 s the operator's phone is rung (showing the caller's number); once
+    # they answer (8 s) the caller is rung back from the number they dialled,
+    # while no call of theirs was up
+    assert originated == [(5.0, "901", "+79160000000", False), (8.0, "+79160000000", "100", False)]
+    assert seen == [(6, "idle"), (9, "ringing"), (14, "on_call"), (26, "idle")]
