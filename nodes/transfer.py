@@ -253,7 +253,8 @@ class TransferNode(NodeType[TransferParams]):
         timed_out = False
         # a number that is an operator's phone is reported as that operator's
         driver = ctx.engine.services.get("acd")
-        operator_at = driver.operator_at if isinstance(driver, AcdDriver) else (lambda number: None)
+        # (looked up once per number: the lookup scans the centre's operators)
+        operator_of = {n: driver.operator_at(n) for n in numbers} if isinstance(driver, AcdDriver) else {}
         try:
             while True:
                 now = loop.time()
@@ -272,7 +273,7 @@ class TransferNode(NodeType[TransferParams]):
                 for number in starting:
                     leg = dialing.dial(
                         ctx, number, ring_timeout=min(p.ring_timeout, deadline - now), node_id=self.id,
-                        operator_id=operator_at(number),
+                        operator_id=operator_of.get(number),
                     )
                     live[leg.outcome()] = leg
                 if not live:
@@ -287,28 +288,27 @@ class TransferNode(NodeType[TransferParams]):
                     outcome = DialOutcome.FAILED if fut.cancelled() else fut.result()
                     ctx.emit(
                         DialAttempted, node_id=self.id, target=leg.target, outcome=str(outcome),
-                        operator_id=operator_at(leg.target),
+                        operator_id=operator_of.get(leg.target),
                     )
                     if outcome is DialOutcome.ANSWERED:
                         # the others are released, even one that answered in the same instant
                         for other in live.values():
                             other.hangup(ANSWERED_ELSEWHERE)
                         live.clear()
-                        return await self._talk(ctx, leg, leg.target)
+                        return await self._talk(ctx, leg, leg.target, operator_of.get(leg.target))
                     outcomes.append(outcome)
         finally:
             for leg in live.values():
                 leg.hangup(NO_ANSWER if timed_out else CANCELLED)
         return _verdict(outcomes)
 
-    async def _talk(self, ctx: CallContext, leg: Leg, who: str) -> str:
+    async def _talk(self, ctx: CallContext, leg: Leg, who: str, operator_id: str | None) -> str:
         p = self.params
         if p.operator_variable:
             ctx.set_var(p.operator_variable, who, self.id)
         driver = ctx.engine.services.get("acd")
         # an operator's phone on this call is busy for the ACD meanwhile (ring_in_use)
-        operator_id = driver.operator_at(leg.target) if isinstance(driver, AcdDriver) else None
-        with driver.engaged(leg.target) if isinstance(driver, AcdDriver) else nullcontext():
+        with driver.engaged(leg.target, operator_id) if isinstance(driver, AcdDriver) else nullcontext():
             await dialing.bridge(ctx, leg, node_id=self.id, operator_id=operator_id)
         return "answered"
 

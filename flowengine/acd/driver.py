@@ -421,10 +421,12 @@ class AcdDriver:
         return None
 
     @contextmanager
-    def engaged(self, number: str) -> Iterator[None]:
+    def engaged(self, number: str, operator_id: str | None = None) -> Iterator[None]:
         """While a call the ACD did not place is bridged to `number`: if it is
-        an operator's phone, that operator is busy for the ACD (`set_engaged`)."""
-        operator_id = self.operator_at(number)
+        an operator's phone, that operator is busy for the ACD (`set_engaged`).
+        `operator_id`: the caller already looked up whose phone it is."""
+        if operator_id is None:
+            operator_id = self.operator_at(number)
         if operator_id is None:
             yield
             return

@@ -9,6 +9,7 @@ recorded event files (docs/reports.md).
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 from typing import Any
 
@@ -97,8 +98,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         columns = OPERATOR_COLUMNS
     elif kind == "load":
         load = load_report(stories, period)
-        if args.format == "json":
-            print(render([load], "json"))
+        if args.format == "json":  # one object: {"by_hour": [...], "by_weekday": [...]}
+            print(json.dumps(load, ensure_ascii=False, indent=1))
             return 0
         print(render(load["by_hour"], args.format))
         print()

@@ -128,6 +128,14 @@ class _Queue:
         self.talk_total = self.wait_total = 0.0
 
 
+def _member_index(queues: Mapping[str, _Queue]) -> dict[str, list[str]]:
+    index: dict[str, list[str]] = {}
+    for qid, q in queues.items():
+        for op_id in q.info.members:
+            index.setdefault(op_id, []).append(qid)
+    return index
+
+
 class Wallboard:
     """Operators and queues as the events tell them; see the module docstring.
 
@@ -145,6 +153,10 @@ class Wallboard:
         self._queues = {qid: _Queue(info) for qid, info in (queues or {}).items()}
         self._ops: dict[str, _Operator] = {op: _Operator() for op in operators}
         self._callers: dict[str, str] = {}
+        #: operator id -> the queues they are a member of (whose rows show their counts)
+        self._member_of = _member_index(self._queues)
+        #: call id -> the queue it waits in now
+        self._waiting_in: dict[str, str] = {}
         self._day: dt.date | None = None
         #: ts of the latest event folded in
         self.now: float | None = None
@@ -165,6 +177,7 @@ class Wallboard:
             else:
                 q.info = info
             self._dirty.add(("queue", qid))
+        self._member_of = _member_index(self._queues)
 
     # ---- folding events in ---------------------------------------------------------
     def apply(self, event: StreamEvent) -> None:
@@ -184,16 +197,18 @@ class Wallboard:
             self._callers[event.call_id] = event.caller
         elif isinstance(event, CallEvent) and event.name == "call_ended":
             self._callers.pop(event.call_id, None)
-            for qid, q in self._queues.items():  # a caller gone without a queue event
-                if q.waiting.pop(event.call_id, None) is not None:
-                    self._dirty.add(("queue", qid))
+            qid = self._waiting_in.pop(event.call_id, None)
+            if qid is not None:  # a caller gone without a queue event
+                self._queue(qid).waiting.pop(event.call_id, None)
         elif isinstance(event, QueueEntered):
             q = self._queue(event.queue_id)
             q.offered += 1
             q.waiting[event.call_id] = _Waiting(ts, event.priority, self._callers.get(event.call_id, ""))
+            self._waiting_in[event.call_id] = event.queue_id
         elif isinstance(event, QueueConnected):
             q = self._queue(event.queue_id)
             q.waiting.pop(event.call_id, None)
+            self._waiting_in.pop(event.call_id, None)
             q.answered += 1
             q.wait_total += event.wait
             if event.wait <= q.info.threshold:
@@ -213,8 +228,10 @@ class Wallboard:
             target = self._queue(event.to_queue)
             target.overflow_in += 1
             target.waiting[event.call_id] = was or _Waiting(ts - event.wait, 0, self._callers.get(event.call_id, ""))
+            self._waiting_in[event.call_id] = event.to_queue
         elif isinstance(event, _LEFT):
             q = self._queue(event.queue_id)
+            self._waiting_in.pop(event.call_id, None)
             if q.waiting.pop(event.call_id, None) is not None:
                 if isinstance(event, QueueAbandoned):
                     q.abandoned += 1
@@ -233,9 +250,8 @@ class Wallboard:
         if op is None:
             op = self._ops[op_id] = _Operator()
         self._dirty.add(("operator", op_id))
-        for qid, q in self._queues.items():  # members' counts live on the queue
-            if op_id in q.info.members:
-                self._dirty.add(("queue", qid))
+        for qid in self._member_of.get(op_id, ()):  # members' counts live on the queue
+            self._dirty.add(("queue", qid))
         return op
 
     def _status(self, e: OperatorStatusChanged) -> None:

@@ -111,10 +111,10 @@ def fold_calls(events: Iterable[Mapping[str, Any]]) -> dict[str, CallStory]:
     for e in events:
         call_id = e.get("call_id")
         name = e.get("event")
-        if not call_id or not isinstance(name, str) or "operator_id" in e and name.startswith("operator_"):
+        # operator stream, and the queue stream of callbacks after the caller left
+        # (the operator and queue reports read those)
+        if not call_id or not isinstance(name, str) or name.startswith(("operator_", "callback_")):
             continue
-        if name.startswith("callback_"):
-            continue  # queue stream (after the caller left): the queue report reads it
         s = stories.get(call_id)
         if s is None:
             s = stories[call_id] = CallStory(call_id)

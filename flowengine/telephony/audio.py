@@ -10,10 +10,19 @@ from __future__ import annotations
 
 from array import array
 
-__all__ = ["TELEPHONE_RATE", "resample", "to_mono16"]
+__all__ = ["MIN_PROMPT_SECONDS", "SAY_SECONDS_PER_CHAR", "TELEPHONE_RATE", "resample", "say_seconds", "to_mono16"]
 
 #: the sample rate prompts are played at
 TELEPHONE_RATE = 8000
+#: how long a text takes to speak, where no TTS engine says it (the simulator,
+#: or a backend without one): this much per character, and at least the minimum
+SAY_SECONDS_PER_CHAR = 0.06
+MIN_PROMPT_SECONDS = 0.5
+
+
+def say_seconds(text: str) -> float:
+    """The time `text` takes to speak, estimated from its length."""
+    return max(MIN_PROMPT_SECONDS, len(text) * SAY_SECONDS_PER_CHAR)
 
 
 def to_mono16(raw: bytes, width: int, channels: int) -> array:

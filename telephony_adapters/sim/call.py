@@ -1,7 +1,7 @@
 """A simulated call: the call interface on asyncio timers, driven by a script.
 
 Media takes simulated time: a TTS prompt lasts about as long as it takes to
-speak (`SAY_SECONDS_PER_CHAR`), an audio file its WAV length. The scripted
+speak (`flowengine.telephony.audio.say_seconds`), an audio file its WAV length. The scripted
 caller is a small state machine on loop callbacks (no task of its own), so a
 paused call costs little memory.
 """
@@ -22,14 +22,13 @@ from flowengine.telephony import (
     RecognitionResult,
     Recording,
 )
+from flowengine.telephony.audio import say_seconds
 from flowengine.telephony.media import open_media
 from flowengine.testing.script import CallerScript
 
 if TYPE_CHECKING:
     from telephony_adapters.sim.backend import SimBackend
 
-SAY_SECONDS_PER_CHAR = 0.06
-MIN_PROMPT_SECONDS = 0.5
 UNKNOWN_AUDIO_SECONDS = 1.0
 
 
@@ -38,7 +37,7 @@ def prompt_seconds(prompt: Prompt) -> float:
     found it in its media folders (`prompt.file`, a regular file); otherwise
     it counts as `UNKNOWN_AUDIO_SECONDS`."""
     if prompt.kind == "say":
-        return max(MIN_PROMPT_SECONDS, len(prompt.text) * SAY_SECONDS_PER_CHAR)
+        return say_seconds(prompt.text)
     if prompt.file is None:
         return UNKNOWN_AUDIO_SECONDS
     try:

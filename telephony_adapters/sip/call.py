@@ -30,6 +30,7 @@ from flowengine.telephony import (
     RecognitionResult,
     Recording,
 )
+from flowengine.telephony.audio import say_seconds
 from telephony_adapters.sip.errors import LocalProtocolError
 from telephony_adapters.sip.media import RtpEndpoint
 from telephony_adapters.sip.prompts import silence_frames, wav_frames
@@ -39,11 +40,6 @@ if TYPE_CHECKING:
     from telephony_adapters.sip.backend import SipBackend
 
 log = logging.getLogger("flowengine.sip.call")
-
-#: how long a `say` prompt lasts without TTS (the simulator's estimate)
-SAY_SECONDS_PER_CHAR = 0.06
-MIN_PROMPT_SECONDS = 0.5
-
 
 class SipCall(Call):
     backend_name = "sip"
@@ -134,7 +130,7 @@ class SipCall(Call):
                 raise NodeError(f"audio {prompt.text!r} is not in the engine's media folders", code="media_not_found")
             frames = wav_frames(Path(prompt.file), codec)
         else:
-            seconds = max(MIN_PROMPT_SECONDS, len(prompt.text) * SAY_SECONDS_PER_CHAR)
+            seconds = say_seconds(prompt.text)
             log.warning("call %s: no TTS engine on the sip backend yet; %r sent as %.1f s of silence", self.call_id, prompt.text[:40], seconds)
             frames = silence_frames(seconds, codec)
 
