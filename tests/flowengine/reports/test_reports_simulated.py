@@ -179,3 +179,15 @@ def test_the_cli_prints_each_report_and_names_bad_options(
     assert "--tz 'Mars/Olympus': not a time zone" in capsys.readouterr().err
     assert main(["report", "load", str(path), "--from", "2026-11-24", "--to", "2026-11-23"]) == 1
     assert "--to must be after --from" in capsys.readouterr().err
+
+
+def test_an_event_missing_its_fields_is_an_error_not_a_row(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from flowengine.cli import main
+
+    path = tmp_path / "events.jsonl"
+    path.write_text(json.dumps({"event": "queue_entered", "v": 2, "call_id": "c1", "seq": 3, "ts": 1.0, "t": 0.0}) + "\n")
+    assert main(["report", "queues", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "event 'queue_entered' of 'c1', seq 3" in err and "lacks" in err and "queue_id" in err
