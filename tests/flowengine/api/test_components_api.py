@@ -80,3 +80,19 @@ def test_expression_checks_are_for_those_who_read_scenarios(api: Any) -> None:
     assert r.status_code == 403
     r = api.call("POST", f"{V1}/expressions/check", json={"expression": "1", "unknown": True})
     assert r.status_code == 422 and r.json()["errors"][0]["path"].startswith("body")
+
+
+def test_an_unsaved_document_is_validated_without_storing_it(api: Any) -> None:
+    doc = api.call("GET", f"{V1}/scenarios/per_number_ivr").json()
+    document = doc["document"]
+    menu = next(i for i, n in enumerate(document["nodes"]) if n["id"] == "menu_by_number")
+    del document["nodes"][menu]["exits"]["other"]
+    r = api.call("POST", f"{V1}/scenarios/validate", role="supervisor", json={"document": document})
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert not report["valid"] and report["errors"] >= 1
+    finding = next(f for f in report["findings"] if f["code"] == "no_default")
+    assert finding["node_id"] == "menu_by_number" and finding["path"] == f"nodes[{menu}].exits"
+    again = api.call("GET", f"{V1}/scenarios/per_number_ivr").json()
+    assert again["revision"] == doc["revision"] and "other" in again["document"]["nodes"][menu]["exits"]
+    assert api.call("POST", f"{V1}/scenarios/validate", role="operator", json={"document": document}).status_code == 403
