@@ -19,6 +19,7 @@ from flowengine.api.routers import (
     auth,
     calls,
     centre,
+    components,
     health,
     media,
     monitor,
@@ -44,6 +45,7 @@ TAGS = [
     {"name": "cdrs", "description": "call detail records"},
     {"name": "media", "description": "prompt audio files"},
     {"name": "health", "description": "probes and metrics"},
+    {"name": "components", "description": "node types for the editor, expression checks"},
 ]
 
 
@@ -73,7 +75,7 @@ def create_app(settings: ServeSettings | None = None, service: Service | None = 
 
     app.add_middleware(HttpMiddleware, metrics=metrics)
 
-    for module in (health, auth, scenarios, routing, centre, schedules, calls, media, monitor):
+    for module in (health, auth, scenarios, routing, centre, schedules, calls, media, monitor, components):
         app.include_router(module.router)
     # The web editor, last so that every API route is matched before it.
     if (DIST / "index.html").is_file():

@@ -1,0 +1,81 @@
+// Auto-layout with ELK (layered, left to right). The input is built by a
+// pure function (tested); elkjs itself is loaded only when first used.
+import { nodeExits, type ComponentInfo, type ScenarioDocument } from "./model";
+import { nodeSize } from "./convert";
+
+export type ElkPort = { id: string; layoutOptions: Record<string, string> };
+export type ElkNode = {
+  id: string;
+  width: number;
+  height: number;
+  ports: ElkPort[];
+  layoutOptions: Record<string, string>;
+  x?: number;
+  y?: number;
+};
+export type ElkEdge = { id: string; sources: string[]; targets: string[] };
+export type ElkGraph = { id: string; layoutOptions: Record<string, string>; children: ElkNode[]; edges: ElkEdge[] };
+
+export const LAYOUT_OPTIONS: Record<string, string> = {
+  "elk.algorithm": "layered",
+  "elk.direction": "RIGHT",
+  "elk.layered.spacing.nodeNodeBetweenLayers": "70",
+  "elk.spacing.nodeNode": "28",
+  "elk.layered.nodePlacement.strategy": "BRANDES_KOEPF",
+  "elk.layered.crossingMinimization.strategy": "LAYER_SWEEP",
+};
+
+/** ELK's graph for a document: one port per exit (in order, on the east side), one in-port. */
+export function elkGraph(doc: ScenarioDocument, components: Map<string, ComponentInfo>): ElkGraph {
+  const ids = new Set(doc.nodes.map((n) => n.id));
+  const children: ElkNode[] = doc.nodes.map((n) => {
+    const exits = nodeExits(n, components.get(n.type));
+    const size = nodeSize(exits.length);
+    return {
+      id: n.id,
+      ...size,
+      layoutOptions: { "elk.portConstraints": "FIXED_ORDER" },
+      ports: [
+        { id: `${n.id}:in`, layoutOptions: { "elk.port.side": "WEST", "elk.port.index": "0" } },
+        ...exits.map((exit, i) => ({
+          id: `${n.id}::${exit}`,
+          layoutOptions: { "elk.port.side": "EAST", "elk.port.index": String(i) },
+        })),
+      ],
+    };
+  });
+  const edges: ElkEdge[] = [];
+  for (const n of doc.nodes) {
+    const exits = new Set(nodeExits(n, components.get(n.type)));
+    for (const [exit, target] of Object.entries(n.exits ?? {})) {
+      if (!ids.has(target) || !exits.has(exit)) continue;
+      edges.push({ id: `${n.id}:${exit}`, sources: [`${n.id}::${exit}`], targets: [`${target}:in`] });
+    }
+  }
+  return { id: "root", layoutOptions: LAYOUT_OPTIONS, children, edges };
+}
+
+type Elk = { layout: (graph: ElkGraph) => Promise<{ children?: { id: string; x?: number; y?: number }[] }> };
+let elkPromise: Promise<Elk> | null = null;
+
+function loadElk(): Promise<Elk> {
+  elkPromise ??= import("elkjs/lib/elk.bundled.js").then((m) => new (m.default as unknown as new () => Elk)());
+  return elkPromise;
+}
+
+/** New positions for every node of the document, laid out by ELK. */
+export async function autoLayout(
+  doc: ScenarioDocument,
+  components: Map<string, ComponentInfo>,
+): Promise<Record<string, { x: number; y: number }>> {
+  const elk = await loadElk();
+  const laid = await elk.layout(elkGraph(doc, components));
+  const positions: Record<string, { x: number; y: number }> = {};
+  for (const child of laid.children ?? []) positions[child.id] = { x: child.x ?? 0, y: child.y ?? 0 };
+  return positions;
+}
+
+/** True when the document has no usable positions (every node at the origin). */
+export function needsLayout(doc: ScenarioDocument): boolean {
+  return doc.nodes.length > 1 && doc.nodes.every((n) => !n.ui || (!n.ui.x && !n.ui.y));
+}
