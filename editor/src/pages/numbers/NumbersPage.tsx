@@ -50,7 +50,9 @@ export default function NumbersPage(_props: { route: Route }) {
       setError(err);
     }
   }, []);
-  useEffect(() => void reload(), [reload]);
+  useEffect(() => {
+    void reload();
+  }, [reload]);
 
   return (
     <section className="numbers-page" data-page="numbers">
@@ -171,7 +173,9 @@ function DefaultCard({ table, scenarios, admin, changed }: CardProps) {
   const [ref, setRef] = useState<Ref>(current);
   const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState(false);
-  useEffect(() => setRef({ scenario_id: table.default?.scenario_id ?? null, version: table.default?.version ?? null }), [table]);
+  useEffect(() => {
+    setRef({ scenario_id: table.default?.scenario_id ?? null, version: table.default?.version ?? null });
+  }, [table]);
 
   async function save(event: FormEvent) {
     event.preventDefault();
