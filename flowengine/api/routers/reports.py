@@ -218,7 +218,7 @@ async def export_cdrs(
 ) -> Response:
     """The calls that started in the period: their CDRs as CSV, or the ACD's
     events as Asterisk queue_log lines (epoch|call|queue|agent|EVENT|data...)."""
-    from flowengine.reports.export import cdr_csv, queue_log
+    from flowengine.reports.sql.export import cdr_csv, queue_log
 
     await service.engine.flush_events()
     day = f"{q.begin.date().isoformat()}_{q.finish.date().isoformat()}"
