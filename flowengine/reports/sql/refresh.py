@@ -1,0 +1,166 @@
+"""Keeping the report tables (`tables`) up to date with the raw events.
+
+`refresh(db)` folds every call whose `call_ended` was stored since the last
+refresh (the watermark is that event's row id) with the same fold as the
+JSON-lines reports, and writes its rows; a chunk of calls is one
+transaction together with the watermark, so the tables never hold half a
+call or miss one after a crash. Calls still in progress are not in the
+tables: a call counts in the reports once it has ended. Re-folding a call
+replaces its rows, so a refresh is safe to repeat.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from flowengine.reports.calls import CallStory, fold_calls
+from flowengine.reports.sql.tables import (
+    CALL_TABLES,
+    FACTS_VERSION,
+    metadata,
+    report_calls,
+    report_dials,
+    report_nodes,
+    report_offers,
+    report_state,
+    report_stays,
+)
+from flowengine.reports.traffic import call_result, lost_reason, talked_to
+from flowengine.storage import Database
+from flowengine.storage.schema import events, streams
+
+__all__ = ["refresh", "rebuild", "story_rows"]
+
+#: calls folded per transaction
+CHUNK = 2000
+_locks: dict[int, threading.Lock] = {}
+_guard = threading.Lock()
+
+
+def _lock(db: Database) -> threading.Lock:
+    with _guard:
+        return _locks.setdefault(id(db.engine), threading.Lock())
+
+
+def refresh(db: Database) -> int:
+    """Fold the calls that ended since the last refresh; how many were added."""
+    with _lock(db):
+        last = _prepare(db)
+        added = 0
+        while True:
+            with db.begin() as conn:
+                ends = conn.execute(
+                    sa.select(events.c.id, events.c.stream_id)
+                    .where(events.c.name == "call_ended", events.c.id > last)
+                    .order_by(events.c.id)
+                    .limit(CHUNK)
+                ).all()
+                if not ends:
+                    return added
+                stories = _stories(conn, [sid for _id, sid in ends])
+                _write(conn, stories)
+                last = max(i for i, _sid in ends)
+                conn.execute(report_state.update().where(report_state.c.id == 1).values(last_event_id=last))
+                added += len(stories)
+
+
+def rebuild(db: Database) -> int:
+    """Empty the report tables and fold every ended call again."""
+    with _lock(db):
+        _prepare(db)
+        with db.begin() as conn:
+            _clear(conn)
+    return refresh(db)
+
+
+def _prepare(db: Database) -> int:
+    """Create the tables when missing; empty them when made by another
+    version of the fold. Returns the watermark."""
+    with db.begin() as conn:
+        metadata.create_all(conn, checkfirst=True)
+        row = conn.execute(sa.select(report_state.c.version, report_state.c.last_event_id)).first()
+        if row is None:
+            conn.execute(report_state.insert().values(id=1, version=FACTS_VERSION, last_event_id=0))
+            return 0
+        if row.version != FACTS_VERSION:
+            _clear(conn)
+            return 0
+        return int(row.last_event_id)
+
+
+def _clear(conn: Connection) -> None:
+    for table in CALL_TABLES:
+        conn.execute(table.delete())
+    conn.execute(report_state.update().values(version=FACTS_VERSION, last_event_id=0))
+
+
+def _stories(conn: Connection, stream_ids: list[int]) -> list[CallStory]:
+    query = (
+        sa.select(events.c.body)
+        .where(events.c.stream_id.in_(stream_ids))
+        .order_by(events.c.stream_id, events.c.seq)
+    )
+    keys: dict[int, str] = {
+        int(sid): str(key)
+        for sid, key in conn.execute(sa.select(streams.c.id, streams.c.stream_key).where(streams.c.id.in_(stream_ids)))
+    }
+    found = fold_calls(orjson.loads(b) for b in conn.execute(query).scalars())
+    return [found[k] for k in keys.values() if k in found and found[k].started is not None]
+
+
+def _write(conn: Connection, stories: list[CallStory]) -> None:
+    ids = [s.call_id for s in stories]
+    for table in CALL_TABLES:
+        conn.execute(table.delete().where(table.c.call_id.in_(ids)))
+    rows: dict[str, list[dict[str, Any]]] = {t.name: [] for t in CALL_TABLES}
+    for story in stories:
+        for name, row in story_rows(story):
+            rows[name].append(row)
+    for table in CALL_TABLES:
+        if rows[table.name]:
+            conn.execute(table.insert(), rows[table.name])
+
+
+def story_rows(s: CallStory) -> Iterable[tuple[str, dict[str, Any]]]:
+    """(table name, row) for each row a call's story gives."""
+    assert s.started is not None
+    lost = lost_reason(s)
+    yield report_calls.name, {
+        "call_id": s.call_id, "started": s.started, "ended": s.ended, "caller": s.caller[:64],
+        "called": s.called[:64], "scenario_id": s.scenario_id, "scenario_version": s.scenario_version,
+        "talked": s.talked, "queued": bool(s.stays), "lost_reason": lost[0] if lost else None,
+        "lost_detail": lost[1] if lost else "", "last_queue": s.stays[-1].queue_id if s.stays else None,
+        "operator": talked_to(s), "result": call_result(s),
+        "path": " > ".join(node for node, _, _ in s.path), "hangup_by": s.hangup_by, "hangup_node": s.hangup_node,
+    }  # fmt: skip
+    for i, st in enumerate(s.stays):
+        yield report_stays.name, {
+            "call_id": s.call_id, "pos": i, "queue_id": st.queue_id, "entered": st.entered, "left_at": st.left,
+            "outcome": st.outcome, "wait": _num(st.wait), "operator_id": st.operator_id, "talk": _num(st.talk),
+            "completed_by": st.completed_by, "overflow_in": st.overflow_in,
+        }  # fmt: skip
+    for i, o in enumerate(s.offers):
+        yield report_offers.name, {
+            "call_id": s.call_id, "pos": i, "operator_id": o.operator_id, "queue_id": o.queue_id, "at": o.at,
+            "outcome": o.outcome, "reason": o.reason, "ring_time": _num(o.ring_time),
+        }  # fmt: skip
+    for i, d in enumerate(s.dials):
+        yield report_dials.name, {
+            "call_id": s.call_id, "pos": i, "target": d.target, "operator_id": d.operator_id,
+            "outcome": d.outcome, "at": d.at,
+        }  # fmt: skip
+    for i, (node, _type, exit) in enumerate(s.path):
+        yield report_nodes.name, {
+            "call_id": s.call_id, "pos": i, "started": s.started, "scenario_id": s.scenario_id,
+            "scenario_version": s.scenario_version, "node_id": node, "exit": exit,
+        }  # fmt: skip
+
+
+def _num(v: Any) -> float | None:
+    return None if v is None else float(v)
