@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 import sqlalchemy as sa
 
 from flowengine.reports.catalogue import ReportFilter, kind_of
@@ -23,8 +22,6 @@ from flowengine.storage import Database
 from flowengine.storage.schema import events
 
 __all__ = ["db_report", "rebuild", "refresh", "stored_statuses"]
-
-_STATUS_EVENTS = ("operator_status_changed", "operator_state_changed")
 
 _QUERIES = {
     "queues": queries.queues,
@@ -44,49 +41,33 @@ def db_report(
     `fresh`: fold the calls that ended since the last report first."""
     kind_of(kind)
     filt = filt or ReportFilter()
-    if kind == "statuses":
-        times, _last = stored_statuses(db, period)
-        return {"rows": [
-            {"operator": op, "seconds": dict(sorted(times[op].items()))}
-            for op in sorted(times) if filt.operators is None or op in filt.operators
-        ]}  # fmt: skip
     if kind == "history" and not filt.caller:
         raise ValueError("the history report needs a caller's number")
     if fresh:
         refresh(db)
+    if kind == "statuses":
+        times, _last = stored_statuses(db, period, filt, fresh=False)
+        return {"rows": [{"operator": op, "seconds": dict(sorted(times[op].items()))} for op in sorted(times)]}
     with db.connect() as conn:
         body = _QUERIES[kind](conn, db.backend, period, filt)
     return body if isinstance(body, dict) else {"rows": body}
 
 
 def stored_statuses(
-    db: Database, period: Period, *, until: float | None = None
+    db: Database,
+    period: Period,
+    filt: ReportFilter | None = None,
+    *,
+    until: float | None = None,
+    fresh: bool = True,
 ) -> tuple[dict[str, dict[str, float]], float | None]:
-    """`status_times` over the stored operator streams: each operator's last
-    status and state change before the period, and every change in it. The
-    streams end at the latest stored event (or `until`): what was still going
-    on is counted until then."""
-    from flowengine.acd.analysis.status_time import status_times
-
-    ev = events.c
-    before = (
-        sa.select(sa.func.max(ev.id))
-        .where(ev.operator_id.is_not(None), ev.ts < period.start, ev.name.in_(_STATUS_EVENTS))
-        .group_by(ev.operator_id, ev.name)
-    )
-    query = (
-        sa.select(ev.body)
-        .where(
-            ev.operator_id.is_not(None),
-            ev.name.in_(_STATUS_EVENTS),
-            sa.or_(ev.id.in_(before), sa.and_(ev.ts >= period.start, ev.ts < period.end)),
-        )
-        .order_by(ev.ts, ev.id)
-    )
+    """Seconds per operator in each status and state over the stored operator
+    streams (`queries.statuses`), and where the streams end: the latest stored
+    event, or `until`; what was still going on is counted until then."""
+    if fresh:
+        refresh(db)
     with db.connect() as conn:
-        found = [orjson.loads(b) for b in conn.execute(query).scalars()]
         if until is None:
-            until = conn.execute(sa.select(sa.func.max(ev.ts))).scalar()
-    if not found:
-        return {}, until
-    return status_times(found, period.start, period.end, until=until)
+            until = conn.execute(sa.select(sa.func.max(events.c.ts))).scalar()
+        horizon = None if until is None else min(period.end, float(until))
+        return queries.statuses(conn, period, filt or ReportFilter(), horizon), until

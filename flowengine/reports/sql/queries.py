@@ -19,18 +19,18 @@ from sqlalchemy.engine import Connection
 from flowengine.reports.catalogue import COLUMNS, ReportFilter
 from flowengine.reports.operators import MISS_REASONS, versus_average
 from flowengine.reports.period import Period
-from flowengine.reports.sql.dialect import json_number, json_text, time_bucket
+from flowengine.reports.sql.dialect import time_bucket
 from flowengine.reports.sql.tables import (
     report_calls,
     report_dials,
     report_nodes,
     report_offers,
+    report_ops,
     report_stays,
 )
 from flowengine.reports.traffic import WEEKDAYS
-from flowengine.storage.schema import events
 
-__all__ = ["load", "lost", "history", "operators", "paths", "queues", "transfers"]
+__all__ = ["history", "load", "lost", "operators", "paths", "queues", "statuses", "transfers"]
 
 BUCKET = 900
 
@@ -99,22 +99,21 @@ def queues(conn: Connection, backend: str, period: Period, filt: ReportFilter) -
                  overflow_out=int(overflow), callbacks_requested=int(callback), asa=_mean(asa), avg_talk=_mean(talk),
                  longest_wait=None if longest is None else round(float(longest), 3))
         within_abandons[qid] = int(aband_within)
-    ev = events.c
+    ops = report_ops.c
     # callbacks that ended in the period (the queue stream's own events)
     query = (
-        sa.select(ev.stream_key, ev.name, sa.func.count())
-        .where(_between(ev.ts, period), ev.name.in_(("callback_completed", "callback_given_up")), ev.stream == "queue")
-        .group_by(ev.stream_key, ev.name)
+        sa.select(ops.queue_id, ops.name, sa.func.count())
+        .where(ops.name.in_(("callback_completed", "callback_given_up")), _between(ops.ts, period))
+        .group_by(ops.queue_id, ops.name)
     )
     for qid, name, n in conn.execute(query):
-        if filt.queues is None or qid in filt.queues:
+        if qid and (filt.queues is None or qid in filt.queues):
             row(qid)["callbacks_completed" if name == "callback_completed" else "callbacks_given_up"] += n
     # wrap-up after the queue's calls (the operator stream names the queue)
-    wrap_queue = json_text(backend, ev.body, "queue_id")
     query = (
-        sa.select(wrap_queue, sa.func.avg(sa.func.coalesce(json_number(backend, ev.body, "duration"), 0.0)))
-        .where(_between(ev.ts, period), ev.name == "operator_wrap_up_started", ev.operator_id.is_not(None))
-        .group_by(wrap_queue)
+        sa.select(ops.queue_id, sa.func.avg(sa.func.coalesce(ops.duration, 0.0)))
+        .where(ops.name == "operator_wrap_up_started", _between(ops.ts, period))
+        .group_by(ops.queue_id)
     )
     for qid, wrap in conn.execute(query):
         if qid and (filt.queues is None or qid in filt.queues):
@@ -186,11 +185,11 @@ def operators(conn: Connection, backend: str, period: Period, filt: ReportFilter
         for op, attempts, ans in conn.execute(query.group_by(di.operator_id)):
             r = row(op)
             r.update(transfers_attempted=attempts, direct_answered=int(ans), transfers_failed=attempts - int(ans))
-    ev = events.c
-    query = sa.select(ev.operator_id, sa.func.sum(sa.func.coalesce(json_number(backend, ev.body, "duration"), 0.0))).where(
-        _between(ev.ts, period), ev.name == "operator_wrap_up_ended", *wanted(ev.operator_id, None)
+    ops = report_ops.c
+    query = sa.select(ops.operator_id, sa.func.sum(sa.func.coalesce(ops.duration, 0.0))).where(
+        ops.name == "operator_wrap_up_ended", _between(ops.ts, period), *wanted(ops.operator_id, None)
     )
-    for op, wrap in conn.execute(query.group_by(ev.operator_id)):
+    for op, wrap in conn.execute(query.group_by(ops.operator_id)):
         if filt.queues is None or op in rows:
             row(op)["wrap_up_total"] = float(wrap or 0.0)
     for op, r in rows.items():
@@ -320,3 +319,45 @@ def transfers(conn: Connection, backend: str, period: Period, filt: ReportFilter
         r["success_rate"] = round(r["answered"] / attempts, 4)
         rows.append(r)
     return sorted(rows, key=lambda r: r["target"])
+
+
+# ---- statuses ----------------------------------------------------------------------------------
+
+
+def statuses(
+    conn: Connection, period: Period, filt: ReportFilter, horizon: float | None
+) -> dict[str, dict[str, float]]:
+    """Seconds per operator in each status and state, as
+    `flowengine.acd.analysis.status_time.status_times` counts them: every
+    change lasts until the next one of its kind (LEAD over the operator's
+    changes), the last one until `horizon` (where the streams end), each
+    clipped to the period. A status ``by: start`` (the ACD started) also
+    starts the state idle."""
+    ops = report_ops.c
+    cond = [ops.ts < period.end, ops.operator_id.is_not(None)]
+    if filt.operators is not None:
+        cond.append(ops.operator_id.in_(filt.operators))
+    kind = sa.case((ops.name == "operator_status_changed", "status"), else_="state")
+    changes = sa.union_all(
+        sa.select(ops.operator_id, kind.label("kind"), ops.label, ops.ts, ops.seq)
+        .where(ops.name.in_(("operator_status_changed", "operator_state_changed")), *cond),
+        sa.select(ops.operator_id, sa.literal("state").label("kind"), sa.literal("idle").label("label"), ops.ts, ops.seq)
+        .where(ops.name == "operator_status_changed", ops.by_whom == "start", *cond),
+    ).subquery()  # fmt: skip
+    c = changes.c
+    nxt = sa.func.lead(c.ts).over(partition_by=(c.operator_id, c.kind), order_by=(c.ts, c.seq))
+    spans = sa.select(c.operator_id, c.label, c.ts.label("a"), nxt.label("b")).subquery()
+    end = sa.func.coalesce(spans.c.b, horizon if horizon is not None else period.end)
+    clipped_end = sa.case((end < period.end, end), else_=period.end)
+    clipped_start = sa.case((spans.c.a > period.start, spans.c.a), else_=period.start)
+    seconds = clipped_end - clipped_start
+    query = (
+        sa.select(spans.c.operator_id, spans.c.label, sa.func.sum(seconds))
+        .where(seconds > 0)
+        .group_by(spans.c.operator_id, spans.c.label)
+    )
+    report: dict[str, dict[str, float]] = {}
+    for op, label, total in conn.execute(query):
+        if total is not None and round(float(total), 3) > 0:
+            report.setdefault(op, {})[label] = round(float(total), 3)
+    return report

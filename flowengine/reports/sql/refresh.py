@@ -20,14 +20,17 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from flowengine.reports.calls import CallStory, fold_calls
+from flowengine.reports.sql.dialect import json_number, json_text
 from flowengine.reports.sql.tables import (
     CALL_TABLES,
     FACTS_VERSION,
+    OPS_EVENTS,
     metadata,
     report_calls,
     report_dials,
     report_nodes,
     report_offers,
+    report_ops,
     report_state,
     report_stays,
 )
@@ -49,9 +52,11 @@ def _lock(db: Database) -> threading.Lock:
 
 
 def refresh(db: Database) -> int:
-    """Fold the calls that ended since the last refresh; how many were added."""
+    """Fold the calls that ended since the last refresh, and copy the operator
+    and queue events stored since; how many calls were added."""
     with _lock(db):
         last = _prepare(db)
+        _copy_ops(db)
         added = 0
         while True:
             with db.begin() as conn:
@@ -79,6 +84,40 @@ def rebuild(db: Database) -> int:
     return refresh(db)
 
 
+#: events read per transaction when copying operator and queue events
+OPS_CHUNK = 200_000
+
+
+def _copy_ops(db: Database) -> None:
+    """INSERT ... SELECT the new operator and queue events into report_ops,
+    their fields read out of the JSON body by the database."""
+    backend = db.backend
+    ev = events.c
+    body = ev.body
+    with db.connect() as conn:
+        top = conn.execute(sa.select(sa.func.max(ev.id))).scalar() or 0
+    while True:
+        with db.begin() as conn:
+            last = int(conn.execute(sa.select(report_state.c.last_stream_event_id)).scalar() or 0)
+            if last >= top:
+                return
+            upto = min(top, last + OPS_CHUNK)
+            rows = sa.select(
+                ev.id, ev.name, sa.func.coalesce(ev.operator_id, json_text(backend, body, "operator_id")),
+                sa.case((ev.stream == "queue", ev.stream_key), else_=json_text(backend, body, "queue_id")),
+                ev.ts, ev.seq, json_number(backend, body, "duration"),
+                sa.case((ev.name == "operator_status_changed", json_text(backend, body, "status")),
+                        (ev.name == "operator_state_changed", json_text(backend, body, "state")), else_=None),
+                sa.case((ev.name == "operator_status_changed", json_text(backend, body, "by")), else_=None),
+            ).where(ev.id > last, ev.id <= upto, ev.name.in_(OPS_EVENTS))  # fmt: skip
+            conn.execute(
+                report_ops.insert().from_select(
+                    ["id", "name", "operator_id", "queue_id", "ts", "seq", "duration", "label", "by_whom"], rows
+                )
+            )
+            conn.execute(report_state.update().values(last_stream_event_id=upto))
+
+
 def _prepare(db: Database) -> int:
     """Create the tables when missing; empty them when made by another
     version of the fold. Returns the watermark."""
@@ -86,7 +125,9 @@ def _prepare(db: Database) -> int:
         metadata.create_all(conn, checkfirst=True)
         row = conn.execute(sa.select(report_state.c.version, report_state.c.last_event_id)).first()
         if row is None:
-            conn.execute(report_state.insert().values(id=1, version=FACTS_VERSION, last_event_id=0))
+            conn.execute(
+                report_state.insert().values(id=1, version=FACTS_VERSION, last_event_id=0, last_stream_event_id=0)
+            )
             return 0
         if row.version != FACTS_VERSION:
             _clear(conn)
@@ -95,9 +136,9 @@ def _prepare(db: Database) -> int:
 
 
 def _clear(conn: Connection) -> None:
-    for table in CALL_TABLES:
+    for table in (*CALL_TABLES, report_ops):
         conn.execute(table.delete())
-    conn.execute(report_state.update().values(version=FACTS_VERSION, last_event_id=0))
+    conn.execute(report_state.update().values(version=FACTS_VERSION, last_event_id=0, last_stream_event_id=0))
 
 
 def _stories(conn: Connection, stream_ids: list[int]) -> list[CallStory]:

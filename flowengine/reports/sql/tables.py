@@ -35,6 +35,7 @@ report_state = Table(
     Column("id", Integer, primary_key=True),  # always 1
     Column("version", Integer, nullable=False),
     Column("last_event_id", BigInteger, nullable=False),  # the last call_ended folded
+    Column("last_stream_event_id", BigInteger, nullable=False),  # the last event read for report_ops
 )
 
 report_calls = Table(
@@ -117,6 +118,30 @@ report_nodes = Table(
     Column("exit", String(64), nullable=True),
     Index("ix_report_nodes_started", "started"),
 )
+
+#: the operator and queue streams' events the reports count, their fields
+#: taken out of the JSON body: wrap-ups (operator, queue, duration),
+#: callbacks' ends (queue), status and state changes (label, by)
+report_ops = Table(
+    "report_ops",
+    metadata,
+    Column("id", BigInteger, primary_key=True),  # the event's row id
+    Column("name", String(64), nullable=False),
+    Column("operator_id", ID, nullable=True),
+    Column("queue_id", ID, nullable=True),
+    Column("ts", Float, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("duration", Float, nullable=True),
+    Column("label", String(128), nullable=True),  # status or state
+    Column("by_whom", String(32), nullable=True),
+    Index("ix_report_ops_name_ts", "name", "ts"),
+    Index("ix_report_ops_operator_ts", "operator_id", "ts"),
+)
+
+OPS_EVENTS = (
+    "operator_wrap_up_started", "operator_wrap_up_ended", "callback_completed", "callback_given_up",
+    "operator_status_changed", "operator_state_changed",
+)  # fmt: skip
 
 #: the tables one call has rows in
 CALL_TABLES = (report_calls, report_stays, report_offers, report_dials, report_nodes)
