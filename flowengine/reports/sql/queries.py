@@ -26,6 +26,7 @@ from flowengine.reports.sql.tables import (
     report_nodes,
     report_offers,
     report_ops,
+    report_spans,
     report_stays,
 )
 from flowengine.reports.traffic import WEEKDAYS
@@ -283,11 +284,12 @@ def paths(conn: Connection, backend: str, period: Period, filt: ReportFilter) ->
     if filt.scenario is not None:
         cond.append(no.scenario_id == filt.scenario)
     key = (no.scenario_id, no.scenario_version, no.node_id)
-    entered = {tuple(k): n for *k, n in conn.execute(sa.select(*key, sa.func.count()).where(*cond).group_by(*key))}
+    entered: dict[tuple[Any, ...], int] = defaultdict(int)
     exits: dict[tuple[Any, ...], dict[str, int]] = defaultdict(dict)
-    query = sa.select(*key, no.exit, sa.func.count()).where(*cond, no.exit.is_not(None)).group_by(*key, no.exit)
-    for sid, ver, node, exit, n in conn.execute(query):
-        exits[(sid, ver, node)][exit] = n
+    for sid, ver, node, exit, n in conn.execute(sa.select(*key, no.exit, sa.func.count()).where(*cond).group_by(*key, no.exit)):
+        entered[(sid, ver, node)] += n
+        if exit is not None:
+            exits[(sid, ver, node)][exit] = n
     ca = report_calls.c
     hang_cond = [_between(ca.started, period), ca.hangup_by == "caller", ca.hangup_node.is_not(None), ca.hangup_node != ""]
     if filt.scenario is not None:
@@ -328,34 +330,18 @@ def statuses(
     conn: Connection, period: Period, filt: ReportFilter, horizon: float | None
 ) -> dict[str, dict[str, float]]:
     """Seconds per operator in each status and state, as
-    `flowengine.acd.analysis.status_time.status_times` counts them: every
-    change lasts until the next one of its kind (LEAD over the operator's
-    changes), the last one until `horizon` (where the streams end), each
-    clipped to the period. A status ``by: start`` (the ACD started) also
-    starts the state idle."""
-    ops = report_ops.c
-    cond = [ops.ts < period.end, ops.operator_id.is_not(None)]
-    if filt.operators is not None:
-        cond.append(ops.operator_id.in_(filt.operators))
-    kind = sa.case((ops.name == "operator_status_changed", "status"), else_="state")
-    changes = sa.union_all(
-        sa.select(ops.operator_id, kind.label("kind"), ops.label, ops.ts, ops.seq)
-        .where(ops.name.in_(("operator_status_changed", "operator_state_changed")), *cond),
-        sa.select(ops.operator_id, sa.literal("state").label("kind"), sa.literal("idle").label("label"), ops.ts, ops.seq)
-        .where(ops.name == "operator_status_changed", ops.by_whom == "start", *cond),
-    ).subquery()  # fmt: skip
-    c = changes.c
-    nxt = sa.func.lead(c.ts).over(partition_by=(c.operator_id, c.kind), order_by=(c.ts, c.seq))
-    spans = sa.select(c.operator_id, c.label, c.ts.label("a"), nxt.label("b")).subquery()
-    end = sa.func.coalesce(spans.c.b, horizon if horizon is not None else period.end)
+    `flowengine.acd.analysis.status_time.status_times` counts them: each
+    span (`report_spans`) clipped to the period, the spans still open
+    counted until `horizon` (where the streams end)."""
+    sp = report_spans.c
+    end = sa.func.coalesce(sp.end_at, horizon if horizon is not None else period.end)
     clipped_end = sa.case((end < period.end, end), else_=period.end)
-    clipped_start = sa.case((spans.c.a > period.start, spans.c.a), else_=period.start)
+    clipped_start = sa.case((sp.start_at > period.start, sp.start_at), else_=period.start)
     seconds = clipped_end - clipped_start
-    query = (
-        sa.select(spans.c.operator_id, spans.c.label, sa.func.sum(seconds))
-        .where(seconds > 0)
-        .group_by(spans.c.operator_id, spans.c.label)
-    )
+    cond = [sp.start_at < period.end, sa.or_(sp.end_at.is_(None), sp.end_at > period.start), seconds > 0]
+    if filt.operators is not None:
+        cond.append(sp.operator_id.in_(filt.operators))
+    query = sa.select(sp.operator_id, sp.label, sa.func.sum(seconds)).where(*cond).group_by(sp.operator_id, sp.label)
     report: dict[str, dict[str, float]] = {}
     for op, label, total in conn.execute(query):
         if total is not None and round(float(total), 3) > 0:

@@ -31,6 +31,7 @@ from flowengine.reports.sql.tables import (
     report_nodes,
     report_offers,
     report_ops,
+    report_spans,
     report_state,
     report_stays,
 )
@@ -115,7 +116,76 @@ def _copy_ops(db: Database) -> None:
                     ["id", "name", "operator_id", "queue_id", "ts", "seq", "duration", "label", "by_whom"], rows
                 )
             )
+            _spans(conn, last, upto)
             conn.execute(report_state.update().values(last_stream_event_id=upto))
+
+
+_CHANGES = ("operator_status_changed", "operator_state_changed")
+
+
+def _spans(conn: Connection, after: int, upto: int) -> None:
+    """Turn the status and state changes copied in (`after`, `upto`] into
+    spans: each closes the operator's open span of its kind. A status
+    ``by: start`` (the ACD started) also starts the state idle, as
+    `status_times` counts it. An operator whose new changes are older than
+    their spans (stored out of order) has their spans rebuilt."""
+    ops = report_ops.c
+    sp = report_spans.c
+    changes = conn.execute(
+        sa.select(ops.operator_id, ops.name, ops.label, ops.ts, ops.by_whom)
+        .where(ops.id > after, ops.id <= upto, ops.name.in_(_CHANGES), ops.operator_id.is_not(None))
+        .order_by(ops.operator_id, ops.ts, ops.seq)
+    ).all()
+    if not changes:
+        return
+    earliest: dict[str, float] = {}
+    for op, _name, _label, ts, _by in changes:
+        earliest.setdefault(op, ts)
+    latest: dict[str, float] = {
+        str(op): float(ts)
+        for op, ts in conn.execute(
+            sa.select(sp.operator_id, sa.func.max(sp.start_at)).where(sp.operator_id.in_(earliest)).group_by(sp.operator_id)
+        )
+    }
+    redo = [op for op, ts in earliest.items() if op in latest and ts < latest[op]]
+    if redo:
+        conn.execute(report_spans.delete().where(sp.operator_id.in_(redo)))
+        changes = [c for c in changes if c[0] not in redo] + list(conn.execute(
+            sa.select(ops.operator_id, ops.name, ops.label, ops.ts, ops.by_whom)
+            .where(ops.id <= upto, ops.name.in_(_CHANGES), ops.operator_id.in_(redo))
+            .order_by(ops.operator_id, ops.ts, ops.seq)
+        ).all())  # fmt: skip
+    open_spans = {
+        (op, kind): sid
+        for sid, op, kind in conn.execute(
+            sa.select(sp.id, sp.operator_id, sp.kind).where(sp.end_at.is_(None), sp.operator_id.in_(earliest))
+        )
+    }
+    closes: list[dict[str, Any]] = []
+    opened: dict[tuple[str, str], dict[str, Any]] = {}
+    new: list[dict[str, Any]] = []
+
+    def change(op: str, kind: str, label: str, ts: float) -> None:
+        key = (op, kind)
+        if key in opened:
+            opened[key]["end_at"] = ts
+        elif key in open_spans:
+            closes.append({"sid": open_spans.pop(key), "end": ts})
+        opened[key] = row = {"operator_id": op, "kind": kind, "label": label or "", "start_at": ts, "end_at": None}
+        new.append(row)
+
+    for op, name, label, ts, by in changes:
+        if name == "operator_status_changed":
+            change(op, "status", label, ts)
+            if by == "start":
+                change(op, "state", "idle", ts)
+        else:
+            change(op, "state", label, ts)
+    if closes:
+        conn.execute(
+            report_spans.update().where(sp.id == sa.bindparam("sid")).values(end_at=sa.bindparam("end")), closes
+        )
+    conn.execute(report_spans.insert(), new)
 
 
 def _prepare(db: Database) -> int:
@@ -136,7 +206,7 @@ def _prepare(db: Database) -> int:
 
 
 def _clear(conn: Connection) -> None:
-    for table in (*CALL_TABLES, report_ops):
+    for table in (*CALL_TABLES, report_ops, report_spans):
         conn.execute(table.delete())
     conn.execute(report_state.update().values(version=FACTS_VERSION, last_event_id=0, last_stream_event_id=0))
 

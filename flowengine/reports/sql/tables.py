@@ -138,6 +138,21 @@ report_ops = Table(
     Index("ix_report_ops_operator_ts", "operator_id", "ts"),
 )
 
+#: each operator's statuses and states as spans: from a change to the next
+#: change of the same kind (end NULL: still going on where the streams end)
+report_spans = Table(
+    "report_spans",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    Column("operator_id", ID, nullable=False),
+    Column("kind", String(8), nullable=False),  # status, state
+    Column("label", String(128), nullable=False),
+    Column("start_at", Float, nullable=False),
+    Column("end_at", Float, nullable=True),
+    Index("ix_report_spans_start", "start_at"),
+    Index("ix_report_spans_end", "end_at"),
+)
+
 OPS_EVENTS = (
     "operator_wrap_up_started", "operator_wrap_up_ended", "callback_completed", "callback_given_up",
     "operator_status_changed", "operator_state_changed",

@@ -285,3 +285,40 @@ def test_the_report_tables_follow_the_raw_events(events: list[dict[str, Any]], t
         assert refresh(db) == 6 and tables() == rows
     finally:
         db.close()
+
+
+def test_the_cli_prints_the_same_reports_from_a_data_directory(
+    events: list[dict[str, Any]], tmp_path: Path, capsys: pytest.CaptureFixture[str], store_events: Any
+) -> None:
+    import json
+
+    from flowengine.cli import main
+    from flowengine.storage import open_database
+
+    path = tmp_path / "events.jsonl"
+    path.write_text("".join(json.dumps(e) + "\n" for e in events))
+    data = tmp_path / "data"
+    db = open_database(f"sqlite:///{data / 'flowengine.db'}")
+    store_events(db, events)
+    db.close()
+    common = ["--from", "2026-11-23", "--to", "2026-11-24", "--tz", "Europe/Moscow"]
+    for kind, extra in [("queues", []), ("operators", []), ("load", []), ("lost", []), ("transfers", []),
+                        ("history", ["--caller", "+7003"]), ("paths", [])]:
+        for fmt in ("table", "json"):
+            assert main(["report", kind, str(path), *common, *extra, "--format", fmt]) == 0
+            from_file = capsys.readouterr().out
+            assert main(["report", kind, "--data-dir", str(data), *common, *extra, "--format", fmt]) == 0
+            assert capsys.readouterr().out == from_file, (kind, fmt)
+    # a data directory given in place of the files, and the statuses report
+    assert main(["report", "lost", str(data), *common]) == 0
+    assert "ivr_hangup" in capsys.readouterr().out
+    span = ["--from", "2026-11-23T10:00:00+03:00", "--to", "2026-11-23T11:00:00+03:00", "--json"]
+    assert main(["report", "statuses", str(path), *span]) == 0
+    from_file = json.loads(capsys.readouterr().out)
+    assert main(["report", "statuses", "--data-dir", str(data), *span]) == 0
+    assert json.loads(capsys.readouterr().out) == from_file and from_file["901"]["talking"] > 0
+    # not a data directory: named, no traceback
+    assert main(["report", "queues", "--data-dir", str(tmp_path / "nowhere")]) == 1
+    assert "no flowengine.db in this directory" in capsys.readouterr().err
+    assert main(["report", "queues"]) == 1
+    assert "give event files" in capsys.readouterr().err
