@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from flowengine.reports.catalogue import ReportFilter, kind_of
+from flowengine.reports.compute import break_totals
 from flowengine.reports.period import Period
 from flowengine.reports.sql import queries
 from flowengine.reports.sql.refresh import rebuild, refresh
@@ -70,4 +71,4 @@ def stored_statuses(
         if until is None:
             until = conn.execute(sa.select(sa.func.max(events.c.ts))).scalar()
         horizon = None if until is None else min(period.end, float(until))
-        return queries.statuses(conn, period, filt or ReportFilter(), horizon), until
+        return break_totals(queries.statuses(conn, period, filt or ReportFilter(), horizon)), until

@@ -89,6 +89,15 @@ def rebuild(db: Database) -> int:
 OPS_CHUNK = 200_000
 
 
+def _status(backend: str, body: Any) -> Any:
+    """The status of an operator_status_changed body; a break with its reason (``break:lunch``)."""
+    status = json_text(backend, body, "status")
+    reason = json_text(backend, body, "reason")
+    return sa.case(
+        (sa.and_(status == "break", reason.is_not(None), reason != ""), sa.literal("break:") + reason), else_=status
+    )
+
+
 def _copy_ops(db: Database) -> None:
     """INSERT ... SELECT the new operator and queue events into report_ops,
     their fields read out of the JSON body by the database."""
@@ -107,7 +116,7 @@ def _copy_ops(db: Database) -> None:
                 ev.id, ev.name, sa.func.coalesce(ev.operator_id, json_text(backend, body, "operator_id")),
                 sa.case((ev.stream == "queue", ev.stream_key), else_=json_text(backend, body, "queue_id")),
                 ev.ts, ev.seq, json_number(backend, body, "duration"),
-                sa.case((ev.name == "operator_status_changed", json_text(backend, body, "status")),
+                sa.case((ev.name == "operator_status_changed", _status(backend, body)),
                         (ev.name == "operator_state_changed", json_text(backend, body, "state")), else_=None),
                 sa.case((ev.name == "operator_status_changed", json_text(backend, body, "by")), else_=None),
             ).where(ev.id > last, ev.id <= upto, ev.name.in_(OPS_EVENTS))  # fmt: skip
