@@ -32,6 +32,7 @@ def test_call_press_keys_and_see_the_path(page: Any, served: Served) -> None:
     assert node_ids(page, ".react-flow__node.trace-visited") == sorted(IVR_PATH[:5])
     page.get_by_test_id("prompts").filter(has_text="Московский офис").wait_for()
     page.locator(".react-flow__edge.trace-taken").first.wait_for()
+    page.locator(".console-canvas[data-ready=true]").wait_for()
     screenshot(page, "console-mid-call")
 
     page.get_by_role("group", name="Keypad").get_by_role("button", name="Key 1").click()

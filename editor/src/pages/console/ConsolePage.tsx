@@ -42,10 +42,13 @@ export default function ConsolePage({ route }: { route: Route }) {
   }, []);
 
   // the drawing: the version the call runs, else the chosen scenario's latest
-  const shownId = trace.scenarioId ?? (call ? null : chosen || null);
+  const refused = trace.ended && !trace.scenarioId;
+  const shownId = refused ? null : trace.scenarioId ?? (chosen || null);
   const shownVersion = trace.scenarioId ? trace.version : scenarios.find((s) => s.id === shownId)?.latest_version ?? null;
   const document = useScenarioVersion(shownId, shownVersion, setError);
   const decorations = useMemo(() => traceDecorations(trace), [trace]);
+  const drawnKey = `${shownId}@${shownVersion}`;
+  const [ready, setReady] = useState("");
 
   const act = useCallback(async (work: () => Promise<unknown>) => {
     setError(null);
@@ -85,9 +88,10 @@ export default function ConsolePage({ route }: { route: Route }) {
       <CallSetup scenarios={scenarios} table={table} initialScenario={initial} busy={busy || live} onStart={(s) => void start(s)} />
       <ErrorMessage error={error} />
       <div className="console-body">
-        <div className="console-canvas" aria-label={t("canvas")}>
+        <div className="console-canvas" aria-label={t("canvas")} data-ready={ready === drawnKey}>
           {document ? (
-            <FlowCanvas document={document} readOnly autoLayout="always" decorations={decorations} className="trace-canvas" />
+            <FlowCanvas key={drawnKey} document={document} readOnly autoLayout="always" decorations={decorations}
+              className="trace-canvas" onRendered={() => setReady(drawnKey)} />
           ) : (
             <p className="muted canvas-empty">{t("noPrompts")}</p>
           )}
