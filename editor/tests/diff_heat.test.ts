@@ -72,13 +72,23 @@ describe("heat scale", () => {
     { scenario: "ivr", version: 2, node: "new", entered: 5, exits: { next: 5 }, caller_hangups: 0 },
     { scenario: "other", version: 1, node: "menu", entered: 100, exits: {}, caller_hangups: 0 },
   ];
+  const labels = { calls: (n: number) => `${n} calls`, hangups: (n: number) => `${n} hung up`, ended: (n: number) => `${n} ended` };
+  it("marks calls that ended in a node other than by a hang-up, except where calls are meant to end", () => {
+    const ends: PathsRow[] = [
+      { scenario: "ivr", version: 1, node: "xfer", entered: 4, exits: { error: 1 }, caller_hangups: 1 },
+      { scenario: "ivr", version: 1, node: "bye", entered: 6, exits: {}, caller_hangups: 0 },
+    ];
+    const d = heatDecorations(sumHeat(ends, "ivr", null), labels, new Set(["bye"]));
+    expect(d.nodes?.xfer).toEqual({ className: "heat-4 heat-hangups heat-ended", badge: "4 · ☎ 1 · ⚠ 2", title: "4 calls · 1 hung up · 2 ended" });
+    expect(d.nodes?.bye).toEqual({ className: "heat-5", badge: "6", title: "6 calls" });
+  });
   it("sums a scenario's versions per node, or takes one", () => {
     const all = sumHeat(rows, "ivr", null);
     expect(all.get("menu")).toEqual({ node: "menu", entered: 10, exits: { a: 8, other: 1 }, hangups: 1 });
     expect(sumHeat(rows, "ivr", 1).get("new")).toBeUndefined();
   });
   it("decorates nodes with counts and hangups, edges with their exit's count", () => {
-    const d = heatDecorations(sumHeat(rows, "ivr", 2), { calls: (n) => `${n} calls`, hangups: (n) => `${n} hung up` });
+    const d = heatDecorations(sumHeat(rows, "ivr", 2), labels);
     expect(d.nodes?.menu).toEqual({ className: "heat-5 heat-hangups", badge: "6 · ☎ 1", title: "6 calls · 1 hung up" });
     expect(d.nodes?.new.className).toBe("heat-5");
     expect(d.edges?.["menu:a"]).toEqual({ className: "heat-edge-5", label: "a · 5" });

@@ -26,9 +26,11 @@ type Props = {
   initialScenario: string;
   busy: boolean;
   onStart: (setup: Setup) => void;
+  /** the scenario chosen in the form (the page draws it) */
+  onScenario?: (id: string) => void;
 };
 
-export function CallSetup({ scenarios, table, initialScenario, busy, onStart }: Props) {
+export function CallSetup({ scenarios, table, initialScenario, busy, onStart, onScenario }: Props) {
   const t = useStrings(CONSOLE);
   const [setup, setSetup] = useState<Setup>({ scenario: initialScenario, caller: "+79161234567", called: "", line: "", at: "" });
   const [unrouted, setUnrouted] = useState(false);
@@ -50,7 +52,10 @@ export function CallSetup({ scenarios, table, initialScenario, busy, onStart }: 
     <form className="call-setup" onSubmit={submit} aria-label={t("title")}>
       <label className="stack">
         {t("scenario")}
-        <select aria-label={t("scenario")} value={setup.scenario} onChange={(e) => set({ scenario: e.target.value })}>
+        <select aria-label={t("scenario")} value={setup.scenario} onChange={(e) => {
+          set({ scenario: e.target.value });
+          onScenario?.(e.target.value);
+        }}>
           <option value="">{t("anyScenario")}</option>
           {scenarios.filter((s) => s.latest_version != null).map((s) => (
             <option key={s.id} value={s.id}>{s.id}</option>

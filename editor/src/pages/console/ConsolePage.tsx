@@ -85,7 +85,14 @@ export default function ConsolePage({ route }: { route: Route }) {
   const status = !call ? t("idle") : live ? t("live") : t("ended");
   return (
     <section className="console-page" data-page="console">
-      <CallSetup scenarios={scenarios} table={table} initialScenario={initial} busy={busy || live} onStart={(s) => void start(s)} />
+      <CallSetup scenarios={scenarios} table={table} initialScenario={initial} busy={busy || live} onStart={(s) => void start(s)}
+        onScenario={(s) => !call && setChosen(s)} />
+      {shownId && (
+        <nav className="console-links">
+          <a href={`#/scenarios/${encodeURIComponent(shownId)}/heatmap`}>{t("heatmap")}</a>
+          <a href={`#/scenarios/${encodeURIComponent(shownId)}/diff`}>{t("diff")}</a>
+        </nav>
+      )}
       <ErrorMessage error={error} />
       <div className="console-body">
         <div className="console-canvas" aria-label={t("canvas")} data-ready={ready === drawnKey}>

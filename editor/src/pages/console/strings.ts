@@ -5,7 +5,7 @@ export const CONSOLE: Strings<
   | "start" | "starting" | "keypad" | "key" | "say" | "sayPlaceholder" | "hangup" | "prompts" | "noPrompts"
   | "variables" | "noVariables" | "trace" | "seq" | "time" | "event" | "detail" | "live" | "ended" | "idle"
   | "inNode" | "saveCase" | "caseName" | "download" | "downloadScenario" | "caseSaved" | "notRouted"
-  | "noNumber" | "newCall" | "play" | "playPrompts" | "route" | "hungUp" | "path" | "canvas"
+  | "noNumber" | "newCall" | "play" | "playPrompts" | "route" | "hungUp" | "path" | "canvas" | "heatmap" | "diff"
 > = {
   en: {
     title: "Test console", scenario: "Scenario", anyScenario: "any (by number)", caller: "Caller",
@@ -19,7 +19,7 @@ export const CONSOLE: Strings<
     notRouted: "This call was refused: nothing routes {called}.",
     noNumber: "No number or line routes to this scenario: bind one on the Numbers page, or type a number.",
     newCall: "New call", play: "Play", playPrompts: "Play prompts aloud", route: "Route", hungUp: "Hung up: {cause} ({by})",
-    path: "Path", canvas: "Scenario of the call",
+    path: "Path", canvas: "Scenario of the call", heatmap: "Heatmap", diff: "Compare versions",
   },
   ru: {
     title: "Тестовый звонок", scenario: "Сценарий", anyScenario: "любой (по номеру)", caller: "Звонящий",
@@ -33,6 +33,6 @@ export const CONSOLE: Strings<
     notRouted: "Звонок отклонён: номер {called} никуда не направлен.",
     noNumber: "Ни номер, ни линия не ведут к этому сценарию: привяжите номер на странице «Номера» или введите номер.",
     newCall: "Новый звонок", play: "Прослушать", playPrompts: "Проигрывать подсказки вслух", route: "Маршрут", hungUp: "Завершён: {cause} ({by})",
-    path: "Путь", canvas: "Сценарий звонка",
+    path: "Путь", canvas: "Сценарий звонка", heatmap: "Тепловая карта", diff: "Сравнить версии",
   },
 };

@@ -77,7 +77,11 @@ export default function DiffPage({ route }: { route: Route }) {
           <li className="lg-removed">{t("removed")}</li>
           <li className="lg-changed">{t("changed")}</li>
         </ul>
-        <a href={`#/scenarios/${encodeURIComponent(id)}`}>{t("back")}</a>
+        <nav className="diff-links">
+          <a href={`#/scenarios/${encodeURIComponent(id)}`}>{t("back")}</a>
+          <a href={`#/scenarios/${encodeURIComponent(id)}/heatmap`}>{t("heatmap")}</a>
+          <a href={`#/console/${encodeURIComponent(id)}`}>{t("console")}</a>
+        </nav>
       </header>
       <ErrorMessage error={error} />
       {versions && versions.length < 2 && <p className="notice">{t("needTwo")}</p>}

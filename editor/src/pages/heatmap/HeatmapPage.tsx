@@ -8,9 +8,12 @@ import type { ScenarioDocument } from "../../canvas/model";
 import { useStrings } from "../../i18n";
 import { ErrorMessage } from "../../shell/ErrorMessage";
 import { navigate, type Route } from "../../shell/router";
-import { heatDecorations, LEVELS, sumHeat, type PathsRow } from "./heat";
+import { endedAt, heatDecorations, LEVELS, sumHeat, type NodeHeat, type PathsRow } from "./heat";
 import { HEAT } from "./strings";
 import "./heatmap.css";
+
+/** node types where a call is meant to end */
+const TERMINAL = new Set(["hangup", "return"]);
 
 const day = (d: Date) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
 function defaultPeriod(): { from: string; to: string } {
@@ -66,8 +69,13 @@ export default function HeatmapPage({ route }: { route: Route }) {
 
   const heat = useMemo(() => (rows ? sumHeat(rows, id, version) : null), [rows, id, version]);
   const decorations = useMemo(
-    () => (heat ? heatDecorations(heat, { calls: (n) => t("calls", { n }), hangups: (n) => t("hangups", { n }) }) : undefined),
-    [heat, t],
+    () => {
+      if (!heat) return undefined;
+      const ends = new Set((doc?.nodes ?? []).filter((n) => TERMINAL.has(n.type)).map((n) => n.id));
+      const labels = { calls: (n: number) => t("calls", { n }), hangups: (n: number) => t("hangups", { n }), ended: (n: number) => t("ended", { n }) };
+      return heatDecorations(heat, labels, ends);
+    },
+    [heat, t, doc],
   );
   const busiest = heat ? [...heat.values()].sort((a, b) => b.entered - a.entered) : [];
 
@@ -99,8 +107,13 @@ export default function HeatmapPage({ route }: { route: Route }) {
           {Array.from({ length: LEVELS }, (_, i) => <i key={i} className={`swatch heat-swatch-${i + 1}`} />)}
           <span>{t("more")}</span>
           <span className="hang-key">☎ {t("hungUp")}</span>
+          <span className="hang-key">⚠ {t("endedKey")}</span>
         </div>
-        <a href={`#/scenarios/${encodeURIComponent(id)}`}>{t("back")}</a>
+        <nav className="heat-links">
+          <a href={`#/scenarios/${encodeURIComponent(id)}`}>{t("back")}</a>
+          <a href={`#/scenarios/${encodeURIComponent(id)}/diff`}>{t("diff")}</a>
+          <a href={`#/console/${encodeURIComponent(id)}`}>{t("console")}</a>
+        </nav>
       </header>
       <ErrorMessage error={error} />
       <div className="heat-body">
@@ -116,13 +129,14 @@ export default function HeatmapPage({ route }: { route: Route }) {
           {heat && heat.size === 0 && <p className="muted">{t("none")}</p>}
           {busiest.length > 0 && (
             <table className="heat-table" data-testid="heat-table">
-              <thead><tr><th>{t("node")}</th><th>{t("entered")}</th><th>{t("hungUp")}</th></tr></thead>
+              <thead><tr><th>{t("node")}</th><th>{t("entered")}</th><th>☎</th><th>⚠</th></tr></thead>
               <tbody>
                 {busiest.map((h) => (
                   <tr key={h.node} data-node={h.node}>
                     <td className="mono">{h.node}</td>
                     <td className="num">{h.entered}</td>
                     <td className="num">{h.hangups || ""}</td>
+                    <td className="num">{otherEnds(h, doc) || ""}</td>
                   </tr>
                 ))}
               </tbody>
@@ -132,4 +146,9 @@ export default function HeatmapPage({ route }: { route: Route }) {
       </div>
     </section>
   );
+}
+
+function otherEnds(h: NodeHeat, doc: ScenarioDocument | null): number {
+  const type = doc?.nodes.find((n) => n.id === h.node)?.type;
+  return type && TERMINAL.has(type) ? 0 : Math.max(0, endedAt(h) - h.hangups);
 }

@@ -15,6 +15,12 @@ export type PathsRow = {
 
 export type NodeHeat = { node: string; entered: number; exits: Record<string, number>; hangups: number };
 
+/** Calls that entered a node and never left it by an exit: they ended there
+ * (hung up, an error with no error exit, a transfer away, the call's end). */
+export function endedAt(h: NodeHeat): number {
+  return Math.max(0, h.entered - Object.values(h.exits).reduce((a, b) => a + b, 0));
+}
+
 export const LEVELS = 5;
 
 /** 0 for nothing, else 1..LEVELS by the share of the busiest: a node half as
@@ -38,9 +44,13 @@ export function sumHeat(rows: PathsRow[], scenario: string, version: number | nu
   return out;
 }
 
-export type HeatLabels = { calls: (n: number) => string; hangups: (n: number) => string };
+export type HeatLabels = { calls: (n: number) => string; hangups: (n: number) => string; ended: (n: number) => string };
 
-export function heatDecorations(heat: Map<string, NodeHeat>, labels: HeatLabels): Decorations {
+/** `ends`: the nodes where a call is meant to end (Hangup, Return); a call
+ * that ended anywhere else, other than by the caller hanging up, is marked.
+ * A caller who hangs up in a listening node may still leave it by an exit,
+ * so this count is a lower bound: calls that never left, less hang-ups. */
+export function heatDecorations(heat: Map<string, NodeHeat>, labels: HeatLabels, ends: Set<string> = new Set()): Decorations {
   const nodes: NonNullable<Decorations["nodes"]> = {};
   const edges: NonNullable<Decorations["edges"]> = {};
   let maxNode = 0;
@@ -50,10 +60,13 @@ export function heatDecorations(heat: Map<string, NodeHeat>, labels: HeatLabels)
     for (const n of Object.values(h.exits)) maxEdge = Math.max(maxEdge, n);
   }
   for (const h of heat.values()) {
-    const title = [labels.calls(h.entered), h.hangups ? labels.hangups(h.hangups) : ""].filter(Boolean).join(" · ");
+    const other = ends.has(h.node) ? 0 : Math.max(0, endedAt(h) - h.hangups);
+    const title = [labels.calls(h.entered), h.hangups ? labels.hangups(h.hangups) : "", other > 0 ? labels.ended(other) : ""]
+      .filter(Boolean).join(" · ");
+    const badge = [String(h.entered), h.hangups ? `☎ ${h.hangups}` : "", other > 0 ? `⚠ ${other}` : ""].filter(Boolean).join(" · ");
     nodes[h.node] = {
-      className: `heat-${heatLevel(h.entered, maxNode)}${h.hangups ? " heat-hangups" : ""}`,
-      badge: h.hangups ? `${h.entered} · ☎ ${h.hangups}` : String(h.entered),
+      className: `heat-${heatLevel(h.entered, maxNode)}${h.hangups ? " heat-hangups" : ""}${other > 0 ? " heat-ended" : ""}`,
+      badge,
       title,
     };
     for (const [exit, n] of Object.entries(h.exits)) {
