@@ -13,7 +13,7 @@
  *     }}
  *     autoLayout="if-missing"        // "never" | "if-missing" (default: when every node is at 0,0) | "always"
  *     onNodeClick={(id) => ...}
- *     ref={handle}                   // CanvasHandle: fitView(), layout(), focusNode(id)
+ *     ref={handle}                   // CanvasHandle: fitView(), layout(), focusNode(id), select(ids)
  *   />
  *
  * - Nodes show the type's icon and title (in the UI language), the node's
@@ -76,6 +76,8 @@ export type CanvasHandle = {
   layout: () => Promise<void>;
   /** Centres a node and selects it. */
   focusNode: (id: string) => void;
+  /** Selects these nodes (and nothing else), without moving the view. */
+  select: (nodeIds: string[]) => void;
   /** Converts a point on the screen to canvas coordinates. */
   screenToFlow: (point: { x: number; y: number }) => { x: number; y: number };
 };
@@ -145,12 +147,16 @@ function CanvasInner({
   }, [catalogue, byType, doc, lang, decorations, laidOut, readOnly]);
 
   const [nodes, setNodes] = useState<FlowNode[]>([]);
+  // a selection asked for before its nodes are drawn (a node just added)
+  const pendingSelect = useRef<Set<string> | null>(null);
   const [edges, setEdges] = useState<FlowEdge[]>([]);
   useEffect(() => {
     if (!derived) return;
     // keep what the user selected across a new document
+    const wanted = pendingSelect.current;
+    pendingSelect.current = null;
     setNodes((old) => {
-      const selected = new Set(old.filter((n) => n.selected).map((n) => n.id));
+      const selected = wanted ?? new Set(old.filter((n) => n.selected).map((n) => n.id));
       return derived.nodes.map((n) => (selected.has(n.id) ? { ...n, selected: true } : n));
     });
     setEdges((old) => {
@@ -163,7 +169,7 @@ function CanvasInner({
     const positions = await autoLayout(doc, byType);
     if (readOnly || !onChange) setLaidOut(positions);
     else onChange(moveNodes(doc, positions), "layout");
-    requestAnimationFrame(() => void flow.fitView({ padding: 0.1 }));
+    requestAnimationFrame(() => void flow.fitView({ padding: 0.1, maxZoom: 1 }));
   }, [doc, byType, readOnly, onChange, flow]);
 
   // first drawing: lay out if asked, fit, report the time
@@ -173,7 +179,7 @@ function CanvasInner({
     firstDone.current = true;
     const finish = () =>
       requestAnimationFrame(() => {
-        void flow.fitView({ padding: 0.1 });
+        void flow.fitView({ padding: 0.1, maxZoom: 1 });
         requestAnimationFrame(() => onRendered?.(performance.now() - started.current));
       });
     if (wantsLayout && doc.nodes.length > 1) void runLayout().then(finish);
@@ -183,7 +189,7 @@ function CanvasInner({
   useImperativeHandle(
     ref,
     () => ({
-      fitView: (ids) => void flow.fitView({ padding: 0.15, nodes: ids?.map((id) => ({ id })), duration: 200 }),
+      fitView: (ids) => void flow.fitView({ padding: 0.15, maxZoom: 1, nodes: ids?.map((id) => ({ id })) }),
       layout: runLayout,
       focusNode: (id) => {
         const node = flow.getNode(id);
@@ -191,7 +197,13 @@ function CanvasInner({
         setNodes((ns) => ns.map((n) => ({ ...n, selected: n.id === id })));
         const w = node.width ?? 210;
         const h = node.height ?? 80;
-        void flow.setCenter(node.position.x + w / 2, node.position.y + h / 2, { zoom: Math.max(flow.getZoom(), 1), duration: 250 });
+        void flow.setCenter(node.position.x + w / 2, node.position.y + h / 2, { zoom: flow.getZoom(), duration: 250 });
+      },
+      select: (ids) => {
+        const chosen = new Set(ids);
+        pendingSelect.current = chosen;
+        setNodes((ns) => ns.map((n) => (n.selected === chosen.has(n.id) ? n : { ...n, selected: chosen.has(n.id) })));
+        setEdges((es) => es.map((e) => (e.selected ? { ...e, selected: false } : e)));
       },
       screenToFlow: (p) => flow.screenToFlowPosition(p),
     }),
@@ -280,6 +292,7 @@ function CanvasInner({
         defaultEdgeOptions={{ markerEnd: { type: "arrowclosed" as never, width: 16, height: 16 } }}
         proOptions={{ hideAttribution: true }}
         fitView
+        fitViewOptions={{ maxZoom: 1 }}
       >
         <Background gap={20} size={1} />
         <MiniMap pannable zoomable nodeColor={(n) => MINIMAP_COLOURS[(n.data as { category?: string }).category ?? ""] ?? "#94a3b8"} />
