@@ -140,7 +140,8 @@ function ScenarioRow({ s, admin, versionsOpen, toggleVersions, reload }: {
         <td>{s.revision}</td>
         <td>{s.latest_version ?? t("none")}</td>
         <td>{when(s.updated_at)} · {s.updated_by}</td>
-        <td className="row-actions">
+        <td>
+          <div className="row-actions">
           <button type="button" onClick={() => navigate(`/scenarios/${encodeURIComponent(s.id)}`)}>{t("open")}</button>
           <button type="button" onClick={() => download(`/api/v1/scenarios/${encodeURIComponent(s.id)}/export`, `${s.id}.json`).catch(setError)}>
             {t("export")}
@@ -148,6 +149,7 @@ function ScenarioRow({ s, admin, versionsOpen, toggleVersions, reload }: {
           <button type="button" aria-expanded={versionsOpen} onClick={toggleVersions}>
             {versionsOpen ? t("hideVersions") : t("versions")}
           </button>
+          </div>
         </td>
       </tr>
       {error !== null && (
