@@ -32,3 +32,110 @@ def test_a_scenario_opens_drawn_with_every_node_and_exit(page: Any, served: Serv
     page.get_by_test_id("inspector").wait_for()
     screenshot(page, "editor-scenario")
     assert page.problems == []
+
+
+def _copy_example(served: Served, name: str, new_id: str) -> dict[str, Any]:
+    import json
+
+    from tests.editor.conftest import ROOT
+
+    doc = json.loads((ROOT / "examples" / name).read_text(encoding="utf-8"))
+    doc["id"] = new_id
+    doc.pop("numbers", None)
+    r = served.api.post("/api/v1/scenarios", json={"document": doc})
+    assert r.status_code == 201, r.text
+    return doc
+
+
+def _retitle(page: Any, node_id: str, title: str) -> None:
+    page.get_by_test_id(f"node-{node_id}").locator(".fe-node-head").click()
+    page.get_by_test_id("inspector").get_by_label("Title").fill(title)
+    page.get_by_test_id(f"node-{node_id}").filter(has_text=title).wait_for()
+
+
+def test_unsaved_drawing_survives_a_reload_and_undo_redo_delete(page: Any, served: Served) -> None:
+    _copy_example(served, "office_hours.json", "local_draft")
+    set_language(page, "en")
+    login(page)
+    editor = open_editor(page, "local_draft")
+    count = page.locator(".react-flow__node").count()
+    first = page.locator(".react-flow__node").nth(1).get_attribute("data-id")
+    _retitle(page, first, "Changed before the reload")
+    page.get_by_test_id("save-state").filter(has_text="Unsaved changes").wait_for()
+    page.wait_for_timeout(400)  # the local draft is written 0.2 s after the last change
+    page.reload()
+    page.get_by_test_id("restored").wait_for()
+    page.get_by_test_id(f"node-{first}").filter(has_text="Changed before the reload").wait_for()
+    assert editor.get_attribute("data-dirty") == "yes"
+    # nothing reached the server
+    server_doc = served.api.get("/api/v1/scenarios/local_draft").json()["document"]
+    assert all(n.get("title") != "Changed before the reload" for n in server_doc["nodes"])
+
+    # delete a node with the Del key, undo and redo it
+    page.get_by_test_id(f"node-{first}").locator(".fe-node-head").click()
+    page.keyboard.press("Delete")
+    page.wait_for_function(f"document.querySelectorAll('.react-flow__node').length === {count - 1}")
+    page.keyboard.press("Control+z")
+    page.wait_for_function(f"document.querySelectorAll('.react-flow__node').length === {count}")
+    page.keyboard.press("Control+y")
+    page.wait_for_function(f"document.querySelectorAll('.react-flow__node').length === {count - 1}")
+    page.get_by_role("button", name="Undo").click()
+    page.wait_for_function(f"document.querySelectorAll('.react-flow__node').length === {count}")
+
+    # discarding the local draft brings back the server's document
+    page.get_by_test_id("restored").get_by_role("button", name="Discard it").click()
+    page.get_by_test_id("save-state").filter(has_text="All changes saved").wait_for()
+    assert page.get_by_test_id(f"node-{first}").filter(has_text="Changed before the reload").count() == 0
+    page.reload()
+    page.locator(".react-flow__node").first.wait_for()
+    assert page.get_by_test_id("restored").count() == 0
+    assert page.problems == []
+
+
+def test_copy_paste_between_scenarios(page: Any, served: Served) -> None:
+    _copy_example(served, "office_hours.json", "paste_from")
+    target = _copy_example(served, "callback.json", "paste_into")
+    set_language(page, "en")
+    login(page)
+    open_editor(page, "paste_from")
+    page.get_by_test_id("node-start").locator(".fe-node-head").click()
+    page.keyboard.press("Control+c")
+    open_editor(page, "paste_into")
+    before = page.locator(".react-flow__node").count()
+    assert before == len(target["nodes"])
+    page.locator(".react-flow__pane").click(position={"x": 20, "y": 20})
+    page.keyboard.press("Control+v")
+    page.wait_for_function(f"document.querySelectorAll('.react-flow__node').length === {before + 1}")
+    # the id was taken here, so the pasted start got a fresh one
+    page.get_by_test_id("node-start_2").wait_for()
+    # two main starts: the validator says so on the canvas
+    page.locator(".react-flow__node.has-error").first.wait_for()
+    page.keyboard.press("Control+s")
+    page.get_by_test_id("save-state").filter(has_text="Saved (revision 2)").wait_for()
+    saved = served.api.get("/api/v1/scenarios/paste_into").json()
+    assert saved["revision"] == 2 and "start_2" in [n["id"] for n in saved["document"]["nodes"]]
+
+
+def test_a_stale_save_offers_to_compare_and_reload(page: Any, served: Served) -> None:
+    doc = _copy_example(served, "office_hours.json", "stale_save")
+    set_language(page, "en")
+    login(page)
+    open_editor(page, "stale_save")
+    first = page.locator(".react-flow__node").nth(1).get_attribute("data-id")
+    _retitle(page, first, "Mine")
+    # someone else saves meanwhile
+    theirs = {**doc, "name": "Their name"}
+    r = served.api.put("/api/v1/scenarios/stale_save", json={"revision": 1, "document": theirs})
+    assert r.status_code == 200, r.text
+    page.get_by_role("button", name="Save", exact=True).click()
+    conflict = page.get_by_test_id("conflict")
+    conflict.wait_for()
+    assert "revision 2" in conflict.inner_text()
+    conflict.get_by_role("button", name="Compare").click()
+    comparison = conflict.get_by_test_id("comparison")
+    assert first in comparison.inner_text()
+    assert served.api.get("/api/v1/scenarios/stale_save").json()["document"]["name"] == "Their name"
+    conflict.get_by_role("button", name="Reload theirs (drop mine)").click()
+    conflict.wait_for(state="detached")
+    page.get_by_text("Their name").first.wait_for()
+    assert page.get_by_test_id(f"node-{first}").filter(has_text="Mine").count() == 0
