@@ -139,3 +139,42 @@ def test_a_stale_save_offers_to_compare_and_reload(page: Any, served: Served) ->
     conflict.wait_for(state="detached")
     page.get_by_text("Their name").first.wait_for()
     assert page.get_by_test_id(f"node-{first}").filter(has_text="Mine").count() == 0
+
+
+def test_component_names_follow_the_ui_language_and_add_by_keyboard(page: Any, served: Served) -> None:
+    _copy_example(served, "callback.json", "in_russian")
+    set_language(page, "ru")
+    login(page)
+    open_editor(page, "in_russian")
+    palette = page.get_by_role("complementary", name="Компоненты")
+    assert palette.get_by_test_id("palette-menu").inner_text().strip().endswith("Меню")
+    assert palette.get_by_test_id("palette-say").inner_text().strip().endswith("Произнести")
+    # the node's type title on the canvas is Russian too
+    page.get_by_test_id("node-start").filter(has_text="Старт").wait_for()
+    search = palette.get_by_label("Поиск компонентов")
+    search.fill("очер")
+    assert palette.get_by_role("button").count() == 1 and palette.get_by_test_id("palette-queue").is_visible()
+    search.fill("")
+    # keyboard only: focus a palette item and press Enter
+    before = page.locator(".react-flow__node").count()
+    palette.get_by_test_id("palette-hangup").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function(f"document.querySelectorAll('.react-flow__node').length === {before + 1}")
+    page.get_by_test_id("inspector").get_by_role("heading", name="Завершение").wait_for()
+    page.get_by_label("Language").or_(page.get_by_label("Язык")).select_option("en")
+    palette = page.get_by_role("complementary", name="Components")
+    assert palette.get_by_test_id("palette-menu").inner_text().strip().endswith("Menu")
+    page.get_by_test_id("node-start").filter(has_text="Start").wait_for()
+    assert page.problems == []
+
+
+def test_a_missing_scenario_is_a_message_not_a_blank_page(page: Any, served: Served) -> None:
+    set_language(page, "en")
+    login(page)
+    page.goto("/#/scenarios/no_such_scenario")
+    alert = page.get_by_role("alert")
+    alert.wait_for()
+    assert "no_such_scenario" in alert.inner_text() and "does not exist" in alert.inner_text()
+    page.get_by_role("link", name="Scenarios", exact=True).last.click()
+    page.get_by_test_id("scenario-per_number_ivr").wait_for()
+    assert page.get_by_role("navigation", name="main").is_visible()

@@ -262,7 +262,14 @@ export default function EditorPage({ scenarioId }: { scenarioId: string }) {
     [doc?.variables, catalogue],
   );
 
-  if (loadError || catalogueError) return <ErrorMessage error={loadError ?? catalogueError} />;
+  if (loadError || catalogueError) {
+    return (
+      <div className="editor-failed">
+        <ErrorMessage error={loadError ?? catalogueError} />
+        <a href="#/scenarios" className="crumb">{t("back")}</a>
+      </div>
+    );
+  }
   if (!doc || !catalogue) return <p className="loading">{t("loading")}</p>;
 
   const selectedNode = selection.nodes.length === 1 ? doc.nodes.find((n) => n.id === selection.nodes[0]) : undefined;
