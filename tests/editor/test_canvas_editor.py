@@ -27,10 +27,28 @@ def test_a_scenario_opens_drawn_with_every_node_and_exit(page: Any, served: Serv
     # one handle per exit: the menu's cases became exits
     for exit_name in ("moscow", "spb", "hotline", "other", "error"):
         assert page.get_by_test_id(f"out-menu_by_number-{exit_name}").count() == 1
-    assert page.get_by_test_id("validity").inner_text().startswith("✓") or "warning" in page.get_by_test_id("validity").inner_text()
-    page.get_by_test_id("node-menu_by_number").click()
+    page.get_by_test_id("validity").filter(has_text="No problems").wait_for()
+    page.get_by_role("button", name="Auto-layout").click()
+    page.wait_for_function("document.querySelector('[data-testid=editor]').dataset.layoutCount === '1'")
+    page.get_by_test_id("node-menu_by_number").locator(".fe-node-head").click()
     page.get_by_test_id("inspector").wait_for()
     screenshot(page, "editor-scenario")
+    assert page.problems == []
+
+
+def test_a_supervisor_sees_the_drawing_read_only(page: Any, served: Served) -> None:
+    password = served.user("e2e-sup-canvas", "supervisor")
+    set_language(page, "en")
+    login(page, "e2e-sup-canvas", password)
+    editor = open_editor(page, "per_number_ivr")
+    page.get_by_text("Read only: editing needs the admin role").wait_for()
+    assert page.get_by_role("complementary", name="Components").count() == 0
+    assert page.get_by_role("button", name="Save", exact=True).is_disabled()
+    # the example's boxes overlap at the canvas's size: the view lays them out, nothing changes
+    page.wait_for_function("document.querySelector('[data-testid=editor]').dataset.renderedAt !== undefined")
+    boxes = [page.get_by_test_id(f"node-{n}").bounding_box() for n in ("start", "remember_number", "log_number")]
+    assert all(a["x"] + a["width"] <= b["x"] for a, b in zip(boxes, boxes[1:], strict=False))
+    assert editor.get_attribute("data-dirty") == "no"
     assert page.problems == []
 
 

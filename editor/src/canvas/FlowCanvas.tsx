@@ -11,7 +11,8 @@
  *       nodes: { menu_by_number: { className: "diff-changed", badge: "12", title: "12 calls" } },
  *       edges: { "menu_by_number:moscow": { className: "path-taken", label: "moscow · 7" } },
  *     }}
- *     autoLayout="if-missing"        // "never" | "if-missing" (default: when every node is at 0,0) | "always"
+ *     autoLayout="if-missing"        // "never" | "if-missing" | "always"; "if-missing" (default) lays out
+ *                                    // when every node is at 0,0, and in readOnly also when boxes overlap
  *     onNodeClick={(id) => ...}
  *     ref={handle}                   // CanvasHandle: fitView(), layout(), focusNode(id), select(ids)
  *   />
@@ -60,7 +61,7 @@ import {
 } from "react";
 import { useLang } from "../i18n";
 import { componentMap, docToFlow, type Decorations, type FlowEdge, type FlowNode } from "./convert";
-import { autoLayout, needsLayout } from "./layout";
+import { autoLayout, crowded, needsLayout } from "./layout";
 import type { ComponentInfo, ScenarioDocument } from "./model";
 import { connect, disconnect, moveNodes, removeNodes } from "./ops";
 import { ScenarioNode } from "./ScenarioNode";
@@ -138,7 +139,10 @@ function CanvasInner({
   const flow = useReactFlow<FlowNode, FlowEdge>();
   const started = useRef(performance.now());
   const [laidOut, setLaidOut] = useState<Record<string, { x: number; y: number }> | null>(null);
-  const wantsLayout = layoutMode === "always" || (layoutMode === "if-missing" && needsLayout(doc));
+  // read-only views also lay out a drawing whose boxes overlap (nothing is saved)
+  const wantsLayout =
+    layoutMode === "always" ||
+    (layoutMode === "if-missing" && (needsLayout(doc) || (readOnly && catalogue !== undefined && crowded(doc, byType))));
 
   const derived = useMemo(() => {
     if (!catalogue) return null;
@@ -149,6 +153,7 @@ function CanvasInner({
   const [nodes, setNodes] = useState<FlowNode[]>([]);
   // a selection asked for before its nodes are drawn (a node just added)
   const pendingSelect = useRef<Set<string> | null>(null);
+  const fitWhenDrawn = useRef(false);
   const [edges, setEdges] = useState<FlowEdge[]>([]);
   useEffect(() => {
     if (!derived) return;
@@ -167,10 +172,15 @@ function CanvasInner({
 
   const runLayout = useCallback(async () => {
     const positions = await autoLayout(doc, byType);
+    fitWhenDrawn.current = true; // fit once the new positions are on screen
     if (readOnly || !onChange) setLaidOut(positions);
     else onChange(moveNodes(doc, positions), "layout");
+  }, [doc, byType, readOnly, onChange]);
+  useEffect(() => {
+    if (!fitWhenDrawn.current) return;
+    fitWhenDrawn.current = false;
     requestAnimationFrame(() => void flow.fitView({ padding: 0.1, maxZoom: 1 }));
-  }, [doc, byType, readOnly, onChange, flow]);
+  }, [nodes, flow]);
 
   // first drawing: lay out if asked, fit, report the time
   const firstDone = useRef(false);

@@ -99,3 +99,26 @@ export async function autoLayout(
 export function needsLayout(doc: ScenarioDocument): boolean {
   return doc.nodes.length > 1 && doc.nodes.every((n) => !n.ui || (!n.ui.x && !n.ui.y));
 }
+
+/** True when many nodes overlap at the size the canvas draws them (a
+ * document laid out by hand for smaller boxes, or by another tool). */
+export function crowded(doc: ScenarioDocument, components: Map<string, ComponentInfo>, share = 0.2): boolean {
+  const boxes = doc.nodes.map((n) => {
+    const size = nodeSize(nodeExits(n, components.get(n.type)).length);
+    const x = Number(n.ui?.x ?? 0);
+    const y = Number(n.ui?.y ?? 0);
+    return { x, y, r: x + size.width, b: y + size.height };
+  });
+  let overlapping = 0;
+  for (let i = 0; i < boxes.length; i++) {
+    const a = boxes[i];
+    for (let j = 0; j < boxes.length; j++) {
+      const o = boxes[j];
+      if (i !== j && a.x < o.r && o.x < a.r && a.y < o.b && o.y < a.b) {
+        overlapping++;
+        break;
+      }
+    }
+  }
+  return boxes.length > 1 && overlapping / boxes.length > share;
+}
