@@ -196,3 +196,37 @@ def test_a_missing_scenario_is_a_message_not_a_blank_page(page: Any, served: Ser
     page.get_by_role("link", name="Scenarios", exact=True).last.click()
     page.get_by_test_id("scenario-per_number_ivr").wait_for()
     assert page.get_by_role("navigation", name="main").is_visible()
+
+
+def test_declared_variables_are_offered_in_expression_fields(page: Any, served: Served) -> None:
+    _copy_example(served, "per_number_ivr.json", "completion")
+    set_language(page, "en")
+    login(page)
+    open_editor(page, "completion")
+    # declare a variable in the scenario's panel (nothing selected)
+    variables = page.get_by_test_id("variables")
+    variables.get_by_role("button", name="Add variable").click()
+    variables.get_by_label("Name of variable 3").fill("REGION")
+    page.get_by_test_id("node-menu_by_number").locator(".fe-node-head").click()
+    value = page.get_by_test_id("inspector").get_by_label("Value")
+    value.fill("")
+    value.press_sequentially("RE")
+    listbox = page.get_by_role("listbox", name="Suggestions")
+    listbox.get_by_role("option", name="REGION").wait_for()
+    value.fill("")
+    value.press_sequentially("cal")
+    options = listbox.get_by_role("option")
+    options.first.wait_for()
+    assert options.all_inner_texts()[0].endswith("CALLEDID")
+    assert any(t.endswith("calledid()") for t in options.all_inner_texts())
+    value.press("Enter")
+    assert value.input_value() == "CALLEDID"
+    value.press_sequentially(" = REGION + ")
+    error = page.get_by_test_id("expr-error")
+    error.wait_for()
+    assert "column" in error.inner_text()
+    assert page.locator(".expr-mark mark").count() == 1
+    value.press_sequentially("1")
+    error.wait_for(state="detached")
+    saved = served.api.get("/api/v1/scenarios/completion").json()["document"]
+    assert [v["name"] for v in saved["variables"]] == ["CALLEDID", "CHOICE"]  # nothing saved yet
