@@ -126,3 +126,15 @@ describe("layout input", () => {
     expect(needsLayout({ ...DOC, nodes: DOC.nodes.map((n) => ({ ...n, ui: undefined })) })).toBe(true);
   });
 });
+
+describe("crowded drawings", () => {
+  it("tells overlapping boxes from a spread-out drawing", async () => {
+    const { crowded } = await import("../src/canvas/layout");
+    const at = (x: number, y: number) => ({ x, y });
+    const doc = (points: { x: number; y: number }[]): ScenarioDocument => ({
+      schema: 1, id: "c", nodes: points.map((ui, i) => ({ id: `n${i}`, type: "say", ui })),
+    });
+    expect(crowded(doc([at(0, 0), at(100, 0), at(200, 0)]), COMPONENTS)).toBe(true);
+    expect(crowded(doc([at(0, 0), at(300, 0), at(600, 0)]), COMPONENTS)).toBe(false);
+  });
+});

@@ -11,9 +11,10 @@
  *       nodes: { menu_by_number: { className: "diff-changed", badge: "12", title: "12 calls" } },
  *       edges: { "menu_by_number:moscow": { className: "path-taken", label: "moscow · 7" } },
  *     }}
- *     autoLayout="if-missing"        // "never" | "if-missing" (default: when every node is at 0,0) | "always"
+ *     autoLayout="if-missing"        // "never" | "if-missing" | "always"; "if-missing" (default) lays out
+ *                                    // when every node is at 0,0, and in readOnly also when boxes overlap
  *     onNodeClick={(id) => ...}
- *     ref={handle}                   // CanvasHandle: fitView(), layout(), focusNode(id)
+ *     ref={handle}                   // CanvasHandle: fitView(), layout(), focusNode(id), select(ids)
  *   />
  *
  * - Nodes show the type's icon and title (in the UI language), the node's
@@ -60,7 +61,7 @@ import {
 } from "react";
 import { useLang } from "../i18n";
 import { componentMap, docToFlow, type Decorations, type FlowEdge, type FlowNode } from "./convert";
-import { autoLayout, needsLayout } from "./layout";
+import { autoLayout, crowded, needsLayout } from "./layout";
 import type { ComponentInfo, ScenarioDocument } from "./model";
 import { connect, disconnect, moveNodes, removeNodes } from "./ops";
 import { ScenarioNode } from "./ScenarioNode";
@@ -76,6 +77,8 @@ export type CanvasHandle = {
   layout: () => Promise<void>;
   /** Centres a node and selects it. */
   focusNode: (id: string) => void;
+  /** Selects these nodes (and nothing else), without moving the view. */
+  select: (nodeIds: string[]) => void;
   /** Converts a point on the screen to canvas coordinates. */
   screenToFlow: (point: { x: number; y: number }) => { x: number; y: number };
 };
@@ -136,7 +139,10 @@ function CanvasInner({
   const flow = useReactFlow<FlowNode, FlowEdge>();
   const started = useRef(performance.now());
   const [laidOut, setLaidOut] = useState<Record<string, { x: number; y: number }> | null>(null);
-  const wantsLayout = layoutMode === "always" || (layoutMode === "if-missing" && needsLayout(doc));
+  // read-only views also lay out a drawing whose boxes overlap (nothing is saved)
+  const wantsLayout =
+    layoutMode === "always" ||
+    (layoutMode === "if-missing" && (needsLayout(doc) || (readOnly && catalogue !== undefined && crowded(doc, byType))));
 
   const derived = useMemo(() => {
     if (!catalogue) return null;
@@ -145,12 +151,17 @@ function CanvasInner({
   }, [catalogue, byType, doc, lang, decorations, laidOut, readOnly]);
 
   const [nodes, setNodes] = useState<FlowNode[]>([]);
+  // a selection asked for before its nodes are drawn (a node just added)
+  const pendingSelect = useRef<Set<string> | null>(null);
+  const fitWhenDrawn = useRef(false);
   const [edges, setEdges] = useState<FlowEdge[]>([]);
   useEffect(() => {
     if (!derived) return;
     // keep what the user selected across a new document
+    const wanted = pendingSelect.current;
+    pendingSelect.current = null;
     setNodes((old) => {
-      const selected = new Set(old.filter((n) => n.selected).map((n) => n.id));
+      const selected = wanted ?? new Set(old.filter((n) => n.selected).map((n) => n.id));
       return derived.nodes.map((n) => (selected.has(n.id) ? { ...n, selected: true } : n));
     });
     setEdges((old) => {
@@ -161,10 +172,15 @@ function CanvasInner({
 
   const runLayout = useCallback(async () => {
     const positions = await autoLayout(doc, byType);
+    fitWhenDrawn.current = true; // fit once the new positions are on screen
     if (readOnly || !onChange) setLaidOut(positions);
     else onChange(moveNodes(doc, positions), "layout");
-    requestAnimationFrame(() => void flow.fitView({ padding: 0.1 }));
-  }, [doc, byType, readOnly, onChange, flow]);
+  }, [doc, byType, readOnly, onChange]);
+  useEffect(() => {
+    if (!fitWhenDrawn.current) return;
+    fitWhenDrawn.current = false;
+    requestAnimationFrame(() => void flow.fitView({ padding: 0.1, maxZoom: 1 }));
+  }, [nodes, flow]);
 
   // first drawing: lay out if asked, fit, report the time
   const firstDone = useRef(false);
@@ -173,7 +189,7 @@ function CanvasInner({
     firstDone.current = true;
     const finish = () =>
       requestAnimationFrame(() => {
-        void flow.fitView({ padding: 0.1 });
+        void flow.fitView({ padding: 0.1, maxZoom: 1 });
         requestAnimationFrame(() => onRendered?.(performance.now() - started.current));
       });
     if (wantsLayout && doc.nodes.length > 1) void runLayout().then(finish);
@@ -183,7 +199,7 @@ function CanvasInner({
   useImperativeHandle(
     ref,
     () => ({
-      fitView: (ids) => void flow.fitView({ padding: 0.15, nodes: ids?.map((id) => ({ id })), duration: 200 }),
+      fitView: (ids) => void flow.fitView({ padding: 0.15, maxZoom: 1, nodes: ids?.map((id) => ({ id })) }),
       layout: runLayout,
       focusNode: (id) => {
         const node = flow.getNode(id);
@@ -191,7 +207,13 @@ function CanvasInner({
         setNodes((ns) => ns.map((n) => ({ ...n, selected: n.id === id })));
         const w = node.width ?? 210;
         const h = node.height ?? 80;
-        void flow.setCenter(node.position.x + w / 2, node.position.y + h / 2, { zoom: Math.max(flow.getZoom(), 1), duration: 250 });
+        void flow.setCenter(node.position.x + w / 2, node.position.y + h / 2, { zoom: flow.getZoom(), duration: 250 });
+      },
+      select: (ids) => {
+        const chosen = new Set(ids);
+        pendingSelect.current = chosen;
+        setNodes((ns) => ns.map((n) => (n.selected === chosen.has(n.id) ? n : { ...n, selected: chosen.has(n.id) })));
+        setEdges((es) => es.map((e) => (e.selected ? { ...e, selected: false } : e)));
       },
       screenToFlow: (p) => flow.screenToFlowPosition(p),
     }),
@@ -280,6 +302,7 @@ function CanvasInner({
         defaultEdgeOptions={{ markerEnd: { type: "arrowclosed" as never, width: 16, height: 16 } }}
         proOptions={{ hideAttribution: true }}
         fitView
+        fitViewOptions={{ maxZoom: 1 }}
       >
         <Background gap={20} size={1} />
         <MiniMap pannable zoomable nodeColor={(n) => MINIMAP_COLOURS[(n.data as { category?: string }).category ?? ""] ?? "#94a3b8"} />

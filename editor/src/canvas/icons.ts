@@ -1,20 +1,21 @@
 // Icon keys (GET /api/v1/components gives each type one) as glyphs. A type
-// with no glyph of its own gets its category's.
+// with no glyph of its own gets its category's. Plain symbols, not emoji:
+// they render with the fonts every system has.
 const BY_KEY: Record<string, string> = {
   start: "▶",
-  hangup: "⏹",
+  hangup: "■",
   return: "↩",
   menu: "☰",
   if: "⋔",
-  schedule: "🕘",
-  subscenario: "⧉",
+  schedule: "◷",
+  subscenario: "⊞",
   assign: "≔",
-  say: "🗣",
+  say: "❝",
   play: "♪",
-  record: "⏺",
+  record: "●",
   gather: "⌨",
-  recognize: "🎙",
-  queue: "👥",
+  recognize: "◎",
+  queue: "☷",
   transfer: "☎",
   callback: "↻",
   http: "⇄",
@@ -25,7 +26,7 @@ const BY_CATEGORY: Record<string, string> = {
   media: "♪",
   input: "⌨",
   data: "≔",
-  acd: "👥",
+  acd: "☷",
   integration: "⇄",
 };
 

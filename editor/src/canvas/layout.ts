@@ -23,6 +23,10 @@ export const LAYOUT_OPTIONS: Record<string, string> = {
   "elk.spacing.nodeNode": "28",
   "elk.layered.nodePlacement.strategy": "BRANDES_KOEPF",
   "elk.layered.crossingMinimization.strategy": "LAYER_SWEEP",
+  // fewer sweeps, and no orthogonal edge routing (React Flow draws its own
+  // edges): a 200-node scenario lays out in ~0.2 s instead of 1-4 s
+  "elk.layered.thoroughness": "3",
+  "elk.edgeRouting": "POLYLINE",
 };
 
 /** ELK's graph for a document: one port per exit (in order, on the east side), one in-port. */
@@ -58,6 +62,22 @@ export function elkGraph(doc: ScenarioDocument, components: Map<string, Componen
 type Elk = { layout: (graph: ElkGraph) => Promise<{ children?: { id: string; x?: number; y?: number }[] }> };
 let elkPromise: Promise<Elk> | null = null;
 
+/** Starts loading ELK in the background (an editor that may lay out soon). */
+export function preloadLayout(): void {
+  // a tiny layout also initialises ELK's code, which the first real one would pay for
+  const warm: ElkGraph = {
+    id: "warm",
+    layoutOptions: LAYOUT_OPTIONS,
+    children: ["a", "b"].map((id) => ({ id, width: 10, height: 10, ports: [], layoutOptions: {} })),
+    edges: [{ id: "e", sources: ["a"], targets: ["b"] }],
+  };
+  void loadElk()
+    .then((elk) => elk.layout(warm))
+    .catch(() => {
+      elkPromise = null;
+    });
+}
+
 function loadElk(): Promise<Elk> {
   elkPromise ??= import("elkjs/lib/elk.bundled.js").then((m) => new (m.default as unknown as new () => Elk)());
   return elkPromise;
@@ -78,4 +98,27 @@ export async function autoLayout(
 /** True when the document has no usable positions (every node at the origin). */
 export function needsLayout(doc: ScenarioDocument): boolean {
   return doc.nodes.length > 1 && doc.nodes.every((n) => !n.ui || (!n.ui.x && !n.ui.y));
+}
+
+/** True when many nodes overlap at the size the canvas draws them (a
+ * document laid out by hand for smaller boxes, or by another tool). */
+export function crowded(doc: ScenarioDocument, components: Map<string, ComponentInfo>, share = 0.2): boolean {
+  const boxes = doc.nodes.map((n) => {
+    const size = nodeSize(nodeExits(n, components.get(n.type)).length);
+    const x = Number(n.ui?.x ?? 0);
+    const y = Number(n.ui?.y ?? 0);
+    return { x, y, r: x + size.width, b: y + size.height };
+  });
+  let overlapping = 0;
+  for (let i = 0; i < boxes.length; i++) {
+    const a = boxes[i];
+    for (let j = 0; j < boxes.length; j++) {
+      const o = boxes[j];
+      if (i !== j && a.x < o.r && o.x < a.r && a.y < o.b && o.y < a.b) {
+        overlapping++;
+        break;
+      }
+    }
+  }
+  return boxes.length > 1 && overlapping / boxes.length > share;
 }
