@@ -77,3 +77,18 @@ def test_a_number_nothing_routes_is_shown_as_refused(page: Any, served: Served) 
         assert "+10000000001" in status.inner_text()
     finally:
         served.api.put("/api/v1/routing/default", json={"scenario_id": "per_number_ivr"})
+
+
+def test_a_call_at_night_finds_the_office_closed(page: Any, served: Served) -> None:
+    set_language(page, "en")
+    login(page)
+    page.goto("/#/console/office_hours")
+    setup = page.get_by_role("form", name="Test console")
+    expect(setup.get_by_label("Called number")).to_have_value("+74957770000")
+    setup.get_by_label("Time of day").fill("2026-11-23T22:00")  # a Monday night, Moscow time
+    setup.get_by_role("button", name="Call").click()
+    page.locator(".react-flow__node.trace-visited[data-id=closed_message]").wait_for()
+    assert page.locator(".react-flow__node.trace-visited[data-id=self_service]").count() == 0
+    page.get_by_role("button", name="Hang up").click()
+    page.get_by_test_id("call-status").filter(has_text="Ended").wait_for(timeout=30_000)
+    assert page.problems == []
