@@ -19,9 +19,11 @@ from flowengine.api.routers import (
     auth,
     calls,
     centre,
+    components,
     health,
     media,
     monitor,
+    reports,
     routing,
     scenarios,
     schedules,
@@ -42,8 +44,10 @@ TAGS = [
     {"name": "schedules", "description": "working hours, holidays and exception dates"},
     {"name": "calls", "description": "simulated test calls and their traces"},
     {"name": "cdrs", "description": "call detail records"},
+    {"name": "reports", "description": "reports over any period (JSON or CSV) and the CDR export"},
     {"name": "media", "description": "prompt audio files"},
     {"name": "health", "description": "probes and metrics"},
+    {"name": "components", "description": "node types for the editor, expression checks"},
 ]
 
 
@@ -73,7 +77,7 @@ def create_app(settings: ServeSettings | None = None, service: Service | None = 
 
     app.add_middleware(HttpMiddleware, metrics=metrics)
 
-    for module in (health, auth, scenarios, routing, centre, schedules, calls, media, monitor):
+    for module in (health, auth, scenarios, routing, centre, schedules, calls, media, monitor, components, reports):
         app.include_router(module.router)
     # The web editor, last so that every API route is matched before it.
     if (DIST / "index.html").is_file():

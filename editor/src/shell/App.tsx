@@ -24,6 +24,12 @@ const PAGES: PageDef[] = [
   { key: "reports", role: "supervisor", component: lazy(() => import("../pages/reports/ReportsPage")) },
 ];
 
+// Views of one scenario with pages of their own: #/scenarios/<id>/diff, #/scenarios/<id>/heatmap.
+const SCENARIO_VIEWS: Record<string, ComponentType<PageProps>> = {
+  diff: lazy(() => import("../pages/diff/DiffPage")),
+  heatmap: lazy(() => import("../pages/heatmap/HeatmapPage")),
+};
+
 export function App() {
   const t = useStrings(SHELL);
   const { lang, setLang } = useLang();
@@ -36,6 +42,7 @@ export function App() {
   const visible = PAGES.filter((page) => atLeast(me, page.role));
   const fallback = visible[0]?.key ?? "operator";
   const page = PAGES.find((p) => p.key === (route.page || fallback));
+  const View = (page?.key === "scenarios" && SCENARIO_VIEWS[route.rest[1] ?? ""]) || page?.component;
 
   return (
     <div className="app">
@@ -68,7 +75,7 @@ export function App() {
         ) : (
           <ErrorBoundary key={page.key} title={t("pageFailed")} retry={t("retry")}>
             <Suspense fallback={<p className="loading">{t("loading")}</p>}>
-              <page.component route={route} />
+              {View && <View route={route} />}
             </Suspense>
           </ErrorBoundary>
         )}
