@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from flowengine.reports.calls import CallStory, fold_calls
 from flowengine.reports.sql.dialect import json_number, json_text
@@ -42,7 +43,7 @@ from flowengine.storage.schema import events, streams
 __all__ = ["refresh", "rebuild", "story_rows"]
 
 #: calls folded per transaction
-CHUNK = 2000
+CHUNK = 1000
 _locks: dict[int, threading.Lock] = {}
 _guard = threading.Lock()
 
@@ -60,7 +61,8 @@ def refresh(db: Database) -> int:
         _copy_ops(db)
         added = 0
         while True:
-            with db.begin() as conn:
+            # read and fold without the write lock (the event sink goes on writing) ...
+            with db.connect() as conn:
                 ends = conn.execute(
                     sa.select(events.c.id, events.c.stream_id)
                     .where(events.c.name == "call_ended", events.c.id > last)
@@ -70,10 +72,16 @@ def refresh(db: Database) -> int:
                 if not ends:
                     return added
                 stories = _stories(conn, [sid for _id, sid in ends])
+            # ... then write the chunk's rows and the watermark in one short transaction
+            last = max(i for i, _sid in ends)
+            with db.begin() as conn:
                 _write(conn, stories)
-                last = max(i for i, _sid in ends)
-                conn.execute(report_state.update().where(report_state.c.id == 1).values(last_event_id=last))
-                added += len(stories)
+                conn.execute(
+                    report_state.update()
+                    .where(report_state.c.id == 1, report_state.c.last_event_id < last)
+                    .values(last_event_id=last)
+                )
+            added += len(stories)
 
 
 def rebuild(db: Database) -> int:
@@ -86,7 +94,7 @@ def rebuild(db: Database) -> int:
 
 
 #: events read per transaction when copying operator and queue events
-OPS_CHUNK = 200_000
+OPS_CHUNK = 50_000
 
 
 def _status(backend: str, body: Any) -> Any:
@@ -200,6 +208,13 @@ def _spans(conn: Connection, after: int, upto: int) -> None:
 def _prepare(db: Database) -> int:
     """Create the tables when missing; empty them when made by another
     version of the fold. Returns the watermark."""
+    try:
+        with db.connect() as conn:
+            row = conn.execute(sa.select(report_state.c.version, report_state.c.last_event_id)).first()
+        if row is not None and row.version == FACTS_VERSION:
+            return int(row.last_event_id)
+    except DBAPIError:
+        pass  # no tables yet
     with db.begin() as conn:
         metadata.create_all(conn, checkfirst=True)
         row = conn.execute(sa.select(report_state.c.version, report_state.c.last_event_id)).first()
