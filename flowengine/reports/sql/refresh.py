@@ -287,7 +287,7 @@ def story_rows(s: CallStory) -> Iterable[tuple[str, dict[str, Any]]]:
         }  # fmt: skip
     for i, d in enumerate(s.dials):
         yield report_dials.name, {
-            "call_id": s.call_id, "pos": i, "target": d.target, "operator_id": d.operator_id,
+            "call_id": s.call_id, "pos": i, "target": d.target[:128], "operator_id": d.operator_id,
             "outcome": d.outcome, "at": d.at,
         }  # fmt: skip
     for i, (node, _type, exit) in enumerate(s.path):
