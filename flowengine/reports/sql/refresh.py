@@ -218,15 +218,13 @@ def _prepare(db: Database) -> int:
     with db.begin() as conn:
         metadata.create_all(conn, checkfirst=True)
         row = conn.execute(sa.select(report_state.c.version, report_state.c.last_event_id)).first()
-        if row is None:
-            conn.execute(
-                report_state.insert().values(id=1, version=FACTS_VERSION, last_event_id=0, last_stream_event_id=0)
-            )
-            return 0
-        if row.version != FACTS_VERSION:
-            _clear(conn)
-            return 0
-        return int(row.last_event_id)
+        if row is not None and row.version == FACTS_VERSION:
+            return int(row.last_event_id)
+        if row is not None:  # made by another version: its tables may differ too
+            metadata.drop_all(conn)
+            metadata.create_all(conn)
+        conn.execute(report_state.insert().values(id=1, version=FACTS_VERSION, last_event_id=0, last_stream_event_id=0))
+        return 0
 
 
 def _clear(conn: Connection) -> None:
