@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from flowengine.reports.calls import CallStory, fold_calls
+from flowengine.reports.calls import FOLD_EVENTS, CallStory, fold_calls
 from flowengine.reports.sql.dialect import json_number, json_text
 from flowengine.reports.sql.tables import (
     CALL_TABLES,
@@ -236,7 +236,7 @@ def _clear(conn: Connection) -> None:
 def _stories(conn: Connection, stream_ids: list[int]) -> list[CallStory]:
     query = (
         sa.select(events.c.body)
-        .where(events.c.stream_id.in_(stream_ids))
+        .where(events.c.stream_id.in_(stream_ids), events.c.name.in_(FOLD_EVENTS))
         .order_by(events.c.stream_id, events.c.seq)
     )
     keys: dict[int, str] = {
