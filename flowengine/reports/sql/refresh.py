@@ -202,7 +202,7 @@ def _spans(conn: Connection, after: int, upto: int) -> None:
         conn.execute(
             report_spans.update().where(sp.id == sa.bindparam("sid")).values(end_at=sa.bindparam("end")), closes
         )
-    conn.execute(report_spans.insert(), new)
+    _insert(conn, report_spans.name, new)
 
 
 def _prepare(db: Database) -> int:
@@ -258,15 +258,19 @@ def _write(conn: Connection, stories: list[CallStory]) -> None:
     for story in stories:
         for name, row in story_rows(story):
             rows[name].append(row)
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     for table in CALL_TABLES:
-        found = rows[table.name]
-        if not found:
-            continue
-        names = list(found[0])
-        quote = conn.dialect.identifier_preparer.quote
-        sql = f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, names))}) VALUES ({', '.join([mark] * len(names))})"
-        conn.exec_driver_sql(sql, [tuple(r[n] for n in names) for r in found])
+        _insert(conn, table.name, rows[table.name])
+
+
+def _insert(conn: Connection, table: str, rows: list[dict[str, Any]]) -> None:
+    """INSERT `rows` (dicts with the same keys) with the driver's executemany."""
+    if not rows:
+        return
+    names = list(rows[0])
+    quote = conn.dialect.identifier_preparer.quote
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = f"INSERT INTO {quote(table)} ({', '.join(map(quote, names))}) VALUES ({', '.join([mark] * len(names))})"
+    conn.exec_driver_sql(sql, [tuple(r[n] for n in names) for r in rows])
 
 
 def story_rows(s: CallStory) -> Iterable[tuple[str, dict[str, Any]]]:
