@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["CDR_QUEUE_RESULTS", "CallStory", "Dial", "Offer", "QueueStay", "fold_calls", "fold_event"]
+__all__ = ["CDR_QUEUE_RESULTS", "FOLD_EVENTS", "CallStory", "Dial", "Offer", "QueueStay", "fold_calls", "fold_event"]
 
 #: queue events that end a stay without an operator -> the stay's outcome
 _STAY_ENDS = {
@@ -136,6 +136,16 @@ def fold_calls(events: Iterable[Mapping[str, Any]]) -> dict[str, CallStory]:
         fold_event(s, name, e)
     return stories
 
+
+#: the call events the fold reads (the others — prompts, variables, digits,
+#: legs, announcements — only count for the CDR's event total): what the
+#: report tables fetch from storage
+FOLD_EVENTS = frozenset({
+    "call_started", "call_answered", "node_entered", "node_left", "node_failed", "queue_entered",
+    "queue_offered", "queue_offer_missed", "queue_offer_cancelled", "queue_connected", "queue_completed",
+    *_STAY_ENDS, "dial_attempted", "transfer_completed", "transfer_failed", "bridge_started", "bridge_ended",
+    "call_hung_up", "call_ended",
+})  # fmt: skip
 
 #: queue events that end a stay without an operator -> the CDR's result
 CDR_QUEUE_RESULTS = {

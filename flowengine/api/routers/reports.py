@@ -10,12 +10,14 @@ or as an Asterisk queue_log. The figures are computed in the database
 
 import asyncio
 import datetime as dt
+import logging
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
+from sqlalchemy.exc import DBAPIError
 
 from flowengine.api.deps import ServiceDep, SupervisorUser
 from flowengine.api.problems import PROBLEM_RESPONSES, ApiProblem, FieldProblem
@@ -26,6 +28,7 @@ from flowengine.reports.output import report_csv
 from flowengine.reports.period import Period
 
 router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
+log = logging.getLogger("flowengine.api.reports")
 
 FormatQuery = Annotated[Literal["json", "csv"], Query(description="json, or csv as a download")]
 _ID = r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,99}$"
@@ -124,7 +127,11 @@ async def _compute(service: Service, kind: str, q: PeriodQuery, filt: ReportFilt
     from flowengine.reports.sql import db_report
 
     await service.engine.flush_events()
-    return await asyncio.to_thread(db_report, service.db, kind, q.period, filt)
+    try:
+        return await asyncio.to_thread(db_report, service.db, kind, q.period, filt)
+    except DBAPIError as exc:  # locked past the busy timeout, the server gone...
+        log.error("report %s failed in the database: %s", kind, exc.orig or exc)
+        raise ApiProblem(503, "the database could not answer the report now; try again") from None
 
 
 def _reply(kind: str, q: PeriodQuery, filt: ReportFilter, body: dict[str, Any], fmt: str) -> Any:
