@@ -19,6 +19,7 @@ from flowengine.api.routers import (
     auth,
     calls,
     centre,
+    desk,
     health,
     media,
     monitor,
@@ -75,6 +76,7 @@ def create_app(settings: ServeSettings | None = None, service: Service | None = 
 
     for module in (health, auth, scenarios, routing, centre, schedules, calls, media, monitor):
         app.include_router(module.router)
+    app.include_router(desk.router)  # the operator panel's desk
     # The web editor, last so that every API route is matched before it.
     if (DIST / "index.html").is_file():
         app.mount("/", StaticFiles(directory=DIST, html=True), name="editor")
