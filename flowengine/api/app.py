@@ -23,6 +23,7 @@ from flowengine.api.routers import (
     health,
     media,
     monitor,
+    reports,
     routing,
     scenarios,
     schedules,
@@ -43,6 +44,7 @@ TAGS = [
     {"name": "schedules", "description": "working hours, holidays and exception dates"},
     {"name": "calls", "description": "simulated test calls and their traces"},
     {"name": "cdrs", "description": "call detail records"},
+    {"name": "reports", "description": "reports over any period (JSON or CSV) and the CDR export"},
     {"name": "media", "description": "prompt audio files"},
     {"name": "health", "description": "probes and metrics"},
 ]
@@ -74,7 +76,7 @@ def create_app(settings: ServeSettings | None = None, service: Service | None = 
 
     app.add_middleware(HttpMiddleware, metrics=metrics)
 
-    for module in (health, auth, scenarios, routing, centre, schedules, calls, media, monitor):
+    for module in (health, auth, scenarios, routing, centre, schedules, calls, media, monitor, reports):
         app.include_router(module.router)
     app.include_router(desk.router)  # the operator panel's desk
     # The web editor, last so that every API route is matched before it.
