@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { EMPTY, parseMessage, reduce, type Board, type Message, type OperatorRow, type QueueRow } from "../src/pages/wallboard/board";
+import { format } from "../src/i18n";
+import { alertText } from "../src/pages/wallboard/alerts";
+import { WALLBOARD } from "../src/pages/wallboard/strings";
 import { arcPath, clock, duration, percent, since, slHealth, tick, waitHealth } from "../src/pages/wallboard/format";
 
 function op(id: string, extra: Partial<OperatorRow> = {}): OperatorRow {
@@ -71,6 +74,11 @@ describe("wallboard reducer", () => {
     s = reduce(s, { type: "alert", version: 8, alert: { ...alert, state: "raised" } });
     s = reduce(s, { type: "resync", version: 9, board });
     expect(s.alerts).toHaveLength(1);
+    // a snapshot that lists the alerts raised now is the truth
+    s = reduce(s, { type: "resync", version: 10, board: { ...board, alerts: [] } });
+    expect(s.alerts).toEqual([]);
+    s = reduce(s, { type: "snapshot", version: 11, board: { ...board, alerts: [{ ...alert, state: "raised" }] } });
+    expect(s.alerts.map((a) => a.id)).toEqual(["line_silent:trunk-1"]);
   });
 
   it("parses only well-formed messages", () => {
@@ -123,5 +131,24 @@ describe("service level display", () => {
     expect(arcPath(100, 100, 80, 0, 1.7)).toBe(arcPath(100, 100, 80, 0, 1)); // clamped
     const [x1, y1, x2, y2] = tick(100, 100, 60, 90, 0.5);
     expect([Math.round(x1), Math.round(y1), Math.round(x2), Math.round(y2)]).toEqual([100, 40, 100, 10]);
+  });
+});
+
+describe("alerts in the UI language", () => {
+  const tr = (lang: "en" | "ru") => (key: keyof (typeof WALLBOARD)["en"], params?: Record<string, string | number>) =>
+    format(WALLBOARD[lang][key], params);
+  const base = { state: "raised" as const, at: 1000, message: "server text" };
+
+  it("counts a silent line's minutes and a wait live", () => {
+    const silent = { ...base, id: "line_silent:trunk-1", kind: "line_silent", line: "trunk-1", since: 0 };
+    expect(alertText(silent, "", 1800, tr("en"))).toBe("No calls on line trunk-1 for 30 min");
+    expect(alertText(silent, "", 2400, tr("ru"))).toBe("На линии trunk-1 нет звонков уже 40 мин");
+    const wait = { ...base, id: "long_wait:sales", kind: "long_wait", queue: "sales", since: 1000 };
+    expect(alertText(wait, "Отдел продаж", 1125, tr("ru"))).toBe("Отдел продаж: клиент ждёт уже 2:05");
+  });
+  it("shows a low service level against its target, and the server's text for unknown kinds", () => {
+    const sl = { ...base, id: "service_level:sales", kind: "service_level", queue: "sales", level: 0.5, target: 0.8 };
+    expect(alertText(sl, "Sales", 0, tr("en"))).toBe("Sales: service level 50 %, below the target 80 %");
+    expect(alertText({ ...base, id: "x", kind: "new_kind" }, "", 0, tr("en"))).toBe("server text");
   });
 });

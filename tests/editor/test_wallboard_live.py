@@ -5,6 +5,8 @@ comes back by itself."""
 
 from __future__ import annotations
 
+import json
+import time
 from typing import Any
 
 from playwright.sync_api import expect
@@ -107,3 +109,39 @@ def test_the_wallboard_reconnects_after_the_connection_drops(page: Any, served: 
         set_status(served, "906", "available")
     expect(row).to_have_attribute("data-status", "available")
     assert page.evaluate("window.__sameDocument") == "yes"
+
+
+def test_an_alert_shows_prominently_until_it_is_cleared(page: Any, served: Served) -> None:
+    """Alerts arrive on the same stream (docs/monitor.md): a proxy passes the
+    server's messages through and adds a raised, then a cleared alert after them."""
+    routes: list[Any] = []
+    last = {"version": 0}
+
+    def through(ws: Any) -> None:
+        server = ws.connect_to_server()
+
+        def from_server(message: str | bytes) -> None:
+            last["version"] = max(last["version"], json.loads(message)["version"])
+            ws.send(message)
+
+        server.on_message(from_server)
+        routes.append(ws)
+
+    def send_alert(state: str) -> None:
+        last["version"] += 1
+        routes[-1].send(json.dumps({"type": "alert", "version": last["version"], "alert": {
+            "id": "line_silent:trunk-1", "state": state, "at": time.time() - 5, "kind": "line_silent",
+            "line": "trunk-1", "since": time.time() - 1800, "message": "no call on line trunk-1 for 30 min"}}))
+
+    page.route_web_socket("**/api/v1/monitor/wallboard*", through)
+    open_wallboard(page)
+    alerts = page.get_by_test_id("wb-alerts")
+    expect(alerts).to_have_count(0)
+    send_alert("raised")
+    expect(alerts).to_be_visible()
+    expect(alerts).to_contain_text("No calls on line trunk-1 for 30 min")
+    expect(page.get_by_role("alert")).to_contain_text("trunk-1")
+    screenshot(page, "wallboard_alert")
+    send_alert("cleared")
+    expect(alerts).to_have_count(0)
+    assert page.problems == []

@@ -6,6 +6,7 @@ import { useLang, useStrings } from "../../i18n";
 import type { Route } from "../../shell/router";
 import type { Alert, OperatorRow, QueueRow } from "./board";
 import { clock, duration, percent, since, waitHealth } from "./format";
+import { alertText } from "./alerts";
 import { Gauge } from "./Gauge";
 import { pick, useNames, type Names } from "./names";
 import { WALLBOARD } from "./strings";
@@ -88,11 +89,8 @@ function Alerts({ alerts, names, now, t, lang }: { alerts: Alert[]; names: Names
         return (
           <div key={a.id} className={`wb-alert wb-alert-${a.kind}`} data-alert={a.id}>
             <span className="wb-alert-icon" aria-hidden="true">⚠</span>
-            <span className="wb-alert-text">
-              {queue && <strong>{queue}: </strong>}
-              {a.message}
-            </span>
-            <span className="wb-alert-time">{t("alertSince", { t: clock(a.at) })} · {duration(since(now, a.at))}</span>
+            <span className="wb-alert-text">{alertText(a, queue, now, t)}</span>
+            <span className="wb-alert-time">{t("alertSince", { t: clock(a.since ?? a.at) })}</span>
           </div>
         );
       })}

@@ -40,7 +40,8 @@ export type QueueRow = {
   available: number;
 };
 
-export type Board = { now: number | null; day: string | null; operators: OperatorRow[]; queues: QueueRow[] };
+/** `alerts`: the alerts raised now, in snapshots for viewers of the whole board (servers that send it). */
+export type Board = { now: number | null; day: string | null; operators: OperatorRow[]; queues: QueueRow[]; alerts?: Alert[] };
 
 export type Alert = {
   id: string;
@@ -85,14 +86,15 @@ function upsert<T extends { id: string }>(rows: T[], row: T): T[] {
   return next;
 }
 
-/** The board after one message. A snapshot or resync replaces everything but
- * the alerts; a delta replaces the rows it carries; an alert is added when
+/** The board after one message. A snapshot or resync replaces everything
+ * (the alerts too when it lists them); a delta replaces the rows it carries; an alert is added when
  * raised and removed when cleared. A version that skips one marks a gap. */
 export function reduce(state: BoardState, message: Message): BoardState {
   if (message.type === "snapshot" || message.type === "resync") {
     return {
       ...state,
       board: message.board,
+      alerts: Array.isArray(message.board.alerts) ? message.board.alerts.filter((a) => a.state !== "cleared") : state.alerts,
       version: message.version,
       gap: false,
       resyncs: state.resyncs + (message.type === "resync" ? 1 : 0),

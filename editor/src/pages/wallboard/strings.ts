@@ -8,7 +8,7 @@ export const WALLBOARD: Strings<
   | "operator" | "status" | "inStatus" | "state" | "inState" | "lastCall" | "answeredToday"
   | "idle" | "ringing" | "talking" | "wrap_up" | "loggedOut" | "noOperators" | "noQueues"
   | "st_available" | "st_not_available" | "st_break" | "st_available_on_demand" | "ago" | "never"
-  | "alertSince" | "gaugeLabel" | "overflow" | "resyncs"
+  | "alertSince" | "gaugeLabel" | "overflow" | "resyncs" | "a_line_silent" | "a_service_level" | "a_long_wait"
 > = {
   en: {
     title: "Wallboard", live: "Live", connecting: "Connecting…", reconnecting: "Connection lost, reconnecting…",
@@ -27,6 +27,8 @@ export const WALLBOARD: Strings<
     st_available_on_demand: "For one call", ago: "{t} ago", never: "—",
     alertSince: "since {t}", gaugeLabel: "Service level {value}, target {target}",
     overflow: "Overflow out / in", resyncs: "resynced {n}×",
+    a_line_silent: "No calls on line {line} for {minutes} min", a_service_level: "{queue}: service level {level}, below the target {target}",
+    a_long_wait: "{queue}: a caller has been waiting {wait}",
   },
   ru: {
     title: "Табло", live: "В эфире", connecting: "Подключение…", reconnecting: "Связь потеряна, переподключаемся…",
@@ -45,5 +47,7 @@ export const WALLBOARD: Strings<
     st_available_on_demand: "На один звонок", ago: "{t} назад", never: "—",
     alertSince: "с {t}", gaugeLabel: "Уровень обслуживания {value}, цель {target}",
     overflow: "Переполнение: ушло / пришло", resyncs: "пересинхронизаций: {n}",
+    a_line_silent: "На линии {line} нет звонков уже {minutes} мин", a_service_level: "{queue}: уровень обслуживания {level} ниже цели {target}",
+    a_long_wait: "{queue}: клиент ждёт уже {wait}",
   },
 };
