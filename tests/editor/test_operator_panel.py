@@ -79,3 +79,4 @@ def test_an_operator_changes_only_their_own_status(page: Any, served: Served) ->
     page.get_by_label("Language").select_option("ru")
     expect(page.get_by_role("button", name="Уйти на перерыв")).to_be_visible()
     expect(page.get_by_test_id("current-call")).to_contain_text("Свободен")
+    screenshot(page, "operator_panel_ru")

@@ -81,6 +81,9 @@ def test_reports_show_the_calls_and_download_as_csv(page: Any, served: Served) -
     expect(page.get_by_test_id("lost-call").filter(has_text=IVR)).to_contain_text("Hung up in the IVR")
     expect(page.get_by_test_id("op-row-901")).to_be_visible()
     screenshot(page, "reports")
+    page.locator(".page").evaluate("el => el.scrollTo(0, el.scrollHeight)")
+    screenshot(page, "reports_tables")
+    page.locator(".page").evaluate("el => el.scrollTo(0, 0)")
 
     rows = download_csv(page, "Operators")
     assert rows[0][:3] == ["operator", "offered", "answered"]

@@ -21,8 +21,8 @@ from tests.editor.centre_helpers import (
 from tests.editor.conftest import Served, login, screenshot, set_language
 
 
-def open_wallboard(page: Any) -> None:
-    set_language(page, "en")
+def open_wallboard(page: Any, lang: str = "en") -> None:
+    set_language(page, lang)
     login(page)
     page.goto("/#/wallboard")
     expect(page.get_by_test_id("wb-link")).to_have_attribute("data-link", "live")
@@ -94,7 +94,7 @@ def test_the_wallboard_reconnects_after_the_connection_drops(page: Any, served: 
         sockets.append(ws)
 
     page.route_web_socket("**/api/v1/monitor/wallboard*", through)
-    open_wallboard(page)
+    open_wallboard(page, "ru")
     assert len(sockets) == 1
     sockets[0].close(code=1011, reason="test: connection lost")
     expect(page.get_by_test_id("wb-link")).to_have_attribute("data-link", "reconnecting")
@@ -105,6 +105,8 @@ def test_the_wallboard_reconnects_after_the_connection_drops(page: Any, served: 
     try:
         set_status(served, "906", "break", "training")
         expect(row).to_have_attribute("data-status", "break")
+        expect(row.get_by_test_id("op-status")).to_have_text("Перерыв")
+        screenshot(page, "wallboard_ru")
     finally:
         set_status(served, "906", "available")
     expect(row).to_have_attribute("data-status", "available")

@@ -138,7 +138,7 @@ type StatusProps = {
 function StatusCard({ status, reason, since: inStatus, statuses, lang, t, onSet, name, id, link }: StatusProps) {
   const [breakReason, setBreakReason] = useState("");
   const [busy, setBusy] = useState(false);
-  const [hint, setHint] = useState<string | null>(null);
+  const [hint, setHint] = useState<Key | null>(null);
   const custom = statuses.filter((s) => !s.builtin);
   const kind = status === "available" ? "available" : status === "break" ? "break" : status === "not_available" ? "off" : "custom";
 
@@ -150,7 +150,7 @@ function StatusCard({ status, reason, since: inStatus, statuses, lang, t, onSet,
   async function takeBreak(event: FormEvent) {
     event.preventDefault();
     if (!breakReason.trim()) {
-      setHint(t("reasonNeeded"));
+      setHint("reasonNeeded");
       return;
     }
     setHint(null);
@@ -186,7 +186,7 @@ function StatusCard({ status, reason, since: inStatus, statuses, lang, t, onSet,
         </datalist>
         <button type="submit" className="op-btn op-btn-break" disabled={busy}>{t("startBreak")}</button>
       </form>
-      {hint && <p className="op-hint" role="alert">{hint}</p>}
+      {hint && <p className="op-hint" role="alert">{t(hint)}</p>}
       {custom.length > 0 && (
         <div className="op-custom" role="group" aria-label={t("otherStatuses")}>
           <span className="op-muted">{t("otherStatuses")}:</span>

@@ -44,7 +44,7 @@ export default function ReportsPage({ route }: { route: Route }) {
   const [draft, setDraft] = useState<Filters>(() => initialFilters(route));
   const [filters, setFilters] = useState<Filters>(draft);
   const [refresh, setRefresh] = useState(0);
-  const [formError, setFormError] = useState<string | null>(null);
+  const [formError, setFormError] = useState<Key | null>(null);
   const [options, setOptions] = useState<{ queues: string[]; operators: { id: string; name: string }[]; targets: Record<string, number> }>({ queues: [], operators: [], targets: {} });
 
   useEffect(() => {
@@ -73,7 +73,7 @@ export default function ReportsPage({ route }: { route: Route }) {
     event.preventDefault();
     const problem = checkFilters(draft);
     if (problem) {
-      setFormError(t(problem === "from" ? "badFrom" : problem === "to" ? "badTo" : "badOrder"));
+      setFormError(problem === "from" ? "badFrom" : problem === "to" ? "badTo" : "badOrder");
       return;
     }
     setFormError(null);
@@ -125,7 +125,7 @@ export default function ReportsPage({ route }: { route: Route }) {
             <button key={p} type="button" onClick={() => choose(p)}>{t(p)}</button>
           ))}
         </div>
-        {formError && <p className="rp-form-error" role="alert">{formError}</p>}
+        {formError && <p className="rp-form-error" role="alert">{t(formError)}</p>}
       </form>
 
       <Headline rows={queues.data?.rows ?? null} t={t} />
