@@ -22,8 +22,7 @@ from tests.editor.centre_helpers import (
 )
 from tests.editor.conftest import Served, login, screenshot, set_language
 
-ANSWERED = "+79160000501"
-ABANDONED = "+79160000502"
+CALLERS = ("+79160000501", "+79160000502")
 IVR = "+79160000503"
 
 
@@ -32,26 +31,29 @@ def waiting_in_sales(served: Served, n: int) -> bool:
     return queues.get("sales", 0) >= n
 
 
-def make_calls(served: Served) -> None:
-    """One call answered by 901, one abandoned in the queue, one hung up in the menu."""
+def make_calls(served: Served) -> tuple[str, str]:
+    """One call answered by 901, one abandoned in the queue, one hung up in the
+    menu; returns the numbers of the answered and of the abandoned caller."""
     r = served.api.post(f"{V1}/calls", json={"called": CENTRE_NUMBER, "caller": IVR})
     ivr = r.json()["call_id"]
     hang_up(served, ivr)
-    calls: list[str] = []
+    calls: dict[str, str] = {}
     try:
         with sales_closed(served):
-            calls = [call_sales(served, ANSWERED)]
-            wait_for(lambda: waiting_in_sales(served, 1), "the first caller to wait")
-            calls.append(call_sales(served, ABANDONED))
-            wait_for(lambda: waiting_in_sales(served, 2), "the second caller to wait")
+            calls = {caller: call_sales(served, caller) for caller in CALLERS}
+            wait_for(lambda: waiting_in_sales(served, 2), "both callers to wait")
             set_status(served, "901", "available")  # the first in line goes to 901
-            wait_for(lambda: served.api.get(f"{V1}/operators/901").json()["state"] == "talking", "901 to talk")
-            hang_up(served, calls[1])  # gives up waiting
-            hang_up(served, calls[0])
+            desk = wait_for(lambda: (lambda d: d if d["state"] == "talking" else None)(
+                served.api.get(f"{V1}/operators/901/call").json()), "901 to talk")
+            answered = next(c for c, i in calls.items() if i == desk["call"]["call_id"])
+            abandoned = next(c for c in calls if c != answered)
+            hang_up(served, calls[abandoned])  # gives up waiting
+            hang_up(served, calls[answered])
     finally:
-        hang_up(served, *calls)
-    for call_id in (ivr, *calls):
+        hang_up(served, *calls.values())
+    for call_id in (ivr, *calls.values()):
         wait_for(lambda c=call_id: ended(served, c), f"call {call_id} to end")
+    return answered, abandoned
 
 
 def download_csv(page: Any, section: str) -> list[list[str]]:
@@ -63,7 +65,7 @@ def download_csv(page: Any, section: str) -> list[list[str]]:
 
 
 def test_reports_show_the_calls_and_download_as_csv(page: Any, served: Served) -> None:
-    make_calls(served)
+    _answered, abandoned = make_calls(served)
     set_language(page, "en")
     login(page)
     page.goto("/#/reports")
@@ -76,7 +78,7 @@ def test_reports_show_the_calls_and_download_as_csv(page: Any, served: Served) -
     expect(page.get_by_test_id("load-by-weekday").locator(".recharts-bar-rectangle").first).to_be_visible()
     expect(page.get_by_test_id("sl-trend").locator(".recharts-line-dot").first).to_be_visible()
     expect(page.get_by_test_id("lost-chart").locator(".recharts-bar-rectangle").first).to_be_visible()
-    lost = page.get_by_test_id("lost-call").filter(has_text=ABANDONED)
+    lost = page.get_by_test_id("lost-call").filter(has_text=abandoned)
     expect(lost).to_contain_text("Hung up waiting")
     expect(page.get_by_test_id("lost-call").filter(has_text=IVR)).to_contain_text("Hung up in the IVR")
     expect(page.get_by_test_id("op-row-901")).to_be_visible()
@@ -93,7 +95,7 @@ def test_reports_show_the_calls_and_download_as_csv(page: Any, served: Served) -
     header = rows[0]
     assert "reason" in header and "caller" in header
     by_caller = {r[header.index("caller")]: r for r in rows[1:] if r}
-    assert by_caller[ABANDONED][header.index("reason")] == "abandoned"
+    assert by_caller[abandoned][header.index("reason")] == "abandoned"
     assert by_caller[IVR][header.index("reason")] == "ivr_hangup"
 
     # a queue filter narrows the queues table to that queue

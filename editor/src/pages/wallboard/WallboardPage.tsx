@@ -41,6 +41,7 @@ export default function WallboardPage(_props: { route: Route }) {
       <header className="wb-head">
         <h1 id="wb-title">{t("title")}</h1>
         <LinkState link={link} t={t} />
+        {state.resyncs > 0 && <span className="wb-muted" data-testid="wb-resyncs">{t("resyncs", { n: state.resyncs })}</span>}
         <span className="wb-spacer" />
         <span className="wb-clock" aria-label="clock">{clock(now, true)}</span>
         <button type="button" onClick={toggleFull}>{full ? t("exitFullscreen") : t("fullscreen")}</button>
@@ -127,6 +128,9 @@ function QueueCard({ q, name, now, t }: { q: QueueRow; name: string; now: number
         <Counter label={t("lostOther")} value={q.lost_other} id="lost_other" />
         <Counter label={t("avgWait")} value={duration(q.avg_wait)} id="avg_wait" />
         <Counter label={t("avgTalk")} value={duration(q.avg_talk)} id="avg_talk" />
+        {(q.overflow_out > 0 || q.overflow_in > 0) && (
+          <Counter label={t("overflow")} value={`${q.overflow_out} / ${q.overflow_in}`} id="overflow" />
+        )}
         <Counter label={t("loggedIn")} value={q.logged_in} id="logged_in" />
         <Counter label={t("available")} value={q.available} id="available" />
       </dl>
