@@ -59,7 +59,10 @@ def cmd_statuses(args: argparse.Namespace) -> int:
     if url is not None:
         report, last = _stored_statuses(url, start, end, until)
     else:
-        report, last = status_times(read_events(args.files), start, end, until=until)
+        from flowengine.reports.compute import break_totals, with_break_reasons
+
+        report, last = status_times(with_break_reasons(read_events(args.files)), start, end, until=until)
+        report = break_totals(report)
     if last is not None and last < end and not args.json:
         shown = dt.datetime.fromtimestamp(last, dt.UTC).isoformat()
         print(f"note: the events end at {shown}; what was still going on is counted until then")

@@ -129,7 +129,7 @@ avg_ring_time_vs_avg float avg_ring_time minus the mean
 
 STATUSES = _c("""
 operator str the operator id
-seconds dict seconds in each status (available, not_available, each break reason) and state (idle, ringing, talking, wrap_up)
+seconds dict seconds in each status (available, not_available, break: any break, break:REASON: each reason) and state (idle, ringing, talking, wrap_up)
 """)
 
 LOAD_HOUR = _c("""

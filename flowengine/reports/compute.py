@@ -9,7 +9,7 @@ give the same figures.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from flowengine.reports.calls import CallStory, fold_calls
@@ -25,7 +25,7 @@ from flowengine.reports.traffic import (
     transfer_report,
 )
 
-__all__ = ["fold_report", "statuses_rows"]
+__all__ = ["break_totals", "fold_report", "statuses_rows", "with_break_reasons"]
 
 
 def _in_queues(stories: list[CallStory], queues: frozenset[str] | None) -> list[CallStory]:
@@ -73,9 +73,34 @@ def statuses_rows(events: Sequence[dict[str, Any]], period: Period, filt: Report
     streams' end when they stop before it)."""
     from flowengine.acd.analysis.status_time import status_times
 
-    times, _last = status_times(events, period.start, period.end)
+    times, _last = status_times(with_break_reasons(events), period.start, period.end)
+    times = break_totals(times)
     return [
         {"operator": op, "seconds": dict(sorted(times[op].items()))}
         for op in sorted(times)
         if filt.operators is None or op in filt.operators
     ]
+
+
+def with_break_reasons(events: Iterable[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
+    """The events, each break with its reason named like ``break:lunch``, so
+    time on a break is reported per reason (`break_totals` adds the total
+    back under ``break``)."""
+    for e in events:
+        if e.get("event") == "operator_status_changed" and e.get("status") == "break" and e.get("reason"):
+            yield {**e, "status": f"break:{e['reason']}"}
+        else:
+            yield e
+
+
+def break_totals(times: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    """Each operator's seconds with ``break`` the time on any break: the
+    per-reason ``break:REASON`` figures are added, not instead."""
+    out: dict[str, dict[str, float]] = {}
+    for op, seconds in times.items():
+        total = sum(v for k, v in seconds.items() if k == "break" or k.startswith("break:"))
+        row = dict(seconds)
+        if total > 0:
+            row["break"] = round(total, 3)
+        out[op] = row
+    return out

@@ -22,7 +22,7 @@ from flowengine.reports.calls import CallStory
 from flowengine.reports.catalogue import COLUMNS
 from flowengine.reports.period import Period
 
-__all__ = ["OPERATOR_COLUMNS", "operator_report"]
+__all__ = ["MISS_REASONS", "OPERATOR_COLUMNS", "operator_report", "versus_average"]
 
 MISS_REASONS = ("no_answer", "busy", "rejected", "failed")
 
@@ -102,11 +102,16 @@ def operator_report(
         r["wrap_up_total"] = round(r["wrap_up_total"], 3)
         r["talk_avg"] = round(r["talk_total"] / r["answered"], 3) if r["answered"] else None
         r["hold_total"] = None  # no hold event exists yet
+    versus_average(rows)
+    return [rows[o] for o in sorted(rows)]
+
+
+def versus_average(rows: dict[str, dict[str, Any]]) -> None:
+    """Fill the `*_vs_avg` columns: each operator's figure minus the mean."""
     _versus_average(rows, "answered", "answered_vs_avg")
     _versus_average(rows, "talk_avg", "talk_avg_vs_avg")
     _versus_average(rows, "missed", "missed_vs_avg")
     _versus_average(rows, "avg_ring_time", "avg_ring_time_vs_avg")
-    return [rows[o] for o in sorted(rows)]
 
 
 def _versus_average(rows: dict[str, dict[str, Any]], column: str, into: str) -> None:

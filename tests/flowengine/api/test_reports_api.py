@@ -136,3 +136,15 @@ def test_the_documented_report_json_is_what_the_api_answers() -> None:
     REPORT_MODELS["queues"].model_validate(shown)
     assert shown["columns"] == [c.name for c in KINDS["queues"].columns]
     assert list(shown["rows"][0]) == shown["columns"]
+
+
+def test_reports_over_rest_on_postgresql(api_pg: Any) -> None:
+    call_id = _one_answered_call(api_pg)
+    today = dt.datetime.now(dt.UTC).date()
+    span = {"from": (today - dt.timedelta(days=1)).isoformat(), "to": (today + dt.timedelta(days=1)).isoformat()}
+    rows = api_pg.call("GET", f"{V1}/reports/queues", role="supervisor", params={**span, "queue": "helpdesk"}).json()["rows"]
+    assert [(r["queue"], r["offered"], r["answered"]) for r in rows] == [("helpdesk", 1, 1)]
+    statuses = api_pg.call("GET", f"{V1}/reports/statuses", role="supervisor", params={**span, "operator": "920"}).json()
+    assert statuses["rows"][0]["seconds"]["talking"] > 0
+    r = api_pg.call("GET", f"{V1}/cdr/export", role="supervisor", params={**span, "format": "queue_log"})
+    assert f"|{call_id}|helpdesk|" in r.text
