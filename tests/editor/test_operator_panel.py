@@ -80,3 +80,14 @@ def test_an_operator_changes_only_their_own_status(page: Any, served: Served) ->
     expect(page.get_by_role("button", name="Уйти на перерыв")).to_be_visible()
     expect(page.get_by_test_id("current-call")).to_contain_text("Свободен")
     screenshot(page, "operator_panel_ru")
+
+
+def test_a_supervisor_opens_the_panel_of_an_operator_they_choose(page: Any, served: Served) -> None:
+    set_language(page, "en")
+    login(page)  # admin: no operator of their own
+    page.goto("/#/operator")
+    chooser = page.get_by_label("Operator", exact=True)
+    chooser.select_option("905")
+    expect(page.get_by_role("article", name="My status")).to_contain_text("Дарья Кузнецова")
+    expect(page.get_by_test_id("my-status")).to_have_attribute("data-status", "available")
+    assert page.problems == []

@@ -40,7 +40,7 @@ export default function OperatorPage({ route }: { route: Route }) {
         {supervisor && !me?.operator_id && (
           <label className="op-choose">
             {t("chooseOperator")}
-            <select value={operatorId} onChange={(e) => setChosen(e.target.value)}>
+            <select aria-label={t("chooseOperator")} value={operatorId} onChange={(e) => setChosen(e.target.value)}>
               {operators.map((o) => (
                 <option key={o.id} value={o.id}>{o.id} · {o.name}</option>
               ))}
