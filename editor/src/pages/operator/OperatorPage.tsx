@@ -91,6 +91,12 @@ function Panel({ operatorId, supervisor, t }: { operatorId: string; supervisor: 
   useEffect(() => {
     if (rowState === "idle" || rowState === "wrap_up") loadCalls();
   }, [loadCalls, rowState]);
+  // while the live stream is down, ask now and then instead
+  useEffect(() => {
+    if (link === "live") return;
+    const id = window.setInterval(loadDesk, 5000);
+    return () => window.clearInterval(id);
+  }, [link, loadDesk]);
 
   async function setStatus(status: string, reason: string | null) {
     setError(null);
