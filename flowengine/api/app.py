@@ -20,6 +20,7 @@ from flowengine.api.routers import (
     calls,
     centre,
     components,
+    desk,
     health,
     media,
     monitor,
@@ -79,6 +80,7 @@ def create_app(settings: ServeSettings | None = None, service: Service | None = 
 
     for module in (health, auth, scenarios, routing, centre, schedules, calls, media, monitor, components, reports):
         app.include_router(module.router)
+    app.include_router(desk.router)  # the operator panel's desk
     # The web editor, last so that every API route is matched before it.
     if (DIST / "index.html").is_file():
         app.mount("/", StaticFiles(directory=DIST, html=True), name="editor")

@@ -422,8 +422,9 @@ class EventStore:
         result: str | None = None,
         limit: int = 100,
         offset: int = 0,
+        caller: str | None = None,
     ) -> list[Cdr]:
-        """CDRs of calls started in [start, end), newest first."""
+        """CDRs of calls started in [start, end), newest first (`caller`: one number's calls)."""
         query = sa.select(cdr_table)
         if start is not None:
             query = query.where(cdr_table.c.started_at >= start)
@@ -433,6 +434,8 @@ class EventStore:
             query = query.where(cdr_table.c.operator_id == operator_id)
         if result is not None:
             query = query.where(cdr_table.c.result == result)
+        if caller is not None:
+            query = query.where(cdr_table.c.caller == caller)
         query = query.order_by(cdr_table.c.started_at.desc(), cdr_table.c.call_id).limit(limit).offset(offset)
         with self.db.connect() as conn:
             rows = conn.execute(query).all()
