@@ -78,9 +78,9 @@ def create_app(settings: ServeSettings | None = None, service: Service | None = 
 
     app.add_middleware(HttpMiddleware, metrics=metrics)
 
-    for module in (health, auth, scenarios, routing, centre, schedules, calls, media, monitor, components, reports):
+    routers = (health, auth, scenarios, routing, centre, schedules, calls, media, monitor, components, reports, desk)
+    for module in routers:
         app.include_router(module.router)
-    app.include_router(desk.router)  # the operator panel's desk
     # The web editor, last so that every API route is matched before it.
     if (DIST / "index.html").is_file():
         app.mount("/", StaticFiles(directory=DIST, html=True), name="editor")
