@@ -19,7 +19,7 @@ import struct
 from collections.abc import Callable
 from typing import cast
 
-from telephony_adapters.sip.rtp import SAMPLES_PER_FRAME, DtmfReceiver, parse_rtp
+from telephony_adapters.sip.rtp import SAMPLES_PER_FRAME, DtmfReceiver, RtpPacket, parse_rtp
 
 log = logging.getLogger("flowengine.sip.media")
 
@@ -82,6 +82,8 @@ class RtpEndpoint(asyncio.DatagramProtocol):
         self.last_received = self._loop.time()
         #: the bound port (set by `open`)
         self.port = 0
+        #: hears each audio packet from the far end while set (Record, Recognize)
+        self.audio_sink: Callable[[RtpPacket], None] | None = None
 
     @classmethod
     async def open(
@@ -125,6 +127,11 @@ class RtpEndpoint(asyncio.DatagramProtocol):
                     self.on_digit(digit)
                 except Exception:  # one call's handler must not break its socket
                     log.exception("DTMF handler failed")
+        elif pkt.payload_type == self.payload_type and self.audio_sink is not None:
+            try:
+                self.audio_sink(pkt)
+            except Exception:
+                log.exception("audio capture failed")
 
     def error_received(self, exc: Exception) -> None:
         log.debug("RTP socket error: %s", exc)
