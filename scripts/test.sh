@@ -10,7 +10,8 @@ PY=${PYTHON:-python3}
 #   postgresql  the storage tests start a throwaway server of their own
 #               (FLOWENGINE_SKIP_PG=1 skips them where it cannot be installed)
 #   sip-tester  SIPp: the SIP backend's interop tests
-DEBIAN_PACKAGES=(postgresql sip-tester)
+#   espeak-ng, libespeak-ng1  text to speech (pyttsx3 loads the library): Say on SIP, /media/speech
+DEBIAN_PACKAGES=(postgresql sip-tester espeak-ng libespeak-ng1)
 if [ ${#DEBIAN_PACKAGES[@]} -gt 0 ]; then
   missing=()
   for pkg in "${DEBIAN_PACKAGES[@]}"; do
@@ -22,8 +23,8 @@ if [ ${#DEBIAN_PACKAGES[@]} -gt 0 ]; then
   fi
 fi
 
-echo "installing flowengine with its test dependencies"
-"$PY" -m pip install --quiet --disable-pip-version-check -e '.[test]'
+echo "installing flowengine with its test dependencies and speech recognition"
+"$PY" -m pip install --quiet --disable-pip-version-check -e '.[test,speech]'
 
 echo "ruff"
 "$PY" -m ruff check flowengine nodes telephony_adapters bench

@@ -30,6 +30,8 @@ import asyncio
 import importlib.util
 import json
 import logging
+import math
+import random
 import re
 import threading
 from abc import ABC, abstractmethod
@@ -128,6 +130,28 @@ def grammar_words(phrase: str) -> list[str]:
     return [w for w in _WORD.sub(" ", phrase.lower().replace("ё", "е")).split() if w]
 
 
+#: comfort noise: its amplitude, and the RMS level under which a 20 ms frame gets it (16-bit scale)
+COMFORT_NOISE = 16
+SILENT_FRAME = 64
+
+
+def comfort_noise(samples: array, amplitude: int = COMFORT_NOISE) -> array:
+    """`samples` with a faint, reproducible noise added to the silent frames.
+    G.711's digital silence (every sample equal) is not what a real line
+    carries and throws pocketsphinx's normalisation off: "support" after
+    0.2 s of it is not heard at all. Speech is left as it is; seeded, so one
+    utterance always gives one result."""
+    out = array("h", samples)
+    rnd = random.Random(len(samples))
+    step = ASR_RATE // 50
+    for start in range(0, len(samples), step):
+        frame = samples[start : start + step]
+        if frame and math.sqrt(sum(v * v for v in frame) / len(frame)) < SILENT_FRAME:
+            for i in range(start, start + len(frame)):
+                out[i] = max(-32768, min(32767, out[i] + rnd.randint(-amplitude, amplitude)))
+    return out
+
+
 class VoskRecognizer(Recognizer):
     name = "vosk"
 
@@ -179,6 +203,9 @@ class PocketsphinxRecognizer(Recognizer):
             self.decoder = Decoder(samprate=ASR_RATE, logfn="/dev/null")
         self._free = self.decoder.current_search()
         self._grammars: dict[tuple[str, ...], str] = {}
+        #: the cepstral mean the decoder starts from: each utterance starts from it again,
+        #: so one caller's line does not colour the next one's result
+        self._cmn = self.decoder.get_cmn()
 
     def _search(self, phrases: Sequence[str]) -> str | None:
         """The name of the JSGF search for `phrases` (made once); None when no
@@ -208,8 +235,9 @@ class PocketsphinxRecognizer(Recognizer):
             return Heard("")
         d = self.decoder
         d.activate_search(search)
+        d.set_cmn(self._cmn)
         d.start_utt()
-        d.process_raw(samples.tobytes(), full_utt=True)
+        d.process_raw(comfort_noise(samples).tobytes(), full_utt=True)
         d.end_utt()
         hyp = d.hyp()
         if hyp is None or not hyp.hypstr:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from flowengine.errors import NodeError
-from flowengine.speech.asr import AsrUnavailable, recognizer_for
+from flowengine.speech.asr import AsrUnavailable, asr_problem, recognizer_for
 from flowengine.telephony import (
     BlindTransfer,
     Call,
@@ -208,15 +208,16 @@ class SipCall(Call):
         return False
 
     async def recognize(self, *, phrases: list[str], timeout: float, language: str | None) -> RecognitionResult:
-        try:
-            # the first use loads the model (seconds): not on the event loop
-            recognizer = await asyncio.to_thread(recognizer_for, language, self.sip.settings.asr)
-        except AsrUnavailable as exc:
-            raise NodeError(str(exc), code="asr_unavailable") from None
+        settings = self.sip.settings.asr
+        problem = asr_problem(language, settings)
+        if problem is not None:
+            raise NodeError(problem, code="asr_unavailable")
         rtp = await self._media()
         loop = asyncio.get_running_loop()
         capture = AudioCapture(rtp.codec, loop.time(), max_seconds=timeout + MAX_UTTERANCE)
         rtp.audio_sink = lambda pkt: capture.packet(pkt, loop.time())
+        # the first use loads the model (seconds): on a worker thread, while the caller is already heard
+        loading = loop.run_in_executor(None, recognizer_for, language, settings)
         self.listening_changed("speech")
         speech_sample = 0
         try:
@@ -225,13 +226,17 @@ class SipCall(Call):
                 if capture.speech_at is None:
                     speech_sample = len(capture.samples)
                     if now - capture.started_at >= timeout:
-                        return RecognitionResult(None, None, "timeout")
+                        break
                 elif capture.silent_for(now) >= UTTERANCE_END or capture.full or now - capture.speech_at >= MAX_UTTERANCE:
                     break
                 await asyncio.sleep(LISTEN_TICK)
         finally:
             rtp.audio_sink = None
             self.listening_changed(None)
+        try:
+            recognizer = await loading
+        except AsrUnavailable as exc:
+            raise NodeError(str(exc), code="asr_unavailable") from None
         if capture.speech_at is None:
             return RecognitionResult(None, None, "timeout")
         first = max(0, speech_sample - int((PRE_ROLL + LISTEN_TICK) * 8000))
