@@ -9,15 +9,16 @@ names it), resamples to 8 kHz and keeps the result under
 ``<cache_dir>/tts/`` named by a hash of (voice, text): the second time a
 prompt is said it is a file read, and an engine restart keeps the cache.
 
-pyttsx3 is not thread-safe, so one engine renders on one worker thread
-(`speak_async` hands the work there; the event loop never waits on
-espeak). When espeak-ng is not installed the first render fails with
+pyttsx3 is not thread-safe and keeps one espeak engine per process, so
+every `EspeakTts` shares one engine, one lock and one worker thread
+(`speak_async` hands the work there; the event loop never waits on espeak). When espeak-ng is not installed the first render fails with
 `TtsUnavailable` saying how to install it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import hashlib
 import os
 import threading
@@ -74,13 +75,28 @@ class TextToSpeech(ABC):
         return await asyncio.to_thread(self.speak, text, language=language, voice=voice)
 
 
+class _Espeak:
+    """The process's one pyttsx3 espeak engine (pyttsx3 keeps one per driver anyway)."""
+
+    engine: Any = None
+    voices: dict[str, str] = {}
+    lock = threading.RLock()
+    worker = ThreadPoolExecutor(1, thread_name_prefix="tts")
+
+    @classmethod
+    def release(cls) -> None:
+        # dropped while the interpreter is whole: pyttsx3's finaliser fails at shutdown
+        cls.engine = None
+
+
+atexit.register(_Espeak.release)
+
+
 class EspeakTts(TextToSpeech):
     def __init__(self, cache_dir: str | os.PathLike[str]) -> None:
         self.cache_dir = Path(cache_dir) / "tts"
-        self._engine: Any = None
-        self._voices: dict[str, str] | None = None
-        self._lock = threading.Lock()
-        self._worker = ThreadPoolExecutor(1, thread_name_prefix="tts")
+        self._lock = _Espeak.lock
+        self._worker = _Espeak.worker
         #: texts rendered (cache misses) and served from the cache, since start
         self.rendered = 0
         self.cached = 0
@@ -113,7 +129,7 @@ class EspeakTts(TextToSpeech):
 
     # ---- espeak ------------------------------------------------------------------------------
     def _init(self) -> Any:
-        if self._engine is None:
+        if _Espeak.engine is None:
             try:
                 import pyttsx3  # type: ignore[import-untyped]
             except ImportError:
@@ -123,24 +139,24 @@ class EspeakTts(TextToSpeech):
             except Exception as exc:  # pyttsx3 raises whatever its driver did when libespeak-ng is missing
                 raise TtsUnavailable(f"text to speech needs espeak-ng ({exc}): {ESPEAK_HINT}") from None
             _quiet_driver()
-            self._engine = engine
-            self._voices = {}
+            voices: dict[str, str] = {}
             for v in engine.getProperty("voices"):
-                self._voices.setdefault(v.id, v.id)
+                voices.setdefault(v.id, v.id)
                 for lang in v.languages or ():
                     name = lang.decode(errors="replace") if isinstance(lang, bytes) else str(lang)
-                    self._voices.setdefault(name.lower(), v.id)
-        return self._engine
+                    voices.setdefault(name.lower(), v.id)
+            _Espeak.engine, _Espeak.voices = engine, voices
+        return _Espeak.engine
 
     def _known_voice(self, language: str | None, voice: str | None) -> str:
         self._init()
-        assert self._voices is not None
+        known = _Espeak.voices
         if voice:
-            if voice in self._voices.values():
+            if voice in known.values():
                 return voice
             raise UnknownVoice(f"espeak-ng has no voice {voice!r}")
         lang = (language or "en").lower().replace("_", "-")
-        found = self._voices.get(lang) or self._voices.get(lang.split("-")[0])
+        found = known.get(lang) or known.get(lang.split("-")[0])
         if found is None:
             raise UnknownVoice(f"espeak-ng has no voice for language {language!r}")
         return found
