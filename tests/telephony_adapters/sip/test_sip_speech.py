@@ -194,6 +194,49 @@ def _write_pcap(path: Path, payloads: list[bytes], payload_type: int) -> None:
     path.write_bytes(b"".join(out))
 
 
+def saying_caller(tmp: Path, text: str, *, after: float) -> str:
+    """A SIPp caller that says `text` (espeak-ng, as PCMA RTP from a pcap the
+    test writes) 0.5 s after the answer, then sends `after` s of silence and
+    waits for the engine's BYE."""
+    said = default_tts(tmp / "cache").speak(text, language="en")
+    with wave.open(str(said), "rb") as wav:
+        pcm = array("h")
+        pcm.frombytes(wav.readframes(wav.getnframes()))
+    pcm = array("h", bytes(2 * 4000)) + pcm + array("h", bytes(2 * int(after * 8000)))
+    alaw = encode(pcm, "PCMA")
+    _write_pcap(tmp / "said.pcap", [alaw[i : i + 160] for i in range(0, len(alaw) - 159, 160)], 8)
+    xml = talking_caller(talk_ms=300).replace(f"{PCAP_DIR}/g711a.pcap", str(tmp / "said.pcap"))
+    # no digit: the node ends on its own, then the engine hangs up
+    return xml.replace(f'<nop><action><exec play_pcap_audio="{PCAP_DIR}/dtmf_2833_1.pcap"/></action></nop>', "")
+
+
+def test_record_ends_after_silence_end_seconds_without_voice(tmp_path: Path) -> None:
+    nodes = [
+        {"id": "start", "type": "start", "exits": {"next": "rec"}},
+        {"id": "rec", "type": "record", "params": {"beep": True, "max_length": 20, "silence_end": 1.0, "min_length": 0.3},
+         "exits": {"next": "bye", "empty": "bye"}},
+        {"id": "bye", "type": "hangup"},
+    ]
+    (tmp_path / "say.xml").write_text(saying_caller(tmp_path, "please call me back tomorrow", after=4.0))
+
+    async def test(backend: SipBackend, events: list[StreamEvent]) -> None:
+        rc, out = await sipp(backend.address, "-sf", "say.xml", "-s", "650", cwd=tmp_path)
+        assert rc == 0, out
+        made = first(events, "RecordingMade")
+        assert made.reason == "silence"
+        # the caller spoke ~1.5 s from 0.5 s; after the 0.4 s beep the recording ran to 1 s past the last word
+        assert 1.6 < made.duration < 3.6, made.duration
+        left = [ev.exit for ev in events if type(ev).__name__ == "NodeLeft" and ev.node_id == "rec"]  # type: ignore[attr-defined]
+        assert left == ["next"]  # words were recorded: not "empty"
+        with wave.open(str(tmp_path / "media" / made.uri), "rb") as wav:
+            samples = array("h")
+            samples.frombytes(wav.readframes(wav.getnframes()))
+        assert rms(samples) > 300
+        assert rms(samples[-6400:]) < 50  # it ends in the silence that ended it
+
+    with_engine(test, tmp_path, scenario("rec", "650", nodes))
+
+
 def test_recognize_over_sip_takes_the_exit_of_the_spoken_word(tmp_path: Path) -> None:
     nodes = [
         {"id": "start", "type": "start", "exits": {"next": "ask"}},
@@ -203,18 +246,7 @@ def test_recognize_over_sip_takes_the_exit_of_the_spoken_word(tmp_path: Path) ->
          "exits": {"billing": "bye", "support": "bye", "other": "bye", "timeout": "bye"}},
         {"id": "bye", "type": "hangup"},
     ]
-    # the caller's words: espeak-ng saying "support", 1 s of silence after it, as PCMA RTP
-    said = default_tts(tmp_path / "cache").speak("support", language="en")
-    with wave.open(str(said), "rb") as wav:
-        pcm = array("h")
-        pcm.frombytes(wav.readframes(wav.getnframes()))
-    pcm = array("h", bytes(2 * 4000)) + pcm + array("h", bytes(2 * 8000))
-    alaw = encode(pcm, "PCMA")
-    _write_pcap(tmp_path / "support.pcap", [alaw[i : i + 160] for i in range(0, len(alaw) - 159, 160)], 8)
-    xml = talking_caller(talk_ms=300).replace(f"{PCAP_DIR}/g711a.pcap", str(tmp_path / "support.pcap"))
-    # no digit: the recogniser's answer ends the node, then the engine hangs up
-    xml = xml.replace(f'<nop><action><exec play_pcap_audio="{PCAP_DIR}/dtmf_2833_1.pcap"/></action></nop>', "")
-    (tmp_path / "speak.xml").write_text(xml)
+    (tmp_path / "speak.xml").write_text(saying_caller(tmp_path, "support", after=1.0))
 
     async def test(backend: SipBackend, events: list[StreamEvent]) -> None:
         rc, out = await sipp(backend.address, "-sf", "speak.xml", "-s", "700", cwd=tmp_path)
