@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from array import array
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -161,9 +162,12 @@ class SipCall(Call):
         return interrupted and self.active
 
     async def record(self, *, max_length: float, silence_end: float, terminators: str, beep: bool) -> Recording:
-        rtp = await self._media()
         self.recordings += 1
         path, uri = recording_target(self.sip.settings, self.sip.engine.media, self.call_id, self.recordings)
+        if not self.active:  # the caller hung up before the recording began: an empty one
+            await self._save(path, array("h"))
+            return Recording(uri, 0.0, "hangup")
+        rtp = await self._media()
         if beep and self.active:
             await rtp.send_frames(list(tone_frames(rtp.codec)), lambda: not self.active)
         loop = asyncio.get_running_loop()
@@ -194,11 +198,14 @@ class SipCall(Call):
             missing = int(min(loop.time() - capture.started_at, max_length) * 8000) - len(samples)
             if missing > 4000:
                 samples.extend(bytes(2 * missing))
+        await self._save(path, samples)
+        return Recording(uri, round(len(samples) / 8000, 3), reason)
+
+    async def _save(self, path: Path, samples: array) -> None:
         try:
             await asyncio.to_thread(write_wav, path, samples)
         except OSError as exc:
             raise NodeError(f"the recording cannot be written: {exc.strerror or exc}", code="recording_failed") from None
-        return Recording(uri, round(len(samples) / 8000, 3), reason)
 
     def _terminator_pressed(self, terminators: str) -> bool:
         """Read buffered digits: True at a terminator; other keys are ignored."""
@@ -237,7 +244,7 @@ class SipCall(Call):
             recognizer = await loading
         except AsrUnavailable as exc:
             raise NodeError(str(exc), code="asr_unavailable") from None
-        if capture.speech_at is None:
+        if capture.speech_at is None or not self.active:
             return RecognitionResult(None, None, "timeout")
         first = max(0, speech_sample - int((PRE_ROLL + LISTEN_TICK) * 8000))
         utterance = resample(capture.samples[first:], 8000, 16000)

@@ -291,3 +291,27 @@ def talking_caller(*, talk_ms: int, digit: str = "1") -> str:
   <timewait milliseconds="300"/>
 </scenario>
 """
+
+
+def talking_then_hanging_up_caller(*, talk_ms: int) -> str:
+    """Like `talking_caller`, but the caller hangs up (BYE) after `talk_ms`
+    instead of pressing a key."""
+    head = talking_caller(talk_ms=talk_ms)
+    head = head[: head.index(f'  <nop><action><exec play_pcap_audio="{PCAP_DIR}/dtmf_2833_')]
+    return head + """  <send retrans="500">
+    <![CDATA[
+      BYE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: "SIPp caller" <sip:100@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 2 BYE
+      Contact: sip:100@[local_ip]:[local_port]
+      Max-Forwards: 70
+      Content-Length: 0
+    ]]>
+  </send>
+  <recv response="200"/>
+  <timewait milliseconds="300"/>
+</scenario>
+"""

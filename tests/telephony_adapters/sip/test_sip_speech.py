@@ -3,8 +3,10 @@ engine's SIP backend on 127.0.0.1.
 
 * Say: the caller's SDP points at an RTP receiver in the test; what arrives
   is exactly the espeak-ng prompt (not silence), answered or in early media.
-* Record: SIPp plays Debian's g711a.pcap (speech, PCMA) and presses 1; the
-  WAV holds that audio, as long as the caller talked.
+* Record: SIPp plays Debian's g711a.pcap (speech, PCMA) and presses 1 or
+  hangs up, or says a sentence and falls silent; the WAV holds that audio,
+  as long as the caller talked.
+* Music on hold: a Queue's music file, looped while the caller waits.
 * Recognize: SIPp plays a pcap of espeak-ng saying "support" (made by the
   test as G.711 RTP) and the scenario takes the "support" exit.
 """
@@ -23,7 +25,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sipp_scenarios import PCAP_DIR, listening_caller, talking_caller
+from sipp_scenarios import (
+    PCAP_DIR,
+    listening_caller,
+    talking_caller,
+    talking_then_hanging_up_caller,
+)
 
 from flowengine.acd import parse_centre
 from flowengine.acd.driver import AcdDriver
@@ -178,6 +185,31 @@ def test_record_writes_the_callers_audio_until_the_terminator(tmp_path: Path) ->
         assert rms(samples) > 500
 
     with_engine(test, tmp_path, scenario("rec", "600", nodes))
+
+
+def test_a_caller_who_hangs_up_keeps_the_message_and_the_call_goes_on_after_hangup(tmp_path: Path) -> None:
+    nodes = [
+        {"id": "start", "type": "start", "exits": {"next": "rec"}},
+        {"id": "rec", "type": "record", "params": {"beep": False, "silence_end": 0, "variable": "MESSAGE"},
+         "exits": {"next": "bye", "empty": "bye"}},
+        {"id": "bye", "type": "hangup"},
+        {"id": "after", "type": "start", "params": {"entry": "after_hangup"}, "exits": {"next": "send"}},
+        {"id": "send", "type": "assign", "params": {"assignments": [{"variable": "SENT", "value": "MESSAGE"}]}, "exits": {"next": "done"}},
+        {"id": "done", "type": "hangup"},
+    ]
+    (tmp_path / "talk.xml").write_text(talking_then_hanging_up_caller(talk_ms=2000))
+
+    async def test(backend: SipBackend, events: list[StreamEvent]) -> None:
+        rc, out = await sipp(backend.address, "-sf", "talk.xml", "-s", "660", cwd=tmp_path)
+        assert rc == 0, out
+        await asyncio.sleep(0.3)
+        made = first(events, "RecordingMade")
+        assert made.reason == "hangup" and 1.5 < made.duration < 2.6
+        assert (tmp_path / "media" / made.uri).is_file()
+        sent = [ev for ev in events if type(ev).__name__ == "VariableChanged" and ev.variable == "SENT"]  # type: ignore[attr-defined]
+        assert [ev.value for ev in sent] == [made.uri]  # type: ignore[attr-defined]
+
+    with_engine(test, tmp_path, scenario("rec", "660", nodes))
 
 
 def _write_pcap(path: Path, payloads: list[bytes], payload_type: int) -> None:
