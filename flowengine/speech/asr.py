@@ -115,9 +115,21 @@ class Recognizer(ABC):
     def _decode(self, samples: array, phrases: Sequence[str]) -> Heard: ...
 
     def recognize(self, samples: array, phrases: Sequence[str] = ()) -> Heard:
-        """Decode one utterance of 16 kHz samples; with `phrases`, only they can be heard."""
+        """Decode one utterance of 16 kHz samples; with `phrases`, only they can be heard.
+        A decoder that fails on an utterance hears nothing in it (logged) and is
+        made afresh, so one caller's audio cannot break the next one's."""
+        if len(samples) < ASR_RATE // 10:  # under 0.1 s: nothing to hear (pocketsphinx fails on none)
+            return Heard("")
         with self._lock:
-            return self._decode(samples, phrases)
+            try:
+                return self._decode(samples, phrases)
+            except Exception:
+                log.exception("%s failed on a %.1f s utterance; starting it afresh", self.name, len(samples) / ASR_RATE)
+                self._reset()
+                return Heard("")
+
+    def _reset(self) -> None:  # noqa: B027 (optional hook)
+        """Make the decoder afresh after a failure."""
 
     async def recognize_async(self, samples: array, phrases: Sequence[str] = ()) -> Heard:
         loop = asyncio.get_running_loop()
@@ -196,6 +208,9 @@ class PocketsphinxRecognizer(Recognizer):
 
     def __init__(self) -> None:
         super().__init__()
+        self._reset()
+
+    def _reset(self) -> None:
         from pocketsphinx import Decoder  # type: ignore[import-not-found,import-untyped,unused-ignore]
 
         try:

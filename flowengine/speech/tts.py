@@ -40,6 +40,8 @@ ESPEAK_HINT = "install the Debian package espeak-ng (apt-get install espeak-ng)"
 MAX_TEXT = 5000
 #: espeak-ng voices by language; other languages use the voice espeak lists for them
 VOICES = {"en": "gmw/en", "ru": "zle/ru"}
+#: speaking rate, words per minute (espeak-ng's own default)
+RATE_WPM = 175
 
 
 class TtsUnavailable(FlowEngineError):
@@ -162,20 +164,12 @@ class EspeakTts(TextToSpeech):
         return found
 
     def _render(self, text: str, voice: str, path: Path) -> None:
-        engine = self._init()
         path.parent.mkdir(parents=True, exist_ok=True)
-        raw = path.with_name(f"{path.stem}.{os.getpid()}.{threading.get_ident()}.raw.wav")
-        try:
-            engine.setProperty("voice", voice)
-            engine.save_to_file(text, str(raw))
-            engine.runAndWait()
-            with wave.open(str(raw), "rb") as wav:
-                rate, width, channels = wav.getframerate(), wav.getsampwidth(), wav.getnchannels()
-                pcm = wav.readframes(wav.getnframes())
-        except (OSError, EOFError, wave.Error) as exc:
-            raise TtsUnavailable(f"espeak-ng said nothing for voice {voice!r} ({exc})") from None
-        finally:
-            raw.unlink(missing_ok=True)
+        pcm, rate, width, channels = self._espeak(text, voice, path)
+        if len(pcm) < rate * width // 100:  # under 10 ms (seen once, not reproduced): once more
+            pcm, rate, width, channels = self._espeak(text, voice, path)
+        if len(pcm) < rate * width // 100:
+            raise TtsUnavailable(f"espeak-ng said nothing for {text[:40]!r} (voice {voice!r})")
         samples = resample(_smooth(to_mono16(pcm, width, channels)), rate, self.rate)
         part = path.with_name(f"{path.stem}.{os.getpid()}.part")
         with wave.open(str(part), "wb") as out:
@@ -184,6 +178,25 @@ class EspeakTts(TextToSpeech):
             out.setframerate(self.rate)
             out.writeframes(samples.tobytes())
         os.replace(part, path)
+
+
+    def _espeak(self, text: str, voice: str, path: Path) -> tuple[bytes, int, int, int]:
+        """espeak's rendering of `text`: PCM bytes, rate, sample width, channels."""
+        engine = self._init()
+        raw = path.with_name(f"{path.stem}.{os.getpid()}.{threading.get_ident()}.raw.wav")
+        try:
+            engine.setProperty("voice", voice)
+            # a voice may bring its own speed (Russian: 175) and espeak keeps it for the next
+            # voice: every text is said at one rate, so a prompt sounds the same whatever came before
+            engine.setProperty("rate", RATE_WPM)
+            engine.save_to_file(text, str(raw))
+            engine.runAndWait()
+            with wave.open(str(raw), "rb") as wav:
+                return wav.readframes(wav.getnframes()), wav.getframerate(), wav.getsampwidth(), wav.getnchannels()
+        except (OSError, EOFError, wave.Error) as exc:
+            raise TtsUnavailable(f"espeak-ng said nothing for voice {voice!r} ({exc})") from None
+        finally:
+            raw.unlink(missing_ok=True)
 
 
 def _smooth(samples: Any) -> Any:
