@@ -27,6 +27,7 @@ thread-safe); `recognize_async` hands the utterance there.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import importlib.util
 import json
 import logging
@@ -268,6 +269,8 @@ class PocketsphinxRecognizer(Recognizer):
 
 _engines: dict[tuple[str, str | None], Recognizer] = {}
 _engines_lock = threading.Lock()
+# models are freed while the interpreter is whole: vosk's finaliser fails at shutdown
+atexit.register(_engines.clear)
 
 
 def recognizer_for(language: str | None, settings: AsrSettings | None = None) -> Recognizer:
