@@ -12,7 +12,8 @@ PY=${PYTHON:-python3}
 #   sip-tester  SIPp: the SIP backend's interop tests
 #   chromium    the web editor's end-to-end tests (Playwright drives it; no browser download)
 #   nodejs npm  build and unit-test the web editor from its source
-DEBIAN_PACKAGES=(postgresql sip-tester chromium)
+#   espeak-ng, libespeak-ng1  text to speech (pyttsx3 loads the library): Say on SIP, /media/speech
+DEBIAN_PACKAGES=(postgresql sip-tester chromium espeak-ng libespeak-ng1)
 command -v npm >/dev/null 2>&1 || DEBIAN_PACKAGES+=(nodejs npm)
 if [ ${#DEBIAN_PACKAGES[@]} -gt 0 ]; then
   missing=()
@@ -25,8 +26,8 @@ if [ ${#DEBIAN_PACKAGES[@]} -gt 0 ]; then
   fi
 fi
 
-echo "installing flowengine with its test dependencies"
-"$PY" -m pip install --quiet --disable-pip-version-check -e '.[test]'
+echo "installing flowengine with its test dependencies and speech recognition"
+"$PY" -m pip install --quiet --disable-pip-version-check -e '.[test,speech]'
 
 echo "web editor: npm ci and its unit tests"
 (cd editor && npm ci --no-audit --no-fund --loglevel=error && PYTHON="$PY" npm test --silent)

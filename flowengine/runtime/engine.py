@@ -136,9 +136,14 @@ class Engine:
         An unchanged document changes nothing, bindings included.
         `default=True` makes this scenario the default for unbound calls; the
         default is never chosen implicitly. Calls already running keep the
-        version they started on.
+        version they started on. `UsageError` when an attached backend cannot
+        run it (`Backend.scenario_problems`): nothing is published then.
         """
-        previous = self.store.find(scenario.doc.id if isinstance(scenario, Scenario) else scenario.id)
+        doc = scenario.doc if isinstance(scenario, Scenario) else scenario
+        problems = [p for backend in self.router.backends for p in backend.scenario_problems(doc)]
+        if problems:
+            raise UsageError("; ".join(problems))
+        previous = self.store.find(doc.id)
         result = self.store.publish(scenario, comment=comment, author=author)
         notes: list[str] = []
         if result.changed:

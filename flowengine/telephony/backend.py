@@ -26,6 +26,7 @@ from flowengine.errors import UsageError
 
 if TYPE_CHECKING:
     from flowengine.runtime.engine import Engine
+    from flowengine.scenario.model import ScenarioDoc
     from flowengine.telephony.leg import Leg
 
 #: built-in backends, used when the package metadata is not installed
@@ -73,6 +74,13 @@ class Backend(ABC):
         `originate ... &park()`). The leg may later be bridged to a call of
         this backend."""
 
+    def scenario_problems(self, doc: ScenarioDoc) -> list[str]:
+        """What in `doc` this backend cannot do here (a Recognize node with no
+        speech recogniser installed ...), one message per place; the engine
+        refuses to publish a scenario with any, so it fails at load time,
+        never in the middle of a call."""
+        return []
+
     def owns(self, target: str) -> bool:
         """Does `target`'s phone live here (registered with this backend's
         registrar, in the simulator's directory)? The router asks it."""
@@ -98,6 +106,10 @@ class TargetRouter:
             self._backends.append(backend)
         if default or self.default is None:
             self.default = backend
+
+    @property
+    def backends(self) -> tuple[Backend, ...]:
+        return tuple(self._backends)
 
     def route(self, target: str, backend: Backend, *, prefix: bool = False) -> None:
         """Send `target` (or every target starting with it) to `backend`."""

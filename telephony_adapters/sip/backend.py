@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec
 from urllib.parse import unquote
 
-from flowengine.errors import NodeError
+from flowengine.errors import NodeError, UsageError
 from flowengine.telephony import HangupCause
 from flowengine.telephony.backend import Backend
 from flowengine.telephony.causes import FAILED, SHUTDOWN
@@ -39,10 +39,12 @@ from telephony_adapters.sip.headers import NameAddr, parse_name_addr
 from telephony_adapters.sip.media import MediaClock, RtpEndpoint, RtpPortPool
 from telephony_adapters.sip.message import Request
 from telephony_adapters.sip.settings import SipSettings
+from telephony_adapters.sip.speech import scenario_problems
 from telephony_adapters.sip.transport import SipTransport
 
 if TYPE_CHECKING:
     from flowengine.runtime.engine import Engine
+    from flowengine.scenario.model import ScenarioDoc
     from flowengine.telephony import Leg
 
 log = logging.getLogger("flowengine.sip")
@@ -76,6 +78,9 @@ class SipBackend(Backend):
     # ---- lifecycle -------------------------------------------------------------------------------------
     async def start(self) -> None:
         s = self.settings
+        problems = [p for doc in (sc.doc for sc in self.engine.store.latest().values()) for p in self.scenario_problems(doc)]
+        if problems:
+            raise UsageError("; ".join(problems))
         self.transport = await SipTransport.open(self.core, self._on_event, s.host, s.port)
         if s.advertise:
             self.core.local = (s.advertise, self.core.local[1])
@@ -197,6 +202,10 @@ class SipBackend(Backend):
                     log.exception("ending call %s failed", call.call_id)
                 self._end(call, HangupCause("system", FAILED, None, 41))
         self._media_watch = loop.call_later(min(1.0, timeout / 2), self._watch_media)
+
+    def scenario_problems(self, doc: ScenarioDoc) -> list[str]:
+        """Recognize nodes in languages no installed recogniser covers."""
+        return scenario_problems(doc, self.settings)
 
     def release_rtp(self, rtp: RtpEndpoint) -> None:
         rtp.close()

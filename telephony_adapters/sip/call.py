@@ -1,26 +1,31 @@
 """A SIP call: the call interface over the SIP core (signalling) and one RTP
 endpoint (media).
 
-What works on this backend today: answer, ringing (180), early media (183
-with SDP), reject and hangup (final response, or BYE with a Q.850 Reason),
-RFC 4733 and SIP INFO digits into the shared digit buffer (so Gather, Menu
-and barge-in work), and prompts from WAV files sent as G.711 on the backend's
-shared 20 ms media clock. What does not work yet raises `NodeError(code="unsupported")`
-so the node follows its error exit with a message that says so: text to
-speech, recording, speech recognition, outgoing legs, bridging, transfer,
-hold and music. A `say` prompt has no TTS engine here yet: it is sent as
-silence of the length the simulator would give it, with a warning.
+What works on this backend: answer, ringing (180), early media (183 with
+SDP: a prompt played before answer goes there), reject and hangup (final
+response, or BYE with a Q.850 Reason), RFC 4733 and SIP INFO digits into the
+shared digit buffer (so Gather, Menu and barge-in work); prompts from WAV
+files of any rate and from text (espeak-ng, `flowengine.speech`) sent as
+G.711 on the backend's shared 20 ms media clock; Record (the caller's audio
+to an 8 kHz WAV, `telephony_adapters.sip.speech` says where); Recognize (the
+caller's utterance, cut by an energy-based voice detector, to the
+language's recogniser); music on hold from a file, looped. What does not
+work yet raises `NodeError(code="unsupported")` so the node follows its
+error exit with a message that says so: outgoing legs, bridging, transfer
+and hold.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from array import array
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from flowengine.errors import NodeError
+from flowengine.speech.asr import AsrUnavailable, asr_problem, recognizer_for
 from flowengine.telephony import (
     BlindTransfer,
     Call,
@@ -30,20 +35,32 @@ from flowengine.telephony import (
     RecognitionResult,
     Recording,
 )
-from flowengine.telephony.audio import say_seconds
+from flowengine.telephony.audio import resample
+from telephony_adapters.sip.capture import AudioCapture
 from telephony_adapters.sip.errors import LocalProtocolError
 from telephony_adapters.sip.media import RtpEndpoint
-from telephony_adapters.sip.prompts import silence_frames, wav_frames
+from telephony_adapters.sip.prompts import tone_frames, wav_frames
 from telephony_adapters.sip.sdp import Negotiated
+from telephony_adapters.sip.speech import recording_target, say_frames, write_wav
 
 if TYPE_CHECKING:
     from telephony_adapters.sip.backend import SipBackend
 
 log = logging.getLogger("flowengine.sip.call")
 
+#: how often Record and Recognize look at what they captured (seconds)
+LISTEN_TICK = 0.05
+#: silence after speech that ends an utterance for Recognize (seconds)
+UTTERANCE_END = 0.8
+#: longest utterance handed to a recogniser (seconds)
+MAX_UTTERANCE = 15.0
+#: audio kept from before speech was detected (seconds): the start of the first word
+PRE_ROLL = 0.3
+
+
 class SipCall(Call):
     backend_name = "sip"
-    __slots__ = ("key", "sip", "negotiated", "rtp", "answered_at")
+    __slots__ = ("key", "sip", "negotiated", "rtp", "answered_at", "recordings", "_music")
 
     def __init__(
         self,
@@ -66,6 +83,9 @@ class SipCall(Call):
         self.rtp: RtpEndpoint | None = None
         #: loop time of our 200 OK (None before)
         self.answered_at: float | None = None
+        #: recordings made on this call (numbers their files)
+        self.recordings = 0
+        self._music: asyncio.Task[None] | None = None
 
     # ---- media ---------------------------------------------------------------------------------------
     async def _media(self) -> RtpEndpoint:
@@ -91,6 +111,9 @@ class SipCall(Call):
         self._configure(negotiated)
 
     def release_media(self) -> None:
+        if self._music is not None:
+            self._music.cancel()
+            self._music = None
         if self.rtp is not None:
             self.sip.release_rtp(self.rtp)
             self.rtp = None
@@ -130,9 +153,7 @@ class SipCall(Call):
                 raise NodeError(f"audio {prompt.text!r} is not in the engine's media folders", code="media_not_found")
             frames = wav_frames(Path(prompt.file), codec)
         else:
-            seconds = say_seconds(prompt.text)
-            log.warning("call %s: no TTS engine on the sip backend yet; %r sent as %.1f s of silence", self.call_id, prompt.text[:40], seconds)
-            frames = silence_frames(seconds, codec)
+            frames = await say_frames(self.sip.settings, prompt, codec)
 
         def stop() -> bool:
             return not self.active or (barge_in and self.pending_digits() > 0)
@@ -141,10 +162,94 @@ class SipCall(Call):
         return interrupted and self.active
 
     async def record(self, *, max_length: float, silence_end: float, terminators: str, beep: bool) -> Recording:
-        _unsupported("recording")
+        self.recordings += 1
+        path, uri = recording_target(self.sip.settings, self.sip.engine.media, self.call_id, self.recordings)
+        if not self.active:  # the caller hung up before the recording began: an empty one
+            await self._save(path, array("h"))
+            return Recording(uri, 0.0, "hangup")
+        rtp = await self._media()
+        if beep and self.active:
+            await rtp.send_frames(list(tone_frames(rtp.codec)), lambda: not self.active)
+        loop = asyncio.get_running_loop()
+        capture = AudioCapture(rtp.codec, loop.time(), max_seconds=max_length)
+        rtp.audio_sink = lambda pkt: capture.packet(pkt, loop.time())
+        self.listening_changed("record")
+        try:
+            while True:
+                now = loop.time()
+                if not self.active:
+                    reason = "hangup"
+                elif self._terminator_pressed(terminators):
+                    reason = "terminator"
+                elif capture.full or now - capture.started_at >= max_length:
+                    reason = "max_length"
+                elif silence_end > 0 and capture.silent_for(now) >= silence_end:
+                    reason = "silence"
+                else:
+                    await self.wait_for_digit(LISTEN_TICK)
+                    continue
+                break
+        finally:
+            rtp.audio_sink = None
+            self.listening_changed(None)
+        samples = capture.samples
+        if reason in ("silence", "max_length"):
+            # a far end that sends nothing while silent still took that long
+            missing = int(min(loop.time() - capture.started_at, max_length) * 8000) - len(samples)
+            if missing > 4000:
+                samples.extend(bytes(2 * missing))
+        await self._save(path, samples)
+        return Recording(uri, round(len(samples) / 8000, 3), reason)
+
+    async def _save(self, path: Path, samples: array) -> None:
+        try:
+            await asyncio.to_thread(write_wav, path, samples)
+        except OSError as exc:
+            raise NodeError(f"the recording cannot be written: {exc.strerror or exc}", code="recording_failed") from None
+
+    def _terminator_pressed(self, terminators: str) -> bool:
+        """Read buffered digits: True at a terminator; other keys are ignored."""
+        while (digit := self.next_digit()) is not None:
+            if digit in terminators:
+                return True
+        return False
 
     async def recognize(self, *, phrases: list[str], timeout: float, language: str | None) -> RecognitionResult:
-        _unsupported("speech recognition")
+        settings = self.sip.settings.asr
+        problem = asr_problem(language, settings)
+        if problem is not None:
+            raise NodeError(problem, code="asr_unavailable")
+        rtp = await self._media()
+        loop = asyncio.get_running_loop()
+        capture = AudioCapture(rtp.codec, loop.time(), max_seconds=timeout + MAX_UTTERANCE)
+        rtp.audio_sink = lambda pkt: capture.packet(pkt, loop.time())
+        # the first use loads the model (seconds): on a worker thread, while the caller is already heard
+        loading = loop.run_in_executor(None, recognizer_for, language, settings)
+        self.listening_changed("speech")
+        speech_sample = 0
+        try:
+            while self.active:
+                now = loop.time()
+                if capture.speech_at is None:
+                    speech_sample = len(capture.samples)
+                    if now - capture.started_at >= timeout:
+                        break
+                elif capture.silent_for(now) >= UTTERANCE_END or capture.full or now - capture.speech_at >= MAX_UTTERANCE:
+                    break
+                await asyncio.sleep(LISTEN_TICK)
+        finally:
+            rtp.audio_sink = None
+            self.listening_changed(None)
+        try:
+            recognizer = await loading
+        except AsrUnavailable as exc:
+            raise NodeError(str(exc), code="asr_unavailable") from None
+        if capture.speech_at is None or not self.active:
+            return RecognitionResult(None, None, "timeout")
+        first = max(0, speech_sample - int((PRE_ROLL + LISTEN_TICK) * 8000))
+        utterance = resample(capture.samples[first:], 8000, 16000)
+        heard = await recognizer.recognize_async(utterance, phrases)
+        return RecognitionResult(heard.text or None, heard.confidence, "speech" if heard.text else "timeout")
 
     def start_leg(
         self,
@@ -173,10 +278,33 @@ class SipCall(Call):
         _unsupported("hold")
 
     async def music_start(self, source: str | None) -> None:
-        _unsupported("music on hold")
+        if self._music is not None or not self.active:
+            return
+        rtp = await self._media()
+        frames = self._music_frames(source, rtp.codec) or list(tone_frames(rtp.codec, 440.0, 0.4, 0.08, pause=3.6))
+        self._music = asyncio.get_running_loop().create_task(self._play_music(rtp, frames), name=f"music:{self.call_id}")
+
+    def _music_frames(self, source: str | None, codec: str) -> list[bytes]:
+        """The scenario's music file, else the backend's, else a soft tone every 4 s.
+        A name is read from disk only when the engine has media folders (then
+        the engine has already found it there)."""
+        if source is not None and self.sip.engine.media:
+            return wav_frames(Path(source), codec)
+        if source is not None:
+            log.warning("call %s: music %r not played: the engine has no media folders", self.call_id, source)
+        if self.sip.settings.music is not None:
+            return wav_frames(Path(self.sip.settings.music), codec)
+        return list(tone_frames(codec, 440.0, 0.4, 0.08, pause=3.6))
+
+    async def _play_music(self, rtp: RtpEndpoint, frames: list[bytes]) -> None:
+        while self.active and await rtp.send_frames(frames, lambda: not self.active) is False:
+            pass  # the file ended: again from the start
 
     async def music_stop(self) -> None:
-        _unsupported("music on hold")
+        task, self._music = self._music, None
+        if task is not None:
+            task.cancel()
+            await asyncio.wait([task], timeout=1.0)
 
 
 def _unsupported(what: str) -> NoReturn:

@@ -19,7 +19,7 @@ import struct
 from collections.abc import Callable
 from typing import cast
 
-from telephony_adapters.sip.rtp import SAMPLES_PER_FRAME, DtmfReceiver, parse_rtp
+from telephony_adapters.sip.rtp import SAMPLES_PER_FRAME, DtmfReceiver, RtpPacket, parse_rtp
 
 log = logging.getLogger("flowengine.sip.media")
 
@@ -82,6 +82,8 @@ class RtpEndpoint(asyncio.DatagramProtocol):
         self.last_received = self._loop.time()
         #: the bound port (set by `open`)
         self.port = 0
+        #: hears each audio packet from the far end while set (Record, Recognize)
+        self.audio_sink: Callable[[RtpPacket], None] | None = None
 
     @classmethod
     async def open(
@@ -95,7 +97,8 @@ class RtpEndpoint(asyncio.DatagramProtocol):
             try:
                 _, proto = await loop.create_datagram_endpoint(lambda: cls(on_digit, clock), local_addr=(host, port))
             except OSError:
-                continue  # taken by another program: try the next one
+                pool.give_back(port)  # taken by another program: back to the far end of the list
+                continue
             proto.port = port
             return proto
         raise OSError("no free RTP port in the configured range")
@@ -125,6 +128,11 @@ class RtpEndpoint(asyncio.DatagramProtocol):
                     self.on_digit(digit)
                 except Exception:  # one call's handler must not break its socket
                     log.exception("DTMF handler failed")
+        elif pkt.payload_type == self.payload_type and self.audio_sink is not None:
+            try:
+                self.audio_sink(pkt)
+            except Exception:
+                log.exception("audio capture failed")
 
     def error_received(self, exc: Exception) -> None:
         log.debug("RTP socket error: %s", exc)

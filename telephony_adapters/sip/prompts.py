@@ -1,12 +1,16 @@
 """Prompts as G.711 frames: WAV files of any rate and width, mixed to mono,
 resampled to 8 kHz and encoded once, then cached by path, modification time
-and codec. Frames are 160 bytes (20 ms); the last one is padded with silence.
+and codec (said prompts are WAV files too: the TTS cache's). Frames are 160
+bytes (20 ms); the last one is padded with silence. Tones for Record's beep
+and the default music on hold.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import wave
+from array import array
 from functools import lru_cache
 from pathlib import Path
 
@@ -49,8 +53,23 @@ def _wav_frames(path: str, mtime: int, codec: str) -> tuple[bytes, ...]:
         samples = to_mono16(raw, width, channels)
     except ValueError as exc:
         raise NodeError(f"prompt file {Path(path).name!r}: {exc}", code="media_invalid") from None
-    samples = resample(samples, rate, RATE)
+    return tuple(pcm_frames(resample(samples, rate, RATE), codec))
+
+
+def pcm_frames(samples: array, codec: str) -> list[bytes]:
+    """8 kHz 16-bit samples as 20 ms G.711 frames, the last padded with silence."""
     data = encode(samples, codec)
     pad = (-len(data)) % SAMPLES_PER_FRAME
     data += bytes([SILENCE[codec]]) * pad
-    return tuple(data[i : i + SAMPLES_PER_FRAME] for i in range(0, len(data), SAMPLES_PER_FRAME))
+    return [data[i : i + SAMPLES_PER_FRAME] for i in range(0, len(data), SAMPLES_PER_FRAME)]
+
+
+@lru_cache(maxsize=16)
+def tone_frames(codec: str, frequency: float = 1000.0, seconds: float = 0.4, level: float = 0.25, pause: float = 0.0) -> tuple[bytes, ...]:
+    """A sine tone (`level` of full scale) followed by `pause` s of silence:
+    Record's beep, and the default music on hold when none is configured."""
+    n = int(seconds * RATE)
+    amplitude = level * 32767
+    tone = array("h", (int(amplitude * math.sin(2 * math.pi * frequency * i / RATE)) for i in range(n)))
+    tone.extend(array("h", bytes(2 * int(pause * RATE))))
+    return tuple(pcm_frames(tone, codec))

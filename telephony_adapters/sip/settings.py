@@ -15,6 +15,7 @@ import ipaddress
 from dataclasses import dataclass, field
 
 from flowengine.errors import UsageError
+from flowengine.speech.asr import AsrSettings
 from telephony_adapters.sip.sdp import SUPPORTED
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -64,6 +65,15 @@ class SipSettings:
     #: end an answered call whose far end sent no RTP for this many seconds
     #: (a peer that vanished without BYE); None: never (some peers send no RTP while silent)
     media_timeout: float | None = None
+    #: said prompts are cached under `<cache_dir>/tts`; None: the user's cache folder
+    #: ($FLOWENGINE_CACHE_DIR, else ~/.cache/flowengine); the service gives `<data_dir>/cache`
+    cache_dir: str | None = None
+    #: where Record writes WAV files; None: `recordings/` in the engine's first media folder
+    recordings_dir: str | None = None
+    #: music on hold when the scenario names none (a WAV file); None: a soft tone every 4 s
+    music: str | None = None
+    #: speech recognition: the engine for each language and the vosk model directory
+    asr: AsrSettings = field(default_factory=AsrSettings)
 
     def __post_init__(self) -> None:
         unknown = [c for c in self.codecs if c not in SUPPORTED]

@@ -1,4 +1,5 @@
-"""Prompt audio: upload (WAV, converted to 8 kHz mono), list, download, replace, delete."""
+"""Prompt audio: upload (WAV, converted to 8 kHz mono), list, download, replace, delete;
+and a text spoken as the phones would hear it (the editor's test console)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from flowengine.api.deps import AdminUser, AnyUser, ServiceDep
 from flowengine.api.media import MediaError, MediaFile
 from flowengine.api.problems import PROBLEM_RESPONSES, ApiProblem, FieldProblem, not_found
 from flowengine.api.schemas import NAME
+from flowengine.speech.tts import MAX_TEXT, TtsUnavailable, UnknownVoice, default_tts
 
 router = APIRouter(prefix="/api/v1/media", tags=["media"], responses=PROBLEM_RESPONSES)
 
@@ -41,6 +43,30 @@ async def list_media(
 ) -> list[MediaPublic]:
     """Prompt files; `file` is how a Play node or a prompt names it."""
     return [_public(m) for m in service.media.list(language)]
+
+
+@router.get("/speech", operation_id="getSpeech", response_class=FileResponse,
+            responses={200: {"content": {"audio/wav": {}}}})
+async def get_speech(
+    _user: AnyUser,
+    service: ServiceDep,
+    text: Annotated[str, Query(min_length=1, max_length=MAX_TEXT, description="what to say")],
+    lang: Annotated[str, Query(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$", description="e.g. ru, en")] = "en",
+    voice: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_/+-]{1,64}$", description="an espeak-ng voice")] = None,
+) -> FileResponse:
+    """`text` spoken by the voice a Say prompt in `lang` gets on the phone
+    (8 kHz mono WAV, cached in the data directory)."""
+    tts = default_tts(service.settings.data_dir / "cache")
+    try:
+        path = await tts.speak_async(text, language=lang, voice=voice)
+    except ValueError as exc:
+        raise ApiProblem(422, str(exc), errors=[FieldProblem(path="query.text", message=str(exc))]) from None
+    except UnknownVoice as exc:
+        where = "query.voice" if voice else "query.lang"
+        raise ApiProblem(422, str(exc), errors=[FieldProblem(path=where, message=str(exc))]) from None
+    except TtsUnavailable as exc:
+        raise ApiProblem(503, str(exc)) from None
+    return FileResponse(path, media_type="audio/wav", filename="speech.wav")
 
 
 @router.put(

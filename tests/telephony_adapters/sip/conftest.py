@@ -15,3 +15,9 @@ for _name in ("sipmsgs", "sipp_scenarios"):
         _module = importlib.util.module_from_spec(_spec)
         sys.modules[_name] = _module
         _spec.loader.exec_module(_module)
+
+# said prompts are cached on disk: tests keep theirs out of the user's cache folder
+import os as _os  # noqa: E402
+import tempfile as _tempfile  # noqa: E402
+
+_os.environ.setdefault("FLOWENGINE_CACHE_DIR", _tempfile.mkdtemp(prefix="flowengine-test-cache-"))

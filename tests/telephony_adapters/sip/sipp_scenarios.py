@@ -219,3 +219,99 @@ def holding_caller() -> str:
   <Reference variables="allow,sendonly_answer,sendrecv_answer"/>
 </scenario>
 """
+
+
+_BYE_OK = """
+  <send>
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:100@[local_ip]:[local_port]>
+      Content-Length: 0
+    ]]>
+  </send>
+"""
+
+
+def listening_caller(media_port: int, *, early: bool = False) -> str:
+    """A caller whose SDP names `media_port` (a test's RTP receiver) for its
+    audio. Answered: it waits for the engine's BYE. `early`: the engine plays
+    in early media (183) and then refuses the call with 486."""
+    invite = _INVITE.replace("m=audio [media_port] RTP/AVP", f"m=audio {media_port} RTP/AVP")
+    if early:
+        ending = f"""
+  <recv response="100" optional="true"/>
+  <recv response="183"/>
+  <recv response="486" timeout="20000"/>
+{_ACK.replace("Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]", "[last_Via:]")}
+"""
+    else:
+        ending = f"""
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="183" optional="true"/>
+  <recv response="200" rtd="true"/>
+{_ACK}
+  <recv request="BYE" timeout="20000"/>
+{_BYE_OK}
+"""
+    return f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="flowengine listening caller">
+{invite}
+{ending}
+  <timewait milliseconds="300"/>
+</scenario>
+"""
+
+
+def talking_caller(*, talk_ms: int, digit: str = "1") -> str:
+    """A caller that offers PCMA, plays Debian's g711a.pcap (7 s of speech)
+    from the answer, presses `digit` (RFC 2833) after `talk_ms`, then waits
+    for the engine's BYE."""
+    invite = _INVITE.replace("RTP/AVP 0 101", "RTP/AVP 8 101").replace("a=rtpmap:0 PCMU/8000", "a=rtpmap:8 PCMA/8000")
+    return f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="flowengine talking caller">
+{invite}
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="183" optional="true"/>
+  <recv response="200" rtd="true"/>
+{_ACK}
+  <nop><action><exec play_pcap_audio="{PCAP_DIR}/g711a.pcap"/></action></nop>
+  <pause milliseconds="{talk_ms}"/>
+  <nop><action><exec play_pcap_audio="{PCAP_DIR}/dtmf_2833_{_PCAP_NAMES.get(digit, digit)}.pcap"/></action></nop>
+  <recv request="BYE" timeout="20000"/>
+{_BYE_OK}
+  <timewait milliseconds="300"/>
+</scenario>
+"""
+
+
+def talking_then_hanging_up_caller(*, talk_ms: int) -> str:
+    """Like `talking_caller`, but the caller hangs up (BYE) after `talk_ms`
+    instead of pressing a key."""
+    head = talking_caller(talk_ms=talk_ms)
+    head = head[: head.index(f'  <nop><action><exec play_pcap_audio="{PCAP_DIR}/dtmf_2833_')]
+    return head + """  <send retrans="500">
+    <![CDATA[
+      BYE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: "SIPp caller" <sip:100@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 2 BYE
+      Contact: sip:100@[local_ip]:[local_port]
+      Max-Forwards: 70
+      Content-Length: 0
+    ]]>
+  </send>
+  <recv response="200"/>
+  <timewait milliseconds="300"/>
+</scenario>
+"""

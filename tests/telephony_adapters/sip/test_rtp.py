@@ -186,3 +186,24 @@ def test_one_media_clock_serves_many_calls_and_stops_a_cancelled_prompt() -> Non
                 ep.close()
 
     asyncio.run(main())
+
+
+def test_a_port_another_program_holds_is_skipped_and_not_counted_as_ours() -> None:
+    async def main() -> None:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as other:
+            other.bind(("127.0.0.1", 0))
+            held = other.getsockname()[1] & ~1
+            other.close()
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as squatter:
+                squatter.bind(("127.0.0.1", held))  # another program on one of our ports
+                pool = RtpPortPool(held - 2, held + 4)  # three ports: held-2, held, held+2
+                opened = [await RtpEndpoint.open("127.0.0.1", pool, lambda d: None) for _ in range(2)]
+                assert sorted(ep.port for ep in opened) == [held - 2, held + 2] and pool.in_use == 2
+                with pytest.raises(OSError, match="no free RTP port"):
+                    await RtpEndpoint.open("127.0.0.1", pool, lambda d: None)
+                for ep in opened:
+                    ep.close()
+                    pool.give_back(ep.port)
+                assert pool.in_use == 0  # the squatter's port was never counted as ours
+
+    asyncio.run(main())
