@@ -11,6 +11,7 @@ PY=${PYTHON:-python3}
 #               (FLOWENGINE_SKIP_PG=1 skips them where it cannot be installed)
 #   sip-tester  SIPp: the SIP backend's interop tests
 DEBIAN_PACKAGES=(postgresql sip-tester)
+DEBIAN_PACKAGES+=(baresip)  # operators' phones in the SIP registrar and bridge tests
 if [ ${#DEBIAN_PACKAGES[@]} -gt 0 ]; then
   missing=()
   for pkg in "${DEBIAN_PACKAGES[@]}"; do

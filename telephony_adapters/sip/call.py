@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, NoReturn
 from flowengine.errors import NodeError
 from flowengine.telephony import (
     BlindTransfer,
+    BridgeRecorder,
     Call,
     HangupCause,
     Leg,
@@ -32,8 +33,11 @@ from flowengine.telephony import (
 )
 from flowengine.telephony.audio import say_seconds
 from telephony_adapters.sip.errors import LocalProtocolError
+from telephony_adapters.sip.leg import SipLeg
 from telephony_adapters.sip.media import RtpEndpoint
 from telephony_adapters.sip.prompts import silence_frames, wav_frames
+from telephony_adapters.sip.recording import ConversationRecorder, recording_target
+from telephony_adapters.sip.relay import MediaRelay
 from telephony_adapters.sip.sdp import Negotiated
 
 if TYPE_CHECKING:
@@ -43,7 +47,7 @@ log = logging.getLogger("flowengine.sip.call")
 
 class SipCall(Call):
     backend_name = "sip"
-    __slots__ = ("key", "sip", "negotiated", "rtp", "answered_at")
+    __slots__ = ("key", "sip", "negotiated", "rtp", "answered_at", "relay")
 
     def __init__(
         self,
@@ -66,6 +70,8 @@ class SipCall(Call):
         self.rtp: RtpEndpoint | None = None
         #: loop time of our 200 OK (None before)
         self.answered_at: float | None = None
+        #: the RTP relay while the caller is bridged to a leg
+        self.relay: MediaRelay | None = None
 
     # ---- media ---------------------------------------------------------------------------------------
     async def _media(self) -> RtpEndpoint:
@@ -91,6 +97,9 @@ class SipCall(Call):
         self._configure(negotiated)
 
     def release_media(self) -> None:
+        if self.relay is not None:
+            self.relay.stop()
+            self.relay = None
         if self.rtp is not None:
             self.sip.release_rtp(self.rtp)
             self.rtp = None
@@ -155,13 +164,36 @@ class SipCall(Call):
         caller_name: str | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> Leg:
-        _unsupported("outgoing legs")
+        return self.sip.phones.ring(target, ring_timeout=ring_timeout, caller_id=caller_id, caller_name=caller_name)
 
     async def connect_media(self, leg: Leg) -> None:
-        _unsupported("bridging")
+        """Relay RTP both ways between the caller and the leg (back-to-back)."""
+        if not isinstance(leg, SipLeg) or leg.rtp is None:
+            raise NodeError(f"the leg to {leg.target} has no SIP media to bridge", code="unsupported")
+        caller = await self._media()
+        await self.stop_music()
+        self.relay = MediaRelay(caller, leg.rtp)
+        self.relay.start()
 
     async def disconnect_media(self, leg: Leg) -> None:
-        _unsupported("bridging")
+        relay, self.relay = self.relay, None
+        if relay is not None:
+            relay.stop()
+
+    def start_bridge_recording(self, leg: Leg) -> BridgeRecorder | None:
+        relay = self.relay
+        if relay is None:
+            return None
+        target = recording_target(
+            getattr(self.sip.settings, "recordings_dir", None),  # (a setting Record shares, when present)
+            list(self.sip.engine.media.folders),
+            self.call_id,
+            leg.leg_id,
+        )
+        if target is None:
+            log.warning("call %s: no folder for recordings (give the engine a media folder); not recorded", self.call_id)
+            return None
+        return ConversationRecorder(relay, *target)
 
     def send_transfer(self, transfer: BlindTransfer) -> None:
         _unsupported("blind transfer (REFER)")

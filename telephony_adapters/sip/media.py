@@ -19,7 +19,7 @@ import struct
 from collections.abc import Callable
 from typing import cast
 
-from telephony_adapters.sip.rtp import SAMPLES_PER_FRAME, DtmfReceiver, parse_rtp
+from telephony_adapters.sip.rtp import SAMPLES_PER_FRAME, DtmfReceiver, RtpPacket, parse_rtp
 
 log = logging.getLogger("flowengine.sip.media")
 
@@ -69,6 +69,8 @@ class RtpEndpoint(asyncio.DatagramProtocol):
         self.dtmf_payload_type: int | None = 101
         self.packets_in = 0
         self.packets_out = 0
+        #: while bridged: hears every packet from the far end (`relay.MediaRelay`)
+        self.tap: Callable[[RtpPacket, bytes], None] | None = None
         self._dtmf = DtmfReceiver()
         self._latched = False
         self._ssrc = int.from_bytes(os.urandom(4), "big")
@@ -118,6 +120,11 @@ class RtpEndpoint(asyncio.DatagramProtocol):
         elif source != self.remote:
             return  # not the far end we latched onto: no digits injected by strangers
         self.packets_in += 1
+        if self.tap is not None:
+            try:
+                self.tap(pkt, data)
+            except Exception:  # a relay's trouble must not break the socket
+                log.exception("RTP tap failed")
         if self.dtmf_payload_type is not None and pkt.payload_type == self.dtmf_payload_type:
             digit = self._dtmf.packet(pkt)
             if digit is not None:

@@ -1,0 +1,223 @@
+"""Operators' phones with real peers: baresip (Debian `baresip`) registers
+as an operator with a password and answers calls the ACD gives it; SIPp
+or another baresip is the caller. Everything runs on 127.0.0.1 on ports
+picked free; every peer quits by itself (-t, -timeout) and every wait is
+bounded."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from baresip_peer import BARESIP, Baresip, read_channels, tone_power
+from scenario_builders import doc, hangup, load, node, start
+
+from flowengine.acd import parse_centre
+from flowengine.acd.driver import AcdDriver
+from flowengine.events import StreamEvent
+from flowengine.runtime.engine import Engine
+from telephony_adapters.sip import SipBackend, SipSettings
+
+pytestmark = pytest.mark.skipif(
+    BARESIP is None and not os.environ.get("CI"),
+    reason="baresip (Debian package baresip) is not installed; scripts/test.sh installs it",
+)
+
+CALLER_TONE = 400.0
+OPERATOR_TONE = 1000.0
+
+
+def centre(*operators: tuple[str, str], strategy: str = "ring_all", record: bool = False) -> Any:
+    return parse_centre(
+        {
+            "operators": [{"id": f"op{ext}", "extension": ext, "sip_secret": secret} for ext, secret in operators],
+            "queues": [
+                {
+                    "id": "support",
+                    "members": [f"op{ext}" for ext, _ in operators],
+                    "strategy": strategy,
+                    "ring_timeout": 15,
+                    "retry": 0,
+                    "record": record,
+                }
+            ],
+        }
+    )
+
+
+def to_queue() -> Any:
+    """Any number: straight to the support queue (a Transfer to the
+    department rings as the queue's strategy says), then hang up."""
+    return load(
+        doc(
+            [
+                start("xfer"),
+                node("xfer", "transfer", {"to": "department", "department": "support", "ring_timeout": 15,
+                                          "total_timeout": 20}, answered="bye", busy="bye", no_answer="bye",
+                     error="bye"),
+                hangup("bye"),
+            ],
+            scenario_id="to_queue",
+        )
+    )
+
+
+Test = Callable[[SipBackend, AcdDriver, list[StreamEvent], Path], Awaitable[None]]
+
+
+def with_centre(test: Test, tmp: Path, c: Any) -> None:
+    async def main() -> None:
+        media = tmp / "media"
+        media.mkdir()
+        engine = Engine(keep_events=True, media_dirs=[media])
+        engine.publish(to_queue(), default=True)
+        events: list[StreamEvent] = []
+        engine.add_listener(events.append)
+        driver = AcdDriver(c).attach(engine)
+        # baresip 1.0 answers MD5 challenges only (libre has no SHA-256 digest)
+        settings = SipSettings(port=0, rtp_ports=(42000, 43000), digest_algorithms=("MD5",))
+        backend = SipBackend(engine, settings=settings)
+        await backend.start()
+        try:
+            await asyncio.wait_for(test(backend, driver, events, tmp), 60)
+            await asyncio.wait_for(engine.drain(), 10)
+            await asyncio.sleep(0.3)
+            assert backend.calls == {}
+            assert backend.legs == {}
+            assert backend.rtp_pool.in_use == 0
+        finally:
+            await backend.stop()
+            await engine.shutdown()
+
+    asyncio.run(main())
+
+
+def phone(tmp: Path, name: str, backend: SipBackend, user: str, password: str, *, tone: float = OPERATOR_TONE,
+          answer: str = "auto") -> Baresip:
+    host, port = backend.address
+    return Baresip(
+        tmp / name,
+        f"sip:{user}@{host}:{port}",
+        f"auth_pass={password};regint=60;answermode={answer};audio_codecs=PCMU,PCMA",
+        tone=tone,
+    )
+
+
+async def until(what: str, check: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Wait (bounded) until `check()` holds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not check():
+        assert loop.time() < deadline, f"timed out waiting until {what}"
+        await asyncio.sleep(0.05)
+
+
+def registered(backend: SipBackend, user: str) -> Callable[[], bool]:
+    return lambda: backend.phones.registrar is not None and backend.phones.registrar.is_registered(user)
+
+
+def named(events: list[StreamEvent], name: str) -> list[Any]:
+    return [e for e in events if type(e).__name__ == name]
+
+
+def test_a_phone_registers_with_its_password_and_a_wrong_password_is_refused(tmp_path: Path) -> None:
+    async def test(backend: SipBackend, driver: AcdDriver, events: list[StreamEvent], tmp: Path) -> None:
+        # before any REGISTER, neither operator may be offered a call
+        assert not driver.core.operator("op901").present
+        assert not driver.core.operator("op902").present
+        good = phone(tmp, "good", backend, "901", "right-horse")
+        bad = phone(tmp, "bad", backend, "902", "wrong-battery")
+        await good.start(20)
+        await bad.start(20)
+        try:
+            # (the REGISTER may beat our ctrl_tcp connection, so ask the registrar and the log)
+            await until("901 registered", registered(backend, "901"))
+            await until("902 refused", lambda: "403 Forbidden" in bad.log())
+            registrar = backend.phones.registrar
+            assert registrar is not None
+            assert registrar.is_registered("901") and not registrar.is_registered("902")
+            assert driver.core.operator("op901").present  # the ACD may ring 901 now
+            assert not driver.core.operator("op902").present  # 902 stays unreachable
+            assert registrar.stats.refused >= 1
+        finally:
+            await good.stop()
+            await bad.stop()
+
+    with_centre(test, tmp_path, centre(("901", "right-horse"), ("902", "staple")))
+
+
+def test_a_queue_call_is_bridged_to_the_phone_audio_and_dtmf_cross_and_it_is_recorded(tmp_path: Path) -> None:
+    async def test(backend: SipBackend, driver: AcdDriver, events: list[StreamEvent], tmp: Path) -> None:
+        operator = phone(tmp, "operator", backend, "901", "pw-901", tone=OPERATOR_TONE)
+        host, port = backend.address
+        # the caller offers A-law only; the phone answers in µ-law: the relay transcodes
+        caller = Baresip(tmp / "caller", f"sip:caller@{host}", "regint=0;audio_codecs=PCMA", tone=CALLER_TONE)
+        await operator.start(30)
+        await caller.start(30)
+        try:
+            await until("901 registered", registered(backend, "901"))
+            await caller.command("dial", f"sip:5000@{host}:{port}")
+            await operator.wait_for("CALL_ESTABLISHED")
+            await caller.wait_for("CALL_ESTABLISHED")
+            await asyncio.sleep(2.0)
+            await caller.command("sndcode", "5")  # RFC 4733 from the caller ...
+            await operator.wait_for("CALL_DTMF_START", param="5")  # ... reaches the operator's phone
+            await operator.command("sndcode", "7")
+            await caller.wait_for("CALL_DTMF_START", param="7")
+            await asyncio.sleep(1.0)
+            await caller.command("hangup")
+            await operator.wait_for("CALL_CLOSED")
+            await caller.wait_for("CALL_CLOSED")
+            await asyncio.sleep(0.5)
+        finally:
+            await operator.stop()
+            await caller.stop()
+        # each side heard the other's tone
+        heard_by_operator = operator.received_audio()
+        heard_by_caller = caller.received_audio()
+        assert tone_power(heard_by_operator, CALLER_TONE) > 20 * tone_power(heard_by_operator, OPERATOR_TONE)
+        assert tone_power(heard_by_caller, OPERATOR_TONE) > 20 * tone_power(heard_by_caller, CALLER_TONE)
+        # the engine's stream: the leg answered and was bridged; the recording was made
+        ended = named(events, "BridgeEnded")
+        assert len(ended) == 1 and ended[0].ended_by == "caller" and ended[0].operator_id == "op901"
+        made = named(events, "RecordingMade")
+        assert len(made) == 1 and made[0].node_id == "xfer" and made[0].duration > 2.5
+        left, right = read_channels(tmp / "media" / made[0].uri)
+        assert len(left) == len(right) > 8000 * 2.5
+        assert tone_power(left, CALLER_TONE) > 20 * tone_power(left, OPERATOR_TONE)
+        assert tone_power(right, OPERATOR_TONE) > 20 * tone_power(right, CALLER_TONE)
+
+    with_centre(test, tmp_path, centre(("901", "pw-901"), record=True))
+
+
+def test_ring_all_cancels_the_phone_that_lost_the_race(tmp_path: Path) -> None:
+    async def test(backend: SipBackend, driver: AcdDriver, events: list[StreamEvent], tmp: Path) -> None:
+        winner = phone(tmp, "winner", backend, "901", "pw-1")
+        loser = phone(tmp, "loser", backend, "902", "pw-2", answer="manual")
+        host, port = backend.address
+        caller = Baresip(tmp / "caller", f"sip:caller@{host}", "regint=0;audio_codecs=PCMU", tone=CALLER_TONE)
+        for p in (winner, loser, caller):
+            await p.start(30)
+        try:
+            await until("901 registered", registered(backend, "901"))
+            await until("902 registered", registered(backend, "902"))
+            await caller.command("dial", f"sip:5000@{host}:{port}")
+            await winner.wait_for("CALL_ESTABLISHED")
+            await loser.wait_for("CALL_INCOMING")
+            await loser.wait_for("CALL_CLOSED")  # the CANCEL reached it
+            assert "CALL_ESTABLISHED" not in loser.types()
+            await asyncio.sleep(0.5)
+            await caller.command("hangup")
+            await winner.wait_for("CALL_CLOSED")
+        finally:
+            for p in (winner, loser, caller):
+                await p.stop()
+        legs = {e.operator_id: e for e in named(events, "LegEnded")}
+        assert legs["op902"].outcome == "cancelled" and legs["op902"].cause == "answered_elsewhere"
+        assert legs["op901"].outcome == "answered"
+
+    with_centre(test, tmp_path, centre(("901", "pw-1"), ("902", "pw-2")))
