@@ -417,8 +417,8 @@ class AcdDriver:
     def set_status(self, operator_id: str, status: str, reason: str | None = None, *, by: str = "operator") -> None:
         self._feed(lambda now: self.core.set_status(now, operator_id, status, reason, by=by))
 
-    def remove_operator(self, operator_id: str) -> None:
-        self._feed(lambda now: self.core.remove_operator(now, operator_id))
+    def remove_operator(self, operator_id: str, reason: str = "removed") -> None:
+        self._feed(lambda now: self.core.remove_operator(now, operator_id, reason))
 
     def operator_at(self, number: str) -> str | None:
         """The operator whose extension or one of whose targets is `number`."""

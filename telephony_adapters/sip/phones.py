@@ -73,7 +73,7 @@ class PhoneLines:
         self.registrar = Registrar(accounts, realm=s.media_address, algorithms=s.digest_algorithms)
         self.sip.core.registrar = self.registrar
         for account in accounts.values():
-            driver.remove_operator(account.operator_id)
+            driver.remove_operator(account.operator_id, "phone_unregistered")
 
     # ---- events -----------------------------------------------------------------------------
     def event(self, ev: SipEvent) -> bool:
@@ -84,7 +84,7 @@ class PhoneLines:
                 if isinstance(ev, PhoneRegistered):
                     driver.add_operator(ev.operator_id)
                 else:
-                    driver.remove_operator(ev.operator_id)
+                    driver.remove_operator(ev.operator_id, "phone_unregistered")
             return True
         if not isinstance(ev, LegProgress | LegAnswered | LegFailed | LegHungUp | LegDtmf | LegReinvited):
             return False

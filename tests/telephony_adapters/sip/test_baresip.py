@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from baresip_peer import BARESIP, Baresip, read_channels, tone_power
+from baresip_peer import BARESIP, Baresip, free_udp_port, read_channels, tone_power
 from scenario_builders import doc, hangup, load, node, start
 
 from flowengine.acd import parse_centre
@@ -21,6 +22,8 @@ from flowengine.acd.driver import AcdDriver
 from flowengine.events import StreamEvent
 from flowengine.runtime.engine import Engine
 from telephony_adapters.sip import SipBackend, SipSettings
+from telephony_adapters.sip.headers import NameAddr, Uri
+from telephony_adapters.sip.leg import Destination
 
 pytestmark = pytest.mark.skipif(
     BARESIP is None and not os.environ.get("CI"),
@@ -142,6 +145,7 @@ def test_a_phone_registers_with_its_password_and_a_wrong_password_is_refused(tmp
             assert registrar.is_registered("901") and not registrar.is_registered("902")
             assert driver.core.operator("op901").present  # the ACD may ring 901 now
             assert not driver.core.operator("op902").present  # 902 stays unreachable
+            assert driver.core.operator_status("op902")[:2] == ("not_available", "phone_unregistered")
             assert registrar.stats.refused >= 1
         finally:
             await good.stop()
@@ -221,3 +225,98 @@ def test_ring_all_cancels_the_phone_that_lost_the_race(tmp_path: Path) -> None:
         assert legs["op901"].outcome == "answered"
 
     with_centre(test, tmp_path, centre(("901", "pw-1"), ("902", "pw-2")))
+
+
+SIPP = shutil.which("sipp")
+
+
+async def sipp_call(target: tuple[str, int], cwd: Path, *args: str) -> tuple[int, str]:
+    """One SIPp call (bounded: -m 1, -timeout); its exit code and screen."""
+    (cwd / "pcap").symlink_to("/usr/share/sip-tester")  # uac_pcap plays pcap/*.pcap
+    proc = await asyncio.create_subprocess_exec(
+        SIPP or "sipp", f"{target[0]}:{target[1]}", *args, "-m", "1",
+        "-i", "127.0.0.1", "-mi", "127.0.0.1", "-p", str(free_udp_port()), "-mp", str(free_udp_port() & ~1),
+        "-timeout", "30", "-timeout_error", "-nostdin", "-nd",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, cwd=cwd,
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), 40)
+    return proc.returncode or 0, out.decode(errors="replace")
+
+
+def test_a_sipp_call_reaches_the_phone_its_audio_and_dtmf_cross_the_bridge(tmp_path: Path) -> None:
+    """SIPp's uac_pcap: answered by the queue's phone, it plays its A-law
+    recording, presses 1 (RFC 2833) and hangs up."""
+
+    async def test(backend: SipBackend, driver: AcdDriver, events: list[StreamEvent], tmp: Path) -> None:
+        operator = phone(tmp, "operator", backend, "901", "pw-901")
+        await operator.start(30)
+        try:
+            await until("901 registered", registered(backend, "901"))
+            rc, screen = await sipp_call(backend.address, tmp, "-sn", "uac_pcap", "-s", "5000")
+            assert rc == 0, screen[-2500:]
+            await operator.wait_for("CALL_DTMF_START", param="1")
+            await operator.wait_for("CALL_CLOSED")
+        finally:
+            await operator.stop()
+        heard = operator.received_audio()
+        loud = sum(1 for x in heard if abs(x) > 1000)
+        assert loud > 8000, "the operator's phone heard nearly nothing of SIPp's recording"
+        made = named(events, "RecordingMade")
+        assert len(made) == 1
+        left, right = read_channels(tmp / "media" / made[0].uri)
+        assert sum(1 for x in left if abs(x) > 1000) > 8000  # the caller's voice, left
+        assert tone_power(right, OPERATOR_TONE) > 20 * tone_power(right, CALLER_TONE)  # the phone's tone, right
+
+    if SIPP is None:
+        pytest.skip("SIPp (Debian package sip-tester) is not installed; scripts/test.sh installs it")
+    with_centre(test, tmp_path, centre(("901", "pw-901"), record=True))
+
+
+def test_an_unanswered_desk_phone_forwards_to_the_mobile_through_the_trunk_hook(tmp_path: Path) -> None:
+    """The operator's mobile is rung 2 s into the offer (its `after`), out
+    through `route_number` (the trunks' hook; here a baresip standing in for
+    the carrier); the mobile answers and the desk phone stops ringing."""
+
+    async def test(backend: SipBackend, driver: AcdDriver, events: list[StreamEvent], tmp: Path) -> None:
+        desk = phone(tmp, "desk", backend, "901", "pw-901", answer="manual")
+        mobile = Baresip(tmp / "mobile", "sip:mobile@127.0.0.1", "regint=0;answermode=auto;audio_codecs=PCMU", tone=OPERATOR_TONE)
+        host, port = backend.address
+        caller = Baresip(tmp / "caller", f"sip:caller@{host}", "regint=0;audio_codecs=PCMU", tone=CALLER_TONE)
+        routed: list[str] = []
+
+        def route_number(number: str) -> Destination | None:
+            routed.append(number)
+            uri = Uri("sip", "mobile", "127.0.0.1", mobile.sip_port)
+            return Destination(uri, ("127.0.0.1", mobile.sip_port), NameAddr(uri))
+
+        backend.route_number = route_number  # type: ignore[method-assign]
+        for p in (desk, mobile, caller):
+            await p.start(30)
+        try:
+            await until("901 registered", registered(backend, "901"))
+            await caller.command("dial", f"sip:5000@{host}:{port}")
+            await desk.wait_for("CALL_INCOMING")
+            await mobile.wait_for("CALL_ESTABLISHED")
+            await desk.wait_for("CALL_CLOSED")  # the desk phone stopped ringing
+            await asyncio.sleep(0.5)
+            await caller.command("hangup")
+            await mobile.wait_for("CALL_CLOSED")
+        finally:
+            for p in (desk, mobile, caller):
+                await p.stop()
+        assert routed == ["+79160000001"]
+        dialing = {e.target: e.t for e in named(events, "LegDialing")}
+        assert dialing["+79160000001"] - dialing["901"] >= 1.8
+        legs = {e.target: e for e in named(events, "LegEnded")}
+        assert legs["901"].outcome == "cancelled" and legs["+79160000001"].outcome == "answered"
+
+    c = parse_centre(
+        {
+            "operators": [
+                {"id": "op901", "extension": "901", "sip_secret": "pw-901",
+                 "targets": ["901", {"number": "+79160000001", "after": 2}]},
+            ],
+            "queues": [{"id": "support", "members": ["op901"], "ring_timeout": 15, "retry": 0}],
+        }
+    )
+    with_centre(test, tmp_path, c)
