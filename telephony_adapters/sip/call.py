@@ -4,11 +4,12 @@ endpoint (media).
 What works on this backend today: answer, ringing (180), early media (183
 with SDP), reject and hangup (final response, or BYE with a Q.850 Reason),
 RFC 4733 and SIP INFO digits into the shared digit buffer (so Gather, Menu
-and barge-in work), and prompts from WAV files sent as G.711 on the backend's
-shared 20 ms media clock. What does not work yet raises `NodeError(code="unsupported")`
-so the node follows its error exit with a message that says so: text to
-speech, recording, speech recognition, outgoing legs, bridging, transfer,
-hold and music. A `say` prompt has no TTS engine here yet: it is sent as
+and barge-in work), prompts from WAV files sent as G.711 on the backend's
+shared 20 ms media clock, and legs to operators' phones (`phones`, `leg`)
+bridged back-to-back (`relay`) and recorded when asked (`recording`). What
+does not work yet raises `NodeError(code="unsupported")` so the node follows
+its error exit with a message that says so: text to speech, recording,
+speech recognition, transfer, hold and music. A `say` prompt has no TTS engine here yet: it is sent as
 silence of the length the simulator would give it, with a warning.
 """
 
