@@ -91,6 +91,7 @@ def with_centre(test: Test, tmp: Path, c: Any) -> None:
             await asyncio.sleep(0.3)
             assert backend.calls == {}
             assert backend.legs == {}
+            assert len(backend.core.outgoing) == 0  # no dialog of a leg left behind
             assert backend.rtp_pool.in_use == 0
         finally:
             await backend.stop()
