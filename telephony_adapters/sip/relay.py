@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import lru_cache
 
 from telephony_adapters.sip.media import RtpEndpoint
 from telephony_adapters.sip.rtp import RtpPacket, decode, encode
@@ -65,7 +66,7 @@ class MediaRelay:
         elif pt == src.payload_type:
             payload = pkt.payload
             if src.codec != dst.codec:
-                payload = encode(decode(payload, src.codec), dst.codec)
+                payload = payload.translate(_transcoding(src.codec, dst.codec))
             out_pt = dst.payload_type
             self.relayed[channel] += 1
             if self.listener is not None:
@@ -78,3 +79,10 @@ class MediaRelay:
             return
         transport.sendto(RtpPacket(out_pt, pkt.sequence, pkt.timestamp, pkt.ssrc, payload, pkt.marker).to_bytes(), remote)
         dst.packets_out += 1
+
+
+@lru_cache(maxsize=4)
+def _transcoding(src: str, dst: str) -> bytes:
+    """One G.711 byte to the other law's byte (a 256-entry `bytes.translate`
+    table: µ-law <-> A-law is a byte-for-byte mapping through linear PCM)."""
+    return encode(decode(bytes(range(256)), src), dst)
