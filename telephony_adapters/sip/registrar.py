@@ -16,8 +16,11 @@ not offered calls.
 
 Answers: 401 with fresh challenges for a request without credentials, a
 stale nonce (``stale=true``) or a replayed one; 403 for a wrong password or
-an unknown user; 423 for a too-short expiry; 400 for a bad Contact. A
-password is never logged and never leaves this module.
+an unknown user; 423 for a too-short expiry; 400 for a bad Contact. An
+address that keeps guessing (more than `FAILURE_BURST` wrong passwords,
+then one per 5 s) gets 403 for everything for `LOCKOUT` seconds, so a
+password cannot be found by trying. A password is never logged and never
+leaves this module.
 """
 
 from __future__ import annotations
@@ -32,12 +35,17 @@ from telephony_adapters.sip.digest import DigestServer
 from telephony_adapters.sip.errors import SipParseError
 from telephony_adapters.sip.headers import NameAddr, Uri, parse_name_addr, split_commas
 from telephony_adapters.sip.message import Request, Response
+from telephony_adapters.sip.ratelimit import RateLimiter
 from telephony_adapters.sip.transactions import Addr
 
 log = logging.getLogger("flowengine.sip.registrar")
 
 #: most contacts one account may register at once (a desk phone, a softphone ...)
 MAX_BINDINGS = 10
+#: wrong passwords one address may try: a burst, then one per 5 s on average;
+#: beyond that it is locked out for `LOCKOUT` seconds (right passwords included)
+FAILURE_RATE, FAILURE_BURST, LOCKOUT = 0.2, 10.0, 60.0
+MAX_LOCKED = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +122,9 @@ class Registrar:
         self.events: list[RegistrarEvent] = []
         self._bindings: dict[str, dict[str, Binding]] = {}
         self._heap: list[tuple[float, str, str]] = []
+        self._failures = RateLimiter(FAILURE_RATE, FAILURE_BURST)
+        #: source address -> until when it is refused
+        self._locked: dict[str, float] = {}
 
     # ---- queries --------------------------------------------------------------------------------
     def bindings(self, user: str) -> list[Binding]:
@@ -141,6 +152,9 @@ class Registrar:
         """The response to one REGISTER. `respond(status, headers=..., reason=...)`
         builds a response to `req` (the core's `make_response` with our tag)."""
         header = req.get("Authorization")
+        if self._locked.get(peer[0], 0.0) > now:
+            self.stats.refused += 1
+            return respond(403, reason="Forbidden (too many wrong passwords; try later)")
         if header is None:
             return self._challenge(respond, now)
         account: Account | None = None
@@ -159,6 +173,8 @@ class Registrar:
                 return self._challenge(respond, now, stale=result.stale)
             self.stats.refused += 1
             log.info("REGISTER from %s refused (%s)", peer[0], result.reason)
+            if not self._failures.allow(peer[0], now):
+                self._lock(peer[0], now)
             return respond(403, reason="Forbidden")
         assert account is not None
         to = req.to
@@ -170,6 +186,15 @@ class Registrar:
             return self._update(account, req, peer, now, respond)
         except SipParseError as exc:
             return respond(400, reason=f"Bad Request ({exc})")
+
+    def _lock(self, ip: str, now: float) -> None:
+        log.warning("REGISTER from %s: too many wrong passwords; refused for %.0f s", ip, LOCKOUT)
+        if len(self._locked) >= MAX_LOCKED:
+            for old in [k for k, until in self._locked.items() if until <= now]:
+                del self._locked[old]
+            while len(self._locked) >= MAX_LOCKED:
+                del self._locked[next(iter(self._locked))]
+        self._locked[ip] = now + LOCKOUT
 
     def _challenge(self, respond: Callable[..., Response], now: float, *, stale: bool = False) -> Response:
         self.stats.challenged += 1

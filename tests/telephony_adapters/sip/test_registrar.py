@@ -162,3 +162,17 @@ def test_too_short_an_expiry_gets_423_and_a_phone_may_not_register_another_accou
 def test_without_accounts_register_is_not_allowed() -> None:
     core = SipCore(("127.0.0.1", 5060))
     assert send(core, Phone().register(), 0.0).status == 405
+
+
+def test_an_address_that_keeps_guessing_is_locked_out_even_with_the_right_password() -> None:
+    core = core_with(ANNA)
+    phone = Phone()
+    challenge = send(core, phone.register(), 0.0).get("WWW-Authenticate") or ""
+    for nc in range(1, 13):  # a burst of wrong guesses
+        assert send(core, phone.register(auth=phone.answer(challenge, nc=nc, password=f"guess-{nc}")), 1.0).status == 403
+    locked = send(core, phone.register(auth=phone.answer(challenge, nc=20)), 2.0)
+    assert locked.status == 403 and "too many" in locked.reason
+    assert core.registrar is not None and not core.registrar.is_registered("901")
+    # a minute later the right password works again
+    fresh = send(core, phone.register(), 70.0).get("WWW-Authenticate") or ""
+    assert send(core, phone.register(auth=phone.answer(fresh, nc=1)), 70.5).status == 200
