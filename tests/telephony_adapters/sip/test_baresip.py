@@ -321,3 +321,28 @@ def test_an_unanswered_desk_phone_forwards_to_the_mobile_through_the_trunk_hook(
         }
     )
     with_centre(test, tmp_path, c)
+
+
+def test_the_phone_hanging_up_ends_the_bridge_and_the_scenario_goes_on(tmp_path: Path) -> None:
+    async def test(backend: SipBackend, driver: AcdDriver, events: list[StreamEvent], tmp: Path) -> None:
+        operator = phone(tmp, "operator", backend, "901", "pw-901")
+        host, port = backend.address
+        caller = Baresip(tmp / "caller", f"sip:caller@{host}", "regint=0;audio_codecs=PCMU", tone=CALLER_TONE)
+        await operator.start(30)
+        await caller.start(30)
+        try:
+            await until("901 registered", registered(backend, "901"))
+            await caller.command("dial", f"sip:5000@{host}:{port}")
+            await operator.wait_for("CALL_ESTABLISHED")
+            await asyncio.sleep(0.5)
+            await operator.command("hangup")  # the operator's BYE
+            await caller.wait_for("CALL_CLOSED")  # the scenario went on to its Hangup node
+        finally:
+            await operator.stop()
+            await caller.stop()
+        (ended,) = named(events, "BridgeEnded")
+        assert ended.ended_by == "callee"
+        (hung_up,) = named(events, "CallHungUp")
+        assert hung_up.by == "engine"  # the Hangup node, after the bridge
+
+    with_centre(test, tmp_path, centre(("901", "pw-901")))
