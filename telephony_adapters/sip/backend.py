@@ -115,15 +115,11 @@ class SipBackend(Backend):
             self.transport = None
 
     def command(self, fn: Callable[Concatenate[str, float, P], None], key: str, *args: P.args, **kwargs: P.kwargs) -> None:
-        """Run a core command for one call now, then send what it produced."""
+        """Run a core command for one call (or outgoing leg) now, then send what it produced."""
         loop = asyncio.get_running_loop()
         fn(key, loop.time(), *args, **kwargs)
         if self.transport is not None:
             self.transport.flush()
-
-    def command_leg(self, fn: Callable[Concatenate[str, float, P], None], key: str, *args: P.args, **kwargs: P.kwargs) -> None:
-        """Run a core command for one outgoing leg now, then send what it produced."""
-        self.command(fn, key, *args, **kwargs)
 
     def flush(self) -> None:
         """Send what the core queued (after a command made outside `command`)."""

@@ -130,11 +130,11 @@ class SipLeg(Leg):
     # ---- Leg primitives ------------------------------------------------------------------------
     def abort_ringing(self, cause: HangupCause) -> None:
         if self._sent:
-            self.sip.command_leg(self.sip.core.outgoing.cancel, self.key, q850=cause.q850)
+            self.sip.command(self.sip.core.outgoing.cancel, self.key, q850=cause.q850)
         self._done(keep_key=self._sent)
 
     def release(self, cause: HangupCause) -> None:
-        self.sip.command_leg(self.sip.core.outgoing.bye, self.key, q850=cause.q850 or 16)
+        self.sip.command(self.sip.core.outgoing.bye, self.key, q850=cause.q850 or 16)
         self._done()
 
     def _done(self, *, keep_key: bool = False) -> None:

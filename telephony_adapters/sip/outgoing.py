@@ -228,8 +228,6 @@ class OutgoingCalls:
             if leg is not None and leg.state in ("calling", "ringing"):
                 self._fail(leg, resp.status, resp)
             return True
-        if leg is None:
-            return True
         if resp.status < 200:
             self._provisional(leg, resp, now)
         else:
