@@ -11,6 +11,10 @@ wallboard shows its operator away. A registration brings the operator back
 expiring or removed takes them away again. Centres without SIP secrets
 keep today's behaviour: no registrar (REGISTER gets 405), nobody removed.
 
+The service replaces its ACD when the centre changes (carrying statuses
+over): the first time this module meets a new ACD it takes the accounts
+from the new centre and tells that ACD again who is reachable.
+
 A leg's target is, in order: an account (its newest binding; an account
 without one fails at once with 480), a ``sip:`` URI whose host is a trusted
 peer (a trunk's address), or a number `SipBackend.route_number` sends out
@@ -50,6 +54,8 @@ class PhoneLines:
     def __init__(self, backend: SipBackend) -> None:
         self.sip = backend
         self.registrar: Registrar | None = None
+        #: the ACD the accounts and reachability were last given to
+        self._synced: AcdDriver | None = None
 
     def _driver(self) -> AcdDriver | None:
         from flowengine.acd.driver import AcdDriver
@@ -59,30 +65,44 @@ class PhoneLines:
 
     def open_registrar(self) -> None:
         """Accounts from the centre; their operators away until registered."""
+        self._sync()
+
+    def _sync(self) -> AcdDriver | None:
+        """The current ACD; a new one (the centre changed) gets the accounts
+        of its centre and is told who is reachable."""
         driver = self._driver()
-        if driver is None:
-            return
+        if driver is None or driver is self._synced:
+            return driver
+        self._synced = driver
         accounts: dict[str, Account] = {}
         for op in driver.centre.operators:
             if op.sip_secret:
                 user = op.extension or op.id
                 accounts[user] = Account(user, op.sip_secret, op.id)
-        if not accounts:
-            return
-        s = self.sip.settings
-        self.registrar = Registrar(accounts, realm=s.media_address, algorithms=s.digest_algorithms)
-        self.sip.core.registrar = self.registrar
+        registrar = self.registrar
+        if registrar is None:
+            if not accounts:
+                return driver
+            s = self.sip.settings
+            registrar = self.registrar = Registrar(accounts, realm=s.media_address, algorithms=s.digest_algorithms)
+            self.sip.core.registrar = registrar
+        else:
+            registrar.set_accounts(accounts)
         for account in accounts.values():
-            driver.remove_operator(account.operator_id, "phone_unregistered")
+            if registrar.is_registered(account.user):
+                _reachable(driver, account.operator_id)
+            else:
+                driver.remove_operator(account.operator_id, "phone_unregistered")
+        return driver
 
     # ---- events -----------------------------------------------------------------------------
     def event(self, ev: SipEvent) -> bool:
         """Handle a registrar or outgoing-leg event; False for any other."""
         if isinstance(ev, PhoneRegistered | PhoneUnregistered):
-            driver = self._driver()
-            if driver is not None:
+            driver = self._sync()
+            if driver is not None and ev.operator_id in driver.core.operator_ids():
                 if isinstance(ev, PhoneRegistered):
-                    driver.add_operator(ev.operator_id)
+                    _reachable(driver, ev.operator_id)
                 else:
                     driver.remove_operator(ev.operator_id, "phone_unregistered")
             return True
@@ -105,6 +125,7 @@ class PhoneLines:
 
     # ---- targets ----------------------------------------------------------------------------
     def owns(self, target: str) -> bool:
+        self._sync()
         return self.registrar is not None and self.registrar.account_for(target) is not None
 
     def destination(self, target: str) -> Destination | int:
@@ -131,10 +152,20 @@ class PhoneLines:
         return routed if routed is not None else 404
 
     def ring(self, target: str, *, ring_timeout: float | None, caller_id: str, caller_name: str | None) -> Leg:
+        self._sync()
         where = self.destination(target)
         if isinstance(where, int):
             return FailedLeg(target, where)
         return SipLeg(self.sip, target, where, ring_timeout=ring_timeout, caller_id=caller_id, caller_name=caller_name)
+
+
+def _reachable(driver: AcdDriver, operator_id: str) -> None:
+    """The operator's phone is registered: present in the ACD, with the
+    centre's status if the one they have is the phone's absence (carried
+    over from an ACD that had the phone away)."""
+    driver.add_operator(operator_id)  # (nothing when present already)
+    if driver.core.operator_status(operator_id)[1] == "phone_unregistered":
+        driver.set_status(operator_id, driver.core.operator(operator_id).spec.status, by="admin")
 
 
 class FailedLeg(Leg):

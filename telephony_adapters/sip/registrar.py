@@ -126,6 +126,16 @@ class Registrar:
         #: source address -> until when it is refused
         self._locked: dict[str, float] = {}
 
+    def set_accounts(self, accounts: Mapping[str, Account]) -> None:
+        """The centre changed: the accounts it has now. Bindings of accounts
+        that are gone, or whose password or operator changed, are forgotten
+        (no event: whoever changed the centre knows)."""
+        for user in list(self._bindings):
+            old, new = self.accounts.get(user), accounts.get(user)
+            if old is None or new is None or (old.secret, old.operator_id) != (new.secret, new.operator_id):
+                del self._bindings[user]
+        self.accounts = dict(accounts)
+
     # ---- queries --------------------------------------------------------------------------------
     def bindings(self, user: str) -> list[Binding]:
         return list(self._bindings.get(user, {}).values())

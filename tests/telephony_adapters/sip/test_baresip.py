@@ -346,3 +346,37 @@ def test_the_phone_hanging_up_ends_the_bridge_and_the_scenario_goes_on(tmp_path:
         assert hung_up.by == "engine"  # the Hangup node, after the bridge
 
     with_centre(test, tmp_path, centre(("901", "pw-901")))
+
+
+def test_a_new_centre_keeps_registered_phones_reachable_and_brings_new_accounts(tmp_path: Path) -> None:
+    """The service replaces its ACD when the centre changes, carrying each
+    operator's status over: a registered phone's operator stays reachable,
+    a new account's operator is away until its phone registers."""
+
+    async def test(backend: SipBackend, driver: AcdDriver, events: list[StreamEvent], tmp: Path) -> None:
+        first = phone(tmp, "first", backend, "901", "pw-901")
+        await first.start(20)
+        second: Baresip | None = None
+        try:
+            await until("901 registered", registered(backend, "901"))
+            # what the service does on PUT /centre: a new ACD, statuses carried over
+            new_centre = centre(("901", "pw-901"), ("902", "pw-902"))
+            carried = {op: driver.core.operator_status(op)[:2] for op in driver.core.operator_ids()}
+            await driver.shutdown()
+            new = AcdDriver(new_centre)
+            for op, (status, reason) in carried.items():
+                new.core.set_status(new.loop.time(), op, status, reason)
+            new.attach(backend.engine)
+            assert backend.owns("902")  # the router's question: the new account is ours now
+            assert new.core.operator("op901").present and new.core.operator_status("op901")[0] == "available"
+            assert not new.core.operator("op902").present
+            second = phone(tmp, "second", backend, "902", "pw-902")
+            await second.start(20)
+            await until("902 registered", registered(backend, "902"))
+            await until("op902 present", lambda: new.core.operator("op902").present)
+        finally:
+            await first.stop()
+            if second is not None:
+                await second.stop()
+
+    with_centre(test, tmp_path, centre(("901", "pw-901")))
