@@ -30,10 +30,40 @@ def free_udp_port() -> int:
         return int(s.getsockname()[1])
 
 
+#: ports handed out in this process (a phone not started yet has not bound them)
+_TAKEN: set[int] = set()
+
+
+def _bindable(port: int, kind: int) -> bool:
+    with socket.socket(socket.AF_INET, kind) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def free_tcp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    for _ in range(200):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        if port not in _TAKEN:
+            _TAKEN.add(port)
+            return port
+    raise AssertionError("no free TCP port")
+
+
+def free_sip_port() -> int:
+    """A port baresip can listen on: it binds UDP and TCP there, and TLS on the next one."""
+    for _ in range(200):
+        port = free_udp_port()
+        if port >= 65535 or port in _TAKEN or port + 1 in _TAKEN:
+            continue
+        if _bindable(port, socket.SOCK_STREAM) and _bindable(port + 1, socket.SOCK_STREAM):
+            _TAKEN.update((port, port + 1))
+            return port
+    raise AssertionError("no free SIP port for baresip")
 
 
 def write_tone(path: Path, freq: float, seconds: float = 40.0, rate: int = 8000) -> None:
@@ -72,7 +102,7 @@ class Baresip:
 
     def __init__(self, folder: Path, aor: str, params: str, *, tone: float) -> None:
         self.folder = folder
-        self.sip_port = free_udp_port()
+        self.sip_port = free_sip_port()
         self.ctrl_port = free_tcp_port()
         folder.mkdir(parents=True)
         (folder / "rec").mkdir()

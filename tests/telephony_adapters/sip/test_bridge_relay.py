@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import socket
 from array import array
 
 from telephony_adapters.sip.media import RtpEndpoint, RtpPortPool
@@ -15,17 +14,41 @@ from telephony_adapters.sip.relay import MediaRelay
 from telephony_adapters.sip.rtp import RtpPacket, decode, dtmf_payload, encode, parse_rtp
 
 
-def far_end() -> socket.socket:
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    s.setblocking(False)
-    return s
+class FarEnd(asyncio.DatagramProtocol):
+    """A peer's RTP socket (a protocol, not `sock_recvfrom`: uvloop has none)."""
+
+    def __init__(self) -> None:
+        self.got: asyncio.Queue[bytes] = asyncio.Queue()
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        self.got.put_nowait(data)
+
+    def getsockname(self) -> tuple[str, int]:
+        assert self.transport is not None
+        host, port = self.transport.get_extra_info("sockname")[:2]
+        return host, port
+
+    def sendto(self, data: bytes, addr: tuple[str, int]) -> None:
+        assert self.transport is not None
+        self.transport.sendto(data, addr)
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
 
 
-async def receive(sock: socket.socket, timeout: float = 2.0) -> RtpPacket | None:
-    loop = asyncio.get_running_loop()
+async def far_end() -> FarEnd:
+    _, proto = await asyncio.get_running_loop().create_datagram_endpoint(FarEnd, local_addr=("127.0.0.1", 0))
+    return proto
+
+
+async def receive(peer: FarEnd, timeout: float = 2.0) -> RtpPacket | None:
     try:
-        data, _ = await asyncio.wait_for(loop.sock_recvfrom(sock, 2048), timeout)
+        data = await asyncio.wait_for(peer.got.get(), timeout)
     except TimeoutError:
         return None
     return parse_rtp(data)
@@ -41,7 +64,7 @@ def test_audio_is_transcoded_digits_pass_and_nothing_flows_after_stop(tmp_path: 
         caller_digits: list[str] = []
         ours_a = await RtpEndpoint.open("127.0.0.1", pool, caller_digits.append)
         ours_b = await RtpEndpoint.open("127.0.0.1", pool, lambda d: None)
-        caller, phone = far_end(), far_end()
+        caller, phone = await far_end(), await far_end()
         ours_a.configure(caller.getsockname(), "PCMU", 0, 101)
         ours_b.configure(phone.getsockname(), "PCMA", 8, 96)
         relay = MediaRelay(ours_a, ours_b)
@@ -88,7 +111,7 @@ def test_a_recorded_conversation_keeps_each_side_on_its_own_channel(tmp_path: ob
         pool = RtpPortPool(44000, 45000)
         a = await RtpEndpoint.open("127.0.0.1", pool, lambda d: None)
         b = await RtpEndpoint.open("127.0.0.1", pool, lambda d: None)
-        caller, phone = far_end(), far_end()
+        caller, phone = await far_end(), await far_end()
         a.configure(caller.getsockname(), "PCMU", 0, 101)
         b.configure(phone.getsockname(), "PCMA", 8, 101)
         relay = MediaRelay(a, b)
