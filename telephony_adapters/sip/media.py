@@ -97,7 +97,11 @@ class RtpEndpoint(asyncio.DatagramProtocol):
             try:
                 _, proto = await loop.create_datagram_endpoint(lambda: cls(on_digit, clock), local_addr=(host, port))
             except OSError:
-                continue  # taken by another program: try the next one
+                pool.give_back(port)  # taken by another program now: to the back of the line
+                continue
+            except BaseException:
+                pool.give_back(port)  # cancelled meanwhile (the call hung up): the port is not lost
+                raise
             proto.port = port
             return proto
         raise OSError("no free RTP port in the configured range")

@@ -5,8 +5,11 @@ our RTP endpoints."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 from array import array
+
+import pytest
 
 from telephony_adapters.sip.media import RtpEndpoint, RtpPortPool
 from telephony_adapters.sip.recording import ConversationRecorder
@@ -136,3 +139,33 @@ def test_a_recorded_conversation_keeps_each_side_on_its_own_channel(tmp_path: ob
         b.close()
 
     asyncio.run(main())
+
+
+def test_an_rtp_port_is_given_back_when_opening_it_is_cancelled_or_fails() -> None:
+    """A call that hangs up while its RTP socket opens (or a port another
+    program holds) must not shrink the pool for good."""
+
+    async def main() -> None:
+        pool = RtpPortPool(44100, 44110)
+        opening = asyncio.ensure_future(RtpEndpoint.open("127.0.0.1", pool, lambda d: None))
+        await asyncio.sleep(0)  # it took a port and waits for the socket
+        opening.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await opening
+        assert pool.in_use == 0
+
+        lone = RtpPortPool(44120, 44122)  # one port, held by someone else
+        holder = await far_end_at(44120)
+        try:
+            with pytest.raises(OSError, match="no free RTP port"):
+                await RtpEndpoint.open("127.0.0.1", lone, lambda d: None)
+            assert lone.in_use == 0
+        finally:
+            holder.close()
+
+    asyncio.run(main())
+
+
+async def far_end_at(port: int) -> FarEnd:
+    _, proto = await asyncio.get_running_loop().create_datagram_endpoint(FarEnd, local_addr=("127.0.0.1", port))
+    return proto
