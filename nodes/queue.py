@@ -107,6 +107,7 @@ class QueueParams(ParamsModel):
     skills: dict[str, int] | None = Field(default=None, description="required skill levels for this call")
     manager: Expr | None = Field(default=None, description="personal manager's operator id (expression)")
     operator_variable: VarName | None = Field(default=None, description="gets the answering operator's id")
+    record: bool = Field(default=False, description="record the conversation (also when the queue's own record is set)")
 
 
 @registry.register
@@ -165,6 +166,7 @@ class QueueNode(NodeType[QueueParams]):
         music = ctx.media_source(p.music)  # a bad file fails before the caller queues
         await play_prompt(ctx, self.id, p.greeting)
         session = driver.enter(ctx, self.id, p.queue, **options)
+        session.record = p.record
         session.watch_digits = bool(p.callback_digit and spec.callback) and self._may_call_back(ctx, driver)
         told_wait = False  # for announce.hold_time "once"
         try:

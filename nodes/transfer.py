@@ -118,6 +118,7 @@ class TransferParams(ParamsModel):
     interval: float = Field(default=5.0, gt=0, le=600, description="cumulative: add the next target every N s")
     blind: bool = Field(default=False, description="hand the call over for good (one number only)")
     operator_variable: VarName | None = Field(default=None, description="gets who answered")
+    record: bool = Field(default=False, description="record the conversation (both parties)")
 
     @model_validator(mode="after")
     def _target(self) -> TransferParams:
@@ -309,7 +310,7 @@ class TransferNode(NodeType[TransferParams]):
         driver = ctx.engine.services.get("acd")
         # an operator's phone on this call is busy for the ACD meanwhile (ring_in_use)
         with driver.engaged(leg.target, operator_id) if isinstance(driver, AcdDriver) else nullcontext():
-            await dialing.bridge(ctx, leg, node_id=self.id, operator_id=operator_id)
+            await dialing.bridge(ctx, leg, node_id=self.id, operator_id=operator_id, record=p.record)
         return "answered"
 
     # ---- operators and departments, through the ACD ------------------------------------
@@ -336,6 +337,7 @@ class TransferNode(NodeType[TransferParams]):
             operator = p.operator or ""
             queue_id = driver.operator_queue(operator)  # ring_all over that one operator
         session = driver.enter(ctx, self.id, queue_id, **options)
+        session.record = p.record
         try:
             while True:
                 await session.wait()

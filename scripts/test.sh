@@ -14,6 +14,7 @@ PY=${PYTHON:-python3}
 #   nodejs npm  build and unit-test the web editor from its source
 #   espeak-ng, libespeak-ng1  text to speech (pyttsx3 loads the library): Say on SIP, /media/speech
 DEBIAN_PACKAGES=(postgresql sip-tester chromium espeak-ng libespeak-ng1)
+DEBIAN_PACKAGES+=(baresip)  # operators' phones in the SIP registrar and bridge tests
 command -v npm >/dev/null 2>&1 || DEBIAN_PACKAGES+=(nodejs npm)
 if [ ${#DEBIAN_PACKAGES[@]} -gt 0 ]; then
   missing=()

@@ -110,6 +110,7 @@ class QueueSession:
         "watch_digits",
         "misses",
         "state",
+        "record",
     )
 
     def __init__(self, ctx: CallContext, node_id: str, queue_id: str) -> None:
@@ -118,6 +119,8 @@ class QueueSession:
         self.call_id = ctx.call_id
         self.node_id = node_id
         self.queue_id = queue_id
+        #: record the conversation (a Transfer node's `record`; a queue's own setting adds to it)
+        self.record = False
         self.mailbox: deque[d.Decision] = deque()
         #: operator id -> legs ringing (an operator may have several targets)
         self.legs: dict[str, list[Leg]] = {}
@@ -315,8 +318,13 @@ class AcdDriver:
         leg = session.answered.get(connected.operator_id)
         ended_by = "callee"
         if leg is not None and leg.state == "answered":
+            spec = next((q for q in self.centre.queues if q.id == session.queue_id), None)
             result = await dialing.bridge(
-                session.ctx, leg, node_id=session.node_id, operator_id=connected.operator_id
+                session.ctx,
+                leg,
+                node_id=session.node_id,
+                operator_id=connected.operator_id,
+                record=session.record or (spec is not None and spec.record),
             )
             ended_by = result.ended_by
         self.completed(session, "agent" if ended_by == "callee" else "caller")
@@ -409,8 +417,8 @@ class AcdDriver:
     def set_status(self, operator_id: str, status: str, reason: str | None = None, *, by: str = "operator") -> None:
         self._feed(lambda now: self.core.set_status(now, operator_id, status, reason, by=by))
 
-    def remove_operator(self, operator_id: str) -> None:
-        self._feed(lambda now: self.core.remove_operator(now, operator_id))
+    def remove_operator(self, operator_id: str, reason: str = "removed") -> None:
+        self._feed(lambda now: self.core.remove_operator(now, operator_id, reason))
 
     def operator_at(self, number: str) -> str | None:
         """The operator whose extension or one of whose targets is `number`."""

@@ -180,6 +180,9 @@ class OperatorSpec(_Model):
     break_reason: str | None = None
     #: replaces the queues' ``retry_delays`` for this operator, reason by reason
     retry_delays: OperatorRetryDelays = OperatorRetryDelays()
+    #: the password of the operator's SIP phone account (user name: the
+    #: extension, else the id); None: no SIP account. Never shown by the API.
+    sip_secret: str | None = Field(default=None, min_length=1, repr=False)
 
     @model_validator(mode="after")
     def _default_target(self) -> OperatorSpec:
@@ -386,6 +389,9 @@ class QueueSpec(_Model):
     retry_delays: RetryDelays = RetryDelays()
     personal_managers: dict[str, str] = Field(default_factory=dict)
     no_operators: Literal["wait", "unavailable", "busy"] = "wait"
+    #: record each conversation of this queue (both parties; the call gets a
+    #: ``recording_made`` event) on backends that can
+    record: bool = False
     expected_handle_time: Annotated[float, Field(gt=0)] = 180.0
     #: a caller who hung up and calls again (same number, same queue) within
     #: this many seconds gets their place back (mod_callcenter

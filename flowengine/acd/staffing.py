@@ -93,10 +93,11 @@ class Staffing(Bookkeeping):
         self._dispatch(now, out)
         return out
 
-    def remove_operator(self, now: float, operator_id: str) -> list[d.Decision]:
+    def remove_operator(self, now: float, operator_id: str, reason: str = "removed") -> list[d.Decision]:
         """The operator is gone (logged out, device lost). A ring in progress is
         cancelled and its call stays queued; a conversation in progress goes on
-        until `call_completed`. Removing twice is harmless."""
+        until `call_completed`. Removing twice is harmless. `reason` goes with
+        the status change (``phone_unregistered`` from the SIP registrar)."""
         op = self._op(operator_id)
         out = self._begin(now)
         if not op.present:
@@ -106,7 +107,7 @@ class Staffing(Bookkeeping):
             call = self._calls[op.call_id]
             self._end_offer(now, call, op.id, "operator_gone", out, stop=True, miss=False)
             self._after_offer_end(now, call, out)
-        self._change_status(now, op, "not_available", "removed", "admin", out)
+        self._change_status(now, op, "not_available", reason, "admin", out)
         self._dispatch(now, out)
         return out
 

@@ -9,6 +9,7 @@ the engine's `TargetRouter` says which backend rings a target.
 
 from flowengine.telephony.call import (
     BlindTransfer,
+    BridgeRecorder,
     BridgeResult,
     Call,
     DigitResult,
@@ -22,6 +23,7 @@ from flowengine.telephony.leg import Leg
 
 __all__ = [
     "BlindTransfer",
+    "BridgeRecorder",
     "BridgeResult",
     "Call",
     "DialOutcome",

@@ -53,6 +53,7 @@ MAX_BUFFERED_DIGITS = 256
 
 __all__ = [
     "BlindTransfer",
+    "BridgeRecorder",
     "BridgeResult",
     "Call",
     "DialOutcome",
@@ -108,6 +109,8 @@ class BridgeResult:
     talk_time: float
     ended_by: Party
     cause: HangupCause | None = None
+    #: the conversation's recording, when the bridge was recorded
+    recording: Recording | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +128,14 @@ class TransferResult:
     reason: str
     accepted: bool
     sip_status: int | None = None
+
+
+class BridgeRecorder(ABC):
+    """A bridged conversation being recorded; `finish` stops it and says
+    where it went (None when nothing was kept)."""
+
+    @abstractmethod
+    async def finish(self) -> Recording | None: ...
 
 
 class BlindTransfer:
@@ -479,25 +490,41 @@ class Call(ABC):
             await self.send_unhold()
 
     # ---- engine side: other parties --------------------------------------------------------------
-    async def bridge(self, leg: Leg) -> BridgeResult:
+    async def bridge(
+        self, leg: Leg, *, record: bool = False, on_recording: Callable[[Recording], None] | None = None
+    ) -> BridgeResult:
         """Connect the caller with an answered leg until either side hangs up;
         the other side is then released (the leg with the caller's cause, or
         the engine's when the bridge is cancelled). The caller stays ours when
-        the leg ends first."""
+        the leg ends first. With `record`, the conversation is recorded where
+        the backend can (`start_bridge_recording`): the result carries it, and
+        `on_recording` hears of it even when the bridge is cancelled (the
+        caller's hangup interrupts the node)."""
         if leg.state != "answered":
             raise UsageError(f"bridge() needs an answered leg; the leg to {leg.target} is {leg.state}")
         loop = asyncio.get_running_loop()
         started = loop.time()
         await self.connect_media(leg)
+        recorder = self.start_bridge_recording(leg) if record else None
+        recording: Recording | None = None
         try:
             await asyncio.wait((leg.ended(), self.hung_up()), return_when=asyncio.FIRST_COMPLETED)
         finally:
             if not leg.ended().done():
                 leg.hangup(self.cause or HangupCause.of(NORMAL, answered=True))
+            if recorder is not None:
+                recording = await recorder.finish()
+                if recording is not None and on_recording is not None:
+                    on_recording(recording)
             if self.cause is None:
                 await self.disconnect_media(leg)
         cause = leg.ended().result()
-        return BridgeResult(round(loop.time() - started, 3), cause.by, cause)
+        return BridgeResult(round(loop.time() - started, 3), cause.by, cause, recording)
+
+    def start_bridge_recording(self, leg: Leg) -> BridgeRecorder | None:
+        """Hook: start recording the bridged conversation with `leg` (both
+        parties); None where the backend cannot record one."""
+        return None
 
     def blind_transfer(self, target: str, *, timeout: float = 30.0) -> BlindTransfer:
         """Hand the call to `target` for good; see `BlindTransfer` for how it resolves."""

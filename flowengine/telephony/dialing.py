@@ -28,7 +28,8 @@ from flowengine.events.telephony import (
     LegEnded,
     LegRinging,
 )
-from flowengine.telephony.call import BridgeResult
+from flowengine.events.types import RecordingMade
+from flowengine.telephony.call import BridgeResult, Recording
 from flowengine.telephony.leg import Leg, LegState
 
 if TYPE_CHECKING:
@@ -128,10 +129,11 @@ def watch(leg: Leg, emit: Emit, *, node_id: str | None = None, operator_id: str 
 
 
 async def bridge(
-    ctx: CallContext, leg: Leg, *, node_id: str | None, operator_id: str | None = None
+    ctx: CallContext, leg: Leg, *, node_id: str | None, operator_id: str | None = None, record: bool = False
 ) -> BridgeResult:
     """`Call.bridge` with `bridge_started` / `bridge_ended` around it (also
-    when a caller's hangup or a shutdown cuts the conversation short)."""
+    when a caller's hangup or a shutdown cuts the conversation short); a
+    recorded conversation (`record`) adds `recording_made` at the node."""
     tags: dict[str, Any] = {
         "target": leg.target,
         "leg_id": leg.leg_id,
@@ -140,8 +142,13 @@ async def bridge(
     }
     ctx.emit(BridgeStarted, **tags)
     started = ctx.elapsed()
+
+    def recorded(rec: Recording) -> None:
+        if node_id is not None:
+            ctx.emit(RecordingMade, node_id=node_id, uri=rec.uri, duration=rec.duration, reason=rec.reason)
+
     try:
-        result = await ctx.call.bridge(leg)
+        result = await ctx.call.bridge(leg, record=record, on_recording=recorded)
     except BaseException:
         cause = ctx.call.cause or leg.cause
         ctx.emit(

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, cast
 
 from flowengine.telephony import (
     BlindTransfer,
+    BridgeRecorder,
     Call,
     HangupCause,
     Leg,
@@ -287,6 +288,10 @@ class SimCall(Call):
     async def connect_media(self, leg: Leg) -> None:
         pass
 
+    def start_bridge_recording(self, leg: Leg) -> BridgeRecorder | None:
+        """A recorded conversation: a `sim://` URI as long as the talk."""
+        return _SimBridgeRecording(f"sim://recordings/{self.call_id}/bridge-{leg.leg_id}.wav")
+
     async def disconnect_media(self, leg: Leg) -> None:
         pass
 
@@ -318,6 +323,15 @@ class SimCall(Call):
         if self.music_log is None:
             self.music_log = []
         self.music_log.append((asyncio.get_running_loop().time(), source))
+
+
+class _SimBridgeRecording(BridgeRecorder):
+    def __init__(self, uri: str) -> None:
+        self.uri = uri
+        self.started = asyncio.get_running_loop().time()
+
+    async def finish(self) -> Recording | None:
+        return Recording(self.uri, round(asyncio.get_running_loop().time() - self.started, 3), "hangup")
 
 
 def _set_none(fut: asyncio.Future) -> None:  # type: ignore[type-arg]

@@ -14,11 +14,11 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec
 from urllib.parse import unquote
 
-from flowengine.errors import NodeError, UsageError
+from flowengine.errors import UsageError
 from flowengine.telephony import HangupCause
 from flowengine.telephony.backend import Backend
 from flowengine.telephony.causes import FAILED, SHUTDOWN
@@ -36,8 +36,10 @@ from telephony_adapters.sip.core import (
 )
 from telephony_adapters.sip.errors import SipParseError
 from telephony_adapters.sip.headers import NameAddr, parse_name_addr
+from telephony_adapters.sip.leg import Destination, SipLeg
 from telephony_adapters.sip.media import MediaClock, RtpEndpoint, RtpPortPool
 from telephony_adapters.sip.message import Request
+from telephony_adapters.sip.phones import PhoneLines
 from telephony_adapters.sip.settings import SipSettings
 from telephony_adapters.sip.speech import scenario_problems
 from telephony_adapters.sip.transport import SipTransport
@@ -74,6 +76,10 @@ class SipBackend(Backend):
         self._media_watch: asyncio.TimerHandle | None = None
         #: live calls by the core's key
         self.calls: dict[str, SipCall] = {}
+        #: outgoing legs by key, and the operators' phones they ring (`phones`)
+        self.legs: dict[str, SipLeg] = {}
+        self.phones = PhoneLines(self)
+        self._tasks: set[asyncio.Task[None]] = set()
 
     # ---- lifecycle -------------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -81,6 +87,7 @@ class SipBackend(Backend):
         problems = [p for doc in (sc.doc for sc in self.engine.store.latest().values()) for p in self.scenario_problems(doc)]
         if problems:
             raise UsageError("; ".join(problems))
+        self.phones.open_registrar()
         self.transport = await SipTransport.open(self.core, self._on_event, s.host, s.port)
         if s.advertise:
             self.core.local = (s.advertise, self.core.local[1])
@@ -104,22 +111,44 @@ class SipBackend(Backend):
             call.remote_hangup(cause)
             self.command(self.core.hangup, call.key, q850=16, status=503)
             self._forget(call)
+        for leg in list(self.legs.values()):
+            leg.hangup(HangupCause("system", SHUTDOWN, 503, 16))
+        for task in list(self._tasks):
+            task.cancel()
         await asyncio.sleep(0.05)
         if self.transport is not None:
             self.transport.close()
             self.transport = None
 
     def command(self, fn: Callable[Concatenate[str, float, P], None], key: str, *args: P.args, **kwargs: P.kwargs) -> None:
-        """Run a core command for one call now, then send what it produced."""
+        """Run a core command for one call (or outgoing leg) now, then send what it produced."""
         loop = asyncio.get_running_loop()
         fn(key, loop.time(), *args, **kwargs)
         if self.transport is not None:
             self.transport.flush()
 
+    def flush(self) -> None:
+        """Send what the core queued (after a command made outside `command`)."""
+        if self.transport is not None:
+            self.transport.flush()
+
+    def spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        """A named task the backend tracks and cancels when it stops."""
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("%s failed", task.get_name(), exc_info=task.exception())
+
     # ---- events from the core --------------------------------------------------------------------------
     def _on_event(self, ev: SipEvent) -> None:
         if isinstance(ev, IncomingCall):
             self._incoming(ev)
+            return
+        if self.phones.event(ev):
             return
         call = self.calls.get(ev.key)
         if call is None:
@@ -212,6 +241,11 @@ class SipBackend(Backend):
         self.rtp_pool.give_back(rtp.port)
 
     # ---- legs ---------------------------------------------------------------------------------------------
+    def owns(self, target: str) -> bool:
+        """A phone account of this registrar (registered or not: an
+        unregistered phone's leg fails here with 480, it is not tried elsewhere)."""
+        return self.phones.owns(target)
+
     def originate(
         self,
         target: str,
@@ -221,7 +255,15 @@ class SipBackend(Backend):
         caller_name: str | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> Leg:
-        raise NodeError("outgoing calls are not available on the sip backend yet", code="unsupported")
+        """Ring a registered phone, a ``sip:`` URI of a trusted peer, or a
+        number `route_number` sends to a trunk; anything else fails (404)."""
+        return self.phones.ring(target, ring_timeout=ring_timeout, caller_id=caller_id, caller_name=caller_name)
+
+    def route_number(self, number: str) -> Destination | None:
+        """Hook: where a number that is no phone of ours goes out (a trunk
+        chosen by the dial rules); None: nowhere (the leg fails with 404).
+        The trunks' settings replace it."""
+        return None
 
 
 def _number(addr: NameAddr) -> str:

@@ -9,15 +9,17 @@ files of any rate and from text (espeak-ng, `flowengine.speech`) sent as
 G.711 on the backend's shared 20 ms media clock; Record (the caller's audio
 to an 8 kHz WAV, `telephony_adapters.sip.speech` says where); Recognize (the
 caller's utterance, cut by an energy-based voice detector, to the
-language's recogniser); music on hold from a file, looped. What does not
-work yet raises `NodeError(code="unsupported")` so the node follows its
-error exit with a message that says so: outgoing legs, bridging, transfer
-and hold.
+language's recogniser); music on hold from a file, looped; legs to
+operators' phones (`phones`, `leg`) bridged back-to-back (`relay`) and
+recorded when asked (`recording`). What does not work yet raises
+`NodeError(code="unsupported")` so the node follows its error exit with a
+message that says so.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from array import array
 from collections.abc import Mapping
@@ -28,6 +30,7 @@ from flowengine.errors import NodeError
 from flowengine.speech.asr import AsrUnavailable, asr_problem, recognizer_for
 from flowengine.telephony import (
     BlindTransfer,
+    BridgeRecorder,
     Call,
     HangupCause,
     Leg,
@@ -38,8 +41,11 @@ from flowengine.telephony import (
 from flowengine.telephony.audio import resample
 from telephony_adapters.sip.capture import AudioCapture
 from telephony_adapters.sip.errors import LocalProtocolError
+from telephony_adapters.sip.leg import SipLeg
 from telephony_adapters.sip.media import RtpEndpoint
 from telephony_adapters.sip.prompts import tone_frames, wav_frames
+from telephony_adapters.sip.recording import ConversationRecorder
+from telephony_adapters.sip.relay import MediaRelay
 from telephony_adapters.sip.sdp import Negotiated
 from telephony_adapters.sip.speech import recording_target, say_frames, write_wav
 
@@ -60,7 +66,7 @@ PRE_ROLL = 0.3
 
 class SipCall(Call):
     backend_name = "sip"
-    __slots__ = ("key", "sip", "negotiated", "rtp", "answered_at", "recordings", "_music")
+    __slots__ = ("key", "sip", "negotiated", "rtp", "answered_at", "recordings", "_music", "relay")
 
     def __init__(
         self,
@@ -86,6 +92,8 @@ class SipCall(Call):
         #: recordings made on this call (numbers their files)
         self.recordings = 0
         self._music: asyncio.Task[None] | None = None
+        #: the RTP relay while the caller is bridged to a leg
+        self.relay: MediaRelay | None = None
 
     # ---- media ---------------------------------------------------------------------------------------
     async def _media(self) -> RtpEndpoint:
@@ -114,6 +122,9 @@ class SipCall(Call):
         if self._music is not None:
             self._music.cancel()
             self._music = None
+        if self.relay is not None:
+            self.relay.stop()
+            self.relay = None
         if self.rtp is not None:
             self.sip.release_rtp(self.rtp)
             self.rtp = None
@@ -260,13 +271,33 @@ class SipCall(Call):
         caller_name: str | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> Leg:
-        _unsupported("outgoing legs")
+        return self.sip.phones.ring(target, ring_timeout=ring_timeout, caller_id=caller_id, caller_name=caller_name)
 
     async def connect_media(self, leg: Leg) -> None:
-        _unsupported("bridging")
+        """Relay RTP both ways between the caller and the leg (back-to-back)."""
+        if not isinstance(leg, SipLeg) or leg.rtp is None:
+            raise NodeError(f"the leg to {leg.target} has no SIP media to bridge", code="unsupported")
+        caller = await self._media()
+        await self.stop_music()
+        self.relay = MediaRelay(caller, leg.rtp)
+        self.relay.start()
 
     async def disconnect_media(self, leg: Leg) -> None:
-        _unsupported("bridging")
+        relay, self.relay = self.relay, None
+        if relay is not None:
+            relay.stop()
+
+    def start_bridge_recording(self, leg: Leg) -> BridgeRecorder | None:
+        relay = self.relay
+        if relay is None:
+            return None
+        leg_tag = hashlib.sha256(leg.leg_id.encode()).hexdigest()[:6]
+        try:
+            target = recording_target(self.sip.settings, self.sip.engine.media, self.call_id, f"bridge-{leg_tag}")
+        except NodeError as exc:
+            log.warning("call %s: %s; the conversation is not recorded", self.call_id, exc)
+            return None
+        return ConversationRecorder(relay, *target)
 
     def send_transfer(self, transfer: BlindTransfer) -> None:
         _unsupported("blind transfer (REFER)")

@@ -35,6 +35,7 @@ import logging
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from telephony_adapters.sip.dialog import (
     Dialog,
@@ -71,6 +72,9 @@ from telephony_adapters.sip.transactions import (
     TransactionTimeout,
     server_key,
 )
+
+if TYPE_CHECKING:
+    from telephony_adapters.sip.registrar import Registrar
 
 log = logging.getLogger("flowengine.sip.core")
 
@@ -204,6 +208,12 @@ class SipCore:
         self._invite_limit = RateLimiter(invite_rate, invite_burst) if invite_rate else None
         #: 403s we are willing to send to one untrusted address
         self._refusal_limit = RateLimiter(UNTRUSTED_REFUSALS_PER_S, UNTRUSTED_REFUSALS_BURST)
+        from telephony_adapters.sip.outgoing import OutgoingCalls  # (it imports this module)
+
+        #: our outgoing legs (UAC INVITEs to phones)
+        self.outgoing = OutgoingCalls(self)
+        #: operators' phones' registrations; None: REGISTER gets 405
+        self.registrar: Registrar | None = None
 
     # ---- output ---------------------------------------------------------------------------------
     def datagrams_to_send(self) -> list[tuple[bytes, Addr]]:
@@ -216,11 +226,24 @@ class SipCore:
         return self._events.popleft() if self._events else None
 
     def next_timer(self) -> float | None:
-        return self.layer.next_timer()
+        at = self.layer.next_timer()
+        if self.registrar is not None:
+            expiry = self.registrar.next_timer()
+            if expiry is not None and (at is None or expiry < at):
+                at = expiry
+        return at
 
     def handle_timer(self, now: float) -> None:
         self.layer.handle_timer(now)
         self._drain_layer(now)
+        if self.registrar is not None:
+            self.registrar.handle_timer(now)
+            self._drain_registrar()
+
+    def _drain_registrar(self) -> None:
+        assert self.registrar is not None
+        self._events.extend(self.registrar.events)
+        self.registrar.events = []
 
     @property
     def calls(self) -> int:
@@ -286,8 +309,14 @@ class SipCore:
                 return
             if req.method != "ACK":
                 return
+        if req.to is not None and req.to.tag and self.outgoing.request(req, peer, now):
+            return  # inside a dialog of one of our outgoing legs
         if req.method == "ACK":
             self._ack(req, now)
+            return
+        if req.method == "REGISTER" and self.registrar is not None:
+            # digest authentication guards it, not the source address: phones roam
+            self._register(req, peer, now)
             return
         if not self.allow_untrusted and not self.trusted(peer[0]):
             self.stats.refused_untrusted += 1
@@ -317,6 +346,17 @@ class SipCore:
             self._respond_new(req, peer, now, 481)
         else:
             self._respond_new(req, peer, now, 405, headers=[("Allow", ALLOW)])
+
+    def _register(self, req: Request, peer: Addr, now: float) -> None:
+        assert self.registrar is not None
+        tx = self.layer.new_server(req, response_address(req, peer))
+        tag = new_tag()
+
+        def respond(status: int, *, headers: list[tuple[str, str]] | None = None, reason: str | None = None) -> Response:
+            return make_response(req, status, reason=reason, to_tag=tag, headers=headers, server=self.user_agent)
+
+        tx.respond(self.registrar.handle(req, peer, now, respond), now)
+        self._drain_registrar()
 
     def _capabilities(self) -> list[tuple[str, str]]:
         return [("Allow", ALLOW), ("Accept", "application/sdp"), ("Contact", self.contact())]
@@ -472,6 +512,8 @@ class SipCore:
                     self._events.append(CallFailed(session.key, "ack_timeout"))
                     self._send_bye(session, now)
             elif isinstance(ev, (ResponseReceived, TransactionTimeout)):
+                if self.outgoing.transaction_event(ev, now):
+                    continue
                 key = self._byes.pop(ev.key, None)
                 if key is not None and isinstance(ev, ResponseReceived) and ev.response.status < 200:
                     self._byes[ev.key] = key  # provisional: still waiting for the final

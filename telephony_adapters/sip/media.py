@@ -69,6 +69,8 @@ class RtpEndpoint(asyncio.DatagramProtocol):
         self.dtmf_payload_type: int | None = 101
         self.packets_in = 0
         self.packets_out = 0
+        #: while bridged: hears every packet from the far end (`relay.MediaRelay`)
+        self.tap: Callable[[RtpPacket, bytes], None] | None = None
         self._dtmf = DtmfReceiver()
         self._latched = False
         self._ssrc = int.from_bytes(os.urandom(4), "big")
@@ -97,8 +99,11 @@ class RtpEndpoint(asyncio.DatagramProtocol):
             try:
                 _, proto = await loop.create_datagram_endpoint(lambda: cls(on_digit, clock), local_addr=(host, port))
             except OSError:
-                pool.give_back(port)  # taken by another program: back to the far end of the list
+                pool.give_back(port)  # taken by another program now: to the back of the line
                 continue
+            except BaseException:
+                pool.give_back(port)  # cancelled meanwhile (the call hung up): the port is not lost
+                raise
             proto.port = port
             return proto
         raise OSError("no free RTP port in the configured range")
@@ -121,6 +126,11 @@ class RtpEndpoint(asyncio.DatagramProtocol):
         elif source != self.remote:
             return  # not the far end we latched onto: no digits injected by strangers
         self.packets_in += 1
+        if self.tap is not None:
+            try:
+                self.tap(pkt, data)
+            except Exception:  # a relay's trouble must not break the socket
+                log.exception("RTP tap failed")
         if self.dtmf_payload_type is not None and pkt.payload_type == self.dtmf_payload_type:
             digit = self._dtmf.packet(pkt)
             if digit is not None:

@@ -74,11 +74,16 @@ class SipSettings:
     music: str | None = None
     #: speech recognition: the engine for each language and the vosk model directory
     asr: AsrSettings = field(default_factory=AsrSettings)
+    #: digest algorithms the registrar challenges operators' phones with, preferred
+    #: first (RFC 8760); phones that know only MD5 (baresip 1.0) need ("MD5",)
+    digest_algorithms: tuple[str, ...] = ("SHA-256", "MD5")
 
     def __post_init__(self) -> None:
         unknown = [c for c in self.codecs if c not in SUPPORTED]
         if unknown or not self.codecs:
             raise UsageError(f"sip settings: codecs: {unknown or 'none'} (supported: {', '.join(SUPPORTED)})")
+        if not self.digest_algorithms or not set(self.digest_algorithms) <= {"SHA-256", "MD5"}:
+            raise UsageError(f"sip settings: digest_algorithms {list(self.digest_algorithms)} (known: SHA-256, MD5)")
         if not 0 <= self.port <= 65535:
             raise UsageError(f"sip settings: port {self.port} is not 0-65535")
         if self.host in ("0.0.0.0", "::") and not self.advertise:

@@ -63,11 +63,12 @@ def scenario_problems(doc: ScenarioDoc, settings: SipSettings) -> list[str]:
     return problems
 
 
-def recording_target(settings: SipSettings, media: MediaFolders, call_id: str, n: int) -> tuple[Path, str]:
-    """The file a call's `n`-th recording is written to, and its URI."""
+def recording_target(settings: SipSettings, media: MediaFolders, call_id: str, name: int | str) -> tuple[Path, str]:
+    """The file a call's recording `name` (Record's n-th, or a bridged
+    conversation's) is written to, and its URI."""
     safe = _UNSAFE.sub("_", call_id)[:48].strip("._") or "call"
     tag = hashlib.sha256(call_id.encode()).hexdigest()[:8]  # two Call-IDs made alike by the cleaning stay apart
-    rel = f"recordings/{dt.date.today().isoformat()}/{safe}-{tag}-{n}.wav"
+    rel = f"recordings/{dt.date.today().isoformat()}/{safe}-{tag}-{name}.wav"
     if settings.recordings_dir is not None:
         path = Path(settings.recordings_dir) / rel.removeprefix("recordings/")
         return path, path.resolve().as_uri()

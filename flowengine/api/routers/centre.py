@@ -34,20 +34,55 @@ def _centre_data(service: Service) -> dict[str, Any]:
     return dict(service.centres.document())
 
 
+#: an operator's SIP phone password: stored, never shown
+SECRET = "sip_secret"
+
+
+def _public(data: dict[str, Any]) -> dict[str, Any]:
+    """The centre document without the operators' SIP secrets."""
+    ops = data.get("operators")
+    if isinstance(ops, list) and any(isinstance(o, dict) and SECRET in o for o in ops):
+        data = {**data, "operators": [{k: v for k, v in o.items() if k != SECRET} if isinstance(o, dict) else o for o in ops]}
+    return data
+
+
+def _keep_secrets(service: Service, data: dict[str, Any]) -> dict[str, Any]:
+    """An operator sent without `sip_secret` keeps the stored one (responses
+    never show it, so a document read and sent back must not lose it);
+    ``sip_secret: null`` removes it."""
+    stored = {
+        str(o.get("id")): o[SECRET]
+        for o in _centre_data(service).get("operators") or []
+        if isinstance(o, dict) and o.get(SECRET)
+    }
+    ops = data.get("operators")
+    if stored and isinstance(ops, list):
+        data = {
+            **data,
+            "operators": [
+                {**o, SECRET: stored[str(o.get("id"))]}
+                if isinstance(o, dict) and SECRET not in o and str(o.get("id")) in stored
+                else o
+                for o in ops
+            ],
+        }
+    return data
+
+
 async def _replace(service: Service, data: dict[str, Any], revision: int | None = None) -> int:
-    return await service.set_centre(service.parse_centre(data), revision=revision)
+    return await service.set_centre(service.parse_centre(_keep_secrets(service, data)), revision=revision)
 
 
 @router.get("/centre", operation_id="getCentre", tags=["centre"], response_model=CentrePublic)
 async def get_centre(_user: SupervisorUser, service: ServiceDep) -> CentrePublic:
     """The centre document (docs/acd.md): operators, statuses, queues (departments), dial policy."""
-    return CentrePublic(revision=service.centre_revision, centre=_centre_data(service))
+    return CentrePublic(revision=service.centre_revision, centre=_public(_centre_data(service)))
 
 
 @router.put("/centre", operation_id="replaceCentre", tags=["centre"], response_model=CentrePublic)
 async def replace_centre(body: CentreUpdate, user: AdminUser, service: ServiceDep) -> CentrePublic:
     revision = await _replace(service, body.centre, body.revision)
-    return CentrePublic(revision=revision, centre=_centre_data(service))
+    return CentrePublic(revision=revision, centre=_public(_centre_data(service)))
 
 
 def _upsert(data: dict[str, Any], key: str, item_id: str, item: dict[str, Any] | None) -> dict[str, Any]:

@@ -1,0 +1,183 @@
+"""Operators' phones on the SIP backend: their accounts, whether they are
+registered, and where a leg to a target goes.
+
+Accounts come from the centre: every operator with a ``sip_secret`` has one,
+named by the operator's extension (the id when there is none). When the
+backend starts, the registrar opens with those accounts and each of those
+operators is *not present* in the ACD (`AcdDriver.remove_operator`) until
+their phone registers: an unregistered phone is offered no calls and the
+wallboard shows its operator away. A registration brings the operator back
+(`add_operator`, with the status the centre gives them); the last binding
+expiring or removed takes them away again. Centres without SIP secrets
+keep today's behaviour: no registrar (REGISTER gets 405), nobody removed.
+
+The service replaces its ACD when the centre changes (carrying statuses
+over): the first time this module meets a new ACD it takes the accounts
+from the new centre and tells that ACD again who is reachable.
+
+A leg's target is, in order: an account (its newest binding; an account
+without one fails at once with 480), a ``sip:`` URI whose host is a trusted
+peer (a trunk's address), or a number `SipBackend.route_number` sends out
+through a trunk; anything else fails with 404. Nothing a caller dials
+reaches any other address.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from flowengine.telephony import HangupCause, Leg
+from telephony_adapters.sip.core import SipEvent
+from telephony_adapters.sip.errors import SipParseError
+from telephony_adapters.sip.headers import NameAddr, Uri, parse_uri
+from telephony_adapters.sip.leg import Destination, SipLeg
+from telephony_adapters.sip.outgoing import (
+    LegAnswered,
+    LegDtmf,
+    LegFailed,
+    LegHungUp,
+    LegProgress,
+    LegReinvited,
+)
+from telephony_adapters.sip.registrar import Account, PhoneRegistered, PhoneUnregistered, Registrar
+
+if TYPE_CHECKING:
+    from flowengine.acd.driver import AcdDriver
+    from telephony_adapters.sip.backend import SipBackend
+
+log = logging.getLogger("flowengine.sip.phones")
+
+
+class PhoneLines:
+    def __init__(self, backend: SipBackend) -> None:
+        self.sip = backend
+        self.registrar: Registrar | None = None
+        #: the ACD the accounts and reachability were last given to
+        self._synced: AcdDriver | None = None
+
+    def _driver(self) -> AcdDriver | None:
+        from flowengine.acd.driver import AcdDriver
+
+        driver = self.sip.engine.services.get("acd")
+        return driver if isinstance(driver, AcdDriver) else None
+
+    def open_registrar(self) -> None:
+        """Accounts from the centre; their operators away until registered."""
+        self._sync()
+
+    def _sync(self) -> AcdDriver | None:
+        """The current ACD; a new one (the centre changed) gets the accounts
+        of its centre and is told who is reachable."""
+        driver = self._driver()
+        if driver is None or driver is self._synced:
+            return driver
+        self._synced = driver
+        accounts: dict[str, Account] = {}
+        for op in driver.centre.operators:
+            if op.sip_secret:
+                user = op.extension or op.id
+                accounts[user] = Account(user, op.sip_secret, op.id)
+        registrar = self.registrar
+        if registrar is None:
+            if not accounts:
+                return driver
+            s = self.sip.settings
+            registrar = self.registrar = Registrar(accounts, realm=s.media_address, algorithms=s.digest_algorithms)
+            self.sip.core.registrar = registrar
+        else:
+            registrar.set_accounts(accounts)
+        for account in accounts.values():
+            if registrar.is_registered(account.user):
+                _reachable(driver, account.operator_id)
+            else:
+                driver.remove_operator(account.operator_id, "phone_unregistered")
+        return driver
+
+    # ---- events -----------------------------------------------------------------------------
+    def event(self, ev: SipEvent) -> bool:
+        """Handle a registrar or outgoing-leg event; False for any other."""
+        if isinstance(ev, PhoneRegistered | PhoneUnregistered):
+            driver = self._sync()
+            if driver is not None and ev.operator_id in driver.core.operator_ids():
+                if isinstance(ev, PhoneRegistered):
+                    _reachable(driver, ev.operator_id)
+                else:
+                    driver.remove_operator(ev.operator_id, "phone_unregistered")
+            return True
+        if not isinstance(ev, LegProgress | LegAnswered | LegFailed | LegHungUp | LegDtmf | LegReinvited):
+            return False
+        leg = self.sip.legs.get(ev.key)
+        if leg is None:
+            return True
+        if isinstance(ev, LegProgress):
+            leg.progress(ev.status, ev.early)
+        elif isinstance(ev, LegAnswered):
+            leg.answered(ev.negotiated, ev.late)
+        elif isinstance(ev, LegFailed):
+            leg.failed(ev.status, ev.q850)
+        elif isinstance(ev, LegHungUp):
+            leg.hung_up(ev.q850)
+        elif isinstance(ev, LegReinvited):
+            leg.progress_media(ev.negotiated)
+        return True
+
+    # ---- targets ----------------------------------------------------------------------------
+    def owns(self, target: str) -> bool:
+        self._sync()
+        return self.registrar is not None and self.registrar.account_for(target) is not None
+
+    def destination(self, target: str) -> Destination | int:
+        """Where a leg to `target` goes, or the SIP status it fails with."""
+        host, port = self.sip.core.local
+        registrar = self.registrar
+        account = registrar.account_for(target) if registrar is not None else None
+        if account is not None and registrar is not None:
+            bindings = registrar.bindings(account.user)
+            if not bindings:
+                return 480
+            newest = max(bindings, key=lambda b: b.expires_at)
+            return Destination(newest.contact, newest.source, NameAddr(Uri("sip", account.user, host, port)))
+        if target.startswith(("sip:", "sips:")):
+            try:
+                uri = parse_uri(target, "target")
+            except SipParseError:
+                return 404
+            if uri.scheme != "sip" or self.sip.settings.trunk_for(uri.host) is None:
+                log.info("leg to %s refused: not a trusted peer", target)
+                return 403
+            return Destination(uri, uri.host_port(), NameAddr(uri))
+        routed = self.sip.route_number(target)
+        return routed if routed is not None else 404
+
+    def ring(self, target: str, *, ring_timeout: float | None, caller_id: str, caller_name: str | None) -> Leg:
+        self._sync()
+        where = self.destination(target)
+        if isinstance(where, int):
+            return FailedLeg(target, where)
+        return SipLeg(self.sip, target, where, ring_timeout=ring_timeout, caller_id=caller_id, caller_name=caller_name)
+
+
+def _reachable(driver: AcdDriver, operator_id: str) -> None:
+    """The operator's phone is registered: present in the ACD, with the
+    centre's status if the one they have is the phone's absence (carried
+    over from an ACD that had the phone away)."""
+    driver.add_operator(operator_id)  # (nothing when present already)
+    if driver.core.operator_status(operator_id)[1] == "phone_unregistered":
+        driver.set_status(operator_id, driver.core.operator(operator_id).spec.status, by="admin")
+
+
+class FailedLeg(Leg):
+    """A leg that cannot be placed (no registered phone, no route): it fails
+    at once with `status`, as a SIP peer would have answered."""
+
+    def __init__(self, target: str, status: int) -> None:
+        super().__init__(target, ring_timeout=None)
+        asyncio.get_running_loop().call_soon(self.failure_received, HangupCause.from_sip(status, by="system"))
+
+    def abort_ringing(self, cause: HangupCause) -> None:
+        pass
+
+    def release(self, cause: HangupCause) -> None:
+        pass
