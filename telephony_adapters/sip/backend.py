@@ -22,6 +22,7 @@ from flowengine.errors import NodeError
 from flowengine.telephony import HangupCause
 from flowengine.telephony.backend import Backend
 from flowengine.telephony.causes import FAILED, SHUTDOWN
+from flowengine.telephony.dialpolicy import DialPolicy
 from telephony_adapters.sip.call import SipCall
 from telephony_adapters.sip.core import (
     CallCancelled,
@@ -38,7 +39,7 @@ from telephony_adapters.sip.errors import SipParseError
 from telephony_adapters.sip.headers import NameAddr, parse_name_addr
 from telephony_adapters.sip.media import MediaClock, RtpEndpoint, RtpPortPool
 from telephony_adapters.sip.message import Request
-from telephony_adapters.sip.settings import SipSettings
+from telephony_adapters.sip.settings import OutboundRoute, SipSettings
 from telephony_adapters.sip.transport import SipTransport
 
 if TYPE_CHECKING:
@@ -56,11 +57,15 @@ class SipBackend(Backend):
         super().__init__(engine)
         self.settings = settings or SipSettings(**options)
         s = self.settings
+        #: more sources to trust beside the trunks (registered phones): each
+        #: takes an IP and says whether requests from it are answered
+        self.trust_hooks: list[Callable[[str], bool]] = []
         self.core = SipCore(
             (s.media_address, s.port),
-            trusted=lambda ip: s.trunk_for(ip) is not None,
+            trusted=self.is_trusted_source,
             allow_untrusted=s.allow_untrusted,
             codecs=s.codecs,
+            codecs_for=s.codecs_for,
             max_bytes=s.max_message_bytes,
             invite_rate=s.invite_rate,
             invite_burst=s.invite_burst,
@@ -72,6 +77,19 @@ class SipBackend(Backend):
         self._media_watch: asyncio.TimerHandle | None = None
         #: live calls by the core's key
         self.calls: dict[str, SipCall] = {}
+
+    def is_trusted_source(self, addr: str | tuple[str, int]) -> bool:
+        """Whether requests from `addr` (an IP, or (IP, port)) are answered:
+        it is in a trunk's addresses, or a trust hook vouches for it."""
+        ip = addr if isinstance(addr, str) else addr[0]
+        if self.settings.trunk_for(ip) is not None:
+            return True
+        return any(hook(ip) for hook in self.trust_hooks)
+
+    def route_outbound(self, number: str, *, policy: DialPolicy | None = None) -> OutboundRoute:
+        """The trunk and Request-URI for an outgoing call to `number`
+        (NodeError `not_allowed` or `no_route` when it may not or cannot go out)."""
+        return self.settings.route_outbound(number, policy=policy)
 
     # ---- lifecycle -------------------------------------------------------------------------------------
     async def start(self) -> None:

@@ -182,8 +182,11 @@ class SipCore:
         user_agent: str = "flowengine",
         invite_rate: float | None = None,
         invite_burst: float = 20.0,
+        codecs_for: Callable[[str], tuple[str, ...]] | None = None,
     ) -> None:
         self.local = local
+        #: the codecs an INVITE from an IP may use (its trunk's); None: `codecs`
+        self.codecs_for = codecs_for
         self.trusted = trusted
         self.allow_untrusted = allow_untrusted
         self.max_bytes = max_bytes
@@ -348,7 +351,7 @@ class SipCore:
                 if ctype != "application/sdp":
                     raise SdpError(f"unsupported body type {ctype[:40]!r}", status=415)
                 offer = parse_sdp(req.body)
-                negotiated = negotiate(offer, self.codecs)
+                negotiated = negotiate(offer, self.codecs_for(peer[0]) if self.codecs_for else self.codecs)
         except SipParseError as exc:
             tx.respond(make_response(req, exc.status, reason=f"Bad Request ({exc})", to_tag=key, server=self.user_agent), now)
             return
