@@ -10,7 +10,9 @@ PY=${PYTHON:-python3}
 #   postgresql  the storage tests start a throwaway server of their own
 #               (FLOWENGINE_SKIP_PG=1 skips them where it cannot be installed)
 #   sip-tester  SIPp: the SIP backend's interop tests
+#   kamailio    the SIP proxy the engine is tested behind (dispatcher, Record-Route)
 DEBIAN_PACKAGES=(postgresql sip-tester)
+DEBIAN_PACKAGES+=(kamailio)
 if [ ${#DEBIAN_PACKAGES[@]} -gt 0 ]; then
   missing=()
   for pkg in "${DEBIAN_PACKAGES[@]}"; do

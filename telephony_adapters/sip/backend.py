@@ -39,6 +39,8 @@ from telephony_adapters.sip.errors import SipParseError
 from telephony_adapters.sip.headers import NameAddr, parse_name_addr
 from telephony_adapters.sip.media import MediaClock, RtpEndpoint, RtpPortPool
 from telephony_adapters.sip.message import Request
+from telephony_adapters.sip.registration import Registrations
+from telephony_adapters.sip.rtpstats import RtpTotals
 from telephony_adapters.sip.settings import OutboundRoute, SipSettings
 from telephony_adapters.sip.transport import SipTransport
 
@@ -77,6 +79,14 @@ class SipBackend(Backend):
         self._media_watch: asyncio.TimerHandle | None = None
         #: live calls by the core's key
         self.calls: dict[str, SipCall] = {}
+        #: RTP counts of the streams that ended (`rtp_stats()` adds the live ones)
+        self.rtp_totals = RtpTotals()
+        #: our trunks' registrations with their providers
+        self.registrations = Registrations(self)
+        #: registrations in force by kind, read by /metrics (the registrar adds "phone")
+        self.registration_counters: dict[str, Callable[[], int]] = {"trunk": lambda: self.registrations.registered}
+        #: told of each call the engine starts (the service lists live calls)
+        self.call_listeners: list[Callable[[SipCall, asyncio.Task[Any]], None]] = []
 
     def is_trusted_source(self, addr: str | tuple[str, int]) -> bool:
         """Whether requests from `addr` (an IP, or (IP, port)) are answered:
@@ -99,6 +109,7 @@ class SipBackend(Backend):
             self.core.local = (s.advertise, self.core.local[1])
         if s.media_timeout is not None:
             self._watch_media()
+        self.registrations.start()
         log.info("SIP listening on %s:%s", *self.core.local)
 
     @property
@@ -112,6 +123,7 @@ class SipBackend(Backend):
         if self._media_watch is not None:
             self._media_watch.cancel()
             self._media_watch = None
+        self.registrations.stop()
         for call in list(self.calls.values()):
             cause = HangupCause("system", SHUTDOWN, 503, 16)
             call.remote_hangup(cause)
@@ -176,6 +188,8 @@ class SipBackend(Backend):
         self.calls[ev.key] = call
         task = self.engine.start_call(call)
         task.add_done_callback(functools.partial(self._call_task_done, call))
+        for listener in self.call_listeners:
+            listener(call, task)
 
     def _end(self, call: SipCall, cause: HangupCause) -> None:
         self._forget(call)
@@ -217,8 +231,31 @@ class SipBackend(Backend):
         self._media_watch = loop.call_later(min(1.0, timeout / 2), self._watch_media)
 
     def release_rtp(self, rtp: RtpEndpoint) -> None:
+        self.rtp_totals.add(rtp.packets_in, rtp.packets_out, rtp.stats)
         rtp.close()
         self.rtp_pool.give_back(rtp.port)
+
+    def registration_counts(self) -> dict[str, int]:
+        return {kind: count() for kind, count in self.registration_counters.items()}
+
+    def rtp_stats(self) -> dict[str, float]:
+        """Packets in and out, packets lost, streams, since start; and the
+        mean and the highest interarrival jitter (ms) of the live calls."""
+        t = self.rtp_totals
+        out = {"packets_in": t.packets_in, "packets_out": t.packets_out, "lost": t.lost, "streams": t.streams}
+        jitters: list[float] = []
+        for call in self.calls.values():
+            rtp = call.rtp
+            if rtp is not None:
+                out["packets_in"] += rtp.packets_in
+                out["packets_out"] += rtp.packets_out
+                out["lost"] += rtp.stats.lost
+                if rtp.stats.received > 1:
+                    jitters.append(rtp.stats.jitter_ms)
+        result: dict[str, float] = dict(out)
+        result["jitter_ms_mean"] = sum(jitters) / len(jitters) if jitters else 0.0
+        result["jitter_ms_max"] = max(jitters, default=0.0)
+        return result
 
     # ---- legs ---------------------------------------------------------------------------------------------
     def originate(

@@ -85,6 +85,8 @@ class SipCall(Call):
         self.negotiated = negotiated
         if self.rtp is not None:
             self.rtp.configure(negotiated.remote, negotiated.codec, negotiated.payload_type, negotiated.dtmf_payload_type)
+            # the far end put us on hold (its a=sendonly or a=inactive): send nothing until it resumes
+            self.rtp.held = negotiated.direction in ("recvonly", "inactive")
 
     def media_changed(self, negotiated: Negotiated) -> None:
         """A re-INVITE moved or held the far end's media."""

@@ -67,6 +67,7 @@ from telephony_adapters.sip.transactions import (
     ResponseReceived,
     ServerInviteTransaction,
     TimerValues,
+    TransactionEvent,
     TransactionLayer,
     TransactionTimeout,
     server_key,
@@ -202,6 +203,9 @@ class SipCore:
         self._by_tx: dict[tuple[str, ...], str] = {}
         #: our BYE's client transaction key -> call key
         self._byes: dict[tuple[str, ...], str] = {}
+        #: other client transactions' users (REGISTER, REFER ...): told of the
+        #: final response or the timeout (provisional responses too, and kept)
+        self.on_response: dict[tuple[str, ...], Callable[[TransactionEvent, float], None]] = {}
         self._stateless: list[tuple[bytes, Addr]] = []
         #: new INVITEs per source address (None: unlimited)
         self._invite_limit = RateLimiter(invite_rate, invite_burst) if invite_rate else None
@@ -468,6 +472,12 @@ class SipCore:
         events = self.layer.events
         self.layer.events = []
         for ev in events:
+            handler = self.on_response.pop(ev.key, None)
+            if handler is not None:
+                if isinstance(ev, ResponseReceived) and ev.response.status < 200:
+                    self.on_response[ev.key] = handler
+                handler(ev, now)
+                continue
             if isinstance(ev, AckTimeout):
                 session = self._sessions.get(self._by_tx.get(ev.key, ""))
                 if session is not None and session.state == "answered":

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import cast
 
 from telephony_adapters.sip.rtp import SAMPLES_PER_FRAME, DtmfReceiver, parse_rtp
+from telephony_adapters.sip.rtpstats import RtpStats
 
 log = logging.getLogger("flowengine.sip.media")
 
@@ -69,6 +70,10 @@ class RtpEndpoint(asyncio.DatagramProtocol):
         self.dtmf_payload_type: int | None = 101
         self.packets_in = 0
         self.packets_out = 0
+        #: loss and jitter of what the far end sends
+        self.stats = RtpStats()
+        #: the far end holds the call (a=sendonly/inactive): frames are not sent
+        self.held = False
         self._dtmf = DtmfReceiver()
         self._latched = False
         self._ssrc = int.from_bytes(os.urandom(4), "big")
@@ -118,6 +123,8 @@ class RtpEndpoint(asyncio.DatagramProtocol):
         elif source != self.remote:
             return  # not the far end we latched onto: no digits injected by strangers
         self.packets_in += 1
+        dtmf = pkt.payload_type == self.dtmf_payload_type
+        self.stats.packet(pkt.sequence, pkt.timestamp, self.last_received, audio=not dtmf)
         if self.dtmf_payload_type is not None and pkt.payload_type == self.dtmf_payload_type:
             digit = self._dtmf.packet(pkt)
             if digit is not None:
@@ -154,7 +161,7 @@ class RtpEndpoint(asyncio.DatagramProtocol):
 
     def _send(self, payload: bytes) -> None:
         transport, remote = self.transport, self.remote
-        if transport is None or remote is None or transport.is_closing():
+        if transport is None or remote is None or self.held or transport.is_closing():
             return
         second = (0x80 if self._marker else 0) | (self.payload_type & 0x7F)
         transport.sendto(_HEADER.pack(0x80, second, self._seq, self._ts, self._ssrc) + payload, remote)

@@ -38,8 +38,9 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 DEFAULT_SIP_PORT = 5060
 
 
-def split_host_port(text: str, where: str) -> tuple[str, int]:
-    """``host``, ``host:port`` or ``[v6]:port`` -> (host, port); UsageError naming `where`."""
+def split_host_port(text: str, where: str, *, any_port: bool = False) -> tuple[str, int]:
+    """``host``, ``host:port`` or ``[v6]:port`` -> (host, port); UsageError naming
+    `where`. `any_port`: port 0 (any free one) is allowed, for listening."""
     text = text.strip()
     host, port = text, DEFAULT_SIP_PORT
     if text.startswith("["):
@@ -50,17 +51,17 @@ def split_host_port(text: str, where: str) -> tuple[str, int]:
         if rest:
             if not rest.startswith(":"):
                 raise UsageError(f"{where}: {text!r} is not host[:port]")
-            port = _port(rest[1:], text, where)
+            port = _port(rest[1:], text, where, any_port)
     elif text.count(":") == 1:
         host, _, number = text.partition(":")
-        port = _port(number, text, where)
+        port = _port(number, text, where, any_port)
     if not host or any(c in host for c in " ;,@<>\"'/"):
         raise UsageError(f"{where}: {text!r} is not host[:port]")
     return host, port
 
 
-def _port(text: str, whole: str, where: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 65536:
+def _port(text: str, whole: str, where: str, any_port: bool = False) -> int:
+    if not text.isdigit() or not (0 if any_port else 1) <= int(text) < 65536:
         raise UsageError(f"{where}: the port of {whole!r} is not 1-65535")
     return int(text)
 

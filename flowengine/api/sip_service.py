@@ -1,0 +1,56 @@
+"""The SIP backend inside `flowengine serve` (``--sip HOST:PORT``).
+
+It runs in the service's process beside the simulator, on the service's
+engine: a SIP call is routed by the stored routing table exactly like a
+test call, its events go to the same database (trace, CDR), the wallboard
+and `/metrics`, and it is listed among the live calls while it lasts. The
+simulator stays the engine's default backend, so the centre's virtual
+operators still answer queue calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+from flowengine.errors import FlowEngineError, UsageError
+
+if TYPE_CHECKING:
+    from flowengine.api.service import Service
+    from telephony_adapters.sip import SipBackend
+
+log = logging.getLogger("flowengine.api.sip")
+
+
+async def start_sip(service: Service) -> SipBackend | None:
+    """Start the SIP backend when the settings ask for it (None otherwise)."""
+    s = service.settings
+    listen = getattr(s, "sip", None)
+    if not listen:
+        return None
+    try:
+        from telephony_adapters.sip import SipBackend
+        from telephony_adapters.sip.config import sip_settings
+    except ImportError as exc:  # pragma: no cover - the adapters ship with the package
+        raise FlowEngineError(f"the SIP backend cannot be loaded: {exc}") from None
+    try:
+        settings = sip_settings(getattr(s, "sip_settings", None), listen=listen, where="sip_settings")
+    except UsageError as exc:
+        raise FlowEngineError(str(exc)) from None
+    backend = SipBackend(service.engine, settings=settings)
+    backend.call_listeners.append(lambda call, task: _track(service, call, task))
+    try:
+        await backend.start()
+    except OSError as exc:
+        raise FlowEngineError(f"--sip {listen}: cannot listen there ({exc.strerror or exc})") from None
+    host, port = backend.address
+    log.info("SIP listening on %s:%s", host, port)
+    return backend
+
+
+def _track(service: Service, call: Any, task: asyncio.Task[Any]) -> None:
+    """A SIP call is a live call until its task ends."""
+    call_id = task.get_name().removeprefix("call:")
+    service.live[call_id] = (call, task)
+    task.add_done_callback(lambda _t: service.live.pop(call_id, None))
