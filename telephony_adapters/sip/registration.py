@@ -108,15 +108,16 @@ class TrunkRegistration:
         tx = core.layer.new_client(msg, (host, port), now)
         core.on_response[tx.key] = lambda ev, at: self._on_response(core, msg, ev, at)
         self._waiting = True
-        if self.state != "registered" and self._expires:
+        if self.state not in ("registered", "unregistered") and self._expires:
             self.state = "registering"
 
     def _on_response(self, core: SipCore, sent: Request, ev: TransactionEvent, now: float) -> None:
         if isinstance(ev, ResponseReceived) and ev.response.status < 200:
             return  # provisional: the core keeps us listening for the final
         self._waiting = False
-        if self._expires == 0:
-            return  # the goodbye: whatever the answer, we are done
+        goodbye = self._expires == 0
+        if goodbye and not (isinstance(ev, ResponseReceived) and ev.response.status in (401, 407)):
+            return  # the goodbye: whatever else the answer, we are done
         if isinstance(ev, TransactionTimeout):
             self._failed(now, "no answer from the registrar")
             return
@@ -146,12 +147,15 @@ class TrunkRegistration:
                         password=a.password,
                     )
                 except SipParseError as exc:
-                    self._failed(now, f"{resp.status} with a challenge we cannot answer ({exc})")
+                    if not goodbye:
+                        self._failed(now, f"{resp.status} with a challenge we cannot answer ({exc})")
                     return
                 self._authorized_once = True
                 name = "Authorization" if resp.status == 401 else "Proxy-Authorization"
                 self._send(core, now, authorization_value=f"{name}: {value}")
                 return
+        if goodbye:
+            return
         if resp.status == 423:
             minimum = resp.get("Min-Expires") or ""
             if minimum.isdigit():
