@@ -32,6 +32,7 @@ from telephony_adapters.sip.core import (
     CallReinvited,
     DtmfInfo,
     IncomingCall,
+    ReferNotify,
     SipCore,
     SipEvent,
 )
@@ -81,6 +82,8 @@ class SipBackend(Backend):
         self.calls: dict[str, SipCall] = {}
         #: RTP counts of the streams that ended (`rtp_stats()` adds the live ones)
         self.rtp_totals = RtpTotals()
+        #: small tasks of live calls (a REFER waiting for the dialog to be confirmed)
+        self.background: set[asyncio.Task[None]] = set()
         #: our trunks' registrations with their providers
         self.registrations = Registrations(self)
         #: registrations in force by kind, read by /metrics (the registrar adds "phone")
@@ -160,6 +163,8 @@ class SipBackend(Backend):
             call.dtmf_received(ev.digit)
         elif isinstance(ev, CallReinvited):
             call.media_changed(ev.negotiated)
+        elif isinstance(ev, ReferNotify):
+            call.refer_notified(ev.status)
         elif isinstance(ev, CallConfirmed):
             pass  # media already flows (symmetric RTP latches on the first packet)
 

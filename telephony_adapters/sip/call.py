@@ -5,16 +5,19 @@ What works on this backend today: answer, ringing (180), early media (183
 with SDP), reject and hangup (final response, or BYE with a Q.850 Reason),
 RFC 4733 and SIP INFO digits into the shared digit buffer (so Gather, Menu
 and barge-in work), and prompts from WAV files sent as G.711 on the backend's
-shared 20 ms media clock. What does not work yet raises `NodeError(code="unsupported")`
+shared 20 ms media clock; blind transfer by REFER (the NOTIFY's sipfrag
+settles it) and hold/resume by re-INVITE (a=sendonly / a=sendrecv); when
+the far end holds us (a=sendonly or a=inactive) our RTP stops until it
+resumes. What does not work yet raises `NodeError(code="unsupported")`
 so the node follows its error exit with a message that says so: text to
-speech, recording, speech recognition, outgoing legs, bridging, transfer,
-hold and music. A `say` prompt has no TTS engine here yet: it is sent as
+speech, recording, speech recognition, outgoing legs, bridging and music. A `say` prompt has no TTS engine here yet: it is sent as
 silence of the length the simulator would give it, with a warning.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Mapping
 from pathlib import Path
@@ -31,6 +34,8 @@ from flowengine.telephony import (
     Recording,
 )
 from flowengine.telephony.audio import say_seconds
+from flowengine.telephony.dialpolicy import check_number
+from telephony_adapters.sip import indialog
 from telephony_adapters.sip.errors import LocalProtocolError
 from telephony_adapters.sip.media import RtpEndpoint
 from telephony_adapters.sip.prompts import silence_frames, wav_frames
@@ -43,7 +48,7 @@ log = logging.getLogger("flowengine.sip.call")
 
 class SipCall(Call):
     backend_name = "sip"
-    __slots__ = ("key", "sip", "negotiated", "rtp", "answered_at")
+    __slots__ = ("key", "sip", "negotiated", "rtp", "answered_at", "transfer_pending")
 
     def __init__(
         self,
@@ -66,6 +71,8 @@ class SipCall(Call):
         self.rtp: RtpEndpoint | None = None
         #: loop time of our 200 OK (None before)
         self.answered_at: float | None = None
+        #: the blind transfer whose REFER awaits its final NOTIFY
+        self.transfer_pending: BlindTransfer | None = None
 
     # ---- media ---------------------------------------------------------------------------------------
     async def _media(self) -> RtpEndpoint:
@@ -166,13 +173,90 @@ class SipCall(Call):
         _unsupported("bridging")
 
     def send_transfer(self, transfer: BlindTransfer) -> None:
-        _unsupported("blind transfer (REFER)")
+        """REFER the far end to the number (Refer-To on its own host); the
+        202 or refusal and the final NOTIFY are reported on `transfer`."""
+        verdict = check_number(transfer.target)
+        if not verdict.allowed:  # the node checked the dial policy; a URI never gets here
+            log.warning("call %s: not transferring to %r: %s", self.call_id, transfer.target[:40], verdict.detail)
+            transfer.refuse_received(None)
+            return
+        self.transfer_pending = transfer
+        task = asyncio.get_running_loop().create_task(self._refer(transfer), name=f"refer:{self.call_id}")
+        self.sip.background.add(task)
+        task.add_done_callback(self.sip.background.discard)
+
+    async def _refer(self, transfer: BlindTransfer) -> None:
+        if not await self._established():
+            self.transfer_pending = None
+            transfer.refuse_received(None)
+            return
+        session = self.sip.core._sessions.get(self.key)  # noqa: SLF001
+        if session is None:
+            self.transfer_pending = None
+            transfer.refuse_received(None)
+            return
+        remote = session.dialog.remote_target
+        host, port = remote.host_port(5060)
+        shown = f"[{host}]" if ":" in host else host
+        refer_to = f"sip:{transfer.target}@{shown}:{port}"
+
+        def outcome(status: int) -> None:
+            if 200 <= status < 300:
+                transfer.accept_received()
+            else:
+                self.transfer_pending = None
+                transfer.refuse_received(status)
+
+        try:
+            self.sip.command(functools.partial(indialog.refer, self.sip.core), self.key, refer_to=refer_to, done=outcome)
+        except LocalProtocolError:
+            self.transfer_pending = None
+            transfer.refuse_received(None)
+
+    async def _established(self, timeout: float = 10.0) -> bool:
+        """Wait until the far end ACKed our 200 (requests inside the dialog
+        may go out only then); False if the call ended or no ACK came."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self.active and loop.time() < deadline:
+            session = self.sip.core._sessions.get(self.key)  # noqa: SLF001
+            if session is None:
+                return False
+            if session.state == "confirmed":
+                return True
+            await asyncio.sleep(0.02)
+        return False
+
+    def refer_notified(self, status: int) -> None:
+        """A NOTIFY of the REFER: a final status settles the transfer."""
+        transfer = self.transfer_pending
+        if transfer is not None and status >= 200:
+            self.transfer_pending = None
+            transfer.notify_received(status)
 
     async def send_hold(self) -> None:
-        _unsupported("hold")
+        await self._reinvite("sendonly")
 
     async def send_unhold(self) -> None:
-        _unsupported("hold")
+        await self._reinvite("sendrecv")
+
+    async def _reinvite(self, direction: str) -> None:
+        """Offer our media with `direction` and wait for the far end's answer."""
+        done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        if not await self._established():
+            return
+
+        def outcome(status: int) -> None:
+            if not done.done():
+                done.set_result(status)
+
+        try:
+            self.sip.command(functools.partial(indialog.reinvite, self.sip.core), self.key, direction=direction, done=outcome)
+        except LocalProtocolError:
+            return  # not established (ended, or our 200 not yet ACKed): nothing to hold
+        status = await done
+        if not 200 <= status < 300:
+            log.warning("call %s: the far end answered %d to our re-INVITE (%s)", self.call_id, status, direction)
 
     async def music_start(self, source: str | None) -> None:
         _unsupported("music on hold")

@@ -45,6 +45,7 @@ from telephony_adapters.sip.dialog import (
 )
 from telephony_adapters.sip.errors import LocalProtocolError, SdpError, SipParseError
 from telephony_adapters.sip.headers import parse_cseq, parse_name_addr, parse_via
+from telephony_adapters.sip.indialog import sipfrag_status
 from telephony_adapters.sip.message import (
     MAX_MESSAGE_BYTES,
     Request,
@@ -75,7 +76,7 @@ from telephony_adapters.sip.transactions import (
 
 log = logging.getLogger("flowengine.sip.core")
 
-ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO"
+ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, NOTIFY"
 #: 403s sent to one untrusted address per second (beyond: dropped unanswered)
 UNTRUSTED_REFUSALS_PER_S = 5.0
 UNTRUSTED_REFUSALS_BURST = 10.0
@@ -129,6 +130,13 @@ class CallReinvited(SipEvent):
     when the far end holds us, "sendrecv" when it resumes."""
 
     negotiated: Negotiated
+
+
+@dataclass(frozen=True, slots=True)
+class ReferNotify(SipEvent):
+    """A NOTIFY of our REFER's progress: the sipfrag's status (100, 180, 200, 486 ...)."""
+
+    status: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -418,6 +426,13 @@ class SipCore:
             digit = _dtmf_relay(req)
             if digit is not None:
                 self._events.append(DtmfInfo(session.key, digit))
+        elif method == "UPDATE":
+            self._update(session, req, peer, now)
+        elif method == "NOTIFY" and (req.get("Event") or "").split(";")[0].strip().lower() == "refer":
+            self._respond_new(req, peer, now, 200)
+            status = sipfrag_status(req.body)
+            if status is not None:
+                self._events.append(ReferNotify(session.key, status))
         else:
             self._respond_new(req, peer, now, 405, headers=[("Allow", ALLOW)])
 
@@ -443,6 +458,24 @@ class SipCore:
         session.sdp_version += 1
         body = self._answer_sdp(session)
         tx.respond(self._ok(req, session, body), now)
+        self._events.append(CallReinvited(session.key, negotiated))
+
+    def _update(self, session: _Session, req: Request, peer: Addr, now: float) -> None:
+        """UPDATE (RFC 3311): a session refresh without a body gets 200; with
+        an offer it moves or holds the media like a re-INVITE."""
+        if not req.body:
+            self._respond_new(req, peer, now, 200, headers=[("Contact", self.contact())])
+            return
+        tx = self.layer.new_server(req, response_address(req, peer))
+        try:
+            offer = parse_sdp(req.body)
+            negotiated = negotiate(offer, (session.negotiated.codec,) if session.negotiated else self.codecs)
+        except SdpError as exc:
+            tx.respond(make_response(req, 488, reason=f"Not Acceptable Here ({exc})", server=self.user_agent), now)
+            return
+        session.offer, session.negotiated = offer, negotiated
+        session.sdp_version += 1
+        tx.respond(self._ok(req, session, self._answer_sdp(session)), now)
         self._events.append(CallReinvited(session.key, negotiated))
 
     def _ack(self, req: Request, now: float) -> None:
