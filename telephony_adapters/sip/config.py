@@ -6,7 +6,8 @@ environment variable), turned into `SipSettings`.
     rtp_ports: [20000, 30000]
     codecs: [PCMU, PCMA]
     allow_untrusted: false
-    invite_rate: 20                 # new INVITEs per second from one address (503 beyond)
+    invite_rate: 100                # new INVITEs per second from one address (503 beyond; null: no limit)
+    invite_burst: 200
     media_timeout: 60               # end an answered call silent for this long
     trunks:
       - name: city
@@ -36,7 +37,7 @@ from telephony_adapters.sip.trunks import Registration, Trunk, split_host_port
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 class RegistrationSpec(_Spec):
@@ -52,7 +53,7 @@ class TrunkSpec(_Spec):
     name: str = Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.:@\-]{0,63}$")
     addresses: list[str] = Field(default_factory=list, max_length=256)
     proxy: str | None = None
-    register: RegistrationSpec | None = None
+    registration: RegistrationSpec | None = Field(default=None, alias="register")
     codecs: list[str] | None = None
     dial: list[str] = Field(default_factory=list, max_length=100)
     rewrite: list[str] = Field(default_factory=list, max_length=100)
@@ -65,8 +66,9 @@ class SipSpec(_Spec):
     rtp_ports: tuple[int, int] = (20000, 30000)
     codecs: list[str] = Field(default_factory=lambda: ["PCMU", "PCMA"])
     allow_untrusted: bool = False
-    invite_rate: float | None = Field(default=None, gt=0)
-    invite_burst: float = Field(default=20.0, gt=0)
+    #: new INVITEs per second from one address (beyond: 503); null: unlimited
+    invite_rate: float | None = Field(default=100.0, gt=0)
+    invite_burst: float = Field(default=200.0, gt=0)
     media_timeout: float | None = Field(default=None, gt=0)
     trunks: list[TrunkSpec] | None = None
 
@@ -107,8 +109,8 @@ def sip_settings(config: Mapping[str, Any] | None, *, listen: str | None = None,
 
 def _trunk(spec: TrunkSpec) -> Trunk:
     register = None
-    if spec.register is not None:
-        r = spec.register
+    if spec.registration is not None:
+        r = spec.registration
         register = Registration(r.registrar, r.username, r.password, r.domain, r.auth_username, r.expires)
     return Trunk.of(
         spec.name,

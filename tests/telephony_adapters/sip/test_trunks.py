@@ -85,3 +85,34 @@ def test_trunk_settings_name_what_is_wrong() -> None:
         Trunk.of("m", register=Registration("203.0.113.5", "u", ""))
     with pytest.raises(UsageError, match=r"trunks.m.codecs: \['G729'\]"):
         SipSettings(trunks=(Trunk.of("m", ["192.0.2.1"], codecs=["G729"]),))
+
+
+def test_sip_settings_as_users_write_them() -> None:
+    from telephony_adapters.sip.config import sip_settings
+
+    s = sip_settings(
+        {
+            "listen": "127.0.0.1:5070",
+            "rtp_ports": [30000, 31000],
+            "trunks": [
+                {"name": "city", "addresses": ["198.51.100.0/24"], "proxy": "198.51.100.10", "dial": ["+7495XXXXXXX"]},
+                {"name": "mobile", "register": {"registrar": "203.0.113.5:5080", "username": "u1", "password": "p"},
+                 "dial": ["+7."], "codecs": ["PCMA"]},
+            ],
+        }
+    )  # fmt: skip
+    assert (s.host, s.port, s.rtp_ports) == ("127.0.0.1", 5070, (30000, 31000))
+    assert [t.name for t in s.trunks] == ["city", "mobile"]
+    assert s.trunks[1].register is not None and s.trunks[1].register.registrar_addr == ("203.0.113.5", 5080)
+    assert s.route_outbound("+79161234567").request_uri == "sip:+79161234567@203.0.113.5:5080"
+    # --sip wins over the file's listen; port 0 is any free port
+    assert sip_settings({"listen": "127.0.0.1:5070"}, listen="127.0.0.1:0").port == 0
+    for bad, where in [
+        ({"trunks": [{"name": "x", "adresses": []}]}, r"sip.trunks.0.adresses"),
+        ({"trunks": [{"name": "x", "register": {"registrar": "h", "username": "u"}}]}, r"sip.trunks.0.register.password"),
+        ({"rtp_ports": [3000, 2000]}, r"sip.rtp_ports"),
+        ({"codecs": ["G729"]}, r"sip: codecs"),
+        ({"listen": "127.0.0.1:http"}, r"sip.listen"),
+    ]:
+        with pytest.raises(UsageError, match=where):
+            sip_settings(bad)

@@ -1,0 +1,87 @@
+"""Abuse from a trusted trunk's address: an INVITE flood from one address is
+held to its rate (503 with Retry-After beyond it) while calls from another
+address still go through; the serve settings limit floods by default."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from sip_peers import SIPP, free_udp_port
+
+from flowengine.events import StreamEvent
+from flowengine.runtime.engine import Engine
+from flowengine.scenario.loader import load_scenario_data
+from telephony_adapters.sip import SipBackend, SipSettings
+from telephony_adapters.sip.config import sip_settings
+
+pytestmark = pytest.mark.skipif(SIPP is None, reason="SIPp (Debian sip-tester) is not installed; scripts/test.sh installs it")
+
+QUICK = load_scenario_data(
+    {
+        "schema": 1,
+        "id": "quick",
+        "nodes": [
+            {"id": "start", "type": "start", "exits": {"next": "wait"}},
+            {"id": "wait", "type": "gather", "params": {"options": [{"digits": "1", "exit": "one"}], "first_timeout": 30, "retries": 0},
+             "exits": {"one": "bye", "timeout": "bye", "invalid": "bye"}},
+            {"id": "bye", "type": "hangup"},
+        ],
+    }
+)
+
+
+async def uac(target: tuple[str, int], source: str, calls: int, rate: int, cwd: Path) -> tuple[int, int]:
+    cmd = [
+        shutil.which("sipp") or "sipp", f"{target[0]}:{target[1]}", "-sn", "uac", "-s", "100",
+        "-m", str(calls), "-r", str(rate), "-d", "200", "-i", source, "-p", str(free_udp_port()),
+        "-timeout", "30", "-timeout_error", "-nostdin", "-nd", "-recv_timeout", "3000",
+    ]  # fmt: skip
+    proc = await asyncio.create_subprocess_exec(*cmd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=cwd)
+    out, _ = await asyncio.wait_for(proc.communicate(), 60)
+    text = out.decode(errors="replace")
+
+    def count(name: str) -> int:
+        found = re.search(rf"{name}\s*\|\s*\d+\s*\|\s*(\d+)", text)
+        assert found, text[-2000:]
+        return int(found.group(1))
+
+    return count("Successful call"), count("Failed call")
+
+
+def test_an_invite_flood_from_one_address_is_limited_and_others_still_get_through(tmp_path: Path) -> None:
+    async def main() -> None:
+        engine = Engine(keep_events=True)
+        engine.publish(QUICK, default=True)
+        events: list[StreamEvent] = []
+        engine.add_listener(events.append)
+        backend = SipBackend(
+            engine, settings=SipSettings(port=0, rtp_ports=(44400, 44600), invite_rate=5.0, invite_burst=5.0)
+        )
+        await backend.start()
+        try:
+            flood, normal = await asyncio.gather(
+                uac(backend.address, "127.0.0.2", 100, 100, tmp_path),
+                uac(backend.address, "127.0.0.1", 3, 2, tmp_path),
+            )
+            await asyncio.wait_for(engine.drain(), 10)
+        finally:
+            await backend.stop()
+            await engine.shutdown()
+        ok, failed = flood
+        # the burst and about 5 a second over the second or so the flood lasts
+        assert ok + failed == 100 and ok <= 20 and failed >= 80, flood
+        assert backend.core.stats.rate_limited >= 80
+        assert normal == (3, 0)  # the other address was never limited
+        started = [e for e in events if type(e).__name__ == "CallStarted"]
+        assert len(started) == ok + 3
+
+    asyncio.run(main())
+
+
+def test_serve_settings_limit_invite_floods_unless_told_otherwise() -> None:
+    assert sip_settings({}).invite_rate is not None
+    assert sip_settings({"invite_rate": None}).invite_rate is None
