@@ -116,3 +116,63 @@ def test_sip_settings_as_users_write_them() -> None:
     ]:
         with pytest.raises(UsageError, match=where):
             sip_settings(bad)
+
+
+def test_p_asserted_identity_is_believed_only_from_a_trunk_and_hooks_trust_more_sources() -> None:
+    """Real UDP on loopback: 127.0.0.1 is the trunk 'carrier'; 127.0.0.3 is
+    trusted only by a hook (as a registered phone would be); 127.0.0.4 by
+    nothing. Each sends an INVITE claiming another identity."""
+    import asyncio
+    import socket
+
+    from sipmsgs import invite
+
+    from flowengine.events import StreamEvent
+    from flowengine.runtime.engine import Engine
+    from flowengine.scenario.loader import load_scenario_data
+    from telephony_adapters.sip import SipBackend
+    from telephony_adapters.sip.message import Response, parse_message
+
+    flow = load_scenario_data({"schema": 1, "id": "w", "nodes": [
+        {"id": "start", "type": "start", "params": {"answer": False}, "exits": {"next": "bye"}},
+        {"id": "bye", "type": "hangup"},
+    ]})  # fmt: skip
+    pai = 'P-Asserted-Identity: "Bank" <sip:+74950000000@carrier.example>\r\n'
+
+    async def main() -> list[tuple[str, str | None, int]]:
+        engine = Engine(keep_events=True)
+        engine.publish(flow, default=True)
+        events: list[StreamEvent] = []
+        engine.add_listener(events.append)
+        backend = SipBackend(engine, settings=SipSettings(port=0, rtp_ports=(44800, 44900), trunks=(Trunk.of("carrier", ["127.0.0.1"]),)))
+        backend.trust_hooks.append(lambda ip: ip == "127.0.0.3")
+        await backend.start()
+        loop = asyncio.get_running_loop()
+        finals: list[tuple[str, str | None, int]] = []
+        try:
+            for source in ("127.0.0.1", "127.0.0.3", "127.0.0.4"):
+                seen = len(events)
+                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+                    sock.bind((source, 0))
+                    sock.setblocking(False)
+                    port = sock.getsockname()[1]
+                    sock.sendto(invite(call_id=f"c-{source}", port=port, extra=pai), backend.address)
+                    while True:
+                        msg = parse_message(await asyncio.wait_for(loop.sock_recv(sock, 65535), 5))
+                        if isinstance(msg, Response) and msg.status >= 200:
+                            break
+                    await asyncio.sleep(0.1)
+                    started = [e for e in events[seen:] if type(e).__name__ == "CallStarted"]
+                    finals.append(
+                        (started[0].caller, started[0].line, msg.status) if started else ("", None, msg.status)  # type: ignore[attr-defined]
+                    )
+            assert backend.is_trusted_source(("127.0.0.3", 5060)) and not backend.is_trusted_source("127.0.0.4")
+        finally:
+            await backend.stop()
+            await engine.shutdown()
+        return finals
+
+    finals = asyncio.run(main())
+    assert finals[0][:2] == ("+74950000000", "carrier")  # the trunk vouches for the identity
+    assert finals[1][:2] == ("100", None)  # a hook-trusted source is answered, its claim is not believed
+    assert finals[2] == ("", None, 403)  # nobody trusts it
