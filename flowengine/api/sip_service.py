@@ -16,30 +16,24 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from flowengine.errors import FlowEngineError, UsageError
+from flowengine.telephony.backend import create_backend
 
 if TYPE_CHECKING:
     from flowengine.api.service import Service
-    from telephony_adapters.sip import SipBackend
 
 log = logging.getLogger("flowengine.api.sip")
 
 
-async def start_sip(service: Service) -> SipBackend | None:
+async def start_sip(service: Service) -> Any:
     """Start the SIP backend when the settings ask for it (None otherwise)."""
     s = service.settings
     listen = getattr(s, "sip", None)
     if not listen:
         return None
     try:
-        from telephony_adapters.sip import SipBackend
-        from telephony_adapters.sip.config import sip_settings
-    except ImportError as exc:  # pragma: no cover - the adapters ship with the package
-        raise FlowEngineError(f"the SIP backend cannot be loaded: {exc}") from None
-    try:
-        settings = sip_settings(getattr(s, "sip_settings", None), listen=listen, where="sip_settings")
+        backend: Any = create_backend("sip", service.engine, config=getattr(s, "sip_settings", None), listen=listen)
     except UsageError as exc:
         raise FlowEngineError(str(exc)) from None
-    backend = SipBackend(service.engine, settings=settings)
     backend.call_listeners.append(lambda call, task: _track(service, call, task))
     try:
         await backend.start()

@@ -91,10 +91,10 @@ def _check_sip(settings: Any) -> None:
     if not settings.sip:
         return
     from flowengine.errors import UsageError
-    from telephony_adapters.sip.config import sip_settings
+    from flowengine.telephony.backend import backend_class
 
     try:
-        sip_settings(settings.sip_settings, listen=settings.sip, where="sip_settings")
+        backend_class("sip").settings_from(settings.sip_settings, listen=settings.sip)  # type: ignore[attr-defined]
     except UsageError as exc:
         raise FlowEngineError(str(exc)) from None
     print(f"flowengine: answering SIP on udp:{settings.sip}", file=sys.stderr, flush=True)

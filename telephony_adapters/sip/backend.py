@@ -24,6 +24,7 @@ from flowengine.telephony.backend import Backend
 from flowengine.telephony.causes import FAILED, SHUTDOWN
 from flowengine.telephony.dialpolicy import DialPolicy
 from telephony_adapters.sip.call import SipCall
+from telephony_adapters.sip.config import sip_settings
 from telephony_adapters.sip.core import (
     CallCancelled,
     CallConfirmed,
@@ -56,8 +57,20 @@ P = ParamSpec("P")
 class SipBackend(Backend):
     name = "sip"
 
-    def __init__(self, engine: Engine, *, settings: SipSettings | None = None, **options: Any) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        settings: SipSettings | None = None,
+        config: Mapping[str, Any] | None = None,
+        listen: str | None = None,
+        **options: Any,
+    ) -> None:
+        """`settings`, or `config` (the user's mapping, see `config.py`) and
+        `listen` ("HOST:PORT"), or `SipSettings` fields as keywords."""
         super().__init__(engine)
+        if settings is None and (config is not None or listen is not None):
+            settings = self.settings_from(config, listen=listen)
         self.settings = settings or SipSettings(**options)
         s = self.settings
         #: more sources to trust beside the trunks (registered phones): each
@@ -90,6 +103,11 @@ class SipBackend(Backend):
         self.registration_counters: dict[str, Callable[[], int]] = {"trunk": lambda: self.registrations.registered}
         #: told of each call the engine starts (the service lists live calls)
         self.call_listeners: list[Callable[[SipCall, asyncio.Task[Any]], None]] = []
+
+    @staticmethod
+    def settings_from(config: Mapping[str, Any] | None, *, listen: str | None = None) -> SipSettings:
+        """The user's SIP settings mapping read (UsageError naming the path), as `serve` passes it."""
+        return sip_settings(config, listen=listen, where="sip_settings")
 
     def is_trusted_source(self, addr: str | tuple[str, int]) -> bool:
         """Whether requests from `addr` (an IP, or (IP, port)) are answered:
