@@ -58,10 +58,12 @@ def _drain(proc: subprocess.Popen[bytes]) -> str:
 
 
 @contextmanager
-def serve_sip(data_dir: Path, *, examples: Path, sip_settings: dict[str, Any] | None = None) -> Iterator[Served]:
+def serve_sip(
+    data_dir: Path, *, examples: Path, sip_settings: dict[str, Any] | None = None, env: dict[str, str] | None = None
+) -> Iterator[Served]:
     """`flowengine serve --sip 127.0.0.1:PORT` with its own data, logged in as admin."""
     port, sip_port = free_tcp_port(), free_udp_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "FLOWENGINE_ADMIN_PASSWORD": PASSWORD}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "FLOWENGINE_ADMIN_PASSWORD": PASSWORD, **(env or {})}
     if sip_settings is not None:
         env["FLOWENGINE_SIP_SETTINGS"] = json.dumps(sip_settings)
     proc = subprocess.Popen(

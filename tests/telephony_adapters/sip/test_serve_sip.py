@@ -31,7 +31,8 @@ def _metric(text: str, name: str) -> float:
 
 def test_a_sip_call_through_serve_is_routed_by_the_stored_table_and_reported(tmp_path: Path) -> None:
     (tmp_path / "dtmf.xml").write_text(dtmf_caller("1", hold_ms=600))
-    with serve_sip(tmp_path / "data", examples=ROOT / "examples", sip_settings=TRUNK) as served:
+    # one test call at most: a live SIP call must not take that place
+    with serve_sip(tmp_path / "data", examples=ROOT / "examples", sip_settings=TRUNK, env={"FLOWENGINE_MAX_TEST_CALLS": "1"}) as served:
         result: list[SippRun] = []
         caller = threading.Thread(
             target=lambda: result.append(sipp(served.sip, "-sf", "dtmf.xml", "-s", "84951230001", "-m", "1", cwd=tmp_path))
@@ -42,6 +43,8 @@ def test_a_sip_call_through_serve_is_routed_by_the_stored_table_and_reported(tmp
         while not live and caller.is_alive() and time.monotonic() < deadline:
             live = [c for c in served.api.get(f"{V1}/calls").json() if c["line"] == "trunk-1"]
             time.sleep(0.1)
+        test_call = served.api.post(f"{V1}/calls", json={"called": "+74951230001"})
+        assert test_call.status_code == 201, test_call.text
         caller.join(timeout=120)
         (run,) = result
         assert run.rc == 0 and run.count("Successful call") == 1, run.why()
