@@ -176,3 +176,22 @@ def test_p_asserted_identity_is_believed_only_from_a_trunk_and_hooks_trust_more_
     assert finals[0][:2] == ("+74950000000", "carrier")  # the trunk vouches for the identity
     assert finals[1][:2] == ("100", None)  # a hook-trusted source is answered, its claim is not believed
     assert finals[2] == ("", None, 403)  # nobody trusts it
+
+
+def test_rtp_receive_statistics_count_loss_across_wrap_and_jitter() -> None:
+    from telephony_adapters.sip.rtpstats import RtpStats
+
+    steady = RtpStats()
+    for i in range(100):  # perfect 20 ms spacing across the 16-bit sequence wrap
+        steady.packet((65500 + i) & 0xFFFF, i * 160, 10.0 + i * 0.02)
+    assert (steady.received, steady.expected, steady.lost) == (100, 100, 0)
+    assert steady.jitter_ms < 0.01
+    lossy = RtpStats()
+    for i in range(100):
+        if i % 10 != 3:  # every tenth packet never arrives
+            late = 0.004 if i % 2 else 0.0  # every other one 4 ms late
+            lossy.packet(i, i * 160, 10.0 + i * 0.02 + late)
+    assert (lossy.received, lossy.lost) == (90, 10)
+    assert 2.0 < lossy.jitter_ms < 4.5  # RFC 3550's running estimate of a 4 ms swing
+    lossy.packet(5, 5 * 160, 12.5)  # a late duplicate is not a new packet expected
+    assert lossy.expected == 100
