@@ -241,8 +241,8 @@ class SipBackend(Backend):
         now = loop.time()
         for call in list(self.calls.values()):
             rtp = call.rtp
-            if rtp is None or call.answered_at is None:
-                continue
+            if rtp is None or call.answered_at is None or rtp.held:
+                continue  # a far end holding us (a=inactive) may rightly send nothing
             heard = max(rtp.last_received, call.answered_at)
             if now - heard > timeout:
                 log.info("call %s: no RTP for %.0f s, ending it", call.call_id, now - heard)

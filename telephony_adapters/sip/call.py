@@ -93,7 +93,10 @@ class SipCall(Call):
         if self.rtp is not None:
             self.rtp.configure(negotiated.remote, negotiated.codec, negotiated.payload_type, negotiated.dtmf_payload_type)
             # the far end put us on hold (its a=sendonly or a=inactive): send nothing until it resumes
-            self.rtp.held = negotiated.direction in ("recvonly", "inactive")
+            held = negotiated.direction in ("recvonly", "inactive")
+            if held != self.rtp.held:  # the media timeout counts from the change, not from before the hold
+                self.rtp.last_received = asyncio.get_running_loop().time()
+            self.rtp.held = held
 
     def media_changed(self, negotiated: Negotiated) -> None:
         """A re-INVITE moved or held the far end's media."""

@@ -146,7 +146,7 @@ def held_by_engine() -> str:
     return _HEAD.format(name="held by the engine") + steps + '  <Reference variables="got_sendonly,got_sendrecv"/>\n</scenario>\n'
 
 
-def holds_engine() -> str:
+def holds_engine(hold_ms: int = 1500) -> str:
     """Puts the engine on hold (a=inactive) for a while, then UPDATE, then resumes, then BYE."""
 
     def reinvite(cseq: int, direction: str) -> str:
@@ -223,7 +223,7 @@ def holds_engine() -> str:
   <recv response="200"/>
 """
     steps = (
-        '  <pause milliseconds="600"/>\n' + reinvite(2, "inactive") + '  <pause milliseconds="1500"/>\n'
+        '  <pause milliseconds="600"/>\n' + reinvite(2, "inactive") + f'  <pause milliseconds="{hold_ms}"/>\n'
         + reinvite(3, "sendrecv") + update + '  <pause milliseconds="600"/>\n' + bye
     )
     return _HEAD.format(name="holds the engine") + steps + "</scenario>\n"
@@ -246,13 +246,13 @@ async def run_sipp(cwd: Path, xml: str, target: tuple[str, int]) -> tuple[int, s
     return proc.returncode or 0, out.decode(errors="replace")[-2500:] + err.decode(errors="replace") + logs[-2500:]
 
 
-def with_backend(tmp: Path, flow: Any, test: Any) -> None:
+def with_backend(tmp: Path, flow: Any, test: Any, **settings: Any) -> None:
     async def main() -> None:
         engine = Engine(keep_events=True)
         engine.publish(flow, default=True)
         events: list[StreamEvent] = []
         engine.add_listener(events.append)
-        backend = SipBackend(engine, settings=SipSettings(port=0, rtp_ports=(44000, 44200)))
+        backend = SipBackend(engine, settings=SipSettings(port=0, rtp_ports=(44000, 44200), **settings))
         await backend.start()
         try:
             await test(backend, events)
@@ -369,3 +369,22 @@ def test_far_end_hold_stops_our_media_until_it_resumes_and_update_is_answered(tm
         assert after and after[-1] - held[-1] > 10  # and sending again once resumed
 
     with_backend(tmp_path, flow, test)
+
+
+def test_a_long_hold_by_the_far_end_is_not_taken_for_a_vanished_peer(tmp_path: Path) -> None:
+    """The far end holds us (a=inactive: no RTP at all) for longer than the
+    media timeout: the call survives, and the far end hangs up itself."""
+    flow = scenario([
+        {"id": "start", "type": "start", "exits": {"next": "wait"}},
+        {"id": "wait", "type": "gather", "params": {"options": [{"digits": "1", "exit": "one"}], "first_timeout": 30, "retries": 0},
+         "exits": {"one": "done", "timeout": "done", "invalid": "done"}},
+        {"id": "done", "type": "hangup"},
+    ])  # fmt: skip
+
+    async def test(backend: SipBackend, events: list[StreamEvent]) -> None:
+        rc, why = await run_sipp(tmp_path, holds_engine(hold_ms=5000), backend.address)
+        assert rc == 0, why  # our BYE would have come first, unexpected, had the timeout struck
+        hung = next(e for e in events if type(e).__name__ == "CallHungUp")
+        assert hung.by == "caller"  # type: ignore[attr-defined]
+
+    with_backend(tmp_path, flow, test, media_timeout=2.0)
