@@ -14,11 +14,16 @@ this process, SIPp and the RTP sink in their own.
 2. concurrent / jitter — `--concurrent` calls are held up at once, each
    streaming a long prompt to a separate sink process that stamps packets on
    arrival (kernel timestamps, SO_TIMESTAMPNS) and splits streams by SSRC;
-   the metric is |spacing - 20 ms| over all packets: p50 and p99 in ms.
+   the metric is |spacing - 20 ms|, p50 and p99 in ms, over the steady
+   window (every stream up, none ended: `jitter_p99_ms`) and over all
+   packets, ramp included (`jitter_p99_all_ms`). The bare responder (one
+   sleeping task per call) is measured the same way in the same run
+   (`bare_jitter_p99_ms`). The engine runs as `serve --sip` does: on
+   uvloop (`--loop asyncio` for the plain loop), its start-up heap frozen.
 
 Usage: python bench/sip_load.py [--rates 50,100,150,200,250,300,400,500] [--seconds 4]
-                                 [--concurrent 500] [--hold 15]
-Last line: {"max_cps": ..., "concurrent": ..., "jitter_p99_ms": ..., "cps_vs_bare": ...}
+                                 [--concurrent 500] [--hold 15] [--loop uvloop|asyncio]
+Last line: {"max_cps": ..., "concurrent": ..., "jitter_p99_ms": ..., "cps_vs_bare": ..., ...}
 """
 
 from __future__ import annotations
