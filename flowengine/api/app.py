@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import ORJSONResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from flowengine.api import problems
@@ -27,6 +28,7 @@ from flowengine.api.routers import (
 )
 from flowengine.api.service import Service
 from flowengine.api.settings import ServeSettings
+from flowengine.web import DIST
 
 TAGS = [
     {"name": "auth", "description": "login and the current user"},
@@ -73,6 +75,9 @@ def create_app(settings: ServeSettings | None = None, service: Service | None = 
 
     for module in (health, auth, scenarios, routing, centre, schedules, calls, media, monitor):
         app.include_router(module.router)
+    # The web editor, last so that every API route is matched before it.
+    if (DIST / "index.html").is_file():
+        app.mount("/", StaticFiles(directory=DIST, html=True), name="editor")
     return app
 
 
