@@ -100,7 +100,8 @@ class RtpEndpoint(asyncio.DatagramProtocol):
             try:
                 _, proto = await loop.create_datagram_endpoint(lambda: cls(on_digit, clock), local_addr=(host, port))
             except OSError:
-                continue  # taken by another program: try the next one
+                pool.give_back(port)  # taken by another program: back in the pool, tried last
+                continue
             proto.port = port
             return proto
         raise OSError("no free RTP port in the configured range")

@@ -85,3 +85,44 @@ def test_an_invite_flood_from_one_address_is_limited_and_others_still_get_throug
 def test_serve_settings_limit_invite_floods_unless_told_otherwise() -> None:
     assert sip_settings({}).invite_rate is not None
     assert sip_settings({"invite_rate": None}).invite_rate is None
+
+
+def test_an_rtp_port_another_program_holds_is_skipped_and_not_lost() -> None:
+    """Under load other programs hold ports of the range: the pool must get
+    such a port back, or every busy port would leak from it for good."""
+    import socket
+
+    from telephony_adapters.sip.media import RtpEndpoint, RtpPortPool
+
+    async def main() -> None:
+        pool, squatters = None, []
+        for _ in range(20):  # find two free neighbouring even ports and hold both
+            low = 2 * (free_udp_port() // 2)
+            try:
+                for port in (low, low + 2):
+                    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                    squatters.append(s)
+                    s.bind(("127.0.0.1", port))
+            except OSError:
+                for s in squatters:
+                    s.close()
+                squatters = []
+                continue
+            pool = RtpPortPool(low, low + 4)  # exactly those two
+            break
+        assert pool is not None
+        try:
+            with pytest.raises(OSError, match="no free RTP port"):
+                await RtpEndpoint.open("127.0.0.1", pool, lambda d: None)
+            assert pool.in_use == 0  # both given back
+            squatters.pop().close()
+            rtp = await RtpEndpoint.open("127.0.0.1", pool, lambda d: None)
+            assert pool.in_use == 1
+            rtp.close()
+            pool.give_back(rtp.port)
+            assert pool.in_use == 0
+        finally:
+            for s in squatters:
+                s.close()
+
+    asyncio.run(main())
