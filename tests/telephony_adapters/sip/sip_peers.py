@@ -160,7 +160,20 @@ class SippRun:
         return self.out[-2500:] + self.err[-2500:]
 
 
+#: SIPp could not bind one of its ports (another program took it meanwhile): run it again
+BIND_RACE = "Unable to bind"
+
+
 def sipp(target: tuple[str, int], *args: str, cwd: Path, timeout: float = 90.0) -> SippRun:
+    """One SIPp run on fresh ports (again, up to twice more, if a port was taken before SIPp bound it)."""
+    for _attempt in range(3):
+        run = _sipp_once(target, args, cwd, timeout)
+        if BIND_RACE not in run.out + run.err:
+            break
+    return run
+
+
+def _sipp_once(target: tuple[str, int], args: tuple[str, ...], cwd: Path, timeout: float) -> SippRun:
     errors = cwd / f"errors-{free_udp_port()}.log"
     cmd = [
         SIPP or "sipp", f"{target[0]}:{target[1]}", *args,

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sip_peers import SIPP, free_udp_port
+from sip_peers import BIND_RACE, SIPP, free_udp_port
 
 from flowengine.events import StreamEvent
 from flowengine.runtime.engine import Engine
@@ -234,7 +234,17 @@ def scenario(nodes: list[dict[str, Any]]) -> Any:
 
 
 async def run_sipp(cwd: Path, xml: str, target: tuple[str, int]) -> tuple[int, str]:
+    """SIPp with scenario `xml`; again on fresh ports if one was taken before SIPp bound it."""
     (cwd / "s.xml").write_text(xml)
+    for _attempt in range(3):
+        rc, why = await _run_sipp_once(cwd, target)
+        if BIND_RACE not in why:
+            break
+    return rc, why
+
+
+async def _run_sipp_once(cwd: Path, target: tuple[str, int]) -> tuple[int, str]:
+    (cwd / "err.log").unlink(missing_ok=True)
     cmd = [
         "sipp", f"{target[0]}:{target[1]}", "-sf", "s.xml", "-s", "500", "-m", "1",
         "-i", "127.0.0.1", "-mi", "127.0.0.1", "-p", str(free_udp_port()), "-mp", str(free_udp_port() & ~1),
