@@ -13,9 +13,11 @@ PY=${PYTHON:-python3}
 #   chromium    the web editor's end-to-end tests (Playwright drives it; no browser download)
 #   nodejs npm  build and unit-test the web editor from its source
 #   espeak-ng, libespeak-ng1  text to speech (pyttsx3 loads the library): Say on SIP, /media/speech
+#   kamailio    the SIP proxy the engine is tested behind (dispatcher, Record-Route)
 DEBIAN_PACKAGES=(postgresql sip-tester chromium espeak-ng libespeak-ng1)
 DEBIAN_PACKAGES+=(baresip)  # operators' phones in the SIP registrar and bridge tests
 command -v npm >/dev/null 2>&1 || DEBIAN_PACKAGES+=(nodejs npm)
+DEBIAN_PACKAGES+=(kamailio)
 if [ ${#DEBIAN_PACKAGES[@]} -gt 0 ]; then
   missing=()
   for pkg in "${DEBIAN_PACKAGES[@]}"; do

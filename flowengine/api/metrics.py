@@ -36,6 +36,7 @@ class Metrics:
             registry=self.registry,
         )
         self.registry.register(_Live(service))
+        self.registry.register(_Sip(service))
         service.add_listener(self.on_event)
 
     def on_event(self, event: StreamEvent) -> None:
@@ -84,3 +85,36 @@ class _Live(Collector):
         dropped = CounterMetricFamily("flowengine_events_dropped", "Events the writer had to drop")
         dropped.add_metric([], getattr(writer, "dropped", 0) if writer else 0)
         yield dropped
+
+
+class _Sip(Collector):
+    """The SIP backend's registrations and RTP statistics (when `--sip` runs it)."""
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+
+    def collect(self) -> Iterator[Metric]:
+        sip = getattr(self.service, "sip", None)
+        if sip is None:
+            return
+        registrations = GaugeMetricFamily(
+            "flowengine_sip_registrations", "SIP registrations in force", labels=["kind"]
+        )
+        for kind, count in sorted(sip.registration_counts().items()):
+            registrations.add_metric([kind], count)
+        yield registrations
+        stats = sip.rtp_stats()
+        packets = CounterMetricFamily("flowengine_rtp_packets", "RTP packets", labels=["direction"])
+        packets.add_metric(["received"], stats["packets_in"])
+        packets.add_metric(["sent"], stats["packets_out"])
+        yield packets
+        lost = CounterMetricFamily("flowengine_rtp_lost_packets", "RTP packets the far ends sent that never arrived")
+        lost.add_metric([], stats["lost"])
+        yield lost
+        jitter = GaugeMetricFamily(
+            "flowengine_rtp_jitter_ms", "Interarrival jitter of live calls (RFC 3550), ms", labels=["stat"]
+        )
+        jitter.add_metric(["mean"], stats["jitter_ms_mean"])
+        jitter.add_metric(["max"], stats["jitter_ms_max"])
+        yield jitter
+        yield GaugeMetricFamily("flowengine_sip_calls", "SIP calls (dialogs) now", value=sip.core.calls)

@@ -29,6 +29,7 @@ from flowengine.api.console import ConsoleLog
 from flowengine.api.media import MediaStore
 from flowengine.api.problems import ApiProblem, from_problems
 from flowengine.api.settings import ServeSettings
+from flowengine.api.sip_service import start_sip
 from flowengine.documents import DocumentError, load_document
 from flowengine.errors import FlowEngineError
 from flowengine.events import event_from_dict
@@ -94,6 +95,8 @@ class Service:
         self.console = ConsoleLog()
         self._listeners: list[Any] = []
         self._purge_task: asyncio.Task[None] | None = None
+        #: the SIP backend, when `settings.sip` asks for one
+        self.sip: Any = None
 
     # ---- start and stop --------------------------------------------------------------
     async def start(self) -> None:
@@ -129,6 +132,7 @@ class Service:
         if examples is not None:
             self._import_example_scenarios(examples)
         self._first_admin()
+        self.sip = await start_sip(self)
         if s.event_retention_days is not None:
             self._purge_task = asyncio.get_running_loop().create_task(self._purge_loop(), name="retention-purge")
         self.accepting = True
@@ -141,6 +145,8 @@ class Service:
         if self._purge_task is not None:
             self._purge_task.cancel()
             await asyncio.wait([self._purge_task], timeout=10)
+        if self.sip is not None:
+            await self.sip.stop()
         if self.acd is not None:
             await self.acd.shutdown()
         await self.engine.shutdown()

@@ -46,6 +46,12 @@ class ServeSettings(BaseSettings):
     )
     purge_interval: float = Field(default=3600.0, gt=0, description="seconds between retention purges")
     config: Path | None = Field(default=None, description="settings file (YAML or JSON)")
+    sip: str | None = Field(
+        default=None, description="answer SIP calls on HOST:PORT (UDP) beside the API; none: no SIP"
+    )
+    sip_settings: dict[str, Any] = Field(
+        default_factory=dict, description="the SIP backend's trunks, RTP ports, codecs ... (docs/backends.md)"
+    )
 
     @classmethod
     def settings_customise_sources(

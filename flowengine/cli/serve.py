@@ -20,6 +20,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--data-dir", type=Path, default=None, help="data directory (default ./flowengine-data)")
     p.add_argument("--host", default=None, help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=None, help="TCP port (default 8000)")
+    p.add_argument("--sip", default=None, metavar="HOST:PORT", help="also answer SIP calls there (UDP), e.g. 127.0.0.1:5060")
     p.add_argument("--config", type=Path, default=None, help="settings file (YAML or JSON)")
     p.add_argument("--examples-dir", type=Path, default=None, help="what to import into an empty database")
     p.add_argument("--no-examples", action="store_true", help="start with an empty database")
@@ -38,6 +39,7 @@ def settings_from(args: argparse.Namespace) -> Any:
         "port": args.port,
         "config": args.config,
         "examples_dir": args.examples_dir,
+        "sip": getattr(args, "sip", None),
     }
     if args.no_examples:
         given["import_examples"] = False
@@ -59,6 +61,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise FlowEngineError(f"flowengine serve: a dependency is missing, reinstall flowengine ({exc})") from None
     settings = settings_from(args)
     _check_database(settings)
+    _check_sip(settings)
     _Server = _server_class()
     app = create_app(settings)
     print(f"flowengine: serving on http://{settings.host}:{settings.port} (data in {settings.data_dir})", file=sys.stderr, flush=True)
@@ -81,6 +84,20 @@ def _check_database(settings: Any) -> None:
     except OSError as exc:
         raise FlowEngineError(f"data directory {settings.data_dir}: {exc.strerror or exc}") from None
     open_database(settings.db_url).close()
+
+
+def _check_sip(settings: Any) -> None:
+    """The SIP settings are read before serving: a mistake is a one-line error naming it."""
+    if not settings.sip:
+        return
+    from flowengine.errors import UsageError
+    from flowengine.telephony.backend import backend_class
+
+    try:
+        backend_class("sip").settings_from(settings.sip_settings, listen=settings.sip)  # type: ignore[attr-defined]
+    except UsageError as exc:
+        raise FlowEngineError(str(exc)) from None
+    print(f"flowengine: answering SIP on udp:{settings.sip}", file=sys.stderr, flush=True)
 
 
 def _server_class() -> Any:

@@ -18,11 +18,13 @@ from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec
 from urllib.parse import unquote
 
-from flowengine.errors import UsageError
+from flowengine.errors import NodeError, UsageError
 from flowengine.telephony import HangupCause
 from flowengine.telephony.backend import Backend
 from flowengine.telephony.causes import FAILED, SHUTDOWN
+from flowengine.telephony.dialpolicy import DialPolicy
 from telephony_adapters.sip.call import SipCall
+from telephony_adapters.sip.config import sip_settings
 from telephony_adapters.sip.core import (
     CallCancelled,
     CallConfirmed,
@@ -31,16 +33,19 @@ from telephony_adapters.sip.core import (
     CallReinvited,
     DtmfInfo,
     IncomingCall,
+    ReferNotify,
     SipCore,
     SipEvent,
 )
 from telephony_adapters.sip.errors import SipParseError
-from telephony_adapters.sip.headers import NameAddr, parse_name_addr
+from telephony_adapters.sip.headers import NameAddr, parse_name_addr, parse_uri
 from telephony_adapters.sip.leg import Destination, SipLeg
 from telephony_adapters.sip.media import MediaClock, RtpEndpoint, RtpPortPool
 from telephony_adapters.sip.message import Request
 from telephony_adapters.sip.phones import PhoneLines
-from telephony_adapters.sip.settings import SipSettings
+from telephony_adapters.sip.registration import Registrations
+from telephony_adapters.sip.rtpstats import RtpTotals
+from telephony_adapters.sip.settings import OutboundRoute, SipSettings
 from telephony_adapters.sip.speech import scenario_problems
 from telephony_adapters.sip.transport import SipTransport
 
@@ -56,15 +61,31 @@ P = ParamSpec("P")
 class SipBackend(Backend):
     name = "sip"
 
-    def __init__(self, engine: Engine, *, settings: SipSettings | None = None, **options: Any) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        settings: SipSettings | None = None,
+        config: Mapping[str, Any] | None = None,
+        listen: str | None = None,
+        **options: Any,
+    ) -> None:
+        """`settings`, or `config` (the user's mapping, see `config.py`) and
+        `listen` ("HOST:PORT"), or `SipSettings` fields as keywords."""
         super().__init__(engine)
+        if settings is None and (config is not None or listen is not None):
+            settings = self.settings_from(config, listen=listen)
         self.settings = settings or SipSettings(**options)
         s = self.settings
+        #: more sources to trust beside the trunks (registered phones): each
+        #: takes an IP and says whether requests from it are answered
+        self.trust_hooks: list[Callable[[str], bool]] = []
         self.core = SipCore(
             (s.media_address, s.port),
-            trusted=lambda ip: s.trunk_for(ip) is not None,
+            trusted=self.is_trusted_source,
             allow_untrusted=s.allow_untrusted,
             codecs=s.codecs,
+            codecs_for=s.codecs_for,
             max_bytes=s.max_message_bytes,
             invite_rate=s.invite_rate,
             invite_burst=s.invite_burst,
@@ -80,6 +101,37 @@ class SipBackend(Backend):
         self.legs: dict[str, SipLeg] = {}
         self.phones = PhoneLines(self)
         self._tasks: set[asyncio.Task[None]] = set()
+        #: RTP counts of the streams that ended (`rtp_stats()` adds the live ones)
+        self.rtp_totals = RtpTotals()
+        #: small tasks of live calls (a REFER waiting for the dialog to be confirmed)
+        self.background: set[asyncio.Task[None]] = set()
+        #: our trunks' registrations with their providers
+        self.registrations = Registrations(self)
+        #: registrations in force by kind, read by /metrics (the registrar adds "phone")
+        self.registration_counters: dict[str, Callable[[], int]] = {"trunk": lambda: self.registrations.registered}
+        # operators' phones: their addresses are trusted while registered, and counted
+        self.trust_hooks.append(self.phones.knows_source)
+        self.registration_counters["phone"] = self.phones.registered
+        #: told of each call the engine starts (the service lists live calls)
+        self.call_listeners: list[Callable[[SipCall, asyncio.Task[Any]], None]] = []
+
+    @staticmethod
+    def settings_from(config: Mapping[str, Any] | None, *, listen: str | None = None) -> SipSettings:
+        """The user's SIP settings mapping read (UsageError naming the path), as `serve` passes it."""
+        return sip_settings(config, listen=listen, where="sip_settings")
+
+    def is_trusted_source(self, addr: str | tuple[str, int]) -> bool:
+        """Whether requests from `addr` (an IP, or (IP, port)) are answered:
+        it is in a trunk's addresses, or a trust hook vouches for it."""
+        ip = addr if isinstance(addr, str) else addr[0]
+        if self.settings.trunk_for(ip) is not None:
+            return True
+        return any(hook(ip) for hook in self.trust_hooks)
+
+    def route_outbound(self, number: str, *, policy: DialPolicy | None = None) -> OutboundRoute:
+        """The trunk and Request-URI for an outgoing call to `number`
+        (NodeError `not_allowed` or `no_route` when it may not or cannot go out)."""
+        return self.settings.route_outbound(number, policy=policy)
 
     # ---- lifecycle -------------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -93,6 +145,7 @@ class SipBackend(Backend):
             self.core.local = (s.advertise, self.core.local[1])
         if s.media_timeout is not None:
             self._watch_media()
+        self.registrations.start()
         log.info("SIP listening on %s:%s", *self.core.local)
 
     @property
@@ -106,6 +159,7 @@ class SipBackend(Backend):
         if self._media_watch is not None:
             self._media_watch.cancel()
             self._media_watch = None
+        self.registrations.stop()
         for call in list(self.calls.values()):
             cause = HangupCause("system", SHUTDOWN, 503, 16)
             call.remote_hangup(cause)
@@ -164,6 +218,8 @@ class SipBackend(Backend):
             call.dtmf_received(ev.digit)
         elif isinstance(ev, CallReinvited):
             call.media_changed(ev.negotiated)
+        elif isinstance(ev, ReferNotify):
+            call.refer_notified(ev.status)
         elif isinstance(ev, CallConfirmed):
             pass  # media already flows (symmetric RTP latches on the first packet)
 
@@ -192,6 +248,8 @@ class SipBackend(Backend):
         self.calls[ev.key] = call
         task = self.engine.start_call(call)
         task.add_done_callback(functools.partial(self._call_task_done, call))
+        for listener in self.call_listeners:
+            listener(call, task)
 
     def _end(self, call: SipCall, cause: HangupCause) -> None:
         self._forget(call)
@@ -220,8 +278,8 @@ class SipBackend(Backend):
         now = loop.time()
         for call in list(self.calls.values()):
             rtp = call.rtp
-            if rtp is None or call.answered_at is None:
-                continue
+            if rtp is None or call.answered_at is None or rtp.held:
+                continue  # a far end holding us (a=inactive) may rightly send nothing
             heard = max(rtp.last_received, call.answered_at)
             if now - heard > timeout:
                 log.info("call %s: no RTP for %.0f s, ending it", call.call_id, now - heard)
@@ -237,8 +295,31 @@ class SipBackend(Backend):
         return scenario_problems(doc, self.settings)
 
     def release_rtp(self, rtp: RtpEndpoint) -> None:
+        self.rtp_totals.add(rtp.packets_in, rtp.packets_out, rtp.stats)
         rtp.close()
         self.rtp_pool.give_back(rtp.port)
+
+    def registration_counts(self) -> dict[str, int]:
+        return {kind: count() for kind, count in self.registration_counters.items()}
+
+    def rtp_stats(self) -> dict[str, float]:
+        """Packets in and out, packets lost, streams, since start; and the
+        mean and the highest interarrival jitter (ms) of the live calls."""
+        t = self.rtp_totals
+        out = {"packets_in": t.packets_in, "packets_out": t.packets_out, "lost": t.lost, "streams": t.streams}
+        jitters: list[float] = []
+        for call in self.calls.values():
+            rtp = call.rtp
+            if rtp is not None:
+                out["packets_in"] += rtp.packets_in
+                out["packets_out"] += rtp.packets_out
+                out["lost"] += rtp.stats.lost
+                if rtp.stats.received > 1:
+                    jitters.append(rtp.stats.jitter_ms)
+        result: dict[str, float] = dict(out)
+        result["jitter_ms_mean"] = sum(jitters) / len(jitters) if jitters else 0.0
+        result["jitter_ms_max"] = max(jitters, default=0.0)
+        return result
 
     # ---- legs ---------------------------------------------------------------------------------------------
     def owns(self, target: str) -> bool:
@@ -260,10 +341,19 @@ class SipBackend(Backend):
         return self.phones.ring(target, ring_timeout=ring_timeout, caller_id=caller_id, caller_name=caller_name)
 
     def route_number(self, number: str) -> Destination | None:
-        """Hook: where a number that is no phone of ours goes out (a trunk
-        chosen by the dial rules); None: nowhere (the leg fails with 404).
-        The trunks' settings replace it."""
-        return None
+        """Where a number that is no phone of ours goes out: to the next hop
+        of the trunk the trunks' `dial` patterns choose (`route_outbound`);
+        None when none carries it or it may not be dialled (the leg fails with 404)."""
+        try:
+            route = self.route_outbound(number)
+        except NodeError as exc:
+            log.info("leg to %s not placed: %s", number[:40], exc)
+            return None
+        hop = route.trunk.next_hop
+        if hop is None:
+            return None
+        uri = parse_uri(route.request_uri, "Request-URI")
+        return Destination(uri, hop, NameAddr(uri))
 
 
 def _number(addr: NameAddr) -> str:

@@ -11,14 +11,17 @@ to an 8 kHz WAV, `telephony_adapters.sip.speech` says where); Recognize (the
 caller's utterance, cut by an energy-based voice detector, to the
 language's recogniser); music on hold from a file, looped; legs to
 operators' phones (`phones`, `leg`) bridged back-to-back (`relay`) and
-recorded when asked (`recording`). What does not work yet raises
-`NodeError(code="unsupported")` so the node follows its error exit with a
-message that says so.
+recorded when asked (`recording`); blind transfer by REFER (the NOTIFY's
+sipfrag settles it) and hold/resume by re-INVITE (a=sendonly / a=sendrecv);
+when the far end holds us (a=sendonly or a=inactive) our RTP stops until it
+resumes. What does not work raises `NodeError(code="unsupported")` so the
+node follows its error exit with a message that says so.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 from array import array
@@ -39,6 +42,8 @@ from flowengine.telephony import (
     Recording,
 )
 from flowengine.telephony.audio import resample
+from flowengine.telephony.dialpolicy import check_number
+from telephony_adapters.sip import indialog
 from telephony_adapters.sip.capture import AudioCapture
 from telephony_adapters.sip.errors import LocalProtocolError
 from telephony_adapters.sip.leg import SipLeg
@@ -66,7 +71,7 @@ PRE_ROLL = 0.3
 
 class SipCall(Call):
     backend_name = "sip"
-    __slots__ = ("key", "sip", "negotiated", "rtp", "answered_at", "recordings", "_music", "relay")
+    __slots__ = ("key", "sip", "negotiated", "rtp", "answered_at", "recordings", "_music", "relay", "transfer_pending")
 
     def __init__(
         self,
@@ -94,6 +99,8 @@ class SipCall(Call):
         self._music: asyncio.Task[None] | None = None
         #: the RTP relay while the caller is bridged to a leg
         self.relay: MediaRelay | None = None
+        #: the blind transfer whose REFER awaits its final NOTIFY
+        self.transfer_pending: BlindTransfer | None = None
 
     # ---- media ---------------------------------------------------------------------------------------
     async def _media(self) -> RtpEndpoint:
@@ -113,6 +120,11 @@ class SipCall(Call):
         self.negotiated = negotiated
         if self.rtp is not None:
             self.rtp.configure(negotiated.remote, negotiated.codec, negotiated.payload_type, negotiated.dtmf_payload_type)
+            # the far end put us on hold (its a=sendonly or a=inactive): send nothing until it resumes
+            held = negotiated.direction in ("recvonly", "inactive")
+            if held != self.rtp.held:  # the media timeout counts from the change, not from before the hold
+                self.rtp.last_received = asyncio.get_running_loop().time()
+            self.rtp.held = held
 
     def media_changed(self, negotiated: Negotiated) -> None:
         """A re-INVITE moved or held the far end's media."""
@@ -300,13 +312,90 @@ class SipCall(Call):
         return ConversationRecorder(relay, *target)
 
     def send_transfer(self, transfer: BlindTransfer) -> None:
-        _unsupported("blind transfer (REFER)")
+        """REFER the far end to the number (Refer-To on its own host); the
+        202 or refusal and the final NOTIFY are reported on `transfer`."""
+        verdict = check_number(transfer.target)
+        if not verdict.allowed:  # the node checked the dial policy; a URI never gets here
+            log.warning("call %s: not transferring to %r: %s", self.call_id, transfer.target[:40], verdict.detail)
+            transfer.refuse_received(None)
+            return
+        self.transfer_pending = transfer
+        task = asyncio.get_running_loop().create_task(self._refer(transfer), name=f"refer:{self.call_id}")
+        self.sip.background.add(task)
+        task.add_done_callback(self.sip.background.discard)
+
+    async def _refer(self, transfer: BlindTransfer) -> None:
+        if not await self._established():
+            self.transfer_pending = None
+            transfer.refuse_received(None)
+            return
+        session = self.sip.core._sessions.get(self.key)  # noqa: SLF001
+        if session is None:
+            self.transfer_pending = None
+            transfer.refuse_received(None)
+            return
+        remote = session.dialog.remote_target
+        host, port = remote.host_port(5060)
+        shown = f"[{host}]" if ":" in host else host
+        refer_to = f"sip:{transfer.target}@{shown}:{port}"
+
+        def outcome(status: int) -> None:
+            if 200 <= status < 300:
+                transfer.accept_received()
+            else:
+                self.transfer_pending = None
+                transfer.refuse_received(status)
+
+        try:
+            self.sip.command(functools.partial(indialog.refer, self.sip.core), self.key, refer_to=refer_to, done=outcome)
+        except LocalProtocolError:
+            self.transfer_pending = None
+            transfer.refuse_received(None)
+
+    async def _established(self, timeout: float = 10.0) -> bool:
+        """Wait until the far end ACKed our 200 (requests inside the dialog
+        may go out only then); False if the call ended or no ACK came."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self.active and loop.time() < deadline:
+            session = self.sip.core._sessions.get(self.key)  # noqa: SLF001
+            if session is None:
+                return False
+            if session.state == "confirmed":
+                return True
+            await asyncio.sleep(0.02)
+        return False
+
+    def refer_notified(self, status: int) -> None:
+        """A NOTIFY of the REFER: a final status settles the transfer."""
+        transfer = self.transfer_pending
+        if transfer is not None and status >= 200:
+            self.transfer_pending = None
+            transfer.notify_received(status)
 
     async def send_hold(self) -> None:
-        _unsupported("hold")
+        await self._reinvite("sendonly")
 
     async def send_unhold(self) -> None:
-        _unsupported("hold")
+        await self._reinvite("sendrecv")
+
+    async def _reinvite(self, direction: str) -> None:
+        """Offer our media with `direction` and wait for the far end's answer."""
+        done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        if not await self._established():
+            return
+
+        def outcome(status: int) -> None:
+            if not done.done():
+                done.set_result(status)
+
+        try:
+            self.sip.command(functools.partial(indialog.reinvite, self.sip.core), self.key, direction=direction, done=outcome)
+        except LocalProtocolError:
+            return  # not established (ended, or our 200 not yet ACKed): nothing to hold
+        status = await done
+        if not 200 <= status < 300:
+            log.warning("call %s: the far end answered %d to our re-INVITE (%s)", self.call_id, status, direction)
 
     async def music_start(self, source: str | None) -> None:
         if self._music is not None or not self.active:

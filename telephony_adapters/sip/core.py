@@ -46,6 +46,7 @@ from telephony_adapters.sip.dialog import (
 )
 from telephony_adapters.sip.errors import LocalProtocolError, SdpError, SipParseError
 from telephony_adapters.sip.headers import parse_cseq, parse_name_addr, parse_via
+from telephony_adapters.sip.indialog import sipfrag_status
 from telephony_adapters.sip.message import (
     MAX_MESSAGE_BYTES,
     Request,
@@ -68,6 +69,7 @@ from telephony_adapters.sip.transactions import (
     ResponseReceived,
     ServerInviteTransaction,
     TimerValues,
+    TransactionEvent,
     TransactionLayer,
     TransactionTimeout,
     server_key,
@@ -78,7 +80,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("flowengine.sip.core")
 
-ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO"
+ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, NOTIFY"
 #: 403s sent to one untrusted address per second (beyond: dropped unanswered)
 UNTRUSTED_REFUSALS_PER_S = 5.0
 UNTRUSTED_REFUSALS_BURST = 10.0
@@ -135,6 +137,13 @@ class CallReinvited(SipEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class ReferNotify(SipEvent):
+    """A NOTIFY of our REFER's progress: the sipfrag's status (100, 180, 200, 486 ...)."""
+
+    status: int
+
+
+@dataclass(frozen=True, slots=True)
 class DtmfInfo(SipEvent):
     """A digit sent as SIP INFO (application/dtmf-relay)."""
 
@@ -186,8 +195,11 @@ class SipCore:
         user_agent: str = "flowengine",
         invite_rate: float | None = None,
         invite_burst: float = 20.0,
+        codecs_for: Callable[[str], tuple[str, ...]] | None = None,
     ) -> None:
         self.local = local
+        #: the codecs an INVITE from an IP may use (its trunk's); None: `codecs`
+        self.codecs_for = codecs_for
         self.trusted = trusted
         self.allow_untrusted = allow_untrusted
         self.max_bytes = max_bytes
@@ -203,6 +215,9 @@ class SipCore:
         self._by_tx: dict[tuple[str, ...], str] = {}
         #: our BYE's client transaction key -> call key
         self._byes: dict[tuple[str, ...], str] = {}
+        #: other client transactions' users (REGISTER, REFER ...): told of the
+        #: final response or the timeout (provisional responses too, and kept)
+        self.on_response: dict[tuple[str, ...], Callable[[TransactionEvent, float], None]] = {}
         self._stateless: list[tuple[bytes, Addr]] = []
         #: new INVITEs per source address (None: unlimited)
         self._invite_limit = RateLimiter(invite_rate, invite_burst) if invite_rate else None
@@ -388,7 +403,7 @@ class SipCore:
                 if ctype != "application/sdp":
                     raise SdpError(f"unsupported body type {ctype[:40]!r}", status=415)
                 offer = parse_sdp(req.body)
-                negotiated = negotiate(offer, self.codecs)
+                negotiated = negotiate(offer, self.codecs_for(peer[0]) if self.codecs_for else self.codecs)
         except SipParseError as exc:
             tx.respond(make_response(req, exc.status, reason=f"Bad Request ({exc})", to_tag=key, server=self.user_agent), now)
             return
@@ -451,6 +466,13 @@ class SipCore:
             digit = _dtmf_relay(req)
             if digit is not None:
                 self._events.append(DtmfInfo(session.key, digit))
+        elif method == "UPDATE":
+            self._update(session, req, peer, now)
+        elif method == "NOTIFY" and (req.get("Event") or "").split(";")[0].strip().lower() == "refer":
+            self._respond_new(req, peer, now, 200)
+            status = sipfrag_status(req.body)
+            if status is not None:
+                self._events.append(ReferNotify(session.key, status))
         else:
             self._respond_new(req, peer, now, 405, headers=[("Allow", ALLOW)])
 
@@ -476,6 +498,24 @@ class SipCore:
         session.sdp_version += 1
         body = self._answer_sdp(session)
         tx.respond(self._ok(req, session, body), now)
+        self._events.append(CallReinvited(session.key, negotiated))
+
+    def _update(self, session: _Session, req: Request, peer: Addr, now: float) -> None:
+        """UPDATE (RFC 3311): a session refresh without a body gets 200; with
+        an offer it moves or holds the media like a re-INVITE."""
+        if not req.body:
+            self._respond_new(req, peer, now, 200, headers=[("Contact", self.contact())])
+            return
+        tx = self.layer.new_server(req, response_address(req, peer))
+        try:
+            offer = parse_sdp(req.body)
+            negotiated = negotiate(offer, (session.negotiated.codec,) if session.negotiated else self.codecs)
+        except SdpError as exc:
+            tx.respond(make_response(req, 488, reason=f"Not Acceptable Here ({exc})", server=self.user_agent), now)
+            return
+        session.offer, session.negotiated = offer, negotiated
+        session.sdp_version += 1
+        tx.respond(self._ok(req, session, self._answer_sdp(session)), now)
         self._events.append(CallReinvited(session.key, negotiated))
 
     def _ack(self, req: Request, now: float) -> None:
@@ -505,6 +545,12 @@ class SipCore:
         events = self.layer.events
         self.layer.events = []
         for ev in events:
+            handler = self.on_response.pop(ev.key, None)
+            if handler is not None:
+                if isinstance(ev, ResponseReceived) and ev.response.status < 200:
+                    self.on_response[ev.key] = handler
+                handler(ev, now)
+                continue
             if isinstance(ev, AckTimeout):
                 session = self._sessions.get(self._by_tx.get(ev.key, ""))
                 if session is not None and session.state == "answered":

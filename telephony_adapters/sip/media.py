@@ -2,9 +2,9 @@
 range, RFC 4733 digits in, G.711 frames out on a 20 ms cadence.
 
 Frames go out on one shared `MediaClock`: a single timer whose ticks sit on
-the grid ``start + n * 20 ms`` of the loop's monotonic clock (not "sleep
-20 ms" per frame, not a task per call), so a long prompt does not drift
-however late one wake-up is, and hundreds of prompts cost one timer. RTP is symmetric: the first packet that arrives fixes the far
+a grid of the loop's monotonic clock (not "sleep 20 ms" per frame, not a
+task per call), so a long prompt does not drift however late one wake-up
+is, and hundreds of prompts cost one timer. RTP is symmetric: the first packet that arrives fixes the far
 end's address (its SDP may name a private one behind NAT); we send there and
 ignore packets from any other address.
 """
@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import cast
 
 from telephony_adapters.sip.rtp import SAMPLES_PER_FRAME, DtmfReceiver, RtpPacket, parse_rtp
+from telephony_adapters.sip.rtpstats import RtpStats
 
 log = logging.getLogger("flowengine.sip.media")
 
@@ -71,6 +72,10 @@ class RtpEndpoint(asyncio.DatagramProtocol):
         self.packets_out = 0
         #: while bridged: hears every packet from the far end (`relay.MediaRelay`)
         self.tap: Callable[[RtpPacket, bytes], None] | None = None
+        #: loss and jitter of what the far end sends
+        self.stats = RtpStats()
+        #: the far end holds the call (a=sendonly/inactive): frames are not sent
+        self.held = False
         self._dtmf = DtmfReceiver()
         self._latched = False
         self._ssrc = int.from_bytes(os.urandom(4), "big")
@@ -126,6 +131,8 @@ class RtpEndpoint(asyncio.DatagramProtocol):
         elif source != self.remote:
             return  # not the far end we latched onto: no digits injected by strangers
         self.packets_in += 1
+        dtmf = pkt.payload_type == self.dtmf_payload_type
+        self.stats.packet(pkt.sequence, pkt.timestamp, self.last_received, audio=not dtmf)
         if self.tap is not None:
             try:
                 self.tap(pkt, data)
@@ -172,7 +179,7 @@ class RtpEndpoint(asyncio.DatagramProtocol):
 
     def _send(self, payload: bytes) -> None:
         transport, remote = self.transport, self.remote
-        if transport is None or remote is None or transport.is_closing():
+        if transport is None or remote is None or self.held or transport.is_closing():
             return
         second = (0x80 if self._marker else 0) | (self.payload_type & 0x7F)
         transport.sendto(_HEADER.pack(0x80, second, self._seq, self._ts, self._ssrc) + payload, remote)
@@ -213,21 +220,25 @@ class _Playback:
 
 
 class MediaClock:
-    """One 20 ms tick for every stream of the process.
+    """One 20 ms cadence for every stream of the process.
 
-    Ticks sit on a grid ``start + n * 20 ms`` of the loop's monotonic clock,
-    so the cadence never drifts; each tick sends the next frame of every
-    playing prompt. One timer for all calls costs far less than one sleeping
-    task per call, which is what keeps packet spacing steady with hundreds
-    of prompts streaming at once. When the loop falls more than `MAX_BEHIND`
+    Ticks sit on a grid ``start + n * 20 ms / PHASES`` of the loop's
+    monotonic clock, so the cadence never drifts. Streams are spread over
+    `PHASES` phases (each joins the least busy one) and a tick sends the next
+    frame of the streams of its phase, so each stream still gets a frame
+    every 20 ms while one tick sends only a quarter of them: the loop is held
+    for shorter bursts and a stream's place in its burst (which is its
+    jitter) varies less. One timer for all calls costs far less than one
+    sleeping task per call. When the loop falls more than `MAX_BEHIND`
     behind (a stall), the grid restarts from now instead of bursting the
     missed frames out.
     """
 
     MAX_BEHIND = 0.2
+    PHASES = 4
 
     def __init__(self) -> None:
-        self._plays: list[_Playback] = []
+        self._phases: list[list[_Playback]] = [[] for _ in range(self.PHASES)]
         self._handle: asyncio.Handle | None = None
         self._start = 0.0
         self._n = 0
@@ -236,10 +247,10 @@ class MediaClock:
 
     @property
     def streams(self) -> int:
-        return len(self._plays)
+        return sum(len(plays) for plays in self._phases)
 
     def add(self, playback: _Playback) -> None:
-        self._plays.append(playback)
+        min(self._phases, key=len).append(playback)
         if self._handle is None:
             loop = asyncio.get_running_loop()
             self._start, self._n = loop.time(), 0
@@ -247,17 +258,22 @@ class MediaClock:
 
     def _tick(self) -> None:
         loop = asyncio.get_running_loop()
-        self._plays = [p for p in self._plays if not _step(p)]
-        if not self._plays:
+        phase = self._n % self.PHASES
+        plays = self._phases[phase]
+        if plays:
+            self._phases[phase] = [p for p in plays if not _step(p)]
+        if not any(self._phases):
             self._handle = None
             return
         self._n += 1
-        when = self._start + self._n * FRAME_SECONDS
+        step = FRAME_SECONDS / self.PHASES
+        when = self._start + self._n * step
         now = loop.time()
         if now - when > FRAME_SECONDS:
             self.late_ticks += 1
             if now - when > self.MAX_BEHIND:
-                self._start, self._n, when = now, 0, now
+                # keep each phase's place on the new grid
+                self._start, when = now - self._n * step, now
         self._handle = loop.call_at(when, self._tick)
 
 

@@ -63,6 +63,15 @@ class PhoneLines:
         driver = self.sip.engine.services.get("acd")
         return driver if isinstance(driver, AcdDriver) else None
 
+    def knows_source(self, ip: str) -> bool:
+        """Is `ip` where a registered phone sits? (Its requests are trusted.)"""
+        return self.registrar is not None and self.registrar.knows_source(ip)
+
+    def registered(self) -> int:
+        """Accounts with a phone registered now (for /metrics)."""
+        registrar = self.registrar
+        return 0 if registrar is None else sum(1 for user in registrar.accounts if registrar.is_registered(user))
+
     def open_registrar(self) -> None:
         """Accounts from the centre; their operators away until registered."""
         self._sync()

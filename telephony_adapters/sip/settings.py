@@ -11,40 +11,15 @@ answering the internet.
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
 
 from flowengine.errors import UsageError
 from flowengine.speech.asr import AsrSettings
+from flowengine.telephony.dialpolicy import DialPolicy
 from telephony_adapters.sip.sdp import SUPPORTED
+from telephony_adapters.sip.trunks import OutboundRoute, Registration, Trunk, route_outbound
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-@dataclass(frozen=True, slots=True)
-class Trunk:
-    name: str
-    addresses: tuple[str, ...]
-    networks: tuple[Network, ...] = field(default=(), compare=False, repr=False)
-
-    @classmethod
-    def of(cls, name: str, addresses: tuple[str, ...] | list[str]) -> Trunk:
-        nets: list[Network] = []
-        for i, text in enumerate(addresses):
-            try:
-                nets.append(ipaddress.ip_network(text, strict=False))
-            except ValueError:
-                raise UsageError(
-                    f"sip settings: trunks.{name}.addresses[{i}]: {text!r} is not an IP address or network"
-                ) from None
-        return cls(name, tuple(addresses), tuple(nets))
-
-    def matches(self, ip: str) -> bool:
-        try:
-            address = ipaddress.ip_address(ip)
-        except ValueError:
-            return False
-        return any(address in net for net in self.networks)
+__all__ = ["OutboundRoute", "Registration", "SipSettings", "Trunk"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +68,12 @@ class SipSettings:
         names = [t.name for t in self.trunks]
         if len(set(names)) != len(names):
             raise UsageError(f"sip settings: trunk names repeat: {names}")
+        for trunk in self.trunks:
+            bad = [c for c in trunk.codecs or () if c not in self.codecs]
+            if bad or trunk.codecs == ():
+                raise UsageError(
+                    f"sip settings: trunks.{trunk.name}.codecs: {bad or 'none'} (the backend's codecs: {', '.join(self.codecs)})"
+                )
 
     @property
     def media_address(self) -> str:
@@ -103,3 +84,12 @@ class SipSettings:
             if trunk.matches(ip):
                 return trunk
         return None
+
+    def codecs_for(self, ip: str) -> tuple[str, ...]:
+        """The codecs a call from `ip` may use: its trunk's, else the backend's."""
+        trunk = self.trunk_for(ip)
+        return trunk.codecs if trunk is not None and trunk.codecs else self.codecs
+
+    def route_outbound(self, number: str, *, policy: DialPolicy | None = None) -> OutboundRoute:
+        """(trunk, Request-URI) for a call to `number`; see `trunks.route_outbound`."""
+        return route_outbound(self.trunks, number, policy=policy)

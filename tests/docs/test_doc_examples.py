@@ -101,6 +101,10 @@ def check_yaml(data: Any) -> None:
         AlertSettings.model_validate(data)  # a centre file's `alerts` section
     elif isinstance(data, dict) and ({"numbers", "lines", "default", "called"} & set(data)):
         parse_routing(data)
+    elif isinstance(data, dict) and "sip_settings" in data:  # flowengine serve's SIP settings
+        from telephony_adapters.sip.config import sip_settings
+
+        sip_settings(data["sip_settings"], listen=data.get("sip"))
 
 
 def test_there_are_examples_and_few_fragments() -> None:

@@ -8,7 +8,7 @@ import importlib.util
 import sys
 from pathlib import Path
 
-for _name in ("sipmsgs", "sipp_scenarios", "baresip_peer"):
+for _name in ("sipmsgs", "sipp_scenarios", "baresip_peer", "sip_peers"):
     if _name not in sys.modules:
         _spec = importlib.util.spec_from_file_location(_name, Path(__file__).with_name(f"{_name}.py"))
         assert _spec is not None and _spec.loader is not None
