@@ -60,6 +60,10 @@ class TrunkSpec(_Spec):
     caller_id: str | None = Field(default=None, pattern=r"^\+?[0-9]{1,32}$")
 
 
+def _both_digests() -> list[Literal["SHA-256", "MD5"]]:
+    return ["SHA-256", "MD5"]
+
+
 class SipSpec(_Spec):
     listen: str | None = None
     advertise: str | None = None
@@ -78,7 +82,7 @@ class SipSpec(_Spec):
     #: music on hold when the scenario names none (a WAV file)
     music: str | None = None
     #: digest algorithms the registrar offers operators' phones, preferred first
-    digest_algorithms: list[Literal["SHA-256", "MD5"]] = Field(default_factory=lambda: ["SHA-256", "MD5"], min_length=1)
+    digest_algorithms: list[Literal["SHA-256", "MD5"]] = Field(default_factory=_both_digests, min_length=1)
 
 
 def sip_settings(config: Mapping[str, Any] | None, *, listen: str | None = None, where: str = "sip") -> SipSettings:
