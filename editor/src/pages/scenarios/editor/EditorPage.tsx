@@ -332,7 +332,8 @@ export default function EditorPage({ scenarioId }: { scenarioId: string }) {
         )}
         <ErrorMessage error={actionError} />
         {publishing && (
-          <form className="publish-dialog" role="dialog" aria-label={t("publishTitle")} onSubmit={(e) => { e.preventDefault(); void publish(); }}>
+          <form className="publish-dialog" role="dialog" aria-label={t("publishTitle")} onSubmit={(e) => { e.preventDefault(); void publish(); }}
+            onKeyDown={(e) => e.key === "Escape" && setPublishing(false)}>
             <strong>{t("publishTitle")}</strong>
             <label>
               {t("publishComment")}
