@@ -285,8 +285,8 @@ export default function EditorPage({ scenarioId }: { scenarioId: string }) {
           <span className="bar-gap" />
           <button type="button" onClick={() => setHistory((h) => (h ? undo(h) : h))} disabled={readOnly || history!.past.length === 0} title={`${t("undo")} (Ctrl+Z)`} aria-label={t("undo")}>↶</button>
           <button type="button" onClick={() => setHistory((h) => (h ? redo(h) : h))} disabled={readOnly || history!.future.length === 0} title={`${t("redo")} (Ctrl+Y)`} aria-label={t("redo")}>↷</button>
-          <button type="button" onClick={copy} disabled={selection.nodes.length === 0} title={`${t("copy")} (Ctrl+C)`} aria-label={t("copy")}>⧉</button>
-          <button type="button" onClick={paste} disabled={readOnly} title={`${t("paste")} (Ctrl+V)`} aria-label={t("paste")}>⎘</button>
+          <button type="button" onClick={copy} disabled={selection.nodes.length === 0} title={`${t("copy")} (Ctrl+C)`} aria-label={t("copy")}>❏</button>
+          <button type="button" onClick={paste} disabled={readOnly} title={`${t("paste")} (Ctrl+V)`} aria-label={t("paste")}>⤓</button>
           <button type="button" onClick={removeSelected} disabled={readOnly || selection.nodes.length + selection.edges.length === 0} title={`${t("delete")} (Del)`} aria-label={t("delete")}>✕</button>
           <button type="button" onClick={() => void layout()} disabled={readOnly}>{t("layout")}</button>
           <button type="button" onClick={() => canvas.current?.fitView()} title={t("fit")} aria-label={t("fit")}>⤢</button>
