@@ -21,8 +21,20 @@ def drop(page: Any, node_type: str, x: float, y: float) -> None:
     page.get_by_test_id(f"palette-{node_type}").drag_to(page.locator(".react-flow__pane"), target_position={"x": x, "y": y})
 
 
+def settle(page: Any) -> None:
+    """Waits until the view stops moving (a jump to a node animates it)."""
+    page.wait_for_function(
+        """() => new Promise((done) => {
+            const view = () => document.querySelector('.react-flow__viewport').style.transform;
+            const first = view();
+            setTimeout(() => done(view() === first), 150);
+        })"""
+    )
+
+
 def wire(page: Any, source: str, exit_name: str, target: str) -> None:
     """Drags from a node's exit handle to another node's input with the mouse."""
+    settle(page)
     sx, sy = centre(page.get_by_test_id(f"out-{source}-{exit_name}"))
     tx, ty = centre(page.get_by_test_id(f"in-{target}"))
     page.mouse.move(sx, sy)

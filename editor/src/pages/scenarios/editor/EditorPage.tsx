@@ -280,16 +280,16 @@ export default function EditorPage({ scenarioId }: { scenarioId: string }) {
         <div className="editor-bar" role="toolbar" aria-label={t("scenario")}>
           <a href="#/scenarios" className="crumb">{t("back")}</a>
           <span className="crumb-sep">/</span>
-          <strong className="scenario-name">{doc.name || doc.id}</strong>
+          <strong className="scenario-name" title={doc.name || doc.id}>{doc.name || doc.id}</strong>
           <span className="muted small" title={`r${revision} · ${t("nodesCount", { n: doc.nodes.length })}`}>{doc.id}</span>
           <span className="bar-gap" />
-          <button type="button" onClick={() => setHistory((h) => (h ? undo(h) : h))} disabled={readOnly || history!.past.length === 0} title="Ctrl+Z">{t("undo")}</button>
-          <button type="button" onClick={() => setHistory((h) => (h ? redo(h) : h))} disabled={readOnly || history!.future.length === 0} title="Ctrl+Y">{t("redo")}</button>
-          <button type="button" onClick={copy} disabled={selection.nodes.length === 0} title="Ctrl+C">{t("copy")}</button>
-          <button type="button" onClick={paste} disabled={readOnly} title="Ctrl+V">{t("paste")}</button>
-          <button type="button" onClick={removeSelected} disabled={readOnly || selection.nodes.length + selection.edges.length === 0} title="Del">{t("delete")}</button>
+          <button type="button" onClick={() => setHistory((h) => (h ? undo(h) : h))} disabled={readOnly || history!.past.length === 0} title={`${t("undo")} (Ctrl+Z)`} aria-label={t("undo")}>↶</button>
+          <button type="button" onClick={() => setHistory((h) => (h ? redo(h) : h))} disabled={readOnly || history!.future.length === 0} title={`${t("redo")} (Ctrl+Y)`} aria-label={t("redo")}>↷</button>
+          <button type="button" onClick={copy} disabled={selection.nodes.length === 0} title={`${t("copy")} (Ctrl+C)`} aria-label={t("copy")}>❏</button>
+          <button type="button" onClick={paste} disabled={readOnly} title={`${t("paste")} (Ctrl+V)`} aria-label={t("paste")}>⤓</button>
+          <button type="button" onClick={removeSelected} disabled={readOnly || selection.nodes.length + selection.edges.length === 0} title={`${t("delete")} (Del)`} aria-label={t("delete")}>✕</button>
           <button type="button" onClick={() => void layout()} disabled={readOnly}>{t("layout")}</button>
-          <button type="button" onClick={() => canvas.current?.fitView()}>{t("fit")}</button>
+          <button type="button" onClick={() => canvas.current?.fitView()} title={t("fit")} aria-label={t("fit")}>⤢</button>
           <span className="bar-gap" />
           <button
             type="button"
@@ -332,7 +332,8 @@ export default function EditorPage({ scenarioId }: { scenarioId: string }) {
         )}
         <ErrorMessage error={actionError} />
         {publishing && (
-          <form className="publish-dialog" role="dialog" aria-label={t("publishTitle")} onSubmit={(e) => { e.preventDefault(); void publish(); }}>
+          <form className="publish-dialog" role="dialog" aria-label={t("publishTitle")} onSubmit={(e) => { e.preventDefault(); void publish(); }}
+            onKeyDown={(e) => e.key === "Escape" && setPublishing(false)}>
             <strong>{t("publishTitle")}</strong>
             <label>
               {t("publishComment")}
