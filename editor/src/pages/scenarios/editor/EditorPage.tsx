@@ -300,6 +300,11 @@ export default function EditorPage({ scenarioId }: { scenarioId: string }) {
           >
             {findings === null ? t("checking") : findings.length === 0 ? `✓ ${t("valid")}` : t("summary", { errors, warnings })}
           </button>
+          <nav className="editor-views" aria-label={t("scenario")}>
+            <a href={`#/console/${encodeURIComponent(scenarioId)}`}>{t("testCall")}</a>
+            <a href={`#/scenarios/${encodeURIComponent(scenarioId)}/diff`}>{t("compare")}</a>
+            <a href={`#/scenarios/${encodeURIComponent(scenarioId)}/heatmap`}>{t("heatmap")}</a>
+          </nav>
           <span className="save-state" data-testid="save-state" role="status">{status || (dirty ? t("unsaved") : t("upToDate"))}</span>
           <button type="button" onClick={() => void download(`/api/v1/scenarios/${encodeURIComponent(scenarioId)}/export`, `${scenarioId}.json`).catch(setActionError)}>
             {t("export")}
