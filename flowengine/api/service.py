@@ -32,6 +32,7 @@ from flowengine.documents import DocumentError, load_document
 from flowengine.errors import FlowEngineError
 from flowengine.events import event_from_dict
 from flowengine.monitor import MonitorHub, Wallboard, queue_infos
+from flowengine.monitor.alerts import AlertMonitor
 from flowengine.runtime.engine import Engine
 from flowengine.scenario.routing import RoutingTable, load_routing_file
 from flowengine.storage import (
@@ -83,6 +84,8 @@ class Service:
         self.sink: SqlEventSink
         self.media: MediaStore
         self.monitor: MonitorHub
+        self.alerts: AlertMonitor | None = None
+        self._http: Any = None
         self.backend: Any
         self.acd: AcdDriver | None = None
         self.centre: Centre = Centre()
@@ -116,6 +119,15 @@ class Service:
         self.monitor = MonitorHub(Wallboard.for_centre(self.centre))
         self._replay_today(self.monitor.board)
         self.engine.add_listener(self.monitor.publish)
+        # line silence, service level and long waits: to the viewers, /metrics and the webhook
+        import httpx
+
+        self._http = httpx.AsyncClient()
+        self.alerts = AlertMonitor(
+            self.centre.alerts, self.monitor.board, self.monitor.alert, tz=self.centre.timezone,
+            now=time.time, interval=s.alert_interval, post=self._http.post,
+        )  # fmt: skip
+        self.engine.add_listener(self.alerts.observe)
         for listener in self._listeners:
             self.engine.add_listener(listener)
         self.catalog = Catalog(store, self.engine)
@@ -128,6 +140,7 @@ class Service:
         self._first_admin()
         if s.event_retention_days is not None:
             self._purge_task = asyncio.get_running_loop().create_task(self._purge_loop(), name="retention-purge")
+        self.alerts.start()
         self.accepting = True
         self.ready = True
 
@@ -138,9 +151,13 @@ class Service:
         if self._purge_task is not None:
             self._purge_task.cancel()
             await asyncio.wait([self._purge_task], timeout=10)
+        if self.alerts is not None:
+            await self.alerts.stop()
         if self.acd is not None:
             await self.acd.shutdown()
         await self.engine.shutdown()
+        if self._http is not None:
+            await self._http.aclose()
         self.db.close()
 
     def _replay_today(self, board: Wallboard) -> None:
@@ -248,8 +265,10 @@ class Service:
         driver.attach(self.engine)
         self.acd = driver
         self.centre = centre
-        # the board follows the centre's queues and thresholds
+        # the board follows the centre's queues and thresholds, the alerts its settings
         self.monitor.board.configure(queue_infos(centre))
+        if self.alerts is not None:
+            self.alerts.configure(centre.alerts, tz=centre.timezone)
         self.backend.directory.clear()
         self.backend.directory.update(
             virtual_operators(

@@ -45,6 +45,9 @@ class ServeSettings(BaseSettings):
         default=None, gt=0, description="delete events and CDRs older than this many days; none: keep them"
     )
     purge_interval: float = Field(default=3600.0, gt=0, description="seconds between retention purges")
+    alert_interval: float = Field(
+        default=10.0, gt=0, le=3600, description="seconds between checks of the centre's alerts (line silence, ...)"
+    )
     config: Path | None = Field(default=None, description="settings file (YAML or JSON)")
 
     @classmethod
