@@ -21,6 +21,7 @@ from flowengine.api.routers import (
     health,
     media,
     monitor,
+    recordings,
     routing,
     scenarios,
     schedules,
@@ -71,7 +72,7 @@ def create_app(settings: ServeSettings | None = None, service: Service | None = 
 
     app.add_middleware(HttpMiddleware, metrics=metrics)
 
-    for module in (health, auth, scenarios, routing, centre, schedules, calls, media, monitor):
+    for module in (health, auth, scenarios, routing, centre, schedules, calls, media, recordings, monitor):
         app.include_router(module.router)
     return app
 

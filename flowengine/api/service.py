@@ -25,7 +25,7 @@ from flowengine.acd.driver import AcdDriver
 from flowengine.acd.model import Centre, CentreError, parse_centre
 from flowengine.api.auth import LoginLimiter, Users, generate_password
 from flowengine.api.catalog import Catalog
-from flowengine.api.media import MediaStore
+from flowengine.api.media import MediaStore, Recordings
 from flowengine.api.problems import ApiProblem, from_problems
 from flowengine.api.settings import ServeSettings
 from flowengine.documents import DocumentError, load_document
@@ -83,6 +83,7 @@ class Service:
         self.centres: CentreRepository
         self.sink: SqlEventSink
         self.media: MediaStore
+        self.recordings: Recordings
         self.monitor: MonitorHub
         self.alerts: AlertMonitor | None = None
         self._http: Any = None
@@ -112,7 +113,7 @@ class Service:
             self._import_example_centre(examples)
         # uploaded prompts are played from the data directory's media folder
         self.engine = Engine(store=store, routing=self.routing.load(), media_dirs=[s.data_dir / "media"])
-        self.sink = SqlEventSink(self.db)
+        self.sink = SqlEventSink(self.db, files_root=s.data_dir)
         self.engine.add_sink(self.sink)
         self.centre = self.centres.load()
         #: the live wallboard and call traces (the WebSocket endpoints)
@@ -133,12 +134,14 @@ class Service:
         self.catalog = Catalog(store, self.engine)
         self.centre_revision = self.centres.revision()
         self.media = MediaStore(self.db, s.data_dir / "media")
-        self.backend = scripted_backend(self.engine, directory={})
+        self.recordings = Recordings(self.db, s.data_dir)
+        # the simulator leaves each Record node's recording as a WAV file here
+        self.backend = scripted_backend(self.engine, directory={}, recordings_dir=s.data_dir / "recordings")
         self._attach_centre(self.centre, statuses={})
         if examples is not None:
             self._import_example_scenarios(examples)
         self._first_admin()
-        if s.event_retention_days is not None:
+        if s.event_retention_days is not None or s.recording_retention_days is not None:
             self._purge_task = asyncio.get_running_loop().create_task(self._purge_loop(), name="retention-purge")
         self.alerts.start()
         self.accepting = True
@@ -180,15 +183,20 @@ class Service:
 
     # ---- retention ---------------------------------------------------------------------
     async def purge_once(self) -> None:
-        """Delete events and CDRs older than `event_retention_days` (in a
-        worker thread: a large purge must not hold up calls)."""
+        """Delete events and CDRs older than `event_retention_days`, and
+        recordings older than `recording_retention_days` (by default the
+        same), in a worker thread: a large purge must not hold up calls."""
         days = self.settings.event_retention_days
-        if days is None:
-            return
-        before = time.time() - days * 86400
-        result = await asyncio.to_thread(self.events.purge, before)
-        if result.events or result.cdrs:
-            log.info("retention: purged %d events and %d CDRs older than %g days", result.events, result.cdrs, days)
+        if days is not None:
+            before = time.time() - days * 86400
+            result = await asyncio.to_thread(self.events.purge, before)
+            if result.events or result.cdrs:
+                log.info("retention: purged %d events and %d CDRs older than %g days", result.events, result.cdrs, days)
+        kept = self.settings.recording_retention_days or days  # recordings follow the events unless set
+        if kept is not None:
+            gone = await asyncio.to_thread(self.recordings.purge, time.time() - kept * 86400)
+            if gone:
+                log.info("retention: deleted %d recordings older than %g days", gone, kept)
 
     async def _purge_loop(self) -> None:
         while True:

@@ -23,14 +23,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import json
 import logging
 import operator
 import time
+import urllib.parse
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -44,7 +47,7 @@ from flowengine.events.codec import dumps_event, event_line
 from flowengine.storage.cdr import CDR_COLUMNS, ENGINE_RESTART, Cdr, CdrBuilder
 from flowengine.storage.database import Database
 from flowengine.storage.schema import cdrs as cdr_table
-from flowengine.storage.schema import events, open_calls, streams
+from flowengine.storage.schema import events, media, open_calls, streams
 
 __all__ = ["EventStore", "PurgeResult", "SqlEventSink", "close_interrupted_calls"]
 
@@ -107,7 +110,10 @@ def _insert_sql(db: Database, table: str, columns: Sequence[str], *, ignore: boo
 class _Statements:
     """The batch transaction's statements, as driver SQL (made once per sink)."""
 
-    __slots__ = ("events", "streams", "select_streams", "open_calls", "close_calls", "cdrs", "call_events", "mark", "begin")
+    __slots__ = (
+        "events", "streams", "select_streams", "open_calls", "close_calls", "cdrs", "call_events", "mark", "begin",
+        "media", "created_at",
+    )  # fmt: skip
 
     def __init__(self, db: Database) -> None:
         self.mark = mark = "?" if db.engine.dialect.paramstyle == "qmark" else "%s"
@@ -121,8 +127,26 @@ class _Statements:
             f"SELECT name, body FROM {events.name} WHERE stream_id = (SELECT id FROM {streams.name} "
             f"WHERE stream = 'call' AND stream_key = {mark}) ORDER BY seq"
         )
+        self.media = _insert_sql(db, media.name, _MEDIA_COLUMNS)
+        #: the driver's form of a datetime (SQLAlchemy's own, so reads agree)
+        self.created_at = media.c.created_at.type.bind_processor(db.engine.dialect)
         #: SQLite: take the write lock first (as `Database.begin` does); psycopg begins by itself
         self.begin = "BEGIN IMMEDIATE" if db.backend == "sqlite" else None
+
+
+_MEDIA_COLUMNS = ("name", "language", "kind", "call_id", "path", "size", "duration", "content_type", "created_at")
+
+
+def _recording_file(uri: str, root: Path | None) -> tuple[str, int]:
+    """(path to store, size): a ``file://`` URI under `root` as a path
+    relative to it and the file's size; anything else as given, size 0."""
+    if root is None or not uri.startswith("file://"):
+        return uri, 0
+    try:
+        path = Path(urllib.parse.unquote(urllib.parse.urlsplit(uri).path))
+        return path.relative_to(root.resolve()).as_posix(), path.stat().st_size
+    except (ValueError, OSError):
+        return uri, 0
 
 
 #: a CDR as the tuple of its columns, in CDR_COLUMNS order
@@ -135,7 +159,7 @@ class _Prepared:
     A row whose stream has no id yet (its first events) carries None in
     place of it; `fix` lists those rows, numbered once the streams are."""
 
-    __slots__ = ("rows", "fix", "missing", "found", "opened", "ended")
+    __slots__ = ("rows", "fix", "missing", "found", "opened", "ended", "recordings")
 
     def __init__(self) -> None:
         self.rows: list[tuple[Any, ...]] = []
@@ -144,6 +168,8 @@ class _Prepared:
         self.missing: set[tuple[str, str]] = set()
         self.opened: dict[str, float] = {}
         self.ended: list[tuple[CdrBuilder | None, str, dict[str, Any]]] = []
+        #: the batch's `recording_made` events
+        self.recordings: list[Any] = []
 
 
 class SqlEventSink:
@@ -152,10 +178,24 @@ class SqlEventSink:
     `commit_seconds` keeps the duration of the last commits (for the
     benchmark and /metrics); `written` and `batches` count what was stored.
     With `cdrs=False` only events are written (no CDRs, no open-call list).
+
+    Each `recording_made` event of a call also gets a row in the ``media``
+    table (kind ``voicemail``, with the call's id) in the same transaction:
+    a recording whose URI is a ``file://`` path under `files_root` is stored
+    by its path relative to it, with its size; any other URI as it is.
     """
 
-    def __init__(self, db: Database, *, cdrs: bool = True, thread: bool = True, keep_timings: int = 10_000) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        cdrs: bool = True,
+        thread: bool = True,
+        keep_timings: int = 10_000,
+        files_root: Path | None = None,
+    ) -> None:
         self.db = db
+        self.files_root = files_root
         self.cdrs = cdrs
         self.written = 0
         self.batches = 0
@@ -207,6 +247,8 @@ class SqlEventSink:
                 self._insert(cursor, rows[i : i + self.SLICE])
             if self.cdrs:
                 self._calls(cursor, work.opened, work.ended)
+            if work.recordings:
+                self._recordings(cursor, work.recordings)
         self._committed(work, started)
 
     #: events encoded between two yields to the event loop
@@ -257,6 +299,8 @@ class SqlEventSink:
                 if builder is None:
                     builder = builders[key] = CdrBuilder(key)
                 builder.count += 1
+                if name == "recording_made":
+                    work.recordings.append(e)
 
     def _commit(self, work: _Prepared) -> None:
         started = time.perf_counter()
@@ -264,6 +308,8 @@ class SqlEventSink:
             self._insert(cursor, self._rows(cursor, work))
             if self.cdrs:
                 self._calls(cursor, work.opened, work.ended)
+            if work.recordings:
+                self._recordings(cursor, work.recordings)
         self._committed(work, started)
 
     @contextlib.contextmanager
@@ -347,6 +393,16 @@ class SqlEventSink:
         stale = [(k,) for k in closed if k not in opened]
         if stale:
             cursor.executemany(self._sql.close_calls, stale)
+
+    def _recordings(self, cursor: Any, made: list[Any]) -> None:
+        to_db = self._sql.created_at
+        rows = []
+        for e in made:
+            path, size = _recording_file(e.uri, self.files_root)
+            when = dt.datetime.fromtimestamp(e.ts, dt.UTC)
+            rows.append((f"{e.call_id}-{e.seq}", "", "voicemail", e.call_id, path, size, e.duration, "audio/wav",
+                         to_db(when) if to_db is not None else when))  # fmt: skip
+        cursor.executemany(self._sql.media, rows)
 
     async def flush(self) -> None:
         """Nothing to do: every batch is committed before `write_batch` returns."""
