@@ -277,8 +277,9 @@ class SqlEventSink:
             if sid is None:
                 missing.add((stream, key))
                 fix.append(len(rows))
+            data = as_dict(e)
             try:
-                body = _dumps(as_dict(e), option=_JSON_OPTIONS).decode()
+                body = _dumps(data, option=_JSON_OPTIONS).decode()
             except (TypeError, _JSONError):  # an odd value: the careful encoder
                 body = event_line(e)[:-1].decode()
             rows.append((sid, stream, key, e.seq, e.ts, name, operator_of(e) if operator_of else None, body))
@@ -290,10 +291,10 @@ class SqlEventSink:
                     builder = builders[key] = CdrBuilder(key)
                 if name == "call_started":
                     opened[key] = e.ts
-                builder.feed(name, as_dict(e))
+                builder.feed(name, data)
             elif name == "call_ended":
                 builder = builders.pop(key, None)
-                ended.append((builder if builder is not None and builder.has_start else None, key, as_dict(e)))
+                ended.append((builder if builder is not None and builder.has_start else None, key, data))
             else:
                 builder = builders.get(key)
                 if builder is None:

@@ -48,7 +48,10 @@ def _encoded(message: dict[str, Any]) -> str:
     text = orjson.dumps(message, option=orjson.OPT_NON_STR_KEYS).decode()
     _ENCODED[key] = (message, text)  # the message is held, so its id is not reused while cached
     while len(_ENCODED) > 64:
-        _ENCODED.popitem(last=False)
+        try:
+            _ENCODED.popitem(last=False)
+        except KeyError:  # another app's loop (a second server in this process) took it
+            break
     return text
 
 
