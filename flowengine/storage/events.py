@@ -119,7 +119,7 @@ class _Statements:
         self.mark = mark = "?" if db.engine.dialect.paramstyle == "qmark" else "%s"
         self.events = _event_insert_sql(db)
         self.streams = _insert_sql(db, streams.name, ("stream", "stream_key"))
-        self.select_streams = f"SELECT id, stream, stream_key FROM {streams.name} WHERE stream_key IN "
+        self.select_streams = f"SELECT id, stream_key FROM {streams.name} WHERE stream = {mark} AND stream_key IN "
         self.open_calls = _insert_sql(db, open_calls.name, ("call_id", "started_at"))
         self.close_calls = f"DELETE FROM {open_calls.name} WHERE call_id = {mark}"
         self.cdrs = _insert_sql(db, cdr_table.name, CDR_COLUMNS)
@@ -418,15 +418,19 @@ class SqlEventSink:
 
 
 def _stream_ids(cursor: Any, sql: _Statements, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    """The ids of these (stream, key) pairs, numbering the new ones."""
+    """The ids of these (stream, key) pairs, numbering the new ones. Looked up
+    by kind and key, so the unique index on (stream, stream_key) answers
+    (by key alone SQLite would scan every stream ever stored, per batch)."""
     cursor.executemany(sql.streams, list(pairs))
-    keys = list({key for _stream, key in pairs})
+    by_kind: dict[str, list[str]] = {}
+    for stream, key in pairs:
+        by_kind.setdefault(stream, []).append(key)
     found: dict[tuple[str, str], int] = {}
-    for i in range(0, len(keys), 500):
-        chunk = keys[i : i + 500]
-        cursor.execute(f"{sql.select_streams}({', '.join([sql.mark] * len(chunk))})", chunk)
-        for sid, stream, key in cursor.fetchall():
-            if (stream, key) in pairs:
+    for stream, keys in by_kind.items():
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            cursor.execute(f"{sql.select_streams}({', '.join([sql.mark] * len(chunk))})", [stream, *chunk])
+            for sid, key in cursor.fetchall():
                 found[(stream, key)] = sid
     return found
 
