@@ -11,6 +11,7 @@ import wave
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from flowengine.api import ServeSettings, create_app
@@ -56,7 +57,11 @@ def wav_seconds(data: bytes) -> float:
         return wav.getnframes() / wav.getframerate()
 
 
-def test_a_voicemail_is_listed_in_the_cdr_and_downloads_as_the_recorded_audio(api: Any) -> None:
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_voicemail_is_listed_in_the_cdr_and_downloads_as_the_recorded_audio(
+    backend: str, request: pytest.FixtureRequest
+) -> None:
+    api = request.getfixturevalue("api" if backend == "sqlite" else "api_pg")
     call_id = leave_a_message(api, 0.8)
     r = api.call("GET", f"{V1}/calls/{call_id}/recordings", role="supervisor")
     assert r.status_code == 200, r.text
