@@ -10,7 +10,10 @@ PY=${PYTHON:-python3}
 #   postgresql  the storage tests start a throwaway server of their own
 #               (FLOWENGINE_SKIP_PG=1 skips them where it cannot be installed)
 #   sip-tester  SIPp: the SIP backend's interop tests
-DEBIAN_PACKAGES=(postgresql sip-tester)
+#   chromium    the web editor's end-to-end tests (Playwright drives it; no browser download)
+#   nodejs npm  build and unit-test the web editor from its source
+DEBIAN_PACKAGES=(postgresql sip-tester chromium)
+command -v npm >/dev/null 2>&1 || DEBIAN_PACKAGES+=(nodejs npm)
 if [ ${#DEBIAN_PACKAGES[@]} -gt 0 ]; then
   missing=()
   for pkg in "${DEBIAN_PACKAGES[@]}"; do
@@ -24,6 +27,9 @@ fi
 
 echo "installing flowengine with its test dependencies"
 "$PY" -m pip install --quiet --disable-pip-version-check -e '.[test]'
+
+echo "web editor: npm ci and its unit tests"
+(cd editor && npm ci --no-audit --no-fund --loglevel=error && PYTHON="$PY" npm test --silent)
 
 echo "ruff"
 "$PY" -m ruff check flowengine nodes telephony_adapters bench

@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import ORJSONResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from flowengine.api import problems
@@ -18,16 +19,19 @@ from flowengine.api.routers import (
     auth,
     calls,
     centre,
+    components,
     health,
     media,
     monitor,
     recordings,
+    reports,
     routing,
     scenarios,
     schedules,
 )
 from flowengine.api.service import Service
 from flowengine.api.settings import ServeSettings
+from flowengine.web import DIST
 
 TAGS = [
     {"name": "auth", "description": "login and the current user"},
@@ -41,8 +45,10 @@ TAGS = [
     {"name": "schedules", "description": "working hours, holidays and exception dates"},
     {"name": "calls", "description": "simulated test calls and their traces"},
     {"name": "cdrs", "description": "call detail records"},
+    {"name": "reports", "description": "reports over any period (JSON or CSV) and the CDR export"},
     {"name": "media", "description": "prompt audio files"},
     {"name": "health", "description": "probes and metrics"},
+    {"name": "components", "description": "node types for the editor, expression checks"},
 ]
 
 
@@ -72,8 +78,11 @@ def create_app(settings: ServeSettings | None = None, service: Service | None = 
 
     app.add_middleware(HttpMiddleware, metrics=metrics)
 
-    for module in (health, auth, scenarios, routing, centre, schedules, calls, media, recordings, monitor):
+    for module in (health, auth, scenarios, routing, centre, schedules, calls, media, recordings, monitor, components, reports):
         app.include_router(module.router)
+    # The web editor, last so that every API route is matched before it.
+    if (DIST / "index.html").is_file():
+        app.mount("/", StaticFiles(directory=DIST, html=True), name="editor")
     return app
 
 

@@ -7,6 +7,7 @@ storage row. Limits (lengths, counts) keep a hostile request small.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -292,6 +293,11 @@ class TestCallCreate(_In):
     caller: str = Field(default="+70000000000", min_length=1, max_length=64)
     line: str | None = Field(default=None, pattern=NAME)
     caller_name: str | None = Field(default=None, max_length=100)
+    at: dt.datetime | None = Field(
+        default=None,
+        description="the time of day the scenario sees at the call's start (schedules, hour()); "
+        "without an offset it is in the time zone of the scenario the call routes to. Default: now",
+    )
 
 
 class DigitsRequest(_In):
@@ -312,6 +318,22 @@ class CallPublic(BaseModel):
     scenario_version: int
     route: str
     hangup_cause: str | None
+
+
+class TestCaseRequest(_In):
+    name: str | None = Field(default=None, min_length=1, max_length=200, description="the case's name")
+
+
+class TestCasePublic(BaseModel):
+    """An ended test call as a scenario tests file (docs/testing-scenarios.md)
+    with one case; save `content` as `file_name` beside the scenario exported
+    as `<scenario_id>.json` and run `flowengine test` on it."""
+
+    scenario_id: str
+    scenario_version: int
+    file_name: str
+    content: str = Field(description="the tests file, YAML")
+    case_file: dict[str, Any] = Field(description="the same tests file as JSON")
 
 
 class TracePublic(BaseModel):

@@ -25,6 +25,7 @@ from flowengine.acd.driver import AcdDriver
 from flowengine.acd.model import Centre, CentreError, parse_centre
 from flowengine.api.auth import LoginLimiter, Users, generate_password
 from flowengine.api.catalog import Catalog
+from flowengine.api.console import ConsoleLog
 from flowengine.api.media import MediaStore, Recordings
 from flowengine.api.problems import ApiProblem, from_problems
 from flowengine.api.settings import ServeSettings
@@ -93,6 +94,8 @@ class Service:
         self.centre_revision = 0
         #: call id -> (call, task) of the test calls in flight
         self.live: dict[str, tuple[Any, asyncio.Task[Any]]] = {}
+        #: what the test console did to each test call (for "save as test case")
+        self.console = ConsoleLog()
         self._listeners: list[Any] = []
         self._purge_task: asyncio.Task[None] | None = None
 

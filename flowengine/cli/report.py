@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from flowengine.cli.report_calls import add_call_reports
+from flowengine.cli.report_calls import add_call_reports, database_source
 from flowengine.errors import FlowEngineError
 from flowengine.reports.period import parse_instant, parse_zone
 
@@ -29,7 +29,9 @@ def add_parsers(sub: Any) -> None:
             "stream; intervals crossing either edge are clipped to it."
         ),
     )
-    s.add_argument("files", nargs="+", type=Path, help="event files (JSON lines, from --events-out or a sink)")
+    s.add_argument("files", nargs="*", type=Path, help="event files (JSON lines, from --events-out or a sink), or a data directory")
+    s.add_argument("--data-dir", type=Path, help="the data directory of `flowengine serve` (its flowengine.db)")
+    s.add_argument("--database", help="a database URL instead (sqlite:///FILE or postgresql://...)")
     s.add_argument("--from", dest="start", required=True, help="start: ISO time with zone (2026-11-23T09:00:00+03:00) or epoch seconds")
     s.add_argument("--to", dest="end", required=True, help="end: ISO time with zone or epoch seconds")
     s.add_argument(
@@ -53,7 +55,14 @@ def cmd_statuses(args: argparse.Namespace) -> int:
     if end < start:
         raise FlowEngineError("--to is before --from")
     until = parse_instant(args.until, "--until", tz) if args.until is not None else None
-    report, last = status_times(read_events(args.files), start, end, until=until)
+    url = database_source(args)
+    if url is not None:
+        report, last = _stored_statuses(url, start, end, until)
+    else:
+        from flowengine.reports.compute import break_totals, with_break_reasons
+
+        report, last = status_times(with_break_reasons(read_events(args.files)), start, end, until=until)
+        report = break_totals(report)
     if last is not None and last < end and not args.json:
         shown = dt.datetime.fromtimestamp(last, dt.UTC).isoformat()
         print(f"note: the events end at {shown}; what was still going on is counted until then")
@@ -70,3 +79,17 @@ def cmd_statuses(args: argparse.Namespace) -> int:
     for op, times in report.items():
         print(op.ljust(width) + "".join(f"{times.get(n, 0.0):>14.1f}" for n in names))
     return 0
+
+
+def _stored_statuses(
+    url: str, start: float, end: float, until: float | None
+) -> tuple[dict[str, dict[str, float]], float | None]:
+    from flowengine.reports.period import Period
+    from flowengine.reports.sql import stored_statuses
+    from flowengine.storage import open_database
+
+    db = open_database(url, migrate=False)
+    try:
+        return stored_statuses(db, Period(start, end), until=until)
+    finally:
+        db.close()

@@ -5,6 +5,11 @@ calls, each call's events in `seq` order) and returns one `CallStory` per
 call: where it went in the scenario, its stays in queues, the operators
 offered it, the numbers a Transfer rang, and how it ended. Reports then
 count stories; none of them reads events again.
+
+This fold is the one place that turns a call's events into a record: the
+stored CDR (`flowengine.storage.cdr`) is a view of the same story (its
+`cdr_*` summary fields), and the report tables of `flowengine.reports.sql`
+are rows of it.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["CallStory", "Offer", "QueueStay", "Dial", "fold_calls"]
+__all__ = ["CDR_QUEUE_RESULTS", "CallStory", "Dial", "Offer", "QueueStay", "fold_calls", "fold_event"]
 
 #: queue events that end a stay without an operator -> the stay's outcome
 _STAY_ENDS = {
@@ -92,6 +97,16 @@ class CallStory:
     hangup_by: str | None = None
     hangup_node: str | None = None
     failures: list[str] = field(default_factory=list)
+    # the CDR's summary (flowengine.storage.cdr): the last queue and operator,
+    # the last queue wait, talk time over bridges and queue calls, the last
+    # way out of a queue without an operator, a completed blind transfer
+    cdr_queue: str | None = None
+    cdr_operator: str | None = None
+    cdr_wait: float | None = None
+    bridge_talk: float | None = None
+    queue_talk: float | None = None
+    queue_outcome: str | None = None
+    transferred: bool = False
 
     @property
     def talked(self) -> bool:
@@ -118,8 +133,50 @@ def fold_calls(events: Iterable[Mapping[str, Any]]) -> dict[str, CallStory]:
         s = stories.get(call_id)
         if s is None:
             s = stories[call_id] = CallStory(call_id)
-        _fold(s, name, e)
+        fold_event(s, name, e)
     return stories
+
+
+#: queue events that end a stay without an operator -> the CDR's result
+CDR_QUEUE_RESULTS = {
+    "queue_abandoned": "abandoned",
+    "queue_timeout": "queue_timeout",
+    "queue_full": "queue_full",
+    "queue_no_operators": "no_operators",
+    "queue_no_answer": "no_answer",
+    "queue_callback_requested": "callback",
+}
+
+
+def fold_event(s: CallStory, name: str, e: Mapping[str, Any]) -> None:
+    """Add one event (its name, its dict) of the call to its story."""
+    if name.startswith("queue_"):
+        _cdr_queue(s, name, e)
+    elif name == "bridge_started":
+        if e.get("operator_id"):
+            s.cdr_operator = e.get("operator_id")
+        if s.bridge_talk is None:
+            s.bridge_talk = 0.0
+    elif name == "bridge_ended":
+        s.bridge_talk = (s.bridge_talk or 0.0) + (e.get("talk_time") or 0.0)
+    elif name == "transfer_completed":
+        s.transferred = True
+    _fold(s, name, e)
+
+
+def _cdr_queue(s: CallStory, name: str, e: Mapping[str, Any]) -> None:
+    s.cdr_queue = e.get("queue_id") or s.cdr_queue
+    if name == "queue_connected":
+        s.cdr_operator = e.get("operator_id")
+        s.cdr_wait = e.get("wait")
+        s.queue_outcome = None
+    elif name == "queue_completed":
+        s.cdr_operator = e.get("operator_id") or s.cdr_operator
+        s.queue_talk = (s.queue_talk or 0.0) + (e.get("talk_time") or 0.0)
+    elif name in CDR_QUEUE_RESULTS:
+        s.queue_outcome = CDR_QUEUE_RESULTS[name]
+        if e.get("wait") is not None:
+            s.cdr_wait = e.get("wait")
 
 
 def _fold(s: CallStory, name: str, e: Mapping[str, Any]) -> None:

@@ -19,18 +19,14 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flowengine.reports.calls import CallStory
+from flowengine.reports.catalogue import COLUMNS
 from flowengine.reports.period import Period
 
-__all__ = ["OPERATOR_COLUMNS", "operator_report"]
+__all__ = ["MISS_REASONS", "OPERATOR_COLUMNS", "operator_report", "versus_average"]
 
 MISS_REASONS = ("no_answer", "busy", "rejected", "failed")
 
-OPERATOR_COLUMNS = (
-    "operator", "offered", "answered", "missed", "missed_no_answer", "missed_busy", "missed_rejected",
-    "missed_failed", "cancelled", "answer_rate", "avg_ring_time", "talk_total", "talk_avg",
-    "ended_by_caller", "ended_by_operator", "wrap_up_total", "direct_answered",
-    "answered_vs_avg", "talk_avg_vs_avg", "missed_vs_avg",
-)  # fmt: skip
+OPERATOR_COLUMNS = COLUMNS["operators"]
 
 
 def operator_report(
@@ -85,9 +81,14 @@ def operator_report(
             elif stay.completed_by is not None:
                 r["ended_by_operator"] += 1
         for dial in story.dials:
-            if dial.outcome == "answered" and period.contains(dial.at) and queues is None and wanted(dial.operator_id):
+            if period.contains(dial.at) and queues is None and wanted(dial.operator_id):
                 assert dial.operator_id is not None
-                row(dial.operator_id)["direct_answered"] += 1
+                r = row(dial.operator_id)
+                r["transfers_attempted"] += 1
+                if dial.outcome == "answered":
+                    r["direct_answered"] += 1
+                else:
+                    r["transfers_failed"] += 1
     for e in operator_events:
         if e.get("event") != "operator_wrap_up_ended" or not period.contains(float(e.get("ts") or 0.0)):
             continue
@@ -100,10 +101,17 @@ def operator_report(
         r["talk_total"] = round(r["talk_total"], 3)
         r["wrap_up_total"] = round(r["wrap_up_total"], 3)
         r["talk_avg"] = round(r["talk_total"] / r["answered"], 3) if r["answered"] else None
+        r["hold_total"] = None  # no hold event exists yet
+    versus_average(rows)
+    return [rows[o] for o in sorted(rows)]
+
+
+def versus_average(rows: dict[str, dict[str, Any]]) -> None:
+    """Fill the `*_vs_avg` columns: each operator's figure minus the mean."""
     _versus_average(rows, "answered", "answered_vs_avg")
     _versus_average(rows, "talk_avg", "talk_avg_vs_avg")
     _versus_average(rows, "missed", "missed_vs_avg")
-    return [rows[o] for o in sorted(rows)]
+    _versus_average(rows, "avg_ring_time", "avg_ring_time_vs_avg")
 
 
 def _versus_average(rows: dict[str, dict[str, Any]], column: str, into: str) -> None:

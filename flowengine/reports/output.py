@@ -40,3 +40,21 @@ def render(rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str] | No
     lines = ["  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True))]
     lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in cells]
     return "\n".join(line.rstrip() for line in lines)
+
+
+def report_csv(kind: str, body: dict[str, Any]) -> str:
+    """A report body (``rows``, or ``by_hour`` and ``by_weekday``) as CSV text:
+    the load report is two tables with a blank line between; the statuses
+    report has one column per status and state."""
+    from flowengine.reports.catalogue import COLUMNS, LOAD_WEEKDAY
+
+    if kind == "load":
+        hours = render(body["by_hour"], "csv", COLUMNS["load"])
+        days = render(body["by_weekday"], "csv", [c.name for c in LOAD_WEEKDAY])
+        return f"{hours}\n\n{days}\n"
+    rows = body["rows"]
+    if kind == "statuses":
+        names = sorted({n for r in rows for n in r["seconds"]})
+        flat = [{"operator": r["operator"], **r["seconds"]} for r in rows]
+        return render(flat, "csv", ["operator", *names]) + "\n"
+    return render(rows, "csv", COLUMNS[kind]) + "\n"

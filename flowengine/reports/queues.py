@@ -23,16 +23,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from flowengine.reports.calls import CallStory
+from flowengine.reports.catalogue import COLUMNS
 from flowengine.reports.period import Period
 
 __all__ = ["QUEUE_COLUMNS", "QueueSettings", "queue_report"]
 
-QUEUE_COLUMNS = (
-    "queue", "offered", "overflow_in", "answered", "answered_within", "abandoned", "short_abandoned",
-    "avg_abandon_wait", "timeout", "no_operators", "full", "no_answer", "overflow_out",
-    "callbacks_requested", "callbacks_completed", "callbacks_given_up", "asa", "avg_talk", "avg_wrap_up",
-    "aht", "longest_wait", "sl_offered", "sl_offered_minus_short", "sl_with_abandons", "sl_answered",
-)  # fmt: skip
+QUEUE_COLUMNS = COLUMNS["queues"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +65,7 @@ def queue_report(
         if qid not in rows:
             rows[qid] = {c: 0 for c in QUEUE_COLUMNS}
             rows[qid]["queue"] = qid
+            rows[qid]["threshold"] = float(settings.get(qid, default).threshold)
             waits[qid] = {"answered": [], "abandoned": [], "talk": [], "all": [], "wrap": []}
         return rows[qid]
 

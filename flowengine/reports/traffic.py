@@ -25,7 +25,10 @@ from typing import Any
 from flowengine.reports.calls import CallStory
 from flowengine.reports.period import Period
 
-__all__ = ["caller_history", "load_report", "lost_calls", "scenario_paths", "transfer_report"]
+__all__ = [
+    "call_result", "caller_history", "load_report", "lost_calls", "lost_reason", "scenario_paths", "talked_to",
+    "transfer_report",
+]
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 #: Schedule exits that mean the centre was closed
@@ -108,7 +111,7 @@ def lost_calls(stories: Iterable[CallStory], period: Period) -> list[dict[str, A
             "caller": s.caller, "called": s.called, "queue": s.stays[-1].queue_id if s.stays else None,
             "reason": found[0], "detail": found[1],
         })
-    rows.sort(key=lambda r: r["started"])
+    rows.sort(key=lambda r: (r["started"], r["call_id"]))
     return rows
 
 
@@ -132,24 +135,37 @@ def transfer_report(stories: Iterable[CallStory], period: Period) -> list[dict[s
     return [rows[k] for k in sorted(rows)]
 
 
+def talked_to(story: CallStory) -> str | None:
+    """Who the caller talked to: the last queue operator, else the first
+    answered Transfer target (its operator, or the number)."""
+    answered = [st for st in story.stays if st.outcome == "answered"]
+    if answered:
+        return answered[-1].operator_id
+    return next((d.operator_id or d.target for d in story.dials if d.outcome == "answered"), None)
+
+
+def call_result(story: CallStory) -> str:
+    """talked, the lost reason, or ivr (the caller history's result)."""
+    if story.talked:
+        return "talked"
+    lost = lost_reason(story)
+    return lost[0] if lost else "ivr"
+
+
 def caller_history(stories: Iterable[CallStory], period: Period, number: str) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for s in _in(stories, period):
         if s.caller != number:
             continue
         assert s.started is not None
-        answered = [st for st in s.stays if st.outcome == "answered"]
-        operator = answered[-1].operator_id if answered else next(
-            (d.operator_id or d.target for d in s.dials if d.outcome == "answered"), None)
-        lost = lost_reason(s)
         rows.append({
             "call_id": s.call_id, "started": period.local(s.started).isoformat(timespec="seconds"),
             "called": s.called, "scenario": f"{s.scenario_id} v{s.scenario_version}",
             "path": " > ".join(node for node, _, _ in s.path),
-            "queue": s.stays[-1].queue_id if s.stays else None, "operator": operator,
-            "result": "talked" if s.talked else (lost[0] if lost else "ivr"),
+            "queue": s.stays[-1].queue_id if s.stays else None, "operator": talked_to(s),
+            "result": call_result(s),
         })
-    rows.sort(key=lambda r: r["started"])
+    rows.sort(key=lambda r: (r["started"], r["call_id"]))
     return rows
 
 

@@ -65,6 +65,7 @@ class CallContext:
         "call_depth",
         "work",
         "end_cause",
+        "clock_shift",
         "_t0",
         "_ts0",
         "_rng",
@@ -114,6 +115,9 @@ class CallContext:
         self.work = 0
         #: hangup cause when the engine ends the call (a Hangup node may set it)
         self.end_cause = "normal"
+        #: added to the engine's clock for this call's `now()` (a test call
+        #: made "at 22:00" sees 22:00 in schedules and hour(); events keep real time)
+        self.clock_shift: dt.timedelta | None = None
         self._loop = asyncio.get_running_loop()
         self._t0 = self._loop.time()
         self._ts0 = round(engine.clock.epoch_offset() + self._t0, 6)
@@ -184,7 +188,10 @@ class CallContext:
         return self.call.line or ""
 
     def now(self) -> dt.datetime:
-        return self.engine.clock.now().astimezone(self.scenario.tz)
+        now = self.engine.clock.now()
+        if self.clock_shift is not None:
+            now += self.clock_shift
+        return now.astimezone(self.scenario.tz)
 
     def digits(self) -> str:
         return self.last_digits

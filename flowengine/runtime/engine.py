@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 import logging
 import os
 from collections.abc import Callable, Iterable, Mapping
@@ -206,17 +207,23 @@ class Engine:
             await self._writer.flush()
 
     # ---- calls ------------------------------------------------------------------------
-    def start_call(self, call: Call, scenario: Scenario | None = None) -> asyncio.Task[CallContext]:
+    def start_call(
+        self, call: Call, scenario: Scenario | None = None, *, at: dt.datetime | None = None
+    ) -> asyncio.Task[CallContext]:
+        """Run `call` in a task named `call:<id>`. `at` (time zone aware) is
+        the wall-clock time the call's scenario sees at its start (schedules,
+        `now()`, `hour()`); its clock runs on from there. Events keep the real time."""
         call_id = self.call_ids(call)
         task = asyncio.get_running_loop().create_task(
-            self.run(call, scenario, call_id=call_id), name=f"call:{call_id}"
+            self.run(call, scenario, call_id=call_id, at=at), name=f"call:{call_id}"
         )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
 
     async def run(
-        self, call: Call, scenario: Scenario | None = None, *, call_id: str | None = None
+        self, call: Call, scenario: Scenario | None = None, *, call_id: str | None = None,
+        at: dt.datetime | None = None,
     ) -> CallContext:
         """Run one call to its end. Without `scenario` the call is routed;
         either way its numbers are normalised by its line's rules first."""
@@ -239,6 +246,8 @@ class Engine:
             keep_events=self.keep_events,
         )
         ctx.called_raw, ctx.caller_raw, ctx.resolution = called_raw, caller_raw, resolution
+        if at is not None:
+            ctx.clock_shift = at - self.clock.now()
         ctx.emit(
             CallStarted,
             wall=self.clock.now().isoformat(),

@@ -26,20 +26,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-__all__ = ["Cdr", "CdrBuilder", "ENGINE_RESTART"]
+from flowengine.reports.calls import CallStory, fold_event
+
+__all__ = ["Cdr", "CdrBuilder", "ENGINE_RESTART", "cdr_of"]
 
 #: the hangup cause of a call closed by start-up recovery
 ENGINE_RESTART = "engine_restart"
-
-_QUEUE_OUTCOMES = {
-    "queue_abandoned": "abandoned",
-    "queue_timeout": "queue_timeout",
-    "queue_full": "queue_full",
-    "queue_no_operators": "no_operators",
-    "queue_no_answer": "no_answer",
-    "queue_callback_requested": "callback",
-}
-
 
 @dataclass(frozen=True, slots=True)
 class Cdr:
@@ -72,36 +64,27 @@ CDR_COLUMNS = tuple(f.name for f in fields(Cdr))
 
 
 class CdrBuilder:
-    """The running summary of one call; `feed` each event dict in order."""
+    """The running summary of one call; `feed` each event dict in order.
 
-    __slots__ = (
-        "call_id", "started_at", "answered_at", "caller", "called", "line", "scenario_id",
-        "scenario_version", "queue_id", "operator_id", "wait", "bridge_talk", "queue_talk",
-        "queue_outcome", "transferred", "cause", "by", "count", "last_ts", "last_seq", "has_start",
-    )  # fmt: skip
+    A view of the call's story (`flowengine.reports.calls`): the same fold
+    the reports use, so a CDR and a report never disagree about a call."""
+
+    __slots__ = ("story", "count", "last_ts", "last_seq", "has_start")
 
     def __init__(self, call_id: str) -> None:
-        self.call_id = call_id
-        self.started_at: float | None = None
-        self.answered_at: float | None = None
-        self.caller = ""
-        self.called = ""
-        self.line: str | None = None
-        self.scenario_id = ""
-        self.scenario_version = 0
-        self.queue_id: str | None = None
-        self.operator_id: str | None = None
-        self.wait: float | None = None
-        self.bridge_talk: float | None = None
-        self.queue_talk: float | None = None
-        self.queue_outcome: str | None = None
-        self.transferred = False
-        self.cause = ""
-        self.by = ""
+        self.story = CallStory(call_id)
         self.count = 0
         self.last_ts = 0.0
         self.last_seq = 0
         self.has_start = False
+
+    @property
+    def call_id(self) -> str:
+        return self.story.call_id
+
+    @property
+    def started_at(self) -> float | None:
+        return self.story.started
 
     def feed(self, name: str, e: Mapping[str, Any]) -> None:
         self.count += 1
@@ -110,89 +93,62 @@ class CdrBuilder:
         self.last_seq = max(self.last_seq, e.get("seq") or 0)
         if name == "call_started":
             self.has_start = True
-            self.started_at = ts
-            self.caller = e.get("caller") or ""
-            self.called = e.get("called") or ""
-            self.line = e.get("line")
-            self.scenario_id = e.get("scenario_id") or ""
-            self.scenario_version = e.get("scenario_version") or 0
-        elif name == "call_answered":
-            if self.answered_at is None:
-                self.answered_at = ts
-        elif name.startswith("queue_"):
-            self.queue_id = e.get("queue_id") or self.queue_id
-            if name == "queue_connected":
-                self.operator_id = e.get("operator_id")
-                self.wait = e.get("wait")
-                self.queue_outcome = None
-            elif name == "queue_completed":
-                self.operator_id = e.get("operator_id") or self.operator_id
-                self.queue_talk = (self.queue_talk or 0.0) + (e.get("talk_time") or 0.0)
-            elif name in _QUEUE_OUTCOMES:
-                self.queue_outcome = _QUEUE_OUTCOMES[name]
-                if e.get("wait") is not None:
-                    self.wait = e.get("wait")
-        elif name == "bridge_started":
-            if e.get("operator_id"):
-                self.operator_id = e.get("operator_id")
-            if self.bridge_talk is None:
-                self.bridge_talk = 0.0
-        elif name == "bridge_ended":
-            self.bridge_talk = (self.bridge_talk or 0.0) + (e.get("talk_time") or 0.0)
-        elif name == "transfer_completed":
-            self.transferred = True
-        elif name == "call_hung_up":
-            if not self.cause:  # the first hangup is the call's; after-hangup steps may add more
-                self.cause = e.get("cause") or ""
-                self.by = e.get("by") or ""
+        fold_event(self.story, name, e)
 
     def finish(self, ended: Mapping[str, Any] | None, *, interrupted: bool = False) -> Cdr:
         """The record, with `ended` the `call_ended` event (None: recovery)."""
-        started = self.started_at if self.started_at is not None else self.last_ts
-        if ended is not None:
-            ended_at = ended.get("ts") or self.last_ts
-            duration = ended.get("duration")
-            cause = self.cause or ended.get("hangup_cause") or ""
-        else:
-            ended_at = self.last_ts
-            duration = None
-            cause = self.cause
-        if interrupted:
-            cause, by = ENGINE_RESTART, "engine"
-        else:
-            by = self.by
-        if duration is None:
-            duration = max(0.0, ended_at - started)
-        talk = self.bridge_talk if self.bridge_talk is not None else self.queue_talk
-        if interrupted:
-            result = "interrupted"
-        elif self.operator_id is not None and talk is not None:
-            result = "operator"
-        elif self.transferred:
-            result = "transferred"
-        elif self.queue_outcome is not None:
-            result = self.queue_outcome
-        elif not self.scenario_id or self.scenario_version == 0:
-            result = "refused"
-        else:
-            result = "ivr"
-        return Cdr(
-            call_id=self.call_id,
-            started_at=started,
-            answered_at=self.answered_at,
-            ended_at=ended_at,
-            duration=round(float(duration), 6),
-            caller=self.caller,
-            called=self.called,
-            line=self.line,
-            scenario_id=self.scenario_id,
-            scenario_version=self.scenario_version,
-            result=result,
-            queue_id=self.queue_id,
-            operator_id=self.operator_id,
-            wait=self.wait,
-            talk=talk,
-            hangup_cause=cause,
-            hangup_by=by,
-            events=self.count + (1 if interrupted else 0),
-        )
+        return cdr_of(self.story, ended, events=self.count, last_ts=self.last_ts, interrupted=interrupted)
+
+
+def cdr_of(
+    story: CallStory, ended: Mapping[str, Any] | None, *, events: int, last_ts: float, interrupted: bool = False
+) -> Cdr:
+    """The CDR of a call's story; `ended` its `call_ended` event (None: closed
+    by recovery), `events` how many events the call had."""
+    started = story.started if story.started is not None else last_ts
+    cause = story.hangup_cause or ""
+    if ended is not None:
+        ended_at = ended.get("ts") or last_ts
+        duration = ended.get("duration")
+        cause = cause or ended.get("hangup_cause") or ""
+    else:
+        ended_at = last_ts
+        duration = None
+    by = story.hangup_by or ""
+    if interrupted:
+        cause, by = ENGINE_RESTART, "engine"
+    if duration is None:
+        duration = max(0.0, ended_at - started)
+    talk = story.bridge_talk if story.bridge_talk is not None else story.queue_talk
+    if interrupted:
+        result = "interrupted"
+    elif story.cdr_operator is not None and talk is not None:
+        result = "operator"
+    elif story.transferred:
+        result = "transferred"
+    elif story.queue_outcome is not None:
+        result = story.queue_outcome
+    elif not story.scenario_id or story.scenario_version == 0:
+        result = "refused"
+    else:
+        result = "ivr"
+    return Cdr(
+        call_id=story.call_id,
+        started_at=started,
+        answered_at=story.answered,
+        ended_at=ended_at,
+        duration=round(float(duration), 6),
+        caller=story.caller,
+        called=story.called,
+        line=story.line,
+        scenario_id=story.scenario_id,
+        scenario_version=story.scenario_version,
+        result=result,
+        queue_id=story.cdr_queue,
+        operator_id=story.cdr_operator,
+        wait=story.cdr_wait,
+        talk=talk,
+        hangup_cause=cause,
+        hangup_by=by,
+        events=events + (1 if interrupted else 0),
+    )

@@ -54,7 +54,12 @@ class ScriptedBackend(Protocol):
     caller_phone: VirtualPhone
 
     def place_call(
-        self, script: CallerScript, scenario: Scenario | None = None, call_id: str | None = None
+        self,
+        script: CallerScript,
+        scenario: Scenario | None = None,
+        call_id: str | None = None,
+        *,
+        at: dt.datetime | None = None,
     ) -> tuple[Call, asyncio.Task[CallContext]]: ...
 
 

@@ -10,6 +10,7 @@ behaves as `caller_phone` when the engine rings it back.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import itertools
 import random
 from collections.abc import Mapping
@@ -61,11 +62,17 @@ class SimBackend(Backend):
 
     # ---- calls in -----------------------------------------------------------------------------
     def place_call(
-        self, script: CallerScript, scenario: Scenario | None = None, call_id: str | None = None
+        self,
+        script: CallerScript,
+        scenario: Scenario | None = None,
+        call_id: str | None = None,
+        *,
+        at: dt.datetime | None = None,
     ) -> tuple[SimCall, asyncio.Task[CallContext]]:
+        """`at`: the time of day the scenario sees (Engine.start_call)."""
         call = SimCall(self, call_id or f"sim-{next(self._ids)}", script)
         self._callers.add(script.caller)
-        task = self.engine.start_call(call, scenario)
+        task = self.engine.start_call(call, scenario, at=at)
         call.start_script()
         return call, task
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
+import yaml
 from fastapi import APIRouter, Path, Query
 
 from flowengine.api.cdr import build_cdr
 from flowengine.api.deps import ServiceDep, SupervisorUser
-from flowengine.api.problems import PROBLEM_RESPONSES, ApiProblem, not_found
+from flowengine.api.problems import PROBLEM_RESPONSES, ApiProblem, FieldProblem, not_found
 from flowengine.api.routers.recordings import recordings_of
 from flowengine.api.schemas import (
     CallPublic,
@@ -18,10 +21,15 @@ from flowengine.api.schemas import (
     RecordingPublic,
     SayRequest,
     TestCallCreate,
+    TestCasePublic,
+    TestCaseRequest,
     TracePublic,
 )
 from flowengine.api.service import Service
+from flowengine.errors import UsageError
 from flowengine.storage import Cdr
+from flowengine.testing.harness import START_YEARS
+from flowengine.testing.recorded import case_file_name, case_from_call
 from flowengine.testing.script import CallerScript
 
 router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
@@ -60,13 +68,30 @@ async def start_call(body: TestCallCreate, _user: SupervisorUser, service: Servi
     if len(service.live) >= service.settings.max_test_calls:
         raise ApiProblem(429, f"{len(service.live)} test calls are in flight, the most allowed (max_test_calls)")
     script = CallerScript(caller=body.caller, called=body.called, line=body.line, caller_name=body.caller_name)
-    call, task = service.backend.place_call(script)
+    at = _start_time(service, body) if body.at is not None else None
+    call, task = service.backend.place_call(script, at=at)
     call_id = task.get_name().removeprefix("call:")
+    service.console.started(call_id, at.isoformat() if at is not None else None)
     service.live[call_id] = (call, task)
     task.add_done_callback(lambda _t: service.live.pop(call_id, None))
     await asyncio.sleep(0)  # the call starts: routed, its first event published
     await service.engine.flush_events()
     return _public(call_id, build_cdr(service.events.call_events(call_id, limit=5)), not task.done(), call)
+
+
+def _start_time(service: Service, body: TestCallCreate) -> dt.datetime:
+    """The call's `at`, with a zone: a time without one is in the zone of the
+    scenario the call routes to (else the centre's)."""
+    at = body.at
+    assert at is not None
+    if at.tzinfo is None:
+        called, _caller = service.engine.routing.normalise(body.line, body.called, body.caller)
+        scenario, _why = service.engine.resolve(called, body.line)
+        at = at.replace(tzinfo=scenario.tz if scenario is not None else ZoneInfo(service.centre.timezone))
+    if not START_YEARS[0] <= at.astimezone(dt.UTC).year <= START_YEARS[1]:
+        raise ApiProblem(422, f"body.at: give a time in the years {START_YEARS[0]}..{START_YEARS[1]}",
+                         errors=[FieldProblem(path="body.at", message="out of range")])
+    return at
 
 
 @router.get("/calls", operation_id="listLiveCalls", tags=["calls"], response_model=list[CallPublic])
@@ -93,6 +118,7 @@ async def get_call(call_id: CallId, _user: SupervisorUser, service: ServiceDep) 
 async def press(call_id: CallId, body: DigitsRequest, user: SupervisorUser, service: ServiceDep) -> CallPublic:
     """The caller presses these keys now (DTMF)."""
     call = _live(service, call_id)
+    service.console.record(call_id, "press", body.digits)
     for digit in body.digits:
         call.dtmf_received(digit)
     await asyncio.sleep(0)
@@ -106,6 +132,7 @@ async def say(call_id: CallId, body: SayRequest, user: SupervisorUser, service: 
     speak = getattr(call, "say", None)
     if speak is None:
         raise ApiProblem(409, "this call's backend cannot take speech from the API")
+    service.console.record(call_id, "say", body.text)
     speak(body.text)
     await asyncio.sleep(0)
     return await get_call(call_id, user, service)
@@ -115,6 +142,7 @@ async def say(call_id: CallId, body: SayRequest, user: SupervisorUser, service: 
 async def hangup(call_id: CallId, user: SupervisorUser, service: ServiceDep) -> CallPublic:
     """The caller hangs up; the scenario's after-hangup entry still runs."""
     call = _live(service, call_id)
+    service.console.record(call_id, "hangup")
     call.remote_hangup("normal")
     task = service.live.get(call_id, (None, None))[1]
     if task is not None:
@@ -140,6 +168,40 @@ async def trace(
         call_id not in service.live and not events
     )
     return TracePublic(call_id=call_id, events=events, next_seq=next_seq, ended=ended)
+
+
+@router.post("/calls/{call_id}/test-case", operation_id="recordTestCase", tags=["calls"], response_model=TestCasePublic)
+async def test_case(
+    call_id: CallId, body: TestCaseRequest, _user: SupervisorUser, service: ServiceDep
+) -> TestCasePublic:
+    """An ended call as a scenario test case: what the caller did, on a
+    timeline, and what happened (path, prompts, variables, hangup cause).
+    409 while the call is live or when nothing routed it."""
+    await service.engine.flush_events()
+    events = service.events.call_events(call_id, limit=100_000)
+    if not events:
+        raise not_found(f"call '{call_id}'")
+    if call_id in service.live:
+        raise ApiProblem(409, f"call '{call_id}' is still live: hang up first, then save it as a test case")
+    recorded = service.console.get(call_id)
+    try:
+        case_file = case_from_call(
+            events,
+            recorded.actions if recorded is not None else None,
+            name=body.name,
+            at=recorded.at if recorded is not None else None,
+        )
+    except UsageError as exc:
+        raise ApiProblem(409, str(exc)) from None
+    started = events[0]
+    scenario_id = str(started.get("scenario_id") or "")
+    return TestCasePublic(
+        scenario_id=scenario_id,
+        scenario_version=int(started.get("scenario_version") or 0),
+        file_name=case_file_name(scenario_id),
+        content=yaml.safe_dump(case_file, allow_unicode=True, sort_keys=False, width=100),
+        case_file=case_file,
+    )
 
 
 def _cdr(found: Cdr, recordings: list[RecordingPublic] | None = None) -> CdrPublic:

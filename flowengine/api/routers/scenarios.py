@@ -26,6 +26,7 @@ from flowengine.api.schemas import (
     VersionDocument,
     VersionPublic,
 )
+from flowengine.errors import Problem
 from flowengine.scenario.store import VersionInfo
 from flowengine.storage import Draft
 
@@ -84,6 +85,13 @@ async def import_scenarios(body: ImportRequest, user: AdminUser, service: Servic
     )
 
 
+@router.post("/validate", operation_id="validateDocument", response_model=ValidationReport)
+async def validate_document(body: ScenarioCreate, _user: SupervisorUser, service: ServiceDep) -> ValidationReport:
+    """Every finding about a document that is not saved (the editor's live
+    check of the drawing), as for a draft; nothing is stored."""
+    return _report(service.catalog.findings(body.document))
+
+
 @router.get("/export", operation_id="exportScenarios", response_model=Bundle)
 async def export_bundle(
     _user: SupervisorUser,
@@ -117,7 +125,10 @@ async def delete_scenario(scenario_id: ScenarioId, _user: AdminUser, service: Se
 @router.post("/{scenario_id}/validate", operation_id="validateScenario", response_model=ValidationReport)
 async def validate_draft(scenario_id: ScenarioId, _user: SupervisorUser, service: ServiceDep) -> ValidationReport:
     """Every finding about the draft, each with its JSON path."""
-    findings = service.catalog.findings(service.catalog.draft(scenario_id).document)
+    return _report(service.catalog.findings(service.catalog.draft(scenario_id).document))
+
+
+def _report(findings: list[Problem]) -> ValidationReport:
     items = [Finding(**p.to_dict()) for p in findings]  # type: ignore[arg-type]
     errors = sum(1 for p in findings if p.severity == "error")
     return ValidationReport(valid=errors == 0, errors=errors, warnings=len(findings) - errors, findings=items)

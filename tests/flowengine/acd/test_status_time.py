@@ -118,10 +118,12 @@ def test_report_statuses_command(day: list[dict[str, Any]], tmp_path: Path, caps
     assert main(["report", "statuses", str(events), "--from", frm, "--to", to, "--json", *until]) == 0
     got = json.loads(capsys.readouterr().out)
     assert got["901"]["break"] == 50.0 and got["902"]["not_available"] == 80.0
+    assert got["901"]["break:lunch"] == 50.0  # and each break reason on its own
     assert main(["report", "statuses", str(events), "--from", frm, "--to", to, *until]) == 0
     table = capsys.readouterr().out.splitlines()
-    assert table[0].split() == ["operator", "available", "break", "not_available", "idle", "ringing", "talking", "wrap_up"]
-    assert table[1].split() == ["901", "50.0", "50.0", "0.0", "82.0", "3.0", "10.0", "5.0"]
+    assert table[0].split() == [
+        "operator", "available", "break", "break:lunch", "not_available", "idle", "ringing", "talking", "wrap_up"]
+    assert table[1].split() == ["901", "50.0", "50.0", "50.0", "0.0", "82.0", "3.0", "10.0", "5.0"]
     # without --until what is still going on counts until the last event (t=138), and says so
     assert main(["report", "statuses", str(events), "--from", frm, "--to", to, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["902"]["available"] == 8.0

@@ -19,7 +19,7 @@ def blocks(kind: str) -> list[str]:
 
 def test_json_examples_parse_and_the_settings_file_loads(tmp_path: Path) -> None:
     found = [json.loads(text) for text in blocks("json")]
-    assert len(found) == 2
+    assert len(found) == 3  # resolve, settings, a report
     (settings_yaml,) = blocks("yaml")
     path = tmp_path / "serve.yaml"
     path.write_text(settings_yaml, encoding="utf-8")
