@@ -1,7 +1,8 @@
 """Monitor benchmark: event -> viewer latency of the live wallboard.
 
 500 calls in flight in 5 queues with 100 operators, 50 wallboard viewers on
-one asyncio loop (the WebSocket hop is not included: the API adds it). Calls
+one asyncio loop (the WebSocket hop is not included: bench/monitor_ws.py
+measures it end to end against `flowengine serve`). Calls
 enter queues, get offered, connected and completed, operators change state —
 the events a real centre emits — published in bursts of one loop turn at a
 time at `--rate` events per second of real time. For each delta, the time from

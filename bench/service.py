@@ -24,8 +24,8 @@ synchronous=NORMAL, as `flowengine serve` opens them):
    attached instead of the JSON-lines file; counted until every event is
    committed.
 
-Usage: python bench/service.py [--calls 3000] [--rounds 3] [--batches 3] [--no-pin]
-Last line: {"events_per_s", "ratio_vs_raw_sqlite", "commit_p99_ms",
+Usage: python bench/service.py [--calls 3000] [--rounds 5] [--batches 3] [--no-pin]
+Last line: {"events_per_s", "ratio_vs_raw_sqlite", "ratio_vs_raw_sqlite_cpu", "commit_p99_ms",
 "step_delay_p99_ms", "calls_per_s_stored", "scenario_reads_per_s",
 "scenario_reads_per_cpu_s", "cdr_lists_per_s"} (5. the API's reads: bench/api_reads.py).
 """
@@ -87,23 +87,26 @@ def make_events(scenario: Any, count: int) -> list[StreamEvent]:
     return run_virtual(main())
 
 
-def sink_round(events: list[StreamEvent], path: Path) -> tuple[float, list[float], int]:
-    """(events/s, commit seconds, most events waiting in the writer)."""
+def sink_round(events: list[StreamEvent], path: Path) -> tuple[float, list[float], int, float]:
+    """(events/s, commit seconds, most events waiting in the writer, events
+    per second of CPU, the sink's thread included)."""
     db = open_database(path)
 
-    async def main() -> tuple[float, list[float], int]:
+    async def main() -> tuple[float, list[float], int, float]:
         sink = SqlEventSink(db)
         writer = EventWriter([sink], batch_size=BATCH, queue_size=len(events) + 1)
         started = time.perf_counter()
+        cpu = time.process_time()
         for e in events:
             writer.put(e)
         depth = writer.pending
         await writer.flush()
         elapsed = time.perf_counter() - started
+        cpu = time.process_time() - cpu
         await writer.close()
         if writer.failed or writer.dropped or sink.written != len(events):
             raise SystemExit(f"the sink lost events: failed {writer.failed}, dropped {writer.dropped}")
-        return len(events) / elapsed, list(sink.commit_seconds), depth
+        return len(events) / elapsed, list(sink.commit_seconds), depth, len(events) / cpu
 
     try:
         return asyncio.run(main())
@@ -126,11 +129,11 @@ def raw_encoding_round(events: Sequence[StreamEvent], path: Path) -> float:
     open_database(path).close()
     started = time.perf_counter()
     rows = encode_rows(events)
-    return len(rows) / (time.perf_counter() - started + len(rows) / raw_round(rows, path, migrate=False))
+    return len(rows) / (time.perf_counter() - started + len(rows) / raw_round(rows, path, migrate=False)[0])
 
 
-def raw_round(rows: list[tuple[Any, ...]], path: Path, *, migrate: bool = True) -> float:
-    """Plain sqlite3: the same rows, table, batches and pragmas."""
+def raw_round(rows: list[tuple[Any, ...]], path: Path, *, migrate: bool = True) -> tuple[float, float]:
+    """Plain sqlite3: the same rows, table, batches and pragmas (rows/s, rows per CPU second)."""
     if migrate:
         open_database(path).close()  # the same schema and indexes
     sql = _event_insert_sql(_SqliteOnly())
@@ -138,12 +141,14 @@ def raw_round(rows: list[tuple[Any, ...]], path: Path, *, migrate: bool = True) 
     con.execute("PRAGMA journal_mode = WAL")
     con.execute("PRAGMA synchronous = NORMAL")
     started = time.perf_counter()
+    cpu = time.process_time()
     for i in range(0, len(rows), BATCH):
         with con:
             con.executemany(sql, rows[i : i + BATCH])
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu
     con.close()
-    return len(rows) / elapsed
+    return len(rows) / elapsed, len(rows) / cpu
 
 
 class _SqliteOnly:
@@ -223,7 +228,7 @@ def stored_calls_batch(scenario: Any, count: int, path: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=3000, help="calls whose events are written (events/s)")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--batches", type=int, default=3, help="batches of stored calls")
     parser.add_argument("--batch-calls", type=int, default=2000)
     parser.add_argument("--rate", type=float, default=20_000, help="events/s fed during the step-delay probe")
@@ -241,25 +246,29 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="flowengine-bench-") as tmp:
         d = Path(tmp)
         sink_rates, raw_rates, raw_enc_rates, commits, depths = [], [], [], [], []
+        cpu_ratios = []
         sink_round(events[:2000], d / "warm.db")
         for r in range(args.rounds):
-            rate, commit, depth = sink_round(events, d / f"sink{r}.db")
-            raw = raw_round(rows, d / f"raw{r}.db")
+            rate, commit, depth, sink_cpu = sink_round(events, d / f"sink{r}.db")
+            raw, raw_cpu = raw_round(rows, d / f"raw{r}.db")
             raw_enc = raw_encoding_round(events, d / f"rawenc{r}.db")
             sink_rates.append(rate)
             raw_rates.append(raw)
             raw_enc_rates.append(raw_enc)
+            cpu_ratios.append(sink_cpu / raw_cpu)
             commits.extend(commit)
             depths.append(depth)
             print(f"round {r + 1}/{args.rounds}: SqlEventSink {rate:,.0f} events/s, raw sqlite3 {raw:,.0f} events/s "
-                  f"(rows ready-made), {raw_enc:,.0f} events/s (rows built from the events)")  # fmt: skip
+                  f"(rows ready-made), {raw_enc:,.0f} events/s (rows built from the events); "
+                  f"per CPU second: sink {sink_cpu:,.0f}, raw {raw_cpu:,.0f}")  # fmt: skip
         rate = statistics.median(sink_rates)
         raw = statistics.median(raw_rates)
         raw_enc = statistics.median(raw_enc_rates)
+        cpu_ratio = statistics.median(cpu_ratios)
         commit_p99 = p99(commits) * 1000
         print(f"median: {rate:,.0f} events/s stored (target >= 20,000); raw sqlite3 {raw:,.0f}; "
               f"ratio {rate / raw:.2f} (target >= 0.5); against raw sqlite3 that also encodes the events "
-              f"({raw_enc:,.0f}/s): {rate / raw_enc:.2f}")  # fmt: skip
+              f"({raw_enc:,.0f}/s): {rate / raw_enc:.2f}; per CPU second (robust to a loaded machine): {cpu_ratio:.2f}")  # fmt: skip
         print(f"commit latency ({BATCH}-event batches): median {statistics.median(commits) * 1000:.1f} ms, "
               f"p99 {commit_p99:.1f} ms; writer queue depth at the start {max(depths):,} (every event queued at once)")  # fmt: skip
 
@@ -289,6 +298,7 @@ def main() -> None:
         "events_per_s": round(rate, 1),
         "ratio_vs_raw_sqlite": round(rate / raw, 3),
         "ratio_vs_raw_sqlite_encoding": round(rate / raw_enc, 3),
+        "ratio_vs_raw_sqlite_cpu": round(cpu_ratio, 3),
         "commit_p99_ms": round(commit_p99, 2),
         "step_delay_p99_ms": round(added, 3),
         "calls_per_s_stored": round(calls_stored, 1),

@@ -24,6 +24,7 @@ from flowengine.api.routers import (
     health,
     media,
     monitor,
+    recordings,
     reports,
     routing,
     scenarios,
@@ -78,7 +79,7 @@ def create_app(settings: ServeSettings | None = None, service: Service | None = 
 
     app.add_middleware(HttpMiddleware, metrics=metrics)
 
-    routers = (health, auth, scenarios, routing, centre, schedules, calls, media, monitor, components, reports, desk)
+    routers = (health, auth, scenarios, routing, centre, schedules, calls, media, recordings, monitor, components, reports, desk)
     for module in routers:
         app.include_router(module.router)
     # The web editor, last so that every API route is matched before it.

@@ -6,10 +6,16 @@ under ``<data_dir>/media/<language>/<name>.wav``. The media folder is the
 backends' media root, so a Play node or a prompt names the file as
 ``<language>/<name>.wav``. The database keeps the metadata (storage's
 ``media`` table).
+
+Recordings (voicemail left at a Record node, kind ``voicemail``; call
+recordings, kind ``recording``) get their ``media`` row from the event sink,
+in the transaction that stores their `recording_made` event; here they are
+listed per call, found for download and purged after their retention.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import os
@@ -118,6 +124,85 @@ class MediaStore:
         if gone:
             (self.root / language / f"{name}.wav").unlink(missing_ok=True)
         return bool(gone)
+
+
+RECORDING_KINDS = ("recording", "voicemail")
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingFile:
+    id: int
+    call_id: str
+    kind: str
+    duration: float
+    size: int
+    created_at: float
+    #: where the audio is, relative to the data directory (or a backend's URI)
+    path: str
+
+
+class Recordings:
+    """Call recordings and voicemail: metadata in the ``media`` table, files under `data_dir`."""
+
+    def __init__(self, db: Database, data_dir: Path) -> None:
+        self.db = db
+        self.data_dir = data_dir
+
+    def for_calls(self, call_ids: list[str]) -> dict[str, list[RecordingFile]]:
+        """Each call's recordings, oldest first (calls without any are left out)."""
+        found: dict[str, list[RecordingFile]] = {}
+        if not call_ids:
+            return found
+        query = (
+            sa.select(media)
+            .where(media.c.kind.in_(RECORDING_KINDS), media.c.call_id.in_(call_ids))
+            .order_by(media.c.created_at, media.c.id)
+        )
+        with self.db.connect() as conn:
+            for row in conn.execute(query):
+                found.setdefault(row.call_id, []).append(_recording(row))
+        return found
+
+    def get(self, recording_id: int) -> RecordingFile | None:
+        with self.db.connect() as conn:
+            row = conn.execute(
+                sa.select(media).where(media.c.id == recording_id, media.c.kind.in_(RECORDING_KINDS))
+            ).first()
+        return None if row is None else _recording(row)
+
+    def file(self, recording: RecordingFile) -> Path | None:
+        """The audio file of `recording`, when it is one under the data directory."""
+        if "://" in recording.path:
+            return None
+        path = (self.data_dir / recording.path).resolve()
+        if not path.is_relative_to(self.data_dir.resolve()) or not path.is_file():
+            return None
+        return path
+
+    def purge(self, before: float, *, chunk: int = 1000) -> int:
+        """Delete recordings made before `before` (epoch seconds): rows and files."""
+        cutoff = dt.datetime.fromtimestamp(before, dt.UTC)
+        gone = 0
+        while True:
+            with self.db.begin() as conn:
+                rows = conn.execute(
+                    sa.select(media).where(media.c.kind.in_(RECORDING_KINDS), media.c.created_at < cutoff).limit(chunk)
+                ).all()
+                if not rows:
+                    return gone
+                conn.execute(media.delete().where(media.c.id.in_([r.id for r in rows])))
+            for row in rows:  # after the commit: a row never points at a deleted file
+                found = self.file(_recording(row))
+                if found is not None:
+                    found.unlink(missing_ok=True)
+                    with contextlib.suppress(OSError):
+                        found.parent.rmdir()  # the call's folder, once empty
+            gone += len(rows)
+
+
+def _recording(row: sa.Row) -> RecordingFile:  # type: ignore[type-arg]
+    created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=dt.UTC)
+    return RecordingFile(row.id, row.call_id or "", row.kind, row.duration or 0.0, row.size, created.timestamp(), str(row.path))
 
 
 def _file(row: sa.Row) -> MediaFile:  # type: ignore[type-arg]

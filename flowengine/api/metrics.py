@@ -2,7 +2,10 @@
 
 Counted as they happen: calls started, calls ended by hangup cause, HTTP
 request latency per route. Read at scrape time: calls in flight, callers
-waiting per queue, operators per status, events written, the writer's queue.
+waiting per queue, operators per status, events written, the writer's queue,
+and one gauge per active alert (`flowengine_alert_active{alert, kind, line,
+queue}` = 1 while it is raised; gone once it is cleared) with the webhook's
+deliveries.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from flowengine.events import CallEnded, CallStarted, StreamEvent
 
 if TYPE_CHECKING:
     from flowengine.api.service import Service
+    from flowengine.monitor.alerts import AlertMonitor
 
 
 class Metrics:
@@ -85,6 +89,25 @@ class _Live(Collector):
         dropped = CounterMetricFamily("flowengine_events_dropped", "Events the writer had to drop")
         dropped.add_metric([], getattr(writer, "dropped", 0) if writer else 0)
         yield dropped
+        yield from _alerts(getattr(s, "alerts", None))
+
+
+def _alerts(alerts: AlertMonitor | None) -> Iterator[Metric]:
+    if alerts is None:
+        return
+    active = GaugeMetricFamily(
+        "flowengine_alert_active", "1 per alert raised and not yet cleared", labels=["alert", "kind", "line", "queue"]
+    )
+    for a in alerts.active:
+        active.add_metric([a["id"], a["kind"], a.get("line") or "", a.get("queue") or ""], 1)
+    yield active
+    webhook = CounterMetricFamily(
+        "flowengine_alert_webhook", "Alert changes sent to the webhook, by outcome", labels=["outcome"]
+    )
+    notifier = alerts.notifier
+    webhook.add_metric(["sent"], notifier.sent if notifier else 0)
+    webhook.add_metric(["failed"], (notifier.failed if notifier else 0) + alerts.dropped)
+    yield webhook
 
 
 class _Sip(Collector):

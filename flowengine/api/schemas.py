@@ -343,6 +343,18 @@ class TracePublic(BaseModel):
     ended: bool
 
 
+class RecordingPublic(BaseModel):
+    """A call recording or a voicemail; download it from `url` (audio/wav)."""
+
+    id: int
+    call_id: str
+    kind: str = Field(description="voicemail (left at a Record node) or recording (of the conversation)")
+    duration: float = Field(description="seconds")
+    size: int = Field(description="bytes of the WAV file; 0 when the audio is not stored here")
+    created_at: float
+    url: str
+
+
 class CdrPublic(BaseModel):
     """One call: times are epoch seconds; `result` is answered by an operator
     (connected), completed in the scenario, abandoned, interrupted (the
@@ -366,6 +378,7 @@ class CdrPublic(BaseModel):
     hangup_cause: str
     hangup_by: str
     events: int
+    recordings: list[RecordingPublic] = Field(default_factory=list, description="its recordings and voicemail")
 
 
 class Health(BaseModel):

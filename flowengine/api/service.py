@@ -26,7 +26,7 @@ from flowengine.acd.model import Centre, CentreError, parse_centre
 from flowengine.api.auth import LoginLimiter, Users, generate_password
 from flowengine.api.catalog import Catalog
 from flowengine.api.console import ConsoleLog
-from flowengine.api.media import MediaStore
+from flowengine.api.media import MediaStore, Recordings
 from flowengine.api.problems import ApiProblem, from_problems
 from flowengine.api.settings import ServeSettings
 from flowengine.api.sip_service import start_sip
@@ -34,6 +34,7 @@ from flowengine.documents import DocumentError, load_document
 from flowengine.errors import FlowEngineError
 from flowengine.events import event_from_dict
 from flowengine.monitor import MonitorHub, Wallboard, queue_infos
+from flowengine.monitor.alerts import AlertMonitor
 from flowengine.runtime.engine import Engine
 from flowengine.scenario.routing import RoutingTable, load_routing_file
 from flowengine.storage import (
@@ -84,7 +85,10 @@ class Service:
         self.centres: CentreRepository
         self.sink: SqlEventSink
         self.media: MediaStore
+        self.recordings: Recordings
         self.monitor: MonitorHub
+        self.alerts: AlertMonitor | None = None
+        self._http: Any = None
         self.backend: Any
         self.acd: AcdDriver | None = None
         self.centre: Centre = Centre()
@@ -115,26 +119,38 @@ class Service:
             self._import_example_centre(examples)
         # uploaded prompts are played from the data directory's media folder
         self.engine = Engine(store=store, routing=self.routing.load(), media_dirs=[s.data_dir / "media"])
-        self.sink = SqlEventSink(self.db)
+        self.sink = SqlEventSink(self.db, files_root=s.data_dir)
         self.engine.add_sink(self.sink)
         self.centre = self.centres.load()
         #: the live wallboard and call traces (the WebSocket endpoints)
         self.monitor = MonitorHub(Wallboard.for_centre(self.centre))
         self._replay_today(self.monitor.board)
         self.engine.add_listener(self.monitor.publish)
+        # line silence, service level and long waits: to the viewers, /metrics and the webhook
+        import httpx
+
+        self._http = httpx.AsyncClient()
+        self.alerts = AlertMonitor(
+            self.centre.alerts, self.monitor.board, self.monitor.alert, tz=self.centre.timezone,
+            now=time.time, interval=s.alert_interval, post=self._http.post,
+        )  # fmt: skip
+        self.engine.add_listener(self.alerts.observe)
         for listener in self._listeners:
             self.engine.add_listener(listener)
         self.catalog = Catalog(store, self.engine)
         self.centre_revision = self.centres.revision()
         self.media = MediaStore(self.db, s.data_dir / "media")
-        self.backend = scripted_backend(self.engine, directory={})
+        self.recordings = Recordings(self.db, s.data_dir)
+        # the simulator leaves each Record node's recording as a WAV file here
+        self.backend = scripted_backend(self.engine, directory={}, recordings_dir=s.data_dir / "recordings")
         self._attach_centre(self.centre, statuses={})
         if examples is not None:
             self._import_example_scenarios(examples)
         self._first_admin()
         self.sip = await start_sip(self)
-        if s.event_retention_days is not None:
+        if s.event_retention_days is not None or s.recording_retention_days is not None:
             self._purge_task = asyncio.get_running_loop().create_task(self._purge_loop(), name="retention-purge")
+        self.alerts.start()
         self.accepting = True
         self.ready = True
 
@@ -147,9 +163,13 @@ class Service:
             await asyncio.wait([self._purge_task], timeout=10)
         if self.sip is not None:
             await self.sip.stop()
+        if self.alerts is not None:
+            await self.alerts.stop()
         if self.acd is not None:
             await self.acd.shutdown()
         await self.engine.shutdown()
+        if self._http is not None:
+            await self._http.aclose()
         self.db.close()
 
     def _replay_today(self, board: Wallboard) -> None:
@@ -172,15 +192,20 @@ class Service:
 
     # ---- retention ---------------------------------------------------------------------
     async def purge_once(self) -> None:
-        """Delete events and CDRs older than `event_retention_days` (in a
-        worker thread: a large purge must not hold up calls)."""
+        """Delete events and CDRs older than `event_retention_days`, and
+        recordings older than `recording_retention_days` (by default the
+        same), in a worker thread: a large purge must not hold up calls."""
         days = self.settings.event_retention_days
-        if days is None:
-            return
-        before = time.time() - days * 86400
-        result = await asyncio.to_thread(self.events.purge, before)
-        if result.events or result.cdrs:
-            log.info("retention: purged %d events and %d CDRs older than %g days", result.events, result.cdrs, days)
+        if days is not None:
+            before = time.time() - days * 86400
+            result = await asyncio.to_thread(self.events.purge, before)
+            if result.events or result.cdrs:
+                log.info("retention: purged %d events and %d CDRs older than %g days", result.events, result.cdrs, days)
+        kept = self.settings.recording_retention_days or days  # recordings follow the events unless set
+        if kept is not None:
+            gone = await asyncio.to_thread(self.recordings.purge, time.time() - kept * 86400)
+            if gone:
+                log.info("retention: deleted %d recordings older than %g days", gone, kept)
 
     async def _purge_loop(self) -> None:
         while True:
@@ -257,8 +282,10 @@ class Service:
         driver.attach(self.engine)
         self.acd = driver
         self.centre = centre
-        # the board follows the centre's queues and thresholds
+        # the board follows the centre's queues and thresholds, the alerts its settings
         self.monitor.board.configure(queue_infos(centre))
+        if self.alerts is not None:
+            self.alerts.configure(centre.alerts, tz=centre.timezone)
         self.backend.directory.clear()
         self.backend.directory.update(
             virtual_operators(

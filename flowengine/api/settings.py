@@ -44,7 +44,14 @@ class ServeSettings(BaseSettings):
     event_retention_days: float | None = Field(
         default=None, gt=0, description="delete events and CDRs older than this many days; none: keep them"
     )
+    recording_retention_days: float | None = Field(
+        default=None, gt=0, description="delete recordings and voicemail older than this many days; "
+        "none: as event_retention_days"
+    )
     purge_interval: float = Field(default=3600.0, gt=0, description="seconds between retention purges")
+    alert_interval: float = Field(
+        default=10.0, gt=0, le=3600, description="seconds between checks of the centre's alerts (line silence, ...)"
+    )
     config: Path | None = Field(default=None, description="settings file (YAML or JSON)")
     sip: str | None = Field(
         default=None, description="answer SIP calls on HOST:PORT (UDP) beside the API; none: no SIP"

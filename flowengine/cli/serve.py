@@ -65,7 +65,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _Server = _server_class()
     app = create_app(settings)
     print(f"flowengine: serving on http://{settings.host}:{settings.port} (data in {settings.data_dir})", file=sys.stderr, flush=True)
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=args.log_level, lifespan="on")
+    # no per-message deflate on WebSockets: every wallboard delta goes to every
+    # viewer, and compressing it once per viewer costs more CPU than the board itself
+    config = uvicorn.Config(
+        app, host=settings.host, port=settings.port, log_level=args.log_level, lifespan="on", ws_per_message_deflate=False
+    )
     server = _Server(config)
     # SIGINT/SIGTERM: uvicorn stops accepting, the lifespan's shutdown ends
     # the calls and lets the event writer store every event; then exit 0

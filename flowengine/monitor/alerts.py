@@ -11,10 +11,17 @@
 `AlertWatch.observe(event)` follows the stream (as a hub listener does);
 `check(now)` compares the conditions with what is raised and returns the
 changes: each alert once when raised, once when cleared.
+
+`AlertMonitor` is what a running service keeps: it checks every few
+seconds and sends each change to the wallboard viewers (the hub), to the
+webhook (one sender task, so a slow webhook delays neither the checks nor
+the calls, and a raise always goes out before its clear), and keeps the
+active alerts for `/metrics`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections import deque
@@ -33,7 +40,7 @@ from flowengine.events import (
 from flowengine.monitor.settings import AlertSettings, WebhookSettings
 from flowengine.monitor.wallboard import Wallboard
 
-__all__ = ["AlertSettings", "AlertWatch", "WebhookNotifier"]
+__all__ = ["AlertMonitor", "AlertSettings", "AlertWatch", "WebhookNotifier"]
 
 log = logging.getLogger(__name__)
 
@@ -116,8 +123,6 @@ async def watch_alerts(
 ) -> None:
     """Check every `interval` seconds until cancelled; each change goes to
     `publish` (the hub's viewers) and, when configured, to the webhook."""
-    import asyncio
-
     while True:
         for change in watch.check(now()):
             publish(change)
@@ -147,3 +152,120 @@ class WebhookNotifier:
         else:
             self.failed += 1
         return ok
+
+
+class AlertMonitor:
+    """The alerts of a running service (see the module doc).
+
+    `observe` is an engine listener; `start()` begins the checks (every
+    `interval` seconds, on the running loop) and `stop()` ends them, letting
+    the webhook sender deliver what is queued for a moment. `configure` takes
+    a centre's new alert settings without losing what is raised: an alert
+    the new settings no longer produce is cleared at the next check.
+    """
+
+    #: changes waiting for the webhook at most; more are dropped (and counted)
+    QUEUE = 1000
+
+    def __init__(
+        self,
+        settings: AlertSettings,
+        board: Wallboard,
+        publish: Callable[[dict[str, Any]], None],
+        *,
+        tz: dt.tzinfo | str = "UTC",
+        now: Callable[[], float],
+        interval: float = 10.0,
+        post: Callable[..., Awaitable[Any]] | None = None,
+    ) -> None:
+        self.board = board
+        self.tz = tz
+        self._now = now
+        self._publish = publish
+        self.interval = interval
+        self._post = post
+        self.watch = AlertWatch(settings, board, tz=tz, started=now())
+        self.notifier = self._notifier(settings)
+        #: webhook changes dropped because the sender was too far behind
+        self.dropped = 0
+        self._outbox: asyncio.Queue[dict[str, Any]] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def _notifier(self, settings: AlertSettings) -> WebhookNotifier | None:
+        if settings.webhook is None or self._post is None:
+            return None
+        return WebhookNotifier(settings.webhook, self._post)
+
+    @property
+    def active(self) -> list[dict[str, Any]]:
+        """The alerts raised and not cleared, oldest first."""
+        return list(self.watch.raised.values())
+
+    def observe(self, event: StreamEvent) -> None:
+        self.watch.observe(event)
+
+    def configure(self, settings: AlertSettings, *, tz: dt.tzinfo | str | None = None) -> None:
+        old = self.watch
+        if tz is not None:
+            self.tz = tz
+        self.watch = AlertWatch(settings, self.board, tz=self.tz, started=self._now())
+        self.watch.raised = old.raised
+        for line, ts in old._last_call.items():  # noqa: SLF001 (the same class's state, carried over)
+            if line in self.watch._last_call:  # noqa: SLF001
+                self.watch._last_call[line] = ts  # noqa: SLF001
+        for queue, window in old._finished.items():  # noqa: SLF001
+            self.watch._finished[queue] = window  # noqa: SLF001
+        sent = (self.notifier.sent, self.notifier.failed) if self.notifier is not None else (0, 0)
+        self.notifier = self._notifier(settings)
+        if self.notifier is not None:
+            self.notifier.sent, self.notifier.failed = sent
+
+    def check(self) -> list[dict[str, Any]]:
+        """One check now: each change to the viewers and the webhook's queue."""
+        changes = self.watch.check(self._now())
+        for change in changes:
+            log.warning("alert %s %s: %s", change["id"], change["state"], change.get("message", ""))
+            self._publish(change)
+            if self.notifier is not None and self._outbox is not None:
+                if self._outbox.qsize() >= self.QUEUE:
+                    self.dropped += 1
+                else:
+                    self._outbox.put_nowait(change)
+        return changes
+
+    def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._outbox = asyncio.Queue()
+        self._tasks = [
+            loop.create_task(self._checking(), name="alerts-check"),
+            loop.create_task(self._sending(), name="alerts-webhook"),
+        ]
+
+    async def stop(self, *, timeout: float = 2.0) -> None:
+        if not self._tasks:
+            return
+        checking, sending = self._tasks
+        checking.cancel()
+        if self._outbox is not None and not self._outbox.empty():
+            await asyncio.wait([asyncio.ensure_future(self._outbox.join())], timeout=timeout)
+        sending.cancel()
+        await asyncio.wait(self._tasks, timeout=timeout)
+        self._tasks = []
+
+    async def _checking(self) -> None:
+        while True:
+            try:
+                self.check()
+            except Exception:  # a bug in one check must not end the monitoring
+                log.exception("alert check failed")
+            await asyncio.sleep(self.interval)
+
+    async def _sending(self) -> None:
+        assert self._outbox is not None
+        while True:
+            change = await self._outbox.get()
+            try:
+                if self.notifier is not None:
+                    await self.notifier.send(change)
+            finally:
+                self._outbox.task_done()

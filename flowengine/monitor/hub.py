@@ -16,6 +16,9 @@ Messages (plain dicts, ready for JSON):
     {"type": "resync",   "version": N, "board": {...}}
     {"type": "delta",    "version": N, "changes": [{"kind", "id", "data"}, ...]}
     {"type": "alert",    "version": N, "alert": {...}}
+
+A snapshot's or resync's board also lists the alerts raised now (`alerts`),
+for viewers that see the whole board.
 """
 
 from __future__ import annotations
@@ -134,6 +137,8 @@ class MonitorHub:
         self._trace_calls = trace_calls
         self._trace_events = trace_events
         self._traces: dict[str, set[TraceSubscription]] = {}
+        #: alert id -> the raised alert, for snapshots
+        self._alerts: dict[str, dict[str, Any]] = {}
 
     # ---- input -----------------------------------------------------------------
     def publish(self, event: StreamEvent) -> None:
@@ -160,11 +165,18 @@ class MonitorHub:
             sub._offer(message)
 
     def alert(self, alert: dict[str, Any]) -> None:
-        """Send an alert (raised or cleared) to every wallboard viewer."""
+        """Send an alert (raised or cleared) to every wallboard viewer that
+        sees the whole board (an operator's own-row view gets none); the
+        alerts still raised are in every snapshot and resync (`alerts`)."""
+        if alert.get("state") == "cleared":
+            self._alerts.pop(alert["id"], None)
+        else:
+            self._alerts[alert["id"]] = alert
         self.version += 1
         message = {"type": "alert", "version": self.version, "alert": alert}
         for sub in list(self._subs):
-            sub._offer(message)
+            if sub._only is None:
+                sub._offer(message)
 
     # ---- wallboard viewers -------------------------------------------------------
     def subscribe(self, *, only: Filter | None = None, limit: int | None = None) -> Subscription:
@@ -184,6 +196,8 @@ class MonitorHub:
                 "operators": [o for o in board["operators"] if only({"kind": "operator", "id": o["id"], "data": o})],
                 "queues": [q for q in board["queues"] if only({"kind": "queue", "id": q["id"], "data": q})],
             }
+        else:
+            board = {**board, "alerts": list(self._alerts.values())}
         return {"type": kind, "version": self.version, "board": board}
 
     @property

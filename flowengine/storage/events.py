@@ -22,27 +22,32 @@ cause ``engine_restart`` and a CDR that says so.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import datetime as dt
 import json
 import logging
 import operator
 import time
+import urllib.parse
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from flowengine.events.base import StreamEvent
+from flowengine.events.base import _ROWS, StreamEvent
 from flowengine.events.codec import dumps_event, event_line
 from flowengine.storage.cdr import CDR_COLUMNS, ENGINE_RESTART, Cdr, CdrBuilder
 from flowengine.storage.database import Database
 from flowengine.storage.schema import cdrs as cdr_table
-from flowengine.storage.schema import events, open_calls, streams
+from flowengine.storage.schema import events, media, open_calls, streams
 
 __all__ = ["EventStore", "PurgeResult", "SqlEventSink", "close_interrupted_calls"]
 
@@ -59,15 +64,22 @@ _CDR_EVENTS = frozenset(
 )  # fmt: skip
 
 
-#: event class -> (stream, name, its key's getter, its operator_id getter or None)
-_CLASS_INFO: dict[type, tuple[str, str, Callable[[Any], str], Callable[[Any], Any] | None]] = {}
+_Info = tuple[str, str, Callable[[Any], str], Callable[[Any], Any] | None, Callable[[Any], dict[str, Any]]]
+#: event class -> (stream, name, its key's getter, its operator_id getter or None, its dict maker)
+_CLASS_INFO: dict[type, _Info] = {}
 
 
-def _class_info(cls: type[StreamEvent]) -> tuple[str, str, Callable[[Any], str], Callable[[Any], Any] | None]:
+def _class_info(cls: type[StreamEvent]) -> _Info:
     operator_of = operator.attrgetter("operator_id") if "operator_id" in cls.field_names else None
-    info = (cls.stream, cls.name, operator.attrgetter(cls.key), operator_of)
+    info = (cls.stream, cls.name, operator.attrgetter(cls.key), operator_of, _ROWS[cls])
     _CLASS_INFO[cls] = info
     return info
+
+
+_dumps = orjson.dumps
+_JSONError = orjson.JSONEncodeError
+#: the codec's fast path (`event_line`), without the newline; anything it refuses takes the codec's careful path
+_JSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
 
 
 def _insert_ignoring_duplicates(db: Database, table: sa.Table) -> Any:
@@ -83,24 +95,81 @@ def _event_insert_sql(db: Database) -> str:
     """The hot path's statement, for the driver's ``executemany`` with tuples:
     SQLAlchemy's per-row parameter processing would cost a third of the time,
     and these columns need none (text, numbers)."""
+    return _insert_sql(db, events.name, _EVENT_COLUMNS)
+
+
+def _insert_sql(db: Database, table: str, columns: Sequence[str], *, ignore: bool = True) -> str:
+    """``INSERT INTO table (columns) VALUES (?, ...)`` in the driver's own
+    parameter style, skipping rows already there (SQLite and PostgreSQL both
+    take ``ON CONFLICT DO NOTHING``)."""
     mark = "?" if db.engine.dialect.paramstyle == "qmark" else "%s"
-    return (
-        f"INSERT INTO {events.name} ({', '.join(_EVENT_COLUMNS)}) "
-        f"VALUES ({', '.join([mark] * len(_EVENT_COLUMNS))}) ON CONFLICT DO NOTHING"
-    )
+    tail = " ON CONFLICT DO NOTHING" if ignore else ""
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))}){tail}"
+
+
+class _Statements:
+    """The batch transaction's statements, as driver SQL (made once per sink)."""
+
+    __slots__ = (
+        "events", "streams", "select_streams", "open_calls", "close_calls", "cdrs", "call_events", "mark", "begin",
+        "media", "created_at",
+    )  # fmt: skip
+
+    def __init__(self, db: Database) -> None:
+        self.mark = mark = "?" if db.engine.dialect.paramstyle == "qmark" else "%s"
+        self.events = _event_insert_sql(db)
+        self.streams = _insert_sql(db, streams.name, ("stream", "stream_key"))
+        self.select_streams = f"SELECT id, stream_key FROM {streams.name} WHERE stream = {mark} AND stream_key IN "
+        self.open_calls = _insert_sql(db, open_calls.name, ("call_id", "started_at"))
+        self.close_calls = f"DELETE FROM {open_calls.name} WHERE call_id = {mark}"
+        self.cdrs = _insert_sql(db, cdr_table.name, CDR_COLUMNS)
+        self.call_events = (
+            f"SELECT name, body FROM {events.name} WHERE stream_id = (SELECT id FROM {streams.name} "
+            f"WHERE stream = 'call' AND stream_key = {mark}) ORDER BY seq"
+        )
+        self.media = _insert_sql(db, media.name, _MEDIA_COLUMNS)
+        #: the driver's form of a datetime (SQLAlchemy's own, so reads agree)
+        self.created_at = media.c.created_at.type.bind_processor(db.engine.dialect)
+        #: SQLite: take the write lock first (as `Database.begin` does); psycopg begins by itself
+        self.begin = "BEGIN IMMEDIATE" if db.backend == "sqlite" else None
+
+
+_MEDIA_COLUMNS = ("name", "language", "kind", "call_id", "path", "size", "duration", "content_type", "created_at")
+
+
+def _recording_file(uri: str, root: Path | None) -> tuple[str, int]:
+    """(path to store, size): a ``file://`` URI under `root` as a path
+    relative to it and the file's size; anything else as given, size 0."""
+    if root is None or not uri.startswith("file://"):
+        return uri, 0
+    try:
+        path = Path(urllib.parse.unquote(urllib.parse.urlsplit(uri).path))
+        return path.relative_to(root.resolve()).as_posix(), path.stat().st_size
+    except (ValueError, OSError):
+        return uri, 0
+
+
+#: a CDR as the tuple of its columns, in CDR_COLUMNS order
+_cdr_values = operator.attrgetter(*CDR_COLUMNS)
 
 
 class _Prepared:
-    """One batch, encoded: event rows, new streams, calls opened and ended."""
+    """One batch, encoded: event rows, new streams, calls opened and ended.
 
-    __slots__ = ("rows", "missing", "found", "opened", "ended")
+    A row whose stream has no id yet (its first events) carries None in
+    place of it; `fix` lists those rows, numbered once the streams are."""
+
+    __slots__ = ("rows", "fix", "missing", "found", "opened", "ended", "recordings")
 
     def __init__(self) -> None:
         self.rows: list[tuple[Any, ...]] = []
+        self.fix: list[int] = []
         self.found: dict[tuple[str, str], int] = {}
         self.missing: set[tuple[str, str]] = set()
         self.opened: dict[str, float] = {}
         self.ended: list[tuple[CdrBuilder | None, str, dict[str, Any]]] = []
+        #: the batch's `recording_made` events
+        self.recordings: list[Any] = []
 
 
 class SqlEventSink:
@@ -109,10 +178,24 @@ class SqlEventSink:
     `commit_seconds` keeps the duration of the last commits (for the
     benchmark and /metrics); `written` and `batches` count what was stored.
     With `cdrs=False` only events are written (no CDRs, no open-call list).
+
+    Each `recording_made` event of a call also gets a row in the ``media``
+    table (kind ``voicemail``, with the call's id) in the same transaction:
+    a recording whose URI is a ``file://`` path under `files_root` is stored
+    by its path relative to it, with its size; any other URI as it is.
     """
 
-    def __init__(self, db: Database, *, cdrs: bool = True, thread: bool = True, keep_timings: int = 10_000) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        cdrs: bool = True,
+        thread: bool = True,
+        keep_timings: int = 10_000,
+        files_root: Path | None = None,
+    ) -> None:
         self.db = db
+        self.files_root = files_root
         self.cdrs = cdrs
         self.written = 0
         self.batches = 0
@@ -121,7 +204,10 @@ class SqlEventSink:
         #: (stream, key) -> streams.id; a call's entry goes when it ends
         self._stream_ids: dict[tuple[str, str], int] = {}
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="sql-event-sink") if thread else None
-        self._insert_events_sql = _event_insert_sql(db)
+        self._sql = _Statements(db)
+        #: the driver connection batches are written on (taken at the first batch)
+        self._raw: Any = None
+        self._insert_events_sql = self._sql.events
         self._copy_sql: str | None = None
         #: what a batch that repeats stored events raises
         self._duplicate_errors: tuple[type[Exception], ...] = (IntegrityError,)
@@ -130,8 +216,6 @@ class SqlEventSink:
 
             self._copy_sql = f"COPY {events.name} ({', '.join(_EVENT_COLUMNS)}) FROM STDIN"
             self._duplicate_errors = (IntegrityError, psycopg.IntegrityError)
-        self._insert_open = _insert_ignoring_duplicates(db, open_calls)
-        self._insert_cdr = _insert_ignoring_duplicates(db, cdr_table)
 
     @property
     def open_calls(self) -> int:
@@ -155,14 +239,16 @@ class SqlEventSink:
             return
         # on the loop: the transaction's inserts in slices, the calls run in between
         started = time.perf_counter()
-        with self.db.begin() as conn:
-            rows = self._rows(conn, work)
+        with self._transaction() as cursor:
+            rows = self._rows(cursor, work)
             for i in range(0, len(rows), self.SLICE):
                 if i:
                     await asyncio.sleep(0)
-                self._insert(conn, rows[i : i + self.SLICE])
+                self._insert(cursor, rows[i : i + self.SLICE])
             if self.cdrs:
-                self._calls(conn, work.opened, work.ended)
+                self._calls(cursor, work.opened, work.ended)
+            if work.recordings:
+                self._recordings(cursor, work.recordings)
         self._committed(work, started)
 
     #: events encoded between two yields to the event loop
@@ -176,21 +262,27 @@ class SqlEventSink:
 
     def _prepare(self, batch: Sequence[StreamEvent], work: _Prepared) -> None:
         rows = work.rows
+        fix = work.fix
         opened = work.opened
         ended = work.ended
         missing = work.missing
         builders = self._builders
         track = self.cdrs
         info = _CLASS_INFO
-        ids = self._stream_ids
+        ids = self._stream_ids.get
         for e in batch:
-            stream, name, key_of, operator_of = info.get(type(e)) or _class_info(type(e))
+            stream, name, key_of, operator_of, as_dict = info.get(type(e)) or _class_info(type(e))
             key = key_of(e)
-            if (stream, key) not in ids:
+            sid = ids((stream, key))
+            if sid is None:
                 missing.add((stream, key))
-            rows.append(
-                (stream, key, e.seq, e.ts, name, operator_of(e) if operator_of else None, event_line(e)[:-1].decode())
-            )
+                fix.append(len(rows))
+            data = as_dict(e)
+            try:
+                body = _dumps(data, option=_JSON_OPTIONS).decode()
+            except (TypeError, _JSONError):  # an odd value: the careful encoder
+                body = event_line(e)[:-1].decode()
+            rows.append((sid, stream, key, e.seq, e.ts, name, operator_of(e) if operator_of else None, body))
             if stream != "call" or not track:
                 continue
             if name in _CDR_EVENTS:
@@ -199,46 +291,76 @@ class SqlEventSink:
                     builder = builders[key] = CdrBuilder(key)
                 if name == "call_started":
                     opened[key] = e.ts
-                builder.feed(name, e.to_dict())
+                builder.feed(name, data)
             elif name == "call_ended":
                 builder = builders.pop(key, None)
-                ended.append((builder if builder is not None and builder.has_start else None, key, e.to_dict()))
+                ended.append((builder if builder is not None and builder.has_start else None, key, data))
             else:
                 builder = builders.get(key)
                 if builder is None:
                     builder = builders[key] = CdrBuilder(key)
                 builder.count += 1
+                if name == "recording_made":
+                    work.recordings.append(e)
 
     def _commit(self, work: _Prepared) -> None:
         started = time.perf_counter()
-        with self.db.begin() as conn:
-            self._insert(conn, self._rows(conn, work))
+        with self._transaction() as cursor:
+            self._insert(cursor, self._rows(cursor, work))
             if self.cdrs:
-                self._calls(conn, work.opened, work.ended)
+                self._calls(cursor, work.opened, work.ended)
+            if work.recordings:
+                self._recordings(cursor, work.recordings)
         self._committed(work, started)
 
-    def _insert(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
-        """Insert event rows: ``executemany`` on SQLite; on PostgreSQL ``COPY``
-        (several times faster), falling back to ``INSERT ... ON CONFLICT DO
-        NOTHING`` when the batch repeats stored events."""
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[Any]:
+        """One transaction on the sink's own driver connection (kept between
+        batches: no pool checkout, no SQLAlchemy per statement), committed
+        when the block ends, rolled back if it raises; a connection that
+        failed is dropped and the next batch takes a fresh one."""
+        raw = self._raw
+        if raw is None:
+            raw = self._raw = self.db.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            if self._sql.begin is not None:
+                cursor.execute(self._sql.begin)
+            yield cursor
+            raw.commit()
+        except BaseException:
+            self._raw = None
+            try:
+                raw.rollback()
+            except Exception:  # noqa: BLE001 (the connection is gone: the first error is the one to tell)
+                pass
+            raw.invalidate()
+            raise
+
+    def _insert(self, cursor: Any, rows: list[tuple[Any, ...]]) -> None:
+        """Insert event rows: the driver's ``executemany`` on SQLite; on
+        PostgreSQL ``COPY`` (several times faster), falling back to ``INSERT
+        ... ON CONFLICT DO NOTHING`` when the batch repeats stored events."""
         if self._copy_sql is None or not rows:
-            conn.exec_driver_sql(self._insert_events_sql, rows)
+            cursor.executemany(self._sql.events, rows)
             return
         try:
-            with conn.begin_nested():
-                cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            with cursor.connection.transaction():  # a savepoint inside the batch's transaction
                 with cursor.copy(self._copy_sql) as copy:
                     for row in rows:
                         copy.write_row(row)
         except self._duplicate_errors:
-            conn.exec_driver_sql(self._insert_events_sql, rows)
+            cursor.executemany(self._sql.events, rows)
 
-    def _rows(self, conn: Connection, work: _Prepared) -> list[tuple[Any, ...]]:
-        """The batch's rows with their stream ids (numbering new streams)."""
-        ids = self._stream_ids
-        work.found = found = _stream_ids(conn, self.db, work.missing) if work.missing else {}
-        new = found.get
-        return [(new((r[0], r[1])) or ids[(r[0], r[1])], *r) for r in work.rows]
+    def _rows(self, cursor: Any, work: _Prepared) -> list[tuple[Any, ...]]:
+        """The batch's rows, the new streams numbered (in the transaction)."""
+        rows = work.rows
+        if work.missing:
+            work.found = found = _stream_ids(cursor, self._sql, work.missing)
+            for i in work.fix:
+                r = rows[i]
+                rows[i] = (found[(r[1], r[2])], *r[1:])
+        return rows
 
     def _committed(self, work: _Prepared, started: float) -> None:
         ids = self._stream_ids
@@ -250,24 +372,38 @@ class SqlEventSink:
         self.batches += 1
 
     def _calls(
-        self, conn: Connection, opened: dict[str, float], ended: list[tuple[CdrBuilder | None, str, dict[str, Any]]]
+        self,
+        cursor: Any,
+        opened: dict[str, float],
+        ended: list[tuple[CdrBuilder | None, str, dict[str, Any]]],
     ) -> None:
         closed = {key for _b, key, _e in ended}
-        still_open = [{"call_id": k, "started_at": ts} for k, ts in opened.items() if k not in closed]
+        still_open = [(k, ts) for k, ts in opened.items() if k not in closed]
         if still_open:
-            conn.execute(self._insert_open, still_open)
+            cursor.executemany(self._sql.open_calls, still_open)
         if not ended:
             return
         records = []
         for builder, key, end in ended:
             if builder is None:  # started before this sink saw it: build from what is stored
-                builder = _builder_from_db(conn, key, exclude_seq=end.get("seq"))
+                cursor.execute(self._sql.call_events, (key,))
+                builder = _builder_from_rows(key, cursor.fetchall(), exclude_seq=end.get("seq"))
             builder.count += 1
-            records.append(builder.finish(end).to_row())
-        conn.execute(self._insert_cdr, records)
-        stale = [k for k in closed if k not in opened]
+            records.append(_cdr_values(builder.finish(end)))
+        cursor.executemany(self._sql.cdrs, records)
+        stale = [(k,) for k in closed if k not in opened]
         if stale:
-            conn.execute(open_calls.delete().where(open_calls.c.call_id.in_(stale)))
+            cursor.executemany(self._sql.close_calls, stale)
+
+    def _recordings(self, cursor: Any, made: list[Any]) -> None:
+        to_db = self._sql.created_at
+        rows = []
+        for e in made:
+            path, size = _recording_file(e.uri, self.files_root)
+            when = dt.datetime.fromtimestamp(e.ts, dt.UTC)
+            rows.append((f"{e.call_id}-{e.seq}", "", "voicemail", e.call_id, path, size, e.duration, "audio/wav",
+                         to_db(when) if to_db is not None else when))  # fmt: skip
+        cursor.executemany(self._sql.media, rows)
 
     async def flush(self) -> None:
         """Nothing to do: every batch is committed before `write_batch` returns."""
@@ -276,20 +412,25 @@ class SqlEventSink:
         if self._executor is not None:
             self._executor.shutdown(wait=True)
             self._executor = None
+        if self._raw is not None:
+            self._raw.close()  # back to the pool
+            self._raw = None
 
 
-def _stream_ids(conn: Connection, db: Database, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    """The ids of these (stream, key) pairs, numbering the new ones."""
-    conn.execute(
-        _insert_ignoring_duplicates(db, streams), [{"stream": stream, "stream_key": key} for stream, key in pairs]
-    )
-    keys = list({key for _stream, key in pairs})
+def _stream_ids(cursor: Any, sql: _Statements, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """The ids of these (stream, key) pairs, numbering the new ones. Looked up
+    by kind and key, so the unique index on (stream, stream_key) answers
+    (by key alone SQLite would scan every stream ever stored, per batch)."""
+    cursor.executemany(sql.streams, list(pairs))
+    by_kind: dict[str, list[str]] = {}
+    for stream, key in pairs:
+        by_kind.setdefault(stream, []).append(key)
     found: dict[tuple[str, str], int] = {}
-    for i in range(0, len(keys), 500):
-        for sid, stream, key in conn.execute(
-            sa.select(streams.c.id, streams.c.stream, streams.c.stream_key).where(streams.c.stream_key.in_(keys[i : i + 500]))
-        ):
-            if (stream, key) in pairs:
+    for stream, keys in by_kind.items():
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            cursor.execute(f"{sql.select_streams}({', '.join([sql.mark] * len(chunk))})", [stream, *chunk])
+            for sid, key in cursor.fetchall():
                 found[(stream, key)] = sid
     return found
 
@@ -302,13 +443,18 @@ def _stream_id(stream: str, key: str) -> Any:
 
 
 def _builder_from_db(conn: Connection, call_id: str, exclude_seq: int | None = None) -> CdrBuilder:
-    builder = CdrBuilder(call_id)
     query = (
         sa.select(events.c.name, events.c.body)
         .where(events.c.stream_id == _stream_id("call", call_id))
         .order_by(events.c.seq)
     )
-    for name, body in conn.execute(query):
+    return _builder_from_rows(call_id, conn.execute(query).all(), exclude_seq)
+
+
+def _builder_from_rows(call_id: str, rows: Iterable[Any], exclude_seq: int | None = None) -> CdrBuilder:
+    """A call's CDR so far from its stored (name, body) rows in `seq` order."""
+    builder = CdrBuilder(call_id)
+    for name, body in rows:
         if name == "call_ended":
             continue
         data = json.loads(body)

@@ -14,6 +14,7 @@ import datetime as dt
 import itertools
 import random
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flowengine.errors import UsageError
@@ -40,8 +41,12 @@ class SimBackend(Backend):
         directory: dict[str, VirtualPhone] | None = None,
         seed: int = 1,
         caller_phone: VirtualPhone | None = None,
+        recordings_dir: Path | None = None,
     ) -> None:
         super().__init__(engine)
+        #: where a Record node's recordings are written as WAV files (`file://` URIs);
+        #: None: nothing is written and the URI is a `sim://` name
+        self.recordings_dir = recordings_dir
         self.directory = directory if directory is not None else {}
         self.rng = random.Random(seed)
         #: how a scripted caller's own phone answers when the engine rings it (a callback)

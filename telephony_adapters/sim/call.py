@@ -8,9 +8,12 @@ paused call costs little memory.
 
 from __future__ import annotations
 
+import array
 import asyncio
+import math
 import wave
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from flowengine.telephony import (
@@ -31,6 +34,22 @@ if TYPE_CHECKING:
     from telephony_adapters.sim.backend import SimBackend
 
 UNKNOWN_AUDIO_SECONDS = 1.0
+RECORDING_RATE = 8000
+#: one period of a quiet 400 Hz tone at 8 kHz (16-bit mono): what the simulated caller "says"
+_TONE = array.array("h", (int(3000 * math.sin(2 * math.pi * i / 20)) for i in range(20))).tobytes()
+
+
+def write_recording(path: Path, duration: float, voiced: float) -> None:
+    """A WAV (8 kHz mono 16-bit) of `duration` seconds: a tone for the first
+    `voiced` seconds (the caller speaking), silence after."""
+    frames = int(duration * RECORDING_RATE)
+    tone = int(min(voiced, duration) * RECORDING_RATE) // 20 * 20
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(RECORDING_RATE)
+        wav.writeframes(_TONE * (tone // 20) + bytes(2 * (frames - tone)))
 
 
 def prompt_seconds(prompt: Prompt) -> float:
@@ -236,6 +255,7 @@ class SimCall(Call):
         self._last_speech = started
         self.recordings += 1
         uri = f"sim://recordings/{self.call_id}/{self.recordings}.wav"
+        folder = self.sim.recordings_dir
         self.listening_changed("record")
         reason = "max_length"
         try:
@@ -272,7 +292,13 @@ class SimCall(Call):
                 reason = "hangup"
         finally:
             self.listening_changed(None)
-        return Recording(uri, round(loop.time() - started, 3), reason)
+        duration = round(loop.time() - started, 3)
+        if folder is not None:  # a real file, as a telephony backend would leave
+            path = folder / self.call_id / f"{self.recordings}.wav"
+            voiced = max(0.0, duration - silence_end) if reason == "silence" else duration
+            write_recording(path, duration, voiced)
+            uri = path.resolve().as_uri()
+        return Recording(uri, duration, reason)
 
     def start_leg(
         self,

@@ -13,10 +13,12 @@ from fastapi import APIRouter, Path, Query
 from flowengine.api.cdr import build_cdr
 from flowengine.api.deps import ServiceDep, SupervisorUser
 from flowengine.api.problems import PROBLEM_RESPONSES, ApiProblem, FieldProblem, not_found
+from flowengine.api.routers.recordings import recordings_of
 from flowengine.api.schemas import (
     CallPublic,
     CdrPublic,
     DigitsRequest,
+    RecordingPublic,
     SayRequest,
     TestCallCreate,
     TestCasePublic,
@@ -203,8 +205,8 @@ async def test_case(
     )
 
 
-def _cdr(found: Cdr) -> CdrPublic:
-    return CdrPublic(**found.to_row())
+def _cdr(found: Cdr, recordings: list[RecordingPublic] | None = None) -> CdrPublic:
+    return CdrPublic(**found.to_row(), recordings=recordings or [])
 
 
 @router.get("/calls/{call_id}/cdr", operation_id="getCdr", tags=["cdrs"], response_model=CdrPublic)
@@ -214,7 +216,7 @@ async def cdr(call_id: CallId, _user: SupervisorUser, service: ServiceDep) -> Cd
     found = service.events.cdr(call_id)
     if found is None:
         raise not_found(f"CDR of call '{call_id}' (a call has one once it has ended)")
-    return _cdr(found)
+    return _cdr(found, recordings_of(service, [call_id]).get(call_id))
 
 
 @router.get("/cdrs", operation_id="listCdrs", tags=["cdrs"], response_model=list[CdrPublic])
@@ -231,4 +233,5 @@ async def list_cdrs(
     """Ended calls, newest first."""
     await service.engine.flush_events()
     found = service.events.cdrs(start=start, end=end, operator_id=operator_id, result=result, limit=limit, offset=offset)
-    return [_cdr(c) for c in found]
+    recordings = recordings_of(service, [c.call_id for c in found])
+    return [_cdr(c, recordings.get(c.call_id)) for c in found]

@@ -13,8 +13,11 @@ their own row and no call traces. A refused connection is closed with code
 
 from __future__ import annotations
 
+import asyncio
+from collections import OrderedDict
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from flowengine.api.auth import Principal, at_least
@@ -33,14 +36,49 @@ async def _principal(ws: WebSocket) -> Principal | None:
     return found
 
 
+#: the JSON of the last messages sent: one delta goes to every viewer, encoded once
+_ENCODED: OrderedDict[int, tuple[Any, str]] = OrderedDict()
+
+
+def _encoded(message: dict[str, Any]) -> str:
+    key = id(message)
+    found = _ENCODED.get(key)
+    if found is not None and found[0] is message:
+        return found[1]
+    text = orjson.dumps(message, option=orjson.OPT_NON_STR_KEYS).decode()
+    _ENCODED[key] = (message, text)  # the message is held, so its id is not reused while cached
+    while len(_ENCODED) > 64:
+        try:
+            _ENCODED.popitem(last=False)
+        except KeyError:  # another app's loop (a second server in this process) took it
+            break
+    return text
+
+
 async def _send_all(ws: WebSocket, source: Any) -> None:
+    """Send what `source` yields until the viewer leaves. The viewer's side is
+    read all along, so a viewer who disconnects (or a server that stops) ends
+    the subscription at once, not at the next message."""
+
+    async def until_gone() -> None:
+        try:
+            while (await ws.receive())["type"] != "websocket.disconnect":
+                pass
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+        finally:
+            source.close()
+
+    reader = asyncio.get_running_loop().create_task(until_gone(), name="wallboard-viewer-input")
     try:
         async for message in source:
-            await ws.send_json(message)
-    except (WebSocketDisconnect, RuntimeError):
+            await ws.send_text(_encoded(message))
+    except (WebSocketDisconnect, RuntimeError, OSError):
         pass  # the viewer left
     finally:
         source.close()
+        reader.cancel()
+        await asyncio.gather(reader, return_exceptions=True)
 
 
 @router.websocket("/wallboard")

@@ -64,3 +64,18 @@ def api_pg(tmp_path: Path, postgres_url: str) -> Iterator[Api]:
     """The same service on a real PostgreSQL server (a fresh database)."""
     with TestClient(create_app(settings(tmp_path / "data", database_url=postgres_url))) as client:
         yield make_api(client)
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[Any]:
+    """`serve(**settings)`: a service with these extra settings (started on
+    first use, stopped after the test), as an `Api` with a token per role."""
+    import contextlib
+
+    with contextlib.ExitStack() as stack:
+
+        def start(**extra: Any) -> Api:
+            client = stack.enter_context(TestClient(create_app(settings(tmp_path / "data", **extra))))
+            return make_api(client)
+
+        yield start

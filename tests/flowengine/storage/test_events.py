@@ -4,6 +4,7 @@ operator; CDRs written at call end; recovery of interrupted calls; retention."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -194,3 +195,32 @@ def test_odd_values_are_stored_and_read_back(db: Database) -> None:
     assert stored["value"]["nul"] == "a\x00b"
     assert stored["value"]["surrogate"] == "\ud800x"
     assert stored["value"]["bytes"] == "\ufffd"
+
+
+def test_a_recording_gets_its_media_row_in_the_batch_that_stores_its_event(db: Database, tmp_path: Path) -> None:
+    import sqlalchemy as sa
+
+    from flowengine.events import RecordingMade
+    from flowengine.storage.schema import media
+
+    root = tmp_path / "data"
+    wav = root / "recordings" / "vm" / "1.wav"
+    wav.parent.mkdir(parents=True)
+    wav.write_bytes(b"RIFF" + bytes(100))
+    node = {"call_id": "vm", "t": 1.0, "scenario_id": "s", "scenario_version": 3, "node_id": "rec"}
+    batch = [
+        *_events("vm", 2),
+        RecordingMade(seq=3, ts=1_005.0, uri=wav.resolve().as_uri(), duration=4.5, reason="terminator", **node),
+        RecordingMade(seq=4, ts=1_009.0, uri="sim://recordings/vm/2.wav", duration=1.0, reason="hangup", **node),
+    ]
+    sink = SqlEventSink(db, thread=False, files_root=root)
+    sink.write_sync(batch)
+    sink.write_sync(batch)  # a replay adds nothing
+    with db.connect() as conn:
+        rows = conn.execute(sa.select(media).order_by(media.c.id)).all()
+    assert [(r.name, r.kind, r.call_id, r.path, r.size, r.duration) for r in rows] == [
+        ("vm-3", "voicemail", "vm", "recordings/vm/1.wav", 104, 4.5),
+        ("vm-4", "voicemail", "vm", "sim://recordings/vm/2.wav", 0, 1.0),
+    ]
+    created = rows[0].created_at
+    assert (created if created.tzinfo else created.replace(tzinfo=dt.UTC)).timestamp() == 1_005.0
