@@ -180,7 +180,8 @@ class SqlEventSink:
     With `cdrs=False` only events are written (no CDRs, no open-call list).
 
     Each `recording_made` event of a call also gets a row in the ``media``
-    table (kind ``voicemail``, with the call's id) in the same transaction:
+    table (kind ``recording`` for a recorded conversation, reason
+    ``conversation``; else ``voicemail``, with the call's id) in the same transaction:
     a recording whose URI is a ``file://`` path under `files_root` is stored
     by its path relative to it, with its size; any other URI as it is.
     """
@@ -401,7 +402,8 @@ class SqlEventSink:
         for e in made:
             path, size = _recording_file(e.uri, self.files_root)
             when = dt.datetime.fromtimestamp(e.ts, dt.UTC)
-            rows.append((f"{e.call_id}-{e.seq}", "", "voicemail", e.call_id, path, size, e.duration, "audio/wav",
+            kind = "recording" if e.reason == "conversation" else "voicemail"  # a bridged conversation, or Record
+            rows.append((f"{e.call_id}-{e.seq}", "", kind, e.call_id, path, size, e.duration, "audio/wav",
                          to_db(when) if to_db is not None else when))  # fmt: skip
         cursor.executemany(self._sql.media, rows)
 

@@ -357,7 +357,7 @@ class _SimBridgeRecording(BridgeRecorder):
         self.started = asyncio.get_running_loop().time()
 
     async def finish(self) -> Recording | None:
-        return Recording(self.uri, round(asyncio.get_running_loop().time() - self.started, 3), "hangup")
+        return Recording(self.uri, round(asyncio.get_running_loop().time() - self.started, 3), "conversation")
 
 
 def _set_none(fut: asyncio.Future) -> None:  # type: ignore[type-arg]

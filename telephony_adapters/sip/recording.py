@@ -70,7 +70,7 @@ class ConversationRecorder(BridgeRecorder):
         except OSError as exc:
             log.warning("cannot write the recording %s: %s", self.path.name, exc)
             return None
-        return Recording(self.uri, duration, "hangup")
+        return Recording(self.uri, duration, "conversation")
 
 
 def _write_stereo(path: Path, left: array, right: array, n: int) -> None:
