@@ -302,7 +302,7 @@ export default function EditorPage({ scenarioId }: { scenarioId: string }) {
           </button>
           <nav className="editor-views" aria-label={t("scenario")}>
             <a href={`#/console/${encodeURIComponent(scenarioId)}`}>{t("testCall")}</a>
-            <a href={`#/scenarios/${encodeURIComponent(scenarioId)}/diff`}>{t("compare")}</a>
+            <a href={`#/scenarios/${encodeURIComponent(scenarioId)}/diff`}>{t("versionsDiff")}</a>
             <a href={`#/scenarios/${encodeURIComponent(scenarioId)}/heatmap`}>{t("heatmap")}</a>
           </nav>
           <span className="save-state" data-testid="save-state" role="status">{status || (dirty ? t("unsaved") : t("upToDate"))}</span>

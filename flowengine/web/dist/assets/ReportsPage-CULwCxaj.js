@@ -1,1 +1,0 @@
-import{t as e}from"./index-B04nOcFD.js";var t=e();function n({route:e}){return(0,t.jsx)(`section`,{className:`placeholder`,"data-page":`reports`,children:e.page||`reports`})}export{n as default};
