@@ -78,7 +78,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     data_dir = tmp_path_factory.mktemp("editor-data")
     port = free_port()
     log = data_dir / "serve.log"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "FLOWENGINE_ADMIN_PASSWORD": PASSWORD}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "FLOWENGINE_ADMIN_PASSWORD": PASSWORD,
+           "FLOWENGINE_ALERT_INTERVAL": "0.5"}  # alerts checked twice a second
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "flowengine.cli", "serve", "--data-dir", str(data_dir),

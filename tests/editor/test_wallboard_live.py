@@ -114,36 +114,28 @@ def test_the_wallboard_reconnects_after_the_connection_drops(page: Any, served: 
 
 
 def test_an_alert_shows_prominently_until_it_is_cleared(page: Any, served: Served) -> None:
-    """Alerts arrive on the same stream (docs/monitor.md): a proxy passes the
-    server's messages through and adds a raised, then a cleared alert after them."""
-    routes: list[Any] = []
-    last = {"version": 0}
-
-    def through(ws: Any) -> None:
-        server = ws.connect_to_server()
-
-        def from_server(message: str | bytes) -> None:
-            last["version"] = max(last["version"], json.loads(message)["version"])
-            ws.send(message)
-
-        server.on_message(from_server)
-        routes.append(ws)
-
-    def send_alert(state: str) -> None:
-        last["version"] += 1
-        routes[-1].send(json.dumps({"type": "alert", "version": last["version"], "alert": {
-            "id": "line_silent:trunk-1", "state": state, "at": time.time() - 5, "kind": "line_silent",
-            "line": "trunk-1", "since": time.time() - 1800, "message": "no call on line trunk-1 for 30 min"}}))
-
-    page.route_web_socket("**/api/v1/monitor/wallboard*", through)
+    """A real alert: the centre watches line trunk-1 for 2 s of silence (the
+    served fixture checks alerts twice a second); the banner appears on the
+    wallboard, and goes when a call arrives on the line."""
+    original = served.api.get("/api/v1/centre").json()
+    centre = json.loads(json.dumps(original))
+    centre["centre"]["alerts"] = {"lines": [{"line": "trunk-1", "silent_minutes": 0.03}]}
     open_wallboard(page)
     alerts = page.get_by_test_id("wb-alerts")
     expect(alerts).to_have_count(0)
-    send_alert("raised")
-    expect(alerts).to_be_visible()
-    expect(alerts).to_contain_text("No calls on line trunk-1 for 30 min")
-    expect(page.get_by_role("alert")).to_contain_text("trunk-1")
-    screenshot(page, "wallboard_alert")
-    send_alert("cleared")
-    expect(alerts).to_have_count(0)
+    r = served.api.put("/api/v1/centre", json=centre)
+    assert r.status_code == 200, r.text
+    try:
+        expect(alerts).to_be_visible(timeout=20_000)
+        expect(alerts).to_contain_text("No calls on line trunk-1 for")
+        expect(page.get_by_role("alert")).to_contain_text("trunk-1")
+        screenshot(page, "wallboard_alert")
+        r = served.api.post("/api/v1/calls", json={"called": "84951230001", "line": "trunk-1"})
+        assert r.status_code == 201, r.text
+        expect(alerts).to_have_count(0, timeout=20_000)
+        hang_up(served, r.json()["call_id"])
+    finally:
+        restore = served.api.get("/api/v1/centre").json()
+        restore["centre"]["alerts"] = original["centre"].get("alerts")
+        served.api.put("/api/v1/centre", json=restore)
     assert page.problems == []
