@@ -99,6 +99,7 @@ class Service:
         self.console = ConsoleLog()
         self._listeners: list[Any] = []
         self._purge_task: asyncio.Task[None] | None = None
+        self._report_task: asyncio.Task[None] | None = None
         #: the SIP backend, when `settings.sip` asks for one
         self.sip: Any = None
 
@@ -150,6 +151,8 @@ class Service:
         self.sip = await start_sip(self)
         if s.event_retention_days is not None or s.recording_retention_days is not None:
             self._purge_task = asyncio.get_running_loop().create_task(self._purge_loop(), name="retention-purge")
+        if s.report_interval is not None:
+            self._report_task = asyncio.get_running_loop().create_task(self._report_loop(), name="report-tables")
         self.alerts.start()
         self.accepting = True
         self.ready = True
@@ -158,9 +161,10 @@ class Service:
         """Stop taking calls, end the ones in flight, store every event."""
         self.accepting = False
         self.ready = False
-        if self._purge_task is not None:
-            self._purge_task.cancel()
-            await asyncio.wait([self._purge_task], timeout=10)
+        for task in (self._purge_task, self._report_task):
+            if task is not None:
+                task.cancel()
+                await asyncio.wait([task], timeout=10)
         if self.sip is not None:
             await self.sip.stop()
         if self.alerts is not None:
@@ -214,6 +218,22 @@ class Service:
             except Exception:  # the next round tries again; the service goes on
                 log.exception("retention purge failed")
             await asyncio.sleep(self.settings.purge_interval)
+
+    async def _report_loop(self) -> None:
+        """Fold ended calls into the report tables in the background (the
+        first round catches up a whole database after an upgrade or import),
+        so a report asked for through the API only folds the last minute."""
+        from flowengine.reports.sql.refresh import refresh
+
+        while True:
+            try:
+                added = await asyncio.to_thread(refresh, self.db)
+                if added:
+                    log.debug("report tables: %d calls folded", added)
+            except Exception:  # the next round tries again; the service goes on
+                log.exception("folding calls into the report tables failed")
+            assert self.settings.report_interval is not None
+            await asyncio.sleep(self.settings.report_interval)
 
     def add_listener(self, listener: Any) -> None:
         """An engine event listener (metrics), attached when the engine is made."""

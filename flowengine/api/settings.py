@@ -49,6 +49,10 @@ class ServeSettings(BaseSettings):
         "none: as event_retention_days"
     )
     purge_interval: float = Field(default=3600.0, gt=0, description="seconds between retention purges")
+    report_interval: float | None = Field(
+        default=60.0, gt=0,
+        description="seconds between background folds of ended calls into the report tables (none: only when a report is asked for)",
+    )
     alert_interval: float = Field(
         default=10.0, gt=0, le=3600, description="seconds between checks of the centre's alerts (line silence, ...)"
     )
