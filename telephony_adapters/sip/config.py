@@ -73,7 +73,9 @@ class SipSpec(_Spec):
     #: new INVITEs per second from one address (beyond: 503); null: unlimited
     invite_rate: float | None = Field(default=100.0, gt=0)
     invite_burst: float = Field(default=200.0, gt=0)
-    media_timeout: float | None = Field(default=None, gt=0)
+    #: end an answered call whose far end sent no RTP for this long (a peer that vanished
+    #: without BYE); null: never. Comfort noise keeps a silent caller's call alive.
+    media_timeout: float | None = Field(default=300.0, gt=0)
     trunks: list[TrunkSpec] | None = None
     #: said prompts are cached here (the service gives `<data_dir>/cache`)
     cache_dir: str | None = None
