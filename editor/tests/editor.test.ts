@@ -124,3 +124,20 @@ describe("import files", () => {
     expect(scenariosInFile({ format: "flowengine-bundle", scenarios: [{ id: "c" }] })).toEqual([{ id: "c" }]);
   });
 });
+
+describe("form titles in the UI language", () => {
+  it("takes title_ru for Russian and leaves English and defaults alone", async () => {
+    const { localiseSchema } = await import("../src/pages/scenarios/editor/schemaForm");
+    const schema = {
+      properties: {
+        text: { title: "Text", title_ru: "Текст", type: "string" },
+        voice: { title: "Voice", type: "string", default: { title_ru: "not a schema" } },
+      },
+    };
+    const ru = localiseSchema(schema, "ru") as { properties: Record<string, { title: string; default?: unknown }> };
+    expect(ru.properties.text.title).toBe("Текст");
+    expect(ru.properties.voice.title).toBe("Voice");
+    expect(ru.properties.voice.default).toEqual({ title_ru: "not a schema" });
+    expect(localiseSchema(schema, "en")).toBe(schema);
+  });
+});

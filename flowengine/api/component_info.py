@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from flowengine.components.field_titles import add_russian_titles
 from flowengine.components.node import ERROR_EXIT, NodeType, ParamsModel
 from flowengine.components.registry import NodeRegistry, builtin_registry
 
@@ -114,7 +115,7 @@ def component_info(cls: type[NodeType[Any]]) -> ComponentInfo:
         exit_rule=_exit_rule(cls),
         terminal=cls.terminal,
         waits_for_caller=cls.waits_for_caller,
-        params_schema=cls.Params.model_json_schema(),
+        params_schema=add_russian_titles(cls.Params.model_json_schema()),
     )
 
 

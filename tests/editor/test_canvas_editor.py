@@ -179,6 +179,8 @@ def test_component_names_follow_the_ui_language_and_add_by_keyboard(page: Any, s
     page.keyboard.press("Enter")
     page.wait_for_function(f"document.querySelectorAll('.react-flow__node').length === {before + 1}")
     page.get_by_test_id("inspector").get_by_role("heading", name="Завершение").wait_for()
+    # the generated form's field labels are Russian too (title_ru from the API)
+    page.get_by_test_id("inspector").get_by_text("Причина", exact=True).first.wait_for()
     screenshot(page, "editor-ru")
     page.get_by_label("Language").or_(page.get_by_label("Язык")).select_option("en")
     palette = page.get_by_role("complementary", name="Components")

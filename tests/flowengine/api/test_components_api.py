@@ -25,6 +25,17 @@ def test_every_node_type_is_listed_with_titles_exits_and_params_schema(api: Any)
     assert "timeout" in types["queue"]["exits"] and types["queue"]["category"] == "acd"
 
 
+def test_params_carry_russian_titles_for_the_forms(api: Any) -> None:
+    types = _by_type(api)
+    say = types["say"]["params_schema"]["properties"]
+    assert (say["text"]["title"], say["text"]["title_ru"]) == ("Text", "Текст")
+    hangup = types["hangup"]["params_schema"]["properties"]
+    assert hangup["cause"]["title_ru"] == "Причина"
+    # nested models too: a Menu case's exit
+    case = types["menu"]["params_schema"]["$defs"]
+    assert any(d.get("properties", {}).get("exit", {}).get("title_ru") == "Выход" for d in case.values())
+
+
 def test_exits_taken_from_params_are_described_by_a_rule(api: Any) -> None:
     types = _by_type(api)
     menu = types["menu"]["exit_rule"]

@@ -9,7 +9,7 @@ import { useMemo, useState } from "react";
 import { nodeExits, componentTitle, type ComponentInfo, type NodeDoc } from "../../../canvas/model";
 import { useLang, useStrings } from "../../../i18n";
 import { ExpressionInput } from "./ExpressionInput";
-import { simplifySchema, stripEmpty, uiSchemaFor } from "./schemaForm";
+import { localiseSchema, simplifySchema, stripEmpty, uiSchemaFor } from "./schemaForm";
 import { EDITOR_STRINGS } from "./strings";
 
 const validator = customizeValidator({
@@ -53,7 +53,10 @@ export function Inspector({
   const { lang } = useLang();
   const [idText, setIdText] = useState(node.id);
   const [idError, setIdError] = useState("");
-  const schema = useMemo(() => (component ? (simplifySchema(component.params_schema) as RJSFSchema) : null), [component]);
+  const schema = useMemo(
+    () => (component ? (simplifySchema(localiseSchema(component.params_schema, lang)) as RJSFSchema) : null),
+    [component, lang],
+  );
   const uiSchema = useMemo(() => (schema ? uiSchemaFor(schema as Record<string, unknown>) : {}), [schema]);
   const exits = nodeExits(node, component);
   const typeTitle = componentTitle(component, lang, node.type);

@@ -82,3 +82,18 @@ export function stripEmpty(value: unknown): unknown {
   }
   return out;
 }
+
+/** The schema with each field's title in the UI language: the API gives
+ * `title_ru` beside the English `title` (fields it has none for stay English). */
+export function localiseSchema(schema: unknown, lang: string): unknown {
+  if (lang === "en") return schema;
+  const key = `title_${lang}`;
+  if (Array.isArray(schema)) return schema.map((s) => localiseSchema(s, lang));
+  if (!schema || typeof schema !== "object") return schema;
+  const out: Json = {};
+  for (const [k, v] of Object.entries(schema as Json)) {
+    out[k] = k === "default" || k === "const" || k === "enum" || k === "examples" ? v : localiseSchema(v, lang);
+  }
+  if (typeof out[key] === "string") out.title = out[key];
+  return out;
+}
