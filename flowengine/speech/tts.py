@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from flowengine.errors import FlowEngineError
-from flowengine.telephony.audio import TELEPHONE_RATE, resample, to_mono16
+from flowengine.telephony.audio import TELEPHONE_RATE, resample, to_mono16, write_wav
 
 __all__ = [
     "ESPEAK_HINT", "MAX_TEXT", "VOICES", "EspeakTts", "TextToSpeech", "TtsUnavailable", "UnknownVoice", "default_tts", "voice_for",
@@ -171,13 +171,7 @@ class EspeakTts(TextToSpeech):
         if len(pcm) < rate * width // 100:
             raise TtsUnavailable(f"espeak-ng said nothing for {text[:40]!r} (voice {voice!r})")
         samples = resample(_smooth(to_mono16(pcm, width, channels)), rate, self.rate)
-        part = path.with_name(f"{path.stem}.{os.getpid()}.part")
-        with wave.open(str(part), "wb") as out:
-            out.setnchannels(1)
-            out.setsampwidth(2)
-            out.setframerate(self.rate)
-            out.writeframes(samples.tobytes())
-        os.replace(part, path)
+        write_wav(path, samples, self.rate)
 
 
     def _espeak(self, text: str, voice: str, path: Path) -> tuple[bytes, int, int, int]:

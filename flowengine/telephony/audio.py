@@ -8,9 +8,14 @@ Used by the service's prompt upload and by the SIP backend's prompt player.
 
 from __future__ import annotations
 
+import os
+import wave
 from array import array
+from pathlib import Path
 
-__all__ = ["MIN_PROMPT_SECONDS", "SAY_SECONDS_PER_CHAR", "TELEPHONE_RATE", "resample", "say_seconds", "to_mono16"]
+__all__ = [
+    "MIN_PROMPT_SECONDS", "SAY_SECONDS_PER_CHAR", "TELEPHONE_RATE", "resample", "say_seconds", "to_mono16", "write_wav",
+]
 
 #: the sample rate prompts are played at
 TELEPHONE_RATE = 8000
@@ -69,3 +74,16 @@ def resample(samples: array, src: int, dst: int = TELEPHONE_RATE) -> array:
         b = samples[j + 1] if j < last else a
         out[i] = int(a + (b - a) * frac)
     return out
+
+
+def write_wav(path: Path, samples: array, rate: int = TELEPHONE_RATE, channels: int = 1) -> None:
+    """A 16-bit WAV file of `samples` (interleaved when `channels` > 1),
+    written whole or not at all: a reader never finds half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(f"{path.name}.{os.getpid()}.part")
+    with wave.open(str(part), "wb") as out:
+        out.setnchannels(channels)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(samples.tobytes())
+    os.replace(part, path)

@@ -26,7 +26,7 @@ from flowengine.telephony import (
     RecognitionResult,
     Recording,
 )
-from flowengine.telephony.audio import say_seconds
+from flowengine.telephony.audio import say_seconds, write_wav
 from flowengine.telephony.media import open_media
 from flowengine.testing.script import CallerScript
 
@@ -44,12 +44,8 @@ def write_recording(path: Path, duration: float, voiced: float) -> None:
     `voiced` seconds (the caller speaking), silence after."""
     frames = int(duration * RECORDING_RATE)
     tone = int(min(voiced, duration) * RECORDING_RATE) // 20 * 20
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(RECORDING_RATE)
-        wav.writeframes(_TONE * (tone // 20) + bytes(2 * (frames - tone)))
+    samples = array.array("h", _TONE * (tone // 20) + bytes(2 * (frames - tone)))
+    write_wav(path, samples, RECORDING_RATE)
 
 
 def prompt_seconds(prompt: Prompt) -> float:

@@ -41,7 +41,7 @@ from flowengine.telephony import (
     RecognitionResult,
     Recording,
 )
-from flowengine.telephony.audio import resample
+from flowengine.telephony.audio import resample, write_wav
 from flowengine.telephony.dialpolicy import check_number
 from telephony_adapters.sip import indialog
 from telephony_adapters.sip.capture import AudioCapture
@@ -52,7 +52,7 @@ from telephony_adapters.sip.prompts import tone_frames, wav_frames
 from telephony_adapters.sip.recording import ConversationRecorder
 from telephony_adapters.sip.relay import MediaRelay
 from telephony_adapters.sip.sdp import Negotiated
-from telephony_adapters.sip.speech import recording_target, say_frames, write_wav
+from telephony_adapters.sip.speech import recording_target, say_frames
 
 if TYPE_CHECKING:
     from telephony_adapters.sip.backend import SipBackend

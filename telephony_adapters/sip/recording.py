@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import re
-import wave
 from array import array
 from pathlib import Path
 
 from flowengine.telephony import BridgeRecorder, Recording
+from flowengine.telephony.audio import write_wav
 from telephony_adapters.sip.relay import MediaRelay
 from telephony_adapters.sip.rtp import decode
 
@@ -80,11 +79,4 @@ def _write_stereo(path: Path, left: array, right: array, n: int) -> None:
     both = array("h", bytes(4 * n))
     both[0::2] = left
     both[1::2] = right
-    path.parent.mkdir(parents=True, exist_ok=True)
-    part = path.with_name(f"{path.name}.{os.getpid()}.part")
-    with wave.open(str(part), "wb") as out:
-        out.setnchannels(2)
-        out.setsampwidth(2)
-        out.setframerate(RATE)
-        out.writeframes(both.tobytes())
-    os.replace(part, path)
+    write_wav(path, both, RATE, channels=2)

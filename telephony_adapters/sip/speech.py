@@ -6,7 +6,7 @@
 * `scenario_problems`: a scenario's Recognize nodes checked against the
   recognisers installed here, when it is published, so a missing ``speech``
   extra is an error naming the node, never a failure in the middle of a call.
-* `recording_target` / `write_wav`: where a recording goes and its URI.
+* `recording_target`: where a recording goes and its URI (`flowengine.telephony.audio.write_wav` writes it).
   Recordings live where the simulator's URIs point (``recordings/...``), in
   the engine's first media folder (the service's ``<data_dir>/media``), so a
   Play node can play one back by its URI; `SipSettings.recordings_dir`
@@ -17,10 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import re
-import wave
-from array import array
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -78,15 +75,3 @@ def recording_target(settings: SipSettings, media: MediaFolders, call_id: str, n
             code="no_recordings_folder",
         )
     return media.folders[0] / rel, rel
-
-
-def write_wav(path: Path, samples: array, rate: int = 8000) -> None:
-    """An 8 kHz mono 16-bit WAV file, written whole or not at all."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    part = path.with_name(f"{path.name}.{os.getpid()}.part")
-    with wave.open(str(part), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(samples.tobytes())
-    os.replace(part, path)
