@@ -23,8 +23,6 @@ import asyncio
 import json
 import os
 import random
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,13 +32,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-PASSWORD = "bench-password-not-secret"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from served import serving  # noqa: E402  (bench/served.py: flowengine serve as a process)
 
 
 def _store_cdrs(url: str, count: int) -> None:
@@ -127,47 +120,27 @@ def measure(workdir: Path, *, seconds: float = 5.0, cdr_count: int = 100_000, co
     # every core of the machine, even when the caller pinned itself to one (bench/service.py)
     cores = list(range(os.cpu_count() or 1)) if hasattr(os, "sched_getaffinity") else []
     previous = set(os.sched_getaffinity(0)) if cores else set()
-    server_core = {cores[0]} if cores else None
-    port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "FLOWENGINE_ADMIN_PASSWORD": PASSWORD}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "flowengine.cli", "serve", "--data-dir", str(data), "--port", str(port),
-         "--examples-dir", str(ROOT / "examples"), "--log-level", "warning"],
-        env=env,
-        preexec_fn=(lambda: os.sched_setaffinity(0, server_core)) if server_core else None,  # noqa: PLW1509
-    )  # fmt: skip
-    try:
-        if len(cores) > 1:
-            os.sched_setaffinity(0, {cores[1]})
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("flowengine serve did not start")
-            time.sleep(0.1)
-        session = httpx.post(f"{base}/api/v1/auth/login", json={"username": "admin", "password": PASSWORD}).json()["token"]
-        token = httpx.post(
-            f"{base}/api/v1/tokens", json={"name": "bench", "role": "supervisor"},
-            headers={"Authorization": f"Bearer {session}"},
-        ).json()["token"]  # fmt: skip
-        cpu = _cpu_seconds(proc.pid)
-        started = time.perf_counter()
-        reads, read_errors = asyncio.run(_hammer(base, token, "/api/v1/scenarios/per_number_ivr", seconds, concurrency))
-        read_share = (_cpu_seconds(proc.pid) - cpu) / (time.perf_counter() - started)
-        cpu = _cpu_seconds(proc.pid)
-        started = time.perf_counter()
-        lists, list_errors = asyncio.run(_hammer(base, token, "/api/v1/cdrs?limit=50", seconds, concurrency))
-        list_share = (_cpu_seconds(proc.pid) - cpu) / (time.perf_counter() - started)
-    finally:
-        if previous and hasattr(os, "sched_setaffinity"):
-            os.sched_setaffinity(0, previous)
-        proc.terminate()
-        proc.wait(timeout=60)
+    served = serving(data, "--examples-dir", str(ROOT / "examples"), core=cores[0] if cores else None)
+    with served as server:
+        proc, base, session = server.proc, server.base, server.token
+        try:
+            if len(cores) > 1:
+                os.sched_setaffinity(0, {cores[1]})
+            token = httpx.post(
+                f"{base}/api/v1/tokens", json={"name": "bench", "role": "supervisor"},
+                headers={"Authorization": f"Bearer {session}"},
+            ).json()["token"]  # fmt: skip
+            cpu = _cpu_seconds(proc.pid)
+            started = time.perf_counter()
+            reads, read_errors = asyncio.run(_hammer(base, token, "/api/v1/scenarios/per_number_ivr", seconds, concurrency))
+            read_share = (_cpu_seconds(proc.pid) - cpu) / (time.perf_counter() - started)
+            cpu = _cpu_seconds(proc.pid)
+            started = time.perf_counter()
+            lists, list_errors = asyncio.run(_hammer(base, token, "/api/v1/cdrs?limit=50", seconds, concurrency))
+            list_share = (_cpu_seconds(proc.pid) - cpu) / (time.perf_counter() - started)
+        finally:
+            if previous and hasattr(os, "sched_setaffinity"):
+                os.sched_setaffinity(0, previous)
     return {
         "scenario_reads_per_s": round(reads, 1),
         "cdr_lists_per_s": round(lists, 1),

@@ -26,26 +26,21 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from served import serving  # noqa: E402  (bench/served.py: flowengine serve as a process)
+
 ROOT = Path(__file__).resolve().parents[1]
-PASSWORD = "bench-editor-password"
 RUNS = 5
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def big_scenario(scenario_id: str = "big") -> dict[str, Any]:
@@ -89,76 +84,53 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     data_dir = Path(tempfile.mkdtemp(prefix="bench-editor-"))
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "FLOWENGINE_ADMIN_PASSWORD": PASSWORD}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "flowengine.cli", "serve", "--data-dir", str(data_dir), "--port", str(port),
-         "--log-level", "warning"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    client = httpx.Client(base_url=url, timeout=30)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if client.get("/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("flowengine serve did not start")
-            time.sleep(0.1)
-        token = client.post("/api/v1/auth/login", json={"username": "admin", "password": PASSWORD}).json()["token"]
-        client.headers["Authorization"] = f"Bearer {token}"
-        doc = big_scenario()
-        r = client.post("/api/v1/scenarios", json={"document": doc})
-        r.raise_for_status()
-        edges = sum(len(n.get("exits", {})) for n in doc["nodes"])
+        with serving(data_dir, quiet=True) as server:
+            url, token = server.base, server.token
+            client = httpx.Client(base_url=url, timeout=30, headers={"Authorization": f"Bearer {token}"})
+            doc = big_scenario()
+            r = client.post("/api/v1/scenarios", json={"document": doc})
+            r.raise_for_status()
+            edges = sum(len(n.get("exits", {})) for n in doc["nodes"])
 
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium", headless=True,
-                                        args=["--disable-gpu", "--no-first-run", "--disable-background-networking"])
-            page = browser.new_context(viewport={"width": 1600, "height": 1000}, base_url=url).new_page()
-            page.add_init_script(f"localStorage.setItem('flowengine.token', {json.dumps(token)});"
-                                 "localStorage.setItem('flowengine.lang', 'en');")
-            page.goto("/#/scenarios")
-            page.get_by_test_id("scenario-big").wait_for()
-            render: list[float] = []
-            for _ in range(RUNS):
-                page.evaluate("location.hash = '#/scenarios'")
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium", headless=True,
+                                            args=["--disable-gpu", "--no-first-run", "--disable-background-networking"])
+                page = browser.new_context(viewport={"width": 1600, "height": 1000}, base_url=url).new_page()
+                page.add_init_script(f"localStorage.setItem('flowengine.token', {json.dumps(token)});"
+                                     "localStorage.setItem('flowengine.lang', 'en');")
+                page.goto("/#/scenarios")
                 page.get_by_test_id("scenario-big").wait_for()
-                started = page.evaluate("performance.now()")
-                page.evaluate("location.hash = '#/scenarios/big'")
-                stamp = page.locator("[data-testid=editor][data-rendered-at]")
-                stamp.wait_for(timeout=30_000)
-                assert page.locator(".react-flow__node").count() == 200
-                render.append(float(stamp.get_attribute("data-rendered-at") or 0) - started)
-            layout: list[float] = []
-            editor = page.get_by_test_id("editor")
-            for i in range(RUNS):
-                page.get_by_role("button", name="Auto-layout").click()
-                page.wait_for_function(
-                    "(n) => { const e = document.querySelector('[data-testid=editor]');"
-                    " return e.dataset.layoutCount === String(n); }", arg=i + 1, timeout=30_000,
-                )
-                layout.append(float(editor.get_attribute("data-last-layout-ms") or 0))
-            version = browser.version
-            browser.close()
-        print(f"render ms: {[round(v) for v in render]}  layout ms: {[round(v) for v in layout]}", file=sys.stderr)
-        print(json.dumps({
-            "bench": "editor", "nodes": len(doc["nodes"]), "edges": edges,
-            "open_ms": summary(render), "layout_ms": summary(layout),
-            "open_target_ms": 1000, "layout_target_ms": 500,
-            "chromium": version, "nproc": os.cpu_count(),
-        }))
+                render: list[float] = []
+                for _ in range(RUNS):
+                    page.evaluate("location.hash = '#/scenarios'")
+                    page.get_by_test_id("scenario-big").wait_for()
+                    started = page.evaluate("performance.now()")
+                    page.evaluate("location.hash = '#/scenarios/big'")
+                    stamp = page.locator("[data-testid=editor][data-rendered-at]")
+                    stamp.wait_for(timeout=30_000)
+                    assert page.locator(".react-flow__node").count() == 200
+                    render.append(float(stamp.get_attribute("data-rendered-at") or 0) - started)
+                layout: list[float] = []
+                editor = page.get_by_test_id("editor")
+                for i in range(RUNS):
+                    page.get_by_role("button", name="Auto-layout").click()
+                    page.wait_for_function(
+                        "(n) => { const e = document.querySelector('[data-testid=editor]');"
+                        " return e.dataset.layoutCount === String(n); }", arg=i + 1, timeout=30_000,
+                    )
+                    layout.append(float(editor.get_attribute("data-last-layout-ms") or 0))
+                version = browser.version
+                browser.close()
+            print(f"render ms: {[round(v) for v in render]}  layout ms: {[round(v) for v in layout]}", file=sys.stderr)
+            print(json.dumps({
+                "bench": "editor", "nodes": len(doc["nodes"]), "edges": edges,
+                "open_ms": summary(render), "layout_ms": summary(layout),
+                "open_target_ms": 1000, "layout_target_ms": 500,
+                "chromium": version, "nproc": os.cpu_count(),
+            }))
+            client.close()
     finally:
-        client.close()
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
         shutil.rmtree(data_dir, ignore_errors=True)
 
 

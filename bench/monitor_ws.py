@@ -28,7 +28,6 @@ import asyncio
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -43,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from api_reads import PASSWORD, _free_port  # noqa: E402  (bench/api_reads.py: the same way to run the server)
+from served import serving  # noqa: E402  (bench/served.py: flowengine serve as a process)
 
 QUEUES = [f"q{i}" for i in range(5)]
 OPERATORS = [f"{1000 + i}" for i in range(100)]
@@ -225,38 +224,14 @@ def main() -> None:
     print(f"machine: nproc={os.cpu_count()}; server pinned to one core, the viewers on another when there is one; "
           f"python {sys.version.split()[0]}")  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="flowengine-bench-ws-") as tmp:
-        port = _free_port()
         env = {
-            **os.environ, "PYTHONPATH": str(ROOT), "FLOWENGINE_ADMIN_PASSWORD": PASSWORD,
             "FLOWENGINE_MAX_TEST_CALLS": str(args.calls * 2), "FLOWENGINE_OPERATOR_TALK_TIME": "3600",
             "FLOWENGINE_OPERATOR_ANSWER_AFTER": "1",
         }  # fmt: skip
-        server_core = {cores[0]} if cores else None
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "flowengine.cli", "serve", "--data-dir", str(Path(tmp) / "data"), "--port", str(port),
-             "--log-level", "warning", "--no-examples"],
-            env=env,
-            preexec_fn=(lambda: os.sched_setaffinity(0, server_core)) if server_core else None,  # noqa: PLW1509
-        )  # fmt: skip
-        try:
+        with serving(Path(tmp) / "data", "--no-examples", env=env, core=cores[0] if cores else None) as server:
             if len(cores) > 1:
                 os.sched_setaffinity(0, {cores[1]})
-            base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"{base}/readyz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit("flowengine serve did not start")
-                time.sleep(0.1)
-            token = httpx.post(f"{base}/api/v1/auth/login", json={"username": "admin", "password": PASSWORD}).json()["token"]
-            result = asyncio.run(run(base, token, args))
-        finally:
-            proc.terminate()
-            proc.wait(timeout=60)
+            result = asyncio.run(run(server.base, server.token, args))
     print(f"{result['calls_in_flight']} calls in flight, {result['viewers']} WebSocket viewers, "
           f"{result['messages']:,} messages received, {result['resyncs']} resyncs")
     print(f"event -> WebSocket viewer: p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms "

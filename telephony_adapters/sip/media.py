@@ -131,14 +131,14 @@ class RtpEndpoint(asyncio.DatagramProtocol):
         elif source != self.remote:
             return  # not the far end we latched onto: no digits injected by strangers
         self.packets_in += 1
-        dtmf = pkt.payload_type == self.dtmf_payload_type
+        dtmf = self.dtmf_payload_type is not None and pkt.payload_type == self.dtmf_payload_type
         self.stats.packet(pkt.sequence, pkt.timestamp, self.last_received, audio=not dtmf)
         if self.tap is not None:
             try:
                 self.tap(pkt, data)
             except Exception:  # a relay's trouble must not break the socket
                 log.exception("RTP tap failed")
-        if self.dtmf_payload_type is not None and pkt.payload_type == self.dtmf_payload_type:
+        if dtmf:
             digit = self._dtmf.packet(pkt)
             if digit is not None:
                 try:
