@@ -43,7 +43,7 @@ from flowengine.telephony.causes import (
     HangupCause,
     Party,
 )
-from flowengine.telephony.leg import Leg
+from flowengine.telephony.leg import Leg, TransferRequest
 
 if TYPE_CHECKING:
     from flowengine.telephony.backend import Backend
@@ -111,6 +111,9 @@ class BridgeResult:
     cause: HangupCause | None = None
     #: the conversation's recording, when the bridge was recorded
     recording: Recording | None = None
+    #: the far end (an operator) asked to hand the caller on: the bridge
+    #: ended for that, the leg is still up, and the engine must answer the request
+    transfer: TransferRequest | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -499,7 +502,10 @@ class Call(ABC):
         the leg ends first. With `record`, the conversation is recorded where
         the backend can (`start_bridge_recording`): the result carries it, and
         `on_recording` hears of it even when the bridge is cancelled (the
-        caller's hangup interrupts the node)."""
+        caller's hangup interrupts the node). When the far end asks to hand
+        the caller on (`Leg.transfer_received`), the bridge ends with the
+        leg still up and the request in `BridgeResult.transfer`: the engine
+        refuses it (and may bridge again) or carries it out."""
         if leg.state != "answered":
             raise UsageError(f"bridge() needs an answered leg; the leg to {leg.target} is {leg.state}")
         loop = asyncio.get_running_loop()
@@ -507,10 +513,15 @@ class Call(ABC):
         await self.connect_media(leg)
         recorder = self.start_bridge_recording(leg) if record else None
         recording: Recording | None = None
+        handover: TransferRequest | None = None
         try:
-            await asyncio.wait((leg.ended(), self.hung_up()), return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(
+                (leg.ended(), self.hung_up(), leg.transfer_requested()), return_when=asyncio.FIRST_COMPLETED
+            )
+            if leg.transfer_requested().done() and not leg.ended().done() and self.cause is None:
+                handover = leg.transfer_requested().result()
         finally:
-            if not leg.ended().done():
+            if not leg.ended().done() and handover is None:
                 leg.hangup(self.cause or HangupCause.of(NORMAL, answered=True))
             if recorder is not None:
                 recording = await recorder.finish()
@@ -518,6 +529,8 @@ class Call(ABC):
                     on_recording(recording)
             if self.cause is None:
                 await self.disconnect_media(leg)
+        if handover is not None:
+            return BridgeResult(round(loop.time() - started, 3), "callee", None, recording, handover)
         cause = leg.ended().result()
         return BridgeResult(round(loop.time() - started, 3), cause.by, cause, recording)
 

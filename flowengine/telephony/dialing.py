@@ -30,7 +30,7 @@ from flowengine.events.telephony import (
 )
 from flowengine.events.types import RecordingMade
 from flowengine.telephony.call import BridgeResult, Recording
-from flowengine.telephony.leg import Leg, LegState
+from flowengine.telephony.leg import Leg, LegChange, LegState
 
 if TYPE_CHECKING:
     from flowengine.events.types import CallEvent
@@ -94,7 +94,7 @@ def watch(leg: Leg, emit: Emit, *, node_id: str | None = None, operator_id: str 
         "operator_id": operator_id,
     }
 
-    def observe(leg: Leg, state: LegState) -> None:
+    def observe(leg: Leg, state: LegChange) -> None:
         if state == "ringing":
             emit(LegRinging, **tags, early_media=leg.early_media)
         elif state == "answered":

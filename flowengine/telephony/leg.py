@@ -31,6 +31,15 @@ A backend reports what its platform says through the public "backend side"
 methods (`ringing_received`, `answer_received`, `failure_received`,
 `remote_hangup`) and implements `abort_ringing` and `release`; it never
 touches the base's private state.
+
+Once answered, the far end is usually an operator, who may act on the
+conversation from their phone or desk: put it on hold (`hold_received`:
+SIP re-INVITE sendonly/inactive, the desk's hold button) and hand the caller
+to someone else (`transfer_received`: SIP REFER, the desk's transfer button).
+The engine hears of a hold through the observer ("held" / "unheld") and of a
+transfer through `transfer_requested()`; it answers the request through the
+`TransferRequest` it gets, and the backend reports that answer to the
+platform (SIP 202 or a refusal, then NOTIFY with the result).
 """
 
 from __future__ import annotations
@@ -50,8 +59,59 @@ from flowengine.telephony.causes import (
 
 LegState = Literal["dialing", "ringing", "answered", "ended"]
 
-#: what a leg observer hears: the leg and the state it just entered
-LegObserver = Callable[["Leg", LegState], None]
+#: what a leg observer hears besides the states: the far end put the
+#: conversation on hold or took it off
+LegChange = Literal["dialing", "ringing", "answered", "ended", "held", "unheld"]
+
+#: what a leg observer hears: the leg and the state it just entered (or the hold change)
+LegObserver = Callable[["Leg", LegChange], None]
+
+
+class TransferRequest:
+    """The far end of an answered leg (an operator) asks the engine to hand
+    the caller to `target`: an operator's id or extension, a queue, or a number.
+
+    Engine side: `refuse(reason)` (the target is not allowed, unknown, or
+    the caller is gone; the conversation goes on), or `accept()` and later
+    `finish(ok, reason)` with what became of the caller (reason: answered,
+    busy, no_answer, rejected, failed, hangup).
+    Backend side: `accepted()` resolves True or False (SIP 202 or 403), and
+    `result()` with ``(ok, reason)`` (SIP NOTIFY ``200 OK`` or a failure sipfrag).
+    """
+
+    __slots__ = ("target", "refusal", "_accepted", "_result")
+
+    def __init__(self, target: str) -> None:
+        loop = asyncio.get_running_loop()
+        self.target = target
+        #: why the engine refused the request (None while it has not)
+        self.refusal: str | None = None
+        self._accepted: asyncio.Future[bool] = loop.create_future()
+        self._result: asyncio.Future[tuple[bool, str]] = loop.create_future()
+
+    # ---- backend side -------------------------------------------------------------------------
+    def accepted(self) -> asyncio.Future[bool]:
+        return self._accepted
+
+    def result(self) -> asyncio.Future[tuple[bool, str]]:
+        return self._result
+
+    # ---- engine side --------------------------------------------------------------------------
+    def accept(self) -> None:
+        if not self._accepted.done():
+            self._accepted.set_result(True)
+
+    def refuse(self, reason: str) -> None:
+        if self._accepted.done():
+            return
+        self.refusal = reason
+        self._accepted.set_result(False)
+        self._result.set_result((False, reason))
+
+    def finish(self, ok: bool, reason: str) -> None:
+        self.accept()
+        if not self._result.done():
+            self._result.set_result((ok, reason))
 
 
 class Leg(ABC):
@@ -75,6 +135,9 @@ class Leg(ABC):
         #: told synchronously of every state change (the dialing helpers write
         #: leg events with it, so an event is in the stream the moment it happens)
         self.observer: LegObserver | None = None
+        #: the far end has the conversation on hold
+        self.held = False
+        self._transfer: asyncio.Future[TransferRequest] = loop.create_future()
         self._outcome: asyncio.Future[DialOutcome] = loop.create_future()
         self._ended: asyncio.Future[HangupCause] = loop.create_future()
         self._ring_timer: asyncio.TimerHandle | None = (
@@ -112,6 +175,17 @@ class Leg(ABC):
             return None
         end = self.ended_at if self.ended_at is not None else self._loop.time()
         return end - self.answered_at
+
+    def transfer_requested(self) -> asyncio.Future[TransferRequest]:
+        """Resolves when the far end asks to hand the caller to someone else
+        (at most once per leg: a leg whose transfer was refused takes a new
+        request only after the engine calls `transfer_rearm`)."""
+        return self._transfer
+
+    def transfer_rearm(self) -> None:
+        """Take transfer requests again (after refusing one)."""
+        if self._transfer.done():
+            self._transfer = self._loop.create_future()
 
     def cancel(self, cause: HangupCause | str | None = None) -> bool:
         """Stop ringing. True if the leg was still ringing (its outcome is now
@@ -175,6 +249,29 @@ class Leg(ABC):
         outcome = cause.dial_outcome
         self._settle(DialOutcome.FAILED if outcome is DialOutcome.ANSWERED else outcome, cause)
 
+    def hold_received(self, held: bool) -> None:
+        """The far end put the conversation on hold (True) or took it off
+        (False): SIP re-INVITE with sendonly/inactive and back, the desk's
+        hold button. Ignored unless the leg is answered and it changes something."""
+        if self.state != "answered" or held == self.held:
+            return
+        self.held = held
+        self._tell("held" if held else "unheld")
+
+    def transfer_received(self, target: str) -> TransferRequest:
+        """The far end asks to hand the caller to `target` (SIP REFER from
+        the operator's phone, the desk's transfer button). The request comes
+        back refused at once (reason ``not_in_call`` or ``pending``) when the
+        leg is not in a conversation or another request is pending."""
+        request = TransferRequest(target)
+        if self.state != "answered":
+            request.refuse("not_in_call")
+        elif self._transfer.done():
+            request.refuse("pending")
+        else:
+            self._transfer.set_result(request)
+        return request
+
     def remote_hangup(self, cause: HangupCause) -> None:
         """The far end ended the leg (BYE, ARI `ChannelDestroyed`, ESL CHANNEL_HANGUP)."""
         if not self._outcome.done():
@@ -213,9 +310,16 @@ class Leg(ABC):
     def _end(self, cause: HangupCause) -> None:
         self.cause = cause
         self.ended_at = self._loop.time()
+        if self.held:
+            self.held = False
+            self._tell("unheld")
+        if self._transfer.done():
+            request = self._transfer.result()
+            if not request.accepted().done():
+                request.refuse("hangup")
         self._ended.set_result(cause)
         self._tell("ended")
 
-    def _tell(self, state: LegState) -> None:
+    def _tell(self, state: LegChange) -> None:
         if self.observer is not None:
             self.observer(self, state)
