@@ -143,3 +143,70 @@ class CallHeld(NodeEvent):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CallUnheld(NodeEvent):
     node_id: str | None = None
+
+
+# ---- what the operator does in the conversation (their phone or their desk) ----------------------
+@event("leg_held")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LegHeld(NodeEvent):
+    """The far end of a bridged leg (an operator) put the caller on hold
+    (SIP re-INVITE sendonly/inactive, the desk's hold button)."""
+
+    target: str
+    leg_id: str = ""
+    node_id: str | None = None
+    operator_id: str | None = None
+
+
+@event("leg_unheld")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LegUnheld(NodeEvent):
+    """The hold is over (taken off, or the leg ended while holding);
+    `held_for` is its length in seconds, what the operator report sums."""
+
+    target: str
+    held_for: float
+    leg_id: str = ""
+    node_id: str | None = None
+    operator_id: str | None = None
+
+
+@event("operator_transfer_requested")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OperatorTransferRequested(NodeEvent):
+    """The operator in conversation asked to hand the caller to `target`
+    (an operator's id or extension, a queue id, or a number). Either
+    `operator_transfer_refused` or `operator_transfer_ended` follows."""
+
+    operator_id: str | None
+    target: str
+    leg_id: str = ""
+    node_id: str | None = None
+
+
+@event("operator_transfer_refused")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OperatorTransferRefused(NodeEvent):
+    """The engine did not take the request, and the conversation went on:
+    `reason` is unknown_target, dial_blocked, pending, not_in_call or hangup."""
+
+    operator_id: str | None
+    target: str
+    reason: str
+    node_id: str | None = None
+
+
+@event("operator_transfer_ended")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OperatorTransferEnded(NodeEvent):
+    """What became of an accepted operator transfer. `kind` is operator,
+    queue or number; `outcome` is answered (someone took the caller),
+    busy, no_answer, rejected, failed or hangup (the caller left first);
+    `to_operator_id` is the operator who answered, when one did."""
+
+    operator_id: str | None
+    target: str
+    kind: str
+    outcome: str
+    node_id: str | None = None
+    to_operator_id: str | None = None
