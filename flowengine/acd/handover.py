@@ -113,12 +113,20 @@ def resolve(driver: AcdDriver | None, target: str) -> Destination | str:
     return Destination("number", target)
 
 
-def operator_leg(engine: Engine, operator_id: str) -> Leg | None:
-    """The leg `operator_id` is talking to a caller on now, if any (the desk's
-    hold and transfer act on it)."""
-    legs: dict[str, Leg] = engine.services.get(_LEGS) or {}
-    leg = legs.get(operator_id)
-    return leg if leg is not None and leg.state == "answered" else None
+@dataclass(frozen=True, slots=True)
+class OperatorLeg:
+    """The leg an operator is talking to a caller on, and the caller's call."""
+
+    call_id: str
+    leg: Leg
+
+
+def operator_leg(engine: Engine, operator_id: str) -> OperatorLeg | None:
+    """What `operator_id` is talking on now, if anything (the desk's hold and
+    transfer act on it): on any backend, in any node that bridges operators."""
+    legs: dict[str, OperatorLeg] = engine.services.get(_LEGS) or {}
+    found = legs.get(operator_id)
+    return found if found is not None and found.leg.state == "answered" else None
 
 
 def _shown(target: str) -> str:
@@ -153,15 +161,16 @@ async def talk(
         accepted.append(Handover(request, found, operator_id))
         return True
 
-    legs: dict[str, Leg] = ctx.engine.services.setdefault(_LEGS, {})
+    legs: dict[str, OperatorLeg] = ctx.engine.services.setdefault(_LEGS, {})
+    mine = OperatorLeg(ctx.call_id, leg)
     if operator_id is not None:
-        legs[operator_id] = leg
+        legs[operator_id] = mine
     try:
         result = await dialing.bridge(
             ctx, leg, node_id=node_id, operator_id=operator_id, record=record, on_transfer=on_transfer
         )
     finally:
-        if operator_id is not None and legs.get(operator_id) is leg:
+        if operator_id is not None and legs.get(operator_id) is mine:
             del legs[operator_id]
     if not accepted:
         return result, None
