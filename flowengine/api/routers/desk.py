@@ -123,11 +123,11 @@ def _desk_call(service: Service, call_id: str) -> DeskCall | None:
             variables[str(e.get("variable"))] = e.get("value")
         elif name == "notified" and e.get("channel") == "screen":
             screen.append(ScreenPop(message=str(e.get("message") or ""), target=e.get("target"), node_id=e.get("node_id")))
-        elif name in ("queue_entered", "queue_offered"):
-            queue_id = e.get("queue_id") or queue_id
-        elif name == "queue_connected":
-            queue_id = e.get("queue_id") or queue_id
-            wait = e.get("wait")
+        elif name in ("queue_entered", "queue_offered", "queue_connected"):
+            # an operator's private queue (a hand-over to them) is no queue to show
+            queue_id = _queue_shown(e.get("queue_id")) or queue_id
+            if name == "queue_connected":
+                wait = e.get("wait")
     caller = str(first.get("caller") or "")
     history = [
         CdrPublic(**c.to_row())
@@ -139,6 +139,10 @@ def _desk_call(service: Service, call_id: str) -> DeskCall | None:
         scenario_id=str(first.get("scenario_id") or ""), queue_id=queue_id, wait=wait,
         started_at=first.get("ts"), variables=variables, screen=screen, history=history,
     )
+
+
+def _queue_shown(queue_id: Any) -> str | None:
+    return None if not isinstance(queue_id, str) or queue_id.startswith("operator:") else queue_id
 
 
 @router.get("/operators/{operator_id}/call", operation_id="getOperatorCall", tags=["operators"], response_model=DeskState)

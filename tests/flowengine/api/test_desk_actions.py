@@ -89,6 +89,8 @@ def test_the_operator_hands_the_caller_to_another_operator(desk: Api) -> None:
     assert r.status_code == 202, r.text
     assert r.json() == {"operator_id": "901", "call_id": call_id, "target": "902", "kind": "operator", "state": "accepted"}
     wait_for(lambda: state_of(api, "902") == "talking", "902 to talk")
+    # 902's desk shows where the caller came from (sales), not 902's private queue
+    assert api.call("GET", f"{V1}/operators/902/call", role="supervisor").json()["call"]["queue_id"] == "sales"
     assert state_of(api, "901") == "wrap_up"  # sales has 10 s of wrap-up
     ended = wait_for(lambda: events(api, call_id, "operator_transfer_ended"), "the transfer's end")
     assert [(e["operator_id"], e["kind"], e["outcome"], e["to_operator_id"]) for e in ended] == [
