@@ -755,10 +755,17 @@ class AcdDriver:
             if self._report(due, outcome, caller_leg):
                 # both phones are up: the conversation (joining two legs of no
                 # call is the backend's; the simulator needs nothing more)
-                ended = await asyncio.wait(
-                    {caller_leg.ended(), operator_leg.ended()}, return_when=asyncio.FIRST_COMPLETED
-                )
-                by = "caller" if caller_leg.ended() in ended[0] else "agent"
+                while True:
+                    watched: list[asyncio.Future[Any]] = [
+                        caller_leg.ended(), operator_leg.ended(), operator_leg.transfer_requested()
+                    ]
+                    await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
+                    if caller_leg.ended().done() or operator_leg.ended().done():
+                        break
+                    # a callback is no caller's call: there is nothing to hand on (SIP: REFER refused)
+                    operator_leg.transfer_requested().result().refuse("not_supported")
+                    operator_leg.transfer_rearm()
+                by = "caller" if caller_leg.ended().done() else "agent"
                 self.callback_completed(due, by=by)
         finally:
             if self._callback_legs.get(due.call_id) in legs:

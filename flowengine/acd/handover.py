@@ -220,18 +220,23 @@ async def _through_acd(ctx: CallContext, h: Handover, report: Report, *, node_id
         report("failed", None)
         return None
     options: dict[str, object] = {}
-    if h.destination.kind == "operator":
-        queue_id = driver.operator_queue(h.destination.ref)
-        options = {
-            "ring_timeout": RING_TIMEOUT,
-            "max_wait": OPERATOR_MAX_WAIT,
-            "max_total_wait": OPERATOR_MAX_WAIT,
-            "max_rounds": 1,
-            "no_operators": "busy",
-        }
-    else:
-        queue_id = h.destination.ref
     call = ctx.call
+    try:
+        if h.destination.kind == "operator":
+            queue_id = driver.operator_queue(h.destination.ref)
+            options = {
+                "ring_timeout": RING_TIMEOUT,
+                "max_wait": OPERATOR_MAX_WAIT,
+                "max_total_wait": OPERATOR_MAX_WAIT,
+                "max_rounds": 1,
+                "no_operators": "busy",
+            }
+        else:
+            queue_id = driver.queue_spec(h.destination.ref).id
+    except Exception:  # the centre changed since the request was taken: this transfer fails
+        log.warning("call %s: %s '%s' is gone", ctx.call_id, h.destination.kind, h.destination.ref)
+        report("failed", None)
+        return None
     await call.start_music()
     session = driver.enter(ctx, node_id, queue_id, **options)
     session.record = record

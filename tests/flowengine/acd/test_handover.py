@@ -9,6 +9,7 @@ the times asserted are what a caller would live through: operators answer
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -318,3 +319,51 @@ def test_targets_resolve_to_operators_queues_and_allowed_numbers() -> None:
         await engine.shutdown()
 
     run_virtual(main())
+
+
+def test_an_operator_on_a_callback_cannot_hand_it_on_and_talks_on() -> None:
+    """A callback belongs to no caller's call (the caller left the line):
+    the operator's request is refused and the conversation goes on."""
+    centre = parse_centre({
+        "operators": [{"id": "901", "extension": "901"}, {"id": "902", "extension": "902"}],
+        "queues": [{"id": "sales", "members": ["901"], "callback": True}],
+        "dial_policy": {"allow": ["+7XXXXXXXXXX"]},
+    })  # fmt: skip
+    sc = load(doc([
+        start("q"),
+        node("q", "queue", {"queue": "sales", "callback_digit": "9"}, **dict.fromkeys(QUEUE_EXITS, "bye")),
+        hangup("bye"),
+    ]))  # fmt: skip
+
+    async def main() -> tuple[list[SimLeg], list[str]]:
+        loop = asyncio.get_running_loop()
+        engine = Engine(clock=WallClock(AT), keep_events=True)
+        backend = SimBackend(engine)
+        phones = {"901": phone(talk=30, transfer_share=1.0, transfer_after=5, transfer_to="902")}
+        driver = attach_centre(engine, backend, CentreSetup(centre, phones=phones, statuses={"901": "break:lunch"},
+                                                            callback_answer_after=2))
+        decisions: list[str] = []
+        driver.add_listener(lambda _now, x: decisions.append(type(x).__name__))
+        legs: list[SimLeg] = []
+        ring = backend.ring
+
+        def ring_and_keep(target: str, *, ring_timeout: float) -> SimLeg:
+            legs.append(leg := ring(target, ring_timeout=ring_timeout))
+            return leg
+
+        backend.ring = ring_and_keep  # type: ignore[method-assign]
+        _call, task = backend.place_call(script([{"wait": 1}, {"press": "9"}]), sc)
+        await task
+        loop.call_later(10, driver.set_status, "901", "available")
+        await asyncio.sleep(120)
+        await driver.shutdown()
+        await engine.shutdown()
+        return legs, decisions
+
+    legs, decisions = run_virtual(main())
+    operator_leg, caller_leg = legs
+    (request,) = operator_leg.transfers
+    assert (request.accepted().result(), request.refusal) == (False, "not_supported")
+    # the conversation lasted the operator's 30 s of talk (from their answer), not 5
+    assert operator_leg.talk_time == 30.0 and caller_leg.talk_time == 28.0  # the caller answered 2 s in
+    assert "Completed" in decisions
