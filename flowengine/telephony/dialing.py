@@ -230,25 +230,32 @@ class _HoldMusic:
     through the leg's observer and plays through the call's music API, in a
     named task of its own that ends with the bridge."""
 
-    __slots__ = ("call", "leg", "changed", "playing", "previous", "task")
+    __slots__ = ("call", "call_id", "leg", "changed", "playing", "previous", "task")
 
     def __init__(self, ctx: CallContext, leg: Leg) -> None:
         self.call = ctx.call
+        self.call_id = ctx.call_id
         self.leg = leg
         self.changed = asyncio.Event()
         self.playing = False
+        #: started at the first hold (most conversations have none)
+        self.task: asyncio.Task[None] | None = None
         previous = self.previous = leg.observer
 
         def observe(seen: Leg, change: LegChange) -> None:
             if previous is not None:
                 previous(seen, change)
             if change in ("held", "unheld"):
-                self.changed.set()
+                self._wake()
 
         leg.observer = observe
         if leg.held:
-            self.changed.set()
-        self.task = asyncio.get_running_loop().create_task(self._follow(), name=f"hold-music:{ctx.call_id}")
+            self._wake()
+
+    def _wake(self) -> None:
+        self.changed.set()
+        if self.task is None:
+            self.task = asyncio.get_running_loop().create_task(self._follow(), name=f"hold-music:{self.call_id}")
 
     async def _follow(self) -> None:
         while True:
@@ -264,7 +271,8 @@ class _HoldMusic:
 
     def abandon(self) -> None:
         """The bridge was cut short (the caller left, a shutdown): stop following."""
-        self.task.cancel()
+        if self.task is not None:
+            self.task.cancel()
         self.leg.observer = self.previous
 
     async def close(self) -> None:

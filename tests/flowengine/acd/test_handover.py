@@ -367,3 +367,44 @@ def test_an_operator_on_a_callback_cannot_hand_it_on_and_talks_on() -> None:
     # the conversation lasted the operator's 30 s of talk (from their answer), not 5
     assert operator_leg.talk_time == 30.0 and caller_leg.talk_time == 28.0  # the caller answered 2 s in
     assert "Completed" in decisions
+
+
+def test_a_test_scripts_the_operator_through_the_phone_they_talk_on() -> None:
+    """`SimBackend.answered_leg` is the phone's line: a test holds and
+    transfers with it at the moments it chooses, as the operator would."""
+
+    async def main() -> CallTrace:
+        loop = asyncio.get_running_loop()
+        engine = Engine(clock=WallClock(AT), keep_events=True)
+        backend = SimBackend(engine)
+        driver = attach_centre(engine, backend, CentreSetup(CENTRE, phones={"901": phone(talk=60)}))
+        del backend.directory["905"]  # kate's phone does not exist here
+
+        def operator(held: bool | None = None, to: str | None = None) -> None:
+            leg = backend.answered_leg("901")
+            assert leg is not None
+            if held is not None:
+                leg.hold_received(held)
+            if to is not None:
+                leg.transfer_received(to)
+
+        assert backend.answered_leg("901") is None
+        loop.call_later(6, operator, True)
+        loop.call_later(9, operator, False)
+        loop.call_later(12, operator, None, "905")  # kate, by extension: not a phone in this test
+        _call, task = backend.place_call(script(), queue_scenario())
+        ctx = await task
+        await driver.shutdown()
+        await engine.shutdown()
+        return trace_of(ctx)
+
+    trace = run_virtual(main())
+    seen = [(e.name, e.t) for e in trace.events if e.name.startswith(("leg_held", "leg_unheld", "operator_transfer"))]
+    assert seen == [
+        ("leg_held", 6.0), ("leg_unheld", 9.0),
+        # kate's extension 905 has no phone here: she is rung, the call fails (404), the node ends
+        ("operator_transfer_requested", 12.0), ("operator_transfer_ended", 12.0),
+    ]  # fmt: skip
+    ended = [e.to_dict() for e in trace.events if e.name == "operator_transfer_ended"][0]
+    assert (ended["to_operator_id"], ended["outcome"]) == (None, "failed")
+    assert [e.to_dict()["held_for"] for e in trace.events if e.name == "leg_unheld"] == [3.0]
