@@ -38,6 +38,8 @@ def test_hold_then_hand_the_caller_to_a_colleague(page: Any, served: Served) -> 
             expect(panel.get_by_test_id("on-hold")).to_have_text("The caller is on hold and hears music")
             expect(page.get_by_role("button", name="Resume")).to_have_attribute("aria-pressed", "true")
             wait_for(lambda: events(served, call_id, "leg_held"), "leg_held in the call's stream")
+            page.reload()  # the hold is the call's, not the page's
+            expect(panel.get_by_test_id("on-hold")).to_be_visible()
 
             target = page.get_by_label("Transfer to")
             target.fill("nobody")

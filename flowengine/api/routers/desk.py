@@ -83,6 +83,7 @@ class DeskState(BaseModel):
     state: str = Field(description="idle, ringing, talking or wrap_up")
     state_since: float | None
     call: DeskCall | None = Field(description="the call the operator is ringing for, talking to or wrapping up")
+    held: bool = Field(default=False, description="the operator holds the caller of their conversation now")
 
 
 def _own(user: Principal, operator_id: str, service: Service, may: str = "read only their own desk") -> None:
@@ -156,7 +157,9 @@ async def current_call(operator_id: Id, user: AnyUser, service: ServiceDep) -> D
         return DeskState(operator_id=operator_id, state="idle", state_since=None, call=None)
     call_id = row.get("call_id")
     call = _desk_call(service, call_id) if call_id else None
-    return DeskState(operator_id=operator_id, state=row["state"], state_since=row["state_since"], call=call)
+    talking = operator_leg(service.engine, operator_id)
+    held = talking is not None and talking.leg.held
+    return DeskState(operator_id=operator_id, state=row["state"], state_since=row["state_since"], call=call, held=held)
 
 
 @router.get("/operators/{operator_id}/calls", operation_id="listOperatorCalls", tags=["operators"], response_model=list[CdrPublic])

@@ -55,6 +55,7 @@ def test_the_operator_holds_the_caller_and_takes_them_off(desk: Api) -> None:
     r = api.call("POST", f"{DESK}/hold", role="operator", json={"held": True})
     assert r.status_code == 202, r.text
     assert r.json() == {"operator_id": "901", "call_id": call_id, "held": True}
+    assert api.call("GET", DESK, role="operator").json()["held"] is True  # the panel shows it after a reload
     r = api.call("POST", f"{DESK}/hold", role="operator", json={"held": False})
     assert r.status_code == 202 and r.json()["held"] is False
     held = wait_for(lambda: (lambda e: e if len(e) == 2 else None)(events(api, call_id, "leg_held", "leg_unheld")), "both")

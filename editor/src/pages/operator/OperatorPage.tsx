@@ -230,7 +230,7 @@ function CallCard({ desk, state, stateSince, now, names, lang, t, operatorId }: 
       </header>
       <div className="op-caller" data-testid="caller">{call.caller || "—"}</div>
       {(state === "talking" || state === "wrap_up") && (
-        <CallActions key={call.call_id} operatorId={operatorId} active={state === "talking"} t={t} />
+        <CallActions key={call.call_id} operatorId={operatorId} active={state === "talking"} held={desk?.held ?? false} t={t} />
       )}
       <dl className="op-facts">
         <div><dt>{t("called")}</dt><dd>{call.called || "—"}</dd></div>
@@ -290,8 +290,9 @@ function refusal(error: unknown): Key | null {
 // Hold / resume and hand the caller on: they act on the conversation the
 // operator is in, as their phone's buttons would. Handing the caller on ends
 // that conversation (wrap-up follows), where the outcome stays in view.
-function CallActions({ operatorId, active, t }: { operatorId: string; active: boolean; t: T }) {
-  const [held, setHeld] = useState(false);
+function CallActions({ operatorId, active, held: heldNow, t }: { operatorId: string; active: boolean; held: boolean; t: T }) {
+  const [held, setHeld] = useState(heldNow);
+  useEffect(() => setHeld(heldNow), [heldNow]);
   const [target, setTarget] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
