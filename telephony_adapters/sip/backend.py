@@ -99,7 +99,7 @@ class SipBackend(Backend):
         self._media_watch: asyncio.TimerHandle | None = None
         #: live calls by the core's key
         self.calls: dict[str, SipCall] = {}
-        #: outgoing legs by key, and the operators' phones they ring (`phones`)
+        #: outgoing legs by the key of each of their INVITEs (a forked leg is under each), and the operators' phones they ring (`phones`)
         self.legs: dict[str, SipLeg] = {}
         self.phones = PhoneLines(self)
         self._tasks: set[asyncio.Task[None]] = set()
