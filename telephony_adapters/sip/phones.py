@@ -15,8 +15,9 @@ The service replaces its ACD when the centre changes (carrying statuses
 over): the first time this module meets a new ACD it takes the accounts
 from the new centre and tells that ACD again who is reachable.
 
-A leg's target is, in order: an account (its newest binding; an account
-without one fails at once with 480), a ``sip:`` URI whose host is a trusted
+A leg's target is, in order: an account (every live binding of it, rung in
+parallel by one forked leg, see `leg`; an account without one fails at once
+with 480), a ``sip:`` URI whose host is a trusted
 peer (a trunk's address), or a number `SipBackend.route_number` sends out
 through a trunk; anything else fails with 404. Nothing a caller dials
 reaches any other address.
@@ -118,8 +119,8 @@ class PhoneLines:
         if not isinstance(ev, LegProgress | LegAnswered | LegFailed | LegHungUp | LegDtmf | LegReinvited):
             return False
         leg = self.sip.legs.get(ev.key)
-        if leg is None:
-            return True
+        if leg is None or leg.branch_event(ev):
+            return True  # (an INVITE of a leg still ringing, or one that lost the race)
         if isinstance(ev, LegProgress):
             leg.progress(ev.status, ev.early)
         elif isinstance(ev, LegAnswered):
@@ -138,16 +139,22 @@ class PhoneLines:
         return self.registrar is not None and self.registrar.account_for(target) is not None
 
     def destination(self, target: str) -> Destination | int:
-        """Where a leg to `target` goes, or the SIP status it fails with."""
+        """Where a leg to `target` goes (an account's newest binding), or the SIP status it fails with."""
+        where = self.destinations(target)
+        return where if isinstance(where, int) else where[0]
+
+    def destinations(self, target: str) -> list[Destination] | int:
+        """Every place a leg to `target` rings (each live binding of an
+        account, newest first; a leg to them is forked), or the SIP status it fails with."""
         host, port = self.sip.core.local
         registrar = self.registrar
         account = registrar.account_for(target) if registrar is not None else None
         if account is not None and registrar is not None:
-            bindings = registrar.bindings(account.user)
+            bindings = sorted(registrar.bindings(account.user), key=lambda b: -b.expires_at)
             if not bindings:
                 return 480
-            newest = max(bindings, key=lambda b: b.expires_at)
-            return Destination(newest.contact, newest.source, NameAddr(Uri("sip", account.user, host, port)))
+            to = NameAddr(Uri("sip", account.user, host, port))
+            return [Destination(b.contact, b.source, to) for b in bindings]
         if target.startswith(("sip:", "sips:")):
             try:
                 uri = parse_uri(target, "target")
@@ -156,13 +163,13 @@ class PhoneLines:
             if uri.scheme != "sip" or self.sip.settings.trunk_for(uri.host) is None:
                 log.info("leg to %s refused: not a trusted peer", target)
                 return 403
-            return Destination(uri, uri.host_port(), NameAddr(uri))
+            return [Destination(uri, uri.host_port(), NameAddr(uri))]
         routed = self.sip.route_number(target)
-        return routed if routed is not None else 404
+        return [routed] if routed is not None else 404
 
     def ring(self, target: str, *, ring_timeout: float | None, caller_id: str, caller_name: str | None) -> Leg:
         self._sync()
-        where = self.destination(target)
+        where = self.destinations(target)
         if isinstance(where, int):
             return FailedLeg(target, where)
         return SipLeg(self.sip, target, where, ring_timeout=ring_timeout, caller_id=caller_id, caller_name=caller_name)
