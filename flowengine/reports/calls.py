@@ -188,6 +188,12 @@ def fold_calls(events: Iterable[Mapping[str, Any]]) -> dict[str, CallStory]:
     return stories
 
 
+#: what the operator does in the conversation (holds, hand-overs), and a leg's end that closes a hold
+_OPERATOR_EVENTS = frozenset({
+    "leg_held", "leg_unheld", "leg_ended", "operator_transfer_requested", "operator_transfer_refused",
+    "operator_transfer_ended",
+})  # fmt: skip
+
 #: the call events the fold reads (the others — prompts, variables, digits,
 #: legs, announcements — only count for the CDR's event total): what the
 #: report tables fetch from storage
@@ -195,8 +201,7 @@ FOLD_EVENTS = frozenset({
     "call_started", "call_answered", "node_entered", "node_left", "node_failed", "queue_entered",
     "queue_offered", "queue_offer_missed", "queue_offer_cancelled", "queue_connected", "queue_completed",
     *_STAY_ENDS, "dial_attempted", "transfer_completed", "transfer_failed", "bridge_started", "bridge_ended",
-    "call_hung_up", "call_ended", "leg_held", "leg_unheld", "leg_ended", "operator_transfer_requested",
-    "operator_transfer_refused", "operator_transfer_ended",
+    "call_hung_up", "call_ended", *_OPERATOR_EVENTS,
 })  # fmt: skip
 
 #: queue events that end a stay without an operator -> the CDR's result
@@ -245,7 +250,7 @@ def _fold(s: CallStory, name: str, e: Mapping[str, Any]) -> None:
     ts = float(e.get("ts") or 0.0)
     if ts > s.last_ts:
         s.last_ts = ts
-    if name.startswith(("leg_", "operator_transfer_")):
+    if name in _OPERATOR_EVENTS:
         _fold_operator(s, name, e, ts)
     elif name == "call_started":
         s.started = ts
