@@ -478,8 +478,6 @@ def _builder_from_rows(call_id: str, rows: Iterable[Any], exclude_seq: int | Non
 class PurgeResult:
     events: int
     cdrs: int
-    #: calls whose report-table rows went with them
-    report_calls: int = 0
 
 
 class EventStore:
@@ -598,11 +596,7 @@ class EventStore:
 
     def purge(self, before: float, *, chunk: int = 10_000) -> PurgeResult:
         """Delete events with ts < `before` and CDRs of calls started before
-        it, `chunk` rows per transaction; events of calls still open stay.
-        The report tables' rows of those calls and events go as well
-        (`flowengine.reports.sql.retention`)."""
-        from flowengine.reports.sql.retention import purge_report_rows
-
+        it, `chunk` rows per transaction; events of calls still open stay."""
         gone_events = gone_cdrs = 0
         still_open = (
             sa.select(streams.c.id)
@@ -629,7 +623,7 @@ class EventStore:
                     ~sa.exists().where(events.c.stream_id == streams.c.id),
                 )
             )
-        return PurgeResult(gone_events, gone_cdrs, purge_report_rows(self.db, before))
+        return PurgeResult(gone_events, gone_cdrs)
 
     def _bodies(self, query: Any) -> list[dict[str, Any]]:
         with self.db.connect() as conn:

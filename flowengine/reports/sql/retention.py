@@ -1,7 +1,8 @@
 """Retention for the report tables: when the service purges old events
-(`EventStore.purge`), the report rows they gave go too, so a purged period
-reports nothing and what remains is what a rebuild from the remaining raw
-events would give.
+(`EventStore.purge`, then `purge_report_rows` with the same cut), the
+report rows they gave go too, so a purged period reports nothing.
+(Storage does not call it itself: the report tables are built on storage,
+not part of it.)
 
 A call goes with its start (as its CDR does): every row of the calls that
 started before the cut. The copied operator and queue events go by their
