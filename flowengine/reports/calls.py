@@ -231,8 +231,16 @@ def fold_event(s: CallStory, name: str, e: Mapping[str, Any]) -> None:
     _fold(s, name, e)
 
 
+#: the prefix of an operator's private queue (`ACD.direct_queue`)
+PRIVATE_QUEUE = "operator:"
+
+
 def _cdr_queue(s: CallStory, name: str, e: Mapping[str, Any]) -> None:
-    s.cdr_queue = e.get("queue_id") or s.cdr_queue
+    queue_id = e.get("queue_id")
+    # the CDR names the centre queue the caller came through: a later hand-over
+    # to one operator (their private queue, ``operator:<id>``) does not replace it
+    if queue_id and not (s.cdr_queue and str(queue_id).startswith(PRIVATE_QUEUE)):
+        s.cdr_queue = queue_id
     if name == "queue_connected":
         s.cdr_operator = e.get("operator_id")
         s.cdr_wait = e.get("wait")
