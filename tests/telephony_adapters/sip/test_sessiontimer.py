@@ -205,3 +205,15 @@ def test_negotiation_and_deadlines_as_data() -> None:
     timers.start("a", 90, True, 50.0)  # refreshed: its old expiry no longer counts
     assert sorted(timers.due(60.0)) == [("b", "expire")]
     assert "b" not in timers and timers.next_timer() == 95.0
+
+
+def test_settings_default_to_the_rfc_and_name_the_path_of_a_mistake() -> None:
+    from flowengine.errors import UsageError
+    from telephony_adapters.sip.config import sip_settings
+
+    assert sip_settings({}).timer_policy == TimerPolicy(1800, 90)
+    assert sip_settings({"session_expires": None}).timer_policy is None
+    with pytest.raises(UsageError, match=r"sip\.min_se: .*90"):
+        sip_settings({"min_se": 30})
+    with pytest.raises(UsageError, match="session_expires 100 must be at least min_se 120"):
+        sip_settings({"session_expires": 100, "min_se": 120})
