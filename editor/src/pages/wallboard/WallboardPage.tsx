@@ -177,7 +177,7 @@ export function statusName(row: Pick<OperatorRow, "status">, names: Names, lang:
 
 /** The operator's SIP phone: registered (with its number of devices) or unreachable. */
 function PhoneBadge({ phone, t }: { phone: OperatorRow["phone"]; t: T }) {
-  if (!phone) return <span className="wb-muted" data-testid="op-phone" data-phone="none">{t("noSipPhone")}</span>;
+  if (!phone) return <span className="wb-muted" data-testid="op-phone" data-phone="none" title={t("noSipPhone")} aria-label={t("noSipPhone")}>—</span>;
   const agent = phone.user_agent ? ` · ${phone.user_agent}` : "";
   return (
     <span className={`wb-phone wb-phone-${phone.registered ? "on" : "off"}`} data-testid="op-phone"
