@@ -9,8 +9,9 @@ the SDP we last sent, unchanged. The outcome:
 * 422: asked again at once with the far end's Min-SE;
 * 408, 481 or no answer at all: the far end is gone, the call ends
   (`SipCore.session_expired`);
-* anything else (491 glare, 500 ...): nothing; the expiry deadline, still
-  armed, ends the call unless the far end refreshes it meanwhile.
+* anything else (491 glare with a re-INVITE of the far end or of ours, 500
+  ...): tried again `RETRY_AFTER` s later, until the expiry deadline, still
+  armed, ends the call (unless the far end refreshes it meanwhile).
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ if TYPE_CHECKING:
     from telephony_adapters.sip.core import SipCore, _Session
 
 log = logging.getLogger("flowengine.sip.sessiontimer")
+#: seconds before a refused refresh is tried again (RFC 3261 §14.1 has the
+#: dialog's callee retry a 491 after 0-2 s)
+RETRY_AFTER = 2.0
 
 
 def send_refresh(core: SipCore, session: _Session, now: float, interval: float | None = None) -> None:
@@ -90,6 +94,8 @@ def send_refresh(core: SipCore, session: _Session, now: float, interval: float |
         elif status in (408, 481):
             log.info("call %s: the far end answered %d to our session refresh", req.call_id, status)
             core.session_expired(session, at)
+        else:
+            core.timers.retry(key, at + RETRY_AFTER)
 
     core.on_response[tx.key] = outcome
 

@@ -183,6 +183,13 @@ class SessionTimers:
             heapq.heappush(self._heap, (now + interval / 2, timer.generation, key, "refresh"))
         heapq.heappush(self._heap, (now + interval - expiry_margin(interval), timer.generation, key, "expire"))
 
+    def retry(self, key: str, at: float) -> None:
+        """Refresh again at `at` (our refresh was refused, e.g. 491 glare);
+        the expiry deadline stands."""
+        timer = self._timers.get(key)
+        if timer is not None:
+            heapq.heappush(self._heap, (at, timer.generation, key, "refresh"))
+
     def stop(self, key: str) -> None:
         self._timers.pop(key, None)
 

@@ -151,6 +151,19 @@ def test_engine_refreshes_with_reinvite_without_update_and_acks_it() -> None:
     assert len(requests(phone.tick(100.2), "INVITE")) == 1
 
 
+def test_a_refused_refresh_is_tried_again_and_the_call_lives_on() -> None:
+    phone = Phone()
+    key, _ = answered(phone, TIMERS + "Session-Expires: 100;refresher=uas\r\nAllow: UPDATE\r\n")
+    (first,) = requests(phone.tick(50.1), "UPDATE")
+    phone.send(reply(first, 491))  # glare: the far end was sending its own re-INVITE
+    assert requests(phone.tick(51.9), "UPDATE") == []
+    (again,) = requests(phone.tick(52.2), "UPDATE")
+    assert again.cseq[0] > first.cseq[0]
+    phone.send(reply(again, 200, "Session-Expires: 100;refresher=uac\r\n"))
+    assert requests(phone.tick(100.0), "BYE") == [] and phone.core.calls == 1
+    assert phone.events() == []
+
+
 def test_unanswered_refresh_ends_the_call_by_the_expiry_deadline() -> None:
     phone = Phone()
     key, _ = answered(phone, TIMERS + "Session-Expires: 90;refresher=uas\r\nAllow: UPDATE\r\n")
