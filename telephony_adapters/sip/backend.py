@@ -26,6 +26,7 @@ from flowengine.telephony.dialpolicy import DialPolicy
 from telephony_adapters.sip.call import SipCall
 from telephony_adapters.sip.config import sip_settings
 from telephony_adapters.sip.core import (
+    SESSION_EXPIRED_Q850,
     CallCancelled,
     CallConfirmed,
     CallFailed,
@@ -57,6 +58,8 @@ if TYPE_CHECKING:
     from flowengine.telephony import Leg
 
 log = logging.getLogger("flowengine.sip")
+#: the hangup cause of a call whose session timer ran out (no refresh came)
+SESSION_EXPIRED = "session_expired"
 P = ParamSpec("P")
 
 
@@ -91,6 +94,7 @@ class SipBackend(Backend):
             max_bytes=s.max_message_bytes,
             invite_rate=s.invite_rate,
             invite_burst=s.invite_burst,
+            session_timer=s.timer_policy,
         )
         self.rtp_pool = RtpPortPool(*s.rtp_ports)
         #: the one 20 ms clock every call's prompts are sent on
@@ -214,6 +218,9 @@ class SipBackend(Backend):
             self._end(call, cause)
         elif isinstance(ev, CallCancelled):
             self._end(call, HangupCause.from_sip(487, by="caller"))
+        elif isinstance(ev, CallFailed) and ev.reason == "session_expired":
+            # the far end stopped refreshing the session (RFC 4028): the core sent BYE
+            self._end(call, HangupCause("system", SESSION_EXPIRED, None, SESSION_EXPIRED_Q850))
         elif isinstance(ev, CallFailed):
             self._end(call, HangupCause("system", FAILED, None, 41))
         elif isinstance(ev, DtmfInfo):

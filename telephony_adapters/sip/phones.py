@@ -11,6 +11,11 @@ wallboard shows its operator away. A registration brings the operator back
 expiring or removed takes them away again. Centres without SIP secrets
 keep today's behaviour: no registrar (REGISTER gets 405), nobody removed.
 
+Whoever shows phones (the wallboard) listens in `phone_listeners`: each is
+told a `PhoneState` for every account when the registrar opens (or the
+centre changes), and again whenever an account registers, unregisters or
+gains or loses a binding.
+
 The service replaces its ACD when the centre changes (carrying statuses
 over): the first time this module meets a new ACD it takes the accounts
 from the new centre and tells that ACD again who is reachable.
@@ -27,6 +32,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from flowengine.telephony import HangupCause, Leg
@@ -42,7 +49,13 @@ from telephony_adapters.sip.outgoing import (
     LegProgress,
     LegReinvited,
 )
-from telephony_adapters.sip.registrar import Account, PhoneRegistered, PhoneUnregistered, Registrar
+from telephony_adapters.sip.registrar import (
+    Account,
+    PhoneBindingsChanged,
+    PhoneRegistered,
+    PhoneUnregistered,
+    Registrar,
+)
 
 if TYPE_CHECKING:
     from flowengine.acd.driver import AcdDriver
@@ -51,10 +64,24 @@ if TYPE_CHECKING:
 log = logging.getLogger("flowengine.sip.phones")
 
 
+@dataclass(frozen=True, slots=True)
+class PhoneState:
+    """An operator's phone as the registrar knows it now."""
+
+    operator_id: str
+    registered: bool
+    #: contacts registered (0 when not registered)
+    bindings: int
+    #: the User-Agent of the newest binding
+    user_agent: str | None = None
+
+
 class PhoneLines:
     def __init__(self, backend: SipBackend) -> None:
         self.sip = backend
         self.registrar: Registrar | None = None
+        #: told each account's `PhoneState` as it changes (see the module docstring)
+        self.phone_listeners: list[Callable[[PhoneState], None]] = []
         #: the ACD the accounts and reachability were last given to
         self._synced: AcdDriver | None = None
 
@@ -103,11 +130,28 @@ class PhoneLines:
                 _reachable(driver, account.operator_id)
             else:
                 driver.remove_operator(account.operator_id, "phone_unregistered")
+            self._tell(account.user, account.operator_id)
         return driver
+
+    def _tell(self, user: str, operator_id: str) -> None:
+        registrar = self.registrar
+        if registrar is None or not self.phone_listeners:
+            return
+        bindings = registrar.bindings(user)
+        newest = max(bindings, key=lambda b: b.expires_at, default=None)
+        state = PhoneState(operator_id, bool(bindings), len(bindings), newest.user_agent if newest else None)
+        for listener in self.phone_listeners:
+            try:
+                listener(state)
+            except Exception:  # a viewer's failure never touches the registrar
+                log.exception("phone listener failed")
 
     # ---- events -----------------------------------------------------------------------------
     def event(self, ev: SipEvent) -> bool:
         """Handle a registrar or outgoing-leg event; False for any other."""
+        if isinstance(ev, PhoneBindingsChanged):
+            self._tell(ev.user, ev.operator_id)
+            return True
         if isinstance(ev, PhoneRegistered | PhoneUnregistered):
             driver = self._sync()
             if driver is not None and ev.operator_id in driver.core.operator_ids():
@@ -115,6 +159,7 @@ class PhoneLines:
                     _reachable(driver, ev.operator_id)
                 else:
                     driver.remove_operator(ev.operator_id, "phone_unregistered")
+            self._tell(ev.user, ev.operator_id)
             return True
         if not isinstance(ev, LegProgress | LegAnswered | LegFailed | LegHungUp | LegDtmf | LegReinvited):
             return False
