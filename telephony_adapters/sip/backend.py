@@ -21,7 +21,7 @@ from urllib.parse import unquote
 from flowengine.errors import NodeError, UsageError
 from flowengine.telephony import HangupCause
 from flowengine.telephony.backend import Backend, LegJoin
-from flowengine.telephony.causes import FAILED, SHUTDOWN
+from flowengine.telephony.causes import FAILED, SESSION_EXPIRED, SHUTDOWN
 from flowengine.telephony.dialpolicy import DialPolicy
 from telephony_adapters.sip.call import SipCall
 from telephony_adapters.sip.config import sip_settings
@@ -58,8 +58,6 @@ if TYPE_CHECKING:
     from flowengine.telephony import Leg
 
 log = logging.getLogger("flowengine.sip")
-#: the hangup cause of a call whose session timer ran out (no refresh came)
-SESSION_EXPIRED = "session_expired"
 P = ParamSpec("P")
 
 
