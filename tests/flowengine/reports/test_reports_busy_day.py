@@ -14,22 +14,15 @@ up 2 s. Four callers press 1 for sales:
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from typing import Any
 
 import pytest
-from scenario_builders import AT, deadline, doc, hangup, load, node, script, start
+from scenario_builders import AT, doc, hangup, load, node, start
 
 from flowengine.acd import parse_centre
-from flowengine.acd.analysis.export import read_events
-from flowengine.events import JsonLinesSink
 from flowengine.reports import Period
-from flowengine.runtime.clock import WallClock
-from flowengine.runtime.engine import Engine, platform_call_ids
-from flowengine.runtime.virtual_loop import run_virtual
-from flowengine.testing.harness import CentreSetup, attach_centre
-from telephony_adapters.sim import SimBackend
+from tests.flowengine.reports.simulated_day import period, simulate_day
 
 CENTRE = parse_centre({
     "operators": [{"id": o, "extension": o} for o in ("901", "902")],
@@ -55,38 +48,14 @@ CALLS: list[tuple[float, dict[str, Any]]] = [
     (2, {"caller": "+79161110003", "steps": [{"input": "1"}, {"wait": 3}, {"press": "9"}]}),
     (3, {"caller": "+7104", "steps": [{"input": "1"}], "patience": 4}),
 ]
-MOSCOW = dt.timezone(dt.timedelta(hours=3))
-
-
 @pytest.fixture(scope="module")
 def events(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
-    path = tmp_path_factory.mktemp("busy") / "events.jsonl"
-
-    async def main() -> None:
-        loop = asyncio.get_running_loop()
-        engine = Engine(clock=WallClock(AT), call_ids=platform_call_ids)
-        engine.add_sink(JsonLinesSink(path))
-        backend = SimBackend(engine)
-        driver = attach_centre(engine, backend, CentreSetup(CENTRE, answer_after=3.0, talk_time=10.0,
-                                                            statuses={"902": "break:lunch"}))
-        loop.call_later(30, driver.set_status, "902", "available")
-        tasks = []
-        for at, fields in CALLS:
-            await asyncio.sleep(at - loop.time())
-            steps = fields.pop("steps", [])
-            tasks.append(backend.place_call(script(steps, **fields), SCENARIO)[1])
-        await asyncio.gather(*tasks)
-        await asyncio.sleep(60)
-        await driver.shutdown()
-        await engine.shutdown()
-
-    with deadline(20):
-        run_virtual(main())
-    return list(read_events([path]))
-
-
-def period() -> Period:
-    return Period(AT.timestamp(), AT.timestamp() + 3600, MOSCOW)
+    return simulate_day(
+        tmp_path_factory.mktemp("busy") / "events.jsonl", CENTRE, SCENARIO, CALLS,
+        statuses={"902": "break:lunch"},
+        on_start=lambda loop, driver: loop.call_later(30, driver.set_status, "902", "available"),
+        settle=60,
+    )  # fmt: skip
 
 
 @pytest.fixture
