@@ -41,6 +41,7 @@ from telephony_adapters.sip.outgoing import (
     LegProgress,
     LegReinvited,
 )
+from telephony_adapters.sip.referrals import LegReferred
 from telephony_adapters.sip.registrar import Account, PhoneRegistered, PhoneUnregistered, Registrar
 
 if TYPE_CHECKING:
@@ -115,7 +116,7 @@ class PhoneLines:
                 else:
                     driver.remove_operator(ev.operator_id, "phone_unregistered")
             return True
-        if not isinstance(ev, LegProgress | LegAnswered | LegFailed | LegHungUp | LegDtmf | LegReinvited):
+        if not isinstance(ev, LegProgress | LegAnswered | LegFailed | LegHungUp | LegDtmf | LegReinvited | LegReferred):
             return False
         leg = self.sip.legs.get(ev.key)
         if leg is None:
@@ -130,6 +131,8 @@ class PhoneLines:
             leg.hung_up(ev.q850)
         elif isinstance(ev, LegReinvited):
             leg.progress_media(ev.negotiated)
+        elif isinstance(ev, LegReferred):
+            leg.referred(ev.ref, ev.target)
         return True
 
     # ---- targets ----------------------------------------------------------------------------
