@@ -11,9 +11,14 @@ expressions (a failed check fails its call and its exit code).
   (the test plays the engine side's part: `start_music` on `leg_held`), then
   the phone again.
 * Blind transfer: the phone REFERs twice; the engine's refusal is a 403 whose
-  Warning names the reason, its acceptance a 202, NOTIFY 100 Trying, the
-  leg's BYE (the engine lets the operator go at once), and the final NOTIFY
-  200 OK.
+  Warning names the reason, its acceptance a 202, NOTIFY 100 Trying (Event
+  ``refer;id=2``: the dialog's second REFER), the leg's BYE (the engine lets
+  the operator go at once), and the final NOTIFY 200 OK. A phone that hangs
+  up right after the 202 only ends its leg, and still gets the outcome.
+
+The engine side of the contract (what becomes of the caller) is played by
+the tests themselves here: they answer the `TransferRequest` and start the
+music as the engine does.
 """
 
 from __future__ import annotations
@@ -217,6 +222,40 @@ def transferring_phone(engine: str) -> str:
 {_OK}
   <timewait milliseconds="300"/>
   <Reference variables="them,us,why,event,active,trying,ended,done"/>
+</scenario>
+"""
+
+
+def hanging_up_transferring_phone(engine: str) -> str:
+    """Asks to transfer to 905 and hangs up (BYE) as soon as it has the 202
+    and the first NOTIFY, as many phones do; still expects the final NOTIFY
+    (here 486: the target was busy)."""
+    refer = _request(engine, "REFER", 1, f"Refer-To: <sip:905@{engine}>\n      ")
+    return f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="operator phone: blind transfer, then hang up at once">
+{_ANSWER}
+  <pause milliseconds="300"/>
+{refer}
+  <recv response="202"/>
+  <recv request="NOTIFY">
+    <action>
+      <ereg regexp="SIP/2.0 100 Trying" search_in="body" check_it="true" assign_to="trying"/>
+    </action>
+  </recv>
+{_OK}
+{_request(engine, "BYE", 2)}
+  <recv response="200"/>
+  <recv request="NOTIFY" timeout="10000">
+    <action>
+      <ereg regexp="^ *refer$" search_in="hdr" header="Event:" check_it="true" assign_to="event"/>
+      <ereg regexp="^ *terminated" search_in="hdr" header="Subscription-State:" check_it="true" assign_to="ended"/>
+      <ereg regexp="SIP/2.0 486 Busy Here" search_in="body" check_it="true" assign_to="busy"/>
+    </action>
+  </recv>
+{_OK}
+  <timewait milliseconds="300"/>
+  <Reference variables="them,us,trying,event,ended,busy"/>
 </scenario>
 """
 
@@ -437,5 +476,28 @@ def test_the_operators_refer_is_refused_with_a_reason_then_accepted_notified_and
         rc, out = await phone
         assert rc == 0, out  # the phone's checks: 403 naming unknown_target, 202, NOTIFY 100, BYE, NOTIFY 200
         assert leg.state == "ended" and leg.cause is not None and leg.cause.by == "engine"
+
+    with_backend(test, tmp_path)
+
+
+def test_a_phone_hanging_up_right_after_the_202_only_ends_its_leg_and_still_hears_the_outcome(tmp_path: Path) -> None:
+    phone_port = free_udp_port()
+
+    async def test(backend: SipBackend, events: list[StreamEvent]) -> None:
+        loop = asyncio.get_running_loop()
+        host, port = backend.address
+        (tmp_path / "phone.xml").write_text(hanging_up_transferring_phone(f"{host}:{port}"))
+        phone = loop.create_task(sipp("-sf", "phone.xml", cwd=tmp_path, port=phone_port))
+        await asyncio.sleep(0.5)
+        leg = backend.originate(f"sip:901@127.0.0.1:{phone_port}", ring_timeout=10, caller_id="+74951234567")
+        assert str(await asyncio.wait_for(leg.outcome(), 15)) == "answered"
+        request = await asyncio.wait_for(leg.transfer_requested(), 15)
+        request.accept()
+        cause = await asyncio.wait_for(leg.ended(), 15)  # the phone's BYE: the leg ends, by the operator ...
+        assert cause.by == "callee"
+        assert not request.result().done()  # ... and the transfer goes on
+        request.finish(False, "busy")
+        rc, out = await phone
+        assert rc == 0, out  # the phone's checks: 202, NOTIFY 100, its BYE answered, NOTIFY 486 ending it
 
     with_backend(test, tmp_path)
