@@ -41,6 +41,7 @@ from flowengine.scenario.loader import load_scenario_data
 from flowengine.telephony import HangupCause, Leg
 from flowengine.telephony.causes import NORMAL
 from telephony_adapters.sip import SipBackend, SipSettings
+from telephony_adapters.sip import leg as leg_module
 from telephony_adapters.sip.leg import SipLeg
 from telephony_adapters.sip.rtp import RtpPacket, decode, parse_rtp
 
@@ -256,6 +257,28 @@ def hanging_up_transferring_phone(engine: str) -> str:
 {_OK}
   <timewait milliseconds="300"/>
   <Reference variables="them,us,trying,event,ended,busy"/>
+</scenario>
+"""
+
+
+def unanswered_transferring_phone(engine: str) -> str:
+    """Asks to transfer to 905 and expects a 403 saying nobody decided; then hangs up."""
+    refer = _request(engine, "REFER", 1, f"Refer-To: <sip:905@{engine}>\n      ")
+    return f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="operator phone: a transfer nobody decides">
+{_ANSWER}
+  <pause milliseconds="300"/>
+{refer}
+  <recv response="403" timeout="15000">
+    <action>
+      <ereg regexp="no_decision" search_in="hdr" header="Warning:" check_it="true" assign_to="why"/>
+    </action>
+  </recv>
+{_request(engine, "BYE", 2)}
+  <recv response="200"/>
+  <timewait milliseconds="300"/>
+  <Reference variables="them,us,why"/>
 </scenario>
 """
 
@@ -499,5 +522,30 @@ def test_a_phone_hanging_up_right_after_the_202_only_ends_its_leg_and_still_hear
         request.finish(False, "busy")
         rc, out = await phone
         assert rc == 0, out  # the phone's checks: 202, NOTIFY 100, its BYE answered, NOTIFY 486 ending it
+
+    with_backend(test, tmp_path)
+
+
+def test_a_transfer_the_engine_never_decides_is_refused_in_time_and_the_leg_takes_requests_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(leg_module, "DECISION_TIMEOUT", 1.0)  # (10 s in use: well inside the phone's 32 s)
+    phone_port = free_udp_port()
+
+    async def test(backend: SipBackend, events: list[StreamEvent]) -> None:
+        loop = asyncio.get_running_loop()
+        host, port = backend.address
+        (tmp_path / "phone.xml").write_text(unanswered_transferring_phone(f"{host}:{port}"))
+        phone = loop.create_task(sipp("-sf", "phone.xml", cwd=tmp_path, port=phone_port))
+        await asyncio.sleep(0.5)
+        leg = backend.originate(f"sip:901@127.0.0.1:{phone_port}", ring_timeout=10, caller_id="+74951234567")
+        assert str(await asyncio.wait_for(leg.outcome(), 15)) == "answered"
+        request = await asyncio.wait_for(leg.transfer_requested(), 15)  # ... and the engine says nothing
+        assert not await asyncio.wait_for(request.accepted(), 5)
+        assert request.refusal == "no_decision"
+        assert not leg.transfer_requested().done()  # a later REFER is heard again
+        rc, out = await phone
+        assert rc == 0, out  # the phone's check: 403 with a Warning naming no_decision
+        assert (await asyncio.wait_for(leg.ended(), 5)).by == "callee"
 
     with_backend(test, tmp_path)
