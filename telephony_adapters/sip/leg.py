@@ -9,16 +9,6 @@ by key: 180/183 -> `ringing_received`, 2xx -> `answer_received` (media
 configured from the answer), a final failure -> `failure_received` with the
 status's cause (486 busy, 480/408 no answer, 603 rejected ...), BYE ->
 `remote_hangup` by the callee.
-
-Once answered, the phone is an operator's, who may act on the conversation
-from it: a re-INVITE (or UPDATE) offering a=sendonly, a=inactive or
-c=0.0.0.0 puts it on hold (`hold_received(True)`; our RTP to the phone stops
-and the relay forwards nothing of the phone's music or silence), a=sendrecv
-takes it off. A REFER asks to hand the caller on: its target goes to
-`transfer_received` and nowhere else, and the engine's answer becomes 403
-(refused, a Warning says why) or 202 and the NOTIFYs of the outcome
-(`referrals`). An engine that does not answer within `DECISION_TIMEOUT`
-gets the request refused (``no_decision``) so the phone is not left hanging.
 """
 
 from __future__ import annotations
@@ -29,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from flowengine.telephony import HangupCause, Leg
+from telephony_adapters.sip import phonetransfer
 from telephony_adapters.sip.dialog import new_tag
 from telephony_adapters.sip.headers import NameAddr, Uri
 from telephony_adapters.sip.media import RtpEndpoint
@@ -41,12 +32,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("flowengine.sip.leg")
 
-#: seconds the engine has to accept or refuse a phone's REFER (the phone's
-#: REFER transaction gives up after 32 s)
-DECISION_TIMEOUT = 10.0
-#: seconds an accepted transfer may take before its final NOTIFY says it failed
-RESULT_TIMEOUT = 600.0
-
 
 @dataclass(frozen=True, slots=True)
 class Destination:
@@ -58,6 +43,9 @@ class Destination:
 
 
 class SipLeg(Leg):
+    #: the phone's REFER the engine is deciding on: (its CSeq, the engine's request); `phonetransfer`
+    transfer_pending: tuple[int, TransferRequest] | None = None
+
     def __init__(
         self,
         backend: SipBackend,
@@ -76,9 +64,6 @@ class SipLeg(Leg):
         self.rtp: RtpEndpoint | None = None
         self.negotiated: Negotiated | None = None
         self._sent = False
-        #: the phone's REFER the engine is answering: (its CSeq, the engine's request)
-        self._transfer_ref: tuple[int, TransferRequest] | None = None
-        self._accepted_refs: set[int] = set()
         backend.legs[key] = self
         backend.spawn(self._dial(caller_id, caller_name), f"sip-leg-{key}")
 
@@ -139,10 +124,9 @@ class SipLeg(Leg):
         self._done()
 
     def progress_media(self, negotiated: Negotiated) -> None:
-        """The phone moved its media, or put the conversation on hold or
-        took it off, with a re-INVITE or UPDATE."""
+        """The phone moved (or held) its media with a re-INVITE."""
         self._configure(negotiated)
-        self.hold_received(_holding(negotiated))
+        self.hold_received(_holding(negotiated))  # (a=sendonly, a=inactive or c=0.0.0.0: the operator holds)
 
     def _configure(self, negotiated: Negotiated) -> None:
         self.negotiated = negotiated
@@ -151,46 +135,6 @@ class SipLeg(Leg):
             # the phone holds: send it nothing, and relay nothing of what it sends (music, silence)
             self.rtp.held = _holding(negotiated)
 
-    def referred(self, ref: int, target: str) -> None:
-        """The phone asks (REFER) to hand the caller to `target`: the engine decides."""
-        request = self.transfer_received(target)
-        self.sip.spawn(self._answer_transfer(ref, request), f"sip-refer-{self.key}-{ref}")
-
-    async def _answer_transfer(self, ref: int, request: TransferRequest) -> None:
-        """Tell the phone what the engine made of its REFER: 403, or 202 and
-        the NOTIFYs of the outcome."""
-        referrals = self.sip.core.outgoing.referrals
-        if not request.accepted().done():  # (refused at once: not in a call, or another one pending)
-            self._transfer_ref = (ref, request)
-        try:
-            try:
-                accepted = await asyncio.wait_for(asyncio.shield(request.accepted()), DECISION_TIMEOUT)
-            except TimeoutError:
-                log.warning("leg to %s: the engine did not answer the transfer to %s", self.target, request.target[:40])
-                request.refuse("no_decision")
-                if self.transfer_requested().done() and self.transfer_requested().result() is request:
-                    self.transfer_rearm()
-                accepted = False
-            if not accepted:
-                self.sip.command(referrals.refuse, self.key, ref, request.refusal or "refused")
-                return
-            self._transfer_accepted(ref)
-            try:
-                ok, reason = await asyncio.wait_for(asyncio.shield(request.result()), RESULT_TIMEOUT)
-            except TimeoutError:
-                ok, reason = False, "failed"
-            self.sip.command(referrals.finish, self.key, ref, ok=ok, reason=reason)
-        finally:
-            if self._transfer_ref is not None and self._transfer_ref[0] == ref:
-                self._transfer_ref = None
-            referrals.drop(self.key, ref)
-
-    def _transfer_accepted(self, ref: int) -> None:
-        """202 and NOTIFY 100 Trying (once: `release` may have sent them first)."""
-        if ref not in self._accepted_refs:
-            self._accepted_refs.add(ref)
-            self.sip.command(self.sip.core.outgoing.referrals.accept, self.key, ref)
-
     # ---- Leg primitives ------------------------------------------------------------------------
     def abort_ringing(self, cause: HangupCause) -> None:
         if self._sent:
@@ -198,11 +142,7 @@ class SipLeg(Leg):
         self._done(keep_key=self._sent)
 
     def release(self, cause: HangupCause) -> None:
-        pending = self._transfer_ref
-        if pending is not None and pending[1].accepted().done() and pending[1].accepted().result():
-            # the engine accepted the phone's transfer and let the leg go in the
-            # same breath: the 202 goes out before our BYE, the NOTIFYs after it
-            self._transfer_accepted(pending[0])
+        phonetransfer.before_release(self)  # (a transfer the engine just accepted: its 202 goes first)
         self.sip.command(self.sip.core.outgoing.bye, self.key, q850=cause.q850 or 16)
         self._done()
 

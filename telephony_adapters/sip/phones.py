@@ -29,6 +29,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from flowengine.telephony import HangupCause, Leg
+from telephony_adapters.sip import phonetransfer
 from telephony_adapters.sip.core import SipEvent
 from telephony_adapters.sip.errors import SipParseError
 from telephony_adapters.sip.headers import NameAddr, Uri, parse_uri
@@ -132,7 +133,7 @@ class PhoneLines:
         elif isinstance(ev, LegReinvited):
             leg.progress_media(ev.negotiated)
         elif isinstance(ev, LegReferred):
-            leg.referred(ev.ref, ev.target)
+            phonetransfer.referred(leg, ev.ref, ev.target)
         return True
 
     # ---- targets ----------------------------------------------------------------------------

@@ -42,8 +42,7 @@ from flowengine.runtime.engine import Engine
 from flowengine.scenario.loader import load_scenario_data
 from flowengine.telephony import HangupCause, Leg
 from flowengine.telephony.causes import NORMAL
-from telephony_adapters.sip import SipBackend, SipSettings
-from telephony_adapters.sip import leg as leg_module
+from telephony_adapters.sip import SipBackend, SipSettings, phonetransfer
 from telephony_adapters.sip.leg import SipLeg
 from telephony_adapters.sip.rtp import RtpPacket, decode, parse_rtp
 
@@ -613,7 +612,7 @@ def test_a_phone_hanging_up_right_after_the_202_only_ends_its_leg_and_still_hear
 def test_a_transfer_the_engine_never_decides_is_refused_in_time_and_the_leg_takes_requests_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(leg_module, "DECISION_TIMEOUT", 1.0)  # (10 s in use: well inside the phone's 32 s)
+    monkeypatch.setattr(phonetransfer, "DECISION_TIMEOUT", 1.0)  # (10 s in use: well inside the phone's 32 s)
     phone_port = free_udp_port()
 
     async def test(backend: SipBackend, events: list[StreamEvent]) -> None:
