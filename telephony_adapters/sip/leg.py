@@ -126,14 +126,14 @@ class SipLeg(Leg):
     def progress_media(self, negotiated: Negotiated) -> None:
         """The phone moved (or held) its media with a re-INVITE."""
         self._configure(negotiated)
-        self.hold_received(_holding(negotiated))  # (a=sendonly, a=inactive or c=0.0.0.0: the operator holds)
+        self.hold_received(negotiated.held)  # (a=sendonly, a=inactive or c=0.0.0.0: the operator holds)
 
     def _configure(self, negotiated: Negotiated) -> None:
         self.negotiated = negotiated
         if self.rtp is not None:
             self.rtp.configure(negotiated.remote, negotiated.codec, negotiated.payload_type, negotiated.dtmf_payload_type)
             # the phone holds: send it nothing, and relay nothing of what it sends (music, silence)
-            self.rtp.held = _holding(negotiated)
+            self.rtp.held = negotiated.held
 
     # ---- Leg primitives ------------------------------------------------------------------------
     def abort_ringing(self, cause: HangupCause) -> None:
@@ -154,9 +154,3 @@ class SipLeg(Leg):
             self.rtp = None
         if not keep_key:
             self.sip.legs.pop(self.key, None)
-
-
-def _holding(negotiated: Negotiated) -> bool:
-    """Does the phone's offer hold the conversation? (Our mirrored direction
-    is recvonly for its sendonly and for c=0.0.0.0, inactive for inactive.)"""
-    return negotiated.direction in ("recvonly", "inactive")
