@@ -156,15 +156,15 @@ def test_the_operator_holds_from_baresip_and_the_caller_hears_only_music_until_r
             await asyncio.sleep(1.5)
             (call,) = backend.calls.values()
             assert call.relay is not None
-            talked = call.relay.relayed[1]
-            assert talked > 40  # the operator's voice went to the caller
+            assert call.relay.relayed[1] > 40  # the operator's voice went to the caller
             await operator.command("hold")  # re-INVITE a=sendonly
             await until("the leg is held", answered_leg_held(backend, True))
+            talked = call.relay.relayed[1]
             await call.start_music()  # what the engine side does on leg_held
             await asyncio.sleep(2.0)
             await operator.command("resume")
             await until("the leg is taken off hold", answered_leg_held(backend, False))
-            assert call.relay.relayed[1] - talked < 10  # nothing of the held phone went on (bar packets in flight)
+            assert call.relay.relayed[1] - talked <= 2  # nothing of the held phone went on (bar a packet in flight)
             await call.stop_music()  # ... and on leg_unheld
             await asyncio.sleep(1.5)
             await caller.command("hangup")
