@@ -25,6 +25,12 @@ time, `once`, or `off`) and `periodic` (every N seconds, apart from the
 position announcements, the node's `periodic_prompt` or a thank-you for
 waiting, in Russian or English after the scenario's language).
 
+The operator may put the caller on hold (the caller hears music on hold)
+and hand the caller on to another operator, a queue or a number the dial
+policy allows (docs/acd.md, "Operators hand callers on"); the node leaves
+by "answered" once the last conversation is over, or once a hand-over
+failed (the target busy or not answering).
+
 Exits: "answered" (the conversation with the operator is over; the scenario
 may go on, e.g. to a survey), "timeout" (max wait), "full" (max length),
 "no_operators" (nobody can take calls, by the queue's `no_operators`,

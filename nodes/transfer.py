@@ -44,6 +44,14 @@ from what the caller controls (Gather and Recognize variables, digits(),
 callerid(), calledid()) needs `allow` on the node, or `flowengine validate`
 reports it (dial_unrestricted).
 
+Whoever answers may put the caller on hold (the caller hears music on
+hold) and hand the caller on from their phone or desk: to an operator of
+the centre (id or extension), a queue of the centre, or a number the
+centre's dial policy allows; anything else is refused and the
+conversation goes on. The caller is then rung through to the target (see
+docs/acd.md, "Operators hand callers on"); whether that succeeds or not,
+the node then leaves by "answered", as after any conversation.
+
 Exits: "answered" (the conversation is over; for a blind transfer: the call
 was handed over), "busy" (every target busy or nobody free), "no_answer"
 (rang out), "failed" (no target could be rung; a blind transfer that did not
@@ -60,6 +68,7 @@ from pydantic import AfterValidator, Field, model_validator
 
 from flowengine.acd import decisions as d
 from flowengine.acd.driver import AcdDriver, driver_of
+from flowengine.acd.handover import hand_on, talk
 from flowengine.components.fields import DialPatternText, TemplateText, VarName
 from flowengine.components.node import Dialled, NodeType, ParamsModel
 from flowengine.components.registry import registry
@@ -310,7 +319,10 @@ class TransferNode(NodeType[TransferParams]):
         driver = ctx.engine.services.get("acd")
         # an operator's phone on this call is busy for the ACD meanwhile (ring_in_use)
         with driver.engaged(leg.target, operator_id) if isinstance(driver, AcdDriver) else nullcontext():
-            await dialing.bridge(ctx, leg, node_id=self.id, operator_id=operator_id, record=p.record)
+            _result, handover = await talk(ctx, leg, node_id=self.id, operator_id=operator_id, record=p.record)
+        # the far end handed the caller on (flowengine.acd.handover): however that
+        # goes, the node then leaves as after a conversation
+        await hand_on(ctx, handover, node_id=self.id, record=p.record)
         return "answered"
 
     # ---- operators and departments, through the ACD ------------------------------------

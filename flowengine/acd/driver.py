@@ -42,6 +42,8 @@ from typing import TYPE_CHECKING, Any
 
 from flowengine.acd import decisions as d
 from flowengine.acd.core import ACD
+from flowengine.acd.handover import Handover, hand_on
+from flowengine.acd.handover import talk as talk_with
 from flowengine.acd.model import Centre, QueueSpec
 from flowengine.acd.records import call_event_for, callback_event_for, operator_event_for
 from flowengine.acd.restore import OperatorCounts, restore_counts
@@ -308,18 +310,28 @@ class AcdDriver:
             self._feed(lambda now: self.core.call_abandoned(now, call_id))
         elif session.state == "connected":
             self.completed(session, "caller")
-        self._sessions.pop(call_id, None)
+        if self._sessions.get(call_id) is session:  # (a hand-over may have entered the call again)
+            del self._sessions[call_id]
 
     async def converse(self, session: QueueSession, connected: d.Connected) -> None:
         """Bridge the caller with the operator who answered; when either hangs
-        up, the conversation is over for the ACD (wrap-up starts)."""
+        up, the conversation is over for the ACD (wrap-up starts). When the
+        operator hands the caller on, their conversation is over too, and the
+        caller goes where they asked (`flowengine.acd.handover`)."""
+        handover = await self.talk(session, connected)
+        if handover is not None:
+            await hand_on(session.ctx, handover, node_id=session.node_id, record=session.record)
+
+    async def talk(self, session: QueueSession, connected: d.Connected) -> Handover | None:
+        """The conversation of `converse`, without carrying out a hand-over it ends with."""
         call = session.ctx.call
         await call.stop_music()
         leg = session.answered.get(connected.operator_id)
         ended_by = "callee"
+        handover: Handover | None = None
         if leg is not None and leg.state == "answered":
             spec = next((q for q in self.centre.queues if q.id == session.queue_id), None)
-            result = await dialing.bridge(
+            result, handover = await talk_with(
                 session.ctx,
                 leg,
                 node_id=session.node_id,
@@ -328,6 +340,7 @@ class AcdDriver:
             )
             ended_by = result.ended_by
         self.completed(session, "agent" if ended_by == "callee" else "caller")
+        return handover
 
     def completed(self, session: QueueSession, by: str) -> None:
         call_id = session.call_id
@@ -742,10 +755,17 @@ class AcdDriver:
             if self._report(due, outcome, caller_leg):
                 # both phones are up: the conversation (joining two legs of no
                 # call is the backend's; the simulator needs nothing more)
-                ended = await asyncio.wait(
-                    {caller_leg.ended(), operator_leg.ended()}, return_when=asyncio.FIRST_COMPLETED
-                )
-                by = "caller" if caller_leg.ended() in ended[0] else "agent"
+                while True:
+                    watched: list[asyncio.Future[Any]] = [
+                        caller_leg.ended(), operator_leg.ended(), operator_leg.transfer_requested()
+                    ]
+                    await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
+                    if caller_leg.ended().done() or operator_leg.ended().done():
+                        break
+                    # a callback is no caller's call: there is nothing to hand on (SIP: REFER refused)
+                    operator_leg.transfer_requested().result().refuse("not_supported")
+                    operator_leg.transfer_rearm()
+                by = "caller" if caller_leg.ended().done() else "agent"
                 self.callback_completed(due, by=by)
         finally:
             if self._callback_legs.get(due.call_id) in legs:

@@ -168,6 +168,33 @@ class OperatorRetryDelays(_Model):
     failed: Seconds | None = None
 
 
+class SimulatedHold(_Model):
+    """On the simulator: a `share` (0..1) of the operator's answered calls is
+    put on hold once, `after` seconds into the conversation, for `seconds`."""
+
+    share: Annotated[float, Field(ge=0, le=1)] = 0.0
+    after: Seconds = 10.0
+    seconds: Annotated[float, Field(gt=0)] = 20.0
+
+
+class SimulatedTransfer(_Model):
+    """On the simulator: a `share` (0..1) of the operator's answered calls is
+    handed on to `to` (an operator's id or extension, a queue id or a
+    number, as an operator would type it), `after` seconds into the conversation."""
+
+    share: Annotated[float, Field(ge=0, le=1)] = 0.0
+    after: Seconds = 30.0
+    to: Text = Field(min_length=1, max_length=64)
+
+
+class OperatorSimulation(_Model):
+    """How the simulator's virtual operator behaves beyond answering and
+    talking (`flowengine simulate`, `run`, `test`, `serve`); real phones ignore it."""
+
+    hold: SimulatedHold | None = None
+    transfer: SimulatedTransfer | None = None
+
+
 class OperatorSpec(_Model):
     """A person who takes calls."""
 
@@ -183,6 +210,8 @@ class OperatorSpec(_Model):
     #: the password of the operator's SIP phone account (user name: the
     #: extension, else the id); None: no SIP account. Never shown by the API.
     sip_secret: str | None = Field(default=None, min_length=1, repr=False)
+    #: the simulator's virtual operator: holds and transfers it makes
+    sim: OperatorSimulation | None = None
 
     @model_validator(mode="after")
     def _default_target(self) -> OperatorSpec:

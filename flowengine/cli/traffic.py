@@ -87,6 +87,12 @@ def add_parsers(sub: Any) -> None:
         "--input", action="append", type=options.digits, default=[], metavar="DIGITS", help="digits callers press at each digit prompt"
     )
     p.add_argument("--answer-after", type=_SECONDS, default=0.0, metavar="S", help="operators answer after S s")
+    p.add_argument(
+        "--events-out",
+        type=Path,
+        metavar="FILE",
+        help="store every event stream as JSON lines (one replication only), e.g. for `flowengine report`",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_simulate)
 
@@ -108,6 +114,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from flowengine.acd import load_centre
+    from flowengine.events import JsonLinesSink
     from flowengine.scenario.loader import load_scenario_file
     from flowengine.testing.simulation import SimulationConfig, simulate_scenario
 
@@ -119,6 +126,14 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.events_out is not None and args.replications != 1:
+        print(
+            "error: --events-out stores one simulated day: give --replications 1 with it "
+            "(every replication starts at the same time)",
+            file=sys.stderr,
+        )
+        return 2
+    sinks = [JsonLinesSink(options.writable(args.events_out, "--events-out"))] if args.events_out is not None else []
     scenario = load_scenario_file(args.scenario)
     centre = load_centre(args.centre) if args.centre else None
     cfg = SimulationConfig(
@@ -143,7 +158,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         console=_stderr_console(), transient=True,
     ) as bar:
         task = bar.add_task("sim", total=1.0)
-        report = simulate_scenario(scenario, cfg, centre, progress=lambda f: bar.update(task, completed=f))
+        report = simulate_scenario(
+            scenario, cfg, centre, progress=lambda f: bar.update(task, completed=f), sinks=sinks
+        )
     if args.json:
         print(json.dumps(report.as_dict(), ensure_ascii=False, default=_json_default))
         return 0

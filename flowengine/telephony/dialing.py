@@ -5,7 +5,10 @@ leg of a call is reported the same way, from one place: a leg observer that
 writes `leg_dialing`, `leg_ringing`, `leg_answered` and `leg_ended` the moment
 the leg reaches each state (synchronously, so no event lands after the
 call's `call_ended`). Legs cancelled because another one won end with
-outcome `cancelled`, cause `answered_elsewhere`.
+outcome `cancelled`, cause `answered_elsewhere`. When the far end (an
+operator) puts the caller on hold and takes them off, `leg_held` and
+`leg_unheld` (with `held_for`) are written the same way; a leg that ends
+while holding gets its `leg_unheld` before its `leg_ended`.
 
 `dial` also picks the backend: the engine's `TargetRouter` says where the
 target's phone lives; on the call's own backend the leg is the call's
@@ -15,7 +18,9 @@ and bridged across.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from flowengine.events.telephony import (
@@ -26,11 +31,14 @@ from flowengine.events.telephony import (
     LegAnswered,
     LegDialing,
     LegEnded,
+    LegHeld,
     LegRinging,
+    LegUnheld,
 )
 from flowengine.events.types import RecordingMade
 from flowengine.telephony.call import BridgeResult, Recording
-from flowengine.telephony.leg import Leg, LegChange, LegState
+from flowengine.telephony.causes import TRANSFERRED
+from flowengine.telephony.leg import Leg, LegChange, LegState, TransferRequest
 
 if TYPE_CHECKING:
     from flowengine.events.types import CallEvent
@@ -39,6 +47,11 @@ if TYPE_CHECKING:
 
 #: how events are written: `CallContext.emit` (the context stamps call id and time)
 Emit = Callable[..., "CallEvent | None"]
+#: what to do with an operator's request to hand the caller on, asked during
+#: the conversation: True ends the bridge with the request in its result (the
+#: caller of `bridge` carries it out); False means it was refused and the
+#: conversation goes on
+OnTransfer = Callable[[Leg, TransferRequest], bool]
 
 
 def dial(
@@ -94,8 +107,19 @@ def watch(leg: Leg, emit: Emit, *, node_id: str | None = None, operator_id: str 
         "operator_id": operator_id,
     }
 
+    held_since: float | None = None
+
     def observe(leg: Leg, state: LegChange) -> None:
-        if state == "ringing":
+        nonlocal held_since
+        if state == "held":
+            held_since = asyncio.get_running_loop().time()
+            emit(LegHeld, **tags)
+        elif state == "unheld":
+            now = asyncio.get_running_loop().time()
+            held_for = 0.0 if held_since is None else now - held_since
+            held_since = None
+            emit(LegUnheld, **tags, held_for=round(held_for, 3))
+        elif state == "ringing":
             emit(LegRinging, **tags, early_media=leg.early_media)
         elif state == "answered":
             emit(LegAnswered, **tags, ring_time=round(leg.ring_time, 3))
@@ -125,15 +149,31 @@ def watch(leg: Leg, emit: Emit, *, node_id: str | None = None, operator_id: str 
         reached.append("ended")
     for state in reached:
         observe(leg, state)
+    if leg.held and not leg.ended().done():
+        observe(leg, "held")
     leg.observer = observe
 
 
 async def bridge(
-    ctx: CallContext, leg: Leg, *, node_id: str | None, operator_id: str | None = None, record: bool = False
+    ctx: CallContext,
+    leg: Leg,
+    *,
+    node_id: str | None,
+    operator_id: str | None = None,
+    record: bool = False,
+    on_transfer: OnTransfer | None = None,
 ) -> BridgeResult:
     """`Call.bridge` with `bridge_started` / `bridge_ended` around it (also
     when a caller's hangup or a shutdown cuts the conversation short); a
-    recorded conversation (`record`) adds `recording_made` at the node."""
+    recorded conversation (`record`) adds `recording_made` at the node.
+
+    While the far end holds the conversation the caller hears music on hold.
+    When the far end asks to hand the caller on, `on_transfer` decides: a
+    refused request (False) keeps the same conversation going (one
+    `bridge_started` / `bridge_ended` pair, the talk time summed); an
+    accepted one (True) ends the bridge with the request in
+    `BridgeResult.transfer` and the leg still up. Without `on_transfer`
+    every request is refused (``not_supported``)."""
     tags: dict[str, Any] = {
         "target": leg.target,
         "leg_id": leg.leg_id,
@@ -142,15 +182,31 @@ async def bridge(
     }
     ctx.emit(BridgeStarted, **tags)
     started = ctx.elapsed()
+    call = ctx.call
 
     def recorded(rec: Recording) -> None:
         if node_id is not None:
             ctx.emit(RecordingMade, node_id=node_id, uri=rec.uri, duration=rec.duration, reason=rec.reason)
 
+    music = _HoldMusic(ctx, leg)
+    talk = 0.0
     try:
-        result = await ctx.call.bridge(leg, record=record, on_recording=recorded)
-    except BaseException:
-        cause = ctx.call.cause or leg.cause
+        while True:
+            result = await call.bridge(leg, record=record, on_recording=recorded)
+            talk += result.talk_time
+            request = result.transfer
+            if request is None:
+                break
+            if on_transfer is not None and on_transfer(leg, request):
+                break
+            request.refuse("not_supported")  # (on_transfer refused it already: a no-op then)
+            leg.transfer_rearm()
+        await music.close()
+    except BaseException as exc:
+        music.abandon()
+        if music.playing and call.active and not isinstance(exc, asyncio.CancelledError):
+            await call.stop_music()
+        cause = call.cause or leg.cause
         ctx.emit(
             BridgeEnded,
             **tags,
@@ -159,14 +215,72 @@ async def bridge(
             cause=cause.cause if cause is not None else "cancelled",
         )
         raise
-    ctx.emit(
-        BridgeEnded,
-        **tags,
-        talk_time=result.talk_time,
-        ended_by=result.ended_by,
-        cause=str(result.cause) if result.cause is not None else "normal",
-    )
+    result = replace(result, talk_time=round(talk, 3))
+    if result.transfer is not None:
+        ended = TRANSFERRED
+    else:
+        ended = str(result.cause) if result.cause is not None else "normal"
+    ctx.emit(BridgeEnded, **tags, talk_time=result.talk_time, ended_by=result.ended_by, cause=ended)
     return result
+
+
+class _HoldMusic:
+    """Music on hold for the caller while the far end of a bridged leg holds
+    the conversation (`Leg.held`): it follows the leg's "held" / "unheld"
+    through the leg's observer and plays through the call's music API, in a
+    named task of its own that ends with the bridge."""
+
+    __slots__ = ("call", "call_id", "leg", "changed", "playing", "previous", "task")
+
+    def __init__(self, ctx: CallContext, leg: Leg) -> None:
+        self.call = ctx.call
+        self.call_id = ctx.call_id
+        self.leg = leg
+        self.changed = asyncio.Event()
+        self.playing = False
+        #: started at the first hold (most conversations have none)
+        self.task: asyncio.Task[None] | None = None
+        previous = self.previous = leg.observer
+
+        def observe(seen: Leg, change: LegChange) -> None:
+            if previous is not None:
+                previous(seen, change)
+            if change in ("held", "unheld"):
+                self._wake()
+
+        leg.observer = observe
+        if leg.held:
+            self._wake()
+
+    def _wake(self) -> None:
+        self.changed.set()
+        if self.task is None:
+            self.task = asyncio.get_running_loop().create_task(self._follow(), name=f"hold-music:{self.call_id}")
+
+    async def _follow(self) -> None:
+        while True:
+            await self.changed.wait()
+            self.changed.clear()
+            wanted = self.leg.held and self.leg.state == "answered" and self.call.active
+            if wanted and not self.playing:
+                self.playing = True
+                await self.call.start_music()
+            elif not wanted and self.playing:
+                self.playing = False
+                await self.call.stop_music()
+
+    def abandon(self) -> None:
+        """The bridge was cut short (the caller left, a shutdown): stop following."""
+        if self.task is not None:
+            self.task.cancel()
+        self.leg.observer = self.previous
+
+    async def close(self) -> None:
+        """The conversation is over (or handed on): the music it started stops."""
+        self.abandon()
+        if self.playing and self.call.active:
+            self.playing = False
+            await self.call.stop_music()
 
 
 async def hold(ctx: CallContext, node_id: str | None) -> None:

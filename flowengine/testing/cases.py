@@ -100,6 +100,14 @@ class Phone(BaseModel):
     talk_time: float = 60.0
     busy: bool = False
     reject: bool = False
+    #: the operator on this phone holds a share (0..1) of calls, `hold_after` s in, for `hold_for` s
+    hold_share: float = Field(default=0.0, ge=0, le=1)
+    hold_after: float = Field(default=10.0, ge=0)
+    hold_for: float = Field(default=20.0, gt=0)
+    #: ... and hands a share (0..1) on to `transfer_to`, `transfer_after` s in
+    transfer_share: float = Field(default=0.0, ge=0, le=1)
+    transfer_after: float = Field(default=30.0, ge=0)
+    transfer_to: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 class Case(BaseModel):

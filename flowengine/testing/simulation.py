@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +27,7 @@ from flowengine.acd.analysis.erlang import QueueMetrics, erlang_a, erlang_c
 from flowengine.acd.analysis.traffic import ReplicationResult, Tally, finite_or_none, summarize
 from flowengine.acd.model import Centre
 from flowengine.errors import UsageError
+from flowengine.events import EventSink
 from flowengine.runtime.clock import WallClock
 from flowengine.runtime.engine import Engine, platform_call_ids
 from flowengine.scenario.compiled import Scenario
@@ -151,8 +152,12 @@ def simulate_scenario(
     cfg: SimulationConfig,
     centre: Centre | None = None,
     progress: Callable[[float], None] | None = None,
+    sinks: Sequence[EventSink] = (),
 ) -> SimulationReport:
-    """Run the replications; `progress` gets the fraction done (0..1)."""
+    """Run the replications; `progress` gets the fraction done (0..1).
+    `sinks` store every stream of every replication (one after another;
+    each replication's clock starts at the same time, so a store meant for
+    reports takes one replication)."""
     staffed = staffed_centre(scenario, centre, cfg.operators, cfg.aht)
     queues = queues_of(scenario)
     first = next(q for q in staffed.queues if q.id == queues[0])
@@ -164,7 +169,7 @@ def simulate_scenario(
             if progress is not None:
                 progress((rep + fraction) / cfg.replications)
 
-        reps.append(_replicate(scenario, staffed, cfg, rep, threshold, tick))
+        reps.append(_replicate(scenario, staffed, cfg, rep, threshold, tick, sinks))
     expected_calls = cfg.arrivals_per_hour * cfg.hours
     controls = [
         [(r.calls_in_window - expected_calls) / expected_calls, (r.ctl_service - cfg.aht) / cfg.aht]
@@ -204,6 +209,7 @@ def _replicate(
     rep: int,
     threshold: float,
     tick: Callable[[float], None],
+    sinks: Sequence[EventSink] = (),
 ) -> ReplicationResult:
     from flowengine.runtime.virtual_loop import run_virtual
     from flowengine.testing.harness import CentreSetup, attach_centre, scripted_backend
@@ -224,6 +230,8 @@ def _replicate(
             clock=WallClock(dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)), call_ids=platform_call_ids
         )
         engine.publish(scenario)
+        for sink in sinks:
+            engine.add_sink(sink)
         backend = scripted_backend(engine, seed=seed + 2)
         driver = attach_centre(
             engine,

@@ -99,6 +99,19 @@ class SimBackend(Backend):
             line = self._lines[number] = PhoneLine()
         return line
 
+    def answered_leg(self, number: str) -> SimLeg | None:
+        """The leg the phone of `number` is talking on now (a test holds or
+        transfers with it, as the operator would from that phone)."""
+        line = self._lines.get(number)
+        return None if line is None else line.active
+
+    def draw(self, share: float) -> bool:
+        """True for a `share` (0..1) of draws; draws nothing from the
+        generator for 0 or 1, so a phone without such a share changes no run."""
+        if share <= 0:
+            return False
+        return share >= 1 or self.rng.random() < share
+
     # ---- legs out ---------------------------------------------------------------------------
     def ring(self, target: str, *, ring_timeout: float) -> SimLeg:
         """Ring the phone of `target` (for a call's leg and for `originate` alike)."""

@@ -6,7 +6,9 @@ number a Transfer rings, a caller's own phone for a callback) is `idle`,
 `ringing` or `on_call`. Ringing a phone that is on a call gives busy, like a
 phone without call waiting; answering puts it on the call; the talk timer
 (the phone's talk time, from the answer) hangs it up from the callee side,
-and the engine's release (`Leg.hangup`) puts it back on-hook. A leg the
+and the engine's release (`Leg.hangup`) puts it back on-hook. While it talks,
+the phone may put the caller on hold and hand the caller on, as its
+description says (`VirtualPhone.hold_share`, `transfer_share`). A leg the
 engine forgets to release therefore keeps its phone busy, which the tests
 can see (`SimBackend.phone_state`).
 """
@@ -18,6 +20,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
 from flowengine.telephony import HangupCause, Leg
+from flowengine.telephony.leg import TransferRequest
 from flowengine.testing.phones import VirtualPhone
 
 if TYPE_CHECKING:
@@ -67,6 +70,10 @@ class SimLeg(Leg):
         self.talks_for = talk_time
         self._ring_handles: list[asyncio.Handle] = []
         self._talk: asyncio.TimerHandle | None = None
+        #: the operator's holds and hand-overs planned for this conversation
+        self._acts: list[asyncio.TimerHandle] = []
+        #: the transfer requests this phone made, with the engine's answers
+        self.transfers: list[TransferRequest] = []
 
     def start(self, ring_timeout: float) -> None:
         """Ring the phone: it fails, declines, rings out or answers."""
@@ -91,11 +98,34 @@ class SimLeg(Leg):
             self.failure_received(HangupCause.from_sip(486))
             return
         line.active = self
-        self._talk = asyncio.get_running_loop().call_later(self.talks_for, self._put_down)
+        loop = asyncio.get_running_loop()
+        self._talk = loop.call_later(self.talks_for, self._put_down)
         self.answer_received()
+        self._plan_acts(loop)
+
+    def _plan_acts(self, loop: asyncio.AbstractEventLoop) -> None:
+        """What the operator will do in this conversation (hold, hand on), as the phone says."""
+        phone = self.phone
+        if phone is None:
+            return
+        if self.backend.draw(phone.hold_share):
+            self._acts.append(loop.call_later(phone.hold_after, self.hold_received, True))
+            self._acts.append(loop.call_later(phone.hold_after + phone.hold_for, self.hold_received, False))
+        if phone.transfer_to and self.backend.draw(phone.transfer_share):
+            self._acts.append(loop.call_later(phone.transfer_after, self._hand_on, phone.transfer_to))
+
+    def _hand_on(self, target: str) -> None:
+        if self.state == "answered":
+            self.transfers.append(self.transfer_received(target))
+
+    def _stop_acts(self) -> None:
+        for handle in self._acts:
+            handle.cancel()
+        self._acts.clear()
 
     def _put_down(self) -> None:
         self._talk = None
+        self._stop_acts()
         self._on_hook()
         self.remote_hangup(HangupCause("callee", "normal", None, 16))
 
@@ -122,6 +152,7 @@ class SimLeg(Leg):
         if self._talk is not None:
             self._talk.cancel()
             self._talk = None
+        self._stop_acts()
         self._hear_cancel()
         self._on_hook()
 

@@ -6,21 +6,29 @@
                                                screen messages, the caller's earlier calls)
     GET /api/v1/operators/{id}/calls           the operator's calls of a day (their CDRs)
 
-Everything comes from the event streams (the wallboard's row says which call
-the operator is on; the call's stream its variables), so it is the same on the
-simulator and on real SIP. An operator reads only their own desk; supervisors
-and admins anyone's.
+    POST /api/v1/operators/{id}/call/hold      {"held": true|false}: put the caller on hold, or take them off
+    POST /api/v1/operators/{id}/call/transfer  {"target": "905"}: hand the caller on
+
+Everything read comes from the event streams (the wallboard's row says which
+call the operator is on; the call's stream its variables), so it is the same
+on the simulator and on real SIP. The two actions work on the operator's leg
+of the conversation they are in, on any backend, as their phone's hold and
+transfer buttons would (`Leg.hold_received`, `Leg.transfer_received`; see
+`flowengine.acd.handover`). An operator reads and acts only on their own
+desk; supervisors and admins on anyone's.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
+from flowengine.acd.handover import Destination, OperatorLeg, operator_leg, resolve
 from flowengine.acd.model import BUILTIN_STATUSES
 from flowengine.api.auth import Principal, at_least
 from flowengine.api.deps import AnyUser, ServiceDep
@@ -75,11 +83,12 @@ class DeskState(BaseModel):
     state: str = Field(description="idle, ringing, talking or wrap_up")
     state_since: float | None
     call: DeskCall | None = Field(description="the call the operator is ringing for, talking to or wrapping up")
+    held: bool = Field(default=False, description="the operator holds the caller of their conversation now")
 
 
-def _own(user: Principal, operator_id: str, service: Service) -> None:
+def _own(user: Principal, operator_id: str, service: Service, may: str = "read only their own desk") -> None:
     if not at_least(user.role, "supervisor") and user.operator_id != operator_id:
-        raise ApiProblem(403, f"an operator may read only their own desk (you are operator {user.operator_id!r})")
+        raise ApiProblem(403, f"an operator may {may} (you are operator {user.operator_id!r})")
     try:
         service.centre.operator(operator_id)
     except KeyError:
@@ -115,11 +124,11 @@ def _desk_call(service: Service, call_id: str) -> DeskCall | None:
             variables[str(e.get("variable"))] = e.get("value")
         elif name == "notified" and e.get("channel") == "screen":
             screen.append(ScreenPop(message=str(e.get("message") or ""), target=e.get("target"), node_id=e.get("node_id")))
-        elif name in ("queue_entered", "queue_offered"):
-            queue_id = e.get("queue_id") or queue_id
-        elif name == "queue_connected":
-            queue_id = e.get("queue_id") or queue_id
-            wait = e.get("wait")
+        elif name in ("queue_entered", "queue_offered", "queue_connected"):
+            # an operator's private queue (a hand-over to them) is no queue to show
+            queue_id = _queue_shown(e.get("queue_id")) or queue_id
+            if name == "queue_connected":
+                wait = e.get("wait")
     caller = str(first.get("caller") or "")
     history = [
         CdrPublic(**c.to_row())
@@ -133,6 +142,10 @@ def _desk_call(service: Service, call_id: str) -> DeskCall | None:
     )
 
 
+def _queue_shown(queue_id: Any) -> str | None:
+    return None if not isinstance(queue_id, str) or queue_id.startswith("operator:") else queue_id
+
+
 @router.get("/operators/{operator_id}/call", operation_id="getOperatorCall", tags=["operators"], response_model=DeskState)
 async def current_call(operator_id: Id, user: AnyUser, service: ServiceDep) -> DeskState:
     """The operator's state now and the call it is about, with the caller's data."""
@@ -144,7 +157,9 @@ async def current_call(operator_id: Id, user: AnyUser, service: ServiceDep) -> D
         return DeskState(operator_id=operator_id, state="idle", state_since=None, call=None)
     call_id = row.get("call_id")
     call = _desk_call(service, call_id) if call_id else None
-    return DeskState(operator_id=operator_id, state=row["state"], state_since=row["state_since"], call=call)
+    talking = operator_leg(service.engine, operator_id)
+    held = talking is not None and talking.leg.held
+    return DeskState(operator_id=operator_id, state=row["state"], state_since=row["state_since"], call=call, held=held)
 
 
 @router.get("/operators/{operator_id}/calls", operation_id="listOperatorCalls", tags=["operators"], response_model=list[CdrPublic])
@@ -168,3 +183,96 @@ async def calls_of_day(
     await service.engine.flush_events()
     found = service.events.cdrs(start=start.timestamp(), end=end.timestamp(), operator_id=operator_id, limit=limit)
     return [CdrPublic(**c.to_row()) for c in found]
+
+
+# ---- acting on the call ---------------------------------------------------------------------
+#: seconds the desk waits for the engine to take or refuse a transfer request
+TRANSFER_ANSWER = 5.0
+#: refusals that are the request's fault (422) rather than the call's state (409)
+_BAD_TARGET = {
+    "unknown_target": "is no operator, queue or number of this centre",
+    "dial_blocked": "is a number the centre's dial policy does not allow",
+}
+
+
+class HoldBody(BaseModel):
+    held: bool = Field(description="true: put the caller on hold; false: take them off")
+
+
+class TransferBody(BaseModel):
+    target: str = Field(
+        min_length=1, max_length=64, description="an operator's id or extension, a queue id, or a number"
+    )
+
+
+class HoldState(BaseModel):
+    operator_id: str
+    call_id: str
+    held: bool = Field(description="the caller is on hold now")
+
+
+class TransferState(BaseModel):
+    operator_id: str
+    call_id: str
+    target: str
+    kind: Literal["operator", "queue", "number"] = Field(description="what the target is")
+    state: Literal["accepted"] = Field(
+        description="the engine took the request: the operator's leg is released and the target rings; "
+        "operator_transfer_ended in the call's stream says how it went"
+    )
+
+
+def _conversation(service: Service, operator_id: str) -> OperatorLeg:
+    found = operator_leg(service.engine, operator_id)
+    if found is None:
+        raise ApiProblem(
+            409,
+            f"operator '{operator_id}' is in no conversation now",
+            errors=[FieldProblem(path="operator_id", message="no current call", code="no_call")],
+        )
+    return found
+
+
+@router.post(
+    "/operators/{operator_id}/call/hold", operation_id="holdOperatorCall", tags=["operators"],
+    response_model=HoldState, status_code=202,
+)
+async def hold_call(operator_id: Id, body: HoldBody, user: AnyUser, service: ServiceDep) -> HoldState:
+    """Put the caller of the operator's conversation on hold (they hear music) or take them off."""
+    _own(user, operator_id, service, "act only on their own call")
+    found = _conversation(service, operator_id)
+    found.leg.hold_received(body.held)
+    return HoldState(operator_id=operator_id, call_id=found.call_id, held=found.leg.held)
+
+
+@router.post(
+    "/operators/{operator_id}/call/transfer", operation_id="transferOperatorCall", tags=["operators"],
+    response_model=TransferState, status_code=202,
+)
+async def transfer_call(operator_id: Id, body: TransferBody, user: AnyUser, service: ServiceDep) -> TransferState:
+    """Hand the caller on to an operator, a queue or a number (docs/acd.md,
+    "Operators hand callers on"): 202 once the engine took the request."""
+    _own(user, operator_id, service, "act only on their own call")
+    found = _conversation(service, operator_id)
+    target = body.target.strip()
+    request = found.leg.transfer_received(target)
+    try:
+        taken = await asyncio.wait_for(asyncio.shield(request.accepted()), TRANSFER_ANSWER)
+    except TimeoutError:
+        raise ApiProblem(409, "the call did not take the transfer request in time; try again") from None
+    if not taken:
+        reason = request.refusal or "refused"
+        if reason in _BAD_TARGET:
+            raise ApiProblem(
+                422,
+                f"body.target: '{target}' {_BAD_TARGET[reason]}",
+                errors=[FieldProblem(path="body.target", message=_BAD_TARGET[reason], code=reason)],
+            )
+        raise ApiProblem(
+            409,
+            f"the transfer was refused: {reason}",
+            errors=[FieldProblem(path="operator_id", message=reason, code=reason)],
+        )
+    where = resolve(service.acd, target)
+    kind = where.kind if isinstance(where, Destination) else "number"
+    return TransferState(operator_id=operator_id, call_id=found.call_id, target=target, kind=kind, state="accepted")

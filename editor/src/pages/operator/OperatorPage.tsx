@@ -2,7 +2,7 @@
 // with the caller's data (screen pop), and my calls of the day. My row of the
 // wallboard stream tells when a call rings, is answered and ends.
 import { useCallback, useEffect, useState, type FormEvent } from "react";
-import { api, unwrap, type Schemas } from "../../api/client";
+import { ApiError, api, unwrap, type Schemas } from "../../api/client";
 import { useLang, useStrings, type Lang } from "../../i18n";
 import { ErrorMessage } from "../../shell/ErrorMessage";
 import type { Route } from "../../shell/router";
@@ -125,7 +125,7 @@ function Panel({ operatorId, supervisor, t }: { operatorId: string; supervisor: 
       </div>
       <div className="op-right">
         <CallCard desk={desk} state={rowState} stateSince={row?.state_since ?? desk?.state_since ?? null}
-                  now={now} names={names} lang={lang} t={t} />
+                  now={now} names={names} lang={lang} t={t} operatorId={operatorId} />
       </div>
     </div>
   );
@@ -206,9 +206,11 @@ function StatusCard({ status, reason, since: inStatus, statuses, lang, t, onSet,
   );
 }
 
-type CallProps = { desk: Desk | null; state: string; stateSince: number | null; now: number; names: Names; lang: Lang; t: T };
+type CallProps = {
+  desk: Desk | null; state: string; stateSince: number | null; now: number; names: Names; lang: Lang; t: T; operatorId: string;
+};
 
-function CallCard({ desk, state, stateSince, now, names, lang, t }: CallProps) {
+function CallCard({ desk, state, stateSince, now, names, lang, t, operatorId }: CallProps) {
   const call = desk?.call ?? null;
   if (!call || state === "idle") {
     return (
@@ -227,6 +229,9 @@ function CallCard({ desk, state, stateSince, now, names, lang, t }: CallProps) {
         <span className="op-timer">{duration(since(now, stateSince))}</span>
       </header>
       <div className="op-caller" data-testid="caller">{call.caller || "—"}</div>
+      {(state === "talking" || state === "wrap_up") && (
+        <CallActions key={call.call_id} operatorId={operatorId} active={state === "talking"} held={desk?.held ?? false} t={t} />
+      )}
       <dl className="op-facts">
         <div><dt>{t("called")}</dt><dd>{call.called || "—"}</dd></div>
         <div><dt>{t("queue")}</dt><dd>{call.queue_id ? pick(names.queues[call.queue_id], lang, call.queue_id) : "—"}</dd></div>
@@ -270,6 +275,87 @@ function CallCard({ desk, state, stateSince, now, names, lang, t }: CallProps) {
         </table>
       )}
     </article>
+  );
+}
+
+//: the refusals the desk answers with a code, in the operator's language
+const REFUSALS: Record<string, Key> = { unknown_target: "unknownTarget", dial_blocked: "dialBlocked", no_call: "noCallNow" };
+
+function refusal(error: unknown): Key | null {
+  if (!(error instanceof ApiError) || !Array.isArray(error.problem.errors)) return null;
+  const code = (error.problem.errors[0] as { code?: string } | undefined)?.code;
+  return code ? REFUSALS[code] ?? null : null;
+}
+
+// Hold / resume and hand the caller on: they act on the conversation the
+// operator is in, as their phone's buttons would. Handing the caller on ends
+// that conversation (wrap-up follows), where the outcome stays in view.
+function CallActions({ operatorId, active, held: heldNow, t }: { operatorId: string; active: boolean; held: boolean; t: T }) {
+  const [held, setHeld] = useState(heldNow);
+  useEffect(() => setHeld(heldNow), [heldNow]);
+  const [target, setTarget] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [note, setNote] = useState<string | null>(null);
+  const path = { params: { path: { operator_id: operatorId } } };
+
+  async function act(work: () => Promise<void>) {
+    setBusy(true);
+    setError(null);
+    setNote(null);
+    try {
+      await work();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+  const hold = (next: boolean) =>
+    act(async () => {
+      const r = await unwrap(api.POST("/api/v1/operators/{operator_id}/call/hold", { ...path, body: { held: next } }));
+      setHeld(r.held);
+    });
+  function transfer(event: FormEvent) {
+    event.preventDefault();
+    const to = target.trim();
+    if (!to) {
+      setError(null);
+      setNote(t("targetNeeded"));
+      return;
+    }
+    void act(async () => {
+      const r = await unwrap(api.POST("/api/v1/operators/{operator_id}/call/transfer", { ...path, body: { target: to } }));
+      setNote(t("handedOn", { target: r.target }));
+    });
+  }
+  const refused = refusal(error);
+  if (!active) {
+    // after the conversation (wrap-up): only what became of the last action
+    return note ? <p className="op-note op-note-after" role="status" data-testid="action-note">{note}</p> : null;
+  }
+
+  return (
+    <section className="op-actions" aria-label={t("callActions")}>
+      <div className="op-actions-row">
+        <button type="button" className={`op-btn op-btn-hold${held ? " op-btn-held" : ""}`} disabled={busy}
+                aria-pressed={held} onClick={() => void hold(!held)}>
+          {held ? t("resume") : t("hold")}
+        </button>
+        {held && <span className="op-held" data-testid="on-hold">{t("onHold")}</span>}
+      </div>
+      <form className="op-transfer" onSubmit={transfer}>
+        <label>
+          {t("transferTo")}
+          <input value={target} placeholder={t("transferHint")} maxLength={64}
+                 onChange={(e) => setTarget(e.target.value)} />
+        </label>
+        <button type="submit" className="op-btn op-btn-transfer" disabled={busy}>{t("transfer")}</button>
+      </form>
+      {note && <p className="op-note" role="status" data-testid="action-note">{note}</p>}
+      {refused ? <p className="op-hint" role="alert" data-testid="action-refused">{t(refused, { target: target.trim() })}</p>
+               : <ErrorMessage error={error} />}
+    </section>
   );
 }
 

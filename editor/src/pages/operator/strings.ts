@@ -7,6 +7,8 @@ export const OPERATOR: Strings<
   | "caller" | "called" | "queue" | "scenario" | "waited" | "variables" | "noVariables" | "screen"
   | "history" | "noHistory" | "when" | "result" | "operator" | "talk" | "callsToday" | "noCallsToday"
   | "answeredToday" | "talkToday" | "live" | "reconnecting" | "lunch" | "training" | "meeting" | "firstCall"
+  | "callActions" | "hold" | "resume" | "onHold" | "transferTo" | "transferHint" | "transfer" | "handedOn"
+  | "targetNeeded" | "unknownTarget" | "dialBlocked" | "noCallNow"
 > = {
   en: {
     title: "Operator", chooseOperator: "Operator", noOperatorId: "Your user is not linked to an operator: ask an admin to set your operator id.",
@@ -21,6 +23,11 @@ export const OPERATOR: Strings<
     operator: "Operator", talk: "Talk", callsToday: "My calls today", noCallsToday: "No calls yet today",
     answeredToday: "Answered", talkToday: "Talk time", live: "Live", reconnecting: "Reconnecting…",
     lunch: "Lunch", training: "Training", meeting: "Meeting", firstCall: "first call",
+    callActions: "Call actions", hold: "Hold", resume: "Resume", onHold: "The caller is on hold and hears music",
+    transferTo: "Transfer to", transferHint: "operator, queue or number", transfer: "Transfer",
+    handedOn: "The caller is handed on to {target}", targetNeeded: "Give an operator, a queue or a number",
+    unknownTarget: "“{target}” is no operator, queue or number of the centre", dialBlocked: "The centre may not dial {target}",
+    noCallNow: "You are in no conversation now",
   },
   ru: {
     title: "Оператор", chooseOperator: "Оператор", noOperatorId: "Ваш пользователь не связан с оператором: попросите администратора указать номер оператора.",
@@ -35,5 +42,10 @@ export const OPERATOR: Strings<
     operator: "Оператор", talk: "Разговор", callsToday: "Мои звонки сегодня", noCallsToday: "Сегодня звонков ещё не было",
     answeredToday: "Отвечено", talkToday: "Время разговоров", live: "В эфире", reconnecting: "Переподключение…",
     lunch: "Обед", training: "Обучение", meeting: "Совещание", firstCall: "первый звонок",
+    callActions: "Действия со звонком", hold: "Удержание", resume: "Снять с удержания", onHold: "Клиент на удержании и слышит музыку",
+    transferTo: "Перевести на", transferHint: "оператор, очередь или номер", transfer: "Перевести",
+    handedOn: "Звонок переведён: {target}", targetNeeded: "Укажите оператора, очередь или номер",
+    unknownTarget: "«{target}» — не оператор, не очередь и не номер центра", dialBlocked: "Центру запрещено звонить на {target}",
+    noCallNow: "Сейчас у вас нет разговора",
   },
 };
