@@ -4,7 +4,8 @@ Generates `--calls` calls (default 100,000) over 30 days into a fresh SQLite
 database, as the engine's event streams would hold them: each call walks
 start > menu > queue > bye, waits in one of 5 queues of 10 operators, and is
 answered (some after a missed offer), abandoned, timed out or asks for a
-callback; operators ring, talk and wrap up. The events are bulk-inserted
+callback; operators ring, talk (a fifth of the calls held once, one in
+twenty handed on to another member) and wrap up. The events are bulk-inserted
 with the driver's executemany (not through the engine: this measures the
 reports, not the writer). Then it times the first fold of every call into
 the report tables (`refresh`), and each report over the whole month
@@ -66,6 +67,7 @@ class Streams:
 
 def generate(n_calls: int, seed: int = 1) -> Streams:
     rnd = random.Random(seed)
+    extra = random.Random(seed + 1)  # holds and operators' transfers: the other draws stay as they were
     s = Streams()
     per_day = n_calls // DAYS
     for op in (o for ms in MEMBERS.values() for o in ms):
@@ -111,6 +113,23 @@ def generate(n_calls: int, seed: int = 1) -> Streams:
                   call_id=cid)
             by = rnd.choice(("caller", "operator"))
             done = connected + talk
+            leg = {"leg_id": f"{cid}-leg", "operator_id": op, "target": op}
+            if extra.random() < 0.2:  # a fifth of the calls are held once
+                held = connected + talk / 3
+                held_for = round(min(talk / 3, 15 + extra.random() * 30), 3)
+                call(held, "leg_held", **node, node_id="q", **leg)
+                call(held + held_for, "leg_unheld", **node, node_id="q", held_for=held_for, **leg)
+            if extra.random() < 0.05:  # and one in twenty is handed on to another member
+                other = extra.choice([m for m in MEMBERS[q] if m != op])
+                call(done, "operator_transfer_requested", **node, node_id="q", operator_id=op, target=other,
+                     leg_id=leg["leg_id"])  # fmt: skip
+                if extra.random() < 0.1:
+                    call(done, "operator_transfer_refused", **node, node_id="q", operator_id=op, target=other,
+                         reason="pending")  # fmt: skip
+                else:
+                    outcome = "answered" if extra.random() < 0.8 else "busy"
+                    call(done, "operator_transfer_ended", **node, node_id="q", operator_id=op, target=other,
+                         kind="operator", outcome=outcome, to_operator_id=other if outcome == "answered" else None)
             call(done, "queue_completed", **node, queue_id=q, operator_id=op, wait=round(wait, 3),
                  talk_time=round(talk, 3), orig_position=1, by=by)
             s.add("operator", op, done, "operator_state_changed", 0.0, state="wrap_up", previous="talking", call_id=cid)

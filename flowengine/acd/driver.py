@@ -57,6 +57,7 @@ from flowengine.events import (
     QueueStreamEvent,
 )
 from flowengine.telephony import DialOutcome, Leg, dialing
+from flowengine.telephony.backend import LegJoin
 from flowengine.telephony.causes import ANSWERED_ELSEWHERE, CANCELLED, NO_ANSWER
 
 if TYPE_CHECKING:
@@ -753,18 +754,22 @@ class AcdDriver:
             if outcome is DialOutcome.CANCELLED:
                 return
             if self._report(due, outcome, caller_leg):
-                # both phones are up: the conversation (joining two legs of no
-                # call is the backend's; the simulator needs nothing more)
-                while True:
-                    watched: list[asyncio.Future[Any]] = [
-                        caller_leg.ended(), operator_leg.ended(), operator_leg.transfer_requested()
-                    ]
-                    await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
-                    if caller_leg.ended().done() or operator_leg.ended().done():
-                        break
-                    # a callback is no caller's call: there is nothing to hand on (SIP: REFER refused)
-                    operator_leg.transfer_requested().result().refuse("not_supported")
-                    operator_leg.transfer_rearm()
+                # both phones are up: their media joined on the backend (a SIP
+                # relay; the simulator needs nothing) for the conversation
+                joined = await self._join_callback(due, caller_leg, operator_leg)
+                try:
+                    while True:
+                        watched: list[asyncio.Future[Any]] = [
+                            caller_leg.ended(), operator_leg.ended(), operator_leg.transfer_requested()
+                        ]
+                        await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
+                        if caller_leg.ended().done() or operator_leg.ended().done():
+                            break
+                        # a callback is no caller's call: there is nothing to hand on (SIP: REFER refused)
+                        operator_leg.transfer_requested().result().refuse("not_supported")
+                        operator_leg.transfer_rearm()
+                finally:
+                    await self._part_callback(due, joined)
                 by = "caller" if caller_leg.ended().done() else "agent"
                 self.callback_completed(due, by=by)
         finally:
@@ -772,6 +777,29 @@ class AcdDriver:
                 del self._callback_legs[due.call_id]
             for leg in legs:
                 leg.hangup()  # the other side of a finished conversation, or a shutdown mid-call
+
+    async def _join_callback(self, due: d.CallbackDue, caller_leg: Leg, operator_leg: Leg) -> LegJoin | None:
+        """The two legs of a callback hear each other, recorded when the queue says `record`."""
+        assert self.engine is not None
+        spec = next((q for q in self.centre.queues if q.id == due.queue_id), None)
+        try:
+            return await dialing.join(
+                self.engine.router, caller_leg, operator_leg, record=spec is not None and spec.record, name=due.call_id
+            )
+        except Exception:  # a broken backend must not break the queue: the phones stay up
+            log.exception("cannot join the callback legs of call %s", due.call_id)
+            return None
+
+    async def _part_callback(self, due: d.CallbackDue, joined: LegJoin | None) -> None:
+        if joined is None:
+            return
+        try:
+            recording = await joined.stop()
+        except Exception:
+            log.exception("parting the callback legs of call %s failed", due.call_id)
+            return
+        if recording is not None:
+            log.info("callback of call %s recorded: %s (%.1f s)", due.call_id, recording.uri, recording.duration)
 
     # ---- what a callback leg reports (public: a custom dialer may report too) ---------------
     def callback_answered(self, due: d.CallbackDue) -> None:

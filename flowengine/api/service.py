@@ -196,15 +196,21 @@ class Service:
 
     # ---- retention ---------------------------------------------------------------------
     async def purge_once(self) -> None:
-        """Delete events and CDRs older than `event_retention_days`, and
-        recordings older than `recording_retention_days` (by default the
-        same), in a worker thread: a large purge must not hold up calls."""
+        """Delete events and CDRs older than `event_retention_days`, with
+        the report-table rows they gave, and recordings older than
+        `recording_retention_days` (by default the same), in a worker
+        thread: a large purge must not hold up calls."""
+        from flowengine.reports.sql.retention import purge_report_rows
+
         days = self.settings.event_retention_days
         if days is not None:
             before = time.time() - days * 86400
             result = await asyncio.to_thread(self.events.purge, before)
             if result.events or result.cdrs:
                 log.info("retention: purged %d events and %d CDRs older than %g days", result.events, result.cdrs, days)
+            reported = await asyncio.to_thread(purge_report_rows, self.db, before)
+            if reported:
+                log.info("retention: purged the report rows of %d calls older than %g days", reported, days)
         kept = self.settings.recording_retention_days or days  # recordings follow the events unless set
         if kept is not None:
             gone = await asyncio.to_thread(self.recordings.purge, time.time() - kept * 86400)

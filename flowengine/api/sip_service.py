@@ -37,6 +37,12 @@ async def start_sip(service: Service) -> Any:
     except UsageError as exc:
         raise FlowEngineError(str(exc)) from None
     backend.call_listeners.append(lambda call, task: _track(service, call, task))
+    # operators' phones on the wallboard (registered or not, how many contacts)
+    backend.phones.phone_listeners.append(
+        lambda p: service.monitor.phone_changed(
+            p.operator_id, registered=p.registered, bindings=p.bindings, user_agent=p.user_agent
+        )
+    )
     try:
         await backend.start()
     except OSError as exc:

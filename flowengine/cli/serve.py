@@ -101,7 +101,24 @@ def _check_sip(settings: Any) -> None:
         backend_class("sip").settings_from(settings.sip_settings, listen=settings.sip)  # type: ignore[attr-defined]
     except UsageError as exc:
         raise FlowEngineError(str(exc)) from None
+    _check_sip_port(settings.sip)
     print(f"flowengine: answering SIP on udp:{settings.sip}", file=sys.stderr, flush=True)
+
+
+def _check_sip_port(listen: str) -> None:
+    """Bind the SIP address once before serving: a port already taken is a
+    one-line error naming `--sip`, not a traceback from the web server's
+    start-up (the service binds it again a moment later)."""
+    import socket
+
+    host, _, port = listen.rpartition(":")
+    family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_DGRAM) as probe:
+            probe.bind((host.strip("[]"), int(port)))
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise FlowEngineError(f"--sip {listen}: cannot listen there ({reason})") from None
 
 
 def _server_class() -> Any:

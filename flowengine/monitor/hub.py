@@ -24,6 +24,7 @@ for viewers that see the whole board.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -146,6 +147,15 @@ class MonitorHub:
         self.board.apply(event)
         if isinstance(event, CallEvent) and event.name in TRACE_EVENTS:
             self._trace(event)
+        self._schedule_flush()
+
+    def phone_changed(self, operator_id: str, *, registered: bool, bindings: int, user_agent: str | None = None) -> None:
+        """An operator's SIP phone registered, unregistered or changed its
+        bindings (the SIP backend's registrar tells it; not an event of the stream)."""
+        self.board.phone(operator_id, registered=registered, bindings=bindings, at=time.time(), user_agent=user_agent)
+        self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
         if not self._flush_scheduled and self._subs:
             self._flush_scheduled = True
             try:

@@ -11,6 +11,11 @@ only the entities that event touched.
 
 "Today" is the calendar day in the centre's time zone of the latest event:
 when an event of a new day arrives, the daily counters start again from zero.
+
+One thing is not in the event stream: whether an operator's SIP phone is
+registered. The SIP backend's registrar tells it (`phone(...)`) as it
+changes; an operator without a SIP account has `phone: null`, and a board
+replayed from a stored stream has none.
 """
 
 from __future__ import annotations
@@ -82,6 +87,8 @@ class _Operator:
     call_id: str | None = None
     last_call_end: float | None = None
     answered_today: int = 0
+    #: the SIP phone: registered, bindings, since, user_agent (None: no SIP account)
+    phone: dict[str, Any] | None = None
 
     def view(self, op_id: str) -> dict[str, Any]:
         return {
@@ -96,6 +103,9 @@ class _Operator:
             "call_id": self.call_id,
             "last_call_end": self.last_call_end,
             "answered_today": self.answered_today,
+            "phone": self.phone,
+            # an operator whose phone is not registered cannot be rung (the ACD has removed them)
+            "reachable": self.phone is None or bool(self.phone["registered"]),
         }
 
 
@@ -265,6 +275,14 @@ class Wallboard:
         op = self._op(e.operator_id)
         op.state, op.state_since = e.state, e.ts
         op.call_id = e.call_id if e.state != "idle" else None
+
+    def phone(self, op_id: str, *, registered: bool, bindings: int, at: float, user_agent: str | None = None) -> None:
+        """The operator's SIP phone as the registrar says now; `at` (epoch
+        seconds) is when it changed, kept as `since` while `registered` holds."""
+        op = self._op(op_id)
+        old = op.phone
+        since = old["since"] if old is not None and old["registered"] == registered else at
+        op.phone = {"registered": registered, "bindings": bindings, "since": since, "user_agent": user_agent}
 
     def _new_day(self) -> None:
         for qid, q in self._queues.items():

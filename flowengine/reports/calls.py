@@ -18,7 +18,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["CDR_QUEUE_RESULTS", "FOLD_EVENTS", "CallStory", "Dial", "Offer", "QueueStay", "fold_calls", "fold_event"]
+__all__ = [
+    "CDR_QUEUE_RESULTS", "FOLD_EVENTS", "CallStory", "Dial", "Hold", "Offer", "OperatorTransfer", "QueueStay",
+    "fold_calls", "fold_event",
+]
 
 #: queue events that end a stay without an operator -> the stay's outcome
 _STAY_ENDS = {
@@ -76,6 +79,37 @@ class Dial:
 
 
 @dataclass
+class Hold:
+    """The caller put on hold by an operator (`leg_held` .. `leg_unheld`)."""
+
+    operator_id: str | None
+    leg_id: str
+    at: float
+    #: the queue whose call it was (None: a Transfer's call, or no queue known)
+    queue_id: str | None
+    #: seconds on hold; None while no `leg_unheld` has closed it (see `CallStory.held`)
+    held_for: float | None = None
+
+
+@dataclass
+class OperatorTransfer:
+    """An operator's request to hand the caller on, and what became of it."""
+
+    operator_id: str | None
+    target: str
+    at: float
+    queue_id: str | None
+    #: answered, busy, no_answer, rejected, failed, hangup (it was rung), or
+    #: refused (the engine did not take it); None: no answer to the request yet
+    outcome: str | None = None
+    #: why it was refused (unknown_target, dial_blocked, pending, not_in_call, hangup)
+    reason: str | None = None
+    #: operator, queue or number (None when refused)
+    kind: str | None = None
+    to_operator_id: str | None = None
+
+
+@dataclass
 class CallStory:
     call_id: str
     started: float | None = None
@@ -93,6 +127,11 @@ class CallStory:
     dials: list[Dial] = field(default_factory=list)
     #: blind transfers: (target, "completed" or the failure reason)
     blind: list[tuple[str, str]] = field(default_factory=list)
+    #: holds by operators, and the operators' requests to hand the caller on
+    holds: list[Hold] = field(default_factory=list)
+    op_transfers: list[OperatorTransfer] = field(default_factory=list)
+    #: the latest event time seen: an open hold counts until then
+    last_ts: float = 0.0
     hangup_cause: str | None = None
     hangup_by: str | None = None
     hangup_node: str | None = None
@@ -113,6 +152,15 @@ class CallStory:
         """Did the caller talk to a person (a queue operator or a Transfer)?"""
         return any(s.outcome == "answered" for s in self.stays) or any(d.outcome == "answered" for d in self.dials)
 
+    def held(self, hold: Hold) -> float:
+        """Seconds `hold` lasted: as `leg_unheld` says, or, when none closed
+        it (the leg or the stream ended first), until the call's end or its
+        last event."""
+        if hold.held_for is not None:
+            return hold.held_for
+        end = self.ended if self.ended is not None else self.last_ts
+        return max(0.0, end - hold.at)
+
     def stay(self, queue_id: str) -> QueueStay | None:
         for s in reversed(self.stays):
             if s.queue_id == queue_id:
@@ -127,8 +175,11 @@ def fold_calls(events: Iterable[Mapping[str, Any]]) -> dict[str, CallStory]:
         call_id = e.get("call_id")
         name = e.get("event")
         # operator stream, and the queue stream of callbacks after the caller left
-        # (the operator and queue reports read those)
-        if not call_id or not isinstance(name, str) or name.startswith(("operator_", "callback_")):
+        # (the operator and queue reports read those); an operator's transfer
+        # request is the call's own
+        if not call_id or not isinstance(name, str):
+            continue
+        if name.startswith(("operator_", "callback_")) and not name.startswith("operator_transfer_"):
             continue
         s = stories.get(call_id)
         if s is None:
@@ -137,6 +188,12 @@ def fold_calls(events: Iterable[Mapping[str, Any]]) -> dict[str, CallStory]:
     return stories
 
 
+#: what the operator does in the conversation (holds, hand-overs), and a leg's end that closes a hold
+_OPERATOR_EVENTS = frozenset({
+    "leg_held", "leg_unheld", "leg_ended", "operator_transfer_requested", "operator_transfer_refused",
+    "operator_transfer_ended",
+})  # fmt: skip
+
 #: the call events the fold reads (the others — prompts, variables, digits,
 #: legs, announcements — only count for the CDR's event total): what the
 #: report tables fetch from storage
@@ -144,7 +201,7 @@ FOLD_EVENTS = frozenset({
     "call_started", "call_answered", "node_entered", "node_left", "node_failed", "queue_entered",
     "queue_offered", "queue_offer_missed", "queue_offer_cancelled", "queue_connected", "queue_completed",
     *_STAY_ENDS, "dial_attempted", "transfer_completed", "transfer_failed", "bridge_started", "bridge_ended",
-    "call_hung_up", "call_ended",
+    "call_hung_up", "call_ended", *_OPERATOR_EVENTS,
 })  # fmt: skip
 
 #: queue events that end a stay without an operator -> the CDR's result
@@ -174,8 +231,16 @@ def fold_event(s: CallStory, name: str, e: Mapping[str, Any]) -> None:
     _fold(s, name, e)
 
 
+#: the prefix of an operator's private queue (`ACD.direct_queue`)
+PRIVATE_QUEUE = "operator:"
+
+
 def _cdr_queue(s: CallStory, name: str, e: Mapping[str, Any]) -> None:
-    s.cdr_queue = e.get("queue_id") or s.cdr_queue
+    queue_id = e.get("queue_id")
+    # the CDR names the centre queue the caller came through: a later hand-over
+    # to one operator (their private queue, ``operator:<id>``) does not replace it
+    if queue_id and not (s.cdr_queue and str(queue_id).startswith(PRIVATE_QUEUE)):
+        s.cdr_queue = queue_id
     if name == "queue_connected":
         s.cdr_operator = e.get("operator_id")
         s.cdr_wait = e.get("wait")
@@ -191,7 +256,11 @@ def _cdr_queue(s: CallStory, name: str, e: Mapping[str, Any]) -> None:
 
 def _fold(s: CallStory, name: str, e: Mapping[str, Any]) -> None:
     ts = float(e.get("ts") or 0.0)
-    if name == "call_started":
+    if ts > s.last_ts:
+        s.last_ts = ts
+    if name in _OPERATOR_EVENTS:
+        _fold_operator(s, name, e, ts)
+    elif name == "call_started":
         s.started = ts
         s.caller = str(e.get("caller") or "")
         s.called = str(e.get("called") or "")
@@ -250,6 +319,45 @@ def _fold(s: CallStory, name: str, e: Mapping[str, Any]) -> None:
         s.ended = ts
         if s.hangup_cause is None:
             s.hangup_cause = e.get("hangup_cause")
+        for hold in s.holds:  # held until the end
+            if hold.held_for is None:
+                hold.held_for = max(0.0, ts - hold.at)
+
+
+def _fold_operator(s: CallStory, name: str, e: Mapping[str, Any], ts: float) -> None:
+    """Holds and operator transfers: what the operator did in the conversation."""
+    op = e.get("operator_id")
+    if name == "leg_held":
+        s.holds.append(Hold(op, str(e.get("leg_id") or ""), ts, _queue_of(s, op)))
+    elif name in ("leg_unheld", "leg_ended"):
+        leg = str(e.get("leg_id") or "")
+        for hold in s.holds:
+            if hold.held_for is None and (hold.leg_id == leg if leg else hold.operator_id == op):
+                held_for = e.get("held_for") if name == "leg_unheld" else None
+                hold.held_for = max(0.0, float(held_for) if held_for is not None else ts - hold.at)
+    elif name == "operator_transfer_requested":
+        s.op_transfers.append(OperatorTransfer(op, str(e.get("target")), ts, _queue_of(s, op)))
+    elif name in ("operator_transfer_refused", "operator_transfer_ended"):
+        target = str(e.get("target"))
+        found = next((x for x in reversed(s.op_transfers)
+                      if x.outcome is None and x.operator_id == op and x.target == target), None)  # fmt: skip
+        if found is None:  # the request was not in the stream: the answer stands for it
+            found = OperatorTransfer(op, target, ts, _queue_of(s, op))
+            s.op_transfers.append(found)
+        if name == "operator_transfer_refused":
+            found.outcome, found.reason = "refused", e.get("reason")
+        else:
+            found.outcome, found.kind, found.to_operator_id = e.get("outcome"), e.get("kind"), e.get("to_operator_id")
+
+
+def _queue_of(s: CallStory, operator_id: str | None) -> str | None:
+    """The queue of the call's stay `operator_id` answered last (None: none)."""
+    if operator_id is None:
+        return None
+    for stay in reversed(s.stays):
+        if stay.outcome == "answered" and stay.operator_id == operator_id:
+            return stay.queue_id
+    return None
 
 
 def _stay(s: CallStory, e: Mapping[str, Any], ts: float) -> QueueStay:

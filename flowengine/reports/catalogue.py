@@ -114,7 +114,7 @@ answer_rate float answered / offered
 avg_ring_time float mean ringing time before the operator answered, seconds
 talk_total float talk time of their queue calls, seconds
 talk_avg float talk_total / answered
-hold_total float time the caller was on hold (None: the engine records no hold yet)
+hold_total float seconds the operator kept callers on hold (holds begun in the period)
 ended_by_caller int their calls the caller hung up
 ended_by_operator int their calls the operator hung up
 wrap_up_total float after-call work, seconds
@@ -125,6 +125,14 @@ answered_vs_avg float answered minus the mean over the operators in the report
 talk_avg_vs_avg float talk_avg minus the mean
 missed_vs_avg float missed minus the mean
 avg_ring_time_vs_avg float avg_ring_time minus the mean
+hold_count int times the operator put a caller on hold
+hold_avg float hold_total / hold_count
+transfers_requested int times the operator asked to hand a caller on (refused requests included)
+transfers_made int of them, taken by the engine and rung (operator transfers, not the Transfer calls above)
+transfers_made_answered int transfers made that someone answered
+transfers_made_failed int transfers made that nobody took (busy, no answer, rejected, failed, the caller left)
+hold_total_vs_avg float hold_total minus the mean
+transfers_made_vs_avg float transfers_made minus the mean
 """)
 
 STATUSES = _c("""
@@ -158,15 +166,21 @@ detail str after how long, or at which node
 """)
 
 TRANSFERS = _c("""
-target str the operator id, or the number rung
-operator str the operator whose phone it is (None: an outside number)
-attempts int times a Transfer rang it
+target str the operator id, or the number rung; for an operator transfer, the target as the operator gave it
+operator str the operator whose phone it is (None: an outside number, a queue)
+attempts int times a Transfer rang it, or an operator asked to transfer to it
 answered int answered
 busy int busy
 no_answer int rang out
 rejected int rejected
 failed int could not be reached
 success_rate float answered / attempts
+transfer str scenario (a Transfer node rang it) or operator (an operator handed the caller on)
+from_operator str the operator who handed the caller on (None: a scenario transfer)
+target_kind str operator, queue or number (None: every request refused)
+hangup int the caller left before anyone answered
+refused int requests the engine refused (not rung)
+refused_reasons dict refusal reason (unknown_target, dial_blocked, pending, not_in_call, hangup) -> requests
 """)
 
 HISTORY = _c("""
@@ -201,7 +215,8 @@ KINDS: dict[str, ReportKind] = {
         ReportKind("load", "calls by hour of day and weekday: offered, answered, lost, peak at once",
                    LOAD_HOUR, ("queue", "department")),
         ReportKind("lost", "every lost call with its reason and the caller's number", LOST, ("queue", "department")),
-        ReportKind("transfers", "per Transfer target: attempts, answered, failures, success rate", TRANSFERS,
+        ReportKind("transfers", "per Transfer target, and per operator and target of operators' transfers: "
+                   "attempts, answered, failures, success rate", TRANSFERS,
                    ("department", "operator")),
         ReportKind("history", "every call of one caller: path, queue, operator, result", HISTORY, ("caller",)),
         ReportKind("paths", "per scenario node: calls that entered, exits taken, caller hangups", PATHS,

@@ -59,7 +59,7 @@ def fold_report(
     if kind == "transfers":
         rows = transfer_report(stories, period)
         if filt.operators is not None:
-            rows = [r for r in rows if r["operator"] in filt.operators]
+            rows = [r for r in rows if r["operator"] in filt.operators or r["from_operator"] in filt.operators]
         return {"rows": rows}
     if kind == "history":
         if not filt.caller:

@@ -7,6 +7,11 @@ stopped because someone else answered or the caller left is *cancelled* and
 no fault of theirs. Talk is the conversation time of the queue calls they
 answered; `ended_by_caller` / `ended_by_operator` say who hung up. Wrap-up is
 the after-call work the operator stream records (`operator_wrap_up_ended`).
+Hold is the time the operator kept the caller on hold (`leg_held` ..
+`leg_unheld`), counted for the holds begun in the period. Transfers made are
+the operator's own requests to hand the caller on (`operator_transfer_*`),
+counted when asked; the `transfers_attempted` / `direct_answered` columns are
+something else: the scenario's Transfer calls rung to the operator's phone.
 
 The `*_vs_avg` columns are the operator's figure minus the mean over the
 operators in the report: filter by queue (`--queue`) to compare within a
@@ -22,7 +27,7 @@ from flowengine.reports.calls import CallStory
 from flowengine.reports.catalogue import COLUMNS
 from flowengine.reports.period import Period
 
-__all__ = ["MISS_REASONS", "OPERATOR_COLUMNS", "operator_report", "versus_average"]
+__all__ = ["MISS_REASONS", "OPERATOR_COLUMNS", "finish_hold", "operator_report", "versus_average"]
 
 MISS_REASONS = ("no_answer", "busy", "rejected", "failed")
 
@@ -52,6 +57,10 @@ def operator_report(
             return False
         return queues is None or qid is None or qid in queues
 
+    def _chosen(op: str | None, qid: str | None) -> bool:
+        """A hold or transfer counts under a queue filter only in that queue's calls."""
+        return wanted(op) and (queues is None or (qid is not None and qid in queues))
+
     for story in stories:
         for offer in story.offers:
             if not period.contains(offer.at) or not wanted(offer.operator_id, offer.queue_id):
@@ -80,6 +89,20 @@ def operator_report(
                 r["ended_by_caller"] += 1
             elif stay.completed_by is not None:
                 r["ended_by_operator"] += 1
+        for hold in story.holds:
+            if period.contains(hold.at) and _chosen(hold.operator_id, hold.queue_id):
+                assert hold.operator_id is not None
+                r = row(hold.operator_id)
+                r["hold_count"] += 1
+                r["hold_total"] += story.held(hold)
+        for x in story.op_transfers:
+            if period.contains(x.at) and _chosen(x.operator_id, x.queue_id):
+                assert x.operator_id is not None
+                r = row(x.operator_id)
+                r["transfers_requested"] += 1
+                if x.outcome is not None and x.outcome != "refused":
+                    r["transfers_made"] += 1
+                    r["transfers_made_answered" if x.outcome == "answered" else "transfers_made_failed"] += 1
         for dial in story.dials:
             if period.contains(dial.at) and queues is None and wanted(dial.operator_id):
                 assert dial.operator_id is not None
@@ -101,9 +124,15 @@ def operator_report(
         r["talk_total"] = round(r["talk_total"], 3)
         r["wrap_up_total"] = round(r["wrap_up_total"], 3)
         r["talk_avg"] = round(r["talk_total"] / r["answered"], 3) if r["answered"] else None
-        r["hold_total"] = None  # no hold event exists yet
+        finish_hold(r)
     versus_average(rows)
     return [rows[o] for o in sorted(rows)]
+
+
+def finish_hold(r: dict[str, Any]) -> None:
+    """Round the hold total and give the mean hold (None: no hold)."""
+    r["hold_total"] = round(float(r["hold_total"]), 3)
+    r["hold_avg"] = round(r["hold_total"] / r["hold_count"], 3) if r["hold_count"] else None
 
 
 def versus_average(rows: dict[str, dict[str, Any]]) -> None:
@@ -112,6 +141,8 @@ def versus_average(rows: dict[str, dict[str, Any]]) -> None:
     _versus_average(rows, "talk_avg", "talk_avg_vs_avg")
     _versus_average(rows, "missed", "missed_vs_avg")
     _versus_average(rows, "avg_ring_time", "avg_ring_time_vs_avg")
+    _versus_average(rows, "hold_total", "hold_total_vs_avg")
+    _versus_average(rows, "transfers_made", "transfers_made_vs_avg")
 
 
 def _versus_average(rows: dict[str, dict[str, Any]], column: str, into: str) -> None:

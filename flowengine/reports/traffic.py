@@ -8,7 +8,8 @@ reports that are counts over each call's story (`flowengine.reports.calls`).
 * **lost calls** — every lost call with its reason and the caller's number,
   to call them back;
 * **transfers** — what each Transfer target (an operator, or a number) did
-  with the calls rung to it;
+  with the calls rung to it, and what became of the operators' own transfers
+  per operator and target;
 * **caller history** — every call of a number: when, the path through the
   scenario, queue, operator, result;
 * **scenario paths** — per node of each scenario version: calls that entered
@@ -27,7 +28,7 @@ from flowengine.reports.period import Period
 
 __all__ = [
     "call_result", "caller_history", "load_report", "lost_calls", "lost_reason", "scenario_paths", "talked_to",
-    "transfer_report",
+    "transfer_key", "transfer_report",
 ]
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -115,24 +116,71 @@ def lost_calls(stories: Iterable[CallStory], period: Period) -> list[dict[str, A
     return rows
 
 
+#: how an operator transfer that was rung can end
+OPERATOR_TRANSFER_OUTCOMES = ("answered", "busy", "no_answer", "rejected", "failed", "hangup")
+
+
+def _transfer_row(target: str, operator: str | None, transfer: str, from_operator: str | None) -> dict[str, Any]:
+    return {"target": target, "operator": operator, "attempts": 0, "answered": 0, "busy": 0, "no_answer": 0,
+            "rejected": 0, "failed": 0, "success_rate": None, "transfer": transfer, "from_operator": from_operator,
+            "target_kind": None, "hangup": 0, "refused": 0, "refused_reasons": {}}  # fmt: skip
+
+
+def transfer_key(r: dict[str, Any]) -> tuple[str, str, str]:
+    """The order of the transfers report: by target, then the kind, then who transferred."""
+    return (r["target"], r["transfer"], r["from_operator"] or "")
+
+
 def transfer_report(stories: Iterable[CallStory], period: Period) -> list[dict[str, Any]]:
-    """Per target of a Transfer: attempts, answered, each failure, success rate."""
-    rows: dict[str, dict[str, Any]] = {}
+    """Per target of a Transfer: attempts, answered, each failure, success
+    rate; and per operator and target of the operators' own transfers: the
+    same, with the caller leaving first (`hangup`) and refusals by reason.
+    A request with no answer yet counts as an attempt only."""
+    rows: dict[tuple[str, str | None], dict[str, Any]] = {}
+    kinds: dict[tuple[str, str | None], set[str]] = {}
+    answerers: dict[tuple[str, str | None], set[str]] = {}
     for s in stories:
         for d in s.dials:
             if not period.contains(d.at):
                 continue
-            key = d.operator_id or d.target
-            r = rows.setdefault(key, {"target": key, "operator": d.operator_id, "attempts": 0, "answered": 0,
-                                      "busy": 0, "no_answer": 0, "rejected": 0, "failed": 0})
+            target = d.operator_id or d.target
+            r = rows.get((target, None))
+            if r is None:
+                r = rows[(target, None)] = _transfer_row(target, d.operator_id, "scenario", None)
+                r["target_kind"] = "number"
             r["attempts"] += 1
-            if d.outcome in r:
+            if d.operator_id is not None:
+                r["target_kind"] = "operator"
+            if d.outcome in ("answered", "busy", "no_answer", "rejected"):
                 r[d.outcome] += 1
             else:
                 r["failed"] += 1
-    for r in rows.values():
+        for x in s.op_transfers:
+            if not period.contains(x.at) or x.operator_id is None:
+                continue
+            key: tuple[str, str | None] = (x.target, x.operator_id)
+            r = rows.get(key)
+            if r is None:
+                r = rows[key] = _transfer_row(x.target, None, "operator", x.operator_id)
+                kinds[key], answerers[key] = set(), set()
+            r["attempts"] += 1
+            if x.kind:
+                kinds[key].add(x.kind)
+            if x.outcome == "refused":
+                r["refused"] += 1
+                reason = x.reason or ""
+                r["refused_reasons"][reason] = r["refused_reasons"].get(reason, 0) + 1
+            elif x.outcome in OPERATOR_TRANSFER_OUTCOMES:
+                r[x.outcome] += 1
+            if x.kind == "operator" and x.to_operator_id is not None:
+                answerers[key].add(x.to_operator_id)
+    for k, r in rows.items():
         r["success_rate"] = round(r["answered"] / r["attempts"], 4)
-    return [rows[k] for k in sorted(rows)]
+        if r["transfer"] == "operator":
+            r["target_kind"] = max(kinds[k], default=None)
+            r["operator"] = max(answerers[k], default=None)
+            r["refused_reasons"] = dict(sorted(r["refused_reasons"].items()))
+    return sorted(rows.values(), key=transfer_key)
 
 
 def talked_to(story: CallStory) -> str | None:

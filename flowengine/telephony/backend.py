@@ -27,6 +27,7 @@ from flowengine.errors import UsageError
 if TYPE_CHECKING:
     from flowengine.runtime.engine import Engine
     from flowengine.scenario.model import ScenarioDoc
+    from flowengine.telephony.call import Recording
     from flowengine.telephony.leg import Leg
 
 #: built-in backends, used when the package metadata is not installed
@@ -36,6 +37,18 @@ BUILTIN_BACKENDS = {
 }
 
 ENTRY_POINT_GROUP = "flowengine.backends"
+
+
+class LegJoin:
+    """Two answered legs of no caller's call talking to each other (a
+    callback: the operator's phone and the caller's), as `Backend.join`
+    made it. This one joins nothing: where the platform's legs need no
+    joining (the simulator) or the join could not be made."""
+
+    async def stop(self) -> Recording | None:
+        """Part the two legs (their phones stay up: hanging up is the
+        caller's business); the conversation's recording when one was made."""
+        return None
 
 
 class Backend(ABC):
@@ -73,6 +86,14 @@ class Backend(ABC):
         once (SIP INVITE outside any dialog, ARI `POST /channels`, ESL
         `originate ... &park()`). The leg may later be bridged to a call of
         this backend."""
+
+    async def join(self, a: Leg, b: Leg, *, record: bool = False, name: str = "") -> LegJoin | None:
+        """Join the media of two answered legs that belong to no caller's call
+        (a callback), both ways, until `LegJoin.stop`: `a` is the caller's side
+        (the left channel of a `record`ed conversation), `b` the operator's;
+        `name` names the recording (the call the callback is for). None when
+        these legs are not this backend's to join."""
+        return None
 
     def scenario_problems(self, doc: ScenarioDoc) -> list[str]:
         """What in `doc` this backend cannot do here (a Recognize node with no

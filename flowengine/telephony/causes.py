@@ -51,6 +51,9 @@ SHUTDOWN: Final = "shutdown"
 ENGINE_RESTART: Final = "engine_restart"
 #: no scenario takes the called number: refused before answer ("unallocated number")
 NO_ROUTE: Final = "no_route"
+#: the call's session timer ran out: no refresh came from a peer that
+#: promised one (RFC 4028; SIP BYE with Q.850 102), the peer is presumed gone
+SESSION_EXPIRED: Final = "session_expired"
 
 #: cause -> (SIP status to send before answer, Q.850 code). After answer the
 #: engine always sends BYE; the Q.850 code then travels in a `Reason` header.

@@ -10,6 +10,10 @@ operator) puts the caller on hold and takes them off, `leg_held` and
 `leg_unheld` (with `held_for`) are written the same way; a leg that ends
 while holding gets its `leg_unheld` before its `leg_ended`.
 
+Two answered legs of no caller's call (a callback) talk through `join`:
+the backend that rang them joins their media (a SIP back-to-back relay);
+the simulator's legs need nothing.
+
 `dial` also picks the backend: the engine's `TargetRouter` says where the
 target's phone lives; on the call's own backend the leg is the call's
 (`Call.start_leg`), elsewhere it is originated there (`Backend.originate`)
@@ -19,6 +23,7 @@ and bridged across.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -36,6 +41,7 @@ from flowengine.events.telephony import (
     LegUnheld,
 )
 from flowengine.events.types import RecordingMade
+from flowengine.telephony.backend import LegJoin
 from flowengine.telephony.call import BridgeResult, Recording
 from flowengine.telephony.causes import TRANSFERRED
 from flowengine.telephony.leg import Leg, LegChange, LegState, TransferRequest
@@ -44,6 +50,8 @@ if TYPE_CHECKING:
     from flowengine.events.types import CallEvent
     from flowengine.runtime.context import CallContext
     from flowengine.telephony.backend import TargetRouter
+
+log = logging.getLogger("flowengine.telephony.dialing")
 
 #: how events are written: `CallContext.emit` (the context stamps call id and time)
 Emit = Callable[..., "CallEvent | None"]
@@ -95,6 +103,20 @@ def originate(
     if emit is not None:
         watch(leg, emit, node_id=node_id, operator_id=operator_id)
     return leg
+
+
+async def join(router: TargetRouter, a: Leg, b: Leg, *, record: bool = False, name: str = "") -> LegJoin:
+    """Let two answered legs of no caller's call hear each other (`a` the
+    caller's side, `b` the operator's), on the backend whose legs they are;
+    `LegJoin.stop` parts them. Legs no backend can join (rung on two
+    different backends) are logged and left as they are: their signalling
+    goes on, and hanging up still ends both."""
+    for backend in router.backends:
+        joined = await backend.join(a, b, record=record, name=name)
+        if joined is not None:
+            return joined
+    log.warning("no backend can join the legs to %s and %s: they do not hear each other", a.target, b.target)
+    return LegJoin()
 
 
 def watch(leg: Leg, emit: Emit, *, node_id: str | None = None, operator_id: str | None = None) -> None:

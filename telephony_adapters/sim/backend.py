@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flowengine.errors import UsageError
-from flowengine.telephony import BlindTransfer, DialOutcome, HangupCause
-from flowengine.telephony.backend import Backend
+from flowengine.telephony import BlindTransfer, DialOutcome, HangupCause, Leg
+from flowengine.telephony.backend import Backend, LegJoin
 from flowengine.testing.phones import VirtualPhone
 from flowengine.testing.script import CallerScript
 from telephony_adapters.sim.call import SimCall
@@ -141,6 +141,12 @@ class SimBackend(Backend):
         headers: Mapping[str, str] | None = None,
     ) -> SimLeg:
         return self.ring(target, ring_timeout=ring_timeout)
+
+    async def join(self, a: Leg, b: Leg, *, record: bool = False, name: str = "") -> LegJoin | None:
+        """Two virtual phones need nothing to hear each other (a callback)."""
+        if isinstance(a, SimLeg) and isinstance(b, SimLeg) and a.backend is self and b.backend is self:
+            return LegJoin()
+        return None
 
     def transfer(self, call: SimCall, transfer: BlindTransfer) -> None:
         """A blind transfer: the caller's phone accepts it at once and rings

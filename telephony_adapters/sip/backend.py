@@ -20,12 +20,13 @@ from urllib.parse import unquote
 
 from flowengine.errors import NodeError, UsageError
 from flowengine.telephony import HangupCause
-from flowengine.telephony.backend import Backend
-from flowengine.telephony.causes import FAILED, SHUTDOWN
+from flowengine.telephony.backend import Backend, LegJoin
+from flowengine.telephony.causes import FAILED, SESSION_EXPIRED, SHUTDOWN
 from flowengine.telephony.dialpolicy import DialPolicy
 from telephony_adapters.sip.call import SipCall
 from telephony_adapters.sip.config import sip_settings
 from telephony_adapters.sip.core import (
+    SESSION_EXPIRED_Q850,
     CallCancelled,
     CallConfirmed,
     CallFailed,
@@ -43,10 +44,12 @@ from telephony_adapters.sip.leg import Destination, SipLeg
 from telephony_adapters.sip.media import MediaClock, RtpEndpoint, RtpPortPool
 from telephony_adapters.sip.message import Request
 from telephony_adapters.sip.phones import PhoneLines
+from telephony_adapters.sip.recording import ConversationRecorder
 from telephony_adapters.sip.registration import Registrations
+from telephony_adapters.sip.relay import MediaRelay, RelayedLegs
 from telephony_adapters.sip.rtpstats import RtpTotals
 from telephony_adapters.sip.settings import OutboundRoute, SipSettings
-from telephony_adapters.sip.speech import scenario_problems
+from telephony_adapters.sip.speech import recording_target, scenario_problems
 from telephony_adapters.sip.transport import SipTransport
 
 if TYPE_CHECKING:
@@ -89,6 +92,7 @@ class SipBackend(Backend):
             max_bytes=s.max_message_bytes,
             invite_rate=s.invite_rate,
             invite_burst=s.invite_burst,
+            session_timer=s.timer_policy,
         )
         self.rtp_pool = RtpPortPool(*s.rtp_ports)
         #: the one 20 ms clock every call's prompts are sent on
@@ -97,7 +101,7 @@ class SipBackend(Backend):
         self._media_watch: asyncio.TimerHandle | None = None
         #: live calls by the core's key
         self.calls: dict[str, SipCall] = {}
-        #: outgoing legs by key, and the operators' phones they ring (`phones`)
+        #: outgoing legs by the key of each of their INVITEs (a forked leg is under each), and the operators' phones they ring (`phones`)
         self.legs: dict[str, SipLeg] = {}
         self.phones = PhoneLines(self)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -212,6 +216,9 @@ class SipBackend(Backend):
             self._end(call, cause)
         elif isinstance(ev, CallCancelled):
             self._end(call, HangupCause.from_sip(487, by="caller"))
+        elif isinstance(ev, CallFailed) and ev.reason == "session_expired":
+            # the far end stopped refreshing the session (RFC 4028): the core sent BYE
+            self._end(call, HangupCause("system", SESSION_EXPIRED, None, SESSION_EXPIRED_Q850))
         elif isinstance(ev, CallFailed):
             self._end(call, HangupCause("system", FAILED, None, 41))
         elif isinstance(ev, DtmfInfo):
@@ -339,6 +346,28 @@ class SipBackend(Backend):
         """Ring a registered phone, a ``sip:`` URI of a trusted peer, or a
         number `route_number` sends to a trunk; anything else fails (404)."""
         return self.phones.ring(target, ring_timeout=ring_timeout, caller_id=caller_id, caller_name=caller_name)
+
+    async def join(self, a: Leg, b: Leg, *, record: bool = False, name: str = "") -> LegJoin | None:
+        """Relay RTP both ways between two answered legs of this backend (a
+        callback), transcoding and passing digits as for a caller's bridge;
+        recorded (`a` left, `b` right) when asked and a folder is set."""
+        if not (isinstance(a, SipLeg) and isinstance(b, SipLeg) and a.sip is self and b.sip is self):
+            return None
+        if a.state != "answered" or b.state != "answered":
+            return LegJoin()  # one hung up already: nothing left to join
+        if a.rtp is None or b.rtp is None:
+            raise NodeError(f"the legs to {a.target} and {b.target} have no SIP media to join", code="unsupported")
+        relay = MediaRelay(a.rtp, b.rtp)
+        relay.start()
+        recorder: ConversationRecorder | None = None
+        if record:
+            try:
+                target = recording_target(self.settings, self.engine.media, name or a.leg_id, "callback")
+            except NodeError as exc:
+                log.warning("callback %s: %s; the conversation is not recorded", name, exc)
+            else:
+                recorder = ConversationRecorder(relay, *target)
+        return RelayedLegs(relay, recorder)
 
     def route_number(self, number: str) -> Destination | None:
         """Where a number that is no phone of ours goes out: to the next hop

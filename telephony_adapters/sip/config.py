@@ -9,6 +9,8 @@ environment variable), turned into `SipSettings`.
     invite_rate: 100                # new INVITEs per second from one address (503 beyond; null: no limit)
     invite_burst: 200
     media_timeout: 60               # end an answered call silent for this long
+    session_expires: 1800           # RFC 4028 session timer asked for (null: off)
+    min_se: 90                      # shorter Session-Expires get 422
     trunks:
       - name: city
         addresses: [198.51.100.0/24]
@@ -76,6 +78,10 @@ class SipSpec(_Spec):
     #: end an answered call whose far end sent no RTP for this long (a peer that vanished
     #: without BYE); null: never. Comfort noise keeps a silent caller's call alive.
     media_timeout: float | None = Field(default=300.0, gt=0)
+    #: RFC 4028 session timer: the interval asked for; null: timers off
+    session_expires: int | None = Field(default=1800, ge=90, le=86400)
+    #: the shortest Session-Expires accepted (shorter: 422 with this Min-SE)
+    min_se: int = Field(default=90, ge=90, le=86400)
     trunks: list[TrunkSpec] | None = None
     #: said prompts are cached here (the service gives `<data_dir>/cache`)
     cache_dir: str | None = None
@@ -113,6 +119,8 @@ def sip_settings(config: Mapping[str, Any] | None, *, listen: str | None = None,
         "recordings_dir": spec.recordings_dir,
         "music": spec.music,
         "digest_algorithms": tuple(spec.digest_algorithms),
+        "session_expires": spec.session_expires,
+        "min_se": spec.min_se,
     }
     if spec.trunks is not None:
         options["trunks"] = tuple(_trunk(t) for t in spec.trunks)

@@ -19,6 +19,10 @@ What it does on its own, so no caller of it can forget:
 * an INVITE whose SDP cannot be parsed gets 400, one with nothing usable 488,
   an unsupported `Require` 420 — all before the application hears of it;
 * CANCEL before the answer: 200 to the CANCEL, 487 to the INVITE;
+* session timers (RFC 4028, `sessiontimer`) when `session_timer` is given:
+  a too-short Session-Expires gets 422, our 2xx names the interval and the
+  refresher, we refresh at half the interval when that is us, and a call
+  whose refresh did not come in time gets BYE (`CallFailed("session_expired")`);
 * BYE from the far end: 200; re-INVITE (hold, resume, new address): 200
   with our answer, version bumped; OPTIONS: 200; INFO with
   application/dtmf-relay: 200 and a digit;
@@ -63,11 +67,21 @@ from telephony_adapters.sip.sdp import (
     parse_sdp,
     render,
 )
+from telephony_adapters.sip.sessionrefresh import send_refresh
+from telephony_adapters.sip.sessiontimer import (
+    Agreed,
+    SessionTimers,
+    TimerPolicy,
+    TooSmall,
+    negotiate_uas,
+    option_tags,
+)
 from telephony_adapters.sip.transactions import (
     AckTimeout,
     Addr,
     ResponseReceived,
     ServerInviteTransaction,
+    ServerTransaction,
     TimerValues,
     TransactionEvent,
     TransactionLayer,
@@ -85,6 +99,8 @@ ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, NOTIFY"
 UNTRUSTED_REFUSALS_PER_S = 5.0
 UNTRUSTED_REFUSALS_BURST = 10.0
 _DTMF_INFO = frozenset("0123456789*#ABCD")
+#: the Q.850 cause in the Reason of a BYE for an expired session: "recovery on timer expiry"
+SESSION_EXPIRED_Q850 = 102
 
 
 # ---- events -------------------------------------------------------------------------------------------
@@ -123,7 +139,8 @@ class CallHungUp(SipEvent):
 
 @dataclass(frozen=True, slots=True)
 class CallFailed(SipEvent):
-    """The call is lost to the network: the ACK never came (`ack_timeout`)."""
+    """The call is lost to the network: the ACK never came (`ack_timeout`),
+    or no session refresh came in time (`session_expired`; BYE sent)."""
 
     reason: str
 
@@ -167,6 +184,10 @@ class _Session:
     sdp_session: int = 0
     bye_pending: bool = False
     reason_q850: int | None = None
+    #: the session timer our 2xx to the INVITE carries (None: no timer)
+    timer: Agreed | None = None
+    #: the SDP we last sent (a refresh re-INVITE offers it again, unchanged)
+    local_sdp: bytes = b""
 
 
 @dataclass(slots=True)
@@ -196,6 +217,7 @@ class SipCore:
         invite_rate: float | None = None,
         invite_burst: float = 20.0,
         codecs_for: Callable[[str], tuple[str, ...]] | None = None,
+        session_timer: TimerPolicy | None = None,
     ) -> None:
         self.local = local
         #: the codecs an INVITE from an IP may use (its trunk's); None: `codecs`
@@ -206,6 +228,9 @@ class SipCore:
         self.codecs = codecs
         self.user_agent = user_agent
         self.layer = TransactionLayer(timers)
+        #: RFC 4028 session timers (None: Session-Expires is ignored, Require: timer gets 420)
+        self.timer_policy = session_timer
+        self.timers = SessionTimers()
         self.stats = CoreStats()
         self._events: deque[SipEvent] = deque()
         self._sessions: dict[str, _Session] = {}
@@ -242,6 +267,9 @@ class SipCore:
 
     def next_timer(self) -> float | None:
         at = self.layer.next_timer()
+        session_at = self.timers.next_timer()
+        if session_at is not None and (at is None or session_at < at):
+            at = session_at
         if self.registrar is not None:
             expiry = self.registrar.next_timer()
             if expiry is not None and (at is None or expiry < at):
@@ -251,6 +279,15 @@ class SipCore:
     def handle_timer(self, now: float) -> None:
         self.layer.handle_timer(now)
         self._drain_layer(now)
+        for key, action in self.timers.due(now):
+            session = self._sessions.get(key)
+            if session is None:
+                continue
+            if action == "refresh":
+                send_refresh(self, session, now)
+            else:
+                log.info("call %s: no session refresh in time; ending it", session.invite.call_id)
+                self.session_expired(session, now)
         if self.registrar is not None:
             self.registrar.handle_timer(now)
             self._drain_registrar()
@@ -341,9 +378,9 @@ class SipCore:
         if req.method == "CANCEL":
             self._cancel(req, peer, now)
             return
-        required = req.get("Require")
-        if required and req.method not in ("CANCEL",):
-            self._respond_new(req, peer, now, 420, headers=[("Unsupported", required)])
+        unsupported = option_tags(req, "Require") - ({"timer"} if self.timer_policy else set())
+        if unsupported:
+            self._respond_new(req, peer, now, 420, headers=[("Unsupported", ", ".join(sorted(unsupported)))])
             return
         to_tag = req.to.tag if req.to else None
         if to_tag:
@@ -374,7 +411,7 @@ class SipCore:
         self._drain_registrar()
 
     def _capabilities(self) -> list[tuple[str, str]]:
-        return [("Allow", ALLOW), ("Accept", "application/sdp"), ("Contact", self.contact())]
+        return [("Allow", ALLOW), ("Accept", "application/sdp"), ("Contact", self.contact()), *self._supported()]
 
     def _respond_new(
         self, req: Request, peer: Addr, now: float, status: int, *, headers: list[tuple[str, str]] | None = None
@@ -404,6 +441,7 @@ class SipCore:
                     raise SdpError(f"unsupported body type {ctype[:40]!r}", status=415)
                 offer = parse_sdp(req.body)
                 negotiated = negotiate(offer, self.codecs_for(peer[0]) if self.codecs_for else self.codecs)
+            timer = negotiate_uas(req, self.timer_policy) if self.timer_policy else None
         except SipParseError as exc:
             tx.respond(make_response(req, exc.status, reason=f"Bad Request ({exc})", to_tag=key, server=self.user_agent), now)
             return
@@ -415,7 +453,11 @@ class SipCore:
                 now,
             )
             return
+        if isinstance(timer, TooSmall):
+            tx.respond(self._too_small(req, timer, key), now)
+            return
         session = _Session(key, req, peer, tx, dialog, offer, negotiated, sdp_session=int(now * 1000) % 2**31)
+        session.timer = timer
         self._sessions[key] = session
         self._dialogs[(req.call_id, key)] = key
         self._by_tx[tx.key] = key
@@ -483,9 +525,16 @@ class SipCore:
             return
         tx = self.layer.new_server(req, response_address(req, peer))
         assert isinstance(tx, ServerInviteTransaction)
+        timer = self._timer_answer(req, tx, now)
+        if isinstance(timer, TooSmall):
+            return
+        if not req.body:
+            # a session refresh (or a request for our offer): our current SDP,
+            # unchanged; the answer in the ACK is taken as unchanged too
+            body = session.local_sdp or self._answer_sdp(session)
+            tx.respond(self._ok(req, session, body, extra=self._restart_timer(session, timer, now)), now)
+            return
         try:
-            if not req.body:
-                raise SdpError("a re-INVITE without an offer is not supported here", status=488)
             offer = parse_sdp(req.body)
             negotiated = negotiate(offer, (session.negotiated.codec,) if session.negotiated else self.codecs)
         except SdpError as exc:
@@ -497,16 +546,55 @@ class SipCore:
         session.offer, session.negotiated = offer, negotiated
         session.sdp_version += 1
         body = self._answer_sdp(session)
-        tx.respond(self._ok(req, session, body), now)
+        tx.respond(self._ok(req, session, body, extra=self._restart_timer(session, timer, now)), now)
         self._events.append(CallReinvited(session.key, negotiated))
+
+    def _timer_answer(
+        self, req: Request, tx: ServerInviteTransaction | ServerTransaction, now: float
+    ) -> Agreed | TooSmall | None:
+        """The session-timer part of a re-INVITE or UPDATE; a 400 (bad
+        header) or 422 (interval too short) is answered here, as TooSmall."""
+        if self.timer_policy is None:
+            return None
+        try:
+            timer = negotiate_uas(req, self.timer_policy)
+        except SipParseError as exc:
+            tx.respond(make_response(req, 400, reason=f"Bad Request ({exc})", server=self.user_agent), now)
+            return TooSmall(self.timer_policy.min_se)
+        if isinstance(timer, TooSmall):
+            tx.respond(self._too_small(req, timer, None), now)
+        return timer
+
+    def _too_small(self, req: Request, timer: TooSmall, to_tag: str | None) -> Response:
+        return make_response(
+            req, 422, reason="Session Interval Too Small", to_tag=to_tag,
+            headers=[("Min-SE", str(timer.min_se))], server=self.user_agent,
+        )  # fmt: skip
+
+    def _restart_timer(self, session: _Session, timer: Agreed | None, now: float) -> list[tuple[str, str]]:
+        """A refresh the far end sent was accepted: the timer counts again
+        from now (or stops, when the request no longer asks for one). The
+        headers of our 2xx."""
+        if session.state == "ringing":  # (an UPDATE before the answer: the 2xx to the INVITE will say it)
+            session.timer = timer or session.timer
+            return timer.headers() if timer else []
+        if timer is None:
+            self.timers.stop(session.key)
+            return []
+        self.timers.start(session.key, timer.interval, timer.we_refresh, now)
+        return timer.headers()
 
     def _update(self, session: _Session, req: Request, peer: Addr, now: float) -> None:
         """UPDATE (RFC 3311): a session refresh without a body gets 200; with
         an offer it moves or holds the media like a re-INVITE."""
-        if not req.body:
-            self._respond_new(req, peer, now, 200, headers=[("Contact", self.contact())])
-            return
         tx = self.layer.new_server(req, response_address(req, peer))
+        timer = self._timer_answer(req, tx, now)
+        if isinstance(timer, TooSmall):
+            return
+        if not req.body:
+            headers = [("Contact", self.contact()), *self._restart_timer(session, timer, now), *self._supported()]
+            tx.respond(make_response(req, 200, headers=headers, server=self.user_agent), now)
+            return
         try:
             offer = parse_sdp(req.body)
             negotiated = negotiate(offer, (session.negotiated.codec,) if session.negotiated else self.codecs)
@@ -515,7 +603,7 @@ class SipCore:
             return
         session.offer, session.negotiated = offer, negotiated
         session.sdp_version += 1
-        tx.respond(self._ok(req, session, self._answer_sdp(session)), now)
+        tx.respond(self._ok(req, session, self._answer_sdp(session), extra=self._restart_timer(session, timer, now)), now)
         self._events.append(CallReinvited(session.key, negotiated))
 
     def _ack(self, req: Request, now: float) -> None:
@@ -593,8 +681,12 @@ class SipCore:
         if session.state != "ringing":
             raise LocalProtocolError(f"call {key} is {session.state}: cannot answer")
         session.local_media = media
-        session.tx.respond(self._ok(session.invite, session, self._answer_sdp(session)), now)
+        timer = session.timer
+        extra = timer.headers() if timer is not None else []
+        session.tx.respond(self._ok(session.invite, session, self._answer_sdp(session), extra=extra), now)
         session.state = "answered"
+        if timer is not None:  # the interval counts from our 2xx (RFC 4028 §10)
+            self.timers.start(key, timer.interval, timer.we_refresh, now)
 
     def reject(self, key: str, status: int, now: float, reason: str | None = None) -> None:
         """A final non-2xx response before the answer (486, 603, 480 ...)."""
@@ -626,12 +718,29 @@ class SipCore:
             headers.append(("Content-Type", "application/sdp"))
         return make_response(session.invite, status, to_tag=session.key, headers=headers, body=body, server=self.user_agent)
 
-    def _ok(self, req: Request, session: _Session, body: bytes) -> Response:
-        headers = [("Contact", self.contact()), ("Allow", ALLOW)]
+    def _ok(self, req: Request, session: _Session, body: bytes, *, extra: list[tuple[str, str]] | None = None) -> Response:
+        headers = [("Contact", self.contact()), ("Allow", ALLOW), *self._supported(), *(extra or [])]
         headers += [("Record-Route", rr) for rr in req.get_all("Record-Route")]
         if body:
             headers.append(("Content-Type", "application/sdp"))
+            session.local_sdp = body
         return make_response(req, 200, to_tag=session.key, headers=headers, body=body, server=self.user_agent)
+
+    def _supported(self) -> list[tuple[str, str]]:
+        return [("Supported", "timer")] if self.timer_policy is not None else []
+
+    def session_expired(self, session: _Session, now: float) -> None:
+        """No refresh came in time, or our refresh was refused with 408/481:
+        the far end is gone. BYE (Q.850 102, recovery on timer expiry)."""
+        self.timers.stop(session.key)
+        if session.state == "ended":
+            return
+        self._events.append(CallFailed(session.key, "session_expired"))
+        session.reason_q850 = SESSION_EXPIRED_Q850
+        if session.state == "confirmed":
+            self._send_bye(session, now)
+        else:
+            session.bye_pending = True  # (after the ACK; Timer L ends it if none comes)
 
     def _answer_sdp(self, session: _Session) -> bytes:
         address, port = session.local_media or (self.local[0], 0)
@@ -670,6 +779,7 @@ class SipCore:
 
     def _close(self, session: _Session) -> None:
         session.state = "ended"
+        self.timers.stop(session.key)
         self._sessions.pop(session.key, None)
         self._dialogs.pop((session.dialog.call_id, session.key), None)
         self._by_tx.pop(session.tx.key, None)

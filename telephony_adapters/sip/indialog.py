@@ -53,6 +53,7 @@ def reinvite(core: SipCore, key: str, now: float, *, direction: str, done: Outco
         address=address, port=port, session_id=session.sdp_session, version=session.sdp_version,
         codecs=codecs, dtmf_payload_type=dtmf, direction=direction,
     )  # fmt: skip
+    session.local_sdp = body  # (a session refresh offers it again)
     req, where = session.dialog.request(
         "INVITE",
         via_host=core.local[0],

@@ -11,12 +11,18 @@ wallboard shows its operator away. A registration brings the operator back
 expiring or removed takes them away again. Centres without SIP secrets
 keep today's behaviour: no registrar (REGISTER gets 405), nobody removed.
 
+Whoever shows phones (the wallboard) listens in `phone_listeners`: each is
+told a `PhoneState` for every account when the registrar opens (or the
+centre changes), and again whenever an account registers, unregisters or
+gains or loses a binding.
+
 The service replaces its ACD when the centre changes (carrying statuses
 over): the first time this module meets a new ACD it takes the accounts
 from the new centre and tells that ACD again who is reachable.
 
-A leg's target is, in order: an account (its newest binding; an account
-without one fails at once with 480), a ``sip:`` URI whose host is a trusted
+A leg's target is, in order: an account (every live binding of it, rung in
+parallel by one forked leg, see `leg`; an account without one fails at once
+with 480), a ``sip:`` URI whose host is a trusted
 peer (a trunk's address), or a number `SipBackend.route_number` sends out
 through a trunk; anything else fails with 404. Nothing a caller dials
 reaches any other address.
@@ -26,6 +32,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from flowengine.telephony import HangupCause, Leg
@@ -43,7 +51,13 @@ from telephony_adapters.sip.outgoing import (
     LegReinvited,
 )
 from telephony_adapters.sip.referrals import LegReferred
-from telephony_adapters.sip.registrar import Account, PhoneRegistered, PhoneUnregistered, Registrar
+from telephony_adapters.sip.registrar import (
+    Account,
+    PhoneBindingsChanged,
+    PhoneRegistered,
+    PhoneUnregistered,
+    Registrar,
+)
 
 if TYPE_CHECKING:
     from flowengine.acd.driver import AcdDriver
@@ -52,10 +66,24 @@ if TYPE_CHECKING:
 log = logging.getLogger("flowengine.sip.phones")
 
 
+@dataclass(frozen=True, slots=True)
+class PhoneState:
+    """An operator's phone as the registrar knows it now."""
+
+    operator_id: str
+    registered: bool
+    #: contacts registered (0 when not registered)
+    bindings: int
+    #: the User-Agent of the newest binding
+    user_agent: str | None = None
+
+
 class PhoneLines:
     def __init__(self, backend: SipBackend) -> None:
         self.sip = backend
         self.registrar: Registrar | None = None
+        #: told each account's `PhoneState` as it changes (see the module docstring)
+        self.phone_listeners: list[Callable[[PhoneState], None]] = []
         #: the ACD the accounts and reachability were last given to
         self._synced: AcdDriver | None = None
 
@@ -104,11 +132,28 @@ class PhoneLines:
                 _reachable(driver, account.operator_id)
             else:
                 driver.remove_operator(account.operator_id, "phone_unregistered")
+            self._tell(account.user, account.operator_id)
         return driver
+
+    def _tell(self, user: str, operator_id: str) -> None:
+        registrar = self.registrar
+        if registrar is None or not self.phone_listeners:
+            return
+        bindings = registrar.bindings(user)
+        newest = max(bindings, key=lambda b: b.expires_at, default=None)
+        state = PhoneState(operator_id, bool(bindings), len(bindings), newest.user_agent if newest else None)
+        for listener in self.phone_listeners:
+            try:
+                listener(state)
+            except Exception:  # a viewer's failure never touches the registrar
+                log.exception("phone listener failed")
 
     # ---- events -----------------------------------------------------------------------------
     def event(self, ev: SipEvent) -> bool:
         """Handle a registrar or outgoing-leg event; False for any other."""
+        if isinstance(ev, PhoneBindingsChanged):
+            self._tell(ev.user, ev.operator_id)
+            return True
         if isinstance(ev, PhoneRegistered | PhoneUnregistered):
             driver = self._sync()
             if driver is not None and ev.operator_id in driver.core.operator_ids():
@@ -116,12 +161,13 @@ class PhoneLines:
                     _reachable(driver, ev.operator_id)
                 else:
                     driver.remove_operator(ev.operator_id, "phone_unregistered")
+            self._tell(ev.user, ev.operator_id)
             return True
         if not isinstance(ev, LegProgress | LegAnswered | LegFailed | LegHungUp | LegDtmf | LegReinvited | LegReferred):
             return False
         leg = self.sip.legs.get(ev.key)
-        if leg is None:
-            return True
+        if leg is None or leg.branch_event(ev):
+            return True  # (an INVITE of a leg still ringing, or one that lost the race)
         if isinstance(ev, LegProgress):
             leg.progress(ev.status, ev.early)
         elif isinstance(ev, LegAnswered):
@@ -142,16 +188,22 @@ class PhoneLines:
         return self.registrar is not None and self.registrar.account_for(target) is not None
 
     def destination(self, target: str) -> Destination | int:
-        """Where a leg to `target` goes, or the SIP status it fails with."""
+        """Where a leg to `target` goes (an account's newest binding), or the SIP status it fails with."""
+        where = self.destinations(target)
+        return where if isinstance(where, int) else where[0]
+
+    def destinations(self, target: str) -> list[Destination] | int:
+        """Every place a leg to `target` rings (each live binding of an
+        account, newest first; a leg to them is forked), or the SIP status it fails with."""
         host, port = self.sip.core.local
         registrar = self.registrar
         account = registrar.account_for(target) if registrar is not None else None
         if account is not None and registrar is not None:
-            bindings = registrar.bindings(account.user)
+            bindings = sorted(registrar.bindings(account.user), key=lambda b: -b.expires_at)
             if not bindings:
                 return 480
-            newest = max(bindings, key=lambda b: b.expires_at)
-            return Destination(newest.contact, newest.source, NameAddr(Uri("sip", account.user, host, port)))
+            to = NameAddr(Uri("sip", account.user, host, port))
+            return [Destination(b.contact, b.source, to) for b in bindings]
         if target.startswith(("sip:", "sips:")):
             try:
                 uri = parse_uri(target, "target")
@@ -160,13 +212,13 @@ class PhoneLines:
             if uri.scheme != "sip" or self.sip.settings.trunk_for(uri.host) is None:
                 log.info("leg to %s refused: not a trusted peer", target)
                 return 403
-            return Destination(uri, uri.host_port(), NameAddr(uri))
+            return [Destination(uri, uri.host_port(), NameAddr(uri))]
         routed = self.sip.route_number(target)
-        return routed if routed is not None else 404
+        return [routed] if routed is not None else 404
 
     def ring(self, target: str, *, ring_timeout: float | None, caller_id: str, caller_name: str | None) -> Leg:
         self._sync()
-        where = self.destination(target)
+        where = self.destinations(target)
         if isinstance(where, int):
             return FailedLeg(target, where)
         return SipLeg(self.sip, target, where, ring_timeout=ring_timeout, caller_id=caller_id, caller_name=caller_name)

@@ -10,7 +10,9 @@ contact's ``expires=0``) removes a binding, ``Contact: *`` all of them.
 
 What the backend learns comes out as events: `PhoneRegistered` when an
 account gets its first binding, `PhoneUnregistered` when its last one goes
-(removed, or expired: `handle_timer(now)` drops bindings whose time is up).
+(removed, or expired: `handle_timer(now)` drops bindings whose time is up),
+`PhoneBindingsChanged` when a registered account gains or loses one of
+several (a desk phone beside a softphone).
 The ACD is told from those, so an operator whose phone is not registered is
 not offered calls.
 
@@ -66,6 +68,8 @@ class Binding:
     expires_at: float
     call_id: str
     cseq: int
+    #: the phone's User-Agent header, shortened (None: it sent none)
+    user_agent: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +93,13 @@ class PhoneUnregistered(RegistrarEvent):
     """The account's last binding went (`reason`: unregistered or expired)."""
 
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneBindingsChanged(RegistrarEvent):
+    """A registered account's number of bindings changed; it stays registered."""
+
+    bindings: int
 
 
 @dataclass(slots=True)
@@ -217,7 +228,9 @@ class Registrar:
         header_expires = _int_or_none(req.get("Expires"))
         contacts = [c for value in req.get_all("Contact") for c in split_commas(value, "Contact")]
         binds = self._bindings.setdefault(account.user, {})
-        had = bool(binds)
+        had = len(binds)
+        agent = req.get("User-Agent")
+        agent = "".join(c for c in agent if c.isprintable())[:80] if agent else None
         if [c.strip() for c in contacts] == ["*"]:
             if header_expires != 0:
                 return respond(400, reason="Bad Request (Contact: * needs Expires: 0)")
@@ -240,7 +253,7 @@ class Registrar:
                     continue  # an old REGISTER arriving late (§10.3 step 7)
                 if old is None and len(binds) >= MAX_BINDINGS:
                     return respond(403, reason="Forbidden (too many contacts)")
-                binds[key] = Binding(addr.uri, peer, now + expires, req.call_id, req.cseq[0])
+                binds[key] = Binding(addr.uri, peer, now + expires, req.call_id, req.cseq[0], agent)
                 heapq.heappush(self._heap, (now + expires, account.user, key))
         self._announce(account, had, "unregistered")
         self.stats.registered += 1
@@ -250,9 +263,12 @@ class Registrar:
         ]
         return respond(200, headers=headers)
 
-    def _announce(self, account: Account, had: bool, reason: str) -> None:
-        has = bool(self._bindings.get(account.user))
-        if has and not had:
+    def _announce(self, account: Account, had: int, reason: str) -> None:
+        """Events for an account that had `had` bindings before this change."""
+        has = len(self._bindings.get(account.user, ()))
+        if has and had and has != had:
+            self.events.append(PhoneBindingsChanged(account.user, account.operator_id, has))
+        elif has and not had:
             log.info("phone of %s registered", account.user)
             self.events.append(PhoneRegistered(account.user, account.operator_id))
         elif had and not has:
@@ -275,7 +291,7 @@ class Registrar:
             self.stats.expired += 1
             account = self.accounts.get(user)
             if account is not None:
-                self._announce(account, True, "expired")
+                self._announce(account, len(binds) + 1, "expired")
 
 
 def _binding_key(uri: Uri) -> str:

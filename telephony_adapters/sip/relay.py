@@ -22,6 +22,10 @@ during the bridge, is heard alone, and the conversation resumes when it stops.
 A recorder (`recording.ConversationRecorder`) may listen to the audio of
 both directions. Stopping the relay gives both endpoints back to their
 owners unchanged.
+
+The same relay joins two outgoing legs that belong to no caller's call (a
+callback: the caller's phone on channel 0, the operator's on 1), as
+`RelayedLegs`, the SIP backend's `Backend.join`.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ import logging
 from collections.abc import Callable
 from functools import lru_cache
 
+from flowengine.telephony import BridgeRecorder, Recording
+from flowengine.telephony.backend import LegJoin
 from telephony_adapters.sip.media import RtpEndpoint
 from telephony_adapters.sip.rtp import RtpPacket, decode, encode
 
@@ -99,3 +105,17 @@ def _transcoding(src: str, dst: str) -> bytes:
     """One G.711 byte to the other law's byte (a 256-entry `bytes.translate`
     table: µ-law <-> A-law is a byte-for-byte mapping through linear PCM)."""
     return encode(decode(bytes(range(256)), src), dst)
+
+
+class RelayedLegs(LegJoin):
+    """Two answered legs of no caller's call (a callback) joined by a relay,
+    with the conversation's recorder when one was asked for."""
+
+    def __init__(self, relay: MediaRelay, recorder: BridgeRecorder | None) -> None:
+        self.relay = relay
+        self.recorder = recorder
+
+    async def stop(self) -> Recording | None:
+        self.relay.stop()
+        recorder, self.recorder = self.recorder, None
+        return None if recorder is None else await recorder.finish()

@@ -17,6 +17,7 @@ from flowengine.errors import UsageError
 from flowengine.speech.asr import AsrSettings
 from flowengine.telephony.dialpolicy import DialPolicy
 from telephony_adapters.sip.sdp import SUPPORTED
+from telephony_adapters.sip.sessiontimer import RFC_MIN_SE, TimerPolicy
 from telephony_adapters.sip.trunks import OutboundRoute, Registration, Trunk, route_outbound
 
 __all__ = ["OutboundRoute", "Registration", "SipSettings", "Trunk"]
@@ -52,6 +53,12 @@ class SipSettings:
     #: digest algorithms the registrar challenges operators' phones with, preferred
     #: first (RFC 8760); phones that know only MD5 (baresip 1.0) need ("MD5",)
     digest_algorithms: tuple[str, ...] = ("SHA-256", "MD5")
+    #: RFC 4028 session timers: the interval (seconds) we ask for when a caller
+    #: supports them and names none, or names a longer one; None: timers off
+    session_expires: int | None = 1800
+    #: the shortest interval we accept (shorter: 422). The RFC's floor is 90;
+    #: only tests go below it
+    min_se: int = RFC_MIN_SE
 
     def __post_init__(self) -> None:
         unknown = [c for c in self.codecs if c not in SUPPORTED]
@@ -65,6 +72,10 @@ class SipSettings:
             raise UsageError("sip settings: listening on all addresses needs `advertise` (the address peers reach)")
         if self.media_timeout is not None and self.media_timeout <= 0:
             raise UsageError(f"sip settings: media_timeout {self.media_timeout} must be > 0 seconds")
+        if self.min_se < 1 or (self.session_expires is not None and self.session_expires < self.min_se):
+            raise UsageError(
+                f"sip settings: session_expires {self.session_expires} must be at least min_se {self.min_se} (>= 1)"
+            )
         names = [t.name for t in self.trunks]
         if len(set(names)) != len(names):
             raise UsageError(f"sip settings: trunk names repeat: {names}")
@@ -74,6 +85,13 @@ class SipSettings:
                 raise UsageError(
                     f"sip settings: trunks.{trunk.name}.codecs: {bad or 'none'} (the backend's codecs: {', '.join(self.codecs)})"
                 )
+
+    @property
+    def timer_policy(self) -> TimerPolicy | None:
+        """The session-timer policy of the core (None: timers off)."""
+        if self.session_expires is None:
+            return None
+        return TimerPolicy(self.session_expires, self.min_se)
 
     @property
     def media_address(self) -> str:

@@ -6,7 +6,6 @@ comes back by itself."""
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 from playwright.sync_api import expect

@@ -17,19 +17,21 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from flowengine.reports.catalogue import COLUMNS, ReportFilter
-from flowengine.reports.operators import MISS_REASONS, versus_average
+from flowengine.reports.operators import MISS_REASONS, finish_hold, versus_average
 from flowengine.reports.period import Period
 from flowengine.reports.sql.dialect import time_bucket
 from flowengine.reports.sql.tables import (
     report_calls,
     report_dials,
+    report_holds,
     report_nodes,
     report_offers,
+    report_op_transfers,
     report_ops,
     report_spans,
     report_stays,
 )
-from flowengine.reports.traffic import WEEKDAYS
+from flowengine.reports.traffic import OPERATOR_TRANSFER_OUTCOMES, WEEKDAYS, transfer_key
 
 __all__ = ["history", "load", "lost", "operators", "paths", "queues", "statuses", "transfers"]
 
@@ -186,6 +188,7 @@ def operators(conn: Connection, backend: str, period: Period, filt: ReportFilter
         for op, attempts, ans in conn.execute(query.group_by(di.operator_id)):
             r = row(op)
             r.update(transfers_attempted=attempts, direct_answered=int(ans), transfers_failed=attempts - int(ans))
+    _operator_holds_and_transfers(conn, period, filt, row)
     ops = report_ops.c
     query = sa.select(ops.operator_id, sa.func.sum(sa.func.coalesce(ops.duration, 0.0))).where(
         ops.name == "operator_wrap_up_ended", _between(ops.ts, period), *wanted(ops.operator_id, None)
@@ -199,9 +202,35 @@ def operators(conn: Connection, backend: str, period: Period, filt: ReportFilter
         r["talk_total"] = round(r["talk_total"], 3)
         r["wrap_up_total"] = round(r["wrap_up_total"], 3)
         r["talk_avg"] = round(r["talk_total"] / r["answered"], 3) if r["answered"] else None
-        r["hold_total"] = None
+        finish_hold(r)
     versus_average(rows)
     return [rows[o] for o in sorted(rows)]
+
+
+def _operator_holds_and_transfers(conn: Connection, period: Period, filt: ReportFilter, row: Any) -> None:
+    """Hold and the operator's own transfers, begun in the period; under a
+    queue filter only those in that queue's calls."""
+
+    def chosen(table: sa.Table) -> list[Any]:
+        cond = [_between(table.c.at, period), table.c.operator_id.is_not(None)]
+        if filt.operators is not None:
+            cond.append(table.c.operator_id.in_(filt.operators))
+        if filt.queues is not None:
+            cond.append(table.c.queue_id.in_(filt.queues))
+        return cond
+
+    ho = report_holds.c
+    query = sa.select(ho.operator_id, sa.func.count(), sa.func.sum(ho.held)).where(*chosen(report_holds))
+    for op, n, held in conn.execute(query.group_by(ho.operator_id)):
+        row(op).update(hold_count=n, hold_total=float(held or 0.0))
+    ot = report_op_transfers.c
+    made = sa.and_(ot.outcome.is_not(None), ot.outcome != "refused")
+    query = sa.select(ot.operator_id, sa.func.count(), _count(made), _count(ot.outcome == "answered")).where(
+        *chosen(report_op_transfers)
+    )
+    for op, requested, n_made, answered in conn.execute(query.group_by(ot.operator_id)):
+        row(op).update(transfers_requested=requested, transfers_made=int(n_made),
+                       transfers_made_answered=int(answered), transfers_made_failed=int(n_made) - int(answered))
 
 
 # ---- calls: load, lost, history, paths, transfers ----------------------------------------------
@@ -319,8 +348,50 @@ def transfers(conn: Connection, backend: str, period: Period, filt: ReportFilter
         r = {"target": key, "operator": op, "attempts": attempts, **{o: int(n) for o, n in zip(outcomes, counts, strict=True)}}
         r["failed"] = attempts - sum(int(n) for n in counts)
         r["success_rate"] = round(r["answered"] / attempts, 4)
+        r.update(transfer="scenario", from_operator=None, target_kind="operator" if op is not None else "number",
+                 hangup=0, refused=0, refused_reasons={})
         rows.append(r)
-    return sorted(rows, key=lambda r: r["target"])
+    rows += _operator_transfers(conn, period, filt)
+    return sorted(rows, key=transfer_key)
+
+
+def _operator_transfers(conn: Connection, period: Period, filt: ReportFilter) -> list[dict[str, Any]]:
+    """The operators' own transfers per operator and target."""
+    ot = report_op_transfers.c
+    key = (ot.operator_id, ot.target)
+    cond = [_between(ot.at, period), ot.operator_id.is_not(None)]
+    query = sa.select(
+        *key,
+        sa.func.count(),
+        *(_count(ot.outcome == o) for o in OPERATOR_TRANSFER_OUTCOMES),
+        sa.func.max(ot.kind),
+        sa.func.max(sa.case((ot.kind == "operator", ot.to_operator_id))),
+    ).where(*cond).group_by(*key)
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for op, target, attempts, *counts, kind, answerer in conn.execute(query):
+        if filt.operators is not None and op not in filt.operators and answerer not in filt.operators:
+            continue
+        r = rows[(op, target)] = {
+            "target": target, "operator": answerer, "attempts": attempts,
+            **{o: int(n) for o, n in zip(OPERATOR_TRANSFER_OUTCOMES, counts, strict=True)},
+            "success_rate": None, "transfer": "operator", "from_operator": op, "target_kind": kind, "refused": 0,
+            "refused_reasons": {},
+        }  # fmt: skip
+        r["success_rate"] = round(r["answered"] / attempts, 4)
+    query = (
+        sa.select(*key, ot.reason, sa.func.count())
+        .where(*cond, ot.outcome == "refused")
+        .group_by(*key, ot.reason)
+        .order_by(*key, ot.reason)
+    )
+    for op, target, reason, n in conn.execute(query):
+        if (op, target) in rows:
+            r = rows[(op, target)]
+            r["refused"] += n
+            r["refused_reasons"][reason or ""] = n
+    for r in rows.values():
+        r["refused_reasons"] = dict(sorted(r["refused_reasons"].items()))
+    return [{c: r[c] for c in COLUMNS["transfers"]} for r in rows.values()]
 
 
 # ---- statuses ----------------------------------------------------------------------------------

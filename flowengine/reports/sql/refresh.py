@@ -29,8 +29,10 @@ from flowengine.reports.sql.tables import (
     metadata,
     report_calls,
     report_dials,
+    report_holds,
     report_nodes,
     report_offers,
+    report_op_transfers,
     report_ops,
     report_spans,
     report_state,
@@ -301,11 +303,27 @@ def story_rows(s: CallStory) -> Iterable[tuple[str, dict[str, Any]]]:
             "call_id": s.call_id, "pos": i, "target": d.target[:128], "operator_id": d.operator_id,
             "outcome": d.outcome, "at": d.at,
         }  # fmt: skip
+    for i, h in enumerate(s.holds):
+        yield report_holds.name, {
+            "call_id": s.call_id, "pos": i, "operator_id": h.operator_id, "queue_id": h.queue_id, "at": h.at,
+            "held": float(s.held(h)),
+        }  # fmt: skip
+    for i, x in enumerate(s.op_transfers):
+        yield report_op_transfers.name, {
+            "call_id": s.call_id, "pos": i, "operator_id": x.operator_id, "queue_id": x.queue_id,
+            "target": x.target[:128], "at": x.at, "outcome": _cut(x.outcome, 32), "reason": _cut(x.reason, 64),
+            "kind": _cut(x.kind, 32),
+            "to_operator_id": x.to_operator_id,
+        }  # fmt: skip
     for i, (node, _type, exit) in enumerate(s.path):
         yield report_nodes.name, {
             "call_id": s.call_id, "pos": i, "started": s.started, "scenario_id": s.scenario_id,
             "scenario_version": s.scenario_version, "node_id": node, "exit": exit,
         }  # fmt: skip
+
+
+def _cut(v: str | None, n: int) -> str | None:
+    return None if v is None else str(v)[:n]
 
 
 def _num(v: Any) -> float | None:

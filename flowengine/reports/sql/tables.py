@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 
 #: bump when the rows a story gives change: every report table is rebuilt
-FACTS_VERSION = 2
+FACTS_VERSION = 3
 
 metadata = MetaData()
 ID = String(128)
@@ -120,6 +120,36 @@ report_nodes = Table(
     Index("ix_report_nodes_started", "started", "scenario_id", "scenario_version", "node_id", "exit"),  # covering
 )
 
+#: each hold of a caller by an operator, with its length (an open one counted to the call's end)
+report_holds = Table(
+    "report_holds",
+    metadata,
+    Column("call_id", String(64), primary_key=True),
+    Column("pos", Integer, primary_key=True),
+    Column("operator_id", ID, nullable=True),
+    Column("queue_id", ID, nullable=True),  # the queue whose call it was
+    Column("at", Float, nullable=False),
+    Column("held", Float, nullable=False),  # seconds
+    Index("ix_report_holds_at", "at"),
+)
+
+#: each operator's request to hand the caller on, and what became of it
+report_op_transfers = Table(
+    "report_op_transfers",
+    metadata,
+    Column("call_id", String(64), primary_key=True),
+    Column("pos", Integer, primary_key=True),
+    Column("operator_id", ID, nullable=True),
+    Column("queue_id", ID, nullable=True),
+    Column("target", String(128), nullable=False),
+    Column("at", Float, nullable=False),
+    Column("outcome", String(32), nullable=True),  # answered, busy, ..., refused; NULL: none yet
+    Column("reason", String(64), nullable=True),  # why refused
+    Column("kind", String(32), nullable=True),  # operator, queue, number
+    Column("to_operator_id", ID, nullable=True),
+    Index("ix_report_op_transfers_at", "at"),
+)
+
 #: the operator and queue streams' events the reports count, their fields
 #: taken out of the JSON body: wrap-ups (operator, queue, duration),
 #: callbacks' ends (queue), status and state changes (label, by)
@@ -160,4 +190,4 @@ OPS_EVENTS = (
 )  # fmt: skip
 
 #: the tables one call has rows in
-CALL_TABLES = (report_calls, report_stays, report_offers, report_dials, report_nodes)
+CALL_TABLES = (report_calls, report_stays, report_offers, report_dials, report_nodes, report_holds, report_op_transfers)

@@ -21,6 +21,7 @@ from flowengine.acd import Centre, parse_centre
 from flowengine.acd.driver import AcdDriver
 from flowengine.acd.handover import Destination, resolve
 from flowengine.events import StreamEvent
+from flowengine.reports.calls import fold_calls
 from flowengine.runtime.clock import WallClock
 from flowengine.runtime.engine import Engine
 from flowengine.runtime.virtual_loop import run_virtual
@@ -189,6 +190,9 @@ def test_operator_hands_the_caller_to_another_operator_and_goes_to_wrap_up() -> 
         "901", 8.0, "engine", "transferred", 5.0)
     # 902 was rung through the ACD (their private queue), which counted the call
     assert [e["queue_id"] for e in r.of("queue_entered")] == ["sales", "operator:902"]
+    # the CDR still names the queue the caller came through, with the operator who finished the call
+    (cdr,) = fold_calls(e.to_dict() for e in r.trace.events).values()
+    assert (cdr.cdr_queue, cdr.cdr_operator) == ("sales", "902")
     assert [(c["operator_id"], c["talk_time"], c["by"]) for c in r.of("queue_completed")] == [
         ("901", 5.0, "agent"), ("902", 20.0, "agent")]
     # A wraps up (sales: 60 s) from the hand-over on; B's private queue has no wrap-up

@@ -85,3 +85,18 @@ def sources(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Callable
 def store_events() -> Callable[[Database, list[dict[str, Any]]], None]:
     """store(db, events): write events as the service's sink does."""
     return store
+
+
+@pytest.fixture
+def report_db(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Callable[[str], Database]]:
+    """report_db("sqlite" | "postgresql") -> an empty database, closed (and dropped) after the test."""
+    closers: list[Callable[[], None]] = []
+
+    def make(kind: str) -> Database:
+        db, close = make_db(kind, tmp_path / f"db-{len(closers)}", request)
+        closers.append(close)
+        return db
+
+    yield make
+    for close in closers:
+        close()

@@ -118,7 +118,8 @@ def test_operator_report(report: Any) -> None:
         assert rows[op]["avg_ring_time"] == pytest.approx(3.0)
         assert rows[op]["wrap_up_total"] == pytest.approx(5.0 * rows[op]["answered"])
         assert rows[op]["ended_by_caller"] + rows[op]["ended_by_operator"] == rows[op]["answered"]
-        assert rows[op]["hold_total"] is None
+        assert (rows[op]["hold_total"], rows[op]["hold_count"], rows[op]["hold_avg"]) == (0.0, 0, None)  # nobody held
+        assert (rows[op]["transfers_requested"], rows[op]["transfers_made"]) == (0, 0)
     total = rows["901"]["answered"] + rows["902"]["answered"]
     mean = total / 3  # 903 answered no queue call
     assert rows["901"]["answered_vs_avg"] == pytest.approx(rows["901"]["answered"] - mean, abs=1e-3)
@@ -143,6 +144,7 @@ def test_load_lost_transfers_history_and_paths(report: Any) -> None:
 
     [xfer] = report("transfers", period())["rows"]
     assert (xfer["target"], xfer["attempts"], xfer["answered"], xfer["success_rate"]) == ("903", 1, 1, 1.0)
+    assert (xfer["transfer"], xfer["from_operator"], xfer["target_kind"], xfer["refused"]) == ("scenario", None, "operator", 0)
 
     history = report("history", period(), caller="+7003")["rows"]
     assert [h["result"] for h in history] == ["abandoned", "talked"]

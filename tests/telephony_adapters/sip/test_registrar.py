@@ -176,3 +176,19 @@ def test_an_address_that_keeps_guessing_is_locked_out_even_with_the_right_passwo
     # a minute later the right password works again
     fresh = send(core, phone.register(), 70.0).get("WWW-Authenticate") or ""
     assert send(core, phone.register(auth=phone.answer(fresh, nc=1)), 70.5).status == 200
+
+
+def test_a_second_device_and_its_expiry_are_told_as_binding_changes() -> None:
+    from telephony_adapters.sip.registrar import PhoneBindingsChanged
+
+    core = core_with(ANNA)
+    phone = Phone()
+    challenge = send(core, phone.register(), 0.0).get("WWW-Authenticate") or ""
+    assert send(core, phone.register(auth=phone.answer(challenge, nc=1)), 1.0).status == 200
+    softphone = phone.register(auth=phone.answer(challenge, nc=2), contact="<sip:901@127.0.0.1:5064>", expires=30)
+    assert send(core, softphone, 2.0).status == 200
+    assert events(core) == [PhoneRegistered("901", "anna"), PhoneBindingsChanged("901", "anna", 2)]
+    core.handle_timer(33.0)  # the softphone's 30 s are up; the desk phone's 60 s are not
+    assert events(core) == [PhoneBindingsChanged("901", "anna", 1)]
+    core.handle_timer(62.0)
+    assert events(core) == [PhoneUnregistered("901", "anna", "expired")]

@@ -86,3 +86,20 @@ def test_bad_sip_settings_stop_serve_with_a_message_naming_them(tmp_path: Path) 
     )  # fmt: skip
     err = done.stderr.decode()
     assert done.returncode != 0 and "--sip" in err and "Traceback" not in err, err
+
+
+def test_a_sip_port_already_taken_stops_serve_with_one_line(tmp_path: Path) -> None:
+    import os
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "flowengine.cli", "serve", "--data-dir", str(tmp_path), "--port", "0",
+             "--sip", f"127.0.0.1:{port}", "--no-examples"],
+            env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, timeout=60,
+        )  # fmt: skip
+    err = done.stderr.decode()
+    assert done.returncode != 0 and f"--sip 127.0.0.1:{port}: cannot listen there" in err, err
+    assert "Traceback" not in err, err

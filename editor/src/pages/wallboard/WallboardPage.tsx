@@ -175,29 +175,50 @@ export function statusName(row: Pick<OperatorRow, "status">, names: Names, lang:
   return pick(names.statuses[s], lang, s);
 }
 
+/** The operator's SIP phone: registered (with its number of devices) or unreachable. */
+function PhoneBadge({ phone, t }: { phone: OperatorRow["phone"]; t: T }) {
+  if (!phone) return <span className="wb-muted" data-testid="op-phone" data-phone="none" title={t("noSipPhone")} aria-label={t("noSipPhone")}>—</span>;
+  const agent = phone.user_agent ? ` · ${phone.user_agent}` : "";
+  return (
+    <span className={`wb-phone wb-phone-${phone.registered ? "on" : "off"}`} data-testid="op-phone"
+          data-phone={phone.registered ? "registered" : "unregistered"} data-bindings={phone.bindings}
+          title={t("phoneTitle", { t: clock(phone.since), agent })}>
+      <span className="wb-phone-icon" aria-hidden="true">{phone.registered ? "☎" : "✕"}</span>
+      {phone.registered ? t("phoneRegistered") : t("phoneUnreachable")}
+      {phone.registered && phone.bindings > 1 && <span className="wb-phone-count"> · {t("phoneBindings", { n: phone.bindings })}</span>}
+    </span>
+  );
+}
+
 function Operators({ rows, names, now, t, lang }: { rows: OperatorRow[]; names: Names; now: number; t: T; lang: "ru" | "en" }) {
   if (rows.length === 0) return <p className="wb-empty">{t("noOperators")}</p>;
+  // the phone column only where the centre has SIP phones
+  const phones = rows.some((op) => op.phone);
   return (
     <table className="wb-operators" aria-label={t("operators")}>
       <thead>
         <tr>
-          <th>{t("operator")}</th><th>{t("status")}</th><th>{t("inStatus")}</th><th>{t("state")}</th>
+          <th>{t("operator")}</th>{phones && <th>{t("phone")}</th>}<th>{t("status")}</th><th>{t("inStatus")}</th><th>{t("state")}</th>
           <th>{t("inState")}</th><th>{t("lastCall")}</th><th>{t("answeredToday")}</th>
         </tr>
       </thead>
       <tbody>
         {rows.map((op) => {
           const status = op.status ?? "not_available";
-          const kind = !op.logged_in ? "out" : op.available ? "available" : status === "break" ? "break" : status === "not_available" ? "off" : "custom";
+          const unreachable = op.reachable === false;
+          const kind = unreachable ? "unreachable" : !op.logged_in ? "out" : op.available ? "available" : status === "break" ? "break" : status === "not_available" ? "off" : "custom";
           const lastAgo = since(now, op.last_call_end);
+          const reason = op.reason === "phone_unregistered" || op.reason === "removed" ? null : op.reason;
           return (
-            <tr key={op.id} data-testid={`operator-${op.id}`} data-status={status} data-state={op.state} className={`wb-op wb-op-${kind}`}>
+            <tr key={op.id} data-testid={`operator-${op.id}`} data-status={status} data-state={op.state}
+                data-reachable={unreachable ? "no" : "yes"} className={`wb-op wb-op-${kind}`}>
               <td><span className="wb-op-name">{names.operators[op.id] ?? op.id}</span> <span className="wb-muted">{op.id}</span></td>
+              {phones && <td><PhoneBadge phone={op.phone} t={t} /></td>}
               <td>
                 <span className={`wb-status wb-status-${kind}`} data-testid="op-status">
-                  {op.logged_in ? statusName(op, names, lang, t) : t("loggedOut")}
+                  {unreachable ? t("phoneUnreachable") : op.logged_in ? statusName(op, names, lang, t) : t("loggedOut")}
                 </span>
-                {op.reason && op.reason !== "removed" && <span className="wb-reason"> · {op.reason}</span>}
+                {reason && <span className="wb-reason"> · {reason}</span>}
               </td>
               <td className="wb-num">{duration(since(now, op.status_since))}</td>
               <td>

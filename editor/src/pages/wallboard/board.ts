@@ -16,7 +16,13 @@ export type OperatorRow = {
   call_id: string | null;
   last_call_end: number | null;
   answered_today: number;
+  /** the operator's SIP phone (null: no SIP account; absent: an older server) */
+  phone?: PhoneInfo | null;
+  /** false when the operator's phone is not registered: no call can ring them */
+  reachable?: boolean;
 };
+
+export type PhoneInfo = { registered: boolean; bindings: number; since: number; user_agent: string | null };
 
 export type WaitingCall = { call_id: string; position: number; since: number; caller: string; priority: number };
 

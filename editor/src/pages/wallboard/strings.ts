@@ -9,6 +9,7 @@ export const WALLBOARD: Strings<
   | "idle" | "ringing" | "talking" | "wrap_up" | "loggedOut" | "noOperators" | "noQueues"
   | "st_available" | "st_not_available" | "st_break" | "st_available_on_demand" | "ago" | "never"
   | "alertSince" | "gaugeLabel" | "overflow" | "resyncs" | "a_line_silent" | "a_service_level" | "a_long_wait"
+  | "phone" | "phoneRegistered" | "phoneUnreachable" | "phoneBindings" | "phoneTitle" | "noSipPhone"
 > = {
   en: {
     title: "Wallboard", live: "Live", connecting: "Connecting…", reconnecting: "Connection lost, reconnecting…",
@@ -29,6 +30,8 @@ export const WALLBOARD: Strings<
     overflow: "Overflow out / in", resyncs: "resynced {n}×",
     a_line_silent: "No calls on line {line} for {minutes} min", a_service_level: "{queue}: service level {level}, below the target {target}",
     a_long_wait: "{queue}: a caller has been waiting {wait}",
+    phone: "Phone", phoneRegistered: "Registered", phoneUnreachable: "Unreachable", phoneBindings: "{n} devices",
+    phoneTitle: "Since {t}{agent}", noSipPhone: "no SIP phone",
   },
   ru: {
     title: "Табло", live: "В эфире", connecting: "Подключение…", reconnecting: "Связь потеряна, переподключаемся…",
@@ -49,5 +52,7 @@ export const WALLBOARD: Strings<
     overflow: "Переполнение: ушло / пришло", resyncs: "пересинхронизаций: {n}",
     a_line_silent: "На линии {line} нет звонков уже {minutes} мин", a_service_level: "{queue}: уровень обслуживания {level} ниже цели {target}",
     a_long_wait: "{queue}: клиент ждёт уже {wait}",
+    phone: "Телефон", phoneRegistered: "Зарегистрирован", phoneUnreachable: "Недоступен", phoneBindings: "устройств: {n}",
+    phoneTitle: "С {t}{agent}", noSipPhone: "нет SIP-телефона",
   },
 };
