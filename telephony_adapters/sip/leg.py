@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 from flowengine.telephony import DialOutcome, HangupCause, Leg
 from flowengine.telephony.causes import ANSWERED_ELSEWHERE, SEND
+from telephony_adapters.sip import phonetransfer
 from telephony_adapters.sip.core import SipEvent
 from telephony_adapters.sip.dialog import new_tag
 from telephony_adapters.sip.headers import NameAddr, Uri
@@ -40,6 +41,7 @@ from telephony_adapters.sip.sdp import Negotiated
 from telephony_adapters.sip.transactions import Addr
 
 if TYPE_CHECKING:
+    from flowengine.telephony.leg import TransferRequest
     from telephony_adapters.sip.backend import SipBackend
 
 log = logging.getLogger("flowengine.sip.leg")
@@ -82,6 +84,9 @@ class _Branch:
 
 
 class SipLeg(Leg):
+    #: the phone's REFER the engine is deciding on: (its CSeq, the engine's request); `phonetransfer`
+    transfer_pending: tuple[int, TransferRequest] | None = None
+
     def __init__(
         self,
         backend: SipBackend,
@@ -178,11 +183,14 @@ class SipLeg(Leg):
     def progress_media(self, negotiated: Negotiated) -> None:
         """The phone moved (or held) its media with a re-INVITE."""
         self._configure(negotiated)
+        self.hold_received(negotiated.held)  # (a=sendonly, a=inactive or c=0.0.0.0: the operator holds)
 
     def _configure(self, negotiated: Negotiated) -> None:
         self.negotiated = negotiated
         if self.rtp is not None:
             self.rtp.configure(negotiated.remote, negotiated.codec, negotiated.payload_type, negotiated.dtmf_payload_type)
+            # the phone holds: send it nothing, and relay nothing of what it sends (music, silence)
+            self.rtp.held = negotiated.held
 
     # ---- the INVITEs of a (forked) leg -----------------------------------------------------------
     def _branch_progress(self, branch: _Branch, early: Negotiated | None) -> None:
@@ -266,6 +274,7 @@ class SipLeg(Leg):
         self._done()
 
     def release(self, cause: HangupCause) -> None:
+        phonetransfer.before_release(self)  # (a transfer the engine just accepted: its 202 goes first)
         self.sip.command(self.sip.core.outgoing.bye, self.key, q850=cause.q850 or 16)
         self._done()
 

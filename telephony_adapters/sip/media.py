@@ -75,7 +75,10 @@ class RtpEndpoint(asyncio.DatagramProtocol):
         #: loss and jitter of what the far end sends
         self.stats = RtpStats()
         #: the far end holds the call (a=sendonly/inactive): frames are not sent
+        #: (nor relayed to it, nor relayed from it: `relay.MediaRelay`)
         self.held = False
+        #: prompts or music being sent now (a relay sends nothing over them)
+        self.playing = 0
         self._dtmf = DtmfReceiver()
         self._latched = False
         self._ssrc = int.from_bytes(os.urandom(4), "big")
@@ -172,10 +175,12 @@ class RtpEndpoint(asyncio.DatagramProtocol):
             self._marker = True
         playback = _Playback(self, frames, stop, loop.create_future())
         self.clock.add(playback)
+        self.playing += 1
         try:
             return await playback.done
         finally:
             playback.cancelled = True
+            self.playing -= 1
 
     def _send(self, payload: bytes) -> None:
         transport, remote = self.transport, self.remote

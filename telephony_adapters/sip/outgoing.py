@@ -17,25 +17,37 @@ then it is sent as soon as one does); if the phone's 2xx crosses the CANCEL,
 the answer is ACKed and hung up with BYE at once and reported as
 `LegAnswered` with ``late=True``. `bye` ends an answered leg. From the
 phone, in its dialog: BYE (200, `LegHungUp`), INFO dtmf-relay (200,
-`LegDtmf`), OPTIONS and a re-INVITE keeping our media (200).
+`LegDtmf`), OPTIONS, a re-INVITE or UPDATE keeping our media (200 with our
+SDP, its direction mirroring the offer's, `LegReinvited`: a phone that puts
+the conversation on hold offers a=sendonly or a=inactive, or the old
+c=0.0.0.0, and we answer recvonly or inactive), and REFER (blind transfer,
+`referrals`: `LegReferred`).
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from telephony_adapters.sip.core import SipEvent, _dtmf_relay, _q850
-from telephony_adapters.sip.dialog import Dialog, make_response, new_branch, new_tag
+from telephony_adapters.sip.dialog import (
+    Dialog,
+    make_response,
+    new_branch,
+    new_tag,
+    response_address,
+)
 from telephony_adapters.sip.errors import SdpError, SipParseError
 from telephony_adapters.sip.headers import NameAddr, Uri, Via, parse_name_addr
 from telephony_adapters.sip.message import Request, Response
+from telephony_adapters.sip.referrals import Referrals
 from telephony_adapters.sip.sdp import Negotiated, negotiate, parse_sdp, render
 from telephony_adapters.sip.transactions import (
     Addr,
     ResponseReceived,
+    ServerInviteTransaction,
     TransactionEvent,
     TransactionTimeout,
     client_key,
@@ -45,7 +57,9 @@ if TYPE_CHECKING:
     from telephony_adapters.sip.core import SipCore
 
 log = logging.getLogger("flowengine.sip.outgoing")
-ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO"
+ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, REFER"
+#: c= addresses that mean "hold" (RFC 2543; RFC 3264 §8.4 keeps them meaningful)
+HOLD_ADDRESSES = ("0.0.0.0", "::")
 
 
 # ---- events ---------------------------------------------------------------------------------------------
@@ -110,6 +124,11 @@ class _Out:
     negotiated: Negotiated | None = None
     ack: bytes | None = None
     ack_to: Addr | None = None
+    #: our SDP's o= session id and version (each answer to a new offer adds one)
+    sdp_session: int = 0
+    sdp_version: int = 1
+    #: the server transaction of the phone's last re-INVITE (its 2xx is resent until the ACK)
+    reinvite_tx: ServerInviteTransaction | None = None
 
 
 class OutgoingCalls:
@@ -122,9 +141,15 @@ class OutgoingCalls:
         self._by_tx: dict[tuple[str, ...], str] = {}
         #: (Call-ID, our tag) -> leg key, for requests the phone sends in the dialog
         self._dialogs: dict[tuple[str, str], str] = {}
+        #: the phones' blind-transfer requests (REFER) and their NOTIFYs
+        self.referrals = Referrals(core)
 
     def __len__(self) -> int:
         return len(self._legs)
+
+    def has_dialog(self, key: str) -> bool:
+        """Is leg `key` still in its dialog (ringing or answered)?"""
+        return key in self._legs
 
     # ---- commands ---------------------------------------------------------------------------
     def invite(
@@ -174,7 +199,7 @@ class OutgoingCalls:
         req = Request(headers=out, body=body, method="INVITE", uri=target)
         req.vias, req.from_, req.to, req.call_id, req.cseq = [via], from_, to, call_id, (1, "INVITE")
         tx = core.layer.new_client(req, dest, now)
-        leg = _Out(key, req, dest, codecs, tx.key)
+        leg = _Out(key, req, dest, codecs, tx.key, sdp_session=int(now * 1000) % 2**31)
         self._legs[key] = leg
         self._by_tx[tx.key] = key
         return key
@@ -246,7 +271,15 @@ class OutgoingCalls:
         core = self.core
         method = req.method
         if method == "ACK":
+            tx = leg.reinvite_tx
+            if tx is not None and tx.request.cseq[0] == req.cseq[0]:
+                tx.ack_received()  # the 2xx of its re-INVITE arrived: stop resending it
+                leg.reinvite_tx = None
             return True
+        if req.cseq[0] <= leg.dialog.remote_seq:
+            core._respond_new(req, peer, now, 500, headers=[("Retry-After", "1")])  # out of order (§12.2.2)
+            return True
+        leg.dialog.remote_seq = req.cseq[0]
         if method == "BYE":
             core._respond_new(req, peer, now, 200)
             self._close(leg)
@@ -260,6 +293,10 @@ class OutgoingCalls:
             core._respond_new(req, peer, now, 200)
         elif method == "INVITE":
             self._reinvite(leg, req, peer, now)
+        elif method == "UPDATE":
+            self._reinvite(leg, req, peer, now)
+        elif method == "REFER":
+            self.referrals.received(leg.key, leg.dialog, leg.dest, req, peer, now)
         else:
             core._respond_new(req, peer, now, 405, headers=[("Allow", ALLOW)])
         return True
@@ -344,22 +381,31 @@ class OutgoingCalls:
         self.core.layer.new_client(req, leg.dest, now)
 
     def _reinvite(self, leg: _Out, req: Request, peer: Addr, now: float) -> None:
-        """The phone moves or holds its media: answer with ours unchanged."""
+        """The phone moves or holds its media (re-INVITE or UPDATE with an
+        offer): answer with ours, in the direction that mirrors its offer.
+        An UPDATE without a body (a session refresh) just gets 200."""
         core = self.core
-        tx = core.layer.new_server(req, peer)
+        tx = core.layer.new_server(req, response_address(req, peer))
+        if req.method == "UPDATE" and not req.body:
+            tx.respond(make_response(req, 200, headers=[("Contact", core.contact())], server=core.user_agent), now)
+            return
         try:
             negotiated = negotiate(parse_sdp(req.body), leg.codecs) if req.body else None
-        except SdpError:
+        except SdpError as exc:
+            log.info("leg %s: unusable offer in a %s (%s)", leg.key, req.method, exc)
             negotiated = None
         if negotiated is None or leg.negotiated is None:
             tx.respond(make_response(req, 488, server=core.user_agent), now)
             return
+        if negotiated.remote[0] in HOLD_ADDRESSES and negotiated.direction == "sendrecv":
+            negotiated = replace(negotiated, direction="recvonly")  # the old way to hold: c=0.0.0.0
         media = _offer_media(leg.invite)
+        leg.sdp_version += 1
         body = render(
             address=media[0],
             port=media[1],
-            session_id=1,
-            version=2,
+            session_id=leg.sdp_session,
+            version=leg.sdp_version,
             codecs=((negotiated.payload_type, negotiated.codec),),
             dtmf_payload_type=negotiated.dtmf_payload_type,
             direction=negotiated.direction,
@@ -371,6 +417,8 @@ class OutgoingCalls:
             ),
             now,
         )
+        if isinstance(tx, ServerInviteTransaction):
+            leg.reinvite_tx = tx
         leg.negotiated = negotiated
         core._events.append(LegReinvited(leg.key, negotiated))
 
@@ -388,6 +436,8 @@ class OutgoingCalls:
         self._by_tx.pop(leg.tx_key, None)
         if leg.dialog is not None:
             self._dialogs.pop((leg.dialog.call_id, leg.dialog.local_tag), None)
+        leg.reinvite_tx = None
+        self.referrals.forget_leg(leg.key)
 
 
 def _failed(key: str, status: int, q850: int | None = None) -> LegFailed:

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from flowengine.telephony import HangupCause, Leg
+from telephony_adapters.sip import phonetransfer
 from telephony_adapters.sip.core import SipEvent
 from telephony_adapters.sip.errors import SipParseError
 from telephony_adapters.sip.headers import NameAddr, Uri, parse_uri
@@ -49,6 +50,7 @@ from telephony_adapters.sip.outgoing import (
     LegProgress,
     LegReinvited,
 )
+from telephony_adapters.sip.referrals import LegReferred
 from telephony_adapters.sip.registrar import (
     Account,
     PhoneBindingsChanged,
@@ -161,7 +163,7 @@ class PhoneLines:
                     driver.remove_operator(ev.operator_id, "phone_unregistered")
             self._tell(ev.user, ev.operator_id)
             return True
-        if not isinstance(ev, LegProgress | LegAnswered | LegFailed | LegHungUp | LegDtmf | LegReinvited):
+        if not isinstance(ev, LegProgress | LegAnswered | LegFailed | LegHungUp | LegDtmf | LegReinvited | LegReferred):
             return False
         leg = self.sip.legs.get(ev.key)
         if leg is None or leg.branch_event(ev):
@@ -176,6 +178,8 @@ class PhoneLines:
             leg.hung_up(ev.q850)
         elif isinstance(ev, LegReinvited):
             leg.progress_media(ev.negotiated)
+        elif isinstance(ev, LegReferred):
+            phonetransfer.referred(leg, ev.ref, ev.target)
         return True
 
     # ---- targets ----------------------------------------------------------------------------

@@ -12,6 +12,13 @@ no timer: the relay adds only the time of one datagram handler):
   digits are still buffered for the scenario, too);
 * anything else (comfort noise, a codec nobody negotiated) is dropped.
 
+Nothing is relayed to or from a far end that holds the conversation (its
+endpoint is `held`: the operator's phone offered a=sendonly or a=inactive),
+so the phone's own music or silence never reaches the caller as talk; and
+nothing is relayed to an endpoint while the engine sends it a prompt or
+music (`playing`): the engine's music on hold for a held caller, played
+during the bridge, is heard alone, and the conversation resumes when it stops.
+
 A recorder (`recording.ConversationRecorder`) may listen to the audio of
 both directions. Stopping the relay gives both endpoints back to their
 owners unchanged.
@@ -41,7 +48,7 @@ AudioListener = Callable[[int, bytes, str], None]
 class MediaRelay:
     """Joins `caller` (channel 0) and `leg` (channel 1)."""
 
-    __slots__ = ("caller", "leg", "listener", "relayed", "dtmf_relayed", "dropped")
+    __slots__ = ("caller", "leg", "listener", "relayed", "dtmf_relayed", "dropped", "held_back")
 
     def __init__(self, caller: RtpEndpoint, leg: RtpEndpoint) -> None:
         self.caller = caller
@@ -51,6 +58,9 @@ class MediaRelay:
         self.relayed = [0, 0]
         self.dtmf_relayed = [0, 0]
         self.dropped = 0
+        #: packets not relayed, by the channel they came from, because a side
+        #: held the conversation or the engine was playing to the other side
+        self.held_back = [0, 0]
 
     def start(self) -> None:
         self.caller.tap = lambda pkt, _data: self._forward(0, self.caller, self.leg, pkt)
@@ -62,6 +72,9 @@ class MediaRelay:
         self.listener = None
 
     def _forward(self, channel: int, src: RtpEndpoint, dst: RtpEndpoint, pkt: RtpPacket) -> None:
+        if src.held or dst.held or dst.playing:
+            self.held_back[channel] += 1
+            return
         pt = pkt.payload_type
         if src.dtmf_payload_type is not None and pt == src.dtmf_payload_type:
             if dst.dtmf_payload_type is None:

@@ -65,6 +65,12 @@ class Negotiated:
     #: our direction as answered: sendrecv, or recvonly when the far end holds us
     direction: str
 
+    @property
+    def held(self) -> bool:
+        """The far end holds the stream (it offered a=sendonly, a=inactive or
+        c=0.0.0.0; we answered recvonly or inactive): we send it nothing."""
+        return self.direction in ("recvonly", "inactive")
+
 
 def parse_sdp(body: bytes) -> SessionDescription:
     try:
