@@ -378,6 +378,7 @@ class CdrPublic(BaseModel):
     hangup_cause: str
     hangup_by: str
     events: int
+    hold: float | None = Field(None, description="seconds operators held the caller (null: no operator talked with them)")
     recordings: list[RecordingPublic] = Field(default_factory=list, description="its recordings and voicemail")
 
 

@@ -55,6 +55,8 @@ class Cdr:
     hangup_cause: str
     hangup_by: str
     events: int
+    #: seconds operators held the caller (None: no operator talked with them)
+    hold: float | None = None
 
     def to_row(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -151,4 +153,5 @@ def cdr_of(
         hangup_cause=cause,
         hangup_by=by,
         events=events + (1 if interrupted else 0),
+        hold=round(sum(story.held(h) for h in story.holds), 3) if story.holds else (0.0 if talk is not None else None),
     )

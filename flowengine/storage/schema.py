@@ -244,6 +244,8 @@ cdrs = Table(
     Column("hangup_cause", String(64), nullable=False, default=""),
     Column("hangup_by", String(32), nullable=False, default=""),
     Column("events", Integer, nullable=False, default=0),
+    # seconds operators held the caller (migration 0002; None on older rows and calls with no operator)
+    Column("hold", Float, nullable=True),
     Index(None, "started_at"),
     Index(None, "operator_id", "started_at"),
 )

@@ -26,6 +26,7 @@ from flowengine.runtime.clock import WallClock
 from flowengine.runtime.engine import Engine
 from flowengine.runtime.virtual_loop import run_virtual
 from flowengine.scenario.compiled import Scenario
+from flowengine.storage.cdr import CdrBuilder
 from flowengine.testing.harness import CallTrace, CentreSetup, attach_centre, trace_of
 from flowengine.testing.phones import VirtualPhone
 from telephony_adapters.sim import SimBackend
@@ -141,6 +142,13 @@ def test_an_operator_holds_the_caller_who_hears_music_meanwhile() -> None:
     assert not r.call.music_on
     # the conversation itself is whole: one bridge with the full talk
     assert [(b["talk_time"], b["ended_by"]) for b in r.of("bridge_ended")] == [(20.0, "callee")]
+    # and the call's CDR keeps the hold beside the talk
+    stream = [e.to_dict() for e in r.trace.events]
+    cdr = CdrBuilder(stream[0]["call_id"])
+    for e in stream:
+        cdr.feed(e["event"], e)
+    finished = cdr.finish(r.of("call_ended")[0])
+    assert (finished.talk, finished.hold, finished.operator_id) == (20.0, 7.0, "901")
 
 
 def test_a_leg_that_ends_while_holding_is_unheld_first() -> None:

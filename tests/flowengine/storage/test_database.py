@@ -78,3 +78,29 @@ def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(DatabaseError, match="cannot open database .*notes.db: file is not a database"):
         open_database(path)
     assert path.read_bytes().startswith(b"these are somebody's notes")  # left as it was
+
+
+def test_a_database_from_the_first_schema_is_migrated_and_keeps_its_calls(db_url: str) -> None:
+    """Revision 0002 adds `cdrs.hold`: a CDR written at 0001 is still there
+    after the upgrade that opening runs, with its hold unknown (NULL)."""
+    from flowengine.storage.database import create_engine, upgrade
+
+    engine = create_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            upgrade(conn, "0001")
+            conn.execute(sa.text(
+                "INSERT INTO cdrs (call_id, started_at, ended_at, duration, caller, called, scenario_id,"
+                " scenario_version, result, talk, hangup_cause, hangup_by, events)"
+                " VALUES ('old-call', 1.0, 61.0, 60.0, '+7900', '100', 'ivr', 1, 'operator', 50.0, 'normal', 'caller', 9)"
+            ))  # fmt: skip
+    finally:
+        engine.dispose()
+    db = open_database(db_url)
+    try:
+        assert db.schema_revision() == head_revision() != "0001"
+        with db.connect() as conn:
+            row = conn.execute(sa.text("SELECT call_id, talk, hold FROM cdrs")).one()
+        assert tuple(row) == ("old-call", 50.0, None)
+    finally:
+        db.close()
