@@ -189,8 +189,17 @@ class BareCall:
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
-        rtp_port = self.server.next_rtp()
-        transport, _ = await loop.create_datagram_endpoint(lambda: _BareRtp(self), local_addr=("127.0.0.1", rtp_port))
+        transport = None
+        for _ in range(20):  # a port of the range may be another process's: take the next one
+            rtp_port = self.server.next_rtp()
+            try:
+                transport, _ = await loop.create_datagram_endpoint(lambda: _BareRtp(self), local_addr=("127.0.0.1", rtp_port))
+                break
+            except OSError:
+                continue
+        if transport is None:
+            self.server.send(self.response("503 Service Unavailable"), self.addr)
+            return
         sdp = (f"v=0\r\no=bare 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
                f"m=audio {rtp_port} RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n")
         self.server.send(self.response("200 OK", sdp), self.addr)
