@@ -49,6 +49,7 @@ from flowengine.acd.records import call_event_for, callback_event_for, operator_
 from flowengine.acd.restore import OperatorCounts, restore_counts
 from flowengine.errors import NodeError
 from flowengine.events import (
+    CallbackRecorded,
     OperatorEvent,
     OperatorStatusChanged,
     OperatorWrapUpEnded,
@@ -799,7 +800,15 @@ class AcdDriver:
             log.exception("parting the callback legs of call %s failed", due.call_id)
             return
         if recording is not None:
-            log.info("callback of call %s recorded: %s (%.1f s)", due.call_id, recording.uri, recording.duration)
+            self._publish_queue(
+                self.loop.time(),
+                CallbackRecorded,
+                due.queue_id,
+                call_id=due.call_id,
+                operator_id=due.operator_id,
+                uri=recording.uri,
+                duration=round(recording.duration, 3),
+            )
 
     # ---- what a callback leg reports (public: a custom dialer may report too) ---------------
     def callback_answered(self, due: d.CallbackDue) -> None:

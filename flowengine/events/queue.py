@@ -253,6 +253,17 @@ class CallbackCompleted(CallbackEvent):
     by: str
 
 
+@event("callback_recorded")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallbackRecorded(CallbackEvent):
+    """The callback's conversation was recorded (the queue's `record`): the
+    recording belongs to the call that asked for the callback."""
+
+    operator_id: str
+    uri: str
+    duration: float
+
+
 @event("callback_given_up")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CallbackGivenUp(CallbackEvent):

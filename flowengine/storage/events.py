@@ -285,6 +285,8 @@ class SqlEventSink:
                 body = event_line(e)[:-1].decode()
             rows.append((sid, stream, key, e.seq, e.ts, name, operator_of(e) if operator_of else None, body))
             if stream != "call" or not track:
+                if track and name == "callback_recorded":  # a callback's conversation: the asking call's recording
+                    work.recordings.append(e)
                 continue
             if name in _CDR_EVENTS:
                 builder = builders.get(key)
@@ -402,8 +404,11 @@ class SqlEventSink:
         for e in made:
             path, size = _recording_file(e.uri, self.files_root)
             when = dt.datetime.fromtimestamp(e.ts, dt.UTC)
-            kind = "recording" if e.reason == "conversation" else "voicemail"  # a bridged conversation, or Record
-            rows.append((f"{e.call_id}-{e.seq}", "", kind, e.call_id, path, size, e.duration, "audio/wav",
+            if e.name == "callback_recorded":  # numbered in the queue's stream, not the call's
+                media_id, kind = f"{e.call_id}-callback-{e.seq}", "recording"
+            else:  # a bridged conversation, or a Record node's message
+                media_id, kind = f"{e.call_id}-{e.seq}", "recording" if e.reason == "conversation" else "voicemail"
+            rows.append((media_id, "", kind, e.call_id, path, size, e.duration, "audio/wav",
                          to_db(when) if to_db is not None else when))  # fmt: skip
         cursor.executemany(self._sql.media, rows)
 

@@ -224,3 +224,29 @@ def test_a_recording_gets_its_media_row_in_the_batch_that_stores_its_event(db: D
     ]
     created = rows[0].created_at
     assert (created if created.tzinfo else created.replace(tzinfo=dt.UTC)).timestamp() == 1_005.0
+
+
+def test_a_recorded_callback_is_filed_under_the_call_that_asked_for_it(db: Database, tmp_path: Path) -> None:
+    """A callback's conversation happens after its call ended: the recording
+    comes in the queue stream (`callback_recorded`) and is filed under the
+    call, beside that call's own recordings."""
+    import sqlalchemy as sa
+
+    from flowengine.events import CallbackRecorded
+    from flowengine.storage.schema import media
+
+    root = tmp_path / "data"
+    wav = root / "recordings" / "cb" / "cb-callback.wav"
+    wav.parent.mkdir(parents=True)
+    wav.write_bytes(b"RIFF" + bytes(60))
+    recorded = CallbackRecorded(queue_id="sales", seq=3, ts=1_300.0, call_id="cb", operator_id="901",
+                                uri=wav.resolve().as_uri(), duration=42.5)  # fmt: skip
+    sink = SqlEventSink(db, thread=False, files_root=root)
+    sink.write_sync([*_events("cb", 2), recorded])
+    sink.write_sync([recorded])  # a replay adds nothing
+    with db.connect() as conn:
+        rows = conn.execute(sa.select(media)).all()
+    assert [(r.name, r.kind, r.call_id, r.path, r.size, r.duration) for r in rows] == [
+        ("cb-callback-3", "recording", "cb", "recordings/cb/cb-callback.wav", 64, 42.5)
+    ]
+    assert [e["event"] for e in EventStore(db).stream_events("queue", "sales")] == ["callback_recorded"]

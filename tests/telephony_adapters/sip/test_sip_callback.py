@@ -156,6 +156,11 @@ def test_a_callback_joins_the_operator_and_the_caller_both_ways(tmp_path: Path, 
     assert completed["talk_time"] > 2.0
     # the queue records its conversations: the caller left, the operator right
     (recording,) = (media / "recordings").glob("*/*callback.wav")
+    # ... and says so in the queue stream, for storage to file it under the call that asked
+    (recorded,) = [e for e in queue if e["event"] == "callback_recorded"]
+    assert names.index("callback_recorded") < names.index("callback_completed")
+    assert (recorded["call_id"], recorded["operator_id"]) == (completed["call_id"], completed["operator_id"])
+    assert recorded["uri"] == recording.relative_to(media).as_posix() and recorded["duration"] > 2.0
     left, right = read_channels(recording)
     assert len(left) == len(right) > 8000 * 2.0
     assert tone_power(left, CALLER_TONE) > 20 * tone_power(left, OPERATOR_TONE)
