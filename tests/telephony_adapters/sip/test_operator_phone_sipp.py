@@ -24,7 +24,6 @@ music as the engine does.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import shutil
 import socket
 import struct
@@ -49,8 +48,25 @@ from telephony_adapters.sip.rtp import RtpPacket, decode, parse_rtp
 SIPP = shutil.which("sipp")
 #: the engine side of the contract (what becomes of the caller) is another
 #: part of the tree; the tests of the whole path run once it is there
-ENGINE_SIDE = importlib.util.find_spec("flowengine.acd.handover") is not None
-needs_engine_side = pytest.mark.skipif(not ENGINE_SIDE, reason="the engine side of operator transfers (flowengine.acd.handover) is not in this tree")
+
+
+def attach_support(backend: SipBackend, *operators: tuple[str, str, int]) -> None:
+    """A centre whose queue `support` has the first of `operators` (id,
+    extension, SIP port of its phone on 127.0.0.1), on the backend's engine."""
+    ops = [{"id": i, "extension": ext, "targets": [f"sip:{ext}@127.0.0.1:{port}"]} for i, ext, port in operators]
+    AcdDriver(parse_centre({
+        "operators": ops,
+        "queues": [{"id": "support", "members": [operators[0][0]], "ring_timeout": 15, "retry": 0}],
+    })).attach(backend.engine)  # fmt: skip
+
+
+async def listening_caller_file(tmp_path: Path) -> tuple[asyncio.DatagramTransport, RtpReceiver]:
+    """caller.xml: a SIPp caller whose RTP goes to a receiver of ours, returned."""
+    transport, receiver = await asyncio.get_running_loop().create_datagram_endpoint(
+        RtpReceiver, local_addr=("127.0.0.1", 0)
+    )
+    (tmp_path / "caller.xml").write_text(listening_caller(transport.get_extra_info("sockname")[1]))
+    return transport, receiver
 PCAP = "/usr/share/sip-tester/g711a.pcap"
 pytestmark = pytest.mark.skipif(SIPP is None, reason="SIPp (Debian package sip-tester) is not installed; scripts/test.sh installs it")
 
@@ -494,18 +510,10 @@ def test_the_operator_holds_the_caller_hears_music_not_the_phone_then_the_conver
 
     async def test(backend: SipBackend, events: list[StreamEvent]) -> None:
         loop = asyncio.get_running_loop()
-        AcdDriver(
-            parse_centre(
-                {
-                    "operators": [{"id": "op901", "targets": [f"sip:901@127.0.0.1:{phone_port}"]}],
-                    "queues": [{"id": "support", "members": ["op901"], "ring_timeout": 15, "retry": 0}],
-                }
-            )
-        ).attach(backend.engine)
+        attach_support(backend, ("op901", "901", phone_port))
         host, port = backend.address
         (tmp_path / "phone.xml").write_text(holding_phone(f"{host}:{port}"))
-        transport, receiver = await loop.create_datagram_endpoint(RtpReceiver, local_addr=("127.0.0.1", 0))
-        (tmp_path / "caller.xml").write_text(listening_caller(transport.get_extra_info("sockname")[1]))
+        transport, receiver = await listening_caller_file(tmp_path)
         changes: list[tuple[float, str]] = []
 
         async def engine_side() -> None:
@@ -639,7 +647,6 @@ def named(events: list[StreamEvent], name: str) -> list[Any]:
     return [e for e in events if type(e).__name__ == name]
 
 
-@needs_engine_side
 def test_a_queue_caller_handed_on_from_the_operators_phone_reaches_the_other_operator(tmp_path: Path) -> None:
     """SIPp caller -> Queue -> operator 901's phone, which REFERs to 905; the
     engine lets 901 go, rings 905's phone (another SIPp), which answers and
@@ -649,22 +656,11 @@ def test_a_queue_caller_handed_on_from_the_operators_phone_reaches_the_other_ope
 
     async def test(backend: SipBackend, events: list[StreamEvent]) -> None:
         loop = asyncio.get_running_loop()
-        AcdDriver(
-            parse_centre(
-                {
-                    "operators": [
-                        {"id": "op901", "extension": "901", "targets": [f"sip:901@127.0.0.1:{first}"]},
-                        {"id": "op905", "extension": "905", "targets": [f"sip:905@127.0.0.1:{second}"]},
-                    ],
-                    "queues": [{"id": "support", "members": ["op901"], "ring_timeout": 15, "retry": 0}],
-                }
-            )
-        ).attach(backend.engine)
+        attach_support(backend, ("op901", "901", first), ("op905", "905", second))
         host, port = backend.address
         (tmp_path / "first.xml").write_text(handing_on_phone(f"{host}:{port}"))
         (tmp_path / "second.xml").write_text(talking_phone(f"{host}:{port}"))
-        transport, _ = await loop.create_datagram_endpoint(RtpReceiver, local_addr=("127.0.0.1", 0))
-        (tmp_path / "caller.xml").write_text(listening_caller(transport.get_extra_info("sockname")[1]))
+        transport, _ = await listening_caller_file(tmp_path)
         try:
             phones = [
                 loop.create_task(sipp("-sf", "first.xml", cwd=tmp_path, port=first)),
@@ -686,25 +682,16 @@ def test_a_queue_caller_handed_on_from_the_operators_phone_reaches_the_other_ope
     with_backend(test, tmp_path, queue_scenario())
 
 
-@needs_engine_side
 def test_the_engine_plays_music_while_the_operators_phone_holds(tmp_path: Path) -> None:
     """The same hold as above, with nobody but the engine starting the music."""
     phone_port = free_udp_port()
 
     async def test(backend: SipBackend, events: list[StreamEvent]) -> None:
         loop = asyncio.get_running_loop()
-        AcdDriver(
-            parse_centre(
-                {
-                    "operators": [{"id": "op901", "targets": [f"sip:901@127.0.0.1:{phone_port}"]}],
-                    "queues": [{"id": "support", "members": ["op901"], "ring_timeout": 15, "retry": 0}],
-                }
-            )
-        ).attach(backend.engine)
+        attach_support(backend, ("op901", "901", phone_port))
         host, port = backend.address
         (tmp_path / "phone.xml").write_text(holding_phone(f"{host}:{port}"))
-        transport, receiver = await loop.create_datagram_endpoint(RtpReceiver, local_addr=("127.0.0.1", 0))
-        (tmp_path / "caller.xml").write_text(listening_caller(transport.get_extra_info("sockname")[1]))
+        transport, receiver = await listening_caller_file(tmp_path)
         try:
             phone = loop.create_task(sipp("-sf", "phone.xml", cwd=tmp_path, port=phone_port))
             await asyncio.sleep(0.5)
