@@ -277,8 +277,9 @@ class SipBackend(Backend):
         call.release_media()
 
     def _watch_media(self) -> None:
-        """Once a second: end answered calls whose far end has sent no RTP for
-        `media_timeout` seconds (cause `failed` by `system`, BYE with Q.850 41)."""
+        """Once a second: end answered calls and legs whose far end has sent
+        no RTP for `media_timeout` seconds (cause `failed` by `system`, BYE
+        with Q.850 41); one that holds the conversation may rightly be silent."""
         timeout = self.settings.media_timeout
         assert timeout is not None
         loop = asyncio.get_running_loop()
@@ -295,6 +296,14 @@ class SipBackend(Backend):
                 except Exception:
                     log.exception("ending call %s failed", call.call_id)
                 self._end(call, HangupCause("system", FAILED, None, 41))
+        for leg in list(self.legs.values()):  # an operator's phone, a callback's caller: the same rule
+            rtp = leg.rtp
+            if rtp is None or leg.answered_at is None or leg.state != "answered" or rtp.held or leg.held:
+                continue
+            heard = max(rtp.last_received, leg.answered_at)
+            if now - heard > timeout:
+                log.info("leg to %s: no RTP for %.0f s, ending it", leg.target, now - heard)
+                leg.hangup(HangupCause("system", FAILED, None, 41))
         self._media_watch = loop.call_later(min(1.0, timeout / 2), self._watch_media)
 
     def scenario_problems(self, doc: ScenarioDoc) -> list[str]:

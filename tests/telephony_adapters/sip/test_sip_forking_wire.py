@@ -101,7 +101,7 @@ class WirePhone:
 Test = Callable[[SipBackend, WirePhone, WirePhone], Awaitable[None]]
 
 
-def with_two_phones(test: Test) -> None:
+def with_two_phones(test: Test, **settings: Any) -> None:
     async def main() -> None:
         engine = Engine(keep_events=True)
         centre = parse_centre(
@@ -111,7 +111,7 @@ def with_two_phones(test: Test) -> None:
             }
         )
         driver = AcdDriver(centre).attach(engine)
-        backend = SipBackend(engine, settings=SipSettings(port=0, rtp_ports=(47000, 47400)))
+        backend = SipBackend(engine, settings=SipSettings(port=0, rtp_ports=(47000, 47400), **settings))
         await backend.start()
         desk, soft = WirePhone("desk"), WirePhone("soft")
         try:
@@ -197,3 +197,30 @@ def test_a_phone_whose_answer_crossed_the_cancel_gets_ack_and_bye_and_the_winner
         desk.respond(bye, 200)
 
     with_two_phones(test)
+
+
+def test_an_answered_phone_that_vanished_is_released_by_the_media_timeout() -> None:
+    """The operator's phone answered, then went silent without BYE (a lost
+    network, a crashed softphone): with `media_timeout` the leg ends (cause
+    failed by system) and the phone gets BYE with Q.850 41, as a caller would."""
+
+    async def test(backend: SipBackend, desk: WirePhone, soft: WirePhone) -> None:
+        leg = ring(backend)
+        desk_invite = await desk.request("INVITE")
+        soft_invite = await soft.request("INVITE")
+        soft.respond(soft_invite, 180)
+        desk.respond(desk_invite, 200, body=SDP_ANSWER.format(port=desk.port))
+        assert await asyncio.wait_for(leg.outcome(), 5) is DialOutcome.ANSWERED
+        answered = asyncio.get_running_loop().time()
+        cancel = await soft.request("CANCEL")
+        soft.respond(cancel, 200)
+        soft.respond(soft_invite, 487)
+        # the desk phone sends no RTP from now on
+        bye = await desk.request("BYE", timeout=10)
+        desk.respond(bye, 200)
+        assert bye.get("Reason") == "Q.850;cause=41"
+        cause = await asyncio.wait_for(leg.ended(), 5)
+        assert (cause.by, cause.cause) == ("system", "failed")
+        assert 1.0 <= asyncio.get_running_loop().time() - answered < 6.0
+
+    with_two_phones(test, media_timeout=1.0)
