@@ -129,6 +129,8 @@ class _Out:
     sdp_version: int = 1
     #: the server transaction of the phone's last re-INVITE (its 2xx is resent until the ACK)
     reinvite_tx: ServerInviteTransaction | None = None
+    #: that re-INVITE had no SDP: our 2xx made the offer, and the phone's ACK brings the answer
+    offer_in_ack: bool = False
 
 
 class OutgoingCalls:
@@ -275,6 +277,9 @@ class OutgoingCalls:
             if tx is not None and tx.request.cseq[0] == req.cseq[0]:
                 tx.ack_received()  # the 2xx of its re-INVITE arrived: stop resending it
                 leg.reinvite_tx = None
+                if leg.offer_in_ack:
+                    leg.offer_in_ack = False
+                    self._answer_in_ack(leg, req)
             return True
         if req.cseq[0] <= leg.dialog.remote_seq:
             core._respond_new(req, peer, now, 500, headers=[("Retry-After", "1")])  # out of order (§12.2.2)
@@ -389,27 +394,23 @@ class OutgoingCalls:
         if req.method == "UPDATE" and not req.body:
             tx.respond(make_response(req, 200, headers=[("Contact", core.contact())], server=core.user_agent), now)
             return
-        try:
-            negotiated = negotiate(parse_sdp(req.body), leg.codecs) if req.body else None
-        except SdpError as exc:
-            log.info("leg %s: unusable offer in a %s (%s)", leg.key, req.method, exc)
-            negotiated = None
-        if negotiated is None or leg.negotiated is None:
-            tx.respond(make_response(req, 488, server=core.user_agent), now)
-            return
-        if negotiated.remote[0] in HOLD_ADDRESSES and negotiated.direction == "sendrecv":
-            negotiated = replace(negotiated, direction="recvonly")  # the old way to hold: c=0.0.0.0
-        media = _offer_media(leg.invite)
-        leg.sdp_version += 1
-        body = render(
-            address=media[0],
-            port=media[1],
-            session_id=leg.sdp_session,
-            version=leg.sdp_version,
-            codecs=((negotiated.payload_type, negotiated.codec),),
-            dtmf_payload_type=negotiated.dtmf_payload_type,
-            direction=negotiated.direction,
-        )
+        negotiated: Negotiated | None = None
+        if req.method == "INVITE" and not req.body and leg.negotiated is not None:
+            # a delayed offer (RFC 3261 §14.2): we offer our media as it is, the ACK answers
+            current = leg.negotiated
+            body = self._our_sdp(leg, replace(current, direction="sendrecv"))
+            leg.offer_in_ack = True
+        else:
+            try:
+                negotiated = negotiate(parse_sdp(req.body), leg.codecs) if req.body else None
+            except SdpError as exc:
+                log.info("leg %s: unusable offer in a %s (%s)", leg.key, req.method, exc)
+                negotiated = None
+            if negotiated is None or leg.negotiated is None:
+                tx.respond(make_response(req, 488, server=core.user_agent), now)
+                return
+            negotiated = _hold_by_address(negotiated)
+            body = self._our_sdp(leg, negotiated)
         tx.respond(
             make_response(
                 req, 200, headers=[("Contact", core.contact()), ("Content-Type", "application/sdp")], body=body,
@@ -419,8 +420,38 @@ class OutgoingCalls:
         )
         if isinstance(tx, ServerInviteTransaction):
             leg.reinvite_tx = tx
+        if leg.offer_in_ack or negotiated is None:
+            return  # (a delayed offer: what the phone wants is in its ACK)
         leg.negotiated = negotiated
         core._events.append(LegReinvited(leg.key, negotiated))
+
+    def _our_sdp(self, leg: _Out, negotiated: Negotiated) -> bytes:
+        """Our SDP for `negotiated` (one more version of our session)."""
+        media = _offer_media(leg.invite)
+        leg.sdp_version += 1
+        return render(
+            address=media[0],
+            port=media[1],
+            session_id=leg.sdp_session,
+            version=leg.sdp_version,
+            codecs=((negotiated.payload_type, negotiated.codec),),
+            dtmf_payload_type=negotiated.dtmf_payload_type,
+            direction=negotiated.direction,
+        )
+
+    def _answer_in_ack(self, leg: _Out, ack: Request) -> None:
+        """The phone's answer to the offer in our 2xx: where its media goes now,
+        and whether it holds. An ACK without a usable answer changes nothing."""
+        try:
+            negotiated = negotiate(parse_sdp(ack.body), leg.codecs) if ack.body else None
+        except SdpError as exc:
+            log.info("leg %s: unusable answer in an ACK (%s)", leg.key, exc)
+            return
+        if negotiated is None:
+            return
+        negotiated = _hold_by_address(negotiated)
+        leg.negotiated = negotiated
+        self.core._events.append(LegReinvited(leg.key, negotiated))
 
     def _fail(self, leg: _Out, status: int, resp: Response | None = None) -> None:
         q850: int | None = None
@@ -472,3 +503,9 @@ def _uac_dialog(invite: Request, resp: Response) -> Dialog:
         remote_seq=0,
     )
 
+
+def _hold_by_address(negotiated: Negotiated) -> Negotiated:
+    """The old way to hold, c=0.0.0.0 with sendrecv, read as a hold."""
+    if negotiated.remote[0] in HOLD_ADDRESSES and negotiated.direction == "sendrecv":
+        return replace(negotiated, direction="recvonly")
+    return negotiated

@@ -237,3 +237,25 @@ def test_attended_transfer_and_unreadable_targets_are_refused_without_asking_the
         assert resp.status == status, (headers, resp.status, resp.reason)
     assert phone.events() == []
     assert len(core.outgoing.referrals) == 0
+
+
+def test_a_reinvite_without_sdp_gets_our_offer_and_the_ack_answer_holds() -> None:
+    """A delayed offer (RFC 3261 §14.2): the phone's re-INVITE carries no
+    SDP, our 200 offers our media as it is, and the phone's answer comes in
+    its ACK — here a hold (sendonly), then a resume the same way."""
+    core = SipCore(("127.0.0.1", 5060))
+    phone = Phone(core)
+    phone.send("INVITE", 1.0)
+    ok = only_response(phone)
+    assert ok.status == 200 and b"m=audio 40000" in ok.body and b"a=sendrecv" in ok.body
+    assert phone.events() == []  # nothing is known until the answer
+    phone.send("ACK", 1.1, cseq=phone.cseq, sdp=offer("sendonly"))
+    (ev,) = phone.events()
+    assert isinstance(ev, LegReinvited) and ev.negotiated.held and ev.negotiated.remote == ("127.0.0.1", 7000)
+    core.handle_timer(3.0)
+    assert phone.sent() == []  # the ACK stopped our 200's resends
+    phone.send("INVITE", 5.0)
+    assert only_response(phone).status == 200
+    phone.send("ACK", 5.1, cseq=phone.cseq, sdp=offer("sendrecv", version=3))
+    (ev,) = phone.events()
+    assert isinstance(ev, LegReinvited) and not ev.negotiated.held
