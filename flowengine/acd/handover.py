@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from flowengine.acd import decisions as d
+from flowengine.acd.model import HandOverSettings
 from flowengine.events.telephony import (
     OperatorTransferEnded,
     OperatorTransferRefused,
@@ -58,10 +59,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("flowengine.acd")
 
-#: seconds an operator or a number is rung when a caller is handed to them
-RING_TIMEOUT = 20.0
-#: seconds a caller handed to an operator waits for them in all (then "no_answer")
-OPERATOR_MAX_WAIT = 60.0
 #: the longest target shown in an event (a phone may send anything)
 SHOWN_TARGET = 64
 
@@ -224,10 +221,11 @@ async def _through_acd(ctx: CallContext, h: Handover, report: Report, *, node_id
     try:
         if h.destination.kind == "operator":
             queue_id = driver.operator_queue(h.destination.ref)
+            timing = driver.centre.hand_over
             options = {
-                "ring_timeout": RING_TIMEOUT,
-                "max_wait": OPERATOR_MAX_WAIT,
-                "max_total_wait": OPERATOR_MAX_WAIT,
+                "ring_timeout": timing.ring_timeout,
+                "max_wait": timing.max_wait,
+                "max_total_wait": timing.max_wait,
                 "max_rounds": 1,
                 "no_operators": "busy",
             }
@@ -266,11 +264,12 @@ async def _ring_number(ctx: CallContext, h: Handover, report: Report, *, node_id
     number = h.destination.ref
     driver = _driver(ctx)
     operator_id = driver.operator_at(number) if driver is not None else None
+    ring_timeout = driver.centre.hand_over.ring_timeout if driver is not None else HandOverSettings().ring_timeout
     call = ctx.call
     await call.start_music()
     try:
         try:
-            leg = dialing.dial(ctx, number, ring_timeout=RING_TIMEOUT, node_id=node_id, operator_id=operator_id)
+            leg = dialing.dial(ctx, number, ring_timeout=ring_timeout, node_id=node_id, operator_id=operator_id)
         except Exception:  # a broken target fails this transfer, not the call
             log.exception("cannot ring %s for call %s", number, ctx.call_id)
             report("failed", None)

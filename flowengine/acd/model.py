@@ -502,6 +502,15 @@ class DialPolicySpec(_Model):
     deny: tuple[DialPatternText, ...] = ()
 
 
+class HandOverSettings(_Model):
+    """How an operator's hand-over rings its target (docs/acd.md, "Operators
+    hand callers on"): `ring_timeout` for an operator's phone or a number,
+    `max_wait` for the whole wait for an operator (then "no_answer")."""
+
+    ring_timeout: Annotated[float, Field(gt=0)] = 20.0
+    max_wait: Annotated[float, Field(gt=0)] = 60.0
+
+
 class Centre(_Model):
     """The whole call-centre description."""
 
@@ -519,6 +528,8 @@ class Centre(_Model):
     timezone: str = "UTC"
     #: what the live monitor raises alerts for (docs/monitor.md); none by default
     alerts: AlertSettings = AlertSettings()
+    #: how an operator's hand-over of a caller rings its target
+    hand_over: HandOverSettings = HandOverSettings()
 
     @field_validator("timezone")
     @classmethod

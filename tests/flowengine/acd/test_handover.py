@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from scenario_builders import AT, check_stream, deadline, doc, hangup, load, node, script, start
 
-from flowengine.acd import Centre, parse_centre
+from flowengine.acd import Centre, CentreError, parse_centre
 from flowengine.acd.driver import AcdDriver
 from flowengine.acd.handover import Destination, resolve
 from flowengine.events import StreamEvent
@@ -283,6 +283,22 @@ def test_a_transfer_whose_target_does_not_answer_ends_the_node_as_after_a_conver
     assert r.trace.exits[-2] == {"node": "q", "exit": "answered"}
     assert r.states["901"] == "wrap_up"
     assert r.legs[0].transfers[0].result().result() == (False, "no_answer")
+
+
+@pytest.mark.parametrize(("target", "kind"), [("902", "operator"), (OUTSIDE, "number")])
+def test_the_centre_sets_how_long_a_hand_over_rings(target: str, kind: str) -> None:
+    """`hand_over: {ring_timeout, max_wait}` in the centre file: 6 s here instead of 20 s."""
+    centre = parse_centre({**CENTRE.model_dump(exclude_defaults=True), "hand_over": {"ring_timeout": 6, "max_wait": 30}})
+    r = run(queue_scenario(), {"901": phone(transfer_share=1.0, transfer_after=5, transfer_to=target),
+                               target: phone(after=None)}, centre=centre)  # fmt: skip
+    ended = r.of("operator_transfer_ended")[0]
+    # answered at 3, handed on at 8, rang out 6 s later
+    assert (ended["t"], ended["kind"], ended["outcome"]) == (14.0, kind, "no_answer")
+
+
+def test_hand_over_timings_must_be_positive() -> None:
+    with pytest.raises(CentreError, match="hand_over.ring_timeout"):
+        parse_centre({"hand_over": {"ring_timeout": 0}})
 
 
 def test_a_target_on_a_break_is_busy_at_once() -> None:
