@@ -129,17 +129,12 @@ def watch(leg: Leg, emit: Emit, *, node_id: str | None = None, operator_id: str 
         "operator_id": operator_id,
     }
 
-    held_since: float | None = None
-
     def observe(leg: Leg, state: LegChange) -> None:
-        nonlocal held_since
         if state == "held":
-            held_since = asyncio.get_running_loop().time()
             emit(LegHeld, **tags)
         elif state == "unheld":
-            now = asyncio.get_running_loop().time()
-            held_for = 0.0 if held_since is None else now - held_since
-            held_since = None
+            held_at = leg.held_at
+            held_for = 0.0 if held_at is None else asyncio.get_running_loop().time() - held_at
             emit(LegUnheld, **tags, held_for=round(held_for, 3))
         elif state == "ringing":
             emit(LegRinging, **tags, early_media=leg.early_media)
@@ -173,7 +168,7 @@ def watch(leg: Leg, emit: Emit, *, node_id: str | None = None, operator_id: str 
         observe(leg, state)
     if leg.held and not leg.ended().done():
         observe(leg, "held")
-    leg.observer = observe
+    leg.observers.append(observe)
 
 
 async def bridge(
@@ -252,7 +247,7 @@ class _HoldMusic:
     through the leg's observer and plays through the call's music API, in a
     named task of its own that ends with the bridge."""
 
-    __slots__ = ("call", "call_id", "leg", "changed", "playing", "previous", "task")
+    __slots__ = ("call", "call_id", "leg", "changed", "playing", "task")
 
     def __init__(self, ctx: CallContext, leg: Leg) -> None:
         self.call = ctx.call
@@ -262,16 +257,12 @@ class _HoldMusic:
         self.playing = False
         #: started at the first hold (most conversations have none)
         self.task: asyncio.Task[None] | None = None
-        previous = self.previous = leg.observer
-
-        def observe(seen: Leg, change: LegChange) -> None:
-            if previous is not None:
-                previous(seen, change)
-            if change in ("held", "unheld"):
-                self._wake()
-
-        leg.observer = observe
+        leg.observers.append(self._observe)
         if leg.held:
+            self._wake()
+
+    def _observe(self, _leg: Leg, change: LegChange) -> None:
+        if change in ("held", "unheld"):
             self._wake()
 
     def _wake(self) -> None:
@@ -295,7 +286,8 @@ class _HoldMusic:
         """The bridge was cut short (the caller left, a shutdown): stop following."""
         if self.task is not None:
             self.task.cancel()
-        self.leg.observer = self.previous
+        if self._observe in self.leg.observers:
+            self.leg.observers.remove(self._observe)
 
     async def close(self) -> None:
         """The conversation is over (or handed on): the music it started stops."""

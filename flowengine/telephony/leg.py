@@ -134,9 +134,10 @@ class Leg(ABC):
         self.cause: HangupCause | None = None
         #: told synchronously of every state change (the dialing helpers write
         #: leg events with it, so an event is in the stream the moment it happens)
-        self.observer: LegObserver | None = None
-        #: the far end has the conversation on hold
+        self.observers: list[LegObserver] = []
+        #: the far end has the conversation on hold, since `held_at` (loop time)
         self.held = False
+        self.held_at: float | None = None
         self._transfer: asyncio.Future[TransferRequest] = loop.create_future()
         self._outcome: asyncio.Future[DialOutcome] = loop.create_future()
         self._ended: asyncio.Future[HangupCause] = loop.create_future()
@@ -256,7 +257,12 @@ class Leg(ABC):
         if self.state != "answered" or held == self.held:
             return
         self.held = held
-        self._tell("held" if held else "unheld")
+        if held:
+            self.held_at = self._loop.time()
+            self._tell("held")
+        else:
+            self._tell("unheld")
+            self.held_at = None
 
     def transfer_received(self, target: str) -> TransferRequest:
         """The far end asks to hand the caller to `target` (SIP REFER from
@@ -313,6 +319,7 @@ class Leg(ABC):
         if self.held:
             self.held = False
             self._tell("unheld")
+            self.held_at = None
         if self._transfer.done():
             request = self._transfer.result()
             if not request.accepted().done():
@@ -321,5 +328,5 @@ class Leg(ABC):
         self._tell("ended")
 
     def _tell(self, state: LegChange) -> None:
-        if self.observer is not None:
-            self.observer(self, state)
+        for observer in tuple(self.observers):
+            observer(self, state)
