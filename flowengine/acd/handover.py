@@ -154,7 +154,7 @@ async def talk(
             ctx.emit(OperatorTransferRefused, operator_id=operator_id, target=shown, reason=found, node_id=node_id)
             request.refuse(found)
             return False
-        request.accept()
+        request.accept(found.kind)
         accepted.append(Handover(request, found, operator_id))
         return True
 

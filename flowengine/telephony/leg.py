@@ -79,13 +79,15 @@ class TransferRequest:
     `result()` with ``(ok, reason)`` (SIP NOTIFY ``200 OK`` or a failure sipfrag).
     """
 
-    __slots__ = ("target", "refusal", "_accepted", "_result")
+    __slots__ = ("target", "refusal", "kind", "_accepted", "_result")
 
     def __init__(self, target: str) -> None:
         loop = asyncio.get_running_loop()
         self.target = target
         #: why the engine refused the request (None while it has not)
         self.refusal: str | None = None
+        #: what the engine took the target for when it accepted (operator, queue, number)
+        self.kind: str | None = None
         self._accepted: asyncio.Future[bool] = loop.create_future()
         self._result: asyncio.Future[tuple[bool, str]] = loop.create_future()
 
@@ -97,8 +99,9 @@ class TransferRequest:
         return self._result
 
     # ---- engine side --------------------------------------------------------------------------
-    def accept(self) -> None:
+    def accept(self, kind: str | None = None) -> None:
         if not self._accepted.done():
+            self.kind = kind
             self._accepted.set_result(True)
 
     def refuse(self, reason: str) -> None:

@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
-from flowengine.acd.handover import Destination, OperatorLeg, operator_leg, resolve
+from flowengine.acd.handover import Kind, OperatorLeg, operator_leg
 from flowengine.acd.model import BUILTIN_STATUSES
 from flowengine.api.auth import Principal, at_least
 from flowengine.api.deps import AnyUser, ServiceDep
@@ -273,6 +273,5 @@ async def transfer_call(operator_id: Id, body: TransferBody, user: AnyUser, serv
             f"the transfer was refused: {reason}",
             errors=[FieldProblem(path="operator_id", message=reason, code=reason)],
         )
-    where = resolve(service.acd, target)
-    kind = where.kind if isinstance(where, Destination) else "number"
+    kind = cast(Kind, request.kind or "number")  # (the engine accepts with the kind it resolved)
     return TransferState(operator_id=operator_id, call_id=found.call_id, target=target, kind=kind, state="accepted")
