@@ -45,6 +45,7 @@ from flowengine.acd.operators import OperatorRuntime, OperatorState
 from flowengine.acd.state import EPS, CallRt, CallState, QueueRt
 from flowengine.acd.strategies import build_strategy
 from flowengine.errors import UsageError
+from flowengine.events.queue import PRIVATE_QUEUE_PREFIX
 
 __all__ = ["Calls", "SkillRequirement"]
 
@@ -344,7 +345,7 @@ class Calls(Bookkeeping):
         if qid is not None:
             return qid
         op = self._op(operator_id)
-        qid = f"operator:{operator_id}"
+        qid = f"{PRIVATE_QUEUE_PREFIX}{operator_id}"
         while qid in self._queues:
             qid += "'"
         spec = QueueSpec(id=qid, members=(Member(operator=operator_id),), retry=0)

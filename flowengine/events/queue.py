@@ -57,6 +57,16 @@ class QueueCallEvent(NodeEvent):
     queue_id: str
 
 
+#: the id prefix of an operator's private queue (`ACD.direct_queue`: a Transfer
+#: to one operator, an operator's hand-over): ``operator:<id>``
+PRIVATE_QUEUE_PREFIX = "operator:"
+
+
+def is_private_queue(queue_id: object) -> bool:
+    """Is `queue_id` an operator's private queue rather than a queue of the centre?"""
+    return isinstance(queue_id, str) and queue_id.startswith(PRIVATE_QUEUE_PREFIX)
+
+
 @event("queue_entered")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class QueueEntered(QueueCallEvent):

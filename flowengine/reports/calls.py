@@ -18,6 +18,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from flowengine.events.queue import is_private_queue
+
 __all__ = [
     "CDR_QUEUE_RESULTS", "FOLD_EVENTS", "CallStory", "Dial", "Hold", "Offer", "OperatorTransfer", "QueueStay",
     "fold_calls", "fold_event",
@@ -231,15 +233,11 @@ def fold_event(s: CallStory, name: str, e: Mapping[str, Any]) -> None:
     _fold(s, name, e)
 
 
-#: the prefix of an operator's private queue (`ACD.direct_queue`)
-PRIVATE_QUEUE = "operator:"
-
-
 def _cdr_queue(s: CallStory, name: str, e: Mapping[str, Any]) -> None:
     queue_id = e.get("queue_id")
     # the CDR names the centre queue the caller came through: a later hand-over
     # to one operator (their private queue, ``operator:<id>``) does not replace it
-    if queue_id and not (s.cdr_queue and str(queue_id).startswith(PRIVATE_QUEUE)):
+    if queue_id and not (s.cdr_queue and is_private_queue(queue_id)):
         s.cdr_queue = queue_id
     if name == "queue_connected":
         s.cdr_operator = e.get("operator_id")

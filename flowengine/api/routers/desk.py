@@ -35,6 +35,7 @@ from flowengine.api.deps import AnyUser, ServiceDep
 from flowengine.api.problems import PROBLEM_RESPONSES, ApiProblem, FieldProblem, not_found
 from flowengine.api.schemas import NAME, CdrPublic
 from flowengine.api.service import Service
+from flowengine.events.queue import is_private_queue
 
 router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
 
@@ -143,7 +144,7 @@ def _desk_call(service: Service, call_id: str) -> DeskCall | None:
 
 
 def _queue_shown(queue_id: Any) -> str | None:
-    return None if not isinstance(queue_id, str) or queue_id.startswith("operator:") else queue_id
+    return None if not isinstance(queue_id, str) or is_private_queue(queue_id) else queue_id
 
 
 @router.get("/operators/{operator_id}/call", operation_id="getOperatorCall", tags=["operators"], response_model=DeskState)
