@@ -67,7 +67,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import AfterValidator, Field, model_validator
 
 from flowengine.acd import decisions as d
-from flowengine.acd.driver import AcdDriver, driver_of
+from flowengine.acd.driver import attached_driver, driver_of
 from flowengine.acd.handover import hand_on, talk
 from flowengine.components.fields import DialPatternText, TemplateText, VarName
 from flowengine.components.node import Dialled, NodeType, ParamsModel
@@ -221,8 +221,8 @@ class TransferNode(NodeType[TransferParams]):
         policy refuses any number, nothing is rung: each refusal is a
         `dial_blocked` event and the node fails with code "dial_blocked".
         """
-        driver = ctx.engine.services.get("acd")
-        centre = driver.centre.dial_rules if isinstance(driver, AcdDriver) else None
+        driver = attached_driver(ctx)
+        centre = driver.centre.dial_rules if driver is not None else None
         numbers: list[str] = []
         refused: list[str] = []
         for template in self._numbers:
@@ -262,9 +262,9 @@ class TransferNode(NodeType[TransferParams]):
         next_add = loop.time()
         timed_out = False
         # a number that is an operator's phone is reported as that operator's
-        driver = ctx.engine.services.get("acd")
+        driver = attached_driver(ctx)
         # (looked up once per number: the lookup scans the centre's operators)
-        operator_of = {n: driver.operator_at(n) for n in numbers} if isinstance(driver, AcdDriver) else {}
+        operator_of = {n: driver.operator_at(n) for n in numbers} if driver is not None else {}
         try:
             while True:
                 now = loop.time()
@@ -316,9 +316,9 @@ class TransferNode(NodeType[TransferParams]):
         p = self.params
         if p.operator_variable:
             ctx.set_var(p.operator_variable, who, self.id)
-        driver = ctx.engine.services.get("acd")
+        driver = attached_driver(ctx)
         # an operator's phone on this call is busy for the ACD meanwhile (ring_in_use)
-        with driver.engaged(leg.target, operator_id) if isinstance(driver, AcdDriver) else nullcontext():
+        with driver.engaged(leg.target, operator_id) if driver is not None else nullcontext():
             _result, handover = await talk(ctx, leg, node_id=self.id, operator_id=operator_id, record=p.record)
         # the far end handed the caller on (flowengine.acd.handover): however that
         # goes, the node then leaves as after a conversation

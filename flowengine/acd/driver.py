@@ -861,12 +861,18 @@ def _drop(leg: Leg, reason: str) -> None:
     leg.hangup(cause)
 
 
+def attached_driver(ctx: CallContext) -> AcdDriver | None:
+    """The ACD attached to the call's engine, if any."""
+    driver = ctx.engine.services.get("acd")
+    return driver if isinstance(driver, AcdDriver) else None
+
+
 def driver_of(ctx: CallContext) -> AcdDriver:
     """The engine's ACD, or a clear error for scenarios run without a centre."""
-    driver = ctx.engine.services.get("acd")
+    driver = attached_driver(ctx)
     if driver is None:
         raise NodeError(
             "no call centre is configured (pass --centre FILE, or attach an ACD to the engine)",
             code="no_centre",
         )
-    return driver  # type: ignore[no-any-return]
+    return driver

@@ -131,10 +131,9 @@ def _shown(target: str) -> str:
 
 
 def _driver(ctx: CallContext) -> AcdDriver | None:
-    from flowengine.acd.driver import AcdDriver
+    from flowengine.acd.driver import attached_driver  # (the driver imports this module)
 
-    driver = ctx.engine.services.get("acd")
-    return driver if isinstance(driver, AcdDriver) else None
+    return attached_driver(ctx)
 
 
 async def talk(
