@@ -317,9 +317,6 @@ def _fold(s: CallStory, name: str, e: Mapping[str, Any]) -> None:
         s.ended = ts
         if s.hangup_cause is None:
             s.hangup_cause = e.get("hangup_cause")
-        for hold in s.holds:  # held until the end
-            if hold.held_for is None:
-                hold.held_for = max(0.0, ts - hold.at)
 
 
 def _fold_operator(s: CallStory, name: str, e: Mapping[str, Any], ts: float) -> None:
