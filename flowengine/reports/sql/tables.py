@@ -10,6 +10,8 @@ Every table is keyed by the call, so a call is written whole or not at all.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -63,11 +65,17 @@ report_calls = Table(
     Index("ix_report_calls_caller", "caller", "started"),
 )
 
-report_stays = Table(
+
+def _facts(name: str, *items: Column[Any] | Index) -> Table:
+    """A table of one kind of fact of a call (its queue stays, offers, ...),
+    keyed by the call and the fact's place among the call's (`pos`)."""
+    return Table(
+        name, metadata, Column("call_id", String(64), primary_key=True), Column("pos", Integer, primary_key=True), *items
+    )
+
+
+report_stays = _facts(
     "report_stays",
-    metadata,
-    Column("call_id", String(64), primary_key=True),
-    Column("pos", Integer, primary_key=True),
     Column("queue_id", ID, nullable=False),
     Column("entered", Float, nullable=False),
     Column("left_at", Float, nullable=True),
@@ -81,11 +89,8 @@ report_stays = Table(
     Index("ix_report_stays_left", "left_at"),
 )
 
-report_offers = Table(
+report_offers = _facts(
     "report_offers",
-    metadata,
-    Column("call_id", String(64), primary_key=True),
-    Column("pos", Integer, primary_key=True),
     Column("operator_id", ID, nullable=False),
     Column("queue_id", ID, nullable=False),
     Column("at", Float, nullable=False),
@@ -95,11 +100,8 @@ report_offers = Table(
     Index("ix_report_offers_at", "at"),
 )
 
-report_dials = Table(
+report_dials = _facts(
     "report_dials",
-    metadata,
-    Column("call_id", String(64), primary_key=True),
-    Column("pos", Integer, primary_key=True),
     Column("target", String(128), nullable=False),
     Column("operator_id", ID, nullable=True),
     Column("outcome", String(32), nullable=False),
@@ -107,11 +109,8 @@ report_dials = Table(
     Index("ix_report_dials_at", "at"),
 )
 
-report_nodes = Table(
+report_nodes = _facts(
     "report_nodes",
-    metadata,
-    Column("call_id", String(64), primary_key=True),
-    Column("pos", Integer, primary_key=True),
     Column("started", Float, nullable=False),  # the call's start, for the period
     Column("scenario_id", ID, nullable=False),
     Column("scenario_version", Integer, nullable=False),
@@ -121,11 +120,8 @@ report_nodes = Table(
 )
 
 #: each hold of a caller by an operator, with its length (an open one counted to the call's end)
-report_holds = Table(
+report_holds = _facts(
     "report_holds",
-    metadata,
-    Column("call_id", String(64), primary_key=True),
-    Column("pos", Integer, primary_key=True),
     Column("operator_id", ID, nullable=True),
     Column("queue_id", ID, nullable=True),  # the queue whose call it was
     Column("at", Float, nullable=False),
@@ -134,11 +130,8 @@ report_holds = Table(
 )
 
 #: each operator's request to hand the caller on, and what became of it
-report_op_transfers = Table(
+report_op_transfers = _facts(
     "report_op_transfers",
-    metadata,
-    Column("call_id", String(64), primary_key=True),
-    Column("pos", Integer, primary_key=True),
     Column("operator_id", ID, nullable=True),
     Column("queue_id", ID, nullable=True),
     Column("target", String(128), nullable=False),
